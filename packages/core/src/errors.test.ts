@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { AutonomeError, OrderRejectedError, StateConflictError, ValidationError, isAutonomeError } from "./errors.js";
+
+describe("errors", () => {
+  it("carry a stable code, the facts as fields and a readable message", () => {
+    const error = new OrderRejectedError("INVALID_PRICE_TICK", "o-1", "3090.495");
+    expect(error).toBeInstanceOf(AutonomeError);
+    expect(error.code).toBe("ORDER_REJECTED");
+    expect(error.reason).toBe("INVALID_PRICE_TICK");
+    expect(error.message).toBe("order o-1 rejected: INVALID_PRICE_TICK (3090.495)");
+    expect(error.name).toBe("OrderRejectedError");
+    expect(error.toJSON()).toEqual({ code: "ORDER_REJECTED", message: error.message, name: "OrderRejectedError" });
+    expect(isAutonomeError(error)).toBe(true);
+    expect(isAutonomeError(new Error("plain"))).toBe(false);
+  });
+
+  it("list each validation issue in the message", () => {
+    const error = new ValidationError("bad order", [{ path: "size", message: "must be positive" }]);
+    expect(error.message).toBe("bad order: size: must be positive");
+    expect(new StateConflictError("order o-1 is CLOSED", "order", "o-1").code).toBe("STATE_CONFLICT");
+  });
+});

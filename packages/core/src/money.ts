@@ -1,0 +1,107 @@
+/**
+ * Exact money on decimal.js. Every balance, price, size and PnL outside the
+ * matching engine's integer core is a `Decimal`; floats never get summed.
+ * Invariant: `Decimal` here is a clone with 40 significant digits and
+ * banker's rounding, so products of prices and sizes are exact.
+ */
+import DecimalJs from "decimal.js";
+
+/** The Decimal class every Autonome package uses: 40 significant digits, half-even rounding. */
+export const Decimal = DecimalJs.clone({
+  precision: 40,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -30,
+  toExpPos: 40,
+});
+/** A decimal.js value (instances of any decimal.js clone share this shape). */
+export type Decimal = DecimalJs;
+
+/** Anything that can be turned into a Decimal without loss. */
+export type DecimalLike = DecimalJs | string | number | bigint;
+
+/** Decimal zero. */
+export const ZERO: Decimal = new Decimal(0);
+/** Decimal one. */
+export const ONE: Decimal = new Decimal(1);
+
+/** Converts a value to Decimal; numbers go through their shortest string form, so 0.1 stays 0.1. */
+export function toDecimal(value: DecimalLike): Decimal {
+  if (DecimalJs.isDecimal(value)) return new Decimal(value as DecimalJs);
+  if (typeof value === "bigint") return new Decimal(value.toString());
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new RangeError(`not a finite number: ${value}`);
+  }
+  return new Decimal(value as string | number);
+}
+
+/** Whether a value is a decimal.js Decimal (from any clone). */
+export function isDecimal(value: unknown): value is Decimal {
+  return DecimalJs.isDecimal(value);
+}
+
+/** Exact sum of decimals. */
+export function sumDecimals(values: Iterable<DecimalLike>): Decimal {
+  let total: Decimal = ZERO;
+  for (const value of values) total = total.plus(toDecimal(value));
+  return total;
+}
+
+/** How a value is rounded onto a step grid. */
+export type RoundingMode = "down" | "up" | "nearest" | "toward-zero";
+
+const roundingOf: Record<RoundingMode, DecimalJs.Rounding> = {
+  down: DecimalJs.ROUND_FLOOR,
+  up: DecimalJs.ROUND_CEIL,
+  nearest: DecimalJs.ROUND_HALF_EVEN,
+  "toward-zero": DecimalJs.ROUND_DOWN,
+};
+
+/** Rounds a value to a multiple of `step` (for example a tick or lot size). */
+export function roundToStep(value: DecimalLike, step: DecimalLike, mode: RoundingMode = "nearest"): Decimal {
+  const stepDecimal = toDecimal(step);
+  if (stepDecimal.lte(0)) throw new RangeError(`step must be positive, got ${stepDecimal.toString()}`);
+  const units = toDecimal(value).div(stepDecimal).toDecimalPlaces(0, roundingOf[mode]);
+  return units.mul(stepDecimal);
+}
+
+/** Whether a value lies exactly on a multiple of `step`. */
+export function isOnStep(value: DecimalLike, step: DecimalLike): boolean {
+  return toDecimal(value).mod(toDecimal(step)).isZero();
+}
+
+/**
+ * Converts a decimal to a scaled integer with `decimals` places (price 3090.49 at 2
+ * decimals -> 309049). Throws when the value has more places than the scale holds,
+ * so a conversion never silently rounds.
+ */
+export function toScaledInteger(value: DecimalLike, decimals: number): bigint {
+  const scaled = toDecimal(value).mul(new Decimal(10).pow(decimals));
+  if (!scaled.isInteger()) {
+    throw new RangeError(`${toDecimal(value).toString()} has more than ${decimals} decimal places`);
+  }
+  return BigInt(scaled.toFixed(0));
+}
+
+/** Converts a scaled integer back to a Decimal (309049 at 2 decimals -> 3090.49). */
+export function fromScaledInteger(value: bigint | number, decimals: number): Decimal {
+  return new Decimal(value.toString()).div(new Decimal(10).pow(decimals));
+}
+
+/** Formats a dollar amount the way a trader reads it: 2 places, thousands separators, sign first. */
+export function formatUsd(value: DecimalLike, places = 2): string {
+  const decimal = toDecimal(value).toDecimalPlaces(places, DecimalJs.ROUND_HALF_EVEN);
+  const negative = decimal.isNegative() && !decimal.isZero();
+  const [whole = "0", fraction] = decimal.abs().toFixed(places).split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${negative ? "-" : ""}$${grouped}${fraction ? `.${fraction}` : ""}`;
+}
+
+/** The larger of two decimals. */
+export function maxDecimal(a: Decimal, b: Decimal): Decimal {
+  return a.gte(b) ? a : b;
+}
+
+/** The smaller of two decimals. */
+export function minDecimal(a: Decimal, b: Decimal): Decimal {
+  return a.lte(b) ? a : b;
+}
