@@ -1,0 +1,33 @@
+export { estimateLiquidationPrice, liquidationDistance } from "./liquidation.js";
+export { type PositionExposure, type ExposureSummary, type ExposureInput, summarizePositionRisk } from "./exposure.js";
+export {
+  type EquitySnapshot,
+  type CircuitBreakerConfig,
+  type CircuitBreakerLevel,
+  type CircuitBreakerState,
+  DEFAULT_CIRCUIT_BREAKER,
+  evaluateCircuitBreaker,
+} from "./circuit-breaker.js";
+export { type SizingInput, type SizingResult, riskBudgetUsd, sizePosition } from "./sizing.js";
+export {
+  type RiskCheckName,
+  RISK_CHECK_NAMES,
+  type RiskLimits,
+  DEFAULT_RISK_LIMITS,
+  type RecentClose,
+  type RiskContext,
+  type RiskApproval,
+  type RiskRejection,
+  type RiskCheckResult,
+  checkDecision,
+  toRiskLimitError,
+} from "./checks.js";
+export {
+  YEAR_MS,
+  type MetricsTrade,
+  type PerformanceMetrics,
+  type MetricsInput,
+  pearsonCorrelation,
+  drawdownStats,
+  computePerformanceMetrics,
+} from "./metrics.js";

@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { type MetricsTrade, YEAR_MS, computePerformanceMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
+import { d } from "./test-fixtures.js";
+
+const Q = YEAR_MS / 4; // quarterly sampling: 4 periods a year
+const MIN = 60_000;
+
+// Equity 100 -> 110 -> 99 -> 108.9 -> 119.79: returns +10%, -10%, +10%, +10%.
+const snapshots = [100, 110, 99, 108.9, 119.79].map((equity, i) => ({ ts: i * Q, equity: d(equity) }));
+
+function trade(side: "LONG" | "SHORT", pnl: number, fees: number, leverage: number, confidence: number | null, holdMin: number, closedAt: number): MetricsTrade {
+  return { side, realizedPnl: d(pnl), fees: d(fees), leverage: d(leverage), openedAt: closedAt - holdMin * MIN, closedAt, exitPlan: { confidence } };
+}
+
+// Closed in this order: W L L W W.
+const trades = [
+  trade("LONG", 100, 2, 10, 0.8, 60, 1e9 + 1),
+  trade("SHORT", -50, 1, 5, 0.4, 180, 1e9 + 2),
+  trade("LONG", -30, 1, 5, 0.3, 120, 1e9 + 3),
+  trade("LONG", 60, 2, 10, 0.7, 30, 1e9 + 4),
+  trade("LONG", 20, 1, 20, 0.6, 240, 1e9 + 5),
+];
+
+describe("computePerformanceMetrics", () => {
+  const m = computePerformanceMetrics({ snapshots, trades, intervalMs: Q });
+
+  it("matches the hand-computed return ratios of the equity fixture", () => {
+    // total 119.79 / 100 - 1
+    expect(m.totalReturn).toBeCloseTo(0.1979, 10);
+    // mean 0.05; deviations .05 -.15 .05 .05; sample variance (0.0025 * 3 + 0.0225) / 3 = 0.01;
+    // sd 0.1; per-period Sharpe 0.05 / 0.1 = 0.5; x sqrt(4)
+    expect(m.sharpe).toBeCloseTo(1, 10);
+    // downside deviation sqrt(0.01 / 4) = 0.05; per-period Sortino 1; x sqrt(4)
+    expect(m.sortino).toBeCloseTo(2, 10);
+    // 4 quarterly returns = one year: annualised = total
+    expect(m.annualizedReturn).toBeCloseTo(0.1979, 10);
+    // max drawdown 110 -> 99 = 10%; Calmar 0.1979 / 0.1
+    expect(m.maxDrawdown).toBeCloseTo(0.1, 12);
+    expect(m.calmar).toBeCloseTo(1.979, 8);
+    // below the 110 peak from t1 until 119.79 at t4: three quarters
+    expect(m.maxDrawdownDurationMs).toBe(3 * Q);
+  });
+
+  it("matches the hand-computed trade statistics", () => {
+    expect(m.tradeCount).toBe(5);
+    expect(m.winRate).toBe(0.6);
+    expect(m.profitFactor).toBe(2.25); // 180 / 80
+    expect(m.expectancy?.toString()).toBe("20");
+    expect(m.biggestWin?.toString()).toBe("100");
+    expect(m.biggestLoss?.toString()).toBe("-50");
+    expect(m.longestWinStreak).toBe(2);
+    expect(m.longestLossStreak).toBe(2);
+    expect(m.averageHoldMs).toBe(126 * MIN); // (60 + 180 + 120 + 30 + 240) / 5
+    expect(m.medianHoldMs).toBe(120 * MIN);
+    expect(m.longShare).toBe(0.8);
+    expect(m.averageLeverage).toBe(10);
+    expect(m.averageConfidence).toBeCloseTo(0.56, 12);
+    expect(m.feesPaid.toString()).toBe("7");
+    expect(m.realizedPnl.toString()).toBe("100");
+    // sum dx*dy = 49, sum dx^2 = 0.172, sum dy^2 = 15400
+    expect(m.decisionQuality).toBeCloseTo(49 / Math.sqrt(0.172 * 15400), 10);
+    expect(m.decisionQuality).toBeCloseTo(0.95208, 4);
+  });
+
+  it("infers the sampling interval from the snapshots when not given", () => {
+    expect(computePerformanceMetrics({ snapshots, trades: [] }).sharpe).toBeCloseTo(1, 10);
+  });
+
+  it("returns nulls, not NaN or Infinity, where a ratio is undefined", () => {
+    const empty = computePerformanceMetrics({ snapshots: [], trades: [] });
+    expect(empty).toMatchObject({ totalReturn: null, sharpe: null, sortino: null, calmar: null, winRate: null, profitFactor: null, expectancy: null, decisionQuality: null, maxDrawdown: 0 });
+    const flat = computePerformanceMetrics({ snapshots: [0, 1, 2].map((i) => ({ ts: i * Q, equity: d(100) })), trades: [trade("LONG", 5, 0, 1, null, 1, 1)] });
+    expect(flat.sharpe).toBeNull();
+    expect(flat.sortino).toBeNull();
+    expect(flat.calmar).toBeNull();
+    expect(flat.profitFactor).toBeNull();
+    expect(flat.averageConfidence).toBeNull();
+  });
+
+  it("counts a break-even trade as neither win nor loss and as a streak breaker", () => {
+    const mixed = computePerformanceMetrics({
+      snapshots: [],
+      trades: [trade("LONG", 1, 0, 1, null, 1, 1), trade("LONG", 0, 0, 1, null, 1, 2), trade("LONG", 1, 0, 1, null, 1, 3)],
+    });
+    expect(mixed.winRate).toBeCloseTo(2 / 3, 12);
+    expect(mixed.longestWinStreak).toBe(1);
+  });
+});
+
+describe("drawdownStats", () => {
+  it("measures an unrecovered drawdown to the last snapshot", () => {
+    const stats = drawdownStats([100, 80, 90].map((e, i) => ({ ts: i * 10, equity: d(e) })));
+    expect(stats.maxDrawdown).toBeCloseTo(0.2, 12);
+    expect(stats.maxDrawdownDurationMs).toBe(20);
+  });
+});
+
+describe("pearsonCorrelation", () => {
+  it("is 1 for a perfect line, -1 for its mirror and null without variance", () => {
+    expect(pearsonCorrelation([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
+    expect(pearsonCorrelation([1, 2, 3], [6, 4, 2])).toBeCloseTo(-1, 12);
+    expect(pearsonCorrelation([1, 1], [2, 3])).toBeNull();
+  });
+});
