@@ -14,6 +14,12 @@ describe("errors", () => {
     expect(isAutonomeError(new Error("plain"))).toBe(false);
   });
 
+  it("name a leverage that is not a positive number as INVALID_LEVERAGE", () => {
+    const error = new OrderRejectedError("INVALID_LEVERAGE", "o-2", "0");
+    expect(error.reason).toBe("INVALID_LEVERAGE");
+    expect(error.message).toBe("order o-2 rejected: INVALID_LEVERAGE (0)");
+  });
+
   it("list each validation issue in the message", () => {
     const error = new ValidationError("bad order", [{ path: "size", message: "must be positive" }]);
     expect(error.message).toBe("bad order: size: must be positive");

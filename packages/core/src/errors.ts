@@ -75,6 +75,8 @@ export type RejectReason =
   | "REDUCE_ONLY_WRONG_SIDE"
   | "INSUFFICIENT_MARGIN"
   | "LEVERAGE_TOO_HIGH"
+  /** Leverage that is not a positive finite number. */
+  | "INVALID_LEVERAGE"
   | "INVALID_TRIGGER"
   | "UNKNOWN_ACCOUNT"
   | "SELF_TRADE";
