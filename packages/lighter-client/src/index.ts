@@ -1,0 +1,51 @@
+export { P as GOLDILOCKS_PRIME } from "./signer/goldilocks.js";
+export { type Fp5 } from "./signer/quintic.js";
+export {
+  permute as poseidon2Permute,
+  hashNToMNoPad,
+  hashNoPad,
+  hashTwoToOne,
+  hashNToOne,
+  hashToQuinticExtension,
+  type HashOut,
+} from "./signer/poseidon2.js";
+export { ORDER as ECGFP5_ORDER } from "./signer/scalar.js";
+export { type SchnorrSignature, schnorrSign, schnorrVerify, publicKeyFromSecret, signatureToBytes, signatureFromBytes, verifySignatureBytes } from "./signer/schnorr.js";
+export { LighterApiKey } from "./signer/api-key.js";
+export { bytesToHex, hexToBytes } from "./signer/hex.js";
+export {
+  TX_TYPE,
+  type TxType,
+  ORDER_TYPE,
+  type OrderTypeCode,
+  TIME_IN_FORCE,
+  type TimeInForceCode,
+  CANCEL_ALL_MODE,
+  MARGIN_MODE,
+  MARGIN_FRACTION_TICK,
+  CHAIN_ID,
+  DEFAULT_TX_LIFETIME_MS,
+} from "./tx/tx-types.js";
+export {
+  type IntLike,
+  type TxAttributes,
+  type TxEnvelope,
+  type CreateOrderBody,
+  type CancelOrderBody,
+  type CancelAllOrdersBody,
+  type ModifyOrderBody,
+  type UpdateLeverageBody,
+  type UnsignedTx,
+  type SignedTx,
+  hashTx,
+  txInfoJson,
+  validateTx,
+  signTx,
+} from "./tx/transactions.js";
+export {
+  MAX_AUTH_TOKEN_LIFETIME_MS,
+  createAuthToken,
+  parseAuthToken,
+  verifyAuthToken,
+  type ParsedAuthToken,
+} from "./tx/auth-token.js";

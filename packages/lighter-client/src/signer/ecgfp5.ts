@@ -1,0 +1,200 @@
+/**
+ * ECgFp5 (Thomas Pornin's prime-order curve over GF(p^5)) in the fractional
+ * (x, u) = (X/Z, U/T) coordinates with u = x/y, where the neutral has u = 0.
+ * The group law is the curve law shifted by the point N = (0, 0); the complete
+ * formulas below already include it. Encoding is the single GF(p^5) value w = 1/u = y/x.
+ * Invariant: points are immutable values; scalar multiplication is variable-time
+ * (fine for a client signing its own orders, not for a shared-host HSM).
+ */
+import * as Q from "./quintic.js";
+import { type Fp5 } from "./quintic.js";
+import { inverseOrZero as baseInverse } from "./goldilocks.js";
+import { scalarReduce } from "./scalar.js";
+
+/** A curve point in projective fractional coordinates (x = X/Z, u = U/T). */
+export interface Point {
+  readonly x: Fp5;
+  readonly z: Fp5;
+  readonly u: Fp5;
+  readonly t: Fp5;
+}
+
+const A: Fp5 = [2n, 0n, 0n, 0n, 0n];
+const B1 = 263n;
+const B: Fp5 = [0n, B1, 0n, 0n, 0n];
+const B_MUL2: Fp5 = [0n, 2n * B1, 0n, 0n, 0n];
+const B_MUL4: Fp5 = [0n, 4n * B1, 0n, 0n, 0n];
+const FOUR: Fp5 = [4n, 0n, 0n, 0n, 0n];
+const INV_TWO = baseInverse(2n);
+
+/** The group's neutral element. */
+export const NEUTRAL: Point = Object.freeze({ x: Q.FP5_ZERO, z: Q.FP5_ONE, u: Q.FP5_ZERO, t: Q.FP5_ONE });
+
+/** The conventional generator (poseidon_crypto / pornin ecgfp5). */
+export const GENERATOR: Point = Object.freeze({
+  x: [12883135586176881569n, 4356519642755055268n, 5248930565894896907n, 2165973894480315022n, 2448410071095648785n] as Fp5,
+  z: Q.FP5_ONE,
+  u: Q.FP5_ONE,
+  t: [4n, 0n, 0n, 0n, 0n] as Fp5,
+});
+
+/** A point from its four coordinates (for tests and vectors). */
+export function pointFromCoordinates(x: Fp5, z: Fp5, u: Fp5, t: Fp5): Point {
+  return { x, z, u, t };
+}
+
+/** Whether the point is the neutral element. */
+export function isNeutral(p: Point): boolean {
+  return Q.isZero(p.u);
+}
+
+/** Group equality (u1 * t2 == u2 * t1). */
+export function pointEquals(p: Point, q: Point): boolean {
+  return Q.equals(Q.mul(p.u, q.t), Q.mul(q.u, p.t));
+}
+
+/** Complete addition (10M). */
+export function pointAdd(p: Point, q: Point): Point {
+  const t1 = Q.mul(p.x, q.x);
+  const t2 = Q.mul(p.z, q.z);
+  const t3 = Q.mul(p.u, q.u);
+  const t4 = Q.mul(p.t, q.t);
+  const t5 = Q.sub(Q.mul(Q.add(p.x, p.z), Q.add(q.x, q.z)), Q.add(t1, t2));
+  const t6 = Q.sub(Q.mul(Q.add(p.u, p.t), Q.add(q.u, q.t)), Q.add(t3, t4));
+  const t7 = Q.add(t1, Q.mul(t2, B));
+  const t8 = Q.mul(t4, t7);
+  const t9 = Q.mul(t3, Q.add(Q.mul(t5, B_MUL2), Q.double(t7)));
+  const t10 = Q.mul(Q.add(t4, Q.double(t3)), Q.add(t5, t7));
+  return {
+    x: Q.mul(Q.sub(t10, t8), B),
+    z: Q.sub(t8, t9),
+    u: Q.mul(t6, Q.sub(Q.mul(t2, B), t1)),
+    t: Q.add(t8, t9),
+  };
+}
+
+/** Doubling (4M + 5S). */
+export function pointDouble(p: Point): Point {
+  const t1 = Q.mul(p.z, p.t);
+  const t2 = Q.mul(t1, p.t);
+  const x1 = Q.square(t2);
+  const z1 = Q.mul(t1, p.u);
+  const t3 = Q.square(p.u);
+  const w1 = Q.sub(t2, Q.mul(t3, Q.double(Q.add(p.x, p.z))));
+  const t4 = Q.square(z1);
+  const zNew = Q.square(w1);
+  return {
+    x: Q.mul(t4, B_MUL4),
+    z: zNew,
+    u: Q.sub(Q.square(Q.add(w1, z1)), Q.add(t4, zNew)),
+    t: Q.sub(Q.double(x1), Q.add(Q.mul(t4, FOUR), zNew)),
+  };
+}
+
+/** The inverse point (negating u). */
+export function pointNeg(p: Point): Point {
+  return { x: p.x, z: p.z, u: Q.neg(p.u), t: p.t };
+}
+
+/** The canonical encoding w = t / u (0 for the neutral). */
+export function encodePoint(p: Point): Fp5 {
+  return Q.mul(p.t, Q.inverseOrZero(p.u));
+}
+
+/**
+ * Decodes w into a point, or undefined if w encodes no point. The curve is
+ * y^2 = x (x^2 + a x + b) and w = y / x, so x solves x^2 - (w^2 - a) x + b = 0;
+ * of the two roots exactly one is a non-square, and that one is the point.
+ */
+export function decodePoint(w: Fp5): Point | undefined {
+  if (Q.isZero(w)) return NEUTRAL;
+  const e = Q.sub(Q.square(w), A);
+  const delta = Q.sub(Q.square(e), B_MUL4);
+  const r = Q.canonicalSqrt(delta);
+  if (r === undefined) return undefined;
+  const x1 = Q.scale(Q.add(e, r), INV_TWO);
+  const x2 = Q.scale(Q.sub(e, r), INV_TWO);
+  const x = Q.legendre(x1) === 1n ? x2 : x1;
+  return { x, z: Q.FP5_ONE, u: Q.FP5_ONE, t: w };
+}
+
+/** The point to affine form (z = t = 1); the neutral keeps u = 0. */
+function toAffine(p: Point): Point {
+  const zi = Q.inverseOrZero(p.z);
+  const ti = Q.inverseOrZero(p.t);
+  return { x: Q.mul(p.x, zi), z: Q.FP5_ONE, u: Q.mul(p.u, ti), t: Q.FP5_ONE };
+}
+
+/** Mixed addition with an affine point (z = t = 1): 8M. */
+function pointAddAffine(p: Point, q: Point): Point {
+  const t1 = Q.mul(p.x, q.x);
+  const t2 = p.z;
+  const t3 = Q.mul(p.u, q.u);
+  const t4 = p.t;
+  const t5 = Q.add(p.x, Q.mul(q.x, p.z));
+  const t6 = Q.add(p.u, Q.mul(q.u, p.t));
+  const t7 = Q.add(t1, Q.mul(t2, B));
+  const t8 = Q.mul(t4, t7);
+  const t9 = Q.mul(t3, Q.add(Q.mul(t5, B_MUL2), Q.double(t7)));
+  const t10 = Q.mul(Q.add(t4, Q.double(t3)), Q.add(t5, t7));
+  return {
+    x: Q.mul(Q.sub(t10, t8), B),
+    z: Q.sub(t8, t9),
+    u: Q.mul(t6, Q.sub(Q.mul(t2, B), t1)),
+    t: Q.add(t8, t9),
+  };
+}
+
+const WINDOW_BITS = 4;
+const WINDOW_SIZE = 1 << WINDOW_BITS;
+const SCALAR_WINDOWS = Math.ceil(320 / WINDOW_BITS);
+
+/** [0P, 1P, ..., 15P]; entry 0 is the neutral. */
+function windowTable(p: Point): Point[] {
+  const table: Point[] = [NEUTRAL, p];
+  for (let i = 2; i < WINDOW_SIZE; i++) table.push(i % 2 === 0 ? pointDouble(table[i / 2]!) : pointAdd(table[i - 1]!, p));
+  return table;
+}
+
+/** k * P for any point, by a fixed 4-bit window (variable time). */
+export function pointMul(p: Point, k: bigint): Point {
+  const s = scalarReduce(k);
+  const table = windowTable(p);
+  let acc: Point = NEUTRAL;
+  for (let w = SCALAR_WINDOWS - 1; w >= 0; w--) {
+    for (let i = 0; i < WINDOW_BITS; i++) acc = pointDouble(acc);
+    const digit = Number((s >> BigInt(w * WINDOW_BITS)) & BigInt(WINDOW_SIZE - 1));
+    if (digit !== 0) acc = pointAdd(acc, table[digit]!);
+  }
+  return acc;
+}
+
+let generatorTable: Point[][] | undefined;
+
+/** Per window i: [j * 16^i * G for j in 1..15], affine, built once on first use. */
+function generatorWindows(): Point[][] {
+  if (generatorTable) return generatorTable;
+  const rows: Point[][] = [];
+  let base: Point = GENERATOR;
+  for (let w = 0; w < SCALAR_WINDOWS; w++) {
+    const row = windowTable(base).slice(1).map(toAffine);
+    rows.push(row);
+    let next = base;
+    for (let i = 0; i < WINDOW_BITS; i++) next = pointDouble(next);
+    base = next;
+  }
+  generatorTable = rows;
+  return rows;
+}
+
+/** k * G using a precomputed table (no doublings; about 80 mixed additions). */
+export function mulGenerator(k: bigint): Point {
+  const s = scalarReduce(k);
+  const rows = generatorWindows();
+  let acc: Point = NEUTRAL;
+  for (let w = 0; w < SCALAR_WINDOWS; w++) {
+    const digit = Number((s >> BigInt(w * WINDOW_BITS)) & BigInt(WINDOW_SIZE - 1));
+    if (digit !== 0) acc = pointAddAffine(acc, rows[w]![digit - 1]!);
+  }
+  return acc;
+}
