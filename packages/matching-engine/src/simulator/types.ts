@@ -1,0 +1,236 @@
+/**
+ * Public types of the ExchangeSimulator: options, order input and results, account and
+ * position views, commands of the journal. Money is core's Decimal at this boundary;
+ * journal commands carry decimals as strings so a journal is JSON-safe.
+ */
+import type {
+  CloseTrigger,
+  Decimal,
+  DecimalLike,
+  ExitPlan,
+  ExitPlanJson,
+  Fill,
+  OrderSide,
+  Position,
+  RejectReason,
+  Side,
+  Trade,
+} from "@autonome/core";
+import type { TimeInForce } from "../types.js";
+import type { LatencyRange } from "./latency.js";
+
+/** Tunables of the simulated exchange; every one has a default. */
+export interface SimulatorOptions {
+  /** Cash of a new account in quote units (USD). Default 10000. */
+  initialCapital: DecimalLike;
+  /** Fee rate of taker fills (a fraction: 0.001 = 10 bp). Default 0.001. */
+  takerFeeRate: DecimalLike;
+  /** Fee rate of maker fills (negative for a rebate). Default 0.0005. */
+  makerFeeRate: DecimalLike;
+  /** Extra fee rate charged on liquidation fills, on top of the taker fee. Default 0. */
+  liquidationFeeRate: DecimalLike;
+  /** Minimum time between two loads of an L2 snapshot into a market's book. Default 5000. */
+  refreshIntervalMs: number;
+  /** Order latency drawn per order from this range; null (the default) = orders arrive at once. Needs a TimerClock. */
+  latency: LatencyRange | null;
+  /** Seed of every random draw (latency). Default 0. */
+  seed: number | string;
+  /**
+   * Funding settlement period, aligned to the epoch (3_600_000 = on the hour, as Lighter
+   * settles hourly). 0 disables scheduled funding; `settleFunding()` always works. Default 3_600_000.
+   * Scheduled settlement needs a TimerClock.
+   */
+  fundingIntervalMs: number;
+  /** Account id that owns the liquidity loaded from L2 snapshots. Default "__external__". */
+  externalAccountId: string;
+}
+
+/** A book-side order type. */
+export type SimOrderType = "market" | "limit";
+
+/** An order as a simulated account submits it; sizes in base units. */
+export interface PlaceOrderInput {
+  accountId: string;
+  symbol: string;
+  side: OrderSide;
+  type: SimOrderType;
+  /** Size in base units (on the market's lot grid). */
+  size: DecimalLike;
+  /** Limit price; for a market order an optional worst acceptable price. */
+  price?: DecimalLike;
+  /** Default GTC for limit, IOC for market. */
+  timeInForce?: TimeInForce;
+  postOnly?: boolean;
+  /** Only reduces the position; a larger size is cut to the position's size. */
+  reduceOnly?: boolean;
+  /** Leverage of the resulting position. Default: the open position's, else 1 / market.initialMarginFraction. */
+  leverage?: DecimalLike;
+  /** Default: generated from the command's sequence number ("o<seq>"). */
+  orderId?: string;
+  /** Exit plan attached to the position this order opens (or replaces the plan of the one it grows). */
+  exitPlan?: ExitPlan;
+}
+
+/** Opening a position with a market order. */
+export interface OpenPositionInput {
+  accountId: string;
+  symbol: string;
+  side: Side;
+  quantity: DecimalLike;
+  leverage?: DecimalLike;
+  exitPlan?: ExitPlan;
+  orderId?: string;
+  /** Protection: the worst price level the market order may take. */
+  worstPrice?: DecimalLike;
+}
+
+/** What placing an order did, as a value. */
+export type OrderResult =
+  | { status: "rejected"; orderId: string; reason: RejectReason; detail?: string }
+  /** Latency is on: the order is on its way and meets the book at `arrivesAt`. */
+  | { status: "pending"; orderId: string; arrivesAt: number }
+  | {
+      status: "filled" | "partially_filled" | "resting" | "cancelled";
+      orderId: string;
+      filledSize: Decimal;
+      /** Volume-weighted fill price; null without fills. */
+      averagePrice: Decimal | null;
+      restingSize: Decimal;
+      fills: Fill[];
+    };
+
+/** An open position with its live numbers. */
+export interface PositionView extends Position {
+  accountId: string;
+  markPrice: Decimal | null;
+  unrealizedPnl: Decimal;
+  notional: Decimal;
+  initialMargin: Decimal;
+  maintenanceMargin: Decimal;
+  /** Estimate holding everything else fixed; null when no positive price liquidates it. */
+  liquidationPrice: Decimal | null;
+  /** Gross PnL realized by partial reductions so far. */
+  realizedPnl: Decimal;
+  fees: Decimal;
+  /** Net funding cash flow (positive = received). */
+  funding: Decimal;
+}
+
+/** A resting order of a simulated account. */
+export interface OpenOrderView {
+  orderId: string;
+  accountId: string;
+  symbol: string;
+  side: OrderSide;
+  price: Decimal;
+  /** Remaining size. */
+  size: Decimal;
+  leverage: Decimal;
+  reduceOnly: boolean;
+}
+
+/** An account's money, margin and positions. */
+export interface AccountView {
+  accountId: string;
+  cash: Decimal;
+  equity: Decimal;
+  unrealizedPnl: Decimal;
+  initialMarginUsed: Decimal;
+  maintenanceMargin: Decimal;
+  available: Decimal;
+  initialCapital: Decimal;
+  /** Lifetime gross realized PnL. */
+  realizedPnl: Decimal;
+  /** Lifetime fees (positive = paid). */
+  fees: Decimal;
+  /** Lifetime net funding cash flow (positive = received). */
+  funding: Decimal;
+  /** Losses beyond zero cash absorbed after liquidations (cash was reset to zero). */
+  badDebt: Decimal;
+  positions: PositionView[];
+  openOrders: OpenOrderView[];
+}
+
+/** A closed position of a simulated account (modelId = accountId). Net realizedPnl includes fees and funding. */
+export interface SimulatedTrade extends Trade {
+  accountId: string;
+  /** Gross realized PnL: sign x (exit notional - entry notional). */
+  grossPnl: Decimal;
+  /** Net funding cash flow over its life. */
+  funding: Decimal;
+}
+
+/** A position persisted as an OPEN order, to be restored after a restart. */
+export interface PersistedOpenOrder {
+  accountId: string;
+  orderId: string;
+  symbol: string;
+  side: Side;
+  quantity: DecimalLike;
+  entryPrice: DecimalLike;
+  leverage: DecimalLike;
+  exitPlan: ExitPlan;
+  openedAt: number;
+}
+
+/** An L2 snapshot as market data delivers it: [price, size] pairs, best first. */
+export interface L2Book {
+  bids: ReadonlyArray<readonly [DecimalLike, DecimalLike]>;
+  asks: ReadonlyArray<readonly [DecimalLike, DecimalLike]>;
+}
+
+/** What applying market data did. */
+export interface ApplyBookResult {
+  /** Whether the snapshot replaced the book's external liquidity (refresh interval elapsed). */
+  loaded: boolean;
+  markPrice: Decimal | null;
+}
+
+/** JSON-safe order input of the journal. */
+export interface PlaceOrderCommandInput {
+  accountId: string;
+  symbol: string;
+  side: OrderSide;
+  type: SimOrderType;
+  size: string;
+  price?: string;
+  timeInForce?: TimeInForce;
+  postOnly?: boolean;
+  reduceOnly?: boolean;
+  leverage?: string;
+  orderId?: string;
+  exitPlan?: ExitPlanJson;
+}
+
+/** One state-changing request to the simulator, as the journal records it. */
+export type SimulatorCommand =
+  | { type: "createAccount"; accountId: string; initialCapital?: string }
+  | { type: "applyBook"; symbol: string; bids: Array<[string, string]>; asks: Array<[string, string]> }
+  | { type: "setMarkPrice"; symbol: string; price: string }
+  | { type: "setFundingRate"; symbol: string; rate: string }
+  | { type: "settleFunding"; symbol?: string }
+  | { type: "placeOrder"; order: PlaceOrderCommandInput; closeTrigger?: CloseTrigger }
+  | { type: "cancelOrder"; accountId: string; orderId: string }
+  | { type: "closePosition"; accountId: string; symbol: string; orderId?: string }
+  | { type: "setExitPlan"; accountId: string; symbol: string; exitPlan: ExitPlanJson }
+  | {
+      type: "restore";
+      orders: Array<{
+        accountId: string;
+        orderId: string;
+        symbol: string;
+        side: Side;
+        quantity: string;
+        entryPrice: string;
+        leverage: string;
+        exitPlan: ExitPlanJson;
+        openedAt: number;
+      }>;
+    };
+
+/** A command with its sequence number and the clock time it was applied at. */
+export interface JournalEntry {
+  seq: number;
+  ts: number;
+  command: SimulatorCommand;
+}
