@@ -1,0 +1,37 @@
+/**
+ * Exact decimal text for numbers on a known grid. A price held as integer ticks
+ * prints without any float rounding; a float prints with toFixed at the grid's
+ * decimals, which is exact for values that came from such text.
+ */
+
+/** Prints integer `units` scaled by 10^-decimals ("309049", 2 -> "3090.49"). */
+export function scaledToText(units: number, decimals: number): string {
+  if (decimals === 0) return String(units);
+  const negative = units < 0;
+  let digits = String(Math.abs(units));
+  if (digits.length <= decimals) digits = "0".repeat(decimals - digits.length + 1) + digits;
+  const cut = digits.length - decimals;
+  return `${negative ? "-" : ""}${digits.slice(0, cut)}.${digits.slice(cut)}`;
+}
+
+/** Prints a float with `decimals` places, dropping trailing zeros ("61800.20" -> "61800.2"). */
+export function numberToText(value: number, decimals: number): string {
+  const text = value.toFixed(decimals);
+  if (decimals === 0 || !text.includes(".")) return text;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (text.charCodeAt(end - 1) === 46 /* . */) end--;
+  return text.slice(0, end);
+}
+
+const POWERS = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/**
+ * Rounds a float to `decimals` places. The result is the double nearest to the
+ * decimal k / 10^decimals (an exact integer over an exact power, correctly
+ * rounded), which is what parsing that decimal's text gives, so it reads back identically.
+ */
+export function roundTo(value: number, decimals: number): number {
+  const scale = POWERS[decimals] ?? 10 ** decimals;
+  return Math.round(value * scale) / scale;
+}
