@@ -551,17 +551,30 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const toTicks = (levels: Array<[string, string]>): Array<readonly [number, number]> =>
       levels.map(([p, s]) => [priceToTicks(market, p, "snapshot"), sizeToLots(market, s, "snapshot")] as const);
     const snapshot: L2SnapshotTicks = { bids: toTicks(command.bids), asks: toTicks(command.asks) };
+    const topBid = snapshot.bids[0];
+    const topAsk = snapshot.asks[0];
+    if (topBid !== undefined && topAsk !== undefined && topBid[0] >= topAsk[0]) {
+      throw new ValidationError(`crossed ${market.symbol} snapshot`, [{ path: "bids", message: "best bid must be below best ask" }]);
+    }
     const now = this.clock.now();
     const due = ms.lastLoadAt === null || now - ms.lastLoadAt >= this.options.refreshIntervalMs;
-    if (due) {
-      const fills = ms.book.loadSnapshot(snapshot, this.options.externalAccountId);
-      ms.lastLoadAt = now;
-      if (fills.length > 0) this.applySnapshotFills(ms, fills);
-    }
     const bestBid = command.bids[0];
     const bestAsk = command.asks[0];
+    const previousMark = ms.mark;
     if (bestBid !== undefined && bestAsk !== undefined) {
       ms.mark = toDecimal(bestBid[0]).plus(toDecimal(bestAsk[0])).div(2);
+    }
+    if (due) {
+      let fills: BookFill[];
+      try {
+        // The book throws for a crossed or malformed snapshot before changing anything.
+        fills = ms.book.loadSnapshot(snapshot, this.options.externalAccountId);
+      } catch (error) {
+        ms.mark = previousMark;
+        throw error;
+      }
+      ms.lastLoadAt = now;
+      if (fills.length > 0) this.applySnapshotFills(ms, fills);
     }
     this.afterMarkChange(ms);
     return { loaded: due, markPrice: ms.mark };
@@ -1121,6 +1134,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         else if (!touch.before.quantity.eq(after.amount.quantity)) this.emitEvent("positionChanged", { position: view, realizedPnl: touch.realizedPnl });
       }
       this.reconcileReduceOnly(account, touch.symbol);
+      this.absorbBadDebt(account);
     }
   }
 
@@ -1166,9 +1180,10 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   // ---------------------------------------------------------------- marks, exits, liquidation, funding
 
+  /** Liquidations first: an account that is insolvent at this mark is liquidated, whatever its stops say. */
   private afterMarkChange(ms: MarketState): void {
-    this.evaluateExitPlans(ms);
     this.evaluateLiquidations();
+    this.evaluateExitPlans(ms);
   }
 
   /** Closes, at market, every position of this market whose stop or target the mark crossed. */
@@ -1217,19 +1232,25 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       const margin = this.margin(account);
       if (!isBelowMaintenance(margin)) continue;
       for (const open of [...account.openOrders.values()]) this.cancelResting(account, open, "LIQUIDATION");
+      const badDebtBefore = account.badDebt;
       const symbols: string[] = [];
       for (const position of [...account.positions.values()]) {
         symbols.push(position.symbol);
         this.closeAtMarket(account, this.requireMarket(position.symbol), position, "LIQUIDATION");
       }
-      let badDebt = ZERO;
-      if (account.positions.size === 0 && account.cash.lt(0)) {
-        badDebt = account.cash.neg();
-        account.badDebt = account.badDebt.plus(badDebt);
-        account.cash = ZERO;
-      }
+      this.absorbBadDebt(account);
+      const badDebt = account.badDebt.minus(badDebtBefore);
       this.emitEvent("liquidated", { accountId: account.id, equity: margin.equity, maintenanceMargin: margin.maintenanceMargin, symbols, badDebt });
     }
+  }
+
+  /** A flat account never keeps negative cash: the loss beyond zero is recorded as bad debt and cash reset to zero. */
+  private absorbBadDebt(account: AccountState): Decimal {
+    if (account.positions.size > 0 || !account.cash.lt(0)) return ZERO;
+    const badDebt = account.cash.neg();
+    account.badDebt = account.badDebt.plus(badDebt);
+    account.cash = ZERO;
+    return badDebt;
   }
 
   private settle(markets: MarketState[]): void {

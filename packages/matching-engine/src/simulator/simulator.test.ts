@@ -1,0 +1,537 @@
+import {
+  Decimal,
+  ManualClock,
+  NotFoundError,
+  StateConflictError,
+  UnknownMarketError,
+  ValidationError,
+  emptyExitPlan,
+  type ExitPlan,
+} from "@autonome/core";
+import { describe, expect, it } from "vitest";
+import type { PositionClosedEvent } from "./events.js";
+import { ExchangeSimulator } from "./simulator.js";
+import { BTC, BTC_BOOK, ETH, plain, recordEvents } from "./test-sink.js";
+import type { PlaceOrderInput, SimulatorOptions } from "./types.js";
+
+const d = (v: string | number) => new Decimal(v);
+const plan = (p: Partial<ExitPlan>): ExitPlan => ({ ...emptyExitPlan(), ...p });
+
+function setup(options: Partial<SimulatorOptions> = {}, accounts: Array<[string, string?]> = [["alice"]]) {
+  const clock = new ManualClock(0);
+  const sim = new ExchangeSimulator({ markets: [BTC, ETH], clock, options });
+  for (const [id, capital] of accounts) sim.createAccount(id, capital === undefined ? {} : { initialCapital: capital });
+  sim.applyBook("BTC", BTC_BOOK);
+  const events = recordEvents(sim);
+  return { clock, sim, events };
+}
+
+function closedEvent(events: ReturnType<typeof recordEvents>): PositionClosedEvent {
+  const found = events.find((e) => e.name === "positionClosed");
+  if (found === undefined) throw new Error("no positionClosed event");
+  return found.event as PositionClosedEvent;
+}
+
+describe("ExchangeSimulator stop-loss and take-profit", () => {
+  it("opens a leveraged long by walking the snapshot and closes it with closeTrigger STOP at the real fill price", () => {
+    const { clock, sim, events } = setup();
+    const opened = sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.1", leverage: 10, exitPlan: plan({ stop: d(99000) }) });
+    expect(opened.status).toBe("filled");
+    if (opened.status !== "filled") return;
+    expect(opened.fills.map((f) => [f.price.toString(), f.quantity.toString(), f.fee.toString()])).toEqual([
+      ["100000", "0.05", "5"],
+      ["100010", "0.05", "5.0005"],
+    ]);
+    expect(opened.averagePrice?.toString()).toBe("100005");
+
+    clock.advanceTo(5000);
+    const applied = sim.applyBook("BTC", { bids: [["98950", "1"]], asks: [["98960", "1"]] });
+    expect(applied).toEqual({ loaded: true, markPrice: d(98955) });
+
+    expect(events.map((e) => e.name)).toEqual([
+      "orderAccepted",
+      "orderFilled",
+      "orderFilled",
+      "positionOpened",
+      "orderAccepted",
+      "orderFilled",
+      "positionClosed",
+    ]);
+    const closed = closedEvent(events);
+    expect(closed.closeTrigger).toBe("STOP");
+    expect(plain(closed.trade)).toMatchObject({
+      orderId: opened.orderId,
+      side: "LONG",
+      quantity: "0.1",
+      entryPrice: "100005",
+      exitPrice: "98950", // the fill, not the 99000 trigger
+      grossPnl: "-105.5",
+      fees: "19.8955", // 10.0005 to open + 9.895 to close
+      realizedPnl: "-125.3955",
+      closeTrigger: "STOP",
+      closedAt: 5000,
+    });
+    const account = sim.account("alice");
+    expect(account.cash.toString()).toBe("9874.6045");
+    expect(account.positions).toEqual([]);
+    expect(sim.trades("alice")).toHaveLength(1);
+  });
+
+  it("closes a short at its target with closeTrigger TARGET", () => {
+    const { clock, sim, events } = setup();
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "SHORT", quantity: "0.1", leverage: 5, exitPlan: plan({ stop: d(101000), target: d(99000) }) });
+    clock.advanceTo(5000);
+    sim.applyBook("BTC", { bids: [["98990", "1"]], asks: [["99000", "1"]] });
+    const closed = closedEvent(events);
+    expect(closed.closeTrigger).toBe("TARGET");
+    expect(closed.trade.exitPrice.toString()).toBe("99000");
+    expect(closed.trade.grossPnl.toString()).toBe("99"); // (99990 - 99000) x 0.1
+    // 10000 - 9.999 (open fee) + 99 - 9.9 (close fee)
+    expect(sim.account("alice").cash.toString()).toBe("10079.101");
+  });
+
+  it("fires a stop already crossed when the exit plan is set", () => {
+    const { sim, events } = setup();
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01" });
+    sim.setExitPlan("alice", "BTC", plan({ stop: d(100100) })); // mark 99995 is below
+    expect(closedEvent(events).closeTrigger).toBe("STOP");
+    expect(sim.positions("alice")).toEqual([]);
+  });
+
+  it("keeps a position whose stop fired but found no liquidity, and closes it when liquidity returns", () => {
+    const { clock, sim, events } = setup({ refreshIntervalMs: 0 });
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01", exitPlan: plan({ stop: d(99000) }) });
+    sim.applyBook("BTC", { bids: [], asks: [["98000", "1"]] });
+    sim.setMarkPrice("BTC", "98500");
+    expect(sim.positions("alice")).toHaveLength(1);
+    expect(events.filter((e) => e.name === "orderCancelled")).toHaveLength(1);
+    clock.advanceTo(1000);
+    sim.applyBook("BTC", { bids: [["98400", "1"]], asks: [["98410", "1"]] });
+    expect(sim.positions("alice")).toEqual([]);
+    expect(closedEvent(events).trade.exitPrice.toString()).toBe("98400");
+  });
+
+  it("throws NotFoundError for an exit plan without a position", () => {
+    const { sim } = setup();
+    expect(() => sim.setExitPlan("alice", "BTC", plan({ stop: d(1) }))).toThrow(NotFoundError);
+    expect(sim.sequence).toBe(2);
+  });
+});
+
+describe("ExchangeSimulator snapshot mode", () => {
+  it("keeps consumed liquidity consumed until the refresh interval elapses", () => {
+    const { clock, sim } = setup({}, [["alice"], ["bob"], ["carol"], ["dave"]]);
+    const buy = (accountId: string) => sim.openPosition({ accountId, symbol: "BTC", side: "LONG", quantity: "0.05" });
+    const price = (r: ReturnType<typeof buy>) => (r.status === "filled" ? r.averagePrice?.toString() : r.status);
+    expect(price(buy("alice"))).toBe("100000");
+    expect(price(buy("bob"))).toBe("100010"); // alice took the 100000 level
+    clock.advanceTo(4999);
+    expect(sim.applyBook("BTC", BTC_BOOK).loaded).toBe(false);
+    expect(price(buy("carol"))).toBe("100010"); // still consumed: only 0.05 left there
+    clock.advanceTo(5000);
+    expect(sim.applyBook("BTC", BTC_BOOK).loaded).toBe(true);
+    expect(price(buy("dave"))).toBe("100000"); // refreshed
+  });
+
+  it("sets the mark to the snapshot mid on every snapshot, loaded or not", () => {
+    const { clock, sim } = setup();
+    expect(sim.markPrice("BTC")?.toString()).toBe("99995");
+    clock.advanceTo(10);
+    sim.applyBook("BTC", { bids: [["99000", "1"]], asks: [["99001", "1"]] });
+    expect(sim.markPrice("BTC")?.toString()).toBe("99000.5");
+    expect(sim.book("BTC").bestAsk()).toBe(1_000_000); // book not refreshed yet
+  });
+
+  it("fills a resting order the market traded through when a new snapshot crosses it", () => {
+    const { clock, sim, events } = setup({}, [["alice"], ["bob"]]);
+    const resting = sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "buy", type: "limit", size: "0.01", price: "99995" });
+    expect(resting.status).toBe("resting");
+    clock.advanceTo(5000);
+    const start = events.length;
+    sim.applyBook("BTC", { bids: [["99900", "1"]], asks: [["99950", "1"]] });
+    const names = events.slice(start).map((e) => e.name);
+    expect(names).toEqual(["orderFilled", "positionOpened"]);
+    expect(events.at(-1)?.event).toMatchObject({ position: { markPrice: d("99925") } });
+    const position = sim.positions("bob")[0]!;
+    expect(position.entryPrice.toString()).toBe("99995");
+    expect(position.fees.toString()).toBe(d("999.95").mul("0.0005").toString()); // maker fee
+  });
+
+  it("throws a typed error for a snapshot of an unknown market or off the tick grid, changing nothing", () => {
+    const { sim } = setup();
+    const before = plain(sim.state());
+    expect(() => sim.applyBook("FOO", BTC_BOOK)).toThrow(UnknownMarketError);
+    expect(() => sim.applyBook("BTC", { bids: [["99990.05", "1"]], asks: [] })).toThrow(/INVALID_PRICE_TICK/);
+    expect(() => sim.applyBook("BTC", { bids: [["100000", "1"]], asks: [["99000", "1"]] })).toThrow(ValidationError); // crossed
+    expect(plain(sim.state())).toEqual(before);
+  });
+});
+
+describe("ExchangeSimulator rejections", () => {
+  const cases: Array<[string, Partial<PlaceOrderInput>, string]> = [
+    ["insufficient margin on a market order", { size: "1", leverage: 5 }, "INSUFFICIENT_MARGIN"],
+    ["insufficient margin on a resting limit order", { type: "limit", price: "99000", size: "2", leverage: 10 }, "INSUFFICIENT_MARGIN"],
+    ["leverage above the market maximum", { leverage: 51 }, "LEVERAGE_TOO_HIGH"],
+    ["zero leverage", { leverage: 0 }, "INVALID_LEVERAGE"],
+    ["a price off the tick", { type: "limit", price: "99000.05" }, "INVALID_PRICE_TICK"],
+    ["a size off the lot", { size: "0.000015" }, "INVALID_SIZE_LOT"],
+    ["a size below the minimum", { size: "0.00005" }, "BELOW_MIN_SIZE"],
+    ["a notional below the minimum", { type: "limit", price: "50000", size: "0.0001" }, "BELOW_MIN_NOTIONAL"],
+    ["a zero size", { size: "0" }, "NON_POSITIVE_SIZE"],
+    ["a negative size", { size: "-0.1" }, "NON_POSITIVE_SIZE"],
+    ["an unknown market", { symbol: "FOO" }, "UNKNOWN_MARKET"],
+    ["an unknown account", { accountId: "nobody" }, "UNKNOWN_ACCOUNT"],
+    ["reduce-only without a position", { symbol: "ETH", side: "sell", reduceOnly: true, size: "0.01" }, "REDUCE_ONLY_NO_POSITION"],
+    ["reduce-only on the wrong side", { side: "buy", reduceOnly: true }, "REDUCE_ONLY_WRONG_SIDE"],
+    ["post-only that would cross", { type: "limit", price: "100000", postOnly: true }, "POST_ONLY_WOULD_CROSS"],
+    ["fill-or-kill that cannot fill", { type: "market", size: "5", timeInForce: "FOK", leverage: 50 }, "FOK_NOT_FILLABLE"],
+    ["a duplicate order id", { orderId: "bid-1" }, "DUPLICATE_ORDER_ID"],
+  ];
+
+  it.each(cases)("rejects %s and changes nothing", (_label, change, reason) => {
+    const { sim, events } = setup({}, [["alice"], ["bob"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01" });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", price: "99000", size: "0.01", orderId: "bid-1" });
+    const accountsBefore = plain(sim.accounts());
+    const bookBefore = plain(sim.book("BTC").restingOrders());
+    const depthBefore = sim.book("BTC").snapshot();
+    const tradesBefore = sim.trades().length;
+    const eventCount = events.length;
+
+    const result = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0.01", ...change });
+
+    expect(result.status).toBe("rejected");
+    expect(result.status === "rejected" && result.reason).toBe(reason);
+    expect(plain(sim.accounts())).toEqual(accountsBefore);
+    expect(plain(sim.book("BTC").restingOrders())).toEqual(bookBefore);
+    expect(sim.book("BTC").snapshot()).toEqual(depthBefore);
+    expect(sim.trades()).toHaveLength(tradesBefore);
+    expect(events.slice(eventCount).map((e) => e.name)).toEqual(["orderRejected"]);
+    expect(events.at(-1)?.event).toMatchObject({ orderId: result.orderId, reason });
+  });
+
+  it("rejects closing a position that does not exist", () => {
+    const { sim } = setup();
+    const result = sim.closePosition("alice", "BTC");
+    expect(result).toMatchObject({ status: "rejected", reason: "REDUCE_ONLY_NO_POSITION" });
+    expect(sim.closePosition("nobody", "BTC")).toMatchObject({ status: "rejected", reason: "UNKNOWN_ACCOUNT" });
+  });
+
+  it("throws typed errors for bad accounts and refuses a second account of the same id", () => {
+    const { sim } = setup();
+    expect(() => sim.createAccount("alice")).toThrow(StateConflictError);
+    expect(() => sim.createAccount("__external__")).toThrow(ValidationError);
+    expect(() => sim.account("nobody")).toThrow(NotFoundError);
+  });
+});
+
+describe("ExchangeSimulator positions", () => {
+  it("averages entries, realizes on reductions and flips through zero with closed then opened events", () => {
+    const { sim, events } = setup({ takerFeeRate: 0, makerFeeRate: 0 });
+    const order = (side: "buy" | "sell", size: string) => sim.placeOrder({ accountId: "alice", symbol: "BTC", side, type: "market", size, leverage: 10 });
+    order("buy", "0.05"); // 0.05 @ 100000
+    order("buy", "0.05"); // 0.05 @ 100010 -> 0.1 @ 100005
+    expect(sim.positions("alice")[0]?.entryPrice.toString()).toBe("100005");
+    order("sell", "0.05"); // 0.05 @ 99990 -> realized -0.75
+    const flip = order("sell", "0.1"); // 0.05 @ 99990 closes (-0.75), 0.05 @ 99980 opens a short
+
+    const summary = events.map((e) => {
+      if (e.name === "positionOpened" || e.name === "positionChanged") {
+        const p = (e.event as { position: { side: string; quantity: Decimal; entryPrice: Decimal } }).position;
+        const realized = e.name === "positionChanged" ? ` ${(e.event as { realizedPnl: Decimal }).realizedPnl.toString()}` : "";
+        return `${e.name} ${p.side} ${p.quantity.toString()} @ ${p.entryPrice.toString()}${realized}`;
+      }
+      if (e.name === "positionClosed") {
+        const t = (e.event as PositionClosedEvent).trade;
+        return `positionClosed ${t.side} ${t.quantity.toString()} ${t.entryPrice.toString()} -> ${t.exitPrice.toString()} ${t.grossPnl.toString()}`;
+      }
+      return e.name;
+    });
+    expect(summary).toEqual([
+      "orderAccepted",
+      "orderFilled",
+      "positionOpened LONG 0.05 @ 100000",
+      "orderAccepted",
+      "orderFilled",
+      "positionChanged LONG 0.1 @ 100005 0",
+      "orderAccepted",
+      "orderFilled",
+      "positionChanged LONG 0.05 @ 100005 -0.75",
+      "orderAccepted",
+      "orderFilled",
+      "orderFilled",
+      "positionClosed LONG 0.1 100005 -> 99990 -1.5",
+      "positionOpened SHORT 0.05 @ 99980",
+    ]);
+    expect(sim.positions("alice")[0]?.orderId).toBe(flip.orderId);
+    expect(sim.account("alice").cash.toString()).toBe("9998.5");
+  });
+
+  it("reports margin, available and the liquidation estimate of an open position", () => {
+    const { sim } = setup({ takerFeeRate: 0 });
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05", leverage: 10 });
+    const account = sim.account("alice");
+    // long 0.05 @ 100000, mark 99995
+    expect(account.unrealizedPnl.toString()).toBe("-0.25");
+    expect(account.equity.toString()).toBe("9999.75");
+    expect(account.initialMarginUsed.toString()).toBe("499.975"); // 4999.75 / 10
+    expect(account.maintenanceMargin.toString()).toBe("59.997"); // 4999.75 x 0.012
+    expect(account.available.toString()).toBe("9499.775");
+    const position = account.positions[0]!;
+    // cross margin: P = (5000 - 10000) / ... is negative -> not liquidatable
+    expect(position.liquidationPrice).toBeNull();
+  });
+
+  it("charges the maker fee to a resting order and the taker fee to the order that hits it", () => {
+    const { sim, events } = setup({}, [["alice"], ["bob"]]);
+    sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "buy", type: "limit", size: "0.01", price: "99995", orderId: "bob-bid" });
+    const sold = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "market", size: "0.01" });
+    const fills = events.filter((e) => e.name === "orderFilled").map((e) => plain((e.event as { fill: unknown }).fill));
+    expect(fills).toEqual([
+      expect.objectContaining({ accountId: "alice", orderId: sold.orderId, side: "sell", price: "99995", liquidity: "taker", fee: "0.99995" }),
+      expect.objectContaining({ accountId: "bob", orderId: "bob-bid", side: "buy", price: "99995", liquidity: "maker", fee: "0.499975" }),
+    ]);
+    expect((fills[0] as { tradeId: string }).tradeId).toBe((fills[1] as { tradeId: string }).tradeId);
+    expect(events.slice(-2).map((e) => e.name)).toEqual(["positionOpened", "positionOpened"]);
+  });
+
+  it("cancels a resting reduce-only order when its position closes", () => {
+    const { sim, events } = setup();
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "limit", size: "0.05", price: "100500", reduceOnly: true, orderId: "tp" });
+    expect(sim.account("alice").openOrders.map((o) => o.orderId)).toEqual(["tp"]);
+    const start = events.length;
+    sim.closePosition("alice", "BTC");
+    expect(events.slice(start).map((e) => e.name)).toEqual(["orderAccepted", "orderFilled", "positionClosed", "orderCancelled"]);
+    expect(events.at(-1)?.event).toMatchObject({ orderId: "tp", reason: "REDUCE_ONLY_NO_POSITION" });
+    expect(sim.book("BTC").order("tp")).toBeUndefined();
+    expect(closedEvent(events).closeTrigger).toBe("MANUAL");
+  });
+
+  it("cancels a resting order on request and releases its margin", () => {
+    const { sim, events } = setup();
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.1", price: "99000", leverage: 10, orderId: "bid" });
+    expect(sim.account("alice").initialMarginUsed.toString()).toBe("990");
+    expect(sim.cancelOrder("alice", "bid")).toBe(true);
+    expect(sim.cancelOrder("alice", "bid")).toBe(false);
+    expect(sim.account("alice").initialMarginUsed.toString()).toBe("0");
+    expect(events.at(-1)?.event).toMatchObject({ orderId: "bid", reason: "REQUESTED", size: d("0.1") });
+  });
+});
+
+describe("ExchangeSimulator liquidation", () => {
+  it("liquidates an account whose equity fell below maintenance margin with closeTrigger LIQUIDATION", () => {
+    const { clock, sim, events } = setup({ takerFeeRate: 0 }, [["alice", "1000"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.1", leverage: 50 }); // 0.1 @ 100005
+    clock.advanceTo(5000);
+    const start = events.length;
+    // mark 91005: equity 1000 - 900 = 100 < maintenance 9100.5 x 0.012 = 109.206
+    sim.applyBook("BTC", { bids: [["91000", "1"]], asks: [["91010", "1"]] });
+    expect(events.slice(start).map((e) => e.name)).toEqual(["orderAccepted", "orderFilled", "positionClosed", "liquidated"]);
+    expect(closedEvent(events).closeTrigger).toBe("LIQUIDATION");
+    expect(plain(events.at(-1)?.event)).toMatchObject({ accountId: "alice", equity: "100", maintenanceMargin: "109.206", symbols: ["BTC"], badDebt: "0" });
+    expect(sim.account("alice").cash.toString()).toBe("99.5"); // 1000 + (91000 - 100005) x 0.1
+  });
+
+  it("never leaves cash below zero: a gap loss beyond the cash is recorded as bad debt", () => {
+    const { clock, sim, events } = setup({ takerFeeRate: 0 }, [["alice", "1000"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.1", leverage: 50 });
+    clock.advanceTo(5000);
+    sim.applyBook("BTC", { bids: [["89000", "1"]], asks: [["89010", "1"]] });
+    // realized (89000 - 100005) x 0.1 = -1100.5 -> cash -100.5 -> absorbed
+    expect(plain(events.at(-1)?.event)).toMatchObject({ badDebt: "100.5" });
+    const account = sim.account("alice");
+    expect(account.cash.toString()).toBe("0");
+    expect(account.badDebt.toString()).toBe("100.5");
+    expect(account.cash.eq(account.initialCapital.plus(account.realizedPnl).minus(account.fees).plus(account.funding).plus(account.badDebt))).toBe(true);
+  });
+
+  it("charges the liquidation fee on top of the taker fee", () => {
+    const { clock, sim } = setup({ takerFeeRate: 0, liquidationFeeRate: "0.01" }, [["alice", "1000"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.1", leverage: 50 });
+    clock.advanceTo(5000);
+    sim.applyBook("BTC", { bids: [["91000", "1"]], asks: [["91010", "1"]] });
+    expect(sim.trades("alice")[0]?.fees.toString()).toBe("91"); // 9100 x 0.01
+  });
+});
+
+describe("ExchangeSimulator funding", () => {
+  it("settles funding every interval: longs pay shorts at a positive rate", () => {
+    const { clock, sim, events } = setup({}, [["alice"], ["bob"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
+    sim.openPosition({ accountId: "bob", symbol: "BTC", side: "SHORT", quantity: "0.05" });
+    sim.setFundingRate("BTC", "0.0001");
+    const cashBefore = [sim.account("alice").cash, sim.account("bob").cash];
+    const start = events.length;
+    clock.advanceTo(3_600_000);
+    const paid = events.slice(start);
+    // 0.05 x mark 99995 x 0.0001 = 0.499975
+    expect(paid.map((e) => [e.name, plain(e.event)])).toEqual([
+      ["fundingPaid", expect.objectContaining({ accountId: "alice", side: "LONG", amount: "-0.499975", tsEvent: 3_600_000 })],
+      ["fundingPaid", expect.objectContaining({ accountId: "bob", side: "SHORT", amount: "0.499975" })],
+    ]);
+    expect(sim.account("alice").cash.toString()).toBe(cashBefore[0]!.minus("0.499975").toString());
+    expect(sim.account("bob").cash.toString()).toBe(cashBefore[1]!.plus("0.499975").toString());
+    clock.advanceTo(7_200_000);
+    expect(events.filter((e) => e.name === "fundingPaid")).toHaveLength(4);
+  });
+
+  it("makes shorts pay longs at a negative rate when settled on demand", () => {
+    const { sim } = setup({ fundingIntervalMs: 0 });
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
+    sim.setFundingRate("BTC", "-0.0002");
+    const before = sim.account("alice").cash;
+    sim.settleFunding("BTC");
+    expect(sim.account("alice").cash.minus(before).toString()).toBe("0.99995");
+    expect(sim.positions("alice")[0]?.funding.toString()).toBe("0.99995");
+  });
+});
+
+describe("ExchangeSimulator latency", () => {
+  it("delivers an order after its drawn delay, against the book as it is on arrival", () => {
+    const { clock, sim, events } = setup({ latency: { minMs: 100, maxMs: 100 }, refreshIntervalMs: 0 });
+    const result = sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
+    expect(result).toEqual({ status: "pending", orderId: result.orderId, arrivesAt: 100 });
+    expect(events).toEqual([]);
+    clock.advanceTo(50);
+    sim.applyBook("BTC", { bids: [["100400", "1"]], asks: [["100500", "1"]] });
+    clock.advanceTo(100);
+    const fill = events.find((e) => e.name === "orderFilled")?.event as { fill: { price: Decimal; ts: number } };
+    expect(fill.fill.price.toString()).toBe("100500");
+    expect(fill.fill.ts).toBe(100);
+    expect(events[0]).toMatchObject({ name: "orderAccepted", event: { tsEvent: 100 } });
+  });
+
+  it("cancels an order still in flight", () => {
+    const { clock, sim, events } = setup({ latency: { minMs: 100, maxMs: 100 } });
+    const result = sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
+    expect(sim.cancelOrder("alice", result.orderId)).toBe(true);
+    clock.advanceTo(1000);
+    expect(events.map((e) => e.name)).toEqual(["orderCancelled"]);
+    expect(sim.positions("alice")).toEqual([]);
+  });
+
+  it("rejects an order with a static error at once, without waiting for the latency", () => {
+    const { sim, events } = setup({ latency: { minMs: 100, maxMs: 100 } });
+    expect(sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0" })).toMatchObject({ status: "rejected", reason: "NON_POSITIVE_SIZE" });
+    expect(events.map((e) => e.name)).toEqual(["orderRejected"]);
+  });
+
+  it("draws the same delays from the same seed and different ones from another", () => {
+    const arrivals = (seed: number) => {
+      const { sim } = setup({ latency: { minMs: 10, maxMs: 500 }, seed }, [["alice"]]);
+      return Array.from({ length: 8 }, () => {
+        const r = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", price: "90000", size: "0.001" });
+        return r.status === "pending" ? r.arrivesAt : -1;
+      });
+    };
+    expect(arrivals(7)).toEqual(arrivals(7));
+    expect(arrivals(7)).not.toEqual(arrivals(8));
+  });
+
+  it("refuses latency without a clock that can schedule", () => {
+    expect(() => new ExchangeSimulator({ markets: [BTC], clock: { now: () => 0 }, options: { latency: { minMs: 1, maxMs: 2 } } })).toThrow(ValidationError);
+  });
+});
+
+describe("ExchangeSimulator restore", () => {
+  const persisted = {
+    accountId: "alice",
+    orderId: "ord-1",
+    symbol: "BTC",
+    side: "LONG" as const,
+    quantity: "0.1",
+    entryPrice: "95000",
+    leverage: "5",
+    exitPlan: plan({ stop: d(94000), invalidation: "loses 94k" }),
+    openedAt: 123,
+  };
+
+  it("re-creates a persisted position at its entry price without a fee and fires its stop later", () => {
+    const { clock, sim, events } = setup();
+    const [view] = sim.restore([persisted]);
+    expect(plain(view)).toMatchObject({ orderId: "ord-1", side: "LONG", quantity: "0.1", entryPrice: "95000", leverage: "5", fees: "0", openedAt: 123 });
+    expect(sim.account("alice").cash.toString()).toBe("10000");
+    expect(events.map((e) => e.name)).toEqual(["positionOpened"]);
+    expect(sim.book("BTC").snapshot()).toEqual(sim.book("BTC").snapshot()); // untouched book below
+    clock.advanceTo(5000);
+    sim.applyBook("BTC", { bids: [["93990", "1"]], asks: [["94000", "1"]] });
+    const closed = closedEvent(events);
+    expect(closed.closeTrigger).toBe("STOP");
+    expect(plain(closed.trade)).toMatchObject({ orderId: "ord-1", entryPrice: "95000", exitPrice: "93990", grossPnl: "-101", fees: "9.399" });
+    expect(closed.trade.exitPlan.invalidation).toBe("loses 94k");
+  });
+
+  it("restores all or nothing", () => {
+    const { sim } = setup();
+    const before = plain(sim.state());
+    expect(() => sim.restore([persisted, { ...persisted, orderId: "ord-2" }])).toThrow(StateConflictError);
+    expect(() => sim.restore([persisted, { ...persisted, accountId: "nobody" }])).toThrow(NotFoundError);
+    expect(() => sim.restore([persisted, { ...persisted, symbol: "FOO" }])).toThrow(UnknownMarketError);
+    expect(() => sim.restore([{ ...persisted, quantity: "0.000001" }])).toThrow(/INVALID_SIZE_LOT/);
+    expect(plain(sim.state())).toEqual(before);
+  });
+
+  it("does not touch the book", () => {
+    const { sim } = setup();
+    const book = sim.book("BTC").snapshot();
+    sim.restore([persisted]);
+    expect(sim.book("BTC").snapshot()).toEqual(book);
+  });
+});
+
+describe("ExchangeSimulator journal", () => {
+  it("gives every command a monotonic sequence number and its time", () => {
+    const { clock, sim } = setup();
+    clock.advanceTo(42);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01" });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0" }); // rejected: still journaled
+    const journal = sim.journal();
+    expect(journal.map((e) => [e.seq, e.ts, e.command.type])).toEqual([
+      [1, 0, "createAccount"],
+      [2, 0, "applyBook"],
+      [3, 42, "placeOrder"],
+      [4, 42, "placeOrder"],
+    ]);
+  });
+
+  it("replays a journal into an identical simulator: same fills, events and state", () => {
+    const options: Partial<SimulatorOptions> = { latency: { minMs: 5, maxMs: 200 }, seed: 11, refreshIntervalMs: 1000, fundingIntervalMs: 60_000 };
+    const run = (drive: (sim: ExchangeSimulator, clock: ManualClock) => void) => {
+      const clock = new ManualClock(1_000_000);
+      const sim = new ExchangeSimulator({ markets: [BTC, ETH], clock, options });
+      const events = recordEvents(sim);
+      drive(sim, clock);
+      return { sim, clock, events };
+    };
+    const original = run((sim, clock) => {
+      sim.createAccount("alice");
+      sim.createAccount("bob", { initialCapital: "2500" });
+      sim.applyBook("BTC", BTC_BOOK);
+      sim.setFundingRate("BTC", "0.0003");
+      sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.07", leverage: 20, exitPlan: plan({ stop: d(99500) }) });
+      sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "sell", type: "limit", size: "0.02", price: "100005" });
+      clock.advanceTo(1_000_300);
+      sim.openPosition({ accountId: "bob", symbol: "BTC", side: "SHORT", quantity: "0.01", leverage: 10 });
+      clock.advanceTo(1_002_000);
+      sim.applyBook("BTC", { bids: [["99700", "2"]], asks: [["99710", "2"]] });
+      clock.advanceTo(1_061_000);
+      sim.applyBook("BTC", { bids: [["99400", "2"]], asks: [["99410", "2"]] });
+      clock.advanceTo(1_200_000);
+    });
+    expect(original.sim.trades().length).toBeGreaterThan(0);
+    expect(original.events.some((e) => e.name === "fundingPaid")).toBe(true);
+
+    const replayed = run((sim, clock) => {
+      sim.replay(original.sim.journal(), (ts) => clock.advanceTo(ts));
+      clock.advanceTo(original.clock.now());
+    });
+    expect(plain(replayed.sim.state())).toEqual(plain(original.sim.state()));
+    expect(plain(replayed.events)).toEqual(plain(original.events));
+  });
+
+  it("refuses a journal entry out of sequence", () => {
+    const { sim } = setup();
+    expect(() => sim.replay([{ seq: 9, ts: 0, command: { type: "settleFunding" } }])).toThrow(StateConflictError);
+  });
+});
