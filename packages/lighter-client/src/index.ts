@@ -49,3 +49,33 @@ export {
   verifyAuthToken,
   type ParsedAuthToken,
 } from "./tx/auth-token.js";
+export {
+  LighterError,
+  LighterRequestError,
+  LighterOrderRejectedError,
+  LighterNotFoundError,
+  LighterAuthError,
+  LighterTransientError,
+  LighterRateLimitError,
+  LighterTimeoutError,
+  LighterInvalidNonceError,
+  LighterUnavailableError,
+  LIGHTER_ERROR_CLASSES,
+  lighterErrorFor,
+} from "./errors.js";
+export { NonceManager, type NonceSource } from "./nonce-manager.js";
+export { LighterRestClient, type LighterRestClientOptions, type SendTxResult, type CandleResolution } from "./rest/rest-client.js";
+export {
+  type LighterMarketDetails,
+  type BookOrder,
+  type BookOrders,
+  type LighterPosition,
+  type LighterAccount,
+  type LighterTx,
+  TX_STATUS,
+  type LighterOrder,
+  type LighterCandle,
+  type LighterFunding,
+  type LighterFundingRate,
+  type LighterTrade,
+} from "./rest/schemas.js";

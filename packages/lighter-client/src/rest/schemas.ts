@@ -1,0 +1,389 @@
+/**
+ * Zod schemas for Lighter's REST responses and their conversion to typed,
+ * camelCase values with Decimal money. Raw payloads are parsed here and never
+ * leave the package. Unknown keys are ignored (Lighter adds fields over time).
+ */
+import { Decimal, defineMarket, type Market } from "@autonome/core";
+import { z } from "zod";
+import { MARGIN_FRACTION_TICK } from "../tx/tx-types.js";
+
+const decimal = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return new Decimal(v);
+  } catch {
+    ctx.addIssue({ code: "custom", message: `not a decimal: ${String(v)}` });
+    return z.NEVER;
+  }
+});
+const int = z.number().int();
+/** Integers that may exceed 2^53 (order indexes up to 2^60) arrive as strings or numbers. */
+const bigIntLike = z.union([z.string().regex(/^-?\d+$/), z.number().int()]).transform((v) => BigInt(v));
+
+/** Every response: {code, message?}. */
+export const statusSchema = z.object({ code: int, message: z.string().optional() });
+
+/** A perps market as orderBookDetails describes it. */
+export const perpsOrderBookDetailSchema = z.object({
+  symbol: z.string(),
+  market_id: int,
+  status: z.string(),
+  taker_fee: decimal.optional(),
+  maker_fee: decimal.optional(),
+  min_base_amount: decimal,
+  min_quote_amount: decimal,
+  size_decimals: int,
+  price_decimals: int,
+  default_initial_margin_fraction: int,
+  min_initial_margin_fraction: int,
+  maintenance_margin_fraction: int,
+  closeout_margin_fraction: int,
+  last_trade_price: decimal.optional(),
+  open_interest: decimal.optional(),
+});
+
+/** GET /api/v1/orderBookDetails. */
+export const orderBookDetailsSchema = z.object({
+  order_book_details: z.array(perpsOrderBookDetailSchema).default([]),
+});
+
+/** GET /api/v1/orderBooks. */
+export const orderBooksSchema = z.object({
+  order_books: z.array(
+    z.object({
+      symbol: z.string(),
+      market_id: int,
+      market_type: z.string().optional(),
+      status: z.string(),
+      supported_size_decimals: int,
+      supported_price_decimals: int,
+      min_base_amount: decimal,
+      min_quote_amount: decimal,
+    }),
+  ),
+});
+
+const simpleOrderSchema = z.object({
+  order_index: int.optional(),
+  order_id: bigIntLike,
+  owner_account_index: int,
+  initial_base_amount: decimal,
+  remaining_base_amount: decimal,
+  price: decimal,
+  order_expiry: int.optional(),
+});
+
+/** GET /api/v1/orderBookOrders. */
+export const orderBookOrdersSchema = z.object({
+  asks: z.array(simpleOrderSchema),
+  bids: z.array(simpleOrderSchema),
+});
+
+const positionSchema = z.object({
+  market_id: int,
+  symbol: z.string(),
+  sign: int,
+  position: decimal,
+  avg_entry_price: decimal,
+  position_value: decimal.optional(),
+  unrealized_pnl: decimal.optional(),
+  realized_pnl: decimal.optional(),
+  liquidation_price: decimal.optional(),
+  initial_margin_fraction: decimal.optional(),
+  allocated_margin: decimal.optional(),
+  margin_mode: int.optional(),
+  open_order_count: int.optional(),
+});
+
+/** GET /api/v1/account. */
+export const accountsSchema = z.object({
+  accounts: z.array(
+    z.object({
+      index: int,
+      l1_address: z.string().optional(),
+      collateral: decimal,
+      available_balance: decimal.optional(),
+      total_asset_value: decimal.optional(),
+      positions: z.array(positionSchema).default([]),
+    }),
+  ),
+});
+
+/** GET /api/v1/nextNonce. */
+export const nextNonceSchema = z.object({ nonce: int });
+
+/** GET /api/v1/apikeys. */
+export const apiKeysSchema = z.object({
+  api_keys: z.array(z.object({ account_index: int, api_key_index: int, nonce: int, public_key: z.string() })),
+});
+
+/** POST /api/v1/sendTx. */
+export const sendTxSchema = z.object({
+  tx_hash: z.string(),
+  predicted_execution_time_ms: int.optional(),
+  volume_quota_remaining: int.optional(),
+});
+
+/** POST /api/v1/sendTxBatch. */
+export const sendTxBatchSchema = z.object({ tx_hash: z.array(z.string()) });
+
+/** GET /api/v1/tx. */
+export const txSchema = z.object({
+  hash: z.string(),
+  type: int,
+  info: z.string(),
+  event_info: z.string().default(""),
+  status: int,
+  account_index: int.optional(),
+  nonce: int.optional(),
+  block_height: int.optional(),
+  executed_at: int.optional(),
+  queued_at: int.optional(),
+});
+
+const orderSchema = z.object({
+  order_index: int.optional(),
+  order_id: bigIntLike,
+  client_order_index: int.optional(),
+  client_order_id: bigIntLike.optional(),
+  market_index: int,
+  owner_account_index: int,
+  initial_base_amount: decimal,
+  remaining_base_amount: decimal,
+  filled_base_amount: decimal.default(new Decimal(0)),
+  filled_quote_amount: decimal.default(new Decimal(0)),
+  price: decimal,
+  is_ask: z.boolean(),
+  type: z.string(),
+  time_in_force: z.string(),
+  reduce_only: z.boolean(),
+  trigger_price: decimal.default(new Decimal(0)),
+  status: z.string(),
+  nonce: int.optional(),
+  order_expiry: int.optional(),
+  timestamp: int.optional(),
+});
+
+/** GET /api/v1/accountActiveOrders and accountInactiveOrders. */
+export const ordersSchema = z.object({ next_cursor: z.string().optional(), orders: z.array(orderSchema) });
+
+/** GET /api/v1/candles. */
+export const candlesSchema = z.object({
+  r: z.string().optional(),
+  c: z.array(z.object({ t: int, o: decimal, h: decimal, l: decimal, c: decimal, v: decimal, V: decimal.optional() })),
+});
+
+/** GET /api/v1/fundings. */
+export const fundingsSchema = z.object({
+  fundings: z.array(z.object({ timestamp: int, value: decimal, rate: decimal, direction: z.string() })),
+});
+
+/** GET /api/v1/funding-rates. */
+export const fundingRatesSchema = z.object({
+  funding_rates: z.array(z.object({ market_id: int, exchange: z.string(), symbol: z.string(), rate: decimal })),
+});
+
+/** GET /api/v1/recentTrades. */
+export const tradesSchema = z.object({
+  trades: z.array(
+    z.object({
+      trade_id: int,
+      tx_hash: z.string(),
+      market_id: int,
+      size: decimal,
+      price: decimal,
+      ask_id: bigIntLike,
+      bid_id: bigIntLike,
+      ask_account_id: int,
+      bid_account_id: int,
+      is_maker_ask: z.boolean(),
+      timestamp: int,
+    }),
+  ),
+});
+
+// ---- typed values -------------------------------------------------------------
+
+/** A market as loaded from orderBookDetails: core's Market plus live facts. */
+export interface LighterMarketDetails {
+  readonly market: Market;
+  readonly status: string;
+  readonly takerFeeRate: Decimal;
+  readonly makerFeeRate: Decimal;
+  readonly lastTradePrice: Decimal | undefined;
+}
+
+/** Margin fractions arrive in 1/10000 ticks; core wants plain fractions. */
+function fraction(ticks: number): Decimal {
+  return new Decimal(ticks).div(MARGIN_FRACTION_TICK);
+}
+
+/** Converts one orderBookDetails entry into core's Market (decimals and fractions from the exchange, never hard-coded). */
+export function marketFromDetail(d: z.infer<typeof perpsOrderBookDetailSchema>): LighterMarketDetails {
+  const market = defineMarket({
+    symbol: d.symbol,
+    marketId: d.market_id,
+    priceDecimals: d.price_decimals,
+    sizeDecimals: d.size_decimals,
+    minSize: d.min_base_amount,
+    minNotional: d.min_quote_amount,
+    initialMarginFraction: fraction(d.default_initial_margin_fraction),
+    minInitialMarginFraction: fraction(d.min_initial_margin_fraction),
+    maintenanceMarginFraction: fraction(d.maintenance_margin_fraction),
+    closeoutMarginFraction: fraction(d.closeout_margin_fraction),
+  });
+  // Fees are quoted in percent ("0.0200" = 0.02% = 0.0002).
+  const pct = (v: Decimal | undefined) => (v ?? new Decimal(0)).div(100);
+  return { market, status: d.status, takerFeeRate: pct(d.taker_fee), makerFeeRate: pct(d.maker_fee), lastTradePrice: d.last_trade_price };
+}
+
+/** One resting order of the public book. */
+export interface BookOrder {
+  readonly orderIndex: bigint;
+  readonly ownerAccountIndex: number;
+  readonly price: Decimal;
+  readonly initialSize: Decimal;
+  readonly remainingSize: Decimal;
+}
+
+/** Both sides of the public book, best first. */
+export interface BookOrders {
+  readonly asks: readonly BookOrder[];
+  readonly bids: readonly BookOrder[];
+}
+
+/** An open position of an account. */
+export interface LighterPosition {
+  readonly marketId: number;
+  readonly symbol: string;
+  /** Signed size: positive long, negative short. */
+  readonly size: Decimal;
+  readonly avgEntryPrice: Decimal;
+  readonly unrealizedPnl: Decimal;
+  readonly realizedPnl: Decimal;
+  readonly liquidationPrice: Decimal | undefined;
+}
+
+/** An account's collateral and positions. */
+export interface LighterAccount {
+  readonly accountIndex: number;
+  readonly collateral: Decimal;
+  readonly availableBalance: Decimal;
+  readonly totalAssetValue: Decimal;
+  readonly positions: readonly LighterPosition[];
+}
+
+/** A transaction as /tx reports it. */
+export interface LighterTx {
+  readonly hash: string;
+  readonly txType: number;
+  /** 0 failed, 1 pending, 2 executed, 3+ packed/committed/verified. */
+  readonly status: number;
+  readonly info: string;
+  readonly eventInfo: string;
+  readonly executedAt: number | undefined;
+}
+
+/** Transaction statuses (EnrichedTx.status). */
+export const TX_STATUS = { FAILED: 0, PENDING: 1, EXECUTED: 2, PACKED: 3, COMMITTED: 4, VERIFIED: 5 } as const;
+
+/** An order of the account (active or inactive). */
+export interface LighterOrder {
+  readonly orderIndex: bigint;
+  readonly clientOrderIndex: bigint | undefined;
+  readonly marketId: number;
+  readonly isAsk: boolean;
+  readonly type: string;
+  readonly timeInForce: string;
+  readonly reduceOnly: boolean;
+  readonly price: Decimal;
+  readonly triggerPrice: Decimal;
+  readonly initialSize: Decimal;
+  readonly remainingSize: Decimal;
+  readonly filledSize: Decimal;
+  readonly filledQuote: Decimal;
+  /** REST status string: "open", "pending", "filled", "canceled", "canceled-margin-not-allowed", ... */
+  readonly status: string;
+  readonly timestampMs: number | undefined;
+}
+
+/** A candle. */
+export interface LighterCandle {
+  readonly openTimeMs: number;
+  readonly open: Decimal;
+  readonly high: Decimal;
+  readonly low: Decimal;
+  readonly close: Decimal;
+  readonly baseVolume: Decimal;
+  readonly quoteVolume: Decimal;
+}
+
+/** A funding payment record. */
+export interface LighterFunding {
+  readonly timestamp: number;
+  readonly value: Decimal;
+  readonly rate: Decimal;
+  readonly direction: string;
+}
+
+/** A funding rate quote of some exchange for a market. */
+export interface LighterFundingRate {
+  readonly marketId: number;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly rate: Decimal;
+}
+
+/** A public trade. */
+export interface LighterTrade {
+  readonly tradeId: number;
+  readonly txHash: string;
+  readonly marketId: number;
+  readonly price: Decimal;
+  readonly size: Decimal;
+  readonly askOrderIndex: bigint;
+  readonly bidOrderIndex: bigint;
+  readonly isMakerAsk: boolean;
+  readonly timestamp: number;
+}
+
+/** Converts a parsed /account entry. */
+export function accountFrom(a: z.infer<typeof accountsSchema>["accounts"][number]): LighterAccount {
+  return {
+    accountIndex: a.index,
+    collateral: a.collateral,
+    availableBalance: a.available_balance ?? a.collateral,
+    totalAssetValue: a.total_asset_value ?? a.collateral,
+    positions: a.positions
+      .filter((p) => !p.position.isZero())
+      .map((p) => ({
+        marketId: p.market_id,
+        symbol: p.symbol,
+        size: p.sign < 0 ? p.position.neg() : p.position,
+        avgEntryPrice: p.avg_entry_price,
+        unrealizedPnl: p.unrealized_pnl ?? new Decimal(0),
+        realizedPnl: p.realized_pnl ?? new Decimal(0),
+        liquidationPrice: p.liquidation_price,
+      })),
+  };
+}
+
+/** Converts a parsed order. */
+export function orderFrom(o: z.infer<typeof orderSchema>): LighterOrder {
+  return {
+    orderIndex: o.order_id,
+    clientOrderIndex: o.client_order_id ?? (o.client_order_index === undefined ? undefined : BigInt(o.client_order_index)),
+    marketId: o.market_index,
+    isAsk: o.is_ask,
+    type: o.type,
+    timeInForce: o.time_in_force,
+    reduceOnly: o.reduce_only,
+    price: o.price,
+    triggerPrice: o.trigger_price,
+    initialSize: o.initial_base_amount,
+    remainingSize: o.remaining_base_amount,
+    filledSize: o.filled_base_amount,
+    filledQuote: o.filled_quote_amount,
+    status: o.status,
+    timestampMs: o.timestamp === undefined ? undefined : o.timestamp * 1000,
+  };
+}
