@@ -73,6 +73,13 @@ describe("applyFillToPosition", () => {
     expect(realized.toString()).toBe(d(103 + 99 + 107).minus(302).toString()); // 7
   });
 
+  it("rounds the removed basis to the given scale so partial reductions stay exact at 40 digits", () => {
+    // long 0.116 with basis 11600.26; sell 0.016: removed = 11600.26 x 0.016 / 0.116 = 1600.0358620689... -> 1600.035862 at 6 places
+    const out = applyFillToPosition(long("0.116", "11600.26"), "sell", d("0.016"), d(99999), 6);
+    expect(out.after?.costBasis.toString()).toBe("10000.224138");
+    expect(out.realizedPnl.toString()).toBe(d("1599.984").minus("1600.035862").toString());
+  });
+
   it("rejects a non-positive fill size", () => {
     expect(() => applyFillToPosition(null, "buy", d(0), d(1))).toThrow(RangeError);
   });

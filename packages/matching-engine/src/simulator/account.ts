@@ -46,13 +46,16 @@ export function entryPriceOf(position: PositionAmount): Decimal {
 /**
  * Applies a fill (order side, size, price) to a position: increases average the entry,
  * reductions realize PnL against the average entry, a fill larger than the position closes it
- * and opens the rest on the other side at the fill price.
+ * and opens the rest on the other side at the fill price. The basis a partial reduction
+ * removes is rounded to `basisDecimals` places (use the market's priceDecimals + sizeDecimals,
+ * the scale of a notional), so every basis and PnL stays a short exact decimal and sums never round.
  */
 export function applyFillToPosition(
   position: PositionAmount | null,
   orderSide: OrderSide,
   quantity: Decimal,
   price: Decimal,
+  basisDecimals = 18,
 ): PositionFillOutcome {
   if (quantity.lte(0)) throw new RangeError(`fill size must be positive, got ${quantity.toString()}`);
   const fillSide = positionSideOf(orderSide);
@@ -76,9 +79,9 @@ export function applyFillToPosition(
   }
   const sign = sideSign(position.side);
   if (quantity.lt(position.quantity)) {
-    // Partial reduction: the removed basis is proportional; its rounding stays in the remaining
-    // basis and is realized exactly when the position closes.
-    const removedBasis = position.costBasis.mul(quantity).div(position.quantity);
+    // Partial reduction: the removed basis is proportional, rounded to a fixed scale; the rounding
+    // stays in the remaining basis and is realized exactly when the position closes.
+    const removedBasis = position.costBasis.mul(quantity).div(position.quantity).toDecimalPlaces(basisDecimals);
     return {
       after: { side: position.side, quantity: position.quantity.minus(quantity), costBasis: position.costBasis.minus(removedBasis) },
       closedQuantity: quantity,

@@ -886,7 +886,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const fillPrice = estimate.lots > 0 ? estimate.notional.div(fillQuantity) : null;
     const mark = ms.mark ?? fillPrice ?? (order.priceTicks === undefined ? null : ticksToPrice(market, order.priceTicks));
     let projected = position?.amount ?? null;
-    if (fillPrice !== null) projected = applyFillToPosition(projected, order.side, fillQuantity, fillPrice).after;
+    if (fillPrice !== null) projected = applyFillToPosition(projected, order.side, fillQuantity, fillPrice, market.priceDecimals + market.sizeDecimals).after;
     const priceForMargin = (amount: PositionAmount): Decimal => mark ?? entryPriceOf(amount);
     const currentIm = position === undefined ? ZERO : initialMargin(notionalAt(position.amount, priceForMargin(position.amount)), position.leverage);
     const projectedIm = projected === null ? ZERO : initialMargin(notionalAt(projected, priceForMargin(projected)), leverage);
@@ -1033,7 +1033,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       };
       touches.set(key, touch);
     }
-    const outcome = applyFillToPosition(position?.amount ?? null, f.side, quantity, price);
+    const outcome = applyFillToPosition(position?.amount ?? null, f.side, quantity, price, market.priceDecimals + market.sizeDecimals);
     account.cash = account.cash.plus(outcome.realizedPnl).minus(fee);
     account.realizedPnl = account.realizedPnl.plus(outcome.realizedPnl);
     account.fees = account.fees.plus(fee);
