@@ -79,3 +79,5 @@ export {
   type LighterFundingRate,
   type LighterTrade,
 } from "./rest/schemas.js";
+export { LighterWsClient, type LighterWsClientOptions, type LighterWsEvents } from "./ws/ws-client.js";
+export { LocalOrderBook, type BookLevel, type WireLevel, type ApplyResult } from "./ws/local-order-book.js";

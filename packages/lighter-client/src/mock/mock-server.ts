@@ -47,6 +47,8 @@ interface BookStream {
 export class MockLighterServer {
   readonly exchange: MockExchange;
   readonly faults: MockFaults = { latencyMs: 0, rateLimitNext: 0, hangNext: 0, bookNonceGapNext: false };
+  /** App-level pings received over WebSocket (for tests). */
+  pingsReceived = 0;
   /** Count of HTTP requests by path (for tests). */
   readonly requestCounts = new Map<string, number>();
   private readonly clock: Clock;
@@ -324,7 +326,10 @@ export class MockLighterServer {
         socket.send(JSON.stringify({ type: "error", code: 30000, message: "Invalid Json" }));
         return;
       }
-      if (msg.type === "ping") return void socket.send(JSON.stringify({ type: "pong" }));
+      if (msg.type === "ping") {
+        this.pingsReceived++;
+        return void socket.send(JSON.stringify({ type: "pong" }));
+      }
       if (msg.type === "pong") return;
       if (msg.type === "subscribe" && typeof msg.channel === "string") return this.subscribe(sub, msg.channel, msg.auth);
       if (msg.type === "unsubscribe" && typeof msg.channel === "string") {
