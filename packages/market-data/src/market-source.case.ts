@@ -34,8 +34,9 @@ function expectWellFormedBook(book: L2Book, symbol: string): void {
   expect(toDecimal(book.bids[0]!.price).lt(book.asks[0]!.price)).toBe(true);
 }
 
-/** Runs the MarketSource contract against sources made by `factory`. */
-export function runMarketSourceContract(name: string, factory: () => Promise<ContractHarness>): void {
+/** Runs the MarketSource contract against sources made by `factory` (`timeoutMs` for slow factories). */
+export function runMarketSourceContract(name: string, factory: () => Promise<ContractHarness>, options: { timeoutMs?: number } = {}): void {
+  const timeout = options.timeoutMs ?? 5_000;
   describe(`MarketSource contract: ${name}`, () => {
     let harness: ContractHarness;
     let symbols: string[];
@@ -43,7 +44,7 @@ export function runMarketSourceContract(name: string, factory: () => Promise<Con
     beforeAll(async () => {
       harness = await factory();
       symbols = harness.source.markets().map((m) => m.symbol);
-    });
+    }, timeout);
     afterAll(async () => {
       await harness?.close();
     });
@@ -159,6 +160,6 @@ export function runMarketSourceContract(name: string, factory: () => Promise<Con
         await a.close();
         await b.close();
       }
-    });
+    }, timeout * 2);
   });
 }

@@ -116,7 +116,8 @@ export class CandleStore {
   /**
    * The last `limit` closed candles `widthMs` wide (a multiple of a minute) at
    * `now`, oldest first. A candle aggregates the bars inside its epoch-aligned
-   * window; windows without any bar are skipped.
+   * window; windows without any bar are skipped, and so is a first window that
+   * began before the first bar.
    */
   candlesOfWidth(widthMs: number, limit: number, now: number): Candle[] {
     if (limit <= 0 || !Number.isFinite(limit)) return [];
@@ -133,6 +134,8 @@ export class CandleStore {
     const out: Candle[] = [];
     while (i >= 0 && out.length < limit) {
       const windowStart = Math.floor(this.openTime[i]! / widthMs) * widthMs;
+      // A window that began before the first bar is partial: its open is unknown.
+      if (windowStart < this.openTime[0]!) break;
       const last = i;
       let high = Number.NEGATIVE_INFINITY;
       let low = Number.POSITIVE_INFINITY;

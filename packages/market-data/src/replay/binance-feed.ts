@@ -86,7 +86,7 @@ export function readBinanceFeed(paths: string | readonly string[], options: Bina
     }
     book.first = false;
     book.lastU = diff.u;
-    push(symbol, { kind: "diff", ts, bids: diff.bids, asks: diff.asks });
+    push(symbol, { kind: "diff", ts, bids: diff.bids, asks: diff.asks, updateId: diff.u });
   };
 
   for (const { file, lines } of files) {
@@ -164,6 +164,7 @@ export function readBinanceFeed(paths: string | readonly string[], options: Bina
           bidSize: decimalText(data.B, file, lineNo),
           ask: decimalText(data.a, file, lineNo),
           askSize: decimalText(data.A, file, lineNo),
+          ...(typeof data.u === "number" ? { updateId: data.u } : {}),
         });
       }
       // Other streams (markPrice, kline, ...) are ignored.

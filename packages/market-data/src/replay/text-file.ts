@@ -46,6 +46,6 @@ export function marketSymbolOf(pair: string): string {
 
 /** The pair named in a file name ("..._BTCUSDT_1m_...csv.gz" -> "BTCUSDT"), if one is. */
 export function pairInFileName(path: string): string | undefined {
-  const tokens = basename(path).split(/[_.\s]|-(?=\d)/);
+  const tokens = basename(path).split(/[_.\s-]/);
   return tokens.find((t) => /^[A-Z0-9]{2,}(USDT|USDC|BUSD|FDUSD|USD)$/.test(t));
 }
