@@ -1,0 +1,186 @@
+/**
+ * The client factory: PostgreSQL through @prisma/adapter-pg when a URL is given,
+ * embedded PGlite (a data directory, in memory, or an instance you own) otherwise.
+ * Either way you get the same Prisma client, the same repositories and the same
+ * migrator, so the default run needs no database server.
+ */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Clock, ConfigError, SystemClock } from "@autonome/core";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { bundledMigrations } from "../generated/migrations.js";
+import { PrismaClient } from "../generated/prisma/client.js";
+import { pgClientSession, pgliteSession } from "./internal/sessions.js";
+import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
+import { InvocationsRepository } from "./repositories/invocations.js";
+import { LeaderboardRepository } from "./repositories/leaderboard.js";
+import { ModelsRepository } from "./repositories/models.js";
+import { OrdersRepository } from "./repositories/orders.js";
+import { PortfolioSnapshotsRepository } from "./repositories/portfolio-snapshots.js";
+
+/** The default PGlite data directory, relative to the working directory. */
+export const DEFAULT_DATA_DIR = "./.autonome/db";
+
+/** Where the database is. */
+export type DbTarget =
+  /** A PostgreSQL server. `schema` (or `?schema=` in the URL) selects a schema other than public. */
+  | { kind: "postgres"; url: string; schema?: string; maxConnections?: number }
+  /** Embedded PGlite persisted in `dataDir` (default ./.autonome/db), or in memory with "memory://". */
+  | { kind: "pglite"; dataDir?: string }
+  /** A PGlite instance you created and will close yourself. */
+  | { kind: "pglite-instance"; pglite: PGlite };
+
+/** Options of createDb. */
+export type DbConfig = DbTarget & {
+  /** Time source for every default timestamp; defaults to the system clock. */
+  clock?: Clock;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+  /** The migrations to apply; defaults to the package's own. */
+  migrations?: readonly Migration[];
+};
+
+/** An open database: the Prisma client, the repositories, migrate() and close(). */
+export interface Db {
+  readonly kind: "postgres" | "pglite";
+  /** The Prisma client, for queries no repository offers; prefer the repositories. */
+  readonly prisma: PrismaClient;
+  readonly models: ModelsRepository;
+  readonly orders: OrdersRepository;
+  readonly invocations: InvocationsRepository;
+  readonly portfolio: PortfolioSnapshotsRepository;
+  readonly leaderboard: LeaderboardRepository;
+  /** Applies pending migrations (idempotent; safe with several processes starting at once). */
+  migrate(): Promise<MigrationResult>;
+  /** Disconnects; closes the pool or the PGlite instance the factory created. */
+  close(): Promise<void>;
+}
+
+/** The target an environment names: DATABASE_URL for PostgreSQL, else PGlite in AUTONOME_DB_DIR or ./.autonome/db. */
+export function dbTargetFromEnv(env: Record<string, string | undefined> = process.env): DbTarget {
+  const url = env.DATABASE_URL?.trim();
+  if (url) return { kind: "postgres", url };
+  const dataDir = env.AUTONOME_DB_DIR?.trim();
+  return { kind: "pglite", dataDir: dataDir || DEFAULT_DATA_DIR };
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Splits `?schema=` off a PostgreSQL URL (Prisma's convention; pg does not know it). */
+export function splitSchemaFromUrl(url: string): { url: string; schema: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError("DATABASE_URL is not a valid URL", "DATABASE_URL");
+  }
+  if (parsed.protocol !== "postgresql:" && parsed.protocol !== "postgres:") {
+    throw new ConfigError("DATABASE_URL must be a postgresql:// URL", "DATABASE_URL");
+  }
+  const schema = parsed.searchParams.get("schema") ?? undefined;
+  parsed.searchParams.delete("schema");
+  return { url: parsed.toString(), schema };
+}
+
+function buildDb(
+  kind: "postgres" | "pglite",
+  prisma: PrismaClient,
+  clock: Clock,
+  migrate: () => Promise<MigrationResult>,
+  close: () => Promise<void>,
+): Db {
+  let closed: Promise<void> | undefined;
+  const models = new ModelsRepository(prisma, clock);
+  return {
+    kind,
+    prisma,
+    models,
+    orders: new OrdersRepository(prisma, clock),
+    invocations: new InvocationsRepository(prisma, clock),
+    portfolio: new PortfolioSnapshotsRepository(prisma, clock),
+    leaderboard: new LeaderboardRepository(prisma, models),
+    migrate,
+    close: () => (closed ??= close()),
+  };
+}
+
+/**
+ * Opens the database. Without an argument it reads the environment (dbTargetFromEnv).
+ * Migrates before returning unless `migrate: false`.
+ */
+export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db> {
+  const clock = config.clock ?? new SystemClock();
+  const migrations = config.migrations ?? bundledMigrations;
+  let db: Db;
+
+  if (config.kind === "postgres") {
+    const { url, schema: urlSchema } = splitSchemaFromUrl(config.url);
+    const schema = config.schema ?? urlSchema;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new ConfigError(`invalid schema name ${schema}`, "DATABASE_URL");
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: config.maxConnections ?? 10,
+      // Raw SQL and the migrator see the same schema as Prisma's generated queries.
+      ...(schema === undefined ? {} : { options: `-c search_path="${schema}"` }),
+    });
+    // An idle client's network error must not crash the process; the next query reconnects.
+    pool.on("error", () => undefined);
+    const adapter = new PrismaPg(pool, schema === undefined ? undefined : { schema });
+    const prisma = new PrismaClient({ adapter });
+    const migrate = async () => {
+      const client = await pool.connect();
+      try {
+        if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+        return await runMigrations(pgClientSession(client), migrations);
+      } finally {
+        client.release();
+      }
+    };
+    db = buildDb("postgres", prisma, clock, migrate, async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    });
+  } else {
+    let pglite: PGlite;
+    let owned: boolean;
+    if (config.kind === "pglite-instance") {
+      pglite = config.pglite;
+      owned = false;
+    } else {
+      const dataDir = config.dataDir ?? DEFAULT_DATA_DIR;
+      if (dataDir.startsWith("memory://")) {
+        pglite = new PGlite(dataDir);
+      } else {
+        const path = resolve(dataDir);
+        mkdirSync(path, { recursive: true });
+        pglite = new PGlite(path);
+      }
+      owned = true;
+    }
+    await pglite.waitReady;
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+    db = buildDb(
+      "pglite",
+      prisma,
+      clock,
+      () => runMigrations(pgliteSession(pglite), migrations),
+      async () => {
+        await prisma.$disconnect();
+        if (owned) await pglite.close();
+      },
+    );
+  }
+
+  if (config.migrate ?? true) {
+    try {
+      await db.migrate();
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+  return db;
+}

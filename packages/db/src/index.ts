@@ -1,0 +1,49 @@
+export { type Db, type DbConfig, type DbTarget, DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, splitSchemaFromUrl } from "./db.js";
+export {
+  type Migration,
+  type MigrationResult,
+  type MigrationSession,
+  type SqlConnection,
+  migrationChecksum,
+  readMigrationsDir,
+  runMigrations,
+} from "./migrator.js";
+export { type MigrationFailure, MigrationError } from "./errors.js";
+export {
+  type ModelRecord,
+  type ModelInput,
+  type ModelCounterIncrements,
+  type TradingMode,
+  ModelsRepository,
+} from "./repositories/models.js";
+export {
+  type OpenOrder,
+  type ClosedOrder,
+  type OrderRecord,
+  type TriggerOrders,
+  type TriggerOrdersInput,
+  type OpenPositionInput,
+  type ClosePositionInput,
+  type ClosedTradesQuery,
+  type Page,
+  OrdersRepository,
+} from "./repositories/orders.js";
+export {
+  type InvocationRecord,
+  type ToolCallRecord,
+  type StartInvocationInput,
+  type FinishInvocationInput,
+  type RecordToolCallInput,
+  type InvocationsQuery,
+  InvocationsRepository,
+} from "./repositories/invocations.js";
+export {
+  type PortfolioSnapshotRecord,
+  type RecordSnapshotInput,
+  type TimeRange,
+  type ThinningPolicy,
+  type ThinningResult,
+  PortfolioSnapshotsRepository,
+} from "./repositories/portfolio-snapshots.js";
+export { type LeaderboardInput, type ClosedTradeStats, LeaderboardRepository } from "./repositories/leaderboard.js";
+export { bundledMigrations } from "../generated/migrations.js";

@@ -1,0 +1,112 @@
+/**
+ * Test support (not exported): the databases every repository test runs against.
+ * PGlite always; PostgreSQL when TEST_DATABASE_URL (or DATABASE_URL) is reachable,
+ * each test file in a fresh schema dropped afterwards. When CI=true an unreachable
+ * PostgreSQL fails the run instead of skipping it.
+ */
+import { type Clock, ManualClock } from "@autonome/core";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe } from "vitest";
+import { type Db, createDb } from "../db.js";
+
+/** The PostgreSQL URL tests use, if any. */
+export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || process.env.DATABASE_URL?.trim() || undefined;
+
+async function probe(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Why PostgreSQL tests are skipped, or null when they run. Throws under CI when PostgreSQL is missing. */
+export const postgresSkipReason: string | null = await (async () => {
+  const problem = postgresUrl === undefined ? "TEST_DATABASE_URL is not set" : await probe(postgresUrl);
+  if (problem === null) return null;
+  if (process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
+  const reason = `skipping PostgreSQL tests: ${problem} (set TEST_DATABASE_URL to a reachable database to run them)`;
+  console.warn(reason);
+  return reason;
+})();
+
+/** The time every test starts at: 2026-01-01T00:00:00Z. */
+export const T0 = Date.UTC(2026, 0, 1);
+
+/** A database under test and its manual clock. */
+export interface TestDb {
+  db: Db;
+  clock: ManualClock;
+}
+
+/** A fresh, random schema name for one test file. */
+export function freshSchemaName(): string {
+  return `test_${globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
+
+/** Drops a test schema. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Opens a migrated in-memory PGlite database. */
+export async function openPglite(clock: Clock): Promise<Db> {
+  return createDb({ kind: "pglite", dataDir: "memory://", clock });
+}
+
+/** Opens a migrated PostgreSQL database in a fresh schema; returns it and its schema. */
+export async function openPostgres(clock: Clock, maxConnections = 4): Promise<{ db: Db; schema: string }> {
+  if (postgresUrl === undefined) throw new Error("no PostgreSQL URL");
+  const schema = freshSchemaName();
+  const db = await createDb({ kind: "postgres", url: postgresUrl, schema, clock, maxConnections });
+  return { db, schema };
+}
+
+async function truncateAll(db: Db): Promise<void> {
+  await db.prisma.$executeRawUnsafe("TRUNCATE tool_calls, invocations, portfolio_snapshots, orders, models CASCADE");
+}
+
+/**
+ * Runs `suite` once per database (a contract suite). One database per file and
+ * database kind, emptied before each test, the clock reset to T0.
+ */
+export function describeEachDatabase(title: string, suite: (t: TestDb, kind: "pglite" | "postgres") => void): void {
+  for (const kind of ["pglite", "postgres"] as const) {
+    const skip = kind === "postgres" && postgresSkipReason !== null;
+    describe.skipIf(skip)(`${title} [${kind}]`, () => {
+      const t = { clock: new ManualClock(T0) } as TestDb;
+      // The database keeps this clock; each test gets a fresh ManualClock behind it.
+      const clock: Clock = { now: () => t.clock.now() };
+      let schema: string | undefined;
+      beforeAll(async () => {
+        if (kind === "pglite") {
+          t.db = await openPglite(clock);
+        } else {
+          const opened = await openPostgres(clock);
+          t.db = opened.db;
+          schema = opened.schema;
+        }
+      }, 60_000);
+      afterAll(async () => {
+        await t.db?.close();
+        if (schema !== undefined && postgresUrl !== undefined) await dropSchema(postgresUrl, schema);
+      });
+      beforeEach(async () => {
+        t.clock = new ManualClock(T0);
+        await truncateAll(t.db);
+      });
+      suite(t, kind);
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import { NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
+import { expect, it } from "vitest";
+import { describeEachDatabase } from "../internal/test-databases.js";
+
+describeEachDatabase("InvocationsRepository", (t) => {
+  async function model(name = "m") {
+    return t.db.models.create({ name, provider: "p", modelName: "x" });
+  }
+
+  it("records an invocation from start to finish with tokens, exact cost, latency and steps, and counts it on the model", async () => {
+    const m = await model();
+    const started = await t.db.invocations.start({ modelId: m.id, prompt: "You are a trader." });
+    expect(started.finishedAt).toBeNull();
+    expect(started.startedAt).toBe(t.clock.now());
+    t.clock.advanceBy(1234);
+    const finished = await t.db.invocations.finish(started.id, {
+      response: "holding",
+      responsePayload: { messages: [{ role: "assistant", content: "holding" }] },
+      inputTokens: 1500,
+      outputTokens: 200,
+      cost: "0.00123456789",
+      steps: [{ kind: "model", ms: 1000 }],
+    });
+    expect(finished.latencyMs).toBe(1234);
+    expect(finished.cost?.toString()).toBe("0.00123457");
+    expect(finished.inputTokens).toBe(1500);
+    expect(finished.responsePayload).toEqual({ messages: [{ role: "assistant", content: "holding" }] });
+    expect(finished.steps).toEqual([{ kind: "model", ms: 1000 }]);
+    expect(finished.error).toBeNull();
+    expect((await t.db.models.require(m.id)).invocationCount).toBe(1);
+    await expect(t.db.invocations.finish(started.id, {})).rejects.toBeInstanceOf(StateConflictError);
+  });
+
+  it("records a failed invocation's error", async () => {
+    const m = await model();
+    const started = await t.db.invocations.start({ modelId: m.id, prompt: "p" });
+    const finished = await t.db.invocations.finish(started.id, { error: "timed out after 60000 ms", latencyMs: 60_000 });
+    expect(finished.error).toBe("timed out after 60000 ms");
+    expect(finished.response).toBeNull();
+  });
+
+  it("records accepted and rejected tool calls; a rejected one counts as a failed tool call", async () => {
+    const m = await model();
+    const inv = await t.db.invocations.start({ modelId: m.id, prompt: "p" });
+    await t.db.invocations.recordToolCall({
+      invocationId: inv.id,
+      type: "CREATE_POSITION",
+      arguments: { symbol: "BTC", side: "LONG", quantity: "0.1" },
+      result: { orderId: "o-1" },
+      accepted: true,
+    });
+    t.clock.advanceBy(10);
+    await t.db.invocations.recordToolCall({
+      invocationId: inv.id,
+      type: "CLOSE_POSITION",
+      arguments: { symbol: "ETH" },
+      accepted: false,
+      rejectionReason: "no open position on ETH",
+    });
+    const stored = await t.db.invocations.byId(inv.id);
+    expect(stored?.toolCalls.map((c) => [c.type, c.accepted, c.rejectionReason])).toEqual([
+      ["CREATE_POSITION", true, null],
+      ["CLOSE_POSITION", false, "no open position on ETH"],
+    ]);
+    expect(stored?.toolCalls[0]?.arguments).toEqual({ symbol: "BTC", side: "LONG", quantity: "0.1" });
+    expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(1);
+  });
+
+  it("rejects bad tool calls and unknown ids with typed errors and writes nothing", async () => {
+    const m = await model();
+    const inv = await t.db.invocations.start({ modelId: m.id, prompt: "p" });
+    const base = { invocationId: inv.id, type: "HOLDING" as const, arguments: {} };
+    await expect(t.db.invocations.recordToolCall({ ...base, accepted: false })).rejects.toBeInstanceOf(ValidationError);
+    await expect(t.db.invocations.recordToolCall({ ...base, accepted: true, rejectionReason: "x" })).rejects.toBeInstanceOf(ValidationError);
+    await expect(t.db.invocations.recordToolCall({ ...base, type: "YOLO" as never, accepted: true })).rejects.toBeInstanceOf(ValidationError);
+    await expect(t.db.invocations.recordToolCall({ ...base, invocationId: globalThis.crypto.randomUUID(), accepted: true })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.db.invocations.start({ modelId: globalThis.crypto.randomUUID(), prompt: "p" })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.db.invocations.finish(inv.id, { inputTokens: -1 })).rejects.toBeInstanceOf(ValidationError);
+    expect(await t.db.prisma.toolCall.count()).toBe(0);
+    expect(await t.db.prisma.invocation.count()).toBe(1);
+    expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(0);
+  });
+
+  it("lists invocations newest first, per model, page by page", async () => {
+    const a = await model("a");
+    const b = await model("b");
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await t.db.invocations.start({ modelId: a.id, prompt: `tick ${i}` })).id);
+      await t.db.invocations.start({ modelId: b.id, prompt: `tick ${i}` });
+      t.clock.advanceBy(300_000);
+    }
+    const first = await t.db.invocations.list({ modelId: a.id, limit: 2 });
+    expect(first.items.map((i) => i.prompt)).toEqual(["tick 4", "tick 3"]);
+    const second = await t.db.invocations.list({ modelId: a.id, limit: 2, cursor: first.nextCursor });
+    const third = await t.db.invocations.list({ modelId: a.id, limit: 2, cursor: second.nextCursor });
+    expect([...first.items, ...second.items, ...third.items].map((i) => i.id)).toEqual([...ids].reverse());
+    expect(third.nextCursor).toBeNull();
+    expect((await t.db.invocations.list({ limit: 200 })).items).toHaveLength(10);
+  });
+});

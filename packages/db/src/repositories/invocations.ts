@@ -1,0 +1,297 @@
+/**
+ * Invocations and their tool calls: what each model was asked, what it answered, what
+ * it cost, and every tool call it made, accepted or rejected with the reason it was told.
+ * Starting an invocation counts it on the model; a rejected tool call counts as a failed
+ * one; both in the same transaction as the row.
+ */
+import { type Clock, type Decimal, type DecimalLike, type DecisionType, NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
+import { Prisma } from "../../generated/prisma/client.js";
+import type { Invocation as InvocationRow, PrismaClient, ToolCall as ToolCallRow } from "../../generated/prisma/client.js";
+import {
+  NUMERIC_18_8,
+  checkCount,
+  checkId,
+  checkJson,
+  fromDbDecimalOrNull,
+  fromDbTime,
+  fromDbTimeOrNull,
+  toColumnDecimal,
+  toDbTime,
+} from "../internal/convert.js";
+import { type Page, checkLimit } from "./orders.js";
+
+/** One recorded tool call. */
+export interface ToolCallRecord {
+  id: string;
+  invocationId: string;
+  type: DecisionType;
+  arguments: unknown;
+  result: unknown;
+  accepted: boolean;
+  /** Why it was rejected, as the model was told; null when accepted. */
+  rejectionReason: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+/** One agent invocation with its tool calls. */
+export interface InvocationRecord {
+  id: string;
+  modelId: string;
+  prompt: string;
+  response: string | null;
+  responsePayload: unknown;
+  inputTokens: number;
+  outputTokens: number;
+  /** USD. */
+  cost: Decimal | null;
+  latencyMs: number | null;
+  /** Per-step telemetry as the agent reported it. */
+  steps: unknown;
+  error: string | null;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Epoch ms; null while running. */
+  finishedAt: number | null;
+  /** Oldest first. */
+  toolCalls: ToolCallRecord[];
+}
+
+/** What starting an invocation records. */
+export interface StartInvocationInput {
+  modelId: string;
+  prompt: string;
+  /** Epoch ms; defaults to the clock's now. */
+  startedAt?: number;
+}
+
+/** What finishing an invocation records. */
+export interface FinishInvocationInput {
+  response?: string | null;
+  responsePayload?: unknown;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** USD, rounded to 8 decimals. */
+  cost?: DecimalLike | null;
+  /** Defaults to finishedAt - startedAt. */
+  latencyMs?: number;
+  steps?: unknown;
+  /** Why it failed; null or omitted when it succeeded. */
+  error?: string | null;
+  /** Epoch ms; defaults to the clock's now. */
+  finishedAt?: number;
+}
+
+/** What recording a tool call stores. */
+export interface RecordToolCallInput {
+  invocationId: string;
+  type: DecisionType;
+  arguments: unknown;
+  result?: unknown;
+  accepted: boolean;
+  /** Required when rejected, refused when accepted. */
+  rejectionReason?: string | null;
+  /** Epoch ms; defaults to the clock's now. */
+  createdAt?: number;
+}
+
+/** Which invocations to list. */
+export interface InvocationsQuery {
+  modelId?: string;
+  /** Page size, 1..200; default 20. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+const TOOL_CALL_TYPES: readonly DecisionType[] = ["CREATE_POSITION", "CLOSE_POSITION", "HOLDING", "UPDATE_EXIT_PLAN"];
+
+function toToolCall(row: ToolCallRow): ToolCallRecord {
+  return {
+    id: row.id,
+    invocationId: row.invocationId,
+    type: row.type,
+    arguments: row.arguments,
+    result: row.result,
+    accepted: row.accepted,
+    rejectionReason: row.rejectionReason,
+    createdAt: fromDbTime(row.createdAt),
+  };
+}
+
+function toInvocation(row: InvocationRow & { toolCalls: ToolCallRow[] }): InvocationRecord {
+  return {
+    id: row.id,
+    modelId: row.modelId,
+    prompt: row.prompt,
+    response: row.response,
+    responsePayload: row.responsePayload,
+    inputTokens: row.inputTokens,
+    outputTokens: row.outputTokens,
+    cost: fromDbDecimalOrNull(row.cost),
+    latencyMs: row.latencyMs,
+    steps: row.steps,
+    error: row.error,
+    startedAt: fromDbTime(row.startedAt),
+    finishedAt: fromDbTimeOrNull(row.finishedAt),
+    toolCalls: row.toolCalls.map(toToolCall),
+  };
+}
+
+function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | typeof Prisma.DbNull | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return Prisma.DbNull;
+  return checkJson(field, value) as Prisma.InputJsonValue;
+}
+
+const WITH_TOOL_CALLS = { toolCalls: { orderBy: [{ createdAt: "asc" as const }, { id: "asc" as const }] } };
+
+/** Reads and writes Invocations and ToolCalls. */
+export class InvocationsRepository {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Records the start of an invocation and counts it on the model; NotFoundError for an unknown model. */
+  async start(input: StartInvocationInput): Promise<InvocationRecord> {
+    const modelId = checkId("model", input.modelId);
+    if (typeof input.prompt !== "string") throw new ValidationError("invalid prompt", [{ path: "prompt", message: "must be a string" }]);
+    const startedAt = toDbTime("startedAt", input.startedAt ?? this.clock.now());
+    const row = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.model.updateMany({ where: { id: modelId }, data: { invocationCount: { increment: 1 } } });
+      if (count === 0) throw new NotFoundError("model", modelId);
+      return tx.invocation.create({
+        data: { id: globalThis.crypto.randomUUID(), modelId, prompt: input.prompt, startedAt },
+        include: WITH_TOOL_CALLS,
+      });
+    });
+    return toInvocation(row);
+  }
+
+  /** Records how an invocation ended; StateConflictError when it was finished already. */
+  async finish(invocationId: string, input: FinishInvocationInput): Promise<InvocationRecord> {
+    const id = checkId("invocation", invocationId);
+    const finishedAt = toDbTime("finishedAt", input.finishedAt ?? this.clock.now());
+    const data: Prisma.InvocationUncheckedUpdateManyInput = {
+      finishedAt,
+      inputTokens: checkCount("inputTokens", input.inputTokens ?? 0),
+      outputTokens: checkCount("outputTokens", input.outputTokens ?? 0),
+    };
+    if (input.response !== undefined) {
+      if (input.response !== null && typeof input.response !== "string") {
+        throw new ValidationError("invalid response", [{ path: "response", message: "must be a string or null" }]);
+      }
+      data.response = input.response;
+    }
+    const payload = jsonOrNull("responsePayload", input.responsePayload);
+    if (payload !== undefined) data.responsePayload = payload;
+    const steps = jsonOrNull("steps", input.steps);
+    if (steps !== undefined) data.steps = steps;
+    if (input.cost !== undefined) {
+      data.cost = input.cost === null ? null : toColumnDecimal("cost", input.cost, { column: NUMERIC_18_8, sign: "non-negative", places: "round" }).toString();
+    }
+    if (input.error !== undefined && input.error !== null && typeof input.error !== "string") {
+      throw new ValidationError("invalid error", [{ path: "error", message: "must be a string or null" }]);
+    }
+    data.error = input.error ?? null;
+    if (input.latencyMs !== undefined) data.latencyMs = checkCount("latencyMs", input.latencyMs);
+
+    const row = await this.prisma.$transaction(async (tx) => {
+      const current = await tx.invocation.findUnique({ where: { id }, select: { startedAt: true, finishedAt: true } });
+      if (current === null) throw new NotFoundError("invocation", id);
+      if (current.finishedAt !== null) throw new StateConflictError(`invocation ${id} is already finished`, "invocation", id);
+      if (finishedAt.getTime() < current.startedAt.getTime()) {
+        throw new ValidationError("invalid finish time", [{ path: "finishedAt", message: "must not be before startedAt" }]);
+      }
+      if (data.latencyMs === undefined) data.latencyMs = Math.min(finishedAt.getTime() - current.startedAt.getTime(), 2_147_483_647);
+      const { count } = await tx.invocation.updateMany({ where: { id, finishedAt: null }, data });
+      if (count === 0) throw new StateConflictError(`invocation ${id} is already finished`, "invocation", id);
+      return tx.invocation.findUniqueOrThrow({ where: { id }, include: WITH_TOOL_CALLS });
+    });
+    return toInvocation(row);
+  }
+
+  /** Records one tool call of an invocation; a rejected one also counts as a failed tool call on the model. */
+  async recordToolCall(input: RecordToolCallInput): Promise<ToolCallRecord> {
+    const invocationId = checkId("invocation", input.invocationId);
+    if (!TOOL_CALL_TYPES.includes(input.type)) {
+      throw new ValidationError("invalid tool call type", [{ path: "type", message: `must be one of ${TOOL_CALL_TYPES.join(", ")}` }]);
+    }
+    if (typeof input.accepted !== "boolean") throw new ValidationError("invalid tool call", [{ path: "accepted", message: "must be a boolean" }]);
+    const reason = input.rejectionReason ?? null;
+    if (input.accepted && reason !== null) {
+      throw new ValidationError("invalid tool call", [{ path: "rejectionReason", message: "an accepted tool call has no rejection reason" }]);
+    }
+    if (!input.accepted && (typeof reason !== "string" || reason.trim() === "")) {
+      throw new ValidationError("invalid tool call", [{ path: "rejectionReason", message: "a rejected tool call needs the reason" }]);
+    }
+    const args = checkJson("arguments", input.arguments ?? {}) as Prisma.InputJsonValue;
+    const result = jsonOrNull("result", input.result);
+    const createdAt = toDbTime("createdAt", input.createdAt ?? this.clock.now());
+    const row = await this.prisma.$transaction(async (tx) => {
+      const invocation = await tx.invocation.findUnique({ where: { id: invocationId }, select: { modelId: true } });
+      if (invocation === null) throw new NotFoundError("invocation", invocationId);
+      if (!input.accepted) {
+        await tx.model.update({ where: { id: invocation.modelId }, data: { failedToolCallCount: { increment: 1 } } });
+      }
+      return tx.toolCall.create({
+        data: {
+          id: globalThis.crypto.randomUUID(),
+          invocationId,
+          type: input.type,
+          arguments: args,
+          ...(result === undefined ? {} : { result }),
+          accepted: input.accepted,
+          rejectionReason: reason,
+          createdAt,
+        },
+      });
+    });
+    return toToolCall(row);
+  }
+
+  /** The invocation with its tool calls, or null. */
+  async byId(invocationId: string): Promise<InvocationRecord | null> {
+    let id: string;
+    try {
+      id = checkId("invocation", invocationId);
+    } catch {
+      return null;
+    }
+    const row = await this.prisma.invocation.findUnique({ where: { id }, include: WITH_TOOL_CALLS });
+    return row === null ? null : toInvocation(row);
+  }
+
+  /** Invocations newest first (of one model or all), with their tool calls, one page at a time. */
+  async list(query: InvocationsQuery = {}): Promise<Page<InvocationRecord>> {
+    const limit = checkLimit(query.limit, 20, 200);
+    const modelId = query.modelId === undefined ? undefined : checkId("model", query.modelId);
+    const where: Prisma.InvocationWhereInput = modelId === undefined ? {} : { modelId };
+    if (query.cursor) {
+      const cursor = decodeInvocationCursor(query.cursor);
+      const at = new Date(cursor.startedAt);
+      where.OR = [{ startedAt: { lt: at } }, { startedAt: at, id: { lt: cursor.id } }];
+    }
+    const rows = await this.prisma.invocation.findMany({
+      where,
+      orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+      take: limit + 1,
+      include: WITH_TOOL_CALLS,
+    });
+    const items = rows.slice(0, limit).map(toInvocation);
+    const last = items[items.length - 1];
+    const nextCursor =
+      rows.length > limit && last !== undefined ? Buffer.from(JSON.stringify([last.startedAt, last.id]), "utf8").toString("base64url") : null;
+    return { items, nextCursor };
+  }
+}
+
+function decodeInvocationCursor(text: string): { startedAt: number; id: string } {
+  try {
+    const [startedAt, id] = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as [unknown, unknown];
+    if (typeof startedAt === "number" && Number.isSafeInteger(startedAt) && typeof id === "string") return { startedAt, id: checkId("invocation", id) };
+  } catch {
+    // fall through
+  }
+  throw new ValidationError("invalid cursor", [{ path: "cursor", message: "must be a nextCursor returned by a previous page" }]);
+}

@@ -1,0 +1,434 @@
+/**
+ * Orders: the single source of truth for positions (OPEN) and trades (CLOSED).
+ *
+ * Invariants kept here (and by CHECK constraints in SQL): a model has at most one
+ * OPEN order per symbol (opens lock the model's row, so concurrent opens serialize);
+ * a CLOSED order never changes again; a close is one conditional UPDATE
+ * (`WHERE status = 'OPEN'`), so two concurrent closes of one order close it once and
+ * the loser gets StateConflictError. realizedPnl is net of all fees and rounded
+ * half-even to cents (numeric(18,2)); unrealized PnL and notionals are never stored.
+ */
+import {
+  type Clock,
+  type CloseTrigger,
+  type Decimal,
+  type DecimalLike,
+  type ExitPlan,
+  type Position,
+  type Side,
+  type Trade,
+  CLOSE_TRIGGERS,
+  NotFoundError,
+  StateConflictError,
+  ValidationError,
+  exitPlanJsonSchema,
+  isDecimal,
+  parseExitPlan,
+  realizedPnl as grossRealizedPnl,
+} from "@autonome/core";
+import type { Order as OrderRow, Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import {
+  NUMERIC_10_2,
+  NUMERIC_18_2,
+  NUMERIC_18_8,
+  checkId,
+  checkOrderIndex,
+  checkText,
+  fromDbDecimal,
+  fromDbDecimalOrNull,
+  fromDbTime,
+  toColumnDecimal,
+  toDbTime,
+} from "../internal/convert.js";
+
+/** The Lighter trigger orders and prices attached to an open position. */
+export interface TriggerOrders {
+  /** Lighter order index of the stop-loss order. */
+  slOrderIndex: bigint | null;
+  /** Lighter order index of the take-profit order. */
+  tpOrderIndex: bigint | null;
+  slTriggerPrice: Decimal | null;
+  tpTriggerPrice: Decimal | null;
+}
+
+/** An OPEN order: a core Position plus what the broker needs to restore it. */
+export interface OpenOrder extends Position, TriggerOrders {
+  status: "OPEN";
+  /** Fees paid so far (the entry fee), USD. */
+  fees: Decimal;
+  /** Epoch ms. */
+  updatedAt: number;
+}
+
+/** A CLOSED order: a core Trade plus its trigger orders. */
+export interface ClosedOrder extends Trade, TriggerOrders {
+  status: "CLOSED";
+  /** Epoch ms. */
+  updatedAt: number;
+}
+
+/** Any order. */
+export type OrderRecord = OpenOrder | ClosedOrder;
+
+/** What opening a position records. */
+export interface OpenPositionInput {
+  modelId: string;
+  symbol: string;
+  side: Side;
+  /** Base units, > 0, at most 8 decimals. */
+  quantity: DecimalLike;
+  /** > 0, at most 2 decimals. */
+  leverage: DecimalLike;
+  /** Average fill price, > 0, at most 8 decimals. */
+  entryPrice: DecimalLike;
+  exitPlan: ExitPlan;
+  /** Fee paid on entry, USD (negative for a rebate); rounded to 8 decimals. Default 0. */
+  entryFee?: DecimalLike;
+  /** Epoch ms; defaults to the clock's now. */
+  openedAt?: number;
+  /** Trigger orders placed with the entry, if any. */
+  triggers?: Partial<TriggerOrdersInput>;
+}
+
+/** Trigger-order changes: a key left out is kept, null clears it. */
+export interface TriggerOrdersInput {
+  slOrderIndex: bigint | number | null;
+  tpOrderIndex: bigint | number | null;
+  slTriggerPrice: DecimalLike | null;
+  tpTriggerPrice: DecimalLike | null;
+}
+
+/** What closing a position records. */
+export interface ClosePositionInput {
+  orderId: string;
+  /** Average exit fill price, > 0. */
+  exitPrice: DecimalLike;
+  /** STOP, TARGET, LIQUIDATION, MANUAL; null when the model closed it. */
+  closeTrigger: CloseTrigger | null;
+  /** Fee paid on exit, USD; added to the order's fees. Default 0. */
+  exitFee?: DecimalLike;
+  /**
+   * Realized PnL net of all fees, as the venue reports it (live). When omitted it is
+   * computed: side * (exit - entry) * quantity - (entry fee + exit fee).
+   */
+  realizedPnl?: DecimalLike;
+  /** Epoch ms; defaults to the clock's now. */
+  closedAt?: number;
+}
+
+/** One page of a newest-first list and the cursor of the next page (null at the end). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Which closed trades to list. */
+export interface ClosedTradesQuery {
+  /** Only this model's trades; all models when omitted. */
+  modelId?: string;
+  /** Page size, 1..500; default 50. */
+  limit?: number;
+  /** From a previous page's nextCursor. */
+  cursor?: string | null;
+}
+
+const SIDE_VALUES: readonly Side[] = ["LONG", "SHORT"];
+
+function toTriggers(row: OrderRow): TriggerOrders {
+  return {
+    slOrderIndex: row.slOrderIndex,
+    tpOrderIndex: row.tpOrderIndex,
+    slTriggerPrice: fromDbDecimalOrNull(row.slTriggerPrice),
+    tpTriggerPrice: fromDbDecimalOrNull(row.tpTriggerPrice),
+  };
+}
+
+function toOrderRecord(row: OrderRow): OrderRecord {
+  const base = {
+    orderId: row.id,
+    modelId: row.modelId,
+    symbol: row.symbol,
+    side: row.side,
+    quantity: fromDbDecimal(row.quantity),
+    entryPrice: fromDbDecimal(row.entryPrice),
+    leverage: fromDbDecimal(row.leverage),
+    exitPlan: parseExitPlan(row.exitPlan),
+    openedAt: fromDbTime(row.openedAt),
+    fees: fromDbDecimal(row.fees),
+    updatedAt: fromDbTime(row.updatedAt),
+    ...toTriggers(row),
+  };
+  if (row.status === "OPEN") return { ...base, status: "OPEN" };
+  if (row.exitPrice === null || row.realizedPnl === null || row.closedAt === null) {
+    throw new Error(`order ${row.id} is CLOSED without exit price, realized PnL or close time`);
+  }
+  return {
+    ...base,
+    status: "CLOSED",
+    exitPrice: fromDbDecimal(row.exitPrice),
+    realizedPnl: fromDbDecimal(row.realizedPnl),
+    closeTrigger: row.closeTrigger,
+    closedAt: fromDbTime(row.closedAt),
+  };
+}
+
+function toOpenOrder(row: OrderRow): OpenOrder {
+  const record = toOrderRecord(row);
+  if (record.status !== "OPEN") throw new Error(`order ${row.id} is not OPEN`);
+  return record;
+}
+
+function toClosedOrder(row: OrderRow): ClosedOrder {
+  const record = toOrderRecord(row);
+  if (record.status !== "CLOSED") throw new Error(`order ${row.id} is not CLOSED`);
+  return record;
+}
+
+/** Validates an exit plan (also one built by hand or by JavaScript callers); returns its JSON form. */
+function checkExitPlan(plan: unknown): Prisma.InputJsonObject {
+  if (typeof plan !== "object" || plan === null || Array.isArray(plan)) {
+    throw new ValidationError("malformed exit plan", [{ path: "exitPlan", message: "must be an ExitPlan object" }]);
+  }
+  // Decimals become their strings; anything else goes to the schema as it is, to be judged there.
+  const json = Object.fromEntries(Object.entries(plan).map(([key, value]) => [key, isDecimal(value) ? value.toString() : value]));
+  const parsed = exitPlanJsonSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ValidationError(
+      "malformed exit plan",
+      parsed.error.issues.map((i) => ({ path: ["exitPlan", ...i.path].join("."), message: i.message })),
+    );
+  }
+  return parsed.data as unknown as Prisma.InputJsonObject;
+}
+
+function checkSide(side: unknown): Side {
+  if (!SIDE_VALUES.includes(side as Side)) {
+    throw new ValidationError("invalid side", [{ path: "side", message: 'must be "LONG" or "SHORT"' }]);
+  }
+  return side as Side;
+}
+
+function checkTriggerInput(input: Partial<TriggerOrdersInput>): Prisma.OrderUncheckedUpdateManyInput {
+  const data: Prisma.OrderUncheckedUpdateManyInput = {};
+  if (input.slOrderIndex !== undefined) data.slOrderIndex = input.slOrderIndex === null ? null : checkOrderIndex("slOrderIndex", input.slOrderIndex);
+  if (input.tpOrderIndex !== undefined) data.tpOrderIndex = input.tpOrderIndex === null ? null : checkOrderIndex("tpOrderIndex", input.tpOrderIndex);
+  if (input.slTriggerPrice !== undefined) {
+    data.slTriggerPrice =
+      input.slTriggerPrice === null ? null : toColumnDecimal("slTriggerPrice", input.slTriggerPrice, { column: NUMERIC_18_8, sign: "positive", places: "exact" }).toString();
+  }
+  if (input.tpTriggerPrice !== undefined) {
+    data.tpTriggerPrice =
+      input.tpTriggerPrice === null ? null : toColumnDecimal("tpTriggerPrice", input.tpTriggerPrice, { column: NUMERIC_18_8, sign: "positive", places: "exact" }).toString();
+  }
+  return data;
+}
+
+interface Cursor {
+  closedAt: number;
+  id: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.closedAt, cursor.id]), "utf8").toString("base64url");
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const [closedAt, id] = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as [unknown, unknown];
+    if (typeof closedAt === "number" && Number.isSafeInteger(closedAt) && typeof id === "string") return { closedAt, id: checkId("order", id) };
+  } catch {
+    // fall through
+  }
+  throw new ValidationError("invalid cursor", [{ path: "cursor", message: "must be a nextCursor returned by a previous page" }]);
+}
+
+/** Checks a page size. */
+export function checkLimit(limit: unknown, fallback = 50, max = 500): number {
+  const value = limit ?? fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new ValidationError("invalid page size", [{ path: "limit", message: `must be an integer in [1, ${max}]` }]);
+  }
+  return value;
+}
+
+/** Reads and writes the Orders table. */
+export class OrdersRepository {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Records a new OPEN position. NotFoundError for an unknown model, StateConflictError
+   * when the model already holds an open position on the symbol, ValidationError for bad
+   * input; in each case nothing is written.
+   */
+  async openPosition(input: OpenPositionInput): Promise<OpenOrder> {
+    const modelId = checkId("model", input.modelId);
+    const symbol = checkText("symbol", input.symbol, 32);
+    const side = checkSide(input.side);
+    const quantity = toColumnDecimal("quantity", input.quantity, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
+    const leverage = toColumnDecimal("leverage", input.leverage, { column: NUMERIC_10_2, sign: "positive", places: "exact" });
+    const entryPrice = toColumnDecimal("entryPrice", input.entryPrice, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
+    const fees = toColumnDecimal("entryFee", input.entryFee ?? 0, { column: NUMERIC_18_8, places: "round" });
+    const exitPlan = checkExitPlan(input.exitPlan);
+    const openedAt = toDbTime("openedAt", input.openedAt ?? this.clock.now());
+    const triggers = checkTriggerInput(input.triggers ?? {});
+
+    const row = await this.prisma.$transaction(async (tx) => {
+      // Locks the model row: opens of one model serialize, so the one-open-position-per-symbol check holds.
+      const models = await tx.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM models WHERE id = ${modelId}::uuid FOR UPDATE`;
+      if (models.length === 0) throw new NotFoundError("model", modelId);
+      const existing = await tx.order.findFirst({ where: { modelId, symbol, status: "OPEN" }, select: { id: true } });
+      if (existing !== null) {
+        throw new StateConflictError(`model ${modelId} already has an open position on ${symbol} (order ${existing.id})`, "order", existing.id);
+      }
+      return tx.order.create({
+        data: {
+          id: globalThis.crypto.randomUUID(),
+          modelId,
+          symbol,
+          side,
+          quantity: quantity.toString(),
+          leverage: leverage.toString(),
+          entryPrice: entryPrice.toString(),
+          exitPlan,
+          fees: fees.toString(),
+          openedAt,
+          slOrderIndex: (triggers.slOrderIndex as bigint | null | undefined) ?? null,
+          tpOrderIndex: (triggers.tpOrderIndex as bigint | null | undefined) ?? null,
+          slTriggerPrice: (triggers.slTriggerPrice as string | null | undefined) ?? null,
+          tpTriggerPrice: (triggers.tpTriggerPrice as string | null | undefined) ?? null,
+        },
+      });
+    });
+    return toOpenOrder(row);
+  }
+
+  /**
+   * Closes an OPEN position in one transaction: exit price, realized PnL (net of fees),
+   * close trigger and close time. StateConflictError when it is already CLOSED (also
+   * when a concurrent close won), NotFoundError when there is no such order.
+   */
+  async closePosition(input: ClosePositionInput): Promise<ClosedOrder> {
+    const orderId = checkId("order", input.orderId);
+    const exitPrice = toColumnDecimal("exitPrice", input.exitPrice, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
+    const exitFee = toColumnDecimal("exitFee", input.exitFee ?? 0, { column: NUMERIC_18_8, places: "round" });
+    if (input.closeTrigger !== null && !CLOSE_TRIGGERS.includes(input.closeTrigger)) {
+      throw new ValidationError("invalid close trigger", [{ path: "closeTrigger", message: `must be one of ${CLOSE_TRIGGERS.join(", ")} or null` }]);
+    }
+    const givenPnl =
+      input.realizedPnl === undefined ? null : toColumnDecimal("realizedPnl", input.realizedPnl, { column: NUMERIC_18_2, places: "round" });
+    const closedAt = toDbTime("closedAt", input.closedAt ?? this.clock.now());
+
+    const row = await this.prisma.$transaction(async (tx) => {
+      const order = await tx.order.findUnique({ where: { id: orderId } });
+      if (order === null) throw new NotFoundError("order", orderId);
+      if (order.status === "CLOSED") throw new StateConflictError(`order ${orderId} is already CLOSED`, "order", orderId);
+      if (closedAt.getTime() < order.openedAt.getTime()) {
+        throw new ValidationError("invalid close time", [{ path: "closedAt", message: "must not be before the position was opened" }]);
+      }
+      const fees = toColumnDecimal("fees", fromDbDecimal(order.fees).plus(exitFee), { column: NUMERIC_18_8, places: "round" });
+      const pnl =
+        givenPnl ??
+        toColumnDecimal(
+          "realizedPnl",
+          grossRealizedPnl(order.side, fromDbDecimal(order.quantity), fromDbDecimal(order.entryPrice), exitPrice).minus(fees),
+          { column: NUMERIC_18_2, places: "round" },
+        );
+      // The status condition makes the close atomic: of two concurrent closes, the
+      // second re-checks it after the first commits and updates nothing.
+      const { count } = await tx.order.updateMany({
+        where: { id: orderId, status: "OPEN" },
+        data: {
+          status: "CLOSED",
+          exitPrice: exitPrice.toString(),
+          realizedPnl: pnl.toString(),
+          fees: fees.toString(),
+          closeTrigger: input.closeTrigger,
+          closedAt,
+        },
+      });
+      if (count === 0) throw new StateConflictError(`order ${orderId} is already CLOSED`, "order", orderId);
+      return tx.order.findUniqueOrThrow({ where: { id: orderId } });
+    });
+    return toClosedOrder(row);
+  }
+
+  /** Replaces the exit plan of an OPEN order; StateConflictError when CLOSED. */
+  async updateExitPlan(orderId: string, exitPlan: ExitPlan): Promise<OpenOrder> {
+    const id = checkId("order", orderId);
+    const json = checkExitPlan(exitPlan);
+    return this.updateOpen(id, { exitPlan: json });
+  }
+
+  /** Sets or clears the SL/TP trigger orders of an OPEN order (a key left out is kept); StateConflictError when CLOSED. */
+  async setTriggerOrders(orderId: string, triggers: Partial<TriggerOrdersInput>): Promise<OpenOrder> {
+    const id = checkId("order", orderId);
+    return this.updateOpen(id, checkTriggerInput(triggers));
+  }
+
+  private async updateOpen(id: string, data: Prisma.OrderUncheckedUpdateManyInput): Promise<OpenOrder> {
+    const row = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.order.updateMany({ where: { id, status: "OPEN" }, data });
+      const order = await tx.order.findUnique({ where: { id } });
+      if (order === null) throw new NotFoundError("order", id);
+      if (count === 0) throw new StateConflictError(`order ${id} is CLOSED and cannot change`, "order", id);
+      return order;
+    });
+    return toOpenOrder(row);
+  }
+
+  /** The order with this id (open or closed), or null. */
+  async byId(orderId: string): Promise<OrderRecord | null> {
+    let id: string;
+    try {
+      id = checkId("order", orderId);
+    } catch {
+      return null;
+    }
+    const row = await this.prisma.order.findUnique({ where: { id } });
+    return row === null ? null : toOrderRecord(row);
+  }
+
+  /** The model's open positions, oldest first. */
+  async openOrdersOfModel(modelId: string): Promise<OpenOrder[]> {
+    const id = checkId("model", modelId);
+    const rows = await this.prisma.order.findMany({ where: { modelId: id, status: "OPEN" }, orderBy: [{ openedAt: "asc" }, { id: "asc" }] });
+    return rows.map(toOpenOrder);
+  }
+
+  /** Every open position of every model, oldest first (the simulator's restore on start). */
+  async allOpenOrders(): Promise<OpenOrder[]> {
+    const rows = await this.prisma.order.findMany({ where: { status: "OPEN" }, orderBy: [{ openedAt: "asc" }, { id: "asc" }] });
+    return rows.map(toOpenOrder);
+  }
+
+  /** The model's open position on a symbol, or null. */
+  async openPositionOf(modelId: string, symbol: string): Promise<OpenOrder | null> {
+    const id = checkId("model", modelId);
+    const row = await this.prisma.order.findFirst({ where: { modelId: id, symbol, status: "OPEN" } });
+    return row === null ? null : toOpenOrder(row);
+  }
+
+  /** Closed trades, newest closedAt first, one page at a time (keyset pagination: stable while rows are added). */
+  async closedTrades(query: ClosedTradesQuery = {}): Promise<Page<ClosedOrder>> {
+    const limit = checkLimit(query.limit);
+    const modelId = query.modelId === undefined ? undefined : checkId("model", query.modelId);
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+    const where: Prisma.OrderWhereInput = { status: "CLOSED", ...(modelId === undefined ? {} : { modelId }) };
+    if (cursor !== null) {
+      const at = new Date(cursor.closedAt);
+      where.OR = [{ closedAt: { lt: at } }, { closedAt: at, id: { lt: cursor.id } }];
+    }
+    const rows = await this.prisma.order.findMany({ where, orderBy: [{ closedAt: "desc" }, { id: "desc" }], take: limit + 1 });
+    const items = rows.slice(0, limit).map(toClosedOrder);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ closedAt: last.closedAt, id: last.orderId }) : null };
+  }
+
+  /** The model's closed trades, newest first, paginated. */
+  async closedTradesOfModel(modelId: string, page: Omit<ClosedTradesQuery, "modelId"> = {}): Promise<Page<ClosedOrder>> {
+    return this.closedTrades({ ...page, modelId });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Portfolio snapshots: each model's account value over time, for equity curves.
+ * One row per (model, at); recording the same instant again replaces it. Thinned with
+ * age by `thin`: raw for 7 days, then the last snapshot of each UTC hour, then the
+ * last of each UTC day, so a year of 5-minute ticks stays a few thousand rows a model.
+ */
+import { type Clock, type Decimal, type DecimalLike, NotFoundError, ValidationError } from "@autonome/core";
+import type { PortfolioSnapshot as SnapshotRow, PrismaClient } from "../../generated/prisma/client.js";
+import { NUMERIC_18_8, checkId, fromDbDecimal, fromDbTime, toColumnDecimal, toDbTime } from "../internal/convert.js";
+import { isForeignKeyViolation } from "../internal/prisma-errors.js";
+
+/** A model's account at one time. */
+export interface PortfolioSnapshotRecord {
+  modelId: string;
+  /** Epoch ms. */
+  at: number;
+  /** Account value: collateral plus unrealized PnL, USD. */
+  total: Decimal;
+  /** Free collateral, USD. */
+  available: Decimal;
+  /** Unrealized PnL of the open positions at `at`, USD. */
+  unrealizedPnl: Decimal;
+}
+
+/** What recording a snapshot stores; amounts are rounded half-even to 8 decimals. */
+export interface RecordSnapshotInput {
+  modelId: string;
+  total: DecimalLike;
+  available: DecimalLike;
+  unrealizedPnl: DecimalLike;
+  /** Epoch ms; defaults to the clock's now. */
+  at?: number;
+}
+
+/** A time range, epoch ms: from inclusive, to exclusive. */
+export interface TimeRange {
+  from?: number;
+  to?: number;
+}
+
+/** How long each resolution is kept. */
+export interface ThinningPolicy {
+  /** Snapshots younger than this are all kept. Default 7 days. */
+  rawForMs?: number;
+  /** Older ones, up to this age, keep the last of each hour; older still keep the last of each day. Default 30 days. */
+  hourlyForMs?: number;
+  /** Epoch ms; defaults to the clock's now. */
+  now?: number;
+}
+
+/** What thinning deleted. */
+export interface ThinningResult {
+  /** Deleted from the hourly band. */
+  deletedHourly: number;
+  /** Deleted from the daily band. */
+  deletedDaily: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The snapshot record of a row. */
+export function toSnapshotRecord(row: SnapshotRow): PortfolioSnapshotRecord {
+  return {
+    modelId: row.modelId,
+    at: fromDbTime(row.at),
+    total: fromDbDecimal(row.total),
+    available: fromDbDecimal(row.available),
+    unrealizedPnl: fromDbDecimal(row.unrealizedPnl),
+  };
+}
+
+/** Reads and writes PortfolioSnapshots. */
+export class PortfolioSnapshotsRepository {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Records a snapshot (replacing one of the same model at the same instant); NotFoundError for an unknown model. */
+  async record(input: RecordSnapshotInput): Promise<PortfolioSnapshotRecord> {
+    const modelId = checkId("model", input.modelId);
+    const total = toColumnDecimal("total", input.total, { column: NUMERIC_18_8, places: "round" }).toString();
+    const available = toColumnDecimal("available", input.available, { column: NUMERIC_18_8, places: "round" }).toString();
+    const unrealizedPnl = toColumnDecimal("unrealizedPnl", input.unrealizedPnl, { column: NUMERIC_18_8, places: "round" }).toString();
+    const at = toDbTime("at", input.at ?? this.clock.now());
+    try {
+      const row = await this.prisma.portfolioSnapshot.upsert({
+        where: { modelId_at: { modelId, at } },
+        create: { id: globalThis.crypto.randomUUID(), modelId, at, total, available, unrealizedPnl },
+        update: { total, available, unrealizedPnl },
+      });
+      return toSnapshotRecord(row);
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new NotFoundError("model", modelId);
+      throw error;
+    }
+  }
+
+  /** The model's snapshots in a range, oldest first (at most `limit`, default 10,000, the newest kept). */
+  async history(modelId: string, range: TimeRange = {}, limit = 10_000): Promise<PortfolioSnapshotRecord[]> {
+    const id = checkId("model", modelId);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+      throw new ValidationError("invalid limit", [{ path: "limit", message: "must be an integer in [1, 100000]" }]);
+    }
+    const at: { gte?: Date; lt?: Date } = {};
+    if (range.from !== undefined) at.gte = toDbTime("from", range.from);
+    if (range.to !== undefined) at.lt = toDbTime("to", range.to);
+    const rows = await this.prisma.portfolioSnapshot.findMany({ where: { modelId: id, at }, orderBy: { at: "desc" }, take: limit });
+    return rows.reverse().map(toSnapshotRecord);
+  }
+
+  /** The model's latest snapshot, or null. */
+  async latest(modelId: string): Promise<PortfolioSnapshotRecord | null> {
+    const id = checkId("model", modelId);
+    const row = await this.prisma.portfolioSnapshot.findFirst({ where: { modelId: id }, orderBy: { at: "desc" } });
+    return row === null ? null : toSnapshotRecord(row);
+  }
+
+  /**
+   * Thins old snapshots in one transaction: older than `rawForMs` keep the last of each
+   * UTC hour, older than `hourlyForMs` the last of each UTC day. Idempotent.
+   */
+  async thin(policy: ThinningPolicy = {}): Promise<ThinningResult> {
+    const now = policy.now ?? this.clock.now();
+    const rawForMs = policy.rawForMs ?? 7 * DAY_MS;
+    const hourlyForMs = policy.hourlyForMs ?? 30 * DAY_MS;
+    if (!Number.isSafeInteger(rawForMs) || !Number.isSafeInteger(hourlyForMs) || rawForMs < 0 || hourlyForMs < rawForMs) {
+      throw new ValidationError("invalid thinning policy", [{ path: "hourlyForMs", message: "need 0 <= rawForMs <= hourlyForMs (integers)" }]);
+    }
+    const rawCutoff = toDbTime("now", now - rawForMs);
+    const hourlyCutoff = toDbTime("now", Math.max(0, now - hourlyForMs));
+    const [deletedHourly, deletedDaily] = await this.prisma.$transaction([
+      this.prisma.$executeRaw`
+        DELETE FROM portfolio_snapshots AS s
+        USING (
+          SELECT id, row_number() OVER (
+            PARTITION BY model_id, date_trunc('hour', at AT TIME ZONE 'UTC') ORDER BY at DESC, id DESC
+          ) AS rank
+          FROM portfolio_snapshots
+          WHERE at < ${rawCutoff}::timestamptz AND at >= ${hourlyCutoff}::timestamptz
+        ) AS ranked
+        WHERE s.id = ranked.id AND ranked.rank > 1`,
+      this.prisma.$executeRaw`
+        DELETE FROM portfolio_snapshots AS s
+        USING (
+          SELECT id, row_number() OVER (
+            PARTITION BY model_id, date_trunc('day', at AT TIME ZONE 'UTC') ORDER BY at DESC, id DESC
+          ) AS rank
+          FROM portfolio_snapshots
+          WHERE at < ${hourlyCutoff}::timestamptz
+        ) AS ranked
+        WHERE s.id = ranked.id AND ranked.rank > 1`,
+    ]);
+    return { deletedHourly, deletedDaily };
+  }
+}
