@@ -40,6 +40,10 @@ export type {
   PlaceOrderCommandInput,
   SimulatorCommand,
   JournalEntry,
+  SimulatorSnapshot,
+  SnapshotPosition,
+  SnapshotOpenOrder,
+  SnapshotPendingOrder,
 } from "./simulator/types.js";
 export {
   type SimulatorEventMap,

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { OrderCancelledEvent } from "./events.js";
 import { ExchangeSimulator } from "./simulator.js";
 import { BTC, ETH, plain, recordEvents } from "./test-sink.js";
-import type { L2Book, SimulatorOptions } from "./types.js";
+import type { L2Book, SimulatorOptions, SimulatorSnapshot } from "./types.js";
 
 const ACCOUNTS = [
   ["alice", "10000"],
@@ -71,18 +71,22 @@ interface Run {
   clock: ManualClock;
   events: ReturnType<typeof recordEvents>;
   problems: string[];
+  /** Taken (through JSON) after `snapshotAfter` ops, when asked. */
+  snapshot: SimulatorSnapshot | null;
 }
 
 /** Runs a command stream; per order, checks that accepted size = filled + resting + cancelled. */
-function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>): Run {
+function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>, snapshotAfter = -1): Run {
   const clock = new ManualClock(0);
   const sim = new ExchangeSimulator({ markets: [BTC, ETH], clock, options: { fundingIntervalMs: 3_600_000, ...options } });
   const events = recordEvents(sim);
   const problems: string[] = [];
   for (const [id, capital] of ACCOUNTS) sim.createAccount(id, { initialCapital: capital });
   let mid = 100_000;
+  let snapshot: SimulatorSnapshot | null = null;
   sim.applyBook("BTC", bookAround(mid));
-  for (const op of ops) {
+  for (const [index, op] of ops.entries()) {
+    if (index === snapshotAfter) snapshot = JSON.parse(JSON.stringify(sim.snapshot())) as SimulatorSnapshot;
     const accountId = "acct" in op ? ACCOUNTS[op.acct]![0] : "";
     switch (op.t) {
       case "order": {
@@ -147,7 +151,7 @@ function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>): Run {
       }
     }
   }
-  return { sim, clock, events, problems };
+  return { sim, clock, events, problems, snapshot };
 }
 
 /** Flattens everyone against deep fresh liquidity. */
@@ -261,6 +265,26 @@ describe("ExchangeSimulator invariants (property-based)", () => {
         expect(plain(events)).toEqual(plain(a.events));
       }),
       { numRuns: 30 },
+    );
+  });
+
+  it("rebuilds from a snapshot taken mid-run and, replaying the later commands, reaches the same state", () => {
+    fc.assert(
+      fc.property(opsArb, fc.nat(), fc.boolean(), (ops, cut, withLatency) => {
+        const options: Partial<SimulatorOptions> = withLatency ? { seed: 5, latency: { minMs: 1, maxMs: 3000 } } : {};
+        const original = runOps(ops, options, cut % ops.length);
+        original.clock.advanceBy(10_000);
+        const snapshot = original.snapshot!;
+        const clock = new ManualClock(snapshot.takenAt);
+        const rebuilt = ExchangeSimulator.fromSnapshot({ markets: [BTC, ETH], clock, options: { fundingIntervalMs: 3_600_000, ...options } }, snapshot);
+        rebuilt.replay(
+          original.sim.journal().filter((e) => e.seq > snapshot.sequence),
+          (ts) => clock.advanceTo(ts),
+        );
+        clock.advanceTo(original.clock.now());
+        expect(rebuilt.state()).toEqual(original.sim.state());
+      }),
+      { numRuns: 40 },
     );
   });
 });

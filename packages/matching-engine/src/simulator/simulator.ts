@@ -25,6 +25,7 @@ import {
   Decimal,
   type DecimalLike,
   type ExitPlan,
+  type ExitPlanJson,
   type Fill,
   type Liquidity,
   type Market,
@@ -87,6 +88,7 @@ import type {
   SimulatedTrade,
   SimulatorCommand,
   SimulatorOptions,
+  SimulatorSnapshot,
 } from "./types.js";
 
 /** The defaults of every simulator option. */
@@ -151,6 +153,7 @@ interface OpenOrderState {
   priceTicks: number;
   leverage: Decimal;
   reduceOnly: boolean;
+  postOnly: boolean;
   exitPlan: ExitPlan | null;
 }
 
@@ -160,6 +163,8 @@ interface MarketState {
   mark: Decimal | null;
   fundingRate: Decimal;
   lastLoadAt: number | null;
+  /** Last trade number of this market; trade ids are "<symbol>-<n>". */
+  tradeSeq: number;
 }
 
 /** An order after static validation: integer size and price, known account and market. */
@@ -235,13 +240,14 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private readonly accountStates = new Map<string, AccountState>();
   private readonly journalEntries: JournalEntry[] = [];
   private readonly usedOrderIds = new Set<string>();
-  private readonly pendingOrders = new Map<string, { order: NormalizedOrder; timer: Timer }>();
+  private readonly pendingOrders = new Map<string, { order: NormalizedOrder; timer: Timer; arrivesAt: number }>();
   private readonly closedTrades: SimulatedTrade[] = [];
   private readonly latency: LatencyModel | null;
   private fundingTimer: Timer | null = null;
   private commandSeq = 0;
   private eventSeq = 0;
   private autoOrderSeq = 0;
+  private latencyDraws = 0;
   private disposed = false;
 
   constructor(config: ExchangeSimulatorConfig) {
@@ -269,7 +275,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const createBook = config.createBook ?? ((market: Market) => new OrderBook({ symbol: market.symbol }));
     for (const market of config.markets) {
       if (this.marketStates.has(market.symbol)) throw new ValidationError(`duplicate market symbol ${market.symbol}`);
-      this.marketStates.set(market.symbol, { market, book: createBook(market), mark: null, fundingRate: ZERO, lastLoadAt: null });
+      this.marketStates.set(market.symbol, { market, book: createBook(market), mark: null, fundingRate: ZERO, lastLoadAt: null, tradeSeq: 0 });
     }
     if (options.fundingIntervalMs > 0 && isTimerClock(config.clock)) this.scheduleFunding(config.clock);
   }
@@ -503,9 +509,246 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   state(): Record<string, unknown> {
     const markets: Record<string, unknown> = {};
     for (const [symbol, ms] of this.marketStates) {
-      markets[symbol] = { mark: ms.mark, fundingRate: ms.fundingRate, lastLoadAt: ms.lastLoadAt, book: ms.book.restingOrders() };
+      const ownOrders = ms.book
+        .restingOrders()
+        .filter((o) => o.accountId !== this.options.externalAccountId)
+        .map((o) => ({ orderId: o.id, accountId: o.accountId, side: o.side, priceTicks: o.priceTicks, sizeLots: o.sizeLots }));
+      markets[symbol] = { mark: ms.mark, fundingRate: ms.fundingRate, lastLoadAt: ms.lastLoadAt, tradeSeq: ms.tradeSeq, depth: ms.book.snapshot(), ownOrders };
     }
     return jsonSafe({ sequence: this.commandSeq, accounts: this.accounts(), markets, trades: this.closedTrades }) as Record<string, unknown>;
+  }
+
+  /** A JSON-safe snapshot of the whole simulator (see `fromSnapshot`). */
+  snapshot(): SimulatorSnapshot {
+    const external = this.options.externalAccountId;
+    const markets: SimulatorSnapshot["markets"] = [];
+    for (const [symbol, ms] of this.marketStates) {
+      const levels = { bids: [] as Array<[number, number]>, asks: [] as Array<[number, number]> };
+      const ownOrders: SimulatorSnapshot["markets"][number]["ownOrders"] = [];
+      for (const order of ms.book.restingOrders()) {
+        if (order.accountId === external) {
+          const side = order.side === "buy" ? levels.bids : levels.asks;
+          const last = side[side.length - 1];
+          if (last !== undefined && last[0] === order.priceTicks) last[1] += order.sizeLots;
+          else side.push([order.priceTicks, order.sizeLots]);
+        } else {
+          ownOrders.push({ orderId: order.id, accountId: order.accountId, sizeLots: order.sizeLots });
+        }
+      }
+      markets.push({
+        symbol,
+        mark: ms.mark?.toString() ?? null,
+        fundingRate: ms.fundingRate.toString(),
+        lastLoadAt: ms.lastLoadAt,
+        tradeSeq: ms.tradeSeq,
+        external: levels,
+        ownOrders,
+      });
+    }
+    const accounts: SimulatorSnapshot["accounts"] = [...this.accountStates.values()].map((a) => ({
+      accountId: a.id,
+      initialCapital: a.initialCapital.toString(),
+      cash: a.cash.toString(),
+      realizedPnl: a.realizedPnl.toString(),
+      fees: a.fees.toString(),
+      funding: a.funding.toString(),
+      badDebt: a.badDebt.toString(),
+      positionIds: [...a.positionIds],
+      positions: [...a.positions.values()].map((p) => ({
+        id: p.id,
+        symbol: p.symbol,
+        side: p.amount.side,
+        quantity: p.amount.quantity.toString(),
+        costBasis: p.amount.costBasis.toString(),
+        leverage: p.leverage.toString(),
+        exitPlan: exitPlanToJson(p.exitPlan),
+        openedAt: p.openedAt,
+        openedQuantity: p.openedQuantity.toString(),
+        openedNotional: p.openedNotional.toString(),
+        closedQuantity: p.closedQuantity.toString(),
+        closedNotional: p.closedNotional.toString(),
+        realizedPnl: p.realizedPnl.toString(),
+        fees: p.fees.toString(),
+        funding: p.funding.toString(),
+      })),
+      openOrders: [...a.openOrders.values()].map((o) => ({
+        orderId: o.orderId,
+        symbol: o.symbol,
+        side: o.side,
+        priceTicks: o.priceTicks,
+        leverage: o.leverage.toString(),
+        reduceOnly: o.reduceOnly,
+        postOnly: o.postOnly,
+        exitPlan: o.exitPlan === null ? null : exitPlanToJson(o.exitPlan),
+      })),
+    }));
+    const pendingOrders: SimulatorSnapshot["pendingOrders"] = [...this.pendingOrders.values()].map(({ order, arrivesAt }) => ({
+      orderId: order.orderId,
+      accountId: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      sizeLots: order.sizeLots,
+      priceTicks: order.priceTicks ?? null,
+      timeInForce: order.timeInForce,
+      postOnly: order.postOnly,
+      reduceOnly: order.reduceOnly,
+      leverage: order.leverage?.toString() ?? null,
+      exitPlan: order.exitPlan === null ? null : exitPlanToJson(order.exitPlan),
+      closeTrigger: order.closeTrigger,
+      arrivesAt,
+    }));
+    return {
+      version: 1,
+      takenAt: this.clock.now(),
+      sequence: this.commandSeq,
+      eventSeq: this.eventSeq,
+      autoOrderSeq: this.autoOrderSeq,
+      latencyDraws: this.latencyDraws,
+      usedOrderIds: [...this.usedOrderIds],
+      markets,
+      accounts,
+      pendingOrders,
+      trades: this.closedTrades.map((t) => jsonSafe(t) as Record<string, unknown>),
+    };
+  }
+
+  /**
+   * Rebuilds a simulator from a snapshot: same accounts, positions, resting orders in the same
+   * queue order, remaining snapshot liquidity, marks, counters and in-flight orders. Give it the
+   * same markets and options, and a clock reading the snapshot's time; then replay the journal
+   * entries after `snapshot.sequence`. Throws ValidationError for an unknown version or market.
+   */
+  static fromSnapshot(config: ExchangeSimulatorConfig, snapshot: SimulatorSnapshot): ExchangeSimulator {
+    if (snapshot.version !== 1) throw new ValidationError("unsupported simulator snapshot", [{ path: "version", message: `expected 1, got ${String(snapshot.version)}` }]);
+    const sim = new ExchangeSimulator(config);
+    sim.loadState(snapshot);
+    return sim;
+  }
+
+  private loadState(snapshot: SimulatorSnapshot): void {
+    const d = (text: string): Decimal => toDecimal(text);
+    for (const m of snapshot.markets) {
+      const ms = this.marketStates.get(m.symbol);
+      if (ms === undefined) throw new ValidationError("simulator snapshot does not match the markets", [{ path: "markets", message: `unknown market ${m.symbol}` }]);
+      ms.mark = m.mark === null ? null : d(m.mark);
+      ms.fundingRate = d(m.fundingRate);
+      ms.lastLoadAt = m.lastLoadAt;
+      ms.tradeSeq = m.tradeSeq;
+    }
+    for (const a of snapshot.accounts) {
+      const account: AccountState = {
+        id: a.accountId,
+        initialCapital: d(a.initialCapital),
+        cash: d(a.cash),
+        realizedPnl: d(a.realizedPnl),
+        fees: d(a.fees),
+        funding: d(a.funding),
+        badDebt: d(a.badDebt),
+        positions: new Map(),
+        openOrders: new Map(),
+        positionIds: new Set(a.positionIds),
+      };
+      for (const p of a.positions) {
+        account.positions.set(p.symbol, {
+          id: p.id,
+          symbol: p.symbol,
+          amount: { side: p.side, quantity: d(p.quantity), costBasis: d(p.costBasis) },
+          leverage: d(p.leverage),
+          exitPlan: exitPlanFromJson(p.exitPlan),
+          openedAt: p.openedAt,
+          openedQuantity: d(p.openedQuantity),
+          openedNotional: d(p.openedNotional),
+          closedQuantity: d(p.closedQuantity),
+          closedNotional: d(p.closedNotional),
+          realizedPnl: d(p.realizedPnl),
+          fees: d(p.fees),
+          funding: d(p.funding),
+        });
+      }
+      for (const o of a.openOrders) {
+        account.openOrders.set(o.orderId, {
+          orderId: o.orderId,
+          accountId: a.accountId,
+          symbol: o.symbol,
+          side: o.side,
+          priceTicks: o.priceTicks,
+          leverage: d(o.leverage),
+          reduceOnly: o.reduceOnly,
+          postOnly: o.postOnly,
+          exitPlan: o.exitPlan === null ? null : exitPlanFromJson(o.exitPlan),
+        });
+      }
+      this.accountStates.set(a.accountId, account);
+    }
+    for (const m of snapshot.markets) {
+      const ms = this.marketStates.get(m.symbol) as MarketState;
+      ms.book.loadSnapshot(m.external, this.options.externalAccountId);
+      for (const own of m.ownOrders) {
+        const open = this.accountStates.get(own.accountId)?.openOrders.get(own.orderId);
+        if (open === undefined) throw new ValidationError("inconsistent simulator snapshot", [{ path: "ownOrders", message: `no open order ${own.orderId}` }]);
+        const placed = ms.book.submit({
+          id: open.orderId,
+          accountId: own.accountId,
+          side: open.side,
+          kind: "limit",
+          priceTicks: open.priceTicks,
+          sizeLots: own.sizeLots,
+          timeInForce: "GTC",
+          postOnly: open.postOnly,
+        });
+        if (placed.status !== "resting") throw new ValidationError("inconsistent simulator snapshot", [{ path: "ownOrders", message: `order ${own.orderId} would not rest` }]);
+      }
+    }
+    for (const id of snapshot.usedOrderIds) this.usedOrderIds.add(id);
+    for (const t of snapshot.trades) {
+      const trade = t as Record<string, unknown> & { exitPlan: ExitPlanJson };
+      const dec = (key: string) => d(String(trade[key]));
+      this.closedTrades.push({
+        orderId: String(trade.orderId),
+        modelId: String(trade.modelId),
+        accountId: String(trade.accountId),
+        symbol: String(trade.symbol),
+        side: trade.side as SimulatedTrade["side"],
+        quantity: dec("quantity"),
+        entryPrice: dec("entryPrice"),
+        exitPrice: dec("exitPrice"),
+        leverage: dec("leverage"),
+        grossPnl: dec("grossPnl"),
+        realizedPnl: dec("realizedPnl"),
+        fees: dec("fees"),
+        funding: dec("funding"),
+        closeTrigger: trade.closeTrigger as CloseTrigger,
+        exitPlan: exitPlanFromJson(trade.exitPlan),
+        openedAt: Number(trade.openedAt),
+        closedAt: Number(trade.closedAt),
+      });
+    }
+    this.commandSeq = snapshot.sequence;
+    this.eventSeq = snapshot.eventSeq;
+    this.autoOrderSeq = snapshot.autoOrderSeq;
+    for (let i = 0; i < snapshot.latencyDraws; i++) this.latency?.nextDelayMs();
+    this.latencyDraws = snapshot.latencyDraws;
+    for (const p of snapshot.pendingOrders) {
+      this.schedulePending(
+        {
+          orderId: p.orderId,
+          accountId: p.accountId,
+          symbol: p.symbol,
+          side: p.side,
+          type: p.type,
+          sizeLots: p.sizeLots,
+          priceTicks: p.priceTicks ?? undefined,
+          timeInForce: p.timeInForce,
+          postOnly: p.postOnly,
+          reduceOnly: p.reduceOnly,
+          leverage: p.leverage === null ? null : d(p.leverage),
+          exitPlan: p.exitPlan === null ? null : exitPlanFromJson(p.exitPlan),
+          closeTrigger: p.closeTrigger,
+        },
+        p.arrivesAt,
+      );
+    }
   }
 
   // ---------------------------------------------------------------- command handlers
@@ -608,15 +851,25 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     if (this.latency !== null) {
       const clock = this.clock as TimerClock;
       const arrivesAt = clock.now() + this.latency.nextDelayMs();
+      this.latencyDraws++;
       this.usedOrderIds.add(orderId);
-      const timer = clock.schedule(arrivesAt, () => {
-        this.pendingOrders.delete(orderId);
-        if (!this.disposed) this.execute_(normalized);
-      }, `order ${orderId}`);
-      this.pendingOrders.set(orderId, { order: normalized, timer });
+      this.schedulePending(normalized, arrivesAt);
       return { status: "pending", orderId, arrivesAt };
     }
     return this.execute_(normalized);
+  }
+
+  private schedulePending(order: NormalizedOrder, arrivesAt: number): void {
+    const clock = this.clock as TimerClock;
+    const timer = clock.schedule(
+      arrivesAt,
+      () => {
+        this.pendingOrders.delete(order.orderId);
+        if (!this.disposed) this.execute_(order);
+      },
+      `order ${order.orderId}`,
+    );
+    this.pendingOrders.set(order.orderId, { order, timer, arrivesAt });
   }
 
   private doClosePosition(command: Extract<SimulatorCommand, { type: "closePosition" }>, seq: number): OrderResult {
@@ -856,6 +1109,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         priceTicks: order.priceTicks as number,
         leverage,
         reduceOnly: order.reduceOnly,
+        postOnly: order.postOnly,
         exitPlan: order.exitPlan,
       });
     }
@@ -878,7 +1132,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
    */
   private marginShortfall(account: AccountState, ms: MarketState, order: NormalizedOrder, sizeLots: number, leverage: Decimal): string | null {
     const { market } = ms;
-    const estimate = this.estimateTakerFill(ms.book, order.side, sizeLots, order.type === "limit" ? order.priceTicks : order.priceTicks, order.postOnly);
+    const estimate = this.estimateTakerFill(ms, order.side, sizeLots, order.priceTicks, order.postOnly);
     const restingLots = order.type === "limit" && order.timeInForce === "GTC" ? sizeLots - estimate.lots : 0;
     const before = this.margin(account);
     const position = account.positions.get(order.symbol);
@@ -904,10 +1158,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   }
 
   /** Walks the opposite side of the book for `sizeLots`, up to a limit price: lots and notional a taker would get. */
-  private estimateTakerFill(book: OrderBook, side: OrderSide, sizeLots: number, limitTicks: number | undefined, postOnly: boolean): { lots: number; notional: Decimal } {
+  private estimateTakerFill(ms: MarketState, side: OrderSide, sizeLots: number, limitTicks: number | undefined, postOnly: boolean): { lots: number; notional: Decimal } {
     if (postOnly) return { lots: 0, notional: ZERO };
-    const ms = this.marketStates.get(book.symbol);
-    const market = ms?.market;
+    const { market, book } = ms;
     let levelsWanted = 16;
     for (;;) {
       const depth = book.depth(levelsWanted);
@@ -922,7 +1175,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         }
         const take = Math.min(remaining, level.sizeLots);
         remaining -= take;
-        notional = market === undefined ? notional : notional.plus(lotsToSize(market, take).mul(ticksToPrice(market, level.priceTicks)));
+        notional = notional.plus(lotsToSize(market, take).mul(ticksToPrice(market, level.priceTicks)));
         if (remaining === 0) break;
       }
       if (remaining === 0 || stopped || levels.length < levelsWanted) return { lots: sizeLots - remaining, notional };
@@ -940,8 +1193,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const touches = new Map<string, Touch>();
     const takerFills: Fill[] = [];
     for (const bookFill of result.fills) {
+      const tradeId = `${market.symbol}-${++ms.tradeSeq}`;
       takerFills.push(
-        this.applyAccountFill(ms, touches, {
+        this.applyAccountFill(ms, touches, tradeId, {
           accountId: taker.accountId,
           orderId: taker.orderId,
           side: bookFill.takerSide,
@@ -953,7 +1207,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
           closeTrigger: taker.closeTrigger,
         }),
       );
-      this.applyMakerFill(ms, touches, bookFill);
+      this.applyMakerFill(ms, touches, tradeId, bookFill);
     }
     for (const makerId of result.cancelledMakerIds) this.dropOpenOrder(makerId, market.symbol, "SELF_TRADE");
     const cancelledLots = taker.sizeLots - result.filledLots - result.restingLots;
@@ -974,15 +1228,15 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   /** Fills of external snapshot liquidity against our resting orders (the market traded through them). */
   private applySnapshotFills(ms: MarketState, fills: BookFill[]): void {
     const touches = new Map<string, Touch>();
-    for (const bookFill of fills) this.applyMakerFill(ms, touches, bookFill);
+    for (const bookFill of fills) this.applyMakerFill(ms, touches, `${ms.market.symbol}-${++ms.tradeSeq}`, bookFill);
     this.emitPositionEvents(touches);
   }
 
-  private applyMakerFill(ms: MarketState, touches: Map<string, Touch>, bookFill: BookFill): void {
+  private applyMakerFill(ms: MarketState, touches: Map<string, Touch>, tradeId: string, bookFill: BookFill): void {
     const makerAccount = this.accountStates.get(bookFill.makerAccountId);
     const open = makerAccount?.openOrders.get(bookFill.makerOrderId);
     if (makerAccount === undefined || open === undefined) return; // external liquidity
-    this.applyAccountFill(ms, touches, {
+    this.applyAccountFill(ms, touches, tradeId, {
       accountId: makerAccount.id,
       orderId: open.orderId,
       side: open.side,
@@ -1000,6 +1254,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private applyAccountFill(
     ms: MarketState,
     touches: Map<string, Touch>,
+    tradeId: string,
     f: {
       accountId: string;
       orderId: string;
@@ -1085,7 +1340,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       });
     }
     const fill: Fill = {
-      tradeId: `${market.symbol}-${f.bookFill.seq}`,
+      tradeId,
       orderId: f.orderId,
       accountId: account.id,
       symbol: market.symbol,

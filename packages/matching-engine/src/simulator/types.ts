@@ -234,3 +234,95 @@ export interface JournalEntry {
   ts: number;
   command: SimulatorCommand;
 }
+
+/** A position inside a simulator snapshot (decimals as strings). */
+export interface SnapshotPosition {
+  id: string;
+  symbol: string;
+  side: Side;
+  quantity: string;
+  costBasis: string;
+  leverage: string;
+  exitPlan: ExitPlanJson;
+  openedAt: number;
+  openedQuantity: string;
+  openedNotional: string;
+  closedQuantity: string;
+  closedNotional: string;
+  realizedPnl: string;
+  fees: string;
+  funding: string;
+}
+
+/** A resting order of a simulated account inside a snapshot. */
+export interface SnapshotOpenOrder {
+  orderId: string;
+  symbol: string;
+  side: OrderSide;
+  priceTicks: number;
+  leverage: string;
+  reduceOnly: boolean;
+  postOnly: boolean;
+  exitPlan: ExitPlanJson | null;
+}
+
+/** An order still in flight (latency) inside a snapshot. */
+export interface SnapshotPendingOrder {
+  orderId: string;
+  accountId: string;
+  symbol: string;
+  side: OrderSide;
+  type: SimOrderType;
+  sizeLots: number;
+  priceTicks: number | null;
+  timeInForce: TimeInForce;
+  postOnly: boolean;
+  reduceOnly: boolean;
+  leverage: string | null;
+  exitPlan: ExitPlanJson | null;
+  closeTrigger: CloseTrigger;
+  arrivesAt: number;
+}
+
+/**
+ * A JSON-safe picture of a whole simulator, from which `ExchangeSimulator.fromSnapshot`
+ * rebuilds an identical one; journal entries after `sequence` can then be replayed on it.
+ */
+export interface SimulatorSnapshot {
+  version: 1;
+  /** Clock time when it was taken. */
+  takenAt: number;
+  /** Sequence number of the last command applied. */
+  sequence: number;
+  eventSeq: number;
+  autoOrderSeq: number;
+  /** Latency delays drawn so far (the generator is advanced by as many draws on restore). */
+  latencyDraws: number;
+  usedOrderIds: string[];
+  markets: Array<{
+    symbol: string;
+    mark: string | null;
+    fundingRate: string;
+    lastLoadAt: number | null;
+    tradeSeq: number;
+    /** Remaining snapshot liquidity, [priceTicks, sizeLots] best first. */
+    external: { bids: Array<[number, number]>; asks: Array<[number, number]> };
+    /** Simulated accounts' resting orders in queue priority order (bids best first, then asks). */
+    ownOrders: Array<{ orderId: string; accountId: string; sizeLots: number }>;
+  }>;
+  accounts: Array<{
+    accountId: string;
+    initialCapital: string;
+    cash: string;
+    realizedPnl: string;
+    fees: string;
+    funding: string;
+    badDebt: string;
+    positionIds: string[];
+    positions: SnapshotPosition[];
+    /** In placement order. */
+    openOrders: SnapshotOpenOrder[];
+  }>;
+  pendingOrders: SnapshotPendingOrder[];
+  trades: Array<Record<string, unknown>>;
+}
