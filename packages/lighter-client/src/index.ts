@@ -81,3 +81,12 @@ export {
 } from "./rest/schemas.js";
 export { LighterWsClient, type LighterWsClientOptions, type LighterWsEvents } from "./ws/ws-client.js";
 export { LocalOrderBook, type BookLevel, type WireLevel, type ApplyResult } from "./ws/local-order-book.js";
+export {
+  LighterTradingClient,
+  type LighterTradingClientOptions,
+  type MarketOrderRequest,
+  type TriggerOrderRequest,
+  type PlacedOrder,
+  type FillReport,
+  fillReport,
+} from "./trading/trading-client.js";
