@@ -1,0 +1,30 @@
+/**
+ * What the agent needs from the outside: a `ToolExecutor` that gives the state
+ * risk checks run against, executes approved decisions (a broker behind it) and
+ * describes the account after each executed call. The trading package implements
+ * it over the simulated or live broker; tests use an in-memory account.
+ */
+import type { TradingDecision } from "@autonome/core";
+import type { RiskContext } from "@autonome/risk";
+
+/** The state a decision is risk-checked against; the agent adds the time and the symbols acted on in this run. */
+export type RiskState = Omit<RiskContext, "nowMs" | "actedSymbols">;
+
+/** The outcome of executing one decision. */
+export interface ToolResult {
+  ok: boolean;
+  /** What happened, in a sentence the model reads ("opened 0.05 BTC LONG at 100012.5"). */
+  message: string;
+  /** The order that holds the position, when one was created or closed. */
+  orderId?: string;
+}
+
+/** Executes decisions for one model's account. */
+export interface ToolExecutor {
+  /** Positions, marks, markets, account value, recent closes and the circuit breaker, fresh for each call. */
+  riskState(): Promise<RiskState>;
+  /** Executes a decision that passed the risk checks. May reject it (ok false) but should not throw. */
+  execute(decision: TradingDecision): Promise<ToolResult>;
+  /** The account as text, shown to the model after each executed call. */
+  accountState(): Promise<string>;
+}

@@ -1,0 +1,57 @@
+export { type RiskState, type ToolResult, type ToolExecutor } from "./executor.js";
+export {
+  type ToolName,
+  TOOL_NAMES,
+  TOOL_SPECS,
+  exitPlanArgsSchema,
+  createPositionArgsSchema,
+  closePositionArgsSchema,
+  holdArgsSchema,
+  updateExitPlanArgsSchema,
+  type DecisionOptions,
+  decisionFromToolCall,
+} from "./tools.js";
+export { type ToolCallStatus, type ToolCallRecord, type TradingSessionOptions, TradingSession } from "./session.js";
+export {
+  type AgentInput,
+  type TokenUsage,
+  type StepRecord,
+  type AttemptOutcome,
+  type AttemptRecord,
+  type InvocationResult,
+  NO_USAGE,
+  addUsage,
+  toInvocationFinished,
+} from "./result.js";
+export { type FailureClass, classifyFailure, backoffDelayMs } from "./retry.js";
+export {
+  type TokenPricing,
+  type OpenAiEndpoint,
+  type RunPolicy,
+  DEFAULT_RUN_POLICY,
+  tokenCost,
+  runOpenAiAgent,
+} from "./openai-agent.js";
+export {
+  type RuleToolCall,
+  type RuleDecision,
+  type RuleModelKind,
+  RULE_MODEL_KINDS,
+  type RuleModel,
+  buyAndHoldBtc,
+  trendFollower,
+  meanReverter,
+  RULE_MODELS,
+} from "./rule-models.js";
+export {
+  openAiModelConfigSchema,
+  ruleModelConfigSchema,
+  modelConfigSchema,
+  type ModelConfig,
+  DEFAULT_MODEL_CONFIGS,
+  type InvokeOptions,
+  type TradingAgent,
+  type RegistryOptions,
+  ModelRegistry,
+  createModelRegistry,
+} from "./registry.js";

@@ -1,0 +1,57 @@
+/**
+ * The agent's own retry policy (LangChain's is switched off with maxRetries 0):
+ * which failures are worth another attempt, and exponential backoff between them.
+ */
+
+/** How a failed model request is classified. */
+export interface FailureClass {
+  /** Stable code recorded with the invocation. */
+  code: "RATE_LIMITED" | "UPSTREAM" | "NETWORK" | "MODEL_ERROR";
+  retryable: boolean;
+  /** HTTP status, when the endpoint answered. */
+  status: number | null;
+}
+
+function statusOf(error: unknown): number | null {
+  const e = error as { status?: unknown; response?: { status?: unknown }; cause?: unknown } | null;
+  if (!e || typeof e !== "object") return null;
+  if (typeof e.status === "number") return e.status;
+  if (e.response && typeof e.response.status === "number") return e.response.status;
+  if (e.cause && e.cause !== error) return statusOf(e.cause);
+  return null;
+}
+
+/** Classifies an error thrown by a model request: 429, 5xx, 408/409 and connection failures are retryable; other 4xx are not. */
+export function classifyFailure(error: unknown): FailureClass {
+  const status = statusOf(error);
+  if (status === 429) return { code: "RATE_LIMITED", retryable: true, status };
+  if (status !== null && (status >= 500 || status === 408 || status === 409)) return { code: "UPSTREAM", retryable: true, status };
+  if (status !== null) return { code: "MODEL_ERROR", retryable: false, status };
+  const name = error instanceof Error ? `${error.name} ${error.constructor.name} ${error.message}` : String(error);
+  if (/Connection|ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|EPIPE|terminated/i.test(name)) return { code: "NETWORK", retryable: true, status: null };
+  return { code: "MODEL_ERROR", retryable: false, status: null };
+}
+
+/** Delay before retry number `retry` (1-based): base * 2^(retry - 1), capped. */
+export function backoffDelayMs(retry: number, baseMs: number, capMs = 30_000): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, retry - 1));
+}
+
+/** Sleeps `ms` unless the signal aborts first (then rejects with its reason). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

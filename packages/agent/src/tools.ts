@@ -1,0 +1,151 @@
+/**
+ * The four trading tools: their zod schemas (what the model sees as JSON schema),
+ * validation of untrusted arguments, and conversion to core's TradingDecision.
+ * Arguments are snake_case as models write them; prices are numbers or decimal
+ * strings and become Decimals.
+ */
+import { type Decimal, type ExitPlan, type TradingDecision, ValidationError, type ValidationIssue, emptyExitPlan, toDecimal } from "@autonome/core";
+import { z } from "zod";
+
+/** The tool names, as the model calls them. */
+export type ToolName = "create_position" | "close_position" | "hold" | "update_exit_plan";
+/** Every tool name. */
+export const TOOL_NAMES: readonly ToolName[] = ["create_position", "close_position", "hold", "update_exit_plan"];
+
+const positive = z.union([z.number(), z.string()]).refine((v) => {
+  try {
+    const d = toDecimal(v);
+    return d.isFinite() && d.gt(0);
+  } catch {
+    return false;
+  }
+}, "must be a positive number");
+
+const symbol = z.string().min(1).max(20).describe("Market symbol, for example BTC");
+
+/** The exit plan as a tool argument. */
+export const exitPlanArgsSchema = z
+  .object({
+    stop: positive.optional().describe("Stop-loss trigger price: below entry for LONG, above for SHORT"),
+    target: positive.optional().describe("Take-profit trigger price: above entry for LONG, below for SHORT"),
+    invalidation: z.string().max(500).optional().describe("In words, what would prove the trade wrong"),
+    invalidation_price: positive.optional().describe("A price that, if crossed, invalidates the idea"),
+    confidence: z.number().min(0).max(1).optional().describe("Your confidence in the trade, from 0 to 1"),
+    time_exit_minutes: z.number().int().positive().max(60 * 24 * 30).optional().describe("Close the position after this many minutes"),
+    cooldown_minutes: z.number().int().positive().max(60 * 24 * 7).optional().describe("After the position closes, no new entry on this symbol for this many minutes"),
+  })
+  .strict();
+
+/** Arguments of create_position. */
+export const createPositionArgsSchema = z
+  .object({
+    symbol,
+    side: z.enum(["LONG", "SHORT"]).describe("LONG profits when the price rises, SHORT when it falls"),
+    quantity: positive.optional().describe("Size in base units; give this or risk_usd"),
+    risk_usd: positive.optional().describe("Dollars to lose if the stop fills; the size is derived from the stop distance and confidence"),
+    leverage: z.number().min(1).max(100).describe("Leverage, for example 5"),
+    exit_plan: exitPlanArgsSchema.describe("Stop, target, invalidation and confidence"),
+  })
+  .strict();
+
+/** Arguments of close_position. */
+export const closePositionArgsSchema = z.object({ symbol, reason: z.string().min(1).max(1000).describe("Why you close") }).strict();
+/** Arguments of hold. */
+export const holdArgsSchema = z.object({ reason: z.string().min(1).max(1000).describe("Why you hold") }).strict();
+/** Arguments of update_exit_plan; fields left out keep their current value. */
+export const updateExitPlanArgsSchema = z
+  .object({ symbol, exit_plan: exitPlanArgsSchema.describe("Only the fields to change") })
+  .strict();
+
+/** Each tool's description and schema. */
+export const TOOL_SPECS = {
+  create_position: {
+    description: "Open a new position with an exit plan. Give quantity or risk_usd (not both). Passes risk checks before execution.",
+    schema: createPositionArgsSchema,
+  },
+  close_position: { description: "Close the open position of a symbol at market.", schema: closePositionArgsSchema },
+  hold: { description: "Do nothing this run, and say why.", schema: holdArgsSchema },
+  update_exit_plan: { description: "Change the stop, target, invalidation or confidence of an open position.", schema: updateExitPlanArgsSchema },
+} as const satisfies Record<ToolName, { description: string; schema: z.ZodType }>;
+
+type ExitPlanArgs = z.infer<typeof exitPlanArgsSchema>;
+
+function issuesOf(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+}
+
+const dec = (v: string | number | undefined): Decimal | null => (v === undefined ? null : toDecimal(v));
+
+function planFromArgs(args: ExitPlanArgs, nowMs: number, base: ExitPlan = emptyExitPlan()): ExitPlan {
+  return {
+    stop: args.stop !== undefined ? dec(args.stop) : base.stop,
+    target: args.target !== undefined ? dec(args.target) : base.target,
+    invalidation: args.invalidation ?? base.invalidation,
+    invalidationPrice: args.invalidation_price !== undefined ? dec(args.invalidation_price) : base.invalidationPrice,
+    confidence: args.confidence ?? base.confidence,
+    timeExit: args.time_exit_minutes !== undefined ? nowMs + args.time_exit_minutes * 60_000 : base.timeExit,
+    cooldownUntil: args.cooldown_minutes !== undefined ? nowMs + args.cooldown_minutes * 60_000 : base.cooldownUntil,
+  };
+}
+
+/** Models write "long" as often as "LONG": normalise the side before validation. */
+function normaliseArgs(name: string, raw: unknown): unknown {
+  if (name === "create_position" && raw && typeof raw === "object" && typeof (raw as { side?: unknown }).side === "string") {
+    return { ...(raw as object), side: (raw as { side: string }).side.toUpperCase() };
+  }
+  return raw;
+}
+
+/** Context for turning arguments into a decision. */
+export interface DecisionOptions {
+  /** Epoch ms now, for relative times in the exit plan. */
+  nowMs: number;
+  /** The current exit plan of the symbol's open position, for update_exit_plan. */
+  currentExitPlan?: (symbol: string) => ExitPlan | undefined;
+}
+
+/**
+ * Validates a tool call's arguments and converts them to a TradingDecision.
+ * Throws ValidationError naming each bad field (the agent shows it to the model).
+ */
+export function decisionFromToolCall(name: string, rawArgs: unknown, options: DecisionOptions): TradingDecision {
+  const args = normaliseArgs(name, rawArgs);
+  switch (name) {
+    case "create_position": {
+      const parsed = createPositionArgsSchema.safeParse(args);
+      if (!parsed.success) throw new ValidationError("invalid create_position arguments", issuesOf(parsed.error));
+      const a = parsed.data;
+      if ((a.quantity === undefined) === (a.risk_usd === undefined)) {
+        throw new ValidationError("invalid create_position arguments", [{ path: "quantity", message: "give exactly one of quantity and risk_usd" }]);
+      }
+      return {
+        type: "CREATE_POSITION",
+        symbol: a.symbol.toUpperCase(),
+        side: a.side,
+        quantity: dec(a.quantity),
+        riskUsd: dec(a.risk_usd),
+        leverage: toDecimal(a.leverage),
+        exitPlan: planFromArgs(a.exit_plan, options.nowMs),
+      };
+    }
+    case "close_position": {
+      const parsed = closePositionArgsSchema.safeParse(args);
+      if (!parsed.success) throw new ValidationError("invalid close_position arguments", issuesOf(parsed.error));
+      return { type: "CLOSE_POSITION", symbol: parsed.data.symbol.toUpperCase(), reason: parsed.data.reason };
+    }
+    case "hold": {
+      const parsed = holdArgsSchema.safeParse(args);
+      if (!parsed.success) throw new ValidationError("invalid hold arguments", issuesOf(parsed.error));
+      return { type: "HOLDING", reason: parsed.data.reason };
+    }
+    case "update_exit_plan": {
+      const parsed = updateExitPlanArgsSchema.safeParse(args);
+      if (!parsed.success) throw new ValidationError("invalid update_exit_plan arguments", issuesOf(parsed.error));
+      const sym = parsed.data.symbol.toUpperCase();
+      const base = options.currentExitPlan?.(sym) ?? emptyExitPlan();
+      return { type: "UPDATE_EXIT_PLAN", symbol: sym, exitPlan: planFromArgs(parsed.data.exit_plan, options.nowMs, base) };
+    }
+    default:
+      throw new ValidationError(`unknown tool ${name}`, [{ path: "name", message: `must be one of ${TOOL_NAMES.join(", ")}` }]);
+  }
+}
