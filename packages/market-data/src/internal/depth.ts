@@ -88,17 +88,18 @@ export function synthesizeBook(
   const symbolKey = hashText(market.symbol);
   const bids: L2Level[] = [];
   const asks: L2Level[] = [];
+  const lotsPerQuote = sizeScale * priceScale;
   for (let i = 0; i < levels; i++) {
-    const notional = profile.touchNotional * (1 + profile.levelGrowth * i) * thinning;
+    const notional = profile.touchNotional * (1 + profile.levelGrowth * i) * thinning * lotsPerQuote;
     const bidTicks = bestBid - i * stepTicks;
     if (bidTicks >= 1) {
       const jitter = 0.6 + 0.8 * (hash32(symbolKey, jitterKey, i * 2) / 4294967296);
-      const lots = Math.max(1, Math.round(((notional * jitter) / (bidTicks / priceScale)) * sizeScale));
+      const lots = Math.max(1, Math.round((notional * jitter) / bidTicks));
       bids.push({ price: scaledToText(bidTicks, decimals), size: scaledToText(lots, sizeDecimals) });
     }
     const askTicks = bestAsk + i * stepTicks;
     const jitter = 0.6 + 0.8 * (hash32(symbolKey, jitterKey, i * 2 + 1) / 4294967296);
-    const lots = Math.max(1, Math.round(((notional * jitter) / (askTicks / priceScale)) * sizeScale));
+    const lots = Math.max(1, Math.round((notional * jitter) / askTicks));
     asks.push({ price: scaledToText(askTicks, decimals), size: scaledToText(lots, sizeDecimals) });
   }
   return { symbol: market.symbol, ts, bids, asks };

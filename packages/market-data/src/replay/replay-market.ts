@@ -328,6 +328,17 @@ export class ReplayMarket extends BaseMarketSource {
     throw new NoMarketDataError(symbol, ts);
   }
 
+  /** The recorded price itself when the book is synthesized around it (the same value, without building a book). */
+  override midPrice(symbol: string): Decimal {
+    const tape = this.tape(symbol);
+    this.sync();
+    if (!tape.feed?.book.ready && tape.klines) {
+      const price = this.klinePrice(tape.klines);
+      if (price !== undefined) return toDecimal(numberToText(price, tape.market.priceDecimals));
+    }
+    return super.midPrice(symbol);
+  }
+
   protected markAt(symbol: string): Decimal | undefined {
     const mark = this.tape(symbol).feed?.markPrice;
     return mark === undefined ? undefined : toDecimal(mark);
