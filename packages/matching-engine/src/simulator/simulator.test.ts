@@ -308,6 +308,22 @@ describe("ExchangeSimulator positions", () => {
     expect(closedEvent(events).closeTrigger).toBe("MANUAL");
   });
 
+  it("stops a taker at the account's own resting order (self-trade prevention) and says so", () => {
+    const { sim, events } = setup({}, [["alice"], ["bob"]]);
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.01", price: "99995", orderId: "own-bid" });
+    const start = events.length;
+    const sold = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "market", size: "0.01" });
+    expect(sold).toMatchObject({ status: "cancelled", filledSize: d(0) });
+    expect(events.slice(start).map((e) => [e.name, (e.event as { reason?: string }).reason])).toEqual([
+      ["orderAccepted", undefined],
+      ["orderCancelled", "SELF_TRADE"],
+    ]);
+    expect(sim.book("BTC").order("own-bid")?.sizeLots).toBe(1000);
+    // bob's order is not a self-trade: it fills against alice's bid
+    sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "sell", type: "market", size: "0.004" });
+    expect(sim.account("alice").openOrders[0]?.size.toString()).toBe("0.006");
+  });
+
   it("cancels a resting order on request and releases its margin", () => {
     const { sim, events } = setup();
     sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.1", price: "99000", leverage: 10, orderId: "bid" });

@@ -155,6 +155,8 @@ interface OpenOrderState {
   reduceOnly: boolean;
   postOnly: boolean;
   exitPlan: ExitPlan | null;
+  /** Remaining size on the book, kept in step with maker fills and shrinks. */
+  remainingLots: number;
 }
 
 interface MarketState {
@@ -677,6 +679,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
           reduceOnly: o.reduceOnly,
           postOnly: o.postOnly,
           exitPlan: o.exitPlan === null ? null : exitPlanFromJson(o.exitPlan),
+          remainingLots: 0,
         });
       }
       this.accountStates.set(a.accountId, account);
@@ -698,6 +701,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
           postOnly: open.postOnly,
         });
         if (placed.status !== "resting") throw new ValidationError("inconsistent simulator snapshot", [{ path: "ownOrders", message: `order ${own.orderId} would not rest` }]);
+        open.remainingLots = own.sizeLots;
       }
     }
     for (const id of snapshot.usedOrderIds) this.usedOrderIds.add(id);
@@ -1096,6 +1100,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const taker = {
       orderId: order.orderId,
       accountId: order.accountId,
+      side: order.side,
+      priceTicks: order.priceTicks,
       sizeLots,
       restsRemainder: order.type === "limit" && order.timeInForce === "GTC",
       leverage, exitPlan: order.exitPlan, closeTrigger: order.closeTrigger, feeRate: takerFeeRate };
@@ -1111,6 +1117,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         reduceOnly: order.reduceOnly,
         postOnly: order.postOnly,
         exitPlan: order.exitPlan,
+        remainingLots: result.restingLots,
       });
     }
     const filledSize = lotsToSize(market, result.filledLots);
@@ -1187,7 +1194,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private applyBookResult(
     ms: MarketState,
     result: SubmitResult,
-    taker: { orderId: string; accountId: string; sizeLots: number; restsRemainder: boolean; leverage: Decimal; exitPlan: ExitPlan | null; closeTrigger: CloseTrigger; feeRate: Decimal },
+    taker: { orderId: string; accountId: string; side: OrderSide; priceTicks: number | undefined; sizeLots: number; restsRemainder: boolean; leverage: Decimal; exitPlan: ExitPlan | null; closeTrigger: CloseTrigger; feeRate: Decimal },
   ): Fill[] {
     const { market } = ms;
     const touches = new Map<string, Touch>();
@@ -1209,7 +1216,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       );
       this.applyMakerFill(ms, touches, tradeId, bookFill);
     }
-    for (const makerId of result.cancelledMakerIds) this.dropOpenOrder(makerId, market.symbol, "SELF_TRADE");
+    for (const makerId of result.cancelledMakerIds) this.dropOpenOrder(makerId, market, "SELF_TRADE");
     const cancelledLots = taker.sizeLots - result.filledLots - result.restingLots;
     if (cancelledLots > 0) {
       this.emitEvent("orderCancelled", {
@@ -1217,12 +1224,28 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         accountId: taker.accountId,
         symbol: market.symbol,
         size: lotsToSize(market, cancelledLots),
-        // A GTC limit remainder would rest; only self-trade prevention cancels it.
-        reason: taker.restsRemainder ? "SELF_TRADE" : "UNFILLED_REMAINDER",
+        reason: this.stoppedBySelfTrade(ms, taker) ? "SELF_TRADE" : "UNFILLED_REMAINDER",
       });
     }
     this.emitPositionEvents(touches);
     return takerFills;
+  }
+
+  /**
+   * Whether self-trade prevention stopped the taker: a GTC limit remainder would otherwise rest,
+   * and an IOC/market taker stopped by it leaves the account's own order at the best opposite price.
+   */
+  private stoppedBySelfTrade(ms: MarketState, taker: { accountId: string; side: OrderSide; priceTicks: number | undefined; restsRemainder: boolean }): boolean {
+    if (taker.restsRemainder) return true;
+    const best = taker.side === "buy" ? ms.book.bestAsk() : ms.book.bestBid();
+    if (best === undefined) return false;
+    if (taker.priceTicks !== undefined && (taker.side === "buy" ? best > taker.priceTicks : best < taker.priceTicks)) return false;
+    const account = this.accountStates.get(taker.accountId);
+    if (account === undefined) return false;
+    for (const open of account.openOrders.values()) {
+      if (open.symbol === ms.market.symbol && open.side !== taker.side && open.priceTicks === best) return true;
+    }
+    return false;
   }
 
   /** Fills of external snapshot liquidity against our resting orders (the market traded through them). */
@@ -1247,6 +1270,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       exitPlan: open.exitPlan,
       closeTrigger: "MANUAL",
     });
+    open.remainingLots = bookFill.makerRemainingLots;
     if (bookFill.makerRemainingLots === 0) makerAccount.openOrders.delete(open.orderId);
   }
 
@@ -1405,7 +1429,10 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       }
       const positionLots = sizeToLots(ms.market, position.amount.quantity);
       const resting = ms.book.order(open.orderId);
-      if (resting !== undefined && resting.sizeLots > positionLots) ms.book.modify(open.orderId, { sizeLots: positionLots });
+      if (resting !== undefined && resting.sizeLots > positionLots) {
+        const shrunk = ms.book.modify(open.orderId, { sizeLots: positionLots });
+        if (shrunk.status !== "rejected") open.remainingLots = positionLots;
+      }
     }
   }
 
@@ -1424,14 +1451,15 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     }
   }
 
-  private dropOpenOrder(orderId: string, symbol: string, reason: CancelReason): void {
+  private dropOpenOrder(orderId: string, market: Market, reason: CancelReason): void {
     for (const account of this.accountStates.values()) {
       const open = account.openOrders.get(orderId);
-      if (open === undefined || open.symbol !== symbol) continue;
+      if (open === undefined || open.symbol !== market.symbol) continue;
       account.openOrders.delete(orderId);
-      this.emitEvent("orderCancelled", { orderId, accountId: account.id, symbol, size: ZERO, reason });
+      this.emitEvent("orderCancelled", { orderId, accountId: account.id, symbol: market.symbol, size: lotsToSize(market, open.remainingLots), reason });
     }
   }
+
 
   // ---------------------------------------------------------------- marks, exits, liquidation, funding
 
