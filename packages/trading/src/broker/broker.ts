@@ -1,0 +1,130 @@
+/**
+ * The one interface every broker implements: the simulated exchange (SimBroker) and
+ * Lighter (LighterBroker). Invariants every implementation keeps (the shared contract
+ * suite `broker.case.ts` checks them): a fill is written to Orders before a method
+ * returns success; a position closed by the venue (stop, target, liquidation) is
+ * written with its closeTrigger and the real exit fill; after `sync()` the OPEN
+ * Orders of a model and the venue's positions agree, and every repair is reported.
+ */
+import type { CloseTrigger, Decimal, ExitPlan, Market, Side } from "@autonome/core";
+import type { ClosedOrder, ModelRecord, OpenOrder, TradingMode } from "@autonome/db";
+
+/** Opening a position at market. */
+export interface OpenPositionRequest {
+  symbol: string;
+  side: Side;
+  /** Base units; rounded down to the market's lot size. */
+  quantity: Decimal;
+  leverage: Decimal;
+  exitPlan: ExitPlan;
+}
+
+/** An open position as the broker sees it, with live numbers. */
+export interface BrokerPosition {
+  /** The Orders row that holds it. */
+  order: OpenOrder;
+  markPrice: Decimal;
+  unrealizedPnl: Decimal;
+  /** Venue's (or the simulator's) liquidation price, when known. */
+  liquidationPrice: Decimal | null;
+}
+
+/** A model's account at the broker. */
+export interface BrokerAccount {
+  modelId: string;
+  mode: TradingMode;
+  /** Collateral plus unrealized PnL, USD. */
+  equity: Decimal;
+  /** Free collateral, USD. */
+  available: Decimal;
+  unrealizedPnl: Decimal;
+  positions: BrokerPosition[];
+}
+
+/** The result of an order sent by a broker method; `ok: false` carries the reason the model is told. */
+export type BrokerResult<T> = { ok: true; value: T; message: string } | { ok: false; reason: string };
+
+/** A close that happened at the venue without a tool call (stop, target, liquidation), already persisted. */
+export interface VenueClose {
+  order: ClosedOrder;
+  closeTrigger: CloseTrigger;
+  /** The trigger price of a STOP or TARGET (the exit price is the real fill). */
+  triggerPrice: Decimal | null;
+  /** Mark price that liquidated the position. */
+  markPrice: Decimal | null;
+}
+
+/** What a reconciliation or sync repaired, one entry per fact. */
+export type ReconcileAction =
+  /** An SL/TP fired on the venue; the Order was closed with the venue's own exit fill and fees. */
+  | { kind: "closedByTrigger"; modelId: string; orderId: string; symbol: string; closeTrigger: CloseTrigger; exitPrice: string; fees: string }
+  /** The venue has no such position any more (closed elsewhere); the Order was closed at the best known price. */
+  | { kind: "closedMissingPosition"; modelId: string; orderId: string; symbol: string; exitPrice: string; detail: string }
+  /** The venue holds a position the database did not know (a crash between fill and write); an Order was opened for it. */
+  | { kind: "adoptedUnknownPosition"; modelId: string; orderId: string; symbol: string; side: Side; quantity: string; entryPrice: string }
+  /** The venue's size differs from the Order's; recorded, not changed. */
+  | { kind: "sizeMismatch"; modelId: string; orderId: string; symbol: string; databaseQuantity: string; venueQuantity: string }
+  /** A leftover trigger order was cancelled (the other leg of a fired SL/TP, or one of no open Order). */
+  | { kind: "cancelledOrphanTrigger"; modelId: string; symbol: string; orderIndex: string }
+  /** A missing SL/TP trigger order was placed again from the exit plan. */
+  | { kind: "replacedTrigger"; modelId: string; orderId: string; symbol: string; leg: "STOP" | "TARGET"; orderIndex: string };
+
+/** What reconciliation did: every repair, and the errors that stopped parts of it. */
+export interface ReconcileReport {
+  actions: ReconcileAction[];
+  /** Venue closes persisted (also reported as actions for live brokers). */
+  closes: VenueClose[];
+  errors: Array<{ modelId: string | null; message: string }>;
+}
+
+/** An empty report. */
+export function emptyReconcileReport(): ReconcileReport {
+  return { actions: [], closes: [], errors: [] };
+}
+
+/** Merges reports. */
+export function mergeReports(...reports: ReconcileReport[]): ReconcileReport {
+  return {
+    actions: reports.flatMap((r) => r.actions),
+    closes: reports.flatMap((r) => r.closes),
+    errors: reports.flatMap((r) => r.errors),
+  };
+}
+
+/** Executes and tracks one mode's orders for the models routed to it. */
+export interface Broker {
+  readonly mode: TradingMode;
+  /** Markets the broker trades, by symbol. */
+  markets(): ReadonlyMap<string, Market>;
+  /** Mark prices now. */
+  marks(): Promise<ReadonlyMap<string, Decimal>>;
+  /**
+   * Prepares the models' accounts and brings them in line with the database: the
+   * simulator restores OPEN orders (SL/TP included); Lighter reconciles.
+   */
+  start(models: readonly ModelRecord[]): Promise<ReconcileReport>;
+  /** Once per tick: feed market data / poll the venue, persist venue closes, repair drift. */
+  sync(models: readonly ModelRecord[]): Promise<ReconcileReport>;
+  /** Opens a position at market; the Order is written before this resolves ok. */
+  openPosition(model: ModelRecord, request: OpenPositionRequest): Promise<BrokerResult<OpenOrder>>;
+  /** Closes the model's position on a symbol at market; `closeTrigger` null when the model asked, MANUAL for an operator. */
+  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>>;
+  /** Replaces the exit plan (and the venue's SL/TP orders). */
+  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>>;
+  /** The model's account with live numbers. */
+  account(model: ModelRecord): Promise<BrokerAccount>;
+  /** Releases timers and sockets. */
+  close(): Promise<void>;
+}
+
+/** Resolves the broker of a model: its own mode, else the process default. */
+export interface BrokerRegistry {
+  /** IS_SIMULATION_ENABLED: the mode of models whose mode is null. */
+  readonly defaultMode: TradingMode;
+  /** The mode a model trades in. */
+  modeOf(model: ModelRecord): TradingMode;
+  /** The model's broker; ConfigError when live is asked for but not configured. */
+  brokerFor(model: ModelRecord): Broker;
+  /** Every broker built so far. */
+  all(): Broker[];
+}

@@ -1,0 +1,5 @@
+import { defineConfig } from "vitest/config";
+
+// Tests start HTTP servers, PGlite and a child process on a machine shared by parallel
+// builds: a guard against hangs, not a speed assertion.
+export default defineConfig({ test: { testTimeout: 60_000, hookTimeout: 60_000 } });
