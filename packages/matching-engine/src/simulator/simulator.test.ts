@@ -308,6 +308,23 @@ describe("ExchangeSimulator positions", () => {
     expect(closedEvent(events).closeTrigger).toBe("MANUAL");
   });
 
+  it.each([
+    ["GTC", "partially_filled", ["orderAccepted", "orderFilled", "orderFilled", "positionOpened"], "0.05"],
+    ["IOC", "cancelled", ["orderAccepted", "orderFilled", "orderFilled", "orderCancelled", "positionOpened"], "0"],
+    ["FOK", "rejected", ["orderRejected"], "0"],
+  ] as const)("walks a marketable %s limit order through the levels it crosses: %s", (timeInForce, status, names, resting) => {
+    // 0.15 is available at or below 100010; the order wants 0.2
+    const { sim, events } = setup();
+    const result = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", price: "100010", size: "0.2", timeInForce, leverage: 10 });
+    expect(result.status).toBe(status);
+    expect(events.map((e) => e.name)).toEqual(names);
+    expect(sim.account("alice").openOrders.reduce((sum, o) => sum.plus(o.size), d(0)).toString()).toBe(resting);
+    if (result.status !== "rejected" && result.status !== "pending") {
+      expect(result.filledSize.toString()).toBe("0.15");
+      expect(result.averagePrice?.toString()).toBe(d("0.05").mul(100000).plus(d("0.1").mul(100010)).div("0.15").toString());
+    }
+  });
+
   it("stops a taker at the account's own resting order (self-trade prevention) and says so", () => {
     const { sim, events } = setup({}, [["alice"], ["bob"]]);
     sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.01", price: "99995", orderId: "own-bid" });
