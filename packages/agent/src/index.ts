@@ -23,7 +23,7 @@ export {
   addUsage,
   toInvocationFinished,
 } from "./result.js";
-export { type FailureClass, classifyFailure, backoffDelayMs } from "./retry.js";
+export { type FailureClass, classifyFailure, backoffDelayMs, retryDelayMs } from "./retry.js";
 export {
   type TokenPricing,
   type OpenAiEndpoint,

@@ -121,6 +121,16 @@ describe("runOpenAiAgent over a real HTTP OpenAI-compatible server", () => {
     expect(result.steps.filter((s) => s.kind === "error").map((s) => s.kind === "error" && s.retryable)).toEqual([true, true]);
   });
 
+  it("honours a Retry-After hint longer than the backoff", async () => {
+    const { agent, executor, input } = await setup([errorReply(429, "slow down", { "retry-after": "1" }), textReply("ok")]);
+    const result = await agent.invoke(input, executor, FAST);
+
+    expect(result.ok).toBe(true);
+    const [first, second] = result.attempts;
+    // A lower bound only: the retry cannot start before the hinted second has passed.
+    expect(second!.startedAt - first!.endedAt).toBeGreaterThanOrEqual(950);
+  });
+
   it("stops after two retries and reports the failure code", async () => {
     const { agent, executor, input } = await setup([errorReply(429), errorReply(429), errorReply(429), textReply("never reached")]);
     const result = await agent.invoke(input, executor, FAST);

@@ -13,7 +13,7 @@ import { type Clock, type Decimal, TimeoutError, ZERO, toDecimal } from "@autono
 import { ChatOpenAI } from "@langchain/openai";
 import { type BaseMessage, HumanMessage, ToolMessage, createAgent, createMiddleware, tool } from "langchain";
 import { type AgentInput, type AttemptRecord, type InvocationResult, NO_USAGE, type StepRecord, type TokenUsage, addUsage } from "./result.js";
-import { backoffDelayMs, classifyFailure, sleep } from "./retry.js";
+import { backoffDelayMs, classifyFailure, retryDelayMs, sleep } from "./retry.js";
 import type { TradingSession } from "./session.js";
 import { TOOL_NAMES, TOOL_SPECS } from "./tools.js";
 
@@ -231,7 +231,7 @@ export async function runOpenAiAgent(args: {
       attempts.push({ attempt, outcome: "error", error: message, startedAt: attemptStart, endedAt: clock.now() });
       steps.push({ index: steps.length + 1, kind: "error", attempt, error: message, retryable: failure.retryable, at: clock.now() });
       if (failure.retryable && attempt <= policy.maxRetries) {
-        if (!(await backoff(attempt, policy, signal))) return finish(false, "", `agent ${modelId} timed out after ${policy.timeoutMs} ms`, "TIMEOUT");
+        if (!(await wait(retryDelayMs(attempt, policy.backoffBaseMs, failure), signal))) return finish(false, "", `agent ${modelId} timed out after ${policy.timeoutMs} ms`, "TIMEOUT");
         continue;
       }
       return finish(false, "", message, failure.code);
@@ -250,7 +250,7 @@ export async function runOpenAiAgent(args: {
           new HumanMessage(`Your last reply had tool calls with malformed JSON arguments (${problems.join("; ")}). Nothing was executed. Call the tools again with valid JSON arguments.`),
         ];
         for (const m of messages) seen.add(m);
-        if (!(await backoff(attempt, policy, signal))) return finish(false, "", `agent ${modelId} timed out after ${policy.timeoutMs} ms`, "TIMEOUT");
+        if (!(await wait(backoffDelayMs(attempt, policy.backoffBaseMs), signal))) return finish(false, "", `agent ${modelId} timed out after ${policy.timeoutMs} ms`, "TIMEOUT");
         continue;
       }
       return finish(false, textOf(last?.content), `malformed tool call arguments: ${problems.join("; ")}`, "MALFORMED_REPLY");
@@ -261,9 +261,10 @@ export async function runOpenAiAgent(args: {
   }
 }
 
-async function backoff(retry: number, policy: RunPolicy, signal: AbortSignal): Promise<boolean> {
+/** Waits before a retry; false when the deadline passed meanwhile. */
+async function wait(ms: number, signal: AbortSignal): Promise<boolean> {
   try {
-    await sleep(backoffDelayMs(retry, policy.backoffBaseMs), signal);
+    await sleep(ms, signal);
     return true;
   } catch {
     return false;

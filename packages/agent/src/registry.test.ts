@@ -1,7 +1,7 @@
 import { ConfigError } from "@autonome/core";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "./registry.js";
-import { backoffDelayMs, classifyFailure } from "./retry.js";
+import { backoffDelayMs, classifyFailure, retryDelayMs } from "./retry.js";
 
 describe("createModelRegistry", () => {
   it("builds the three rule models by default, with no network and no keys", () => {
@@ -36,5 +36,13 @@ describe("retry policy", () => {
   it("backs off exponentially with a cap", () => {
     expect([1, 2, 3].map((n) => backoffDelayMs(n, 1000))).toEqual([1000, 2000, 4000]);
     expect(backoffDelayMs(10, 1000, 5000)).toBe(5000);
+  });
+
+  it("waits for a longer Retry-After hint, capped at a minute", () => {
+    const hinted = classifyFailure({ status: 429, headers: { "retry-after": "3" } });
+    expect(hinted.retryAfterMs).toBe(3000);
+    expect(retryDelayMs(1, 1000, hinted)).toBe(3000);
+    expect(retryDelayMs(1, 1000, { ...hinted, retryAfterMs: 10 })).toBe(1000);
+    expect(retryDelayMs(1, 1000, { ...hinted, retryAfterMs: 3_600_000 })).toBe(60_000);
   });
 });

@@ -10,6 +10,18 @@ export interface FailureClass {
   retryable: boolean;
   /** HTTP status, when the endpoint answered. */
   status: number | null;
+  /** The endpoint's Retry-After hint in ms, when it gave one. */
+  retryAfterMs: number | null;
+}
+
+function retryAfterOf(error: unknown): number | null {
+  const e = error as { retryAfterMs?: unknown; headers?: { get?: (name: string) => string | null } | Record<string, string> } | null;
+  if (!e || typeof e !== "object") return null;
+  if (typeof e.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs) && e.retryAfterMs >= 0) return e.retryAfterMs;
+  const raw = typeof e.headers?.get === "function" ? e.headers.get("retry-after") : (e.headers as Record<string, string> | undefined)?.["retry-after"];
+  if (typeof raw !== "string") return null;
+  const seconds = Number(raw);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : null;
 }
 
 function statusOf(error: unknown): number | null {
@@ -24,12 +36,19 @@ function statusOf(error: unknown): number | null {
 /** Classifies an error thrown by a model request: 429, 5xx, 408/409 and connection failures are retryable; other 4xx are not. */
 export function classifyFailure(error: unknown): FailureClass {
   const status = statusOf(error);
-  if (status === 429) return { code: "RATE_LIMITED", retryable: true, status };
-  if (status !== null && (status >= 500 || status === 408 || status === 409)) return { code: "UPSTREAM", retryable: true, status };
-  if (status !== null) return { code: "MODEL_ERROR", retryable: false, status };
+  const retryAfterMs = retryAfterOf(error);
+  if (status === 429) return { code: "RATE_LIMITED", retryable: true, status, retryAfterMs };
+  if (status !== null && (status >= 500 || status === 408 || status === 409)) return { code: "UPSTREAM", retryable: true, status, retryAfterMs };
+  if (status !== null) return { code: "MODEL_ERROR", retryable: false, status, retryAfterMs };
   const name = error instanceof Error ? `${error.name} ${error.constructor.name} ${error.message}` : String(error);
-  if (/Connection|ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|EPIPE|terminated/i.test(name)) return { code: "NETWORK", retryable: true, status: null };
-  return { code: "MODEL_ERROR", retryable: false, status: null };
+  if (/Connection|ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|EPIPE|terminated/i.test(name)) return { code: "NETWORK", retryable: true, status: null, retryAfterMs: null };
+  return { code: "MODEL_ERROR", retryable: false, status: null, retryAfterMs: null };
+}
+
+/** The wait before a retry: the exponential backoff, or the endpoint's Retry-After hint when longer (capped at 60 s). */
+export function retryDelayMs(retry: number, baseMs: number, failure: FailureClass): number {
+  const backoff = backoffDelayMs(retry, baseMs);
+  return failure.retryAfterMs === null ? backoff : Math.max(backoff, Math.min(failure.retryAfterMs, 60_000));
 }
 
 /** Delay before retry number `retry` (1-based): base * 2^(retry - 1), capped. */

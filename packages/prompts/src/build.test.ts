@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildTradingPrompts } from "./build.js";
 import type { SymbolIntelligence } from "./context.js";
-import { MARKET_LABELS, SECTION_HEADERS } from "./labels.js";
+import { ACCOUNT_LABELS, MARKET_LABELS, POSITION_LABELS, SECTION_HEADERS } from "./labels.js";
 import { btcIntelligence, fixedContext } from "./test-context.js";
 import { VARIANT_IDS, getVariant } from "./variants.js";
 
@@ -100,6 +100,22 @@ describe("buildTradingPrompts", () => {
     const full = buildTradingPrompts(fixedContext({ variant: "situational-awareness" }));
     expect(full.systemPrompt).toMatch(/Read the competition snapshot first/);
     expect(full.userPrompt).toContain("2. deepseek-chat-v3 (you): $10,520.37 (+5.20%), 2 open positions");
+  });
+
+  it("names account and position fields only when they were supplied", () => {
+    const full = fixedContext();
+    for (const label of Object.values(ACCOUNT_LABELS)) expect(names(buildTradingPrompts(full).userPrompt, label), label).toBe(true);
+    const sparse = fixedContext({
+      account: { ...full.account, totalReturn: null, sharpe: Number.NaN },
+      positions: full.positions.map((p) => ({ ...p, liquidationPrice: null, riskUsd: undefined })),
+    });
+    const { userPrompt } = buildTradingPrompts(sparse);
+    expect(names(userPrompt, ACCOUNT_LABELS.totalReturn)).toBe(false);
+    expect(names(userPrompt, ACCOUNT_LABELS.sharpe)).toBe(false);
+    expect(names(userPrompt, ACCOUNT_LABELS.accountValue)).toBe(true);
+    expect(names(userPrompt, POSITION_LABELS.liquidationPrice)).toBe(false);
+    expect(names(userPrompt, POSITION_LABELS.riskUsd)).toBe(false);
+    expect(names(userPrompt, POSITION_LABELS.stop)).toBe(true);
   });
 
   it("omits a position's exit plan fields that are not set", () => {

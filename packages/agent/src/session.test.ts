@@ -1,0 +1,55 @@
+import { ManualClock, type TradingDecision } from "@autonome/core";
+import { describe, expect, it } from "vitest";
+import type { ToolExecutor } from "./executor.js";
+import { TradingSession } from "./session.js";
+import { T0, paperAccount } from "./test-helpers.js";
+
+const OPEN = { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 2, exit_plan: { stop: 95000, target: 110000, confidence: 0.5 } };
+
+describe("TradingSession", () => {
+  it("reports an executor that refuses or throws as failed, and leaves the symbol free to retry", async () => {
+    const { executor } = paperAccount();
+    let calls = 0;
+    const flaky: ToolExecutor = {
+      riskState: () => executor.riskState(),
+      accountState: () => executor.accountState(),
+      async execute(decision: TradingDecision) {
+        calls += 1;
+        if (calls === 1) return { ok: false, message: "venue closed" };
+        if (calls === 2) throw new Error("socket closed");
+        return executor.execute(decision);
+      },
+    };
+    const session = new TradingSession({ executor: flaky, clock: new ManualClock(T0) });
+    const refused = await session.handle("create_position", OPEN);
+    const thrown = await session.handle("create_position", OPEN);
+    const done = await session.handle("create_position", OPEN);
+
+    expect([refused.status, thrown.status, done.status]).toEqual(["failed", "failed", "executed"]);
+    expect(refused.reply).toBe("FAILED: venue closed.");
+    expect(thrown.reply).toBe("FAILED: socket closed.");
+    expect(executor.positions).toHaveLength(1);
+    expect([...session.actedSymbols]).toEqual(["BTC"]);
+    expect(session.records.map((r) => r.sequence)).toEqual([1, 2, 3]);
+  });
+
+  it("handles concurrent calls one at a time, so the second sees the first's position", async () => {
+    const { executor } = paperAccount();
+    const session = new TradingSession({ executor, clock: new ManualClock(T0) });
+    const [a, b] = await Promise.all([session.handle("create_position", OPEN), session.handle("create_position", { ...OPEN, quantity: 0.02 })]);
+
+    expect(a.status).toBe("executed");
+    expect(b).toMatchObject({ status: "rejected", check: "ONE_ACTION_PER_SYMBOL" });
+    expect(executor.positions.map((p) => p.quantity.toString())).toEqual(["0.01"]);
+  });
+
+  it("does not call the executor for a hold's account refresh, and records malformed calls as invalid", async () => {
+    const { executor } = paperAccount();
+    const session = new TradingSession({ executor, clock: new ManualClock(T0) });
+    const hold = await session.handle("hold", { reason: "no edge" });
+    expect(hold.reply).toBe("EXECUTED: holding: no edge");
+    const malformed = session.recordMalformed("create_position", "{bad", "Expected property name");
+    expect(malformed).toMatchObject({ status: "invalid", sequence: 2 });
+    expect(executor.executed.map((d) => d.type)).toEqual(["HOLDING"]);
+  });
+});
