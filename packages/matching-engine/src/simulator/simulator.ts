@@ -294,7 +294,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   /**
    * Market data in: sets the mark to the snapshot's mid and, when `refreshIntervalMs` has
    * elapsed since the last load (or on the first), replaces the book's external liquidity
-   * with the snapshot. Then fires crossed stops/targets and liquidations.
+   * with the snapshot. Then runs liquidations and fires crossed stops/targets.
    */
   applyBook(symbol: string, book: L2Book): ApplyBookResult {
     const command: SimulatorCommand = {
@@ -306,7 +306,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return this.record(command, () => this.doApplyBook(command));
   }
 
-  /** Sets a market's mark price explicitly (until the next applyBook), then fires crossed stops/targets and liquidations. */
+  /** Sets a market's mark price explicitly (until the next applyBook), then runs liquidations and fires crossed stops/targets. */
   setMarkPrice(symbol: string, price: DecimalLike): void {
     const command: SimulatorCommand = { type: "setMarkPrice", symbol, price: decimalText(price) };
     this.record(command, () => this.doSetMarkPrice(command));
@@ -860,7 +860,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       this.schedulePending(normalized, arrivesAt);
       return { status: "pending", orderId, arrivesAt };
     }
-    return this.execute_(normalized);
+    return this.executeOrder(normalized);
   }
 
   private schedulePending(order: NormalizedOrder, arrivesAt: number): void {
@@ -869,7 +869,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       arrivesAt,
       () => {
         this.pendingOrders.delete(order.orderId);
-        if (!this.disposed) this.execute_(order);
+        if (!this.disposed) this.executeOrder(order);
       },
       `order ${order.orderId}`,
     );
@@ -1052,7 +1052,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   }
 
   /** Dynamic checks against the state at arrival (reduce-only, margin), then the book. */
-  private execute_(order: NormalizedOrder): OrderResult {
+  private executeOrder(order: NormalizedOrder): OrderResult {
     const account = this.accountStates.get(order.accountId) as AccountState;
     const ms = this.marketStates.get(order.symbol) as MarketState;
     const { market } = ms;
@@ -1505,7 +1505,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       exitPlan: null,
       closeTrigger: trigger,
     };
-    return this.execute_(order);
+    return this.executeOrder(order);
   }
 
   /** Liquidates every account whose equity fell below its maintenance margin, in creation order. */
