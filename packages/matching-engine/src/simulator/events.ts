@@ -71,8 +71,11 @@ export interface PositionClosedEvent extends EventMeta {
 /** An account fell below maintenance margin and its positions were closed at market. */
 export interface LiquidatedEvent extends EventMeta {
   accountId: string;
+  /** Equity that triggered it (before the closing fills). */
   equity: Decimal;
+  /** Maintenance margin it fell below. */
   maintenanceMargin: Decimal;
+  /** Markets whose positions were sent to close, in opening order. */
   symbols: string[];
   /** Loss beyond zero cash, absorbed (cash reset to zero). */
   badDebt: Decimal;
