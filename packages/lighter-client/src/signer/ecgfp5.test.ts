@@ -11,6 +11,7 @@ import {
   pointDouble,
   pointEquals,
   pointFromCoordinates,
+  pointMDouble,
   pointMul,
   pointNeg,
 } from "./ecgfp5.js";
@@ -72,6 +73,11 @@ describe("ECgFp5", () => {
     expect(encodePoint(pointAdd(pointAdd(p[1]!, p[2]!), p[2]!))).toEqual(W[7]);
     expect(encodePoint(pointDouble(p[0]!))).toEqual(Q.FP5_ZERO);
     expect(encodePoint(pointAdd(p[0]!, p[1]!))).toEqual(W[1]);
+    for (let n = 0; n < 10; n++) {
+      let repeated = p[1]!;
+      for (let j = 0; j < n; j++) repeated = pointDouble(repeated);
+      expect(pointEquals(pointMDouble(p[1]!, n), repeated)).toBe(true);
+    }
   });
 
   it("multiplies a point by a scalar like the reference (TestScalarMul)", () => {
