@@ -43,19 +43,42 @@ function assertShape(ok: boolean, path: string, message: string): void {
  * rejection; throws `ValidationError` for a value its type forbids.
  */
 export function validateOrderInput(order: BookOrderInput, maxPriceTicks: number): RejectReason | undefined {
+  // Hot path: plain comparisons only (no Set lookups, no allocation) for a well-formed order.
+  const id = order?.id;
+  const side = order.side;
+  const kind = order.kind;
+  const tif = order.timeInForce;
+  const stp = order.selfTrade;
+  if (
+    typeof id !== "string" ||
+    id.length === 0 ||
+    typeof order.accountId !== "string" ||
+    (side !== "buy" && side !== "sell") ||
+    (kind !== "limit" && kind !== "market") ||
+    (tif !== undefined && tif !== "GTC" && tif !== "IOC" && tif !== "FOK") ||
+    (stp !== undefined && stp !== "cancel_taker" && stp !== "cancel_maker" && stp !== "cancel_both" && stp !== "allow")
+  ) {
+    assertOrderShape(order);
+  }
+  const size = order.sizeLots;
+  if (!(Number.isSafeInteger(size) && size > 0)) return checkSizeLots(size) ?? "INVALID_SIZE_LOT";
+  const price = order.priceTicks;
+  if (kind === "limit" || price !== undefined) {
+    if (!(Number.isSafeInteger(price) && (price as number) > 0 && (price as number) <= maxPriceTicks)) {
+      return checkPriceTicks(price, maxPriceTicks) ?? "INVALID_PRICE_TICK";
+    }
+  }
+  return undefined;
+}
+
+/** Throws the ValidationError that names what is malformed in an order. */
+function assertOrderShape(order: BookOrderInput): void {
   assertShape(typeof order?.id === "string" && order.id.length > 0, "id", "must be a non-empty string");
   assertShape(typeof order.accountId === "string", "accountId", "must be a string");
   assertShape(SIDES.has(order.side), "side", "must be buy or sell");
   assertShape(KINDS.has(order.kind), "kind", "must be limit or market");
   assertShape(order.timeInForce === undefined || TIFS.has(order.timeInForce), "timeInForce", "must be GTC, IOC or FOK");
   assertShape(order.selfTrade === undefined || STPS.has(order.selfTrade), "selfTrade", "unknown self-trade prevention mode");
-  const sizeReason = checkSizeLots(order.sizeLots);
-  if (sizeReason !== undefined) return sizeReason;
-  if (order.kind === "limit" || order.priceTicks !== undefined) {
-    const priceReason = checkPriceTicks(order.priceTicks, maxPriceTicks);
-    if (priceReason !== undefined) return priceReason;
-  }
-  return undefined;
 }
 
 /** Validates a trigger order: its size, trigger price and optional limit price. */

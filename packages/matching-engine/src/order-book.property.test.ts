@@ -65,7 +65,8 @@ interface Outcome {
 }
 
 /** Runs a command stream, checking every invariant after every operation; returns every outcome. */
-function run(commands: Command[]): Outcome[] {
+function run(commands: Command[], priceScale = 1): Outcome[] {
+  const px = (ticks: number): number => ticks * priceScale;
   const book = new OrderBook();
   /** The model: what each resting order should have left, derived only from results. */
   const model = new Map<string, number>();
@@ -130,8 +131,8 @@ function run(commands: Command[]): Outcome[] {
       modes.set(id, cmd.stp);
       const order: BookOrderInput =
         cmd.type === "limit"
-          ? { id, accountId: `a${cmd.account}`, side: cmd.side, kind: "limit", priceTicks: cmd.priceTicks, sizeLots: cmd.sizeLots, timeInForce: cmd.tif, postOnly: cmd.postOnly, selfTrade: cmd.stp }
-          : { id, accountId: `a${cmd.account}`, side: cmd.side, kind: "market", sizeLots: cmd.sizeLots, priceTicks: cmd.protection, timeInForce: cmd.fok ? "FOK" : "IOC", selfTrade: cmd.stp };
+          ? { id, accountId: `a${cmd.account}`, side: cmd.side, kind: "limit", priceTicks: px(cmd.priceTicks), sizeLots: cmd.sizeLots, timeInForce: cmd.tif, postOnly: cmd.postOnly, selfTrade: cmd.stp }
+          : { id, accountId: `a${cmd.account}`, side: cmd.side, kind: "market", sizeLots: cmd.sizeLots, priceTicks: cmd.protection === undefined ? undefined : px(cmd.protection), timeInForce: cmd.fok ? "FOK" : "IOC", selfTrade: cmd.stp };
       const result = book.submit(order);
       if (result.status === "rejected") expect(book.restingOrders()).toEqual(before);
       // Fill-or-kill is all or nothing, whatever self-trade prevention does.
@@ -151,7 +152,7 @@ function run(commands: Command[]): Outcome[] {
     } else if (cmd.type === "modify") {
       const id = ids.length === 0 ? "none" : (ids[cmd.pick % ids.length] as string);
       const old = book.order(id);
-      const change = { ...(cmd.priceTicks !== undefined && { priceTicks: cmd.priceTicks }), ...(cmd.sizeLots !== undefined && { sizeLots: cmd.sizeLots }) };
+      const change = { ...(cmd.priceTicks !== undefined && { priceTicks: px(cmd.priceTicks) }), ...(cmd.sizeLots !== undefined && { sizeLots: cmd.sizeLots }) };
       const result = book.modify(id, change);
       if (old === undefined) {
         expect(result.rejectReason).toBe("UNKNOWN_ORDER");
@@ -173,9 +174,9 @@ function run(commands: Command[]): Outcome[] {
       outcome = result;
     } else {
       let price = cmd.bidTop;
-      const bids = cmd.sizes.map((s) => [price--, s] as const);
+      const bids = cmd.sizes.map((s) => [px(price--), s] as const);
       price = cmd.bidTop + cmd.spread;
-      const asks = cmd.sizes.map((s) => [price++, s] as const);
+      const asks = cmd.sizes.map((s) => [px(price++), s] as const);
       const fills = book.loadSnapshot({ bids, asks });
       for (const f of fills) {
         const had = model.get(f.makerOrderId) as number;
@@ -217,6 +218,15 @@ describe("OrderBook properties over random order streams", () => {
         run(commands);
       }),
       { numRuns: 150, seed: 20261126 },
+    );
+  });
+
+  it("holds the same invariants when levels are far apart (sparse prices beyond the dense window)", () => {
+    fc.assert(
+      fc.property(fc.array(command, { minLength: 1, maxLength: 120 }), (commands) => {
+        run(commands, 7_919);
+      }),
+      { numRuns: 60, seed: 99 },
     );
   });
 

@@ -284,6 +284,47 @@ describe("OrderBook", () => {
     });
   });
 
+  it("keeps price-time order for prices far apart (beyond the dense level window) and after a side empties", () => {
+    const book = new OrderBook();
+    const bidPrices = [50_000, 10, 1_000_000, 70_000, 999_999];
+    bidPrices.forEach((p, i) => book.submit(limit(`b${i}`, "buy", p, i + 1)));
+    const askPrices = [9_000_000_000_000_000, 2_000_000, 1_500_000, 3_000_000_000];
+    askPrices.forEach((p, i) => book.submit(limit(`a${i}`, "sell", p, 1)));
+    expect(book.snapshot().bids.map(([p]) => p)).toEqual([1_000_000, 999_999, 70_000, 50_000, 10]);
+    expect(book.snapshot().asks.map(([p]) => p)).toEqual([1_500_000, 2_000_000, 3_000_000_000, 9_000_000_000_000_000]);
+    expect(book.cancel("b3")).toEqual({ ok: true, remainingLots: 4 });
+    expect(fillsOf(book.submit(market("m", "sell", 20)))).toEqual([
+      ["b2", "m", 1_000_000, 3, 0],
+      ["b4", "m", 999_999, 5, 0],
+      ["b0", "m", 50_000, 1, 0],
+      ["b1", "m", 10, 2, 0],
+    ]);
+    expect(book.bestBid()).toBeUndefined();
+    // The bid side is empty; new bids far from the old ones still sort and match correctly.
+    book.submit(limit("n1", "buy", 1_400_000, 2));
+    book.submit(limit("n2", "buy", 5, 2));
+    book.submit(limit("n3", "buy", 1_400_001, 2));
+    expect(book.snapshot().bids).toEqual([[1_400_001, 2], [1_400_000, 2], [5, 2]]);
+    expect(fillsOf(book.submit(limit("x", "buy", 3_000_000_000, 3)))).toEqual([
+      ["a2", "x", 1_500_000, 1, 0],
+      ["a1", "x", 2_000_000, 1, 0],
+      ["a3", "x", 3_000_000_000, 1, 0],
+    ]);
+    expect(book.snapshot().asks).toEqual([[9_000_000_000_000_000, 1]]);
+  });
+
+  it("grows past its initial capacities without losing orders", () => {
+    const book = new OrderBook();
+    for (let i = 0; i < 3000; i++) book.submit(limit(`s${i}`, "sell", 1000 + (i % 700), 1));
+    expect(book.orderCount).toBe(3000);
+    expect(book.depth(1000).asks).toHaveLength(700);
+    const result = book.submit(market("m", "buy", 3000));
+    expect(result.filledLots).toBe(3000);
+    expect(result.fills[0]).toMatchObject({ makerOrderId: "s0", priceTicks: 1000 });
+    expect(result.fills[1]).toMatchObject({ makerOrderId: "s700", priceTicks: 1000 });
+    expect(book.orderCount).toBe(0);
+  });
+
   describe("cancel", () => {
     it("removes a resting order, returns its remaining size and drops an emptied level", () => {
       const book = seededBook();

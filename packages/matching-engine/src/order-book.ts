@@ -15,13 +15,14 @@
  * - Deterministic: the same sequence of calls yields the same fills (no clock, no
  *   randomness, no iteration over unordered state in matching).
  *
- * Layout: each side is a `BookSide` (levels sorted by tick with the best last, plus a
- * tick -> level map); each level is an intrusive doubly-linked FIFO; `orders` maps an id
- * to its resting order for O(1) cancel. Order and level objects are pooled, so the hot
- * path allocates only the result it returns.
+ * Layout (internal/book-side.ts): orders and levels are integer handles into typed
+ * arrays; each side keeps its levels sorted by tick with the best last, plus a dense
+ * tick-indexed array around the first price (a Map beyond it); each level is an intrusive
+ * doubly-linked FIFO; `index` maps an order id to its handle for O(1) cancel. The hot path
+ * allocates only the result it returns (and its fills).
  */
 import { type OrderSide, type RejectReason, ValidationError } from "@autonome/core";
-import { BookSide, type PriceLevel, RestingOrder } from "./internal/book-side.js";
+import { BookSide, NIL, OrderStore, packFlags, selfTradeOf } from "./internal/book-side.js";
 import { checkPriceTicks, checkSizeLots, triggerFires, validateOrderInput, validateTriggerInput } from "./matching.js";
 import type {
   BookFill,
@@ -49,15 +50,20 @@ export interface OrderBookOptions {
 export const EXTERNAL_ACCOUNT_ID = "__external__";
 
 const MAX_LOTS = Number.MAX_SAFE_INTEGER;
-const ORDER_POOL_LIMIT = 65_536;
+const FLAG_BUY = 1;
+const FLAG_POST_ONLY = 2;
 
 interface StoredTrigger {
   input: TriggerOrderInput;
   insertion: number;
 }
 
+/** Shared empty arrays: a result without fills or cancelled makers allocates none (results are read-only). */
+const NO_FILLS = Object.freeze([]) as unknown as BookFill[];
+const NO_IDS = Object.freeze([]) as unknown as string[];
+
 function rejected(orderId: string, reason: RejectReason): SubmitResult {
-  return { orderId, status: "rejected", rejectReason: reason, filledLots: 0, restingLots: 0, fills: [], cancelledMakerIds: [] };
+  return { orderId, status: "rejected", rejectReason: reason, filledLots: 0, restingLots: 0, fills: NO_FILLS, cancelledMakerIds: NO_IDS };
 }
 
 /** A price-time priority limit order book for one market, integer ticks and lots. */
@@ -67,10 +73,11 @@ export class OrderBook {
   /** Largest accepted price in ticks. */
   readonly maxPriceTicks: number;
 
-  private readonly bids = new BookSide(true);
-  private readonly asks = new BookSide(false);
-  private readonly orders = new Map<string, RestingOrder>();
-  private readonly orderPool: RestingOrder[] = [];
+  private readonly store = new OrderStore();
+  private readonly bids = new BookSide(true, this.store);
+  private readonly asks = new BookSide(false, this.store);
+  /** Order id -> handle in `store`, for every resting order. */
+  private readonly index = new Map<string, number>();
   private readonly triggers = new Map<string, StoredTrigger>();
   private fillSeq = 0;
   private queueSeq = 0;
@@ -80,6 +87,9 @@ export class OrderBook {
   private triggerInsertion = 0;
   /** Set by `match` when self-trade prevention stopped the taker. */
   private takerStopped = false;
+  /** Reused buffers `match` writes into; copied out only when non-empty. */
+  private readonly scratchFills: BookFill[] = [];
+  private readonly scratchIds: string[] = [];
 
   constructor(options: OrderBookOptions = {}) {
     this.symbol = options.symbol ?? "";
@@ -103,7 +113,7 @@ export class OrderBook {
   submit(order: BookOrderInput): SubmitResult {
     const reason = validateOrderInput(order, this.maxPriceTicks);
     if (reason !== undefined) return rejected(order.id, reason);
-    if (this.orders.has(order.id)) return rejected(order.id, "DUPLICATE_ORDER_ID");
+    if (this.index.has(order.id)) return rejected(order.id, "DUPLICATE_ORDER_ID");
     const isMarket = order.kind === "market";
     const tif: TimeInForce = isMarket ? (order.timeInForce === "FOK" ? "FOK" : "IOC") : (order.timeInForce ?? "GTC");
     return this.execute(
@@ -121,10 +131,10 @@ export class OrderBook {
 
   /** Removes a resting order; O(1). */
   cancel(orderId: string): { ok: true; remainingLots: number } | { ok: false; reason: "UNKNOWN_ORDER" } {
-    const order = this.orders.get(orderId);
-    if (order === undefined) return { ok: false, reason: "UNKNOWN_ORDER" };
-    const remainingLots = order.sizeLots;
-    this.removeResting(order);
+    const h = this.index.get(orderId);
+    if (h === undefined) return { ok: false, reason: "UNKNOWN_ORDER" };
+    const remainingLots = this.store.size[h] as number;
+    this.removeResting(h);
     return { ok: true, remainingLots };
   }
 
@@ -136,58 +146,68 @@ export class OrderBook {
    * was). Unknown id -> rejected UNKNOWN_ORDER. A rejected modify changes nothing.
    */
   modify(orderId: string, change: { priceTicks?: number; sizeLots?: number }): SubmitResult {
-    const order = this.orders.get(orderId);
-    if (order === undefined) return rejected(orderId, "UNKNOWN_ORDER");
-    const newPrice = change.priceTicks ?? order.priceTicks;
-    const newSize = change.sizeLots ?? order.sizeLots;
+    const h = this.index.get(orderId);
+    if (h === undefined) return rejected(orderId, "UNKNOWN_ORDER");
+    const store = this.store;
+    const oldPrice = store.price[h] as number;
+    const oldSize = store.size[h] as number;
+    const newPrice = change.priceTicks ?? oldPrice;
+    const newSize = change.sizeLots ?? oldSize;
     const sizeReason = checkSizeLots(newSize);
     if (sizeReason !== undefined) return rejected(orderId, sizeReason);
     const priceReason = checkPriceTicks(newPrice, this.maxPriceTicks);
     if (priceReason !== undefined) return rejected(orderId, priceReason);
+    const flags = store.flags[h] as number;
+    const isBuy = (flags & FLAG_BUY) !== 0;
+    const own = isBuy ? this.bids : this.asks;
 
-    if (newPrice === order.priceTicks && newSize <= order.sizeLots) {
+    if (newPrice === oldPrice && newSize <= oldSize) {
       // Shrinking in place keeps the queue position (exchanges do the same).
-      (order.level as PriceLevel).totalLots -= order.sizeLots - newSize;
-      order.sizeLots = newSize;
-      return { orderId, status: "resting", filledLots: 0, restingLots: newSize, fills: [], cancelledMakerIds: [] };
+      const level = store.level[h] as number;
+      own.levelTotal[level] = (own.levelTotal[level] as number) - (oldSize - newSize);
+      store.size[h] = newSize;
+      return { orderId, status: "resting", filledLots: 0, restingLots: newSize, fills: NO_FILLS, cancelledMakerIds: NO_IDS };
     }
 
     // Re-queue: run every check that could reject before removing the old order.
-    const isBuy = order.isBuy;
-    if (order.postOnly) {
-      const best = (isBuy ? this.asks : this.bids).best();
-      if (best !== null && (isBuy ? best.priceTicks <= newPrice : best.priceTicks >= newPrice)) {
-        return rejected(orderId, "POST_ONLY_WOULD_CROSS");
+    const postOnly = (flags & FLAG_POST_ONLY) !== 0;
+    if (postOnly) {
+      const opposite = isBuy ? this.asks : this.bids;
+      const best = opposite.best();
+      if (best !== NIL) {
+        const bestPrice = opposite.levelPrice[best] as number;
+        if (isBuy ? bestPrice <= newPrice : bestPrice >= newPrice) return rejected(orderId, "POST_ONLY_WOULD_CROSS");
       }
     }
-    const ownLevel = (isBuy ? this.bids : this.asks).byPrice.get(newPrice);
-    if (ownLevel !== undefined) {
-      const others = ownLevel === order.level ? ownLevel.totalLots - order.sizeLots : ownLevel.totalLots;
+    const ownLevel = own.get(newPrice);
+    if (ownLevel !== NIL) {
+      const total = own.levelTotal[ownLevel] as number;
+      const others = ownLevel === store.level[h] ? total - oldSize : total;
       if (others + newSize > MAX_LOTS) return rejected(orderId, "SIZE_OUT_OF_RANGE");
     }
-    const accountId = order.accountId;
-    const selfTrade = order.selfTrade;
-    const postOnly = order.postOnly;
-    this.removeResting(order);
+    const accountId = store.accountIds[h] as string;
+    const selfTrade = selfTradeOf(flags);
+    this.removeResting(h);
     return this.execute(orderId, accountId, isBuy ? "buy" : "sell", false, newPrice, newSize, "GTC", postOnly, selfTrade);
   }
 
   /** Best bid in ticks, undefined when there is no bid. */
   bestBid(): number | undefined {
-    return this.bids.best()?.priceTicks;
+    const best = this.bids.best();
+    return best === NIL ? undefined : (this.bids.levelPrice[best] as number);
   }
 
   /** Best ask in ticks, undefined when there is no ask. */
   bestAsk(): number | undefined {
-    return this.asks.best()?.priceTicks;
+    const best = this.asks.best();
+    return best === NIL ? undefined : (this.asks.levelPrice[best] as number);
   }
 
   /** (bestBid + bestAsk) / 2 in ticks (may be x.5), undefined if a side is empty. */
   mid(): number | undefined {
-    const bid = this.bids.best();
-    const ask = this.asks.best();
-    if (bid === null || ask === null) return undefined;
-    return (bid.priceTicks + ask.priceTicks) / 2;
+    const bid = this.bestBid();
+    const ask = this.bestAsk();
+    return bid === undefined || ask === undefined ? undefined : (bid + ask) / 2;
   }
 
   /** Aggregated depth (price, size, order count) for up to `levels` levels a side, best first. */
@@ -197,16 +217,18 @@ export class OrderBook {
 
   /** A resting order, or undefined when the id is not on the book. */
   order(orderId: string): RestingOrderView | undefined {
-    const order = this.orders.get(orderId);
-    return order === undefined ? undefined : orderView(order);
+    const h = this.index.get(orderId);
+    return h === undefined ? undefined : this.orderView(h);
   }
 
   /** Every resting order in priority order: bids best first, then asks best first. */
   restingOrders(): RestingOrderView[] {
     const out: RestingOrderView[] = [];
     for (const side of [this.bids, this.asks]) {
-      for (let i = side.levels.length - 1; i >= 0; i--) {
-        for (let o = (side.levels[i] as PriceLevel).head; o !== null; o = o.next) out.push(orderView(o));
+      for (let i = side.size - 1; i >= 0; i--) {
+        for (let h = side.levelHead[side.handles[i] as number] as number; h !== NIL; h = this.store.next[h] as number) {
+          out.push(this.orderView(h));
+        }
       }
     }
     return out;
@@ -214,7 +236,7 @@ export class OrderBook {
 
   /** Number of resting orders. */
   get orderCount(): number {
-    return this.orders.size;
+    return this.index.size;
   }
 
   /** Aggregated L2 out (best first), for n levels or all. */
@@ -222,9 +244,9 @@ export class OrderBook {
     const n = levels ?? Number.MAX_SAFE_INTEGER;
     const side = (s: BookSide): Array<readonly [number, number]> => {
       const out: Array<readonly [number, number]> = [];
-      for (let i = s.levels.length - 1; i >= 0 && out.length < n; i--) {
-        const level = s.levels[i] as PriceLevel;
-        out.push([level.priceTicks, level.totalLots] as const);
+      for (let i = s.size - 1; i >= 0 && out.length < n; i--) {
+        const level = s.handles[i] as number;
+        out.push([s.levelPrice[level] as number, s.levelTotal[level] as number] as const);
       }
       return out;
     };
@@ -243,17 +265,17 @@ export class OrderBook {
    * `ValidationError` for a malformed or self-crossed snapshot, before changing anything.
    */
   loadSnapshot(snapshot: L2SnapshotTicks, externalAccountId: string = EXTERNAL_ACCOUNT_ID): BookFill[] {
-    const bids = aggregateLevels(snapshot.bids, "bids", this.maxPriceTicks);
-    const asks = aggregateLevels(snapshot.asks, "asks", this.maxPriceTicks);
+    const bids = aggregateLevels(snapshot?.bids, "bids", this.maxPriceTicks);
+    const asks = aggregateLevels(snapshot?.asks, "asks", this.maxPriceTicks);
     bids.sort((a, b) => b[0] - a[0]);
     asks.sort((a, b) => a[0] - b[0]);
     if (bids.length > 0 && asks.length > 0 && (bids[0] as [number, number])[0] >= (asks[0] as [number, number])[0]) {
       throw new ValidationError("crossed snapshot", [{ path: "bids", message: "best bid must be below best ask" }]);
     }
 
-    const stale: RestingOrder[] = [];
-    for (const order of this.orders.values()) if (order.accountId === externalAccountId) stale.push(order);
-    for (const order of stale) this.removeResting(order);
+    const stale: number[] = [];
+    for (const h of this.index.values()) if (this.store.accountIds[h] === externalAccountId) stale.push(h);
+    for (const h of stale) this.removeResting(h);
 
     const generation = ++this.snapshotGeneration;
     const fills: BookFill[] = [];
@@ -263,18 +285,15 @@ export class OrderBook {
       const own = isBuy ? this.bids : this.asks;
       for (const [priceTicks, sizeLots] of levels) {
         let id = `${externalAccountId}#${generation}:${isBuy ? "b" : "a"}:${priceTicks}`;
-        while (this.orders.has(id)) id += "'";
+        while (this.index.has(id)) id += "'";
         const remaining = this.match(id, externalAccountId, side, isBuy, priceTicks, sizeLots, "allow", fills, cancelled);
         if (remaining === 0) continue;
-        const level = own.levelAt(priceTicks);
-        if (level.totalLots + remaining > MAX_LOTS) {
-          if (level.orderCount === 0) own.removeLevel(level);
-          continue; // cannot be represented; skip this level's snapshot liquidity
-        }
-        const order = this.newOrder(id, externalAccountId, isBuy, priceTicks, remaining, "allow", false);
-        order.seq = this.externalSeq++;
-        level.pushFront(order);
-        this.orders.set(id, order);
+        const existing = own.get(priceTicks);
+        if (existing !== NIL && (own.levelTotal[existing] as number) + remaining > MAX_LOTS) continue; // not representable
+        const h = this.store.alloc(id, externalAccountId, priceTicks, remaining, packFlags(isBuy, false, "allow"));
+        this.store.seq[h] = this.externalSeq++;
+        own.pushFront(own.levelAt(priceTicks), h);
+        this.index.set(id, h);
       }
     };
     place(bids, "buy");
@@ -343,35 +362,52 @@ export class OrderBook {
     const isBuy = side === "buy";
     const limit = priceTicks ?? (isBuy ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
     const opposite = isBuy ? this.asks : this.bids;
+    const own = isBuy ? this.bids : this.asks;
 
     if (postOnly) {
       if (isMarket) return rejected(id, "POST_ONLY_WOULD_CROSS");
       const best = opposite.best();
-      if (best !== null && (isBuy ? best.priceTicks <= limit : best.priceTicks >= limit)) {
-        return rejected(id, "POST_ONLY_WOULD_CROSS");
+      if (best !== NIL) {
+        const bestPrice = opposite.levelPrice[best] as number;
+        if (isBuy ? bestPrice <= limit : bestPrice >= limit) return rejected(id, "POST_ONLY_WOULD_CROSS");
       }
     }
+    let ownLevel = NIL;
     if (tif === "GTC") {
-      const ownLevel = (isBuy ? this.bids : this.asks).byPrice.get(limit);
-      if (ownLevel !== undefined && ownLevel.totalLots + sizeLots > MAX_LOTS) return rejected(id, "SIZE_OUT_OF_RANGE");
+      ownLevel = own.get(limit);
+      if (ownLevel !== NIL && (own.levelTotal[ownLevel] as number) + sizeLots > MAX_LOTS) return rejected(id, "SIZE_OUT_OF_RANGE");
+      const best = opposite.best();
+      if (best === NIL || (isBuy ? (opposite.levelPrice[best] as number) > limit : (opposite.levelPrice[best] as number) < limit)) {
+        // Fast path: nothing to match, the whole order rests.
+        this.rest(own, ownLevel, id, accountId, isBuy, limit, sizeLots, postOnly, selfTrade);
+        return { orderId: id, status: "resting", filledLots: 0, restingLots: sizeLots, fills: NO_FILLS, cancelledMakerIds: NO_IDS };
+      }
     } else if (tif === "FOK" && !this.canFillCompletely(opposite, isBuy, limit, sizeLots, accountId, selfTrade)) {
       return rejected(id, "FOK_NOT_FILLABLE");
     }
 
-    const fills: BookFill[] = [];
-    const cancelledMakerIds: string[] = [];
-    const remaining = this.match(id, accountId, side, isBuy, limit, sizeLots, selfTrade, fills, cancelledMakerIds);
+    const scratchFills = this.scratchFills;
+    const scratchIds = this.scratchIds;
+    const remaining = this.match(id, accountId, side, isBuy, limit, sizeLots, selfTrade, scratchFills, scratchIds);
     const filledLots = sizeLots - remaining;
+    let fills = NO_FILLS;
+    if (scratchFills.length > 0) {
+      fills = scratchFills.slice();
+      scratchFills.length = 0;
+    }
+    let cancelledMakerIds = NO_IDS;
+    if (scratchIds.length > 0) {
+      cancelledMakerIds = scratchIds.slice();
+      scratchIds.length = 0;
+    }
     if (remaining === 0) {
       return { orderId: id, status: "filled", filledLots, restingLots: 0, fills, cancelledMakerIds };
     }
     if (this.takerStopped || tif !== "GTC") {
       return { orderId: id, status: "cancelled", filledLots, restingLots: 0, fills, cancelledMakerIds };
     }
-    const order = this.newOrder(id, accountId, isBuy, limit, remaining, selfTrade, postOnly);
-    order.seq = ++this.queueSeq;
-    (isBuy ? this.bids : this.asks).levelAt(limit).pushBack(order);
-    this.orders.set(id, order);
+    // Matching only touched the opposite side, so `ownLevel` is still the level at `limit` (or NIL).
+    this.rest(own, ownLevel, id, accountId, isBuy, limit, remaining, postOnly, selfTrade);
     return {
       orderId: id,
       status: filledLots > 0 ? "partially_filled" : "resting",
@@ -380,6 +416,24 @@ export class OrderBook {
       fills,
       cancelledMakerIds,
     };
+  }
+
+  /** Puts a (remaining) GTC order at the back of its level's queue. */
+  private rest(
+    own: BookSide,
+    ownLevel: number,
+    id: string,
+    accountId: string,
+    isBuy: boolean,
+    priceTicks: number,
+    sizeLots: number,
+    postOnly: boolean,
+    selfTrade: SelfTradePrevention,
+  ): void {
+    const h = this.store.alloc(id, accountId, priceTicks, sizeLots, packFlags(isBuy, postOnly, selfTrade));
+    this.store.seq[h] = ++this.queueSeq;
+    own.pushBack(ownLevel === NIL ? own.levelAt(priceTicks) : ownLevel, h);
+    this.index.set(id, h);
   }
 
   /**
@@ -399,26 +453,29 @@ export class OrderBook {
     cancelledMakerIds: string[],
   ): number {
     const opposite = isBuy ? this.asks : this.bids;
+    const store = this.store;
     const checkSelf = selfTrade !== "allow";
     let remaining = sizeLots;
     let stopped = false;
     while (remaining > 0) {
       const level = opposite.best();
-      if (level === null) break;
-      const priceTicks = level.priceTicks;
+      if (level === NIL) break;
+      const priceTicks = opposite.levelPrice[level] as number;
       if (isBuy ? priceTicks > limit : priceTicks < limit) break;
-      let maker = level.head;
-      while (maker !== null && remaining > 0) {
-        const next = maker.next;
-        if (checkSelf && maker.accountId === accountId) {
+      let maker = opposite.levelHead[level] as number;
+      while (maker !== NIL && remaining > 0) {
+        const next = store.next[maker] as number;
+        const makerId = store.ids[maker] as string;
+        const makerAccountId = store.accountIds[maker] as string;
+        if (checkSelf && makerAccountId === accountId) {
           if (selfTrade === "cancel_taker") {
             stopped = true;
             break;
           }
-          cancelledMakerIds.push(maker.id);
-          level.unlink(maker);
-          this.orders.delete(maker.id);
-          this.release(maker);
+          cancelledMakerIds.push(makerId);
+          opposite.unlink(maker);
+          this.index.delete(makerId);
+          store.free(maker);
           if (selfTrade === "cancel_both") {
             stopped = true;
             break;
@@ -426,14 +483,14 @@ export class OrderBook {
           maker = next;
           continue;
         }
-        const makerLots = maker.sizeLots;
+        const makerLots = store.size[maker] as number;
         const lots = remaining < makerLots ? remaining : makerLots;
         remaining -= lots;
         const makerRemainingLots = makerLots - lots;
         fills.push({
           seq: ++this.fillSeq,
-          makerOrderId: maker.id,
-          makerAccountId: maker.accountId,
+          makerOrderId: makerId,
+          makerAccountId,
           takerOrderId: takerId,
           takerAccountId: accountId,
           takerSide: side,
@@ -442,16 +499,16 @@ export class OrderBook {
           makerRemainingLots,
         });
         if (makerRemainingLots === 0) {
-          level.unlink(maker);
-          this.orders.delete(maker.id);
-          this.release(maker);
+          opposite.unlink(maker);
+          this.index.delete(makerId);
+          store.free(maker);
         } else {
-          maker.sizeLots = makerRemainingLots;
-          level.totalLots -= lots;
+          store.size[maker] = makerRemainingLots;
+          opposite.levelTotal[level] = (opposite.levelTotal[level] as number) - lots;
         }
         maker = next;
       }
-      if (level.orderCount === 0) opposite.removeLevel(level);
+      if (opposite.levelCount[level] === 0) opposite.removeLevel(level);
       if (stopped) break;
     }
     this.takerStopped = stopped;
@@ -467,82 +524,67 @@ export class OrderBook {
     accountId: string,
     selfTrade: SelfTradePrevention,
   ): boolean {
+    const store = this.store;
     let needed = sizeLots;
-    for (let i = opposite.levels.length - 1; i >= 0; i--) {
-      const level = opposite.levels[i] as PriceLevel;
-      if (isBuy ? level.priceTicks > limit : level.priceTicks < limit) return false;
+    for (let i = opposite.size - 1; i >= 0; i--) {
+      const level = opposite.handles[i] as number;
+      const priceTicks = opposite.levelPrice[level] as number;
+      if (isBuy ? priceTicks > limit : priceTicks < limit) return false;
       if (selfTrade === "allow") {
-        needed -= level.totalLots;
+        needed -= opposite.levelTotal[level] as number;
         if (needed <= 0) return true;
         continue;
       }
-      for (let o = level.head; o !== null; o = o.next) {
-        if (o.accountId === accountId) {
+      for (let h = opposite.levelHead[level] as number; h !== NIL; h = store.next[h] as number) {
+        if (store.accountIds[h] === accountId) {
           if (selfTrade === "cancel_maker") continue; // removed, not traded
           return false; // cancel_taker / cancel_both end the taker here
         }
-        needed -= o.sizeLots;
+        needed -= store.size[h] as number;
         if (needed <= 0) return true;
       }
     }
     return false;
   }
 
-  private newOrder(
-    id: string,
-    accountId: string,
-    isBuy: boolean,
-    priceTicks: number,
-    sizeLots: number,
-    selfTrade: SelfTradePrevention,
-    postOnly: boolean,
-  ): RestingOrder {
-    const order = this.orderPool.pop() ?? new RestingOrder();
-    order.id = id;
-    order.accountId = accountId;
-    order.isBuy = isBuy;
-    order.priceTicks = priceTicks;
-    order.sizeLots = sizeLots;
-    order.selfTrade = selfTrade;
-    order.postOnly = postOnly;
-    return order;
+  private removeResting(h: number): void {
+    const store = this.store;
+    const side = ((store.flags[h] as number) & FLAG_BUY) !== 0 ? this.bids : this.asks;
+    const level = store.level[h] as number;
+    side.unlink(h);
+    if (side.levelCount[level] === 0) side.removeLevel(level);
+    this.index.delete(store.ids[h] as string);
+    store.free(h);
   }
 
-  private removeResting(order: RestingOrder): void {
-    const level = order.level as PriceLevel;
-    level.unlink(order);
-    if (level.orderCount === 0) (order.isBuy ? this.bids : this.asks).removeLevel(level);
-    this.orders.delete(order.id);
-    this.release(order);
+  private orderView(h: number): RestingOrderView {
+    const store = this.store;
+    return {
+      id: store.ids[h] as string,
+      accountId: store.accountIds[h] as string,
+      side: ((store.flags[h] as number) & FLAG_BUY) !== 0 ? "buy" : "sell",
+      priceTicks: store.price[h] as number,
+      sizeLots: store.size[h] as number,
+      seq: store.seq[h] as number,
+    };
   }
-
-  private release(order: RestingOrder): void {
-    if (this.orderPool.length < ORDER_POOL_LIMIT) this.orderPool.push(order);
-  }
-}
-
-function orderView(order: RestingOrder): RestingOrderView {
-  return {
-    id: order.id,
-    accountId: order.accountId,
-    side: order.isBuy ? "buy" : "sell",
-    priceTicks: order.priceTicks,
-    sizeLots: order.sizeLots,
-    seq: order.seq,
-  };
 }
 
 function levelViews(side: BookSide, n: number): LevelView[] {
   const out: LevelView[] = [];
-  for (let i = side.levels.length - 1; i >= 0 && out.length < n; i--) {
-    const level = side.levels[i] as PriceLevel;
-    out.push({ priceTicks: level.priceTicks, sizeLots: level.totalLots, orderCount: level.orderCount });
+  for (let i = side.size - 1; i >= 0 && out.length < n; i--) {
+    const level = side.handles[i] as number;
+    out.push({
+      priceTicks: side.levelPrice[level] as number,
+      sizeLots: side.levelTotal[level] as number,
+      orderCount: side.levelCount[level] as number,
+    });
   }
   return out;
 }
 
 /** Validates snapshot levels and merges duplicate prices; throws ValidationError. */
-function aggregateLevels(levels: L2SnapshotTicks["bids"], path: string, maxPriceTicks: number): Array<[number, number]> {
+function aggregateLevels(levels: L2SnapshotTicks["bids"] | undefined, path: string, maxPriceTicks: number): Array<[number, number]> {
   if (!Array.isArray(levels)) throw new ValidationError("invalid snapshot", [{ path, message: "must be an array" }]);
   const byPrice = new Map<number, number>();
   levels.forEach((level, i) => {

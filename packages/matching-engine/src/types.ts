@@ -54,7 +54,7 @@ export type SubmitStatus =
   | "resting" // nothing executed, rests on the book
   | "cancelled"; // IOC/market remainder dropped, or cancelled by self-trade prevention; may have partial fills
 
-/** What a submit did, as a value: the engine never throws for an expected rejection. */
+/** What a submit did, as a value: the engine never throws for an expected rejection. Read-only: empty `fills` and `cancelledMakerIds` arrays are shared, frozen instances. */
 export interface SubmitResult {
   orderId: string;
   status: SubmitStatus;
