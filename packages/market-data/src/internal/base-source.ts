@@ -40,7 +40,8 @@ export abstract class BaseMarketSource implements MarketSource {
     if (this.listeners.size > 0) this.queue.push(update);
   }
 
-  private dispatch(): void {
+  /** Delivers queued updates now (push sources call it when data arrives). */
+  protected dispatch(): void {
     if (this.dispatching) return;
     this.dispatching = true;
     try {

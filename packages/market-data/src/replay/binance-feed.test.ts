@@ -118,7 +118,7 @@ describe("readBinanceFeed", () => {
     expect(compared).toBeGreaterThan(50);
     expect(matched).toBe(compared);
     expect(crossed).toBe(0);
-  });
+  }, 20_000);
 
   it("reads a spot feed split over two files as one stream", () => {
     const first = sharedDataFile("hftbacktest_binance-spot_BTCUSDT_raw-feed_2024-08-08T2354-2400.gz");
@@ -126,5 +126,5 @@ describe("readBinanceFeed", () => {
     const events = readBinanceFeed([first, second]).get("BTC")!;
     expect(events.filter((e) => e.kind === "snapshot")).toHaveLength(1);
     expect(events[events.length - 1]!.ts).toBeGreaterThan(Date.UTC(2024, 7, 9, 0, 5));
-  });
+  }, 20_000);
 });
