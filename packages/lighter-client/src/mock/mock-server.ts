@@ -331,6 +331,15 @@ export class MockLighterServer {
         return void socket.send(JSON.stringify({ type: "pong" }));
       }
       if (msg.type === "pong") return;
+      if (msg.type === "jsonapi/sendtx") {
+        const data = (msg as { data?: { tx_type?: number; tx_info?: string } }).data ?? {};
+        const id = (msg as { id?: unknown }).id;
+        const result = this.exchange.sendTx(Number(data.tx_type), String(data.tx_info ?? ""));
+        const reply = result.ok
+          ? { type: "jsonapi/sendtx", id, code: 200, message: "", tx_hash: result.tx.hash }
+          : { type: "jsonapi/sendtx", id, code: result.code, message: result.message };
+        return void socket.send(JSON.stringify(reply));
+      }
       if (msg.type === "subscribe" && typeof msg.channel === "string") return this.subscribe(sub, msg.channel, msg.auth);
       if (msg.type === "unsubscribe" && typeof msg.channel === "string") {
         if (!sub.channels.delete(msg.channel)) socket.send(JSON.stringify({ type: "error", code: 30002, message: `Not Subscribed to ${msg.channel}` }));

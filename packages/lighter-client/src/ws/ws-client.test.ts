@@ -5,6 +5,7 @@ import { LighterApiKey } from "../signer/api-key.js";
 import { createAuthToken } from "../tx/auth-token.js";
 import { signTx } from "../tx/transactions.js";
 import { ORDER_TYPE, TX_TYPE } from "../tx/tx-types.js";
+import { LighterInvalidNonceError } from "../errors.js";
 import { LighterWsClient, type LighterWsEvents } from "./ws-client.js";
 
 const ACCOUNT = 200;
@@ -101,6 +102,23 @@ describe("LighterWsClient against the mock server", () => {
     expect(client.reconnects).toBe(1);
     expect(client.connected).toBe(true);
     expect(client.orderBook(0)!.bestBid()!.price.toString()).toBe("2990");
+  });
+
+  it("sends signed txs over the socket and maps error replies to typed errors", async () => {
+    client = new LighterWsClient({ url: server.wsUrl });
+    await client.connect();
+    const tx = signTx(
+      {
+        txType: TX_TYPE.CREATE_ORDER, accountIndex: ACCOUNT, apiKeyIndex: 3, expiredAt: Date.now() + 60_000, nonce: 0, marketIndex: 0,
+        clientOrderIndex: 77, baseAmount: 100, price: 280000, isAsk: false, orderType: ORDER_TYPE.LIMIT, timeInForce: 1, reduceOnly: false,
+        triggerPrice: 0, orderExpiry: Date.now() + 3_600_000,
+      },
+      key,
+      304,
+    );
+    expect(await client.sendTx(tx)).toBe(tx.txHash);
+    expect(server.exchange.tx(tx.txHash)?.status).toBe(2);
+    await expect(client.sendTx(tx)).rejects.toBeInstanceOf(LighterInvalidNonceError);
   });
 
   it("pings every interval of the injected clock", async () => {

@@ -9,6 +9,8 @@ import { SystemClock, type Timer, type TimerClock } from "@autonome/core";
 import { EventEmitter } from "eventemitter3";
 import WebSocket from "ws";
 import { z } from "zod";
+import { LighterTimeoutError, LighterUnavailableError, lighterErrorFor } from "../errors.js";
+import { type SignedTx } from "../tx/transactions.js";
 import { LocalOrderBook } from "./local-order-book.js";
 
 /** Options of the WebSocket client. */
@@ -77,6 +79,8 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
   private closedByUser = false;
   private wasConnectedBefore = false;
   private isConnected = false;
+  private readonly pendingTxs = new Map<string, { resolve: (hash: string) => void; reject: (error: Error) => void; timer: Timer }>();
+  private nextTxId = 1;
   /** Number of completed reconnects (not counting the first connect). */
   reconnects = 0;
 
@@ -135,6 +139,27 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
     if (this.isConnected) this.send({ type: "unsubscribe", channel });
   }
 
+  /**
+   * Sends a signed tx over the socket ({"type":"jsonapi/sendtx"}); resolves with its
+   * hash, rejects with the typed Lighter error, or LighterTimeoutError after `timeoutMs`.
+   */
+  sendTx(tx: SignedTx, timeoutMs = 10_000): Promise<string> {
+    if (!this.isConnected) return Promise.reject(new LighterUnavailableError(0, "WebSocket not connected", 0));
+    const id = String(this.nextTxId++);
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.schedule(
+        this.clock.now() + timeoutMs,
+        () => {
+          this.pendingTxs.delete(id);
+          reject(new LighterTimeoutError(0, `sendtx over WebSocket timed out after ${timeoutMs} ms`, 0));
+        },
+        "lighter-ws-sendtx",
+      );
+      this.pendingTxs.set(id, { resolve, reject, timer });
+      this.send({ type: "jsonapi/sendtx", id, data: { tx_type: tx.txType, tx_info: tx.txInfo } });
+    });
+  }
+
   /** Subscribes to a market's order book. */
   subscribeOrderBook(marketId: number): void {
     this.subscribe(`order_book/${marketId}`);
@@ -164,6 +189,11 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
     this.isConnected = false;
     this.clearTimers();
     this.books.clear();
+    for (const [id, pending] of this.pendingTxs) {
+      this.clock.cancel(pending.timer);
+      pending.reject(new LighterUnavailableError(0, `WebSocket closed before the tx reply: ${reason}`, 0));
+      this.pendingTxs.delete(id);
+    }
     this.emit("disconnected", reason);
     if (this.closedByUser) return;
     const delay = Math.min(this.reconnectMaxMs, this.reconnectBaseMs * 2 ** this.attempts);
@@ -190,6 +220,7 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
       this.emit("errorReceived", code, msg);
       return;
     }
+    if (type === "jsonapi/sendtx") return this.onTxReply(message);
     if (type === "subscribed/order_book" || type === "update/order_book") return this.onOrderBook(message);
     if (type.endsWith("account_all_orders") || type.endsWith("account_orders")) {
       const parsed = accountOrdersMessage.safeParse(message);
@@ -201,6 +232,18 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
       }
     }
     this.emit("messageReceived", message);
+  }
+
+  /** Replies carry our id when the server echoes it; otherwise they answer in order. */
+  private onTxReply(message: Record<string, unknown>): void {
+    const id = typeof message["id"] === "string" && this.pendingTxs.has(message["id"]) ? message["id"] : this.pendingTxs.keys().next().value;
+    if (id === undefined) return;
+    const pending = this.pendingTxs.get(id)!;
+    this.pendingTxs.delete(id);
+    this.clock.cancel(pending.timer);
+    const code = Number(message["code"] ?? 0);
+    if (code === 200 && typeof message["tx_hash"] === "string") pending.resolve(message["tx_hash"]);
+    else pending.reject(lighterErrorFor(code, String(message["message"] ?? ""), 0));
   }
 
   private onConnected(): void {
