@@ -1,6 +1,8 @@
 import { SystemClock } from "@autonome/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { type InvokeOptions, createModelRegistry } from "./registry.js";
+import { toInvocationFinished } from "./result.js";
+import { TOOL_NAMES } from "./tools.js";
 import { BTC_FLAT, inputFor, paperAccount } from "./test-helpers.js";
 import { type OpenAiTestServer, type ScriptStep, errorReply, startOpenAiTestServer, textReply, toolCallsReply } from "./testing/openai-test-server.js";
 
@@ -53,6 +55,21 @@ describe("runOpenAiAgent over a real HTTP OpenAI-compatible server", () => {
     expect(result.costUsd.toString()).toBe("0.00072");
     expect(result.steps.map((s) => s.kind)).toEqual(["model", "tool", "model"]);
     expect(result.attempts).toHaveLength(1);
+    expect(toInvocationFinished(result, "inv-1")).toEqual({
+      modelId: "gpt",
+      invocationId: "inv-1",
+      ok: true,
+      latencyMs: result.latencyMs,
+      inputTokens: 200,
+      outputTokens: 40,
+      toolCalls: 1,
+      error: null,
+    });
+    // The system prompt from @autonome/prompts names exactly the tools the agent offers.
+    const content = server!.requests[0]!.messages[0]!.content;
+    const systemPrompt = Array.isArray(content) ? content.map((part: { text?: string }) => part.text ?? "").join("") : String(content);
+    expect(systemPrompt).toContain("Strategy: Balanced.");
+    for (const name of TOOL_NAMES) expect(systemPrompt).toContain(`- ${name}:`);
   });
 
   it("returns a risk rejection to the model in the same run and executes its corrected call", async () => {
