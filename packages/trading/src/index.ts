@@ -11,6 +11,8 @@ export {
   emptyReconcileReport,
   mergeReports,
 } from "./broker/broker.js";
+export { type SimBrokerOptions, SimBroker } from "./broker/sim-broker.js";
+export { type LighterBrokerOptions, type LighterBrokerParts, CRASH_HOOK_ENV, LighterBroker } from "./broker/lighter-broker.js";
 export {
   type TradingLogger,
   SILENT_LOGGER,
@@ -21,5 +23,15 @@ export {
   type TradingRuntime,
 } from "./runtime-types.js";
 export { type WorkflowToolCall, type WorkflowResult } from "./workflow-types.js";
-export { type FlattenResult, createTradingRuntime, reconcile, snapshotPortfolios, flattenModel } from "./runtime.js";
-export { runTradeWorkflow } from "./workflow.js";
+export { type BrokerToolExecutorOptions, BrokerToolExecutor, describeAccount } from "./tool-executor.js";
+export {
+  type FlattenResult,
+  DEFAULT_TRADING_OPTIONS,
+  DefaultBrokerRegistry,
+  createTradingRuntime,
+  reconcile,
+  snapshotPortfolios,
+  flattenModel,
+  publishCloses,
+} from "./runtime.js";
+export { runTradeWorkflow, agentFor, toSymbolIntelligence } from "./workflow.js";

@@ -1,12 +1,268 @@
-/** runTradeWorkflow: one model's run, from state to persisted decisions and events. */
+/**
+ * runTradeWorkflow: one model's run. Gathers the portfolio, open positions and the
+ * latest decision index in parallel; enriches positions with the exposure summary;
+ * computes performance metrics; reads the shared market intelligence; builds the
+ * variant's prompts; records the invocation; runs the agent (retries and timeouts are
+ * the agent's run policy) with a ToolExecutor over the model's broker; records every
+ * tool call (accepted, or rejected with the reason); finishes the invocation; and
+ * publishes the events. Model and broker failures end up in the result and the
+ * Invocations row, never as a throw.
+ */
+import type { InvocationResult, TradingAgent } from "@autonome/agent";
+import type { DecisionType, Position } from "@autonome/core";
 import type { ModelRecord } from "@autonome/db";
+import type { MarketSnapshot } from "@autonome/market-data";
+import { type ActionCounts, type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
+import { computePerformanceMetrics, summarizePositionRisk } from "@autonome/risk";
+import { errorMessage } from "./internal/util.js";
 import type { TradingRuntime } from "./runtime-types.js";
-import type { WorkflowResult } from "./workflow-types.js";
+import { BrokerToolExecutor } from "./tool-executor.js";
+import type { WorkflowResult, WorkflowToolCall } from "./workflow-types.js";
+
+const TOOL_TYPES: Record<string, DecisionType> = {
+  create_position: "CREATE_POSITION",
+  close_position: "CLOSE_POSITION",
+  hold: "HOLDING",
+  update_exit_plan: "UPDATE_EXIT_PLAN",
+};
+
+/** The agent of a model: registered under the model's name, else under its modelName. */
+export function agentFor(runtime: TradingRuntime, model: ModelRecord): TradingAgent | null {
+  if (runtime.agents.has(model.name)) return runtime.agents.get(model.name);
+  if (runtime.agents.has(model.modelName)) return runtime.agents.get(model.modelName);
+  return null;
+}
+
+/** Maps market-data's snapshot onto the prompt's symbol intelligence. */
+export function toSymbolIntelligence(s: MarketSnapshot): SymbolIntelligence {
+  return {
+    symbol: s.symbol,
+    currentPrice: s.midPrice,
+    ema20: s.ema20,
+    macd: s.macd,
+    rsi7: s.rsi7,
+    openInterestLatest: s.openInterest ?? null,
+    fundingRate: s.fundingRate?.rate ?? null,
+    intraday: {
+      intervalMinutes: s.intraday.interval === "1m" ? 1 : s.intraday.interval === "3m" ? 3 : 5,
+      midPrices: s.intraday.mid,
+      ema20: s.intraday.ema20,
+      macd: s.intraday.macd,
+      rsi7: s.intraday.rsi7,
+      rsi14: s.intraday.rsi14,
+    },
+    longerTerm: {
+      ema20: s.longTerm.ema20,
+      ema50: s.longTerm.ema50,
+      atr3: s.longTerm.atr3,
+      atr14: s.longTerm.atr14,
+      currentVolume: s.longTerm.volume,
+      averageVolume: s.longTerm.averageVolume,
+      macd: s.longTerm.macd,
+      rsi14: s.longTerm.rsi14,
+    },
+  };
+}
+
+function intelligenceOf(runtime: TradingRuntime, symbols: readonly string[]): SymbolIntelligence[] {
+  return symbols.map((symbol) => {
+    try {
+      return toSymbolIntelligence(runtime.intelligence.snapshot(symbol));
+    } catch {
+      // Not enough history for indicators: the prompt shows what there is.
+      try {
+        return { symbol, currentPrice: runtime.market.midPrice(symbol) };
+      } catch {
+        return { symbol };
+      }
+    }
+  });
+}
+
+function failure(model: ModelRecord, startedAt: number, now: number, error: string, code: string, invocationId: string | null = null): WorkflowResult {
+  return {
+    modelId: model.id,
+    invocationId,
+    ok: false,
+    error,
+    errorCode: code,
+    toolCalls: [],
+    openedOrderIds: [],
+    closedOrderIds: [],
+    attempts: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    durationMs: now - startedAt,
+  };
+}
 
 /** Runs one model's trade workflow. */
 export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelRecord, signal?: AbortSignal): Promise<WorkflowResult> {
-  void runtime;
-  void model;
-  void signal;
-  throw new Error("not implemented yet");
+  const { db, clock, events, logger, options } = runtime;
+  const startedAt = clock.now();
+  if (signal?.aborted) return failure(model, startedAt, clock.now(), "aborted before start", "ABORTED");
+  const agent = agentFor(runtime, model);
+  if (!agent) return failure(model, startedAt, clock.now(), `no agent configured for model ${model.name} (${model.modelName})`, "NO_AGENT");
+
+  let invocationId: string | null = null;
+  try {
+    const broker = runtime.brokers.brokerFor(model);
+    // Portfolio, open positions and the latest decision index, in parallel.
+    const [account, marks, closed, snapshots, recent, fresh] = await Promise.all([
+      broker.account(model),
+      broker.marks(),
+      db.orders.closedTradesOfModel(model.id, { limit: 500 }),
+      db.portfolio.history(model.id, { from: startedAt - 30 * 86_400_000 }),
+      db.invocations.list({ modelId: model.id, limit: 20 }),
+      db.models.require(model.id),
+    ]);
+    const markets = broker.markets();
+    const positions: Position[] = account.positions.map(({ order }) => ({
+      orderId: order.orderId,
+      modelId: order.modelId,
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.quantity,
+      entryPrice: order.entryPrice,
+      leverage: order.leverage,
+      exitPlan: order.exitPlan,
+      openedAt: order.openedAt,
+    }));
+    const liquidationPrices = new Map(account.positions.flatMap((p) => (p.liquidationPrice ? [[p.order.symbol, p.liquidationPrice] as const] : [])));
+    const exposure = summarizePositionRisk({ positions, marks, markets, accountValue: account.equity, liquidationPrices });
+    const performance = computePerformanceMetrics({
+      snapshots: [...snapshots.map((s) => ({ ts: s.at, equity: s.total })), { ts: startedAt, equity: account.equity }],
+      trades: closed.items,
+    });
+    const actionCounts: Record<string, Partial<Record<DecisionType, number>>> = {};
+    for (const inv of recent.items) {
+      for (const call of inv.toolCalls) {
+        if (!call.accepted) continue;
+        const symbol = (call.arguments as { symbol?: unknown } | null)?.symbol;
+        const bucket = (actionCounts[typeof symbol === "string" ? symbol : "ALL"] ??= {});
+        bucket[call.type] = (bucket[call.type] ?? 0) + 1;
+      }
+    }
+    const symbols = (options.symbols ?? [...markets.keys()]).filter((s) => markets.has(s));
+    const context: TradingPromptContext = {
+      modelName: model.name,
+      startedAtMs: model.createdAt,
+      nowMs: startedAt,
+      invocationCount: fresh.invocationCount + 1,
+      markets: intelligenceOf(runtime, symbols),
+      account: {
+        availableCash: account.available,
+        accountValue: account.equity,
+        totalReturn: performance.totalReturn,
+        sharpe: performance.sharpe,
+      },
+      positions: toPositionContexts(positions, exposure),
+      exposure,
+      performance,
+      actionCounts: actionCounts as ActionCounts,
+      variant: model.variant === "default" ? options.variantDefault : model.variant,
+    };
+    const prompts = buildTradingPrompts(context);
+    const invocation = await db.invocations.start({ modelId: model.id, prompt: `${prompts.systemPrompt}\n\n${prompts.userPrompt}`, startedAt });
+    invocationId = invocation.id;
+
+    const executor = new BrokerToolExecutor({ db, broker, model, clock, events });
+    const result: InvocationResult = await agent.invoke({ systemPrompt: prompts.systemPrompt, userPrompt: prompts.userPrompt, context }, executor, {
+      policy: { timeoutMs: options.agentTimeoutMs, maxSteps: options.maxSteps, maxRetries: options.maxRetries, backoffBaseMs: options.retryBackoffMs },
+      ...(signal ? { signal } : {}),
+    });
+
+    const toolCalls: WorkflowToolCall[] = [];
+    for (const call of result.toolCalls) {
+      const type = call.decision?.type ?? TOOL_TYPES[call.tool] ?? null;
+      const symbol = call.decision && call.decision.type !== "HOLDING" ? call.decision.symbol : null;
+      const accepted = call.status === "executed";
+      const reason = accepted ? null : (call.reason ?? call.reply);
+      toolCalls.push({ type, tool: call.tool, symbol, accepted, status: call.status, reason, orderId: call.result?.orderId ?? null });
+      if (type === null) {
+        logger.warn("unknown tool call not recorded", { modelId: model.id, tool: call.tool });
+        continue;
+      }
+      await db.invocations.recordToolCall({
+        invocationId,
+        type,
+        arguments: call.args ?? {},
+        result: call.result ? { ok: call.result.ok, message: call.result.message, orderId: call.result.orderId ?? null, status: call.status } : { status: call.status },
+        accepted,
+        rejectionReason: accepted ? null : `${call.status}: ${reason ?? "no reason given"}`,
+        createdAt: call.at,
+      });
+      events.publish(
+        "decisionMade",
+        {
+          modelId: model.id,
+          invocationId,
+          type,
+          symbol,
+          accepted,
+          rejectionReason: accepted ? null : (reason ?? call.status),
+          arguments: (typeof call.args === "object" && call.args !== null ? call.args : { raw: String(call.args) }) as Record<string, unknown>,
+        },
+        call.at,
+        clock.now(),
+      );
+    }
+
+    const finishedAt = Math.max(clock.now(), startedAt);
+    await db.invocations.finish(invocationId, {
+      response: result.text,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      cost: result.costUsd,
+      latencyMs: result.latencyMs,
+      steps: { steps: result.steps, attempts: result.attempts, stepLimitReached: result.stepLimitReached },
+      error: result.error === null ? null : `${result.errorCode ?? "ERROR"}: ${result.error}`,
+      finishedAt,
+    });
+    if (!result.ok) await db.models.recordFailedWorkflow(model.id);
+    events.publish(
+      "invocationFinished",
+      {
+        modelId: model.id,
+        invocationId,
+        ok: result.ok,
+        latencyMs: result.latencyMs,
+        inputTokens: result.usage.inputTokens,
+        outputTokens: result.usage.outputTokens,
+        toolCalls: result.toolCalls.length,
+        error: result.error,
+      },
+      finishedAt,
+      clock.now(),
+    );
+    logger.info("model decided", {
+      modelId: model.id,
+      model: model.name,
+      ok: result.ok,
+      decisions: toolCalls.map((c) => `${c.tool}${c.symbol ? ` ${c.symbol}` : ""}: ${c.status}`).join("; "),
+      error: result.error,
+    });
+    return {
+      modelId: model.id,
+      invocationId,
+      ok: result.ok,
+      error: result.error,
+      errorCode: result.errorCode,
+      toolCalls,
+      openedOrderIds: executor.openedOrderIds,
+      closedOrderIds: executor.closedOrderIds,
+      attempts: result.attempts.length,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      durationMs: clock.now() - startedAt,
+    };
+  } catch (error) {
+    const message = errorMessage(error);
+    logger.error("trade workflow failed", { modelId: model.id, model: model.name, error: message });
+    if (invocationId !== null) {
+      await db.invocations.finish(invocationId, { error: `WORKFLOW: ${message}` }).catch(() => undefined);
+    }
+    await db.models.recordFailedWorkflow(model.id).catch(() => undefined);
+    return failure(model, startedAt, clock.now(), message, "WORKFLOW", invocationId);
+  }
 }

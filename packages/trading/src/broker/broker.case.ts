@@ -1,0 +1,142 @@
+/**
+ * The Broker contract suite: every broker runs it with its own harness (SimBroker over
+ * the ExchangeSimulator, LighterBroker against the mock Lighter server).
+ */
+import { type ExitPlan, emptyExitPlan, realizedPnl, toDecimal } from "@autonome/core";
+import type { Db, ModelRecord } from "@autonome/db";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Broker } from "./broker.js";
+
+/** A broker under test, its database and a way to move the venue's price. */
+export interface BrokerHarness {
+  broker: Broker;
+  db: Db;
+  model: ModelRecord;
+  /** BTC mid when the harness starts. */
+  startPrice: number;
+  /** Moves the venue's price of a symbol (book and mark); stops and targets crossed by it fire at the venue. */
+  movePrice(symbol: string, price: number): Promise<void>;
+  /** A new broker over the same database and venue, as after a process restart (the old one is closed). */
+  restart(): Promise<Broker>;
+  close(): Promise<void>;
+}
+
+const plan = (stop: number | null, target: number | null): ExitPlan => ({
+  ...emptyExitPlan(),
+  stop: stop === null ? null : toDecimal(stop),
+  target: target === null ? null : toDecimal(target),
+  confidence: 0.6,
+});
+
+/** Runs the Broker contract against a harness factory. */
+export function brokerContract(name: string, factory: () => Promise<BrokerHarness>): void {
+  describe(`${name} (Broker contract)`, () => {
+    let h: BrokerHarness;
+    beforeEach(async () => {
+      h = await factory();
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    it("writes the OPEN order before openPosition resolves, at the real fill price", async () => {
+      const result = await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(h.startPrice * 0.95, h.startPrice * 1.05) });
+      expect(result.ok).toBe(true);
+      const row = await h.db.orders.openPositionOf(h.model.id, "BTC");
+      expect(row).not.toBeNull();
+      expect(row!.side).toBe("LONG");
+      expect(row!.quantity.toString()).toBe("0.01");
+      expect(row!.leverage.toString()).toBe("5");
+      expect(row!.entryPrice.gte(h.startPrice)).toBe(true);
+      expect(row!.entryPrice.lte(h.startPrice * 1.01)).toBe(true);
+      expect(row!.exitPlan.stop?.toNumber()).toBeCloseTo(h.startPrice * 0.95);
+      expect(row!.fees.gte(0)).toBe(true);
+    });
+
+    it("closes a position the model asks to close with closeTrigger null and PnL net of fees", async () => {
+      await h.broker.openPosition(h.model, { symbol: "BTC", side: "SHORT", quantity: toDecimal("0.02"), leverage: toDecimal(3), exitPlan: plan(h.startPrice * 1.05, null) });
+      await h.movePrice("BTC", h.startPrice * 0.99);
+      const result = await h.broker.closePosition(h.model, "BTC", null);
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      const row = await h.db.orders.byId(result.value.orderId);
+      expect(row?.status).toBe("CLOSED");
+      if (row?.status !== "CLOSED") return;
+      expect(row.closeTrigger).toBeNull();
+      expect(row.exitPrice.lt(h.startPrice)).toBe(true);
+      const gross = realizedPnl("SHORT", row.quantity, row.entryPrice, row.exitPrice);
+      expect(row.realizedPnl.toNumber()).toBeCloseTo(gross.minus(row.fees).toNumber(), 2);
+      expect(row.realizedPnl.gt(0)).toBe(true);
+    });
+
+    it("refuses to close a position that does not exist and writes nothing", async () => {
+      const result = await h.broker.closePosition(h.model, "BTC", null);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.reason).toMatch(/no open BTC position/);
+      expect((await h.db.orders.closedTradesOfModel(h.model.id)).items).toHaveLength(0);
+    });
+
+    it("records a stop-loss that fires at the venue with closeTrigger STOP and the real exit fill", async () => {
+      const stop = h.startPrice * 0.97;
+      await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(stop, h.startPrice * 1.05) });
+      await h.movePrice("BTC", h.startPrice * 0.96);
+      const report = await h.broker.sync([h.model]);
+      const trades = (await h.db.orders.closedTradesOfModel(h.model.id)).items;
+      expect(trades).toHaveLength(1);
+      expect(trades[0]!.closeTrigger).toBe("STOP");
+      // The exit is where the venue filled, below the trigger (the price gapped through it).
+      expect(trades[0]!.exitPrice.lt(stop)).toBe(true);
+      expect(trades[0]!.exitPrice.gte(h.startPrice * 0.95)).toBe(true);
+      expect(trades[0]!.realizedPnl.lt(0)).toBe(true);
+      expect(report.closes.map((c) => c.closeTrigger)).toEqual(["STOP"]);
+      expect(await h.db.orders.openPositionOf(h.model.id, "BTC")).toBeNull();
+    });
+
+    it("records a take-profit that fires at the venue with closeTrigger TARGET", async () => {
+      const target = h.startPrice * 1.02;
+      await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(2), exitPlan: plan(h.startPrice * 0.9, target) });
+      await h.movePrice("BTC", h.startPrice * 1.03);
+      await h.broker.sync([h.model]);
+      const trades = (await h.db.orders.closedTradesOfModel(h.model.id)).items;
+      expect(trades.map((t) => t.closeTrigger)).toEqual(["TARGET"]);
+      expect(trades[0]!.exitPrice.gte(target)).toBe(true);
+      expect(trades[0]!.realizedPnl.gt(0)).toBe(true);
+    });
+
+    it("moves the stop with updateExitPlan: the old level no longer fires, the new one does", async () => {
+      await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(2), exitPlan: plan(h.startPrice * 0.9, null) });
+      const updated = await h.broker.updateExitPlan(h.model, "BTC", plan(h.startPrice * 0.98, null));
+      expect(updated.ok).toBe(true);
+      expect((await h.db.orders.openPositionOf(h.model.id, "BTC"))!.exitPlan.stop?.toNumber()).toBeCloseTo(h.startPrice * 0.98);
+      await h.movePrice("BTC", h.startPrice * 0.97);
+      await h.broker.sync([h.model]);
+      const trades = (await h.db.orders.closedTradesOfModel(h.model.id)).items;
+      expect(trades.map((t) => t.closeTrigger)).toEqual(["STOP"]);
+      expect(trades[0]!.exitPrice.gt(h.startPrice * 0.9)).toBe(true);
+    });
+
+    it("reports the account with its positions at the mark", async () => {
+      await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(h.startPrice * 0.9, null) });
+      await h.movePrice("BTC", h.startPrice * 1.01);
+      await h.broker.sync([h.model]);
+      const account = await h.broker.account(h.model);
+      expect(account.positions).toHaveLength(1);
+      expect(account.positions[0]!.order.symbol).toBe("BTC");
+      expect(account.positions[0]!.markPrice.toNumber()).toBeCloseTo(h.startPrice * 1.01, -1);
+      expect(account.positions[0]!.unrealizedPnl.gt(0)).toBe(true);
+      expect(account.equity.gt(0)).toBe(true);
+    });
+
+    it("keeps a position's stop armed across a restart", async () => {
+      await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(h.startPrice * 0.97, null) });
+      const broker = await h.restart();
+      const startReport = await broker.start([h.model]);
+      expect(startReport.errors).toEqual([]);
+      expect((await broker.account(h.model)).positions).toHaveLength(1);
+      await h.movePrice("BTC", h.startPrice * 0.96);
+      await broker.sync([h.model]);
+      const trades = (await h.db.orders.closedTradesOfModel(h.model.id)).items;
+      expect(trades.map((t) => t.closeTrigger)).toEqual(["STOP"]);
+    });
+  });
+}

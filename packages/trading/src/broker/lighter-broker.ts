@@ -1,0 +1,526 @@
+/**
+ * LighterBroker: one Lighter account (one live model) through @autonome/lighter-client.
+ *
+ * Entries and exits are IOC market orders with a slippage cap, tracked until the
+ * exchange reports their fills; the Order is written before a method returns ok.
+ * Stops and targets are reduce-only trigger orders on the exchange; their order
+ * indices and trigger prices are stored on the Order (slOrderIndex/tpOrderIndex,
+ * slTriggerPrice/tpTriggerPrice). Reconciliation (start and every tick) compares the
+ * exchange's positions and orders with the OPEN Orders:
+ *  - a position gone because an SL/TP leg filled is closed with that leg's ACTUAL
+ *    trades (average price, fees) and its closeTrigger, and the other leg is cancelled;
+ *  - a position gone for another reason is closed at the best known price and logged;
+ *  - a position the database does not know (a crash between the fill and the write)
+ *    is adopted as an OPEN Order with the exchange's size and entry;
+ *  - trigger orders of no open Order are cancelled.
+ * All operations of one broker run one at a time.
+ */
+import {
+  type CloseTrigger,
+  type Clock,
+  type Decimal,
+  type ExitPlan,
+  type Market,
+  type OrderSide,
+  type Side,
+  SystemClock,
+  ZERO,
+  closingOrderSide,
+  emptyExitPlan,
+  openingOrderSide,
+  roundToStep,
+  toDecimal,
+  unrealizedPnl,
+} from "@autonome/core";
+import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
+import {
+  LighterApiKey,
+  type LighterMarketDetails,
+  type LighterOrder,
+  LighterRestClient,
+  LighterTradingClient,
+} from "@autonome/lighter-client";
+import type { MarketSource } from "@autonome/market-data";
+import { SerialQueue, errorMessage, to8 } from "../internal/util.js";
+import { type LighterAccountConfig, type LighterConfig, SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
+import {
+  type Broker,
+  type BrokerAccount,
+  type BrokerResult,
+  type OpenPositionRequest,
+  type ReconcileReport,
+  type VenueClose,
+  emptyReconcileReport,
+} from "./broker.js";
+
+/** The environment variable of the kill test: "after-fill" makes the process SIGKILL itself after an entry fills, before the write. */
+export const CRASH_HOOK_ENV = "AUTONOME_TEST_CRASH_POINT";
+
+/** Options of LighterBroker.connect. */
+export interface LighterBrokerOptions {
+  db: Db;
+  /** Marks for account values (the live feed in production). */
+  market: MarketSource;
+  /** Time of database rows. */
+  clock: Clock;
+  lighter: LighterConfig;
+  account: LighterAccountConfig;
+  logger?: TradingLogger;
+}
+
+/** Options of the constructor (clients built by the caller). */
+export interface LighterBrokerParts {
+  db: Db;
+  market: MarketSource;
+  clock: Clock;
+  rest: LighterRestClient;
+  trading: LighterTradingClient;
+  accountIndex: number;
+  pollIntervalMs?: number;
+  fillTimeoutMs?: number;
+  maxSlippage?: Decimal;
+  logger?: TradingLogger;
+}
+
+interface FilledOrder {
+  quantity: Decimal;
+  averagePrice: Decimal;
+  fee: Decimal;
+  orderIndex: bigint | undefined;
+}
+
+/** The live broker for one Lighter account. */
+export class LighterBroker implements Broker {
+  readonly mode = "LIVE" as const;
+  readonly accountIndex: number;
+  private readonly p: Required<Omit<LighterBrokerParts, "logger">> & { logger: TradingLogger };
+  private readonly queue = new SerialQueue();
+  private details = new Map<string, LighterMarketDetails>();
+  private loaded: Promise<void> | undefined;
+  /** Venue closes found outside sync() (inside a tool call), handed out by the next sync(). */
+  private unreported: VenueClose[] = [];
+
+  constructor(parts: LighterBrokerParts) {
+    this.accountIndex = parts.accountIndex;
+    this.p = {
+      pollIntervalMs: 250,
+      fillTimeoutMs: 30_000,
+      maxSlippage: toDecimal("0.01"),
+      ...parts,
+      logger: parts.logger ?? SILENT_LOGGER,
+    };
+  }
+
+  /** Builds the REST and trading clients for an account. The private key is used, never logged. */
+  static connect(options: LighterBrokerOptions): LighterBroker {
+    const networkClock = new SystemClock();
+    const rest = new LighterRestClient({ baseUrl: options.lighter.baseUrl, clock: networkClock });
+    const trading = new LighterTradingClient({
+      rest,
+      key: LighterApiKey.fromPrivateKeyHex(options.account.privateKeyHex),
+      accountIndex: options.account.accountIndex,
+      apiKeyIndex: options.account.apiKeyIndex,
+      chainId: options.lighter.chainId ?? 304,
+      clock: networkClock,
+    });
+    return new LighterBroker({
+      db: options.db,
+      market: options.market,
+      clock: options.clock,
+      rest,
+      trading,
+      accountIndex: options.account.accountIndex,
+      ...(options.lighter.pollIntervalMs !== undefined ? { pollIntervalMs: options.lighter.pollIntervalMs } : {}),
+      ...(options.lighter.fillTimeoutMs !== undefined ? { fillTimeoutMs: options.lighter.fillTimeoutMs } : {}),
+      ...(options.lighter.maxSlippage !== undefined ? { maxSlippage: toDecimal(options.lighter.maxSlippage) } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
+
+  /** @inheritdoc */
+  markets(): ReadonlyMap<string, Market> {
+    return new Map([...this.details.values()].map((d) => [d.market.symbol, d.market]));
+  }
+
+  /** @inheritdoc */
+  async marks(): Promise<ReadonlyMap<string, Decimal>> {
+    await this.ready();
+    const marks = new Map<string, Decimal>();
+    for (const d of this.details.values()) {
+      let mark: Decimal | undefined;
+      try {
+        mark = this.p.market.markPrice(d.market.symbol);
+      } catch {
+        mark = d.lastTradePrice;
+      }
+      if (mark) marks.set(d.market.symbol, mark);
+    }
+    return marks;
+  }
+
+  /** @inheritdoc */
+  start(models: readonly ModelRecord[]): Promise<ReconcileReport> {
+    return this.sync(models);
+  }
+
+  /** @inheritdoc */
+  sync(models: readonly ModelRecord[]): Promise<ReconcileReport> {
+    return this.queue.run(async () => {
+      await this.ready();
+      const report = emptyReconcileReport();
+      report.closes.push(...this.unreported);
+      this.unreported = [];
+      for (const model of models) {
+        try {
+          await this.reconcileModel(model, report);
+        } catch (error) {
+          report.errors.push({ modelId: model.id, message: `reconciling with Lighter failed: ${errorMessage(error)}` });
+        }
+      }
+      return report;
+    });
+  }
+
+  /** @inheritdoc */
+  openPosition(model: ModelRecord, request: OpenPositionRequest): Promise<BrokerResult<OpenOrder>> {
+    return this.queue.run(async () => {
+      await this.ready();
+      const detail = this.details.get(request.symbol);
+      if (!detail) return { ok: false, reason: `unknown market ${request.symbol}` };
+      const market = detail.market;
+      const quantity = roundToStep(request.quantity, market.lotSize, "down");
+      if (quantity.lte(0)) return { ok: false, reason: `quantity ${request.quantity.toString()} is below one lot (${market.lotSize.toString()})` };
+      let filled: FilledOrder;
+      try {
+        await this.p.trading.updateLeverage(request.symbol, request.leverage.toNumber());
+        filled = await this.marketOrder(detail, openingOrderSide(request.side), quantity, false);
+      } catch (error) {
+        return { ok: false, reason: `Lighter refused the order: ${errorMessage(error)}` };
+      }
+      if (filled.quantity.lte(0)) return { ok: false, reason: "order not filled (no liquidity within the slippage cap)" };
+      if (process.env[CRASH_HOOK_ENV] === "after-fill") process.kill(process.pid, "SIGKILL");
+      let order: OpenOrder;
+      try {
+        order = await this.p.db.orders.openPosition({
+          modelId: model.id,
+          symbol: request.symbol,
+          side: request.side,
+          quantity: filled.quantity,
+          leverage: request.leverage,
+          entryPrice: to8(filled.averagePrice),
+          entryFee: filled.fee,
+          exitPlan: request.exitPlan,
+          openedAt: this.p.clock.now(),
+        });
+      } catch (error) {
+        return { ok: false, reason: `filled on Lighter but not recorded (${errorMessage(error)}); reconciliation will adopt the position` };
+      }
+      const placed = await this.placeTriggers(order, request.exitPlan, { stop: true, target: true });
+      const note = placed.errors.length > 0 ? `; trigger orders failed: ${placed.errors.join("; ")}` : "";
+      return {
+        ok: true,
+        value: placed.order,
+        message: `opened ${request.side} ${order.quantity.toString()} ${request.symbol} at ${order.entryPrice.toString()} on Lighter${note}`,
+      };
+    });
+  }
+
+  /** @inheritdoc */
+  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>> {
+    return this.queue.run(async () => {
+      await this.ready();
+      const report = emptyReconcileReport();
+      // A leg that fired since the last tick closes the Order with its own fill first.
+      await this.reconcileModel(model, report);
+      this.unreported.push(...report.closes);
+      const open = await this.p.db.orders.openPositionOf(model.id, symbol);
+      if (!open) {
+        const fired = report.closes.find((c) => c.order.symbol === symbol);
+        return { ok: false, reason: fired ? `the ${symbol} position was already closed by its ${fired.closeTrigger.toLowerCase()}` : `no open ${symbol} position` };
+      }
+      const detail = this.details.get(symbol)!;
+      await this.cancelLegs(open);
+      let filled: FilledOrder;
+      try {
+        filled = await this.marketOrder(detail, closingOrderSide(open.side), open.quantity, true);
+      } catch (error) {
+        return { ok: false, reason: `Lighter refused the close: ${errorMessage(error)}` };
+      }
+      if (filled.quantity.lte(0)) return { ok: false, reason: "close not filled (no liquidity within the slippage cap)" };
+      if (filled.quantity.lt(open.quantity)) {
+        return { ok: false, reason: `closed ${filled.quantity.toString()} of ${open.quantity.toString()} ${symbol}; reconciliation will resolve the rest` };
+      }
+      const closed = await this.p.db.orders.closePosition({ orderId: open.orderId, exitPrice: to8(filled.averagePrice), exitFee: filled.fee, closeTrigger, closedAt: this.p.clock.now() });
+      return {
+        ok: true,
+        value: closed,
+        message: `closed ${closed.side} ${closed.quantity.toString()} ${symbol} at ${closed.exitPrice.toString()} on Lighter, realized ${closed.realizedPnl.toString()} USD net of fees`,
+      };
+    });
+  }
+
+  /** @inheritdoc */
+  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>> {
+    return this.queue.run(async () => {
+      await this.ready();
+      const open = await this.p.db.orders.openPositionOf(model.id, symbol);
+      if (!open) return { ok: false, reason: `no open ${symbol} position` };
+      const stopChanged = !sameLevel(open.exitPlan.stop, exitPlan.stop);
+      const targetChanged = !sameLevel(open.exitPlan.target, exitPlan.target);
+      const updated = await this.p.db.orders.updateExitPlan(open.orderId, exitPlan);
+      if (stopChanged && open.slOrderIndex !== null) await this.cancelIndex(symbol, open.slOrderIndex);
+      if (targetChanged && open.tpOrderIndex !== null) await this.cancelIndex(symbol, open.tpOrderIndex);
+      const cleared = await this.p.db.orders.setTriggerOrders(updated.orderId, {
+        ...(stopChanged ? { slOrderIndex: null, slTriggerPrice: null } : {}),
+        ...(targetChanged ? { tpOrderIndex: null, tpTriggerPrice: null } : {}),
+      });
+      const placed = await this.placeTriggers(cleared, exitPlan, { stop: stopChanged, target: targetChanged });
+      const note = placed.errors.length > 0 ? `; trigger orders failed: ${placed.errors.join("; ")}` : "";
+      return { ok: true, value: placed.order, message: `updated the ${symbol} exit plan and its Lighter trigger orders${note}` };
+    });
+  }
+
+  /** @inheritdoc */
+  account(model: ModelRecord): Promise<BrokerAccount> {
+    return this.queue.run(async () => {
+      await this.ready();
+      const [venue, orders, marks] = await Promise.all([this.p.rest.account(this.accountIndex), this.p.db.orders.openOrdersOfModel(model.id), this.marks()]);
+      let unrealized = ZERO;
+      const positions = orders.map((order) => {
+        const venuePosition = venue.positions.find((p) => p.symbol === order.symbol);
+        const mark = marks.get(order.symbol) ?? order.entryPrice;
+        const pnl = unrealizedPnl(order.side, order.quantity, order.entryPrice, mark);
+        unrealized = unrealized.plus(pnl);
+        return { order, markPrice: mark, unrealizedPnl: pnl, liquidationPrice: venuePosition?.liquidationPrice ?? null };
+      });
+      return {
+        modelId: model.id,
+        mode: "LIVE",
+        equity: venue.collateral.plus(unrealized),
+        available: venue.availableBalance,
+        unrealizedPnl: unrealized,
+        positions,
+      };
+    });
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    await this.queue.run(async () => undefined);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private ready(): Promise<void> {
+    this.loaded ??= (async () => {
+      await this.p.trading.loadMarkets();
+      const details = await this.p.rest.orderBookDetails();
+      this.details = new Map(details.map((d) => [d.market.symbol, d]));
+    })().catch((error) => {
+      this.loaded = undefined;
+      throw error;
+    });
+    return this.loaded;
+  }
+
+  /** Sends an IOC market order and waits for its fills. */
+  private async marketOrder(detail: LighterMarketDetails, side: OrderSide, size: Decimal, reduceOnly: boolean): Promise<FilledOrder> {
+    const placed = await this.p.trading.placeMarketOrder({ symbol: detail.market.symbol, side, size, maxSlippage: this.p.maxSlippage, reduceOnly });
+    const fill = await this.p.trading.trackFill(placed, { pollIntervalMs: this.p.pollIntervalMs, timeoutMs: this.p.fillTimeoutMs });
+    const averagePrice = fill.averagePrice ?? ZERO;
+    return { quantity: fill.filledSize, averagePrice, fee: fill.filledSize.mul(averagePrice).mul(detail.takerFeeRate), orderIndex: fill.orderIndex };
+  }
+
+  /** Places the stop and/or target legs of an Order's exit plan and stores their indices. */
+  private async placeTriggers(order: OpenOrder, plan: ExitPlan, which: { stop: boolean; target: boolean }): Promise<{ order: OpenOrder; errors: string[] }> {
+    const detail = this.details.get(order.symbol)!;
+    const side = closingOrderSide(order.side);
+    const errors: string[] = [];
+    let current = order;
+    const legs: Array<{ leg: "STOP" | "TARGET"; price: Decimal | null }> = [
+      ...(which.stop ? [{ leg: "STOP" as const, price: plan.stop }] : []),
+      ...(which.target ? [{ leg: "TARGET" as const, price: plan.target }] : []),
+    ];
+    for (const { leg, price } of legs) {
+      if (price === null) continue;
+      try {
+        const trigger = roundToStep(price, detail.market.tickSize, "nearest");
+        const request = { symbol: order.symbol, side, triggerPrice: trigger, size: order.quantity };
+        const placed = leg === "STOP" ? await this.p.trading.placeStopLoss(request) : await this.p.trading.placeTakeProfit(request);
+        const found = await this.p.trading.findOrder(placed.marketId, placed.clientOrderIndex);
+        if (!found) throw new Error(`${leg.toLowerCase()} order ${placed.clientOrderIndex} not found after placing it`);
+        current = await this.p.db.orders.setTriggerOrders(
+          order.orderId,
+          leg === "STOP" ? { slOrderIndex: found.orderIndex, slTriggerPrice: trigger } : { tpOrderIndex: found.orderIndex, tpTriggerPrice: trigger },
+        );
+      } catch (error) {
+        errors.push(`${leg.toLowerCase()}: ${errorMessage(error)}`);
+        this.p.logger.error("placing a trigger order failed", { orderId: order.orderId, leg, error: errorMessage(error) });
+      }
+    }
+    return { order: current, errors };
+  }
+
+  private async cancelIndex(symbol: string, index: bigint): Promise<boolean> {
+    try {
+      await this.p.trading.cancelOrder(symbol, index);
+      return true;
+    } catch (error) {
+      this.p.logger.warn("cancel of a trigger order failed (probably gone already)", { symbol, orderIndex: index.toString(), error: errorMessage(error) });
+      return false;
+    }
+  }
+
+  private async cancelLegs(order: OpenOrder): Promise<void> {
+    if (order.slOrderIndex !== null) await this.cancelIndex(order.symbol, order.slOrderIndex);
+    if (order.tpOrderIndex !== null) await this.cancelIndex(order.symbol, order.tpOrderIndex);
+  }
+
+  /** The average price and fee of an order's ACTUAL trades (recent trades of the market), else of its reported fills. */
+  private async actualFill(detail: LighterMarketDetails, order: LighterOrder): Promise<{ price: Decimal; quantity: Decimal; fee: Decimal; at: number | null }> {
+    const trades = (await this.p.rest.recentTrades(detail.market.marketId, 100)).filter(
+      (t) => t.askOrderIndex === order.orderIndex || t.bidOrderIndex === order.orderIndex,
+    );
+    if (trades.length > 0) {
+      const quantity = trades.reduce((s, t) => s.plus(t.size), ZERO);
+      const quote = trades.reduce((s, t) => s.plus(t.size.mul(t.price)), ZERO);
+      return { price: quote.div(quantity), quantity, fee: quote.mul(detail.takerFeeRate), at: Math.max(...trades.map((t) => t.timestamp)) };
+    }
+    return { price: order.filledQuote.div(order.filledSize), quantity: order.filledSize, fee: order.filledQuote.mul(detail.takerFeeRate), at: order.timestampMs ?? null };
+  }
+
+  /** Brings one model's OPEN Orders in line with the exchange (see the module header). */
+  private async reconcileModel(model: ModelRecord, report: ReconcileReport): Promise<void> {
+    const { db, rest, trading, clock, logger } = this.p;
+    const [venue, orders] = await Promise.all([rest.account(this.accountIndex), db.orders.openOrdersOfModel(model.id)]);
+    const token = trading.authToken();
+    const symbols = new Set([...orders.map((o) => o.symbol), ...venue.positions.map((p) => p.symbol)]);
+    const active = new Map<string, LighterOrder[]>();
+    const inactive = new Map<string, LighterOrder[]>();
+    for (const d of this.details.values()) {
+      const marketId = d.market.marketId;
+      const [a, i] = await Promise.all([
+        rest.accountActiveOrders(this.accountIndex, marketId, token),
+        symbols.has(d.market.symbol) ? rest.accountInactiveOrders(this.accountIndex, token, { marketId, limit: 100 }) : Promise.resolve({ orders: [] }),
+      ]);
+      active.set(d.market.symbol, a);
+      inactive.set(d.market.symbol, i.orders);
+    }
+    const known = new Set<bigint>();
+
+    for (const order of orders) {
+      const detail = this.details.get(order.symbol);
+      if (!detail) continue;
+      for (const idx of [order.slOrderIndex, order.tpOrderIndex]) if (idx !== null) known.add(idx);
+      const position = venue.positions.find((p) => p.symbol === order.symbol);
+      const sameSide = position !== undefined && (position.size.gt(0) ? "LONG" : "SHORT") === order.side;
+      const activeHere = active.get(order.symbol) ?? [];
+      if (sameSide) {
+        if (!position!.size.abs().eq(order.quantity)) {
+          report.actions.push({
+            kind: "sizeMismatch",
+            modelId: model.id,
+            orderId: order.orderId,
+            symbol: order.symbol,
+            databaseQuantity: order.quantity.toString(),
+            venueQuantity: position!.size.abs().toString(),
+          });
+        }
+        continue;
+      }
+      // The exchange no longer holds this position: find the leg that closed it.
+      const done = inactive.get(order.symbol) ?? [];
+      const legs: Array<{ trigger: "STOP" | "TARGET"; index: bigint | null; price: Decimal | null }> = [
+        { trigger: "STOP", index: order.slOrderIndex, price: order.slTriggerPrice },
+        { trigger: "TARGET", index: order.tpOrderIndex, price: order.tpTriggerPrice },
+      ];
+      const fired = legs
+        .map((leg) => ({ ...leg, venueOrder: leg.index === null ? undefined : done.find((o) => o.orderIndex === leg.index && o.filledSize.gt(0)) }))
+        .find((leg) => leg.venueOrder !== undefined);
+      // Cancel whatever leg is still resting: the other leg of a fired SL/TP, or both of a vanished position.
+      for (const leg of legs) {
+        if (leg.index !== null && activeHere.some((o) => o.orderIndex === leg.index)) {
+          await this.cancelIndex(order.symbol, leg.index);
+          report.actions.push({ kind: "cancelledOrphanTrigger", modelId: model.id, symbol: order.symbol, orderIndex: leg.index.toString() });
+        }
+      }
+      if (fired?.venueOrder) {
+        const fill = await this.actualFill(detail, fired.venueOrder);
+        const exitPrice = to8(fill.price);
+        const closedAt = Math.max(order.openedAt, Math.min(fill.at ?? clock.now(), clock.now()));
+        const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, exitFee: fill.fee, closeTrigger: fired.trigger, closedAt });
+        report.actions.push({
+          kind: "closedByTrigger",
+          modelId: model.id,
+          orderId: order.orderId,
+          symbol: order.symbol,
+          closeTrigger: fired.trigger,
+          exitPrice: exitPrice.toString(),
+          fees: closed.fees.toString(),
+        });
+        report.closes.push({ order: closed, closeTrigger: fired.trigger, triggerPrice: fired.price, markPrice: null });
+        logger.info("exchange SL/TP closed a position", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, closeTrigger: fired.trigger, exitPrice: exitPrice.toString() });
+        continue;
+      }
+      let exitPrice: Decimal;
+      try {
+        exitPrice = to8(this.p.market.markPrice(order.symbol));
+      } catch {
+        exitPrice = to8(detail.lastTradePrice ?? order.entryPrice);
+      }
+      const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, closeTrigger: "MANUAL", closedAt: clock.now() });
+      const detailText = position ? "the exchange holds the opposite side" : "the exchange holds no such position and no SL/TP of it filled";
+      report.actions.push({ kind: "closedMissingPosition", modelId: model.id, orderId: closed.orderId, symbol: order.symbol, exitPrice: exitPrice.toString(), detail: detailText });
+      report.closes.push({ order: closed, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null });
+      logger.warn("closed an Order the exchange no longer holds", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, detail: detailText });
+    }
+
+    // Positions the database does not know: adopt them (a crash between the fill and the write).
+    const stillOpen = await db.orders.openOrdersOfModel(model.id);
+    for (const position of venue.positions) {
+      if (stillOpen.some((o) => o.symbol === position.symbol)) continue;
+      const detail = this.details.get(position.symbol);
+      if (!detail) continue;
+      const side: Side = position.size.gt(0) ? "LONG" : "SHORT";
+      const quantity = position.size.abs();
+      const leverage = toDecimal(1).div(detail.market.initialMarginFraction).toDecimalPlaces(2, 1);
+      const order = await db.orders.openPosition({
+        modelId: model.id,
+        symbol: position.symbol,
+        side,
+        quantity,
+        leverage,
+        entryPrice: to8(position.avgEntryPrice),
+        entryFee: quantity.mul(position.avgEntryPrice).mul(detail.takerFeeRate),
+        exitPlan: { ...emptyExitPlan(), invalidation: "adopted from the exchange after a crash: no exit plan was recorded" },
+        openedAt: clock.now(),
+      });
+      report.actions.push({
+        kind: "adoptedUnknownPosition",
+        modelId: model.id,
+        orderId: order.orderId,
+        symbol: position.symbol,
+        side,
+        quantity: quantity.toString(),
+        entryPrice: order.entryPrice.toString(),
+      });
+      logger.warn("adopted a Lighter position the database did not know", { modelId: model.id, orderId: order.orderId, symbol: position.symbol });
+    }
+
+    // Trigger orders no open Order owns.
+    const owned = new Set((await db.orders.openOrdersOfModel(model.id)).flatMap((o) => [o.slOrderIndex, o.tpOrderIndex]).filter((i): i is bigint => i !== null));
+    for (const [symbol, list] of active) {
+      for (const o of list) {
+        const isTrigger = o.reduceOnly && o.triggerPrice.gt(0) && o.status === "pending";
+        if (!isTrigger || owned.has(o.orderIndex) || known.has(o.orderIndex)) continue;
+        await this.cancelIndex(symbol, o.orderIndex);
+        report.actions.push({ kind: "cancelledOrphanTrigger", modelId: model.id, symbol, orderIndex: o.orderIndex.toString() });
+      }
+    }
+  }
+}
+
+function sameLevel(a: Decimal | null, b: Decimal | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.eq(b);
+}

@@ -1,0 +1,93 @@
+/**
+ * Test support (not exported): an in-memory PGlite database, a MarketSource whose
+ * mid prices the test sets, and PostgreSQL discovery (TEST_DATABASE_URL; skipped when
+ * unreachable, a failure when CI=true).
+ */
+import { type Clock, DEFAULT_MARKETS, Decimal, type Market, roundToStep, toDecimal } from "@autonome/core";
+import { type Db, createDb } from "@autonome/db";
+import type { Candle, FundingRate, L2Book, MarketListener, MarketSource } from "@autonome/market-data";
+
+/** The time tests start at: 2026-01-05T00:00:00Z. */
+export const T0 = Date.UTC(2026, 0, 5);
+
+/** A migrated in-memory PGlite database. */
+export function openTestDb(clock: Clock): Promise<Db> {
+  return createDb({ kind: "pglite", dataDir: "memory://", clock });
+}
+
+/** A MarketSource whose mid price per symbol the test sets; books are deep and one tick wide. */
+export class ControlledMarket implements MarketSource {
+  private readonly mids = new Map<string, Decimal>();
+  private readonly list: readonly Market[];
+
+  constructor(
+    readonly clock: Clock,
+    mids: Record<string, string | number>,
+    /** Size resting at each level. */
+    private readonly levelSize: string = "50",
+  ) {
+    this.list = DEFAULT_MARKETS.filter((m) => m.symbol in mids);
+    for (const [symbol, mid] of Object.entries(mids)) this.mids.set(symbol, toDecimal(mid));
+  }
+
+  /** Moves a symbol's mid price. */
+  setMid(symbol: string, mid: string | number): void {
+    this.mids.set(symbol, toDecimal(mid));
+  }
+
+  markets(): readonly Market[] {
+    return this.list;
+  }
+
+  book(symbol: string, depth = 10): L2Book {
+    const market = this.market(symbol);
+    const mid = this.midPrice(symbol);
+    const bid = roundToStep(mid, market.tickSize, "down");
+    const ask = bid.plus(market.tickSize);
+    const levels = (start: Decimal, step: Decimal) =>
+      Array.from({ length: depth }, (_, i) => ({ price: start.plus(step.mul(i)).toFixed(market.priceDecimals), size: this.levelSize }));
+    return { symbol, ts: this.clock.now(), bids: levels(bid, market.tickSize.neg()), asks: levels(ask, market.tickSize) };
+  }
+
+  midPrice(symbol: string): Decimal {
+    const mid = this.mids.get(symbol);
+    if (!mid) throw new Error(`no mid for ${symbol}`);
+    return mid;
+  }
+
+  markPrice(symbol: string): Decimal {
+    return this.midPrice(symbol);
+  }
+
+  candles(_symbol: string, _interval: string, _limit: number): Candle[] {
+    return [];
+  }
+
+  fundingRate(_symbol: string): FundingRate | undefined {
+    return undefined;
+  }
+
+  openInterest(_symbol: string): Decimal | undefined {
+    return undefined;
+  }
+
+  subscribe(_listener: MarketListener): () => void {
+    return () => undefined;
+  }
+
+  advanceTo(_ts: number): void {}
+
+  nextEventTime(): number | undefined {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+
+  private market(symbol: string): Market {
+    const m = this.list.find((x) => x.symbol === symbol);
+    if (!m) throw new Error(`unknown market ${symbol}`);
+    return m;
+  }
+}
+
+export { Decimal };

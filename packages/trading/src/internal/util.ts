@@ -1,0 +1,45 @@
+/** Small helpers shared by the brokers and the workflow (not exported). */
+import { type CloseTrigger, type Decimal, type DecimalLike, type Side, realizedPnl, toDecimal } from "@autonome/core";
+
+/** Rounds a price or amount to the 8 decimals of the Orders columns (half-even). */
+export function to8(value: DecimalLike): Decimal {
+  return toDecimal(value).toDecimalPlaces(8, 6);
+}
+
+/** A message from anything thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs tasks one at a time, in call order. */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Queues a task; resolves with its result. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task, task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Realized PnL net of fees, plus any funding received. */
+export function netPnl(side: Side, quantity: Decimal, entryPrice: Decimal, exitPrice: Decimal, fees: Decimal, funding: Decimal = toDecimal(0)): Decimal {
+  return realizedPnl(side, quantity, entryPrice, exitPrice).minus(fees).plus(funding);
+}
+
+/** The words a model reads for a close trigger. */
+export function describeTrigger(trigger: CloseTrigger | null): string {
+  switch (trigger) {
+    case "STOP":
+      return "stop-loss";
+    case "TARGET":
+      return "take-profit";
+    case "LIQUIDATION":
+      return "liquidation";
+    case "MANUAL":
+      return "operator close";
+    default:
+      return "model close";
+  }
+}
