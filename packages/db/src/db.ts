@@ -13,13 +13,16 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { bundledMigrations } from "../generated/migrations.js";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { type NotificationTransport, pgliteNotifications, postgresNotifications } from "./internal/notifications.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
 import { InvocationsRepository } from "./repositories/invocations.js";
 import { LeaderboardRepository } from "./repositories/leaderboard.js";
+import { LeasesRepository } from "./repositories/leases.js";
 import { ModelsRepository } from "./repositories/models.js";
 import { OrdersRepository } from "./repositories/orders.js";
 import { PortfolioSnapshotsRepository } from "./repositories/portfolio-snapshots.js";
+import { WorkerHeartbeatsRepository } from "./repositories/worker-heartbeats.js";
 
 /** The default PGlite data directory, relative to the working directory. */
 export const DEFAULT_DATA_DIR = "./.autonome/db";
@@ -53,6 +56,12 @@ export interface Db {
   readonly invocations: InvocationsRepository;
   readonly portfolio: PortfolioSnapshotsRepository;
   readonly leaderboard: LeaderboardRepository;
+  /** Model run leases shared by the workers on this database. */
+  readonly leases: LeasesRepository;
+  /** Each worker's scheduler state, for health. */
+  readonly heartbeats: WorkerHeartbeatsRepository;
+  /** LISTEN/NOTIFY on this database (use createEventChannel for arena events). */
+  readonly notifications: NotificationTransport;
   /** Applies pending migrations (idempotent; safe with several processes starting at once). */
   migrate(): Promise<MigrationResult>;
   /** Disconnects; closes the pool or the PGlite instance the factory created. */
@@ -91,6 +100,7 @@ function buildDb(
   clock: Clock,
   migrate: () => Promise<MigrationResult>,
   close: () => Promise<void>,
+  notifications: NotificationTransport,
 ): Db {
   let closed: Promise<void> | undefined;
   const models = new ModelsRepository(prisma, clock);
@@ -102,6 +112,9 @@ function buildDb(
     invocations: new InvocationsRepository(prisma, clock),
     portfolio: new PortfolioSnapshotsRepository(prisma, clock),
     leaderboard: new LeaderboardRepository(prisma, models),
+    leases: new LeasesRepository(prisma, clock),
+    heartbeats: new WorkerHeartbeatsRepository(prisma, clock),
+    notifications,
     migrate,
     close: () => (closed ??= close()),
   };
@@ -139,10 +152,17 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
         client.release();
       }
     };
-    db = buildDb("postgres", prisma, clock, migrate, async () => {
-      await prisma.$disconnect();
-      await pool.end();
-    });
+    db = buildDb(
+      "postgres",
+      prisma,
+      clock,
+      migrate,
+      async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+      postgresNotifications(pool, url, schema),
+    );
   } else {
     let pglite: PGlite;
     let owned: boolean;
@@ -171,6 +191,7 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
         await prisma.$disconnect();
         if (owned) await pglite.close();
       },
+      pgliteNotifications(pglite),
     );
   }
 

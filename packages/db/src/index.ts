@@ -46,4 +46,17 @@ export {
   PortfolioSnapshotsRepository,
 } from "./repositories/portfolio-snapshots.js";
 export { type LeaderboardInput, type ClosedTradeStats, LeaderboardRepository } from "./repositories/leaderboard.js";
+export { type LeaseRecord, LeasesRepository } from "./repositories/leases.js";
+export { type WorkerHeartbeatRecord, type WorkerHeartbeatInput, WorkerHeartbeatsRepository } from "./repositories/worker-heartbeats.js";
+export { type NotificationTransport } from "./internal/notifications.js";
+export {
+  type EventChannel,
+  type ReceivedEvent,
+  type TruncatedEvent,
+  EVENT_CHANNEL,
+  MAX_EVENT_PAYLOAD_BYTES,
+  createEventChannel,
+  encodeEvent,
+  decodeEvent,
+} from "./events/event-channel.js";
 export { bundledMigrations } from "../generated/migrations.js";
