@@ -140,7 +140,8 @@ export const txSchema = z.object({
   queued_at: int.optional(),
 });
 
-const orderSchema = z.object({
+/** One order as REST and the account WebSocket channels describe it. */
+export const orderSchema = z.object({
   order_index: int.optional(),
   order_id: bigIntLike,
   client_order_index: int.optional(),

@@ -142,7 +142,8 @@ describe("LighterWsClient against the mock server", () => {
     placeBuy(290000, 1000);
     const [account, orders] = await update;
     expect(account).toBe(ACCOUNT);
-    expect(orders["0"]![0]).toMatchObject({ status: "open", price: "2900.00" });
+    expect(orders["0"]![0]).toMatchObject({ status: "open", clientOrderIndex: 1n });
+    expect(orders["0"]![0]!.price.toString()).toBe("2900");
 
     const stranger = new LighterWsClient({ url: server.wsUrl, authToken: () => createAuthToken(LighterApiKey.fromSeed("98".repeat(32)), ACCOUNT, 3, Date.now() + 600_000) });
     await stranger.connect();

@@ -11,6 +11,7 @@ import WebSocket from "ws";
 import { z } from "zod";
 import { LighterTimeoutError, LighterUnavailableError, lighterErrorFor } from "../errors.js";
 import { type SignedTx } from "../tx/transactions.js";
+import { orderFrom, orderSchema, type LighterOrder } from "../rest/schemas.js";
 import { LocalOrderBook } from "./local-order-book.js";
 
 /** Options of the WebSocket client. */
@@ -38,8 +39,8 @@ export interface LighterWsEvents {
   orderBookUpdated: [book: LocalOrderBook];
   /** A nonce gap was detected; the book was dropped and a fresh snapshot requested. */
   orderBookGapDetected: [marketId: number, expectedBeginNonce: number | undefined, gotBeginNonce: number | undefined];
-  /** Orders of an account channel (orders keyed by market id), raw but validated. */
-  accountOrdersUpdated: [accountIndex: number, orders: Record<string, unknown[]>];
+  /** Orders of an account channel, validated and typed, keyed by market id. */
+  accountOrdersUpdated: [accountIndex: number, orders: Record<string, LighterOrder[]>];
   /** Any other channel message, parsed JSON. */
   messageReceived: [message: Record<string, unknown>];
   /** An error frame from the server. */
@@ -227,7 +228,14 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
       if (parsed.success) {
         const account = Number(parsed.data.channel.split(":").pop());
         if (type.startsWith("subscribed/")) this.emit("subscribed", parsed.data.channel.replace(/:/g, "/"));
-        this.emit("accountOrdersUpdated", account, parsed.data.orders);
+        const typed: Record<string, LighterOrder[]> = {};
+        for (const [market, orders] of Object.entries(parsed.data.orders)) {
+          typed[market] = orders.flatMap((o) => {
+            const order = orderSchema.safeParse(o);
+            return order.success ? [orderFrom(order.data)] : [];
+          });
+        }
+        this.emit("accountOrdersUpdated", account, typed);
         return;
       }
     }
