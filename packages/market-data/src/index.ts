@@ -10,6 +10,7 @@ export {
   type MarketListener,
   type MarketSource,
 } from "./types.js";
+export { type L2BookPairs, l2BookToPairs, bookDepthTotals } from "./l2-book.js";
 export { MarketDataFormatError, BookSequenceError, LookAheadError, NoMarketDataError } from "./errors.js";
 export { type DepthProfile, DEFAULT_DEPTH_PROFILE, synthesizeBook } from "./internal/depth.js";
 export {
