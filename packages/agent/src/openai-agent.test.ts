@@ -177,15 +177,30 @@ describe("runOpenAiAgent over a real HTTP OpenAI-compatible server", () => {
 
   it("aborts the HTTP request when the per-agent timeout passes and reports TIMEOUT", async () => {
     const { agent, executor, input } = await setup([{ kind: "text", content: "too late", delayMs: 30_000 }]);
-    const result = await agent.invoke(input, executor, { policy: { timeoutMs: 1500, backoffBaseMs: 5 } });
+    const result = await agent.invoke(input, executor, { policy: { timeoutMs: 3000, backoffBaseMs: 5 } });
 
     expect(result.ok).toBe(false);
     expect(result.errorCode).toBe("TIMEOUT");
-    expect(result.error).toBe("agent gpt timed out after 1500 ms");
+    expect(result.error).toBe("agent gpt timed out after 3000 ms");
     expect(result.attempts.map((a) => a.outcome)).toEqual(["timeout"]);
     // The server sees the connection close before it answered (bounded wait for the close event).
     for (let i = 0; i < 100 && !server!.requests[0]?.aborted; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(server!.requests[0]!.aborted).toBe(true);
+  });
+
+  it("stops when the caller aborts, without retrying", async () => {
+    const controller = new AbortController();
+    const { agent, executor, input } = await setup([
+      () => {
+        controller.abort();
+        return { kind: "text", content: "too late", delayMs: 30_000 };
+      },
+    ]);
+    const result = await agent.invoke(input, executor, { ...FAST, signal: controller.signal });
+
+    expect(result.ok).toBe(false);
+    expect(result.errorCode).toBe("ABORTED");
+    expect(server!.requests).toHaveLength(1);
   });
 
   it("ends the run at the step limit", async () => {
