@@ -10,7 +10,7 @@
 // do because generate never runs it.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,12 +32,34 @@ hash.update(readFileSync(join(root, "package.json")));
 for (const m of migrations) hash.update(`\0${m.name}\0${m.sql}`);
 const inputsHash = hash.digest("hex");
 
-const upToDate =
+const isUpToDate = () =>
   existsSync(stampPath) &&
   readFileSync(stampPath, "utf8") === inputsHash &&
   existsSync(join(outDir, "prisma", "client.ts")) &&
   existsSync(join(outDir, "migrations.ts"));
-if (upToDate) process.exit(0);
+if (isUpToDate()) process.exit(0);
+
+// turbo may run build, typecheck and test of this package at once: one generator at a
+// time (a directory is the lock), and whoever waited finds the work done.
+const lockDir = join(root, ".generate.lock");
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+for (let waitedMs = 0; ; waitedMs += 200) {
+  try {
+    mkdirSync(lockDir);
+    break;
+  } catch {
+    let ageMs = 0;
+    try {
+      ageMs = Date.now() - statSync(lockDir).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (ageMs > 300_000 || waitedMs > 300_000) rmSync(lockDir, { recursive: true, force: true });
+    else sleep(200);
+  }
+}
+process.on("exit", () => rmSync(lockDir, { recursive: true, force: true }));
+if (isUpToDate()) process.exit(0);
 
 const prismaCli = join(root, "node_modules", "prisma", "build", "index.js");
 const result = spawnSync(process.execPath, [prismaCli, "generate", "--schema", schemaPath], {

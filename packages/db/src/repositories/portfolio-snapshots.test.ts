@@ -38,34 +38,51 @@ describeEachDatabase("PortfolioSnapshotsRepository", (t) => {
     expect(await t.db.prisma.portfolioSnapshot.count()).toBe(0);
   });
 
-  it("thins with age: raw for 7 days, the last of each hour to 30 days, the last of each day after", async () => {
+  it("thins with age: raw while young, then the last snapshot of each UTC hour, then of each UTC day", async () => {
     const m = await t.db.models.create({ name: "m", provider: "p", modelName: "x" });
     const other = await t.db.models.create({ name: "o", provider: "p", modelName: "x" });
-    // Every 20 minutes for 40 days, for two models.
-    const start = T0;
+    // Every 20 minutes for 5 days, for two models; policy: raw 1 day, hourly to 3 days.
     const rows = [];
-    for (let at = start; at < start + 40 * DAY; at += 20 * MINUTE) {
+    for (let at = T0; at < T0 + 5 * DAY; at += 20 * MINUTE) {
       for (const modelId of [m.id, other.id]) {
         rows.push({ id: globalThis.crypto.randomUUID(), modelId, at: new Date(at), total: String(at / MINUTE), available: "0", unrealizedPnl: "0" });
       }
     }
     await t.db.prisma.portfolioSnapshot.createMany({ data: rows });
-    const now = start + 40 * DAY;
-    const result = await t.db.portfolio.thin({ now });
+    const now = T0 + 5 * DAY;
+    const policy = { now, rawForMs: DAY, hourlyForMs: 3 * DAY };
+    const result = await t.db.portfolio.thin(policy);
 
-    const history = await t.db.portfolio.history(m.id, {}, 100_000);
-    const raw = history.filter((s) => s.at >= now - 7 * DAY);
-    const hourly = history.filter((s) => s.at < now - 7 * DAY && s.at >= now - 30 * DAY);
-    const daily = history.filter((s) => s.at < now - 30 * DAY);
-    expect(raw).toHaveLength(7 * 24 * 3);
-    expect(hourly).toHaveLength(23 * 24);
-    expect(daily).toHaveLength(10);
+    const history = await t.db.portfolio.history(m.id);
+    const raw = history.filter((s) => s.at >= now - DAY);
+    const hourly = history.filter((s) => s.at < now - DAY && s.at >= now - 3 * DAY);
+    const daily = history.filter((s) => s.at < now - 3 * DAY);
+    expect(raw).toHaveLength(24 * 3);
+    expect(hourly).toHaveLength(2 * 24);
+    expect(daily).toHaveLength(2);
     // The survivor of each bucket is its last snapshot (the hour's / day's closing value).
     expect(hourly.every((s) => s.at % HOUR === 40 * MINUTE)).toBe(true);
     expect(daily.every((s) => s.at % DAY === DAY - 20 * MINUTE)).toBe(true);
-    expect(result.deletedHourly).toBe(2 * 23 * 24 * 2);
-    expect(result.deletedDaily).toBe(2 * 10 * (72 - 1));
-    expect(await t.db.portfolio.thin({ now })).toEqual({ deletedHourly: 0, deletedDaily: 0 });
+    expect(result).toEqual({ deletedHourly: 2 * (2 * 24) * 2, deletedDaily: 2 * 2 * (72 - 1) });
+    expect(await t.db.portfolio.thin(policy)).toEqual({ deletedHourly: 0, deletedDaily: 0 });
     expect(await t.db.prisma.portfolioSnapshot.count({ where: { modelId: other.id } })).toBe(history.length);
+  });
+
+  it("keeps 7 days raw and hourly up to 30 days by default", async () => {
+    const m = await t.db.models.create({ name: "m", provider: "p", modelName: "x" });
+    const now = T0 + 40 * DAY;
+    const hourStart = (ageDays: number) => Math.floor((now - ageDays * DAY) / HOUR) * HOUR;
+    const dayStart = (ageDays: number) => Math.floor((now - ageDays * DAY) / DAY) * DAY;
+    const pairs = [
+      [hourStart(6) + MINUTE, hourStart(6) + 2 * MINUTE], // 6 days old: both kept
+      [hourStart(8) + MINUTE, hourStart(8) + 2 * MINUTE], // 8 days old, same hour: one kept
+      [dayStart(29) + HOUR, dayStart(29) + 2 * HOUR], // 29 days old, two hours: both kept
+      [dayStart(32) + HOUR, dayStart(32) + 2 * HOUR], // 32 days old, same day: one kept
+    ];
+    for (const at of pairs.flat()) await t.db.portfolio.record({ modelId: m.id, at, total: "1", available: "1", unrealizedPnl: "0" });
+    t.clock.set(now);
+    expect(await t.db.portfolio.thin()).toEqual({ deletedHourly: 1, deletedDaily: 1 });
+    const kept = (await t.db.portfolio.history(m.id)).map((s) => s.at);
+    expect(kept).toEqual([pairs[3]?.[1], pairs[2]?.[0], pairs[2]?.[1], pairs[1]?.[1], pairs[0]?.[0], pairs[0]?.[1]]);
   });
 });
