@@ -1,0 +1,163 @@
+import { createModelRegistry } from "@autonome/agent";
+import { type OpenAiTestServer, startOpenAiTestServer, textReply, toolCallsReply } from "@autonome/agent/testing";
+import { type ArenaEvent, ArenaEventBus, DEFAULT_MARKETS, ManualClock } from "@autonome/core";
+import type { Db } from "@autonome/db";
+import { SyntheticMarket } from "@autonome/market-data";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { T0, openTestDb } from "./internal/test-support.js";
+import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
+import type { TradingRuntime } from "./runtime-types.js";
+import { runTradeWorkflow } from "./workflow.js";
+
+let db: Db;
+let clock: ManualClock;
+let market: SyntheticMarket;
+let server: OpenAiTestServer;
+let runtime: TradingRuntime;
+const events: ArenaEvent[] = [];
+
+beforeAll(async () => {
+  clock = new ManualClock(T0);
+  db = await openTestDb(clock);
+  market = new SyntheticMarket({ clock, seed: 7, markets: DEFAULT_MARKETS.filter((m) => ["BTC", "ETH"].includes(m.symbol)), historyMinutes: 24 * 60 });
+  server = await startOpenAiTestServer();
+  const agents = createModelRegistry([
+    { id: "buy-and-hold-btc", kind: "rule", rule: "buy-and-hold-btc" },
+    { id: "llm", kind: "openai", baseURL: server.baseURL, model: "test-model" },
+  ]);
+  const bus = new ArenaEventBus();
+  bus.onAny((e) => events.push(e));
+  runtime = await createTradingRuntime({
+    db,
+    market,
+    agents,
+    events: bus,
+    clock,
+    simulator: { refreshIntervalMs: 0 },
+    options: { retryBackoffMs: 1, agentTimeoutMs: 20_000 },
+  });
+});
+
+afterAll(async () => {
+  await runtime.close();
+  await server.close();
+  await market.close();
+  await db.close();
+});
+
+describe("runTradeWorkflow", () => {
+  it("runs a rule model on the synthetic market through the simulated broker into Orders, Invocations and events", async () => {
+    const model = await db.models.create({ name: "buy-and-hold-btc", provider: "rule", modelName: "buy-and-hold-btc" });
+    events.length = 0;
+    const result = await runTradeWorkflow(runtime, model);
+    expect(result.ok).toBe(true);
+    expect(result.toolCalls).toEqual([expect.objectContaining({ tool: "create_position", status: "executed", symbol: "BTC" })]);
+    const order = await db.orders.openPositionOf(model.id, "BTC");
+    expect(order).not.toBeNull();
+    expect(result.openedOrderIds).toEqual([order!.orderId]);
+    const invocation = await db.invocations.byId(result.invocationId!);
+    expect(invocation?.finishedAt).not.toBeNull();
+    expect(invocation?.prompt).toContain("BTC");
+    expect(invocation?.toolCalls).toEqual([expect.objectContaining({ type: "CREATE_POSITION", accepted: true, rejectionReason: null })]);
+    expect(events.map((e) => e.type)).toEqual(["positionOpened", "decisionMade", "invocationFinished"]);
+
+    // A second run holds: buy and hold never sells.
+    clock.advanceTo(clock.now() + 60_000);
+    const again = await runTradeWorkflow(runtime, model);
+    expect(again.toolCalls.map((c) => c.tool)).toEqual(["hold"]);
+    expect((await db.orders.openOrdersOfModel(model.id)).length).toBe(1);
+
+    await snapshotPortfolios(runtime, [model]);
+    const snapshot = await db.portfolio.latest(model.id);
+    expect(snapshot?.total.gt(9_000)).toBe(true);
+    expect(events.at(-1)?.type).toBe("portfolioSnapshotted");
+
+    const flat = await flattenModel(runtime, model.id);
+    expect(flat.closed.map((o) => o.closeTrigger)).toEqual(["MANUAL"]);
+    expect(await db.orders.openPositionOf(model.id, "BTC")).toBeNull();
+  });
+
+  it("runs a language model through the real LangChain loop against the test server and records the same kind of rows", async () => {
+    const model = await db.models.create({ name: "llm", provider: "openai", modelName: "test-model" });
+    const mid = market.midPrice("ETH").toNumber();
+    server.push(
+      toolCallsReply({
+        name: "create_position",
+        arguments: { symbol: "ETH", side: "SHORT", quantity: 1, leverage: 3, exit_plan: { stop: Math.round(mid * 1.05), target: Math.round(mid * 0.9), confidence: 0.7 } },
+      }),
+      textReply("Short ETH with a stop 5% above."),
+    );
+    const result = await runTradeWorkflow(runtime, model);
+    expect(result.ok).toBe(true);
+    const order = await db.orders.openPositionOf(model.id, "ETH");
+    expect(order?.side).toBe("SHORT");
+    expect(order?.quantity.toString()).toBe("1");
+    expect(order?.exitPlan.stop?.toNumber()).toBe(Math.round(mid * 1.05));
+    const invocation = await db.invocations.byId(result.invocationId!);
+    expect(invocation?.response).toBe("Short ETH with a stop 5% above.");
+    expect(invocation?.inputTokens).toBeGreaterThan(0);
+    expect(invocation?.toolCalls).toEqual([expect.objectContaining({ type: "CREATE_POSITION", accepted: true })]);
+    // The tool result the model saw carried the updated account.
+    const toolMessage = server.requests.at(-1)!.messages.find((m) => m.role === "tool");
+    expect(String(toolMessage?.content)).toContain("Account value");
+  });
+
+  it("records a malformed reply as rejected, retries, and never executes it", async () => {
+    const model = await db.models.create({ name: "llm-malformed", provider: "openai", modelName: "llm" });
+    server.push(
+      toolCallsReply({ name: "create_position", arguments: '{"symbol": "BTC", "side": "LONG", "quantity": 0.01, "leverage": 2, "exit_plan": {' }),
+      toolCallsReply({ name: "hold", arguments: { reason: "nothing compelling" } }),
+      textReply("Holding."),
+    );
+    const result = await runTradeWorkflow(runtime, model);
+    expect(result.attempts).toBe(2);
+    expect(result.ok).toBe(true);
+    expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
+    const invocation = await db.invocations.byId(result.invocationId!);
+    expect(invocation?.toolCalls.map((c) => [c.type, c.accepted])).toEqual([
+      ["CREATE_POSITION", false],
+      ["HOLDING", true],
+    ]);
+    expect(invocation?.toolCalls[0]?.rejectionReason).toMatch(/^invalid: /);
+  });
+
+  it("returns a risk rejection's reason to the model and records it", async () => {
+    const model = await db.models.create({ name: "llm-risky", provider: "openai", modelName: "llm" });
+    server.push(
+      toolCallsReply({ name: "create_position", arguments: { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 2, exit_plan: { confidence: 0.5 } } }),
+      textReply("Fine."),
+    );
+    const result = await runTradeWorkflow(runtime, model);
+    expect(result.toolCalls).toEqual([expect.objectContaining({ status: "rejected", accepted: false })]);
+    expect(result.toolCalls[0]!.reason).toMatch(/stop/);
+    expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
+    const toolMessage = server.requests.at(-1)!.messages.find((m) => m.role === "tool");
+    expect(String(toolMessage?.content)).toMatch(/REJECTED by risk check STOP_REQUIRED/);
+  });
+
+  it("records a model without an agent as a failed run without throwing", async () => {
+    const model = await db.models.create({ name: "nobody", provider: "openai", modelName: "missing" });
+    const result = await runTradeWorkflow(runtime, model);
+    expect(result).toEqual(expect.objectContaining({ ok: false, errorCode: "NO_AGENT" }));
+  });
+
+  it("publishes a stop that fires between runs as exitTriggered and positionClosed on reconcile", async () => {
+    const model = await db.models.create({ name: "llm-stop", provider: "openai", modelName: "llm" });
+    const mid = market.midPrice("BTC").toNumber();
+    server.push(
+      toolCallsReply({ name: "create_position", arguments: { symbol: "BTC", side: "SHORT", quantity: 0.01, leverage: 2, exit_plan: { stop: Math.ceil(mid * 1.0005) } } }),
+      textReply("Tight stop."),
+    );
+    await runTradeWorkflow(runtime, model);
+    expect(await db.orders.openPositionOf(model.id, "BTC")).not.toBeNull();
+    events.length = 0;
+    // Walk the synthetic market until the stop is crossed (bounded).
+    for (let i = 0; i < 200 && (await db.orders.openPositionOf(model.id, "BTC")) !== null; i++) {
+      clock.advanceTo(clock.now() + 60_000);
+      await reconcile(runtime);
+    }
+    const trade = (await db.orders.closedTradesOfModel(model.id)).items[0];
+    expect(trade?.closeTrigger).toBe("STOP");
+    expect(events.filter((e) => "modelId" in e.payload && e.payload.modelId === model.id).map((e) => e.type)).toEqual(["exitTriggered", "positionClosed"]);
+  });
+});
