@@ -92,6 +92,8 @@ describe("buildTradingPrompts", () => {
   it("omits the sections, headers and rules of context that was not supplied", () => {
     const bare = fixedContext({ exposure: null, performance: null, competition: null, actionCounts: null, positions: [], variant: "situational-awareness" });
     const { systemPrompt, userPrompt } = buildTradingPrompts(bare);
+    const seriesless = buildTradingPrompts(fixedContext({ markets: [{ symbol: "BTC", currentPrice: 100 }] })).userPrompt;
+    expect(seriesless).not.toMatch(/series/i);
     for (const header of [SECTION_HEADERS.exposure, SECTION_HEADERS.performance, SECTION_HEADERS.competition, SECTION_HEADERS.actionCounts]) {
       expect(userPrompt).not.toContain(header);
     }

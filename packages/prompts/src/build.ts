@@ -235,11 +235,12 @@ export function buildUserPrompt(context: TradingPromptContext, variant: PromptVa
   const out: string[] = [
     `It has been ${minutes} minutes since you started trading. The current time is ${formatTime(context.nowMs)} and you have been invoked ${context.invocationCount} times.`,
     `Below is the market data of every tradable symbol, then your account and positions${hasSection(context, "competition") ? ", and the standings" : ""}.`,
-    "ALL SERIES BELOW ARE ORDERED OLDEST → NEWEST.",
-    "",
-    "### CURRENT MARKET STATE FOR ALL COINS",
   ];
-  for (const m of context.markets) out.push("", ...marketBlock(m));
+  const blocks = context.markets.map(marketBlock);
+  const hasSeries = blocks.some((block) => block.some((line) => line.endsWith("]")));
+  if (hasSeries) out.push("ALL SERIES BELOW ARE ORDERED OLDEST → NEWEST.");
+  out.push("", "### CURRENT MARKET STATE FOR ALL COINS");
+  for (const block of blocks) out.push("", ...block);
   out.push(
     "",
     "### YOUR ACCOUNT",
