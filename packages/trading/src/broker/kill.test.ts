@@ -1,0 +1,65 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ManualClock } from "@autonome/core";
+import { createDb } from "@autonome/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACCOUNT_INDEX, MockVenue } from "../internal/lighter-test-support.js";
+import { ControlledMarket, T0 } from "../internal/test-support.js";
+import { CRASH_HOOK_ENV } from "./lighter-broker.js";
+
+const child = fileURLToPath(new URL("../internal/kill-child.ts", import.meta.url));
+
+function run(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", child], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    proc.on("error", reject);
+    proc.on("exit", (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+describe("a crash between the exchange fill and the database write", () => {
+  let venue: MockVenue;
+  let dir: string;
+  beforeAll(async () => {
+    venue = await MockVenue.start({ BTC: 100_000 });
+    dir = mkdtempSync(join(tmpdir(), "autonome-kill-"));
+  });
+  afterAll(async () => {
+    await venue.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is repaired by reconciliation on restart: the exchange's position becomes an OPEN Order", async () => {
+    const clock = new ManualClock(T0);
+    const dataDir = join(dir, "db");
+    let db = await createDb({ kind: "pglite", dataDir, clock });
+    const model = await db.models.create({ name: "killed", provider: "rule", modelName: "test", mode: "LIVE", accountIndex: ACCOUNT_INDEX });
+    await db.close();
+
+    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_MODEL_ID: model.id, KILL_TEST_VENUE_URL: venue.url, [CRASH_HOOK_ENV]: "after-fill" });
+    expect(exit.signal, exit.stderr).toBe("SIGKILL");
+    // The exchange filled the order; the database never heard of it.
+    expect(venue.server.exchange.positionsOf(ACCOUNT_INDEX)).toEqual([expect.objectContaining({ marketId: 1, lots: 3000 })]);
+
+    db = await createDb({ kind: "pglite", dataDir, clock });
+    try {
+      expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
+      const broker = venue.broker(db, new ControlledMarket(clock, { BTC: 100_000 }), clock);
+      const report = await broker.start([model]);
+      expect(report.errors).toEqual([]);
+      expect(report.actions).toEqual([expect.objectContaining({ kind: "adoptedUnknownPosition", symbol: "BTC", side: "LONG", quantity: "0.03", entryPrice: "100000.1" })]);
+      const order = await db.orders.openPositionOf(model.id, "BTC");
+      expect(order?.quantity.toString()).toBe("0.03");
+      // A second reconciliation finds nothing left to repair.
+      expect((await broker.sync([model])).actions).toEqual([]);
+      await broker.close();
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * The kill test's child process (not exported): opens a position on the mock Lighter
+ * server through a LighterBroker over a PGlite data directory. With
+ * AUTONOME_TEST_CRASH_POINT=after-fill the broker SIGKILLs the process after the
+ * exchange filled the order and before the database write.
+ */
+import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
+import { createDb } from "@autonome/db";
+import { LighterApiKey, LighterRestClient, LighterTradingClient } from "@autonome/lighter-client";
+import { LighterBroker } from "../broker/lighter-broker.js";
+import { ACCOUNT_INDEX, API_KEY_INDEX, TEST_KEY_SEED } from "./lighter-test-support.js";
+import { ControlledMarket, T0 } from "./test-support.js";
+
+const clock = new ManualClock(T0 + 60_000);
+const db = await createDb({ kind: "pglite", dataDir: process.env.KILL_TEST_DB_DIR!, clock });
+const model = await db.models.require(process.env.KILL_TEST_MODEL_ID!);
+const rest = new LighterRestClient({ baseUrl: process.env.KILL_TEST_VENUE_URL! });
+const trading = new LighterTradingClient({ rest, key: LighterApiKey.fromSeed(TEST_KEY_SEED), accountIndex: ACCOUNT_INDEX, apiKeyIndex: API_KEY_INDEX, chainId: 304 });
+const market = new ControlledMarket(clock, { BTC: 100_000 });
+const broker = new LighterBroker({ db, market, clock, rest, trading, accountIndex: ACCOUNT_INDEX, pollIntervalMs: 10 });
+const result = await broker.openPosition(model, {
+  symbol: "BTC",
+  side: "LONG",
+  quantity: toDecimal("0.03"),
+  leverage: toDecimal(4),
+  exitPlan: { ...emptyExitPlan(), stop: toDecimal(95_000) },
+});
+// Only reached without the crash hook.
+process.stdout.write(JSON.stringify({ ok: result.ok }) + "\n");
+await db.close();
