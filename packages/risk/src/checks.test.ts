@@ -1,4 +1,5 @@
 import { RiskLimitError, type TradingDecision } from "@autonome/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type RiskCheckResult, type RiskContext, DEFAULT_RISK_LIMITS, checkDecision, toRiskLimitError } from "./checks.js";
 import { evaluateCircuitBreaker } from "./circuit-breaker.js";
@@ -152,5 +153,44 @@ describe("checkDecision", () => {
     const error = toRiskLimitError(rejected(bad) as never);
     expect(error).toBeInstanceOf(RiskLimitError);
     expect(error.code).toBe("RISK_LIMIT");
+  });
+});
+
+describe("checkDecision (property)", () => {
+  it("returns a value for any decision, never throws, and approves only sizes within the limits", () => {
+    const price = fc.option(fc.double({ min: 1, max: 300000, noNaN: true }), { nil: null });
+    fc.assert(
+      fc.property(
+        fc.constantFrom("BTC", "ETH", "SOL", "PEPE"),
+        fc.constantFrom("LONG" as const, "SHORT" as const),
+        fc.option(fc.double({ min: -1, max: 100, noNaN: true }), { nil: null }),
+        fc.option(fc.double({ min: -10, max: 5000, noNaN: true }), { nil: null }),
+        fc.double({ min: 0, max: 200, noNaN: true }),
+        price,
+        price,
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
+        (symbol, side, quantity, riskUsd, leverage, stop, target, confidence) => {
+          const decision: TradingDecision = {
+            type: "CREATE_POSITION",
+            symbol,
+            side,
+            quantity: quantity === null ? null : d(quantity),
+            riskUsd: riskUsd === null ? null : d(riskUsd),
+            leverage: d(leverage),
+            exitPlan: plan({ stop: stop === null ? null : d(stop), target: target === null ? null : d(target), confidence }),
+          };
+          const result = checkDecision(decision, context());
+          if (!result.ok) {
+            expect(typeof result.reason).toBe("string");
+            return;
+          }
+          if (result.decision.type !== "CREATE_POSITION") throw new Error("type changed");
+          const mark = context().marks.get(symbol)!;
+          expect(result.decision.quantity!.mul(mark).lte(DEFAULT_RISK_LIMITS.maxPositionNotionalUsd)).toBe(true);
+          expect(result.decision.leverage.lte(DEFAULT_RISK_LIMITS.maxLeverage)).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
