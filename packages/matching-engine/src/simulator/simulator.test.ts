@@ -366,6 +366,23 @@ describe("ExchangeSimulator liquidation", () => {
     expect(sim.account("alice").cash.toString()).toBe("99.5"); // 1000 + (91000 - 100005) x 0.1
   });
 
+  it("cancels the account's resting orders before closing its positions", () => {
+    const { clock, sim, events } = setup({ takerFeeRate: 0 }, [["alice", "1000"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.1", leverage: 50 });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.01", price: "90000", leverage: 50, orderId: "dip-bid" });
+    clock.advanceTo(5000);
+    const start = events.length;
+    sim.applyBook("BTC", { bids: [["91000", "1"]], asks: [["91010", "1"]] });
+    expect(events.slice(start).map((e) => [e.name, (e.event as { reason?: string; closeTrigger?: string }).reason ?? (e.event as { closeTrigger?: string }).closeTrigger ?? null])).toEqual([
+      ["orderCancelled", "LIQUIDATION"],
+      ["orderAccepted", "LIQUIDATION"],
+      ["orderFilled", null],
+      ["positionClosed", "LIQUIDATION"],
+      ["liquidated", null],
+    ]);
+    expect(sim.book("BTC").order("dip-bid")).toBeUndefined();
+  });
+
   it("never leaves cash below zero: a gap loss beyond the cash is recorded as bad debt", () => {
     const { clock, sim, events } = setup({ takerFeeRate: 0 }, [["alice", "1000"]]);
     sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.1", leverage: 50 });
@@ -495,6 +512,13 @@ describe("ExchangeSimulator restore", () => {
     expect(closed.trade.exitPlan.invalidation).toBe("loses 94k");
   });
 
+  it("closes a restored position at once when the mark is already beyond its stop", () => {
+    const { sim, events } = setup();
+    sim.restore([{ ...persisted, exitPlan: plan({ stop: d(100500) }) }]); // mark 99995
+    expect(events.map((e) => e.name)).toEqual(["positionOpened", "orderAccepted", "orderFilled", "positionClosed"]);
+    expect(closedEvent(events).trade.exitPrice.toString()).toBe("99990");
+  });
+
   it("restores all or nothing", () => {
     const { sim } = setup();
     const before = plain(sim.state());
@@ -561,6 +585,16 @@ describe("ExchangeSimulator journal", () => {
     });
     expect(plain(replayed.sim.state())).toEqual(plain(original.sim.state()));
     expect(plain(replayed.events)).toEqual(plain(original.events));
+  });
+
+  it("refuses a snapshot of another version or of markets it does not have", () => {
+    const { sim } = setup();
+    const snapshot = sim.snapshot();
+    expect(() => ExchangeSimulator.fromSnapshot({ markets: [BTC, ETH], clock: new ManualClock(0) }, { ...snapshot, version: 2 as 1 })).toThrow(ValidationError);
+    expect(() => ExchangeSimulator.fromSnapshot({ markets: [ETH], clock: new ManualClock(0) }, snapshot)).toThrow(ValidationError);
+    const rebuilt = ExchangeSimulator.fromSnapshot({ markets: [BTC, ETH], clock: new ManualClock(0) }, JSON.parse(JSON.stringify(snapshot)));
+    expect(rebuilt.state()).toEqual(sim.state());
+    expect(rebuilt.sequence).toBe(2);
   });
 
   it("refuses a journal entry out of sequence", () => {
