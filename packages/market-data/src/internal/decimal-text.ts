@@ -5,16 +5,15 @@
  */
 
 const ZEROS = Array.from({ length: 17 }, (_, i) => "0".repeat(i));
-const SCALES = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** Prints integer `units` scaled by 10^-decimals ("309049", 2 -> "3090.49"). */
 export function scaledToText(units: number, decimals: number): string {
   if (decimals === 0) return String(units);
   if (units < 0) return `-${scaledToText(-units, decimals)}`;
-  const scale = SCALES[decimals] ?? 10 ** decimals;
-  const whole = Math.floor(units / scale);
-  const fraction = String(units - whole * scale);
-  return `${whole}.${ZEROS[decimals - fraction.length] ?? ""}${fraction}`;
+  const digits = String(units);
+  const cut = digits.length - decimals;
+  if (cut > 0) return `${digits.slice(0, cut)}.${digits.slice(cut)}`;
+  return `0.${ZEROS[-cut] ?? ""}${digits}`;
 }
 
 /** Prints a float with `decimals` places, dropping trailing zeros ("61800.20" -> "61800.2"). */
