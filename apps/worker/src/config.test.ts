@@ -1,0 +1,117 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError } from "@autonome/core";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_INTERVALS, describeConfig, loadConfig } from "./config.js";
+
+const KEY = "ab".repeat(40);
+const LIVE = {
+  IS_SIMULATION_ENABLED: "false",
+  LIGHTER_BASE_URL: "http://127.0.0.1:9999",
+  LIGHTER_API_KEY_INDEX: "3",
+  LIGHTER_ACCOUNT_INDEX: "12345",
+  LIGHTER_API_PRIVATE_KEY: KEY,
+};
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("runs with no variables at all: simulation, embedded database, built-in rule models, default intervals", () => {
+    const config = loadConfig({});
+    expect(config.simulationEnabled).toBe(true);
+    expect(config.databaseUrl).toBeNull();
+    expect(config.dataDir).toBe("./.autonome/db");
+    expect(config.marketSource).toBe("synthetic");
+    expect(config.models.map((m) => m.id)).toEqual(["buy-and-hold-btc", "trend-follower", "mean-reverter"]);
+    expect(config).toMatchObject(DEFAULT_INTERVALS);
+    expect(config.lighter).toBeNull();
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      ...LIVE,
+      DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/a",
+      DEFAULT_SIMULATOR_OPTIONS: '{"initialCapital":5000,"takerFeeRate":"0.0004","refreshIntervalMs":1000}',
+      TRADE_INTERVAL_MS: "15000",
+      AGENT_TIMEOUT_MS: "1000",
+      MODEL_RUN_TIMEOUT_MS: "2000",
+      STALE_AFTER_MS: "3000",
+      MARKET_SOURCE: "SYNTHETIC",
+      SEED: "7",
+      LOG_LEVEL: "debug",
+      API_PORT: "8080",
+    });
+    expect(config).toMatchObject({
+      simulationEnabled: false,
+      databaseUrl: "postgresql://u:p@127.0.0.1:5432/a",
+      simulator: { initialCapital: "5000", takerFeeRate: "0.0004", refreshIntervalMs: 1000 },
+      lighter: { baseUrl: "http://127.0.0.1:9999", accountIndex: 12345, apiKeyIndex: 3, privateKeyHex: KEY, chainId: 304 },
+      tradeIntervalMs: 15000,
+      agentTimeoutMs: 1000,
+      modelRunTimeoutMs: 2000,
+      staleAfterMs: 3000,
+      seed: "7",
+      logLevel: "debug",
+      apiPort: 8080,
+    });
+  });
+
+  it("names the variable at fault", () => {
+    expect(configError(() => loadConfig({ IS_SIMULATION_ENABLED: "maybe" })).variable).toBe("IS_SIMULATION_ENABLED");
+    expect(configError(() => loadConfig({ TRADE_INTERVAL_MS: "5m" })).message).toMatch(/^TRADE_INTERVAL_MS must be a whole number/);
+    expect(configError(() => loadConfig({ DATABASE_URL: "mysql://x" })).variable).toBe("DATABASE_URL");
+    expect(configError(() => loadConfig({ DEFAULT_SIMULATOR_OPTIONS: "{" })).variable).toBe("DEFAULT_SIMULATOR_OPTIONS");
+    expect(configError(() => loadConfig({ DEFAULT_SIMULATOR_OPTIONS: '{"initialCapitol":1}' })).message).toMatch(/DEFAULT_SIMULATOR_OPTIONS is invalid/);
+    expect(configError(() => loadConfig({ MARKET_SOURCE: "csv" })).variable).toBe("MARKET_SOURCE");
+    expect(configError(() => loadConfig({ MARKET_SOURCE: "replay" })).variable).toBe("REPLAY_DIR");
+    expect(configError(() => loadConfig({ LOG_LEVEL: "loud" })).variable).toBe("LOG_LEVEL");
+    expect(configError(() => loadConfig({ AGENT_TIMEOUT_MS: "600000" })).variable).toBe("AGENT_TIMEOUT_MS");
+    expect(configError(() => loadConfig({ IS_SIMULATION_ENABLED: "false" })).variable).toBe("LIGHTER_BASE_URL");
+    expect(configError(() => loadConfig({ ...LIVE, LIGHTER_ACCOUNT_INDEX: "" })).variable).toBe("LIGHTER_ACCOUNT_INDEX");
+    expect(configError(() => loadConfig({ MODELS: '[{"id":"x","kind":"rule","rule":"nope"}]' })).variable).toBe("MODELS");
+  });
+
+  it("reads models from a YAML or JSON file, and requires the key variable each model names", () => {
+    const dir = mkdtempSync(join(tmpdir(), "autonome-config-"));
+    const yaml = join(dir, "models.yaml");
+    writeFileSync(
+      yaml,
+      "models:\n  - id: gpt\n    kind: openai\n    baseURL: http://127.0.0.1:1/v1\n    model: gpt-5\n    apiKeyEnv: OPENAI_API_KEY\n  - id: trend\n    kind: rule\n    rule: trend-follower\n",
+    );
+    expect(configError(() => loadConfig({ MODELS_FILE: yaml })).variable).toBe("OPENAI_API_KEY");
+    const config = loadConfig({ MODELS_FILE: yaml, OPENAI_API_KEY: "sk-secret" });
+    expect(config.models.map((m) => m.id)).toEqual(["gpt", "trend"]);
+    const json = join(dir, "models.json");
+    writeFileSync(json, JSON.stringify([{ id: "a", kind: "rule", rule: "mean-reverter" }, { id: "a", kind: "rule", rule: "mean-reverter" }]));
+    expect(configError(() => loadConfig({ MODELS_FILE: json })).message).toMatch(/names model a twice/);
+    expect(configError(() => loadConfig({ MODELS_FILE: join(dir, "missing.json") })).message).toMatch(/MODELS_FILE cannot be read: ENOENT/);
+  });
+
+  it("never prints a secret: not in the configuration dump, not in an error", () => {
+    const secretUrl = "postgresql://user:hunter2pass@db.example:5432/autonome";
+    const env = {
+      ...LIVE,
+      DATABASE_URL: secretUrl,
+      MODELS: JSON.stringify([{ id: "gpt", kind: "openai", baseURL: "http://u:pw-in-url@127.0.0.1:1/v1", model: "gpt-5", apiKeyEnv: "OPENAI_API_KEY" }]),
+      OPENAI_API_KEY: "sk-very-secret-key",
+    };
+    const dump = JSON.stringify(describeConfig(loadConfig(env)));
+    for (const secret of ["hunter2pass", KEY, "sk-very-secret-key", "pw-in-url"]) expect(dump).not.toContain(secret);
+    expect(dump).toContain("OPENAI_API_KEY");
+    const badKey = "zz" + KEY.slice(2);
+    const error = configError(() => loadConfig({ ...LIVE, LIGHTER_API_PRIVATE_KEY: badKey }));
+    expect(error.variable).toBe("LIGHTER_API_PRIVATE_KEY");
+    expect(error.message).not.toContain(badKey);
+    const badUrl = configError(() => loadConfig({ DATABASE_URL: "postgresq://user:hunter2pass@x/y" }));
+    expect(badUrl.message).not.toContain("hunter2pass");
+  });
+});

@@ -1,0 +1,13 @@
+export { type WorkerConfig, type MarketSourceKind, type LogLevel, type SimulatorOverrides, type LighterSettings, DEFAULT_INTERVALS, loadConfig, describeConfig, redactUrl } from "./config.js";
+export { type Logger, createLogger, formatLine, SILENT } from "./logger.js";
+export { type HealthInputs, type HealthThresholds, DEFAULT_HEALTH_THRESHOLDS, assessHealth } from "./health.js";
+export {
+  type ModelRunOutcome,
+  type SchedulerHooks,
+  type SchedulerOptions,
+  type SchedulerConfig,
+  type TickReport,
+  type SchedulerHealth,
+  Scheduler,
+  newWorkerId,
+} from "./scheduler.js";

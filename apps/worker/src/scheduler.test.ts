@@ -1,0 +1,220 @@
+import { type ArenaEvent, ArenaEventBus, ManualClock } from "@autonome/core";
+import { type Db, type ModelRecord, createDb } from "@autonome/db";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type ModelRunOutcome, type SchedulerHooks, Scheduler } from "./scheduler.js";
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe("Scheduler", () => {
+  let db: Db;
+  let clock: ManualClock;
+  let events: ArenaEventBus;
+  let seen: ArenaEvent[];
+  const schedulers: Scheduler[] = [];
+
+  beforeAll(async () => {
+    db = await createDb({ kind: "pglite", dataDir: "memory://", clock: { now: () => clock.now() } });
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+  beforeEach(async () => {
+    for (const s of schedulers.splice(0)) await s.stop(0);
+    clock = new ManualClock(T0);
+    events = new ArenaEventBus();
+    seen = [];
+    events.onAny((e) => seen.push(e));
+    await db.prisma.$executeRawUnsafe("TRUNCATE model_leases, worker_heartbeats, portfolio_snapshots, invocations, orders, models CASCADE");
+  });
+
+  async function models(...names: string[]): Promise<ModelRecord[]> {
+    const out: ModelRecord[] = [];
+    for (const name of names) out.push(await db.models.create({ name, provider: "rule", modelName: "trend-follower" }));
+    return out;
+  }
+
+  function scheduler(hooks: SchedulerHooks, overrides: Partial<{ modelRunTimeoutMs: number; staleAfterMs: number; workerId: string; leaseTtlMs: number }> = {}) {
+    const s = new Scheduler({
+      db,
+      clock,
+      events,
+      hooks,
+      workerId: overrides.workerId ?? "w1",
+      options: { tradeIntervalMs: 60_000, modelRunTimeoutMs: overrides.modelRunTimeoutMs ?? 5_000, staleAfterMs: overrides.staleAfterMs ?? 600_000, ...(overrides.leaseTtlMs ? { leaseTtlMs: overrides.leaseTtlMs } : {}) },
+    });
+    schedulers.push(s);
+    return s;
+  }
+
+  it("runs every enabled model in parallel: a hung model times out without holding back the others", async () => {
+    const [slow, fast1, fast2] = await models("slow", "fast1", "fast2");
+    const finished: string[] = [];
+    const batches: string[][] = [];
+    const s = scheduler(
+      {
+        async runModel(model, signal): Promise<ModelRunOutcome> {
+          if (model.id === slow!.id) {
+            // Ignores its signal: the scheduler must stop waiting anyway.
+            await new Promise((r) => setTimeout(r, 3_000));
+            return { ok: true };
+          }
+          finished.push(model.name);
+          expect(signal.aborted).toBe(false);
+          return { ok: true };
+        },
+        async afterBatch(ms) {
+          batches.push(ms.map((m) => m.name).sort());
+        },
+      },
+      { modelRunTimeoutMs: 200 },
+    );
+    const report = await s.runTick();
+    expect(report.succeeded.sort()).toEqual([fast1!.id, fast2!.id].sort());
+    expect(report.timedOut).toEqual([slow!.id]);
+    expect(finished.sort()).toEqual(["fast1", "fast2"]);
+    expect(batches).toEqual([["fast1", "fast2", "slow"]]);
+    const finishedEvent = seen.find((e) => e.type === "tickFinished");
+    expect(finishedEvent?.payload).toMatchObject({ tick: 1, timedOut: [slow!.id] });
+    // Still running: skipped by the next tick, while the others run again.
+    const second = await s.runTick();
+    expect(second.skipped).toEqual([slow!.id]);
+    expect(second.succeeded).toHaveLength(2);
+  });
+
+  it("aborts the signal of a run that exceeds its deadline", async () => {
+    await models("m");
+    let aborted: unknown;
+    const s = scheduler(
+      {
+        runModel: (_m, signal) =>
+          new Promise((resolve) => {
+            signal.addEventListener("abort", () => {
+              aborted = signal.reason;
+              resolve({ ok: false, error: "aborted" });
+            });
+          }),
+      },
+      { modelRunTimeoutMs: 100 },
+    );
+    const report = await s.runTick();
+    expect(report.timedOut).toHaveLength(1);
+    expect(String(aborted)).toMatch(/exceeded 100 ms/);
+  });
+
+  it("marks a model stuck past staleAfterMs as stale, clears it and runs it again", async () => {
+    const [stuck] = await models("stuck");
+    const hang = deferred<ModelRunOutcome>();
+    let calls = 0;
+    const s = scheduler(
+      {
+        runModel: async () => {
+          calls += 1;
+          return calls === 1 ? hang.promise : { ok: true };
+        },
+      },
+      { modelRunTimeoutMs: 100, staleAfterMs: 600_000 },
+    );
+    expect((await s.runTick()).timedOut).toEqual([stuck!.id]);
+    clock.advanceTo(T0 + 300_000);
+    expect((await s.runTick()).skipped).toEqual([stuck!.id]);
+    expect(s.health().runningModelIds).toEqual([stuck!.id]);
+    clock.advanceTo(T0 + 600_000);
+    const third = await s.runTick();
+    expect(third.stale).toEqual([stuck!.id]);
+    expect(third.succeeded).toEqual([stuck!.id]);
+    expect(seen.filter((e) => e.type === "modelStale").map((e) => e.payload)).toEqual([{ modelId: stuck!.id, runningForMs: 600_000 }]);
+    hang.resolve({ ok: true });
+  });
+
+  it("stops running a paused model at the next tick and runs it again once resumed", async () => {
+    const [a, b] = await models("a", "b");
+    const ran: string[] = [];
+    const s = scheduler({ runModel: async (m) => (ran.push(m.name), { ok: true }) });
+    await s.runTick();
+    await db.models.setEnabled(a!.id, false);
+    await s.runTick();
+    await db.models.setEnabled(a!.id, true);
+    await s.runTick();
+    expect(ran.sort()).toEqual(["a", "a", "b", "b", "b"]);
+    expect(b).toBeDefined();
+  });
+
+  it("reports degraded after 3 failed cycles in a row and records it for the api; a success clears it", async () => {
+    await models("m");
+    let ok = false;
+    const s = scheduler({ runModel: async () => ({ ok, error: "boom" }) });
+    for (let i = 0; i < 3; i++) await s.runTick();
+    expect(s.health()).toMatchObject({ consecutiveFailedCycles: 3, degraded: true, degradedReason: "3 cycles in a row failed" });
+    const row = await db.heartbeats.byId("w1");
+    expect(row).toMatchObject({ degraded: true, consecutiveFailedCycles: 3, tick: 3, status: "running" });
+    ok = true;
+    await s.runTick();
+    expect(s.health()).toMatchObject({ consecutiveFailedCycles: 0, degraded: false });
+    expect((await db.heartbeats.byId("w1"))?.degraded).toBe(false);
+  });
+
+  it("reports degraded when no model succeeded for 15 minutes", async () => {
+    await models("m");
+    let ok = true;
+    const s = scheduler({ runModel: async () => ({ ok }) });
+    await s.runTick();
+    ok = false;
+    clock.advanceTo(T0 + 5 * 60_000);
+    await s.runTick();
+    expect(s.health().degraded).toBe(false);
+    await s.runTick();
+    ok = true;
+    // A success resets the clock: the failure streak was 2, under the threshold.
+    await s.runTick();
+    ok = false;
+    clock.advanceTo(T0 + 20 * 60_000);
+    await s.runTick();
+    clock.advanceTo(T0 + 21 * 60_000);
+    expect(s.health().degraded).toBe(true);
+    expect(s.health().degradedReason).toMatch(/no model succeeded for 16 min/);
+  });
+
+  it("never runs a model on two workers at once, and a stopped or dead worker's models go to another", async () => {
+    const [a, b] = await models("a", "b");
+    const ranBy: Record<string, string[]> = { w1: [], w2: [] };
+    const hooks = (w: string): SchedulerHooks => ({ runModel: async (m) => (ranBy[w]!.push(m.name), { ok: true }) });
+    const w1 = scheduler(hooks("w1"), { workerId: "w1", leaseTtlMs: 60_000 });
+    const w2 = scheduler(hooks("w2"), { workerId: "w2", leaseTtlMs: 60_000 });
+    const [r1, r2] = await Promise.all([w1.runTick(), w2.runTick()]);
+    expect([...r1.ran, ...r2.ran].sort()).toEqual([a!.id, b!.id].sort());
+    // The holder keeps its models tick after tick while its leases are fresh.
+    await w2.runTick();
+    expect(ranBy.w2!.length + ranBy.w1!.length).toBe(2);
+    // w1 "dies" (no stop, no renewal): its leases expire and w2 takes its models.
+    clock.advanceTo(T0 + 60_000);
+    const taken = await w2.runTick();
+    expect(taken.ran.sort()).toEqual([a!.id, b!.id].sort());
+    // A graceful stop frees them at once.
+    await w2.stop(0);
+    const back = await w1.runTick();
+    expect(back.ran.sort()).toEqual([a!.id, b!.id].sort());
+    expect((await db.heartbeats.byId("w2"))?.status).toBe("stopped");
+  });
+
+  it("on stop aborts what still runs after the grace period, persists the batch and releases its leases", async () => {
+    await models("m");
+    let afterBatches = 0;
+    const s = scheduler({
+      runModel: (_m, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ ok: false, error: "aborted" }))),
+      afterBatch: async () => {
+        afterBatches += 1;
+      },
+    });
+    await s.tick();
+    await s.stop(50);
+    expect(afterBatches).toBe(1);
+    expect(await db.leases.list()).toEqual([]);
+    expect(await db.heartbeats.byId("w1")).toMatchObject({ status: "stopped", runningModelIds: [] });
+  });
+});

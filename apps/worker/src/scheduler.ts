@@ -1,0 +1,359 @@
+/**
+ * The scheduler: every interval it runs each enabled model this worker can lease, in
+ * parallel, each under its own AbortSignal deadline, so no model blocks another. A
+ * model still running from an earlier tick is skipped; one running longer than
+ * `staleAfterMs` is marked stale, aborted and cleared so it can run again. After a
+ * batch settles the `afterBatch` hook runs (intelligence invalidation, one portfolio
+ * snapshot per model) and the heartbeat row records the health the api shows.
+ *
+ * Invariants: a model runs at most once at a time in this process (the `running` map)
+ * and across processes (the lease); every tick's batch ends with afterBatch, a
+ * tickFinished event and a heartbeat, whatever its runs did.
+ */
+import { hostname } from "node:os";
+import type { ArenaEventBus, Clock } from "@autonome/core";
+import type { Db, ModelRecord } from "@autonome/db";
+import { type HealthThresholds, DEFAULT_HEALTH_THRESHOLDS, assessHealth } from "./health.js";
+import { type Logger, SILENT } from "./logger.js";
+
+/** What one model run reports to the scheduler. */
+export interface ModelRunOutcome {
+  ok: boolean;
+  error?: string | null;
+}
+
+/** The work the scheduler drives; the worker wires these to @autonome/trading. */
+export interface SchedulerHooks {
+  /** Before the runs of a tick (advance the market, reconcile brokers). A failure fails the cycle. */
+  beforeBatch?(models: readonly ModelRecord[], signal: AbortSignal): Promise<void>;
+  /** One model's run; must honour `signal` (the scheduler stops waiting when it fires anyway). */
+  runModel(model: ModelRecord, signal: AbortSignal): Promise<ModelRunOutcome>;
+  /** After every run of the batch settled or timed out (invalidate the intelligence cache, snapshot portfolios). */
+  afterBatch?(models: readonly ModelRecord[]): Promise<void>;
+}
+
+/** Tunables of the scheduler. */
+export interface SchedulerOptions {
+  tradeIntervalMs: number;
+  modelRunTimeoutMs: number;
+  staleAfterMs: number;
+  /** How long a lease lasts without renewal; default `staleAfterMs`. A dead worker's models are free after it. */
+  leaseTtlMs?: number;
+  health?: HealthThresholds;
+}
+
+/** What the scheduler needs. */
+export interface SchedulerConfig {
+  db: Db;
+  clock: Clock;
+  events: ArenaEventBus;
+  hooks: SchedulerHooks;
+  options: SchedulerOptions;
+  logger?: Logger;
+  /** Unique per process; default host-pid-random. */
+  workerId?: string;
+}
+
+/** The outcome of one tick. */
+export interface TickReport {
+  tick: number;
+  /** Models this worker ran. */
+  ran: string[];
+  succeeded: string[];
+  failed: string[];
+  timedOut: string[];
+  /** Enabled models skipped: still running here, or leased by another worker. */
+  skipped: string[];
+  /** Models cleared as stale at the start of the tick. */
+  stale: string[];
+  durationMs: number;
+}
+
+/** The scheduler's state as the api shows it. */
+export interface SchedulerHealth {
+  workerId: string;
+  tick: number;
+  lastTickAt: number | null;
+  lastSuccessAt: number | null;
+  runningModelIds: string[];
+  consecutiveFailedCycles: number;
+  degraded: boolean;
+  degradedReason: string | null;
+}
+
+interface RunningModel {
+  startedAt: number;
+  controller: AbortController;
+  settled: Promise<void>;
+}
+
+/** Makes a worker id unique to this process. */
+export function newWorkerId(): string {
+  return `${hostname()}-${process.pid}-${globalThis.crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Runs the models every interval; see the module header. */
+export class Scheduler {
+  readonly workerId: string;
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly events: ArenaEventBus;
+  private readonly hooks: SchedulerHooks;
+  private readonly options: Required<SchedulerOptions>;
+  private readonly logger: Logger;
+  private readonly running = new Map<string, RunningModel>();
+  private readonly startedAt: number;
+  private readonly batches = new Set<Promise<TickReport>>();
+  private tickCount = 0;
+  private lastTickAt: number | null = null;
+  private lastSuccessAt: number | null = null;
+  private attemptedSinceSuccess = false;
+  private consecutiveFailedCycles = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(config: SchedulerConfig) {
+    this.db = config.db;
+    this.clock = config.clock;
+    this.events = config.events;
+    this.hooks = config.hooks;
+    this.logger = config.logger ?? SILENT;
+    this.workerId = config.workerId ?? newWorkerId();
+    this.options = {
+      leaseTtlMs: config.options.staleAfterMs,
+      health: DEFAULT_HEALTH_THRESHOLDS,
+      ...config.options,
+    } as Required<SchedulerOptions>;
+    this.startedAt = this.clock.now();
+  }
+
+  /** The current health. */
+  health(): SchedulerHealth {
+    const { degraded, reason } = assessHealth(
+      { startedAt: this.startedAt, lastSuccessAt: this.lastSuccessAt, attemptedSinceSuccess: this.attemptedSinceSuccess, consecutiveFailedCycles: this.consecutiveFailedCycles },
+      this.clock.now(),
+      this.options.health,
+    );
+    return {
+      workerId: this.workerId,
+      tick: this.tickCount,
+      lastTickAt: this.lastTickAt,
+      lastSuccessAt: this.lastSuccessAt,
+      runningModelIds: [...this.running.keys()],
+      consecutiveFailedCycles: this.consecutiveFailedCycles,
+      degraded,
+      degradedReason: reason,
+    };
+  }
+
+  /** Starts ticking: a tick at once, then one every interval (a tick never waits for the previous batch). */
+  start(): void {
+    if (this.loop || this.stopping) return;
+    this.loop = (async () => {
+      while (!this.stopping) {
+        const startedAt = this.clock.now();
+        // The tick returns once its runs are started; their batch settles on its own.
+        await this.tick().catch((error: unknown) => this.logger.error("tick failed", { error }));
+        const wait = Math.max(0, this.options.tradeIntervalMs - (this.clock.now() - startedAt));
+        await new Promise<void>((resolve) => {
+          this.timer = setTimeout(resolve, wait);
+          this.wake = resolve;
+        });
+      }
+    })();
+  }
+
+  private wake: (() => void) | undefined;
+
+  /**
+   * Starts one tick and returns once its batch is launched; `settled` resolves with the
+   * report when every run ended (or timed out) and the batch was persisted.
+   */
+  async tick(): Promise<{ settled: Promise<TickReport> }> {
+    this.tickCount += 1;
+    const tick = this.tickCount;
+    const startedAt = this.clock.now();
+    this.lastTickAt = startedAt;
+    const stale = this.clearStale(startedAt);
+
+    let enabled: ModelRecord[];
+    let claimed: ModelRecord[];
+    try {
+      enabled = await this.db.models.listEnabled();
+      const candidates = enabled.filter((m) => !this.running.has(m.id));
+      const got = new Set(await this.db.leases.claim(candidates.map((m) => m.id), this.workerId, this.options.leaseTtlMs, startedAt));
+      claimed = candidates.filter((m) => got.has(m.id));
+      // Leases this worker holds on models now disabled are given back, so a resumed model can go anywhere.
+      const disabledHere = (await this.db.leases.list()).filter((l) => l.workerId === this.workerId && !enabled.some((m) => m.id === l.modelId));
+      if (disabledHere.length > 0) await this.db.leases.release(this.workerId, disabledHere.map((l) => l.modelId));
+    } catch (error) {
+      this.recordCycle(false, true);
+      this.logger.error("tick could not start", { tick, error });
+      await this.writeHeartbeat("running");
+      const report: TickReport = { tick, ran: [], succeeded: [], failed: [], timedOut: [], skipped: [], stale, durationMs: this.clock.now() - startedAt };
+      return { settled: Promise.resolve(report) };
+    }
+    const skipped = enabled.filter((m) => !claimed.some((c) => c.id === m.id)).map((m) => m.id);
+    this.events.publish("tickStarted", { tick, modelIds: claimed.map((m) => m.id) }, startedAt);
+    this.logger.info("tick started", { tick, models: claimed.length, skipped: skipped.length, stale: stale.length || undefined });
+
+    const settled = this.runBatch(tick, startedAt, claimed, skipped, stale);
+    this.batches.add(settled);
+    void settled.finally(() => this.batches.delete(settled));
+    await this.writeHeartbeat("running");
+    return { settled };
+  }
+
+  /** Runs one tick to the end (tests and the bench): start it and wait for its batch. */
+  async runTick(): Promise<TickReport> {
+    const { settled } = await this.tick();
+    return settled;
+  }
+
+  private clearStale(now: number): string[] {
+    const stale: string[] = [];
+    for (const [modelId, run] of this.running) {
+      const runningForMs = now - run.startedAt;
+      if (runningForMs < this.options.staleAfterMs) continue;
+      run.controller.abort(new Error(`stale after ${runningForMs} ms`));
+      this.running.delete(modelId);
+      stale.push(modelId);
+      this.events.publish("modelStale", { modelId, runningForMs }, now);
+      this.logger.warn("model stale, cleared", { modelId, runningForMs });
+    }
+    return stale;
+  }
+
+  private async runBatch(tick: number, startedAt: number, models: ModelRecord[], skipped: string[], stale: string[]): Promise<TickReport> {
+    const succeeded: string[] = [];
+    const failed: string[] = [];
+    const timedOut: string[] = [];
+    const batchController = new AbortController();
+    let beforeFailed = false;
+    if (models.length > 0 && this.hooks.beforeBatch) {
+      try {
+        await this.hooks.beforeBatch(models, batchController.signal);
+      } catch (error) {
+        beforeFailed = true;
+        this.logger.error("batch preparation failed", { tick, error });
+      }
+    }
+    const runnable = beforeFailed ? [] : models;
+    if (beforeFailed) failed.push(...models.map((m) => m.id));
+    await Promise.all(
+      runnable.map(async (model) => {
+        const outcome = await this.runOne(model);
+        if (outcome === "ok") succeeded.push(model.id);
+        else if (outcome === "timeout") timedOut.push(model.id);
+        else failed.push(model.id);
+      }),
+    );
+
+    if (models.length > 0 && this.hooks.afterBatch) {
+      try {
+        await this.hooks.afterBatch(models);
+      } catch (error) {
+        this.logger.error("batch persistence failed", { tick, error });
+      }
+    }
+    if (models.length > 0) {
+      this.recordCycle(succeeded.length > 0, succeeded.length === 0);
+    }
+    const durationMs = this.clock.now() - startedAt;
+    const report: TickReport = { tick, ran: models.map((m) => m.id), succeeded, failed, timedOut, skipped, stale, durationMs };
+    this.events.publish("tickFinished", { tick, durationMs, succeeded, failed, timedOut }, this.clock.now());
+    this.logger.info("tick finished", { tick, durationMs, succeeded: succeeded.length, failed: failed.length, timedOut: timedOut.length });
+    await this.writeHeartbeat("running");
+    return report;
+  }
+
+  private recordCycle(anySuccess: boolean, failedCycle: boolean): void {
+    if (anySuccess) {
+      this.lastSuccessAt = this.clock.now();
+      this.attemptedSinceSuccess = false;
+    } else {
+      this.attemptedSinceSuccess = true;
+    }
+    this.consecutiveFailedCycles = failedCycle ? this.consecutiveFailedCycles + 1 : 0;
+  }
+
+  private runOne(model: ModelRecord): Promise<"ok" | "failed" | "timeout"> {
+    const controller = new AbortController();
+    const startedAt = this.clock.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(new Error(`model run exceeded ${this.options.modelRunTimeoutMs} ms`));
+        resolve("timeout");
+      }, this.options.modelRunTimeoutMs);
+      controller.signal.addEventListener("abort", () => resolve("timeout"), { once: true });
+    });
+    const run = this.hooks.runModel(model, controller.signal).then(
+      (outcome) => {
+        if (!outcome.ok) this.logger.warn("model run failed", { model: model.name, error: outcome.error ?? undefined });
+        return outcome.ok ? ("ok" as const) : ("failed" as const);
+      },
+      (error: unknown) => {
+        this.logger.error("model run threw", { model: model.name, error });
+        return "failed" as const;
+      },
+    );
+    const entry: RunningModel = { startedAt, controller, settled: Promise.resolve() };
+    // The model stays "running" until its run really ends (or is cleared as stale), even after the deadline.
+    entry.settled = run.then(() => {
+      if (this.running.get(model.id) === entry) this.running.delete(model.id);
+    });
+    this.running.set(model.id, entry);
+    return Promise.race([run, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  private async writeHeartbeat(status: "running" | "stopped"): Promise<void> {
+    const h = this.health();
+    try {
+      await this.db.heartbeats.record({
+        workerId: this.workerId,
+        host: hostname(),
+        pid: process.pid,
+        status,
+        tick: h.tick,
+        startedAt: this.startedAt,
+        lastTickAt: h.lastTickAt,
+        lastSuccessAt: h.lastSuccessAt,
+        runningModelIds: status === "stopped" ? [] : h.runningModelIds,
+        consecutiveFailedCycles: h.consecutiveFailedCycles,
+        degraded: h.degraded,
+        degradedReason: h.degradedReason,
+      });
+    } catch (error) {
+      this.logger.warn("heartbeat not written", { error });
+    }
+  }
+
+  /**
+   * Stops: no new tick; waits up to `graceMs` for running batches, then aborts what
+   * still runs and waits for those batches to persist; releases this worker's leases
+   * and records the heartbeat as stopped.
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
+    const batches = Promise.all([...this.batches]);
+    let graceTimer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([batches.then(() => true), new Promise<boolean>((r) => (graceTimer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(graceTimer);
+    if (!finished) {
+      this.logger.warn("aborting running models for shutdown", { models: [...this.running.keys()].length });
+      for (const run of this.running.values()) run.controller.abort(new Error("worker shutting down"));
+      await batches;
+    }
+    try {
+      await this.db.leases.release(this.workerId);
+    } catch (error) {
+      this.logger.warn("leases not released", { error });
+    }
+    await this.writeHeartbeat("stopped");
+  }
+}
