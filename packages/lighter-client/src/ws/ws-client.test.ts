@@ -121,6 +121,15 @@ describe("LighterWsClient against the mock server", () => {
     await expect(client.sendTx(tx)).rejects.toBeInstanceOf(LighterInvalidNonceError);
   });
 
+  it("rejects connect() when the server cannot be reached", async () => {
+    const url = server.wsUrl;
+    await server.stop();
+    const unreachable = new LighterWsClient({ url, reconnectBaseMs: 10 });
+    await expect(unreachable.connect()).rejects.toThrow("WebSocket connect failed");
+    expect(unreachable.connected).toBe(false);
+    server = await new MockLighterServer().start();
+  });
+
   it("pings every interval of the injected clock", async () => {
     const clock = new ManualClock(Date.now());
     client = new LighterWsClient({ url: server.wsUrl, clock, pingIntervalMs: 30_000 });

@@ -98,7 +98,7 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
     return this.isConnected;
   }
 
-  /** Opens the connection; resolves on the server's "connected" frame. */
+  /** Opens the connection; resolves on the server's "connected" frame, rejects if that first attempt fails. */
   connect(): Promise<void> {
     this.closedByUser = false;
     return new Promise((resolve, reject) => {
@@ -196,7 +196,8 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
       this.pendingTxs.delete(id);
     }
     this.emit("disconnected", reason);
-    if (this.closedByUser) return;
+    // A first connect that fails is reported to connect()'s caller, not retried behind its back.
+    if (this.closedByUser || !this.wasConnectedBefore) return;
     const delay = Math.min(this.reconnectMaxMs, this.reconnectBaseMs * 2 ** this.attempts);
     this.attempts++;
     this.reconnectTimer = this.clock.schedule(this.clock.now() + delay, () => this.open(), "lighter-ws-reconnect");
