@@ -12,13 +12,15 @@ import { CRASH_HOOK_ENV } from "./lighter-broker.js";
 
 const child = fileURLToPath(new URL("../internal/kill-child.ts", import.meta.url));
 
-function run(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function run(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ["--import", "tsx", child], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
+    let stdout = "";
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     proc.on("error", reject);
-    proc.on("exit", (code, signal) => resolve({ code, signal, stderr }));
+    proc.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
@@ -37,16 +39,14 @@ describe("a crash between the exchange fill and the database write", () => {
   it("is repaired by reconciliation on restart: the exchange's position becomes an OPEN Order", async () => {
     const clock = new ManualClock(T0);
     const dataDir = join(dir, "db");
-    let db = await createDb({ kind: "pglite", dataDir, clock });
-    const model = await db.models.create({ name: "killed", provider: "rule", modelName: "test", mode: "LIVE", accountIndex: ACCOUNT_INDEX });
-    await db.close();
-
-    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_MODEL_ID: model.id, KILL_TEST_VENUE_URL: venue.url, [CRASH_HOOK_ENV]: "after-fill" });
+    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_VENUE_URL: venue.url, [CRASH_HOOK_ENV]: "after-fill" });
     expect(exit.signal, exit.stderr).toBe("SIGKILL");
+    const { modelId } = JSON.parse(exit.stdout.trim().split("\n")[0]!) as { modelId: string };
     // The exchange filled the order; the database never heard of it.
     expect(venue.server.exchange.positionsOf(ACCOUNT_INDEX)).toEqual([expect.objectContaining({ marketId: 1, lots: 3000 })]);
 
-    db = await createDb({ kind: "pglite", dataDir, clock });
+    const db = await createDb({ kind: "pglite", dataDir, clock });
+    const model = await db.models.require(modelId);
     try {
       expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
       const broker = venue.broker(db, new ControlledMarket(clock, { BTC: 100_000 }), clock);

@@ -13,7 +13,9 @@ import { ControlledMarket, T0 } from "./test-support.js";
 
 const clock = new ManualClock(T0 + 60_000);
 const db = await createDb({ kind: "pglite", dataDir: process.env.KILL_TEST_DB_DIR!, clock });
-const model = await db.models.require(process.env.KILL_TEST_MODEL_ID!);
+// The child creates the model (one database open fewer for the parent) and says which.
+const model = await db.models.create({ name: "killed", provider: "rule", modelName: "test", mode: "LIVE", accountIndex: ACCOUNT_INDEX });
+process.stdout.write(JSON.stringify({ modelId: model.id }) + "\n");
 const rest = new LighterRestClient({ baseUrl: process.env.KILL_TEST_VENUE_URL! });
 const trading = new LighterTradingClient({ rest, key: LighterApiKey.fromSeed(TEST_KEY_SEED), accountIndex: ACCOUNT_INDEX, apiKeyIndex: API_KEY_INDEX, chainId: 304 });
 const market = new ControlledMarket(clock, { BTC: 100_000 });
