@@ -537,6 +537,40 @@ describe("ExchangeSimulator restore", () => {
   });
 });
 
+describe("ExchangeSimulator listeners", () => {
+  it("delivers events after the whole command, so a listener sees the final state and its own command runs next", () => {
+    const { clock, sim, events } = setup();
+    const seen: string[] = [];
+    sim.on("orderFilled", () => seen.push(`filled, positions ${sim.positions("alice").length}`));
+    sim.on("positionClosed", ({ closeTrigger }) => {
+      if (closeTrigger === "STOP") sim.openPosition({ accountId: "alice", symbol: "BTC", side: "SHORT", quantity: "0.01", orderId: "reverse" });
+    });
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01", exitPlan: plan({ stop: d(99000) }) });
+    expect(seen).toEqual(["filled, positions 1"]);
+    clock.advanceTo(5000);
+    sim.applyBook("BTC", { bids: [["98950", "1"]], asks: [["98960", "1"]] });
+    expect(sim.positions("alice").map((p) => [p.orderId, p.side])).toEqual([["reverse", "SHORT"]]);
+    expect(sim.journal().slice(-2).map((e) => [e.seq, e.command.type])).toEqual([
+      [4, "applyBook"],
+      [5, "placeOrder"],
+    ]);
+    const ids = events.map((e) => Number(e.event.id.slice(1)));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(events.slice(-6).map((e) => e.name)).toEqual(["orderAccepted", "orderFilled", "positionClosed", "orderAccepted", "orderFilled", "positionOpened"]);
+  });
+
+  it("keeps the state whole when a listener throws", () => {
+    const { sim } = setup();
+    sim.once("orderFilled", () => {
+      throw new Error("listener failed");
+    });
+    expect(() => sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01" })).toThrow("listener failed");
+    expect(sim.positions("alice")).toHaveLength(1);
+    expect(sim.sequence).toBe(3);
+    expect(sim.closePosition("alice", "BTC").status).toBe("filled");
+  });
+});
+
 describe("ExchangeSimulator journal", () => {
   it("gives every command a monotonic sequence number and its time", () => {
     const { clock, sim } = setup();

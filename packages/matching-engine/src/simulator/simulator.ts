@@ -18,6 +18,8 @@
  *   from the seed.
  * - Snapshot liquidity a taker consumed stays consumed until the next snapshot load, which
  *   happens at most every `refreshIntervalMs`.
+ * - Events are delivered, in id order, after the command (or timer) that produced them has
+ *   finished changing state; a command issued by a listener runs after it.
  */
 import {
   type Clock,
@@ -251,6 +253,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private autoOrderSeq = 0;
   private latencyDraws = 0;
   private disposed = false;
+  private atomicDepth = 0;
+  private delivering = false;
+  private readonly eventQueue: Array<[keyof SimulatorEventMap, SimulatorEventMap[keyof SimulatorEventMap][0]]> = [];
 
   constructor(config: ExchangeSimulatorConfig) {
     super();
@@ -436,6 +441,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   /**
    * Replays journal entries in order. `advanceClockTo` moves the (manual) clock to each
    * entry's time first, so timers (latency arrivals, funding) fire where they fired before.
+   * Commands that listeners issued are in the journal already: replay into a simulator whose
+   * listeners only observe.
    */
   replay(entries: readonly JournalEntry[], advanceClockTo?: (ts: number) => void): void {
     for (const entry of entries) {
@@ -758,12 +765,55 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   // ---------------------------------------------------------------- command handlers
 
   private record<T>(command: SimulatorCommand, handler: (seq: number) => T): T {
-    const seq = this.commandSeq + 1;
-    const ts = this.clock.now();
-    const result = handler(seq);
-    this.commandSeq = seq;
-    this.journalEntries.push({ seq, ts, command: structuredClone(command) });
+    if (this.atomicDepth > 0) {
+      // Only reachable from inside the simulator itself: listeners run after a command completes.
+      throw new StateConflictError("a simulator command cannot run inside another", "simulator", command.type);
+    }
+    return this.atomically(() => {
+      const seq = this.commandSeq + 1;
+      const ts = this.clock.now();
+      const result = handler(seq);
+      this.commandSeq = seq;
+      this.journalEntries.push({ seq, ts, command: structuredClone(command) });
+      return result;
+    });
+  }
+
+  /**
+   * Runs a state change with its events held back, then delivers them in order. So listeners
+   * always see the state after the whole change, a listener's exception cannot leave the state
+   * half-changed, and a command a listener issues runs after the current one (and is journaled
+   * after it). A change that throws (before changing anything) drops its events.
+   */
+  private atomically<T>(change: () => T): T {
+    const queued = this.eventQueue.length;
+    const eventSeq = this.eventSeq;
+    this.atomicDepth++;
+    let result: T;
+    try {
+      result = change();
+    } catch (error) {
+      this.eventQueue.length = queued;
+      this.eventSeq = eventSeq;
+      throw error;
+    } finally {
+      this.atomicDepth--;
+    }
+    if (this.atomicDepth === 0) this.deliverEvents();
     return result;
+  }
+
+  private deliverEvents(): void {
+    if (this.delivering) return; // the outer delivery loop picks up events queued by listeners
+    this.delivering = true;
+    try {
+      while (this.eventQueue.length > 0) {
+        const [name, event] = this.eventQueue.shift() as [keyof SimulatorEventMap, SimulatorEventMap[keyof SimulatorEventMap][0]];
+        (this.emit as (name: string, event: unknown) => boolean)(name, event);
+      }
+    } finally {
+      this.delivering = false;
+    }
   }
 
   private doCreateAccount(command: Extract<SimulatorCommand, { type: "createAccount" }>): AccountView {
@@ -869,7 +919,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       arrivesAt,
       () => {
         this.pendingOrders.delete(order.orderId);
-        if (!this.disposed) this.executeOrder(order);
+        if (!this.disposed) this.atomically(() => this.executeOrder(order));
       },
       `order ${order.orderId}`,
     );
@@ -1568,7 +1618,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       next,
       () => {
         if (this.disposed) return;
-        this.settle([...this.marketStates.values()]);
+        this.atomically(() => this.settle([...this.marketStates.values()]));
         this.scheduleFunding(clock);
       },
       "funding",
@@ -1681,6 +1731,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private emitEvent<K extends keyof SimulatorEventMap>(name: K, payload: Omit<SimulatorEventMap[K][0], "id" | "tsEvent" | "tsInit">): void {
     const now = this.clock.now();
     const event = { id: `e${++this.eventSeq}`, tsEvent: now, tsInit: now, ...payload } as SimulatorEventMap[K][0];
-    (this.emit as (name: K, event: SimulatorEventMap[K][0]) => boolean)(name, event);
+    this.eventQueue.push([name, event]);
+    if (this.atomicDepth === 0) this.deliverEvents();
   }
 }
