@@ -139,11 +139,10 @@ export function readBinanceFeed(paths: string | readonly string[], options: Bina
         };
         const book = bookOf(symbol);
         if (!book.synced) {
+          // Before the first snapshot, buffer; after a gap (resync), wait for the next snapshot.
           if (book.lastU === 0) {
             book.pending.push(diff);
             if (book.pending.length > 100_000) book.pending.shift();
-          } else if (onGap === "resync") {
-            // Desynced after a gap: wait for the next snapshot.
           }
           continue;
         }

@@ -61,7 +61,7 @@ export function readLighterCapture(path: string, markets: MarketRegistry, option
     if (ts === undefined) throw new MarketDataFormatError(file, lineNo, "message without a timestamp");
     const marketOf = (id: unknown) => {
       const marketId = Number(id);
-      if (!Number.isInteger(marketId) || !markets.getById) throw new MarketDataFormatError(file, lineNo, `bad market id ${JSON.stringify(id)}`);
+      if (!Number.isInteger(marketId)) throw new MarketDataFormatError(file, lineNo, `bad market id ${JSON.stringify(id)}`);
       try {
         return markets.getById(marketId).symbol;
       } catch {
