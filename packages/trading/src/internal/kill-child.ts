@@ -8,7 +8,7 @@ import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import { createDb } from "@autonome/db";
 import { LighterApiKey, LighterRestClient, LighterTradingClient } from "@autonome/lighter-client";
 import { LighterBroker } from "../broker/lighter-broker.js";
-import { ACCOUNT_INDEX, API_KEY_INDEX, TEST_KEY_SEED } from "./lighter-test-support.js";
+import { ACCOUNT_INDEX, API_KEY_INDEX, TEST_PRIVATE_KEY_HEX } from "./lighter-test-support.js";
 import { ControlledMarket, T0 } from "./test-support.js";
 
 const clock = new ManualClock(T0 + 60_000);
@@ -17,7 +17,7 @@ const db = await createDb({ kind: "pglite", dataDir: process.env.KILL_TEST_DB_DI
 const model = await db.models.create({ name: "killed", provider: "rule", modelName: "test", mode: "LIVE", accountIndex: ACCOUNT_INDEX });
 process.stdout.write(JSON.stringify({ modelId: model.id }) + "\n");
 const rest = new LighterRestClient({ baseUrl: process.env.KILL_TEST_VENUE_URL! });
-const trading = new LighterTradingClient({ rest, key: LighterApiKey.fromSeed(TEST_KEY_SEED), accountIndex: ACCOUNT_INDEX, apiKeyIndex: API_KEY_INDEX, chainId: 304 });
+const trading = new LighterTradingClient({ rest, key: LighterApiKey.fromPrivateKeyHex(TEST_PRIVATE_KEY_HEX), accountIndex: ACCOUNT_INDEX, apiKeyIndex: API_KEY_INDEX, chainId: 304 });
 const market = new ControlledMarket(clock, { BTC: 100_000 });
 const broker = new LighterBroker({ db, market, clock, rest, trading, accountIndex: ACCOUNT_INDEX, pollIntervalMs: 10 });
 const result = await broker.openPosition(model, {

@@ -12,12 +12,12 @@ import type { ControlledMarket } from "./test-support.js";
 /** The account and key the tests trade with. */
 export const ACCOUNT_INDEX = 77;
 export const API_KEY_INDEX = 3;
-/** A fixed test key (never a real one). */
-export const TEST_KEY_SEED = "31".repeat(32);
+/** A fixed test key, 40 bytes little-endian (never a real one). */
+export const TEST_PRIVATE_KEY_HEX = "31".repeat(32) + "00".repeat(8);
 
 /** A running mock exchange whose outside liquidity follows `setPrice`. */
 export class MockVenue {
-  readonly key = LighterApiKey.fromSeed(TEST_KEY_SEED);
+  readonly key = LighterApiKey.fromPrivateKeyHex(TEST_PRIVATE_KEY_HEX);
   private constructor(readonly server: MockLighterServer) {}
 
   /** Starts the server, registers the key and funds the account. */
