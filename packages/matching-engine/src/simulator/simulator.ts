@@ -1199,7 +1199,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     let projected = position?.amount ?? null;
     if (fillPrice !== null) projected = applyFillToPosition(projected, order.side, fillQuantity, fillPrice, market.priceDecimals + market.sizeDecimals).after;
     const priceForMargin = (amount: PositionAmount): Decimal => mark ?? entryPriceOf(amount);
-    const currentIm = position === undefined ? ZERO : initialMargin(notionalAt(position.amount, priceForMargin(position.amount)), position.leverage);
+    // Exactly the position's share of `before.initialMarginUsed` (valued as margin() values it).
+    const currentIm = position === undefined ? ZERO : initialMargin(notionalAt(position.amount, ms.mark ?? entryPriceOf(position.amount)), position.leverage);
     const projectedIm = projected === null ? ZERO : initialMargin(notionalAt(projected, priceForMargin(projected)), leverage);
     const restingIm =
       restingLots > 0 && order.priceTicks !== undefined ? initialMargin(lotsToSize(market, restingLots).mul(ticksToPrice(market, order.priceTicks)), leverage) : ZERO;
