@@ -13,6 +13,7 @@ import {
   pointFromCoordinates,
   pointMDouble,
   pointMul,
+  pointMulCached,
   pointNeg,
 } from "./ecgfp5.js";
 import * as Q from "./quintic.js";
@@ -111,6 +112,12 @@ describe("ECgFp5", () => {
       }),
       { numRuns: 4 },
     );
+  });
+
+  it("gives the same products through the per-key window cache as without it", () => {
+    const p = mulGenerator(123456789n);
+    const id = encodePoint(p).join(",");
+    for (const k of [5n, ORDER - 2n, 2n ** 300n + 17n]) expect(pointEquals(pointMulCached(p, k, id), pointMul(p, k))).toBe(true);
   });
 
   it("round-trips encode and decode for random multiples of G", () => {

@@ -162,13 +162,6 @@ export function decodePoint(w: Fp5): Point | undefined {
   return { x, z: Q.FP5_ONE, u: Q.FP5_ONE, t: w };
 }
 
-/** The point to affine form (z = t = 1); the neutral keeps u = 0. */
-function toAffine(p: Point): Point {
-  const zi = Q.inverseOrZero(p.z);
-  const ti = Q.inverseOrZero(p.t);
-  return { x: Q.mul(p.x, zi), z: Q.FP5_ONE, u: Q.mul(p.u, ti), t: Q.FP5_ONE };
-}
-
 /** Mixed addition with an affine point (z = t = 1): 8M. */
 function pointAddAffine(p: Point, q: Point): Point {
   const t1 = Q.mul(p.x, q.x);
@@ -213,32 +206,74 @@ export function pointMul(p: Point, k: bigint): Point {
   return acc;
 }
 
-let generatorTable: Point[][] | undefined;
-
-/** Per window i: [j * 16^i * G for j in 1..15], affine, built once on first use. */
-function generatorWindows(): Point[][] {
-  if (generatorTable) return generatorTable;
-  const rows: Point[][] = [];
-  let base: Point = GENERATOR;
-  for (let w = 0; w < SCALAR_WINDOWS; w++) {
-    const row = windowTable(base).slice(1).map(toAffine);
-    rows.push(row);
-    let next = base;
-    for (let i = 0; i < WINDOW_BITS; i++) next = pointDouble(next);
-    base = next;
+/** Converts points to affine form with one inversion (Montgomery's trick over all z and t). */
+function batchToAffine(points: readonly Point[]): Point[] {
+  const values: Fp5[] = [];
+  for (const p of points) values.push(p.z, p.t);
+  const prefix: Fp5[] = [];
+  let acc: Fp5 = Q.FP5_ONE;
+  for (const v of values) {
+    prefix.push(acc);
+    acc = Q.mul(acc, v);
   }
-  generatorTable = rows;
-  return rows;
+  let inv = Q.inverseOrZero(acc);
+  const inverses: Fp5[] = new Array<Fp5>(values.length);
+  for (let i = values.length - 1; i >= 0; i--) {
+    inverses[i] = Q.mul(inv, prefix[i]!);
+    inv = Q.mul(inv, values[i]!);
+  }
+  return points.map((p, i) => ({ x: Q.mul(p.x, inverses[2 * i]!), z: Q.FP5_ONE, u: Q.mul(p.u, inverses[2 * i + 1]!), t: Q.FP5_ONE }));
 }
 
-/** k * G using a precomputed table (no doublings; about 80 mixed additions). */
-export function mulGenerator(k: bigint): Point {
+/** Per 4-bit window i: [j * 16^i * base for j in 1..15], affine (no point in it is the neutral for base != neutral). */
+function buildWindows(base: Point): Point[][] {
+  const rows: Point[][] = [];
+  let current = base;
+  for (let w = 0; w < SCALAR_WINDOWS; w++) {
+    rows.push(windowTable(current).slice(1));
+    current = pointMDouble(current, WINDOW_BITS);
+  }
+  const flat = batchToAffine(rows.flat());
+  return rows.map((_, w) => flat.slice(w * (WINDOW_SIZE - 1), (w + 1) * (WINDOW_SIZE - 1)));
+}
+
+/** k * base from a window table: about 80 mixed additions and no doublings. */
+function mulWithWindows(rows: Point[][], k: bigint): Point {
   const s = scalarReduce(k);
-  const rows = generatorWindows();
   let acc: Point = NEUTRAL;
   for (let w = 0; w < SCALAR_WINDOWS; w++) {
     const digit = Number((s >> BigInt(w * WINDOW_BITS)) & BigInt(WINDOW_SIZE - 1));
     if (digit !== 0) acc = pointAddAffine(acc, rows[w]![digit - 1]!);
   }
   return acc;
+}
+
+let generatorTable: Point[][] | undefined;
+
+/** k * G using a table built once on first use. */
+export function mulGenerator(k: bigint): Point {
+  generatorTable ??= buildWindows(GENERATOR);
+  return mulWithWindows(generatorTable, k);
+}
+
+const KEY_TABLE_LIMIT = 32;
+const keyTables = new Map<string, Point[][] | "seen">();
+
+/**
+ * k * P for a point identified by `id` (its encoding): the first use multiplies
+ * directly, a second use builds a window table that later uses share (LRU of
+ * 32 points). A verifier checking many signatures of the same key pays for the
+ * table once.
+ */
+export function pointMulCached(p: Point, k: bigint, id: string): Point {
+  const entry = keyTables.get(id);
+  if (entry === undefined) {
+    if (keyTables.size >= KEY_TABLE_LIMIT) keyTables.delete(keyTables.keys().next().value!);
+    keyTables.set(id, "seen");
+    return pointMul(p, k);
+  }
+  keyTables.delete(id);
+  const rows = entry === "seen" ? buildWindows(p) : entry;
+  keyTables.set(id, rows);
+  return mulWithWindows(rows, k);
 }

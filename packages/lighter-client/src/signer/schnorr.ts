@@ -5,7 +5,7 @@
  * Messages are pre-hashed GF(p^5) elements (the tx hash).
  */
 import { randomBytes } from "node:crypto";
-import { decodePoint, encodePoint, mulGenerator, pointAdd, pointMul } from "./ecgfp5.js";
+import { decodePoint, encodePoint, mulGenerator, pointAdd, pointMulCached } from "./ecgfp5.js";
 import { hashToQuinticExtension } from "./poseidon2.js";
 import * as Q from "./quintic.js";
 import { type Fp5 } from "./quintic.js";
@@ -51,7 +51,7 @@ export function schnorrVerify(publicKey: Fp5, hashedMessage: Fp5, signature: Sch
   if (signature.s < 0n || signature.s >= ORDER || signature.e < 0n || signature.e >= ORDER) return false;
   const pk = decodePoint(publicKey);
   if (pk === undefined) return false;
-  const rv = encodePoint(pointAdd(mulGenerator(signature.s), pointMul(pk, signature.e)));
+  const rv = encodePoint(pointAdd(mulGenerator(signature.s), pointMulCached(pk, signature.e, publicKey.join(","))));
   return challenge(rv, hashedMessage) === signature.e;
 }
 
