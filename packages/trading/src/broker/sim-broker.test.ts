@@ -1,7 +1,8 @@
 import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db } from "@autonome/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ControlledMarket, T0, openTestDb } from "../internal/test-support.js";
+import { ControlledMarket, T0, type TestPostgres, openTestDb, openTestPostgres, postgresSkipReason } from "../internal/test-support.js";
+import type { BrokerHarness } from "./broker.case.js";
 import { brokerContract } from "./broker.case.js";
 import { SimBroker } from "./sim-broker.js";
 
@@ -15,17 +16,17 @@ afterAll(async () => {
   await db.close();
 });
 
-async function freshModel(name: string) {
-  return db.models.create({ name: `${name}-${globalThis.crypto.randomUUID().slice(0, 8)}`, provider: "rule", modelName: "test" });
+async function freshModel(name: string, on: Db = db) {
+  return on.models.create({ name: `${name}-${globalThis.crypto.randomUUID().slice(0, 8)}`, provider: "rule", modelName: "test" });
 }
 
 function simOptions() {
   return { initialCapital: 10_000, refreshIntervalMs: 0 };
 }
 
-brokerContract("SimBroker", async () => {
+async function simHarness(db: Db): Promise<BrokerHarness> {
   const market = new ControlledMarket(clock, { BTC: 100_000, ETH: 3_000 });
-  const model = await freshModel("sim");
+  const model = await freshModel("sim", db);
   let broker = new SimBroker({ db, market, simulator: simOptions() });
   await broker.start([model]);
   return {
@@ -48,6 +49,21 @@ brokerContract("SimBroker", async () => {
       await broker.close();
     },
   };
+}
+
+brokerContract("SimBroker", () => simHarness(db));
+
+const pgSkip = await postgresSkipReason();
+if (pgSkip) console.warn(pgSkip);
+describe.skipIf(pgSkip !== null)("on PostgreSQL", () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await openTestPostgres(clock);
+  });
+  afterAll(async () => {
+    await pg?.drop();
+  });
+  brokerContract("SimBroker", () => simHarness(pg.db));
 });
 
 describe("SimBroker", () => {

@@ -91,3 +91,43 @@ export class ControlledMarket implements MarketSource {
 }
 
 export { Decimal };
+
+/** The PostgreSQL URL tests use, if any (TEST_DATABASE_URL). */
+export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || undefined;
+
+/** A migrated PostgreSQL database in a fresh schema; `drop` removes the schema and closes it. */
+export interface TestPostgres {
+  db: Db;
+  drop(): Promise<void>;
+}
+
+/** Opens PostgreSQL in a fresh schema. */
+export async function openTestPostgres(clock: Clock): Promise<TestPostgres> {
+  if (postgresUrl === undefined) throw new Error("TEST_DATABASE_URL is not set");
+  const schema = `trading_${globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const db = await createDb({ kind: "postgres", url: postgresUrl, schema, clock, maxConnections: 4 });
+  return {
+    db,
+    async drop() {
+      await db.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.close();
+    },
+  };
+}
+
+/** Why PostgreSQL tests are skipped (null when they run); under CI=true an unusable PostgreSQL throws instead. */
+export async function postgresSkipReason(): Promise<string | null> {
+  let problem: string | null = null;
+  if (postgresUrl === undefined) problem = "TEST_DATABASE_URL is not set";
+  else {
+    try {
+      const probe = await openTestPostgres(new (await import("@autonome/core")).ManualClock(T0));
+      await probe.drop();
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+  }
+  if (problem === null) return null;
+  if (process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
+  return `skipping PostgreSQL tests: ${problem}`;
+}
