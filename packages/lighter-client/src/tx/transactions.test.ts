@@ -84,6 +84,20 @@ describe("LighterApiKey", () => {
     for (const text of [String(key), JSON.stringify(key), inspect(key), `${key}`]) expect(text).not.toContain(secret);
   });
 
+  it("derives a seed key as lighter-go's GetScalarFromSeed: sha256(1||seed) || sha256(2||seed)[0..8], big-endian, mod n", async () => {
+    const { createHash } = await import("node:crypto");
+    const { ORDER } = await import("../signer/scalar.js");
+    const seed = Buffer.from("0123456789abcdef".repeat(4), "hex");
+    const bytes = Buffer.concat([
+      createHash("sha256").update(Buffer.from([1])).update(seed).digest(),
+      createHash("sha256").update(Buffer.from([2])).update(seed).digest().subarray(0, 8),
+    ]);
+    const expected = BigInt(`0x${bytes.toString("hex")}`) % ORDER;
+    const exported = LighterApiKey.fromSeed(seed.toString("hex")).exportPrivateKeyHex();
+    const littleEndian = Buffer.from(exported.slice(2), "hex").reverse().toString("hex");
+    expect(BigInt(`0x${littleEndian}`)).toBe(expected);
+  });
+
   it("round-trips the private key hex and derives the same public key", () => {
     const again = LighterApiKey.fromPrivateKeyHex(key.exportPrivateKeyHex());
     expect(again.publicKeyHex).toBe(key.publicKeyHex);
