@@ -98,4 +98,17 @@ describeEachDatabase("InvocationsRepository", (t) => {
     expect(third.nextCursor).toBeNull();
     expect((await t.db.invocations.list({ limit: 200 })).items).toHaveLength(10);
   });
+
+  it("lists only failed invocations with their step telemetry when asked", async () => {
+    const m = await model("f");
+    const ok = await t.db.invocations.start({ modelId: m.id, prompt: "fine" });
+    await t.db.invocations.finish(ok.id, { response: "hold" });
+    const bad = await t.db.invocations.start({ modelId: m.id, prompt: "broken" });
+    t.clock.advanceBy(10);
+    await t.db.invocations.finish(bad.id, { error: "timeout after 3 steps", steps: [{ kind: "model", ms: 5 }] });
+    const running = await t.db.invocations.start({ modelId: m.id, prompt: "running" });
+    const failed = await t.db.invocations.list({ modelId: m.id, failedOnly: true });
+    expect(failed.items.map((i) => [i.id, i.error, i.steps])).toEqual([[bad.id, "timeout after 3 steps", [{ kind: "model", ms: 5 }]]]);
+    expect((await t.db.invocations.list({ modelId: m.id })).items.map((i) => i.id)).toContain(running.id);
+  });
 });

@@ -98,6 +98,8 @@ export interface RecordToolCallInput {
 /** Which invocations to list. */
 export interface InvocationsQuery {
   modelId?: string;
+  /** Only invocations that ended with an error (failed runs, with their step telemetry). */
+  failedOnly?: boolean;
   /** Page size, 1..200; default 20. */
   limit?: number;
   cursor?: string | null;
@@ -267,6 +269,7 @@ export class InvocationsRepository {
     const limit = checkLimit(query.limit, 20, 200);
     const modelId = query.modelId === undefined ? undefined : checkId("model", query.modelId);
     const where: Prisma.InvocationWhereInput = modelId === undefined ? {} : { modelId };
+    if (query.failedOnly === true) where.error = { not: null };
     if (query.cursor) {
       const cursor = decodeInvocationCursor(query.cursor);
       const at = new Date(cursor.startedAt);

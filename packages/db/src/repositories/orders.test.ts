@@ -245,6 +245,26 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect((await t.db.orders.closedTrades({ limit: 100 })).items).toHaveLength(8);
     await expect(t.db.orders.closedTrades({ cursor: "garbage" })).rejects.toBeInstanceOf(ValidationError);
   });
+
+  it("filters closed trades by symbol, alone or with a model, and pages within the filter", async () => {
+    const m = await model("symbols");
+    const other = await model("symbols-other");
+    for (const [owner, symbol] of [[m, "BTC"], [m, "ETH"], [other, "BTC"]] as const) {
+      for (let i = 0; i < 2; i++) {
+        const o = await t.db.orders.openPosition({ modelId: owner.id, symbol, side: "SHORT", quantity: "1", leverage: "2", entryPrice: "100", exitPlan: PLAN });
+        t.clock.advanceBy(1000);
+        await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "99", closeTrigger: null });
+      }
+    }
+    const btc = await t.db.orders.closedTrades({ symbol: "BTC", limit: 100 });
+    expect(btc.items.map((x) => x.symbol)).toEqual(["BTC", "BTC", "BTC", "BTC"]);
+    const mineBtc = await t.db.orders.closedTrades({ modelId: m.id, symbol: "BTC", limit: 1 });
+    expect(mineBtc.items).toHaveLength(1);
+    const rest = await t.db.orders.closedTrades({ modelId: m.id, symbol: "BTC", limit: 1, cursor: mineBtc.nextCursor });
+    expect(rest.items.map((x) => [x.modelId, x.symbol])).toEqual([[m.id, "BTC"]]);
+    expect(rest.nextCursor).toBeNull();
+    expect((await t.db.orders.closedTrades({ symbol: "SOL" })).items).toEqual([]);
+  });
 });
 
 describe.skipIf(postgresSkipReason !== null)("OrdersRepository with two connections [postgres]", () => {

@@ -126,6 +126,8 @@ export interface Page<T> {
 export interface ClosedTradesQuery {
   /** Only this model's trades; all models when omitted. */
   modelId?: string;
+  /** Only trades on this symbol; every symbol when omitted. */
+  symbol?: string;
   /** Page size, 1..500; default 50. */
   limit?: number;
   /** From a previous page's nextCursor. */
@@ -415,8 +417,13 @@ export class OrdersRepository {
   async closedTrades(query: ClosedTradesQuery = {}): Promise<Page<ClosedOrder>> {
     const limit = checkLimit(query.limit);
     const modelId = query.modelId === undefined ? undefined : checkId("model", query.modelId);
+    const symbol = query.symbol === undefined ? undefined : checkText("symbol", query.symbol, 32);
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
-    const where: Prisma.OrderWhereInput = { status: "CLOSED", ...(modelId === undefined ? {} : { modelId }) };
+    const where: Prisma.OrderWhereInput = {
+      status: "CLOSED",
+      ...(modelId === undefined ? {} : { modelId }),
+      ...(symbol === undefined ? {} : { symbol }),
+    };
     if (cursor !== null) {
       const at = new Date(cursor.closedAt);
       where.OR = [{ closedAt: { lt: at } }, { closedAt: at, id: { lt: cursor.id } }];
