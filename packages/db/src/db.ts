@@ -16,6 +16,7 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { type NotificationTransport, pgliteNotifications, postgresNotifications } from "./internal/notifications.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
+import { ControlRequestsRepository } from "./repositories/control-requests.js";
 import { InvocationsRepository } from "./repositories/invocations.js";
 import { LeaderboardRepository } from "./repositories/leaderboard.js";
 import { LeasesRepository } from "./repositories/leases.js";
@@ -60,6 +61,8 @@ export interface Db {
   readonly leases: LeasesRepository;
   /** Each worker's scheduler state, for health. */
   readonly heartbeats: WorkerHeartbeatsRepository;
+  /** Commands left for the workers (CLI flatten). */
+  readonly controlRequests: ControlRequestsRepository;
   /** LISTEN/NOTIFY on this database (use createEventChannel for arena events). */
   readonly notifications: NotificationTransport;
   /** Applies pending migrations (idempotent; safe with several processes starting at once). */
@@ -114,6 +117,7 @@ function buildDb(
     leaderboard: new LeaderboardRepository(prisma, models),
     leases: new LeasesRepository(prisma, clock),
     heartbeats: new WorkerHeartbeatsRepository(prisma, clock),
+    controlRequests: new ControlRequestsRepository(prisma, clock),
     notifications,
     migrate,
     close: () => (closed ??= close()),

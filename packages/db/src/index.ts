@@ -48,6 +48,7 @@ export {
 export { type LeaderboardInput, type ClosedTradeStats, LeaderboardRepository } from "./repositories/leaderboard.js";
 export { type LeaseRecord, LeasesRepository } from "./repositories/leases.js";
 export { type WorkerHeartbeatRecord, type WorkerHeartbeatInput, WorkerHeartbeatsRepository } from "./repositories/worker-heartbeats.js";
+export { type ControlRequestRecord, ControlRequestsRepository } from "./repositories/control-requests.js";
 export { type NotificationTransport } from "./internal/notifications.js";
 export {
   type EventChannel,
