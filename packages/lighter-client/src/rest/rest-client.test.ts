@@ -136,4 +136,17 @@ describe("LighterRestClient against the mock server", () => {
     server.faults.hangNext = 2;
     await expect(impatient.nextNonce(ACCOUNT, KEY_INDEX)).rejects.toBeInstanceOf(LighterTimeoutError);
   });
+
+  it("never resends a tx whose send timed out (it may have been applied), but resends after a 429", async () => {
+    const impatient = new LighterRestClient({ baseUrl: server.url, timeoutMs: 100, backoffMs: 1, maxAttempts: 3 });
+    const before = server.requestCounts.get("/api/v1/sendTx") ?? 0;
+    const nonce = await rest.nextNonce(ACCOUNT, KEY_INDEX);
+    server.faults.hangNext = 1;
+    await expect(impatient.sendTx(signTx(order(nonce), key, 304))).rejects.toBeInstanceOf(LighterTimeoutError);
+    expect(server.requestCounts.get("/api/v1/sendTx")).toBe(before + 1);
+    server.faults.rateLimitNext = 1;
+    const sent = await impatient.sendTx(signTx(order(nonce), key, 304));
+    expect(sent.txHash).toHaveLength(80);
+    expect(server.requestCounts.get("/api/v1/sendTx")).toBe(before + 3);
+  });
 });

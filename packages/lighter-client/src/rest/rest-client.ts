@@ -9,6 +9,7 @@ import { SystemClock, type Random, type TimerClock } from "@autonome/core";
 import { type z } from "zod";
 import {
   LighterInvalidNonceError,
+  LighterRateLimitError,
   LighterRequestError,
   LighterTimeoutError,
   LighterTransientError,
@@ -289,7 +290,13 @@ export class LighterRestClient {
         return await this.attempt(spec, schema);
       } catch (error) {
         lastError = error;
-        const retry = error instanceof LighterTransientError && !(error instanceof LighterInvalidNonceError) && attempt < this.maxAttempts;
+        // A POST that timed out or hit a 5xx may have been applied: resending it could place an
+        // order twice, so sends are retried only when the server refused them (rate limit).
+        const retryable =
+          spec.method === "POST"
+            ? error instanceof LighterRateLimitError
+            : error instanceof LighterTransientError && !(error instanceof LighterInvalidNonceError);
+        const retry = retryable && attempt < this.maxAttempts;
         if (!retry) throw error;
         await this.clock.sleep(this.backoffDelay(attempt));
       }
