@@ -325,6 +325,26 @@ describe("OrderBook", () => {
     expect(book.orderCount).toBe(0);
   });
 
+  it("forgets filled orders: their ids are unknown to cancel, modify and order, and free for reuse, also after thousands of fills", () => {
+    const book = new OrderBook();
+    for (let i = 0; i < 6000; i++) book.submit(limit(`f${i}`, "sell", 100 + (i % 50), 1));
+    book.submit(limit("keep", "sell", 200, 1));
+    for (let round = 0; round < 6; round++) expect(book.submit(market(`m${round}`, "buy", 1000)).filledLots).toBe(1000);
+    expect(book.orderCount).toBe(1);
+    expect(book.restingOrders().map((o) => o.id)).toEqual(["keep"]);
+    for (const id of ["f0", "f2999", "f5999"]) {
+      expect(book.cancel(id)).toEqual({ ok: false, reason: "UNKNOWN_ORDER" });
+      expect(book.modify(id, { sizeLots: 1 }).rejectReason).toBe("UNKNOWN_ORDER");
+      expect(book.order(id)).toBeUndefined();
+    }
+    expect(book.submit(limit("f5999", "sell", 150, 2)).status).toBe("resting");
+    expect(book.submit(limit("f1", "buy", 10, 3)).status).toBe("resting");
+    expect(book.orderCount).toBe(3);
+    expect(book.submit(limit("f5999", "sell", 151, 1)).rejectReason).toBe("DUPLICATE_ORDER_ID");
+    expect(book.cancel("f5999")).toEqual({ ok: true, remainingLots: 2 });
+    expect(book.orderCount).toBe(2);
+  });
+
   describe("cancel", () => {
     it("removes a resting order, returns its remaining size and drops an emptied level", () => {
       const book = seededBook();
