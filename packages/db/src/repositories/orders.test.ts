@@ -102,6 +102,18 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect(closed.closeTrigger).toBe("LIQUIDATION");
   });
 
+  it("rounds average fill prices half-even to 8 decimals but computes PnL from the stored prices", async () => {
+    const m = await model();
+    // A VWAP of 0.3 @ 100.1 and 0.4 @ 100.2 over 0.7: 100.157142857142...
+    const vwap = toDecimal("0.3").mul("100.1").plus(toDecimal("0.4").mul("100.2")).div("0.7");
+    const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "LONG", quantity: "0.7", leverage: "1", entryPrice: vwap, exitPlan: PLAN });
+    expect(o.entryPrice.toString()).toBe("100.15714286");
+    const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: toDecimal("200").div(3), closeTrigger: null });
+    expect(closed.exitPrice.toString()).toBe("66.66666667");
+    // (66.66666667 - 100.15714286) * 0.7 = -23.443333333 -> -23.44
+    expect(closed.realizedPnl.toString()).toBe("-23.44");
+  });
+
   it("refuses to close a CLOSED order and leaves it unchanged", async () => {
     const m = await model();
     const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "LONG", quantity: "1", leverage: "1", entryPrice: "3000", exitPlan: PLAN });
@@ -149,6 +161,7 @@ describeEachDatabase("OrdersRepository", (t) => {
     ["a quantity with more than 8 decimals", { quantity: "0.123456789" }],
     ["a quantity too large for numeric(18,8)", { quantity: "12345678901" }],
     ["a non-numeric price", { entryPrice: "abc" }],
+    ["a negative price", { entryPrice: "-100" }],
     ["a float NaN price", { entryPrice: Number.NaN }],
     ["leverage with 3 decimals", { leverage: "1.005" }],
     ["an unknown side", { side: "UP" }],

@@ -79,7 +79,7 @@ export interface OpenPositionInput {
   quantity: DecimalLike;
   /** > 0, at most 2 decimals. */
   leverage: DecimalLike;
-  /** Average fill price, > 0, at most 8 decimals. */
+  /** Average fill price, > 0; rounded half-even to 8 decimals (a VWAP may have more). */
   entryPrice: DecimalLike;
   exitPlan: ExitPlan;
   /** Fee paid on entry, USD (negative for a rebate); rounded to 8 decimals. Default 0. */
@@ -101,7 +101,7 @@ export interface TriggerOrdersInput {
 /** What closing a position records. */
 export interface ClosePositionInput {
   orderId: string;
-  /** Average exit fill price, > 0. */
+  /** Average exit fill price, > 0; rounded half-even to 8 decimals. */
   exitPrice: DecimalLike;
   /** STOP, TARGET, LIQUIDATION, MANUAL; null when the model closed it. */
   closeTrigger: CloseTrigger | null;
@@ -271,7 +271,8 @@ export class OrdersRepository {
     const side = checkSide(input.side);
     const quantity = toColumnDecimal("quantity", input.quantity, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
     const leverage = toColumnDecimal("leverage", input.leverage, { column: NUMERIC_10_2, sign: "positive", places: "exact" });
-    const entryPrice = toColumnDecimal("entryPrice", input.entryPrice, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
+    // Average fill prices can carry more places than the column (a VWAP); they are rounded, sizes never are.
+    const entryPrice = toColumnDecimal("entryPrice", input.entryPrice, { column: NUMERIC_18_8, sign: "positive", places: "round" });
     const fees = toColumnDecimal("entryFee", input.entryFee ?? 0, { column: NUMERIC_18_8, places: "round" });
     const exitPlan = checkExitPlan(input.exitPlan);
     const openedAt = toDbTime("openedAt", input.openedAt ?? this.clock.now());
@@ -314,7 +315,7 @@ export class OrdersRepository {
    */
   async closePosition(input: ClosePositionInput): Promise<ClosedOrder> {
     const orderId = checkId("order", input.orderId);
-    const exitPrice = toColumnDecimal("exitPrice", input.exitPrice, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
+    const exitPrice = toColumnDecimal("exitPrice", input.exitPrice, { column: NUMERIC_18_8, sign: "positive", places: "round" });
     const exitFee = toColumnDecimal("exitFee", input.exitFee ?? 0, { column: NUMERIC_18_8, places: "round" });
     if (input.closeTrigger !== null && !CLOSE_TRIGGERS.includes(input.closeTrigger)) {
       throw new ValidationError("invalid close trigger", [{ path: "closeTrigger", message: `must be one of ${CLOSE_TRIGGERS.join(", ")} or null` }]);
