@@ -631,6 +631,18 @@ describe("ExchangeSimulator journal", () => {
     expect(rebuilt.sequence).toBe(2);
   });
 
+  it("drops journal entries up to a sequence number, keeping the later ones", () => {
+    const { sim } = setup();
+    sim.setFundingRate("BTC", "0.0001");
+    const snapshot = sim.snapshot();
+    sim.setMarkPrice("BTC", "100500");
+    expect(sim.truncateJournal(snapshot.sequence)).toBe(3);
+    expect(sim.journal().map((e) => [e.seq, e.command.type])).toEqual([[4, "setMarkPrice"]]);
+    const rebuilt = ExchangeSimulator.fromSnapshot({ markets: [BTC, ETH], clock: new ManualClock(0) }, snapshot);
+    rebuilt.replay(sim.journal());
+    expect(rebuilt.state()).toEqual(sim.state());
+  });
+
   it("refuses a journal entry out of sequence", () => {
     const { sim } = setup();
     expect(() => sim.replay([{ seq: 9, ts: 0, command: { type: "settleFunding" } }])).toThrow(StateConflictError);

@@ -75,6 +75,7 @@ import {
 } from "./account.js";
 import type { CancelReason, SimulatorEventMap } from "./events.js";
 import { LatencyModel } from "./latency.js";
+import { plainUnits } from "./units.js";
 import type {
   AccountView,
   ApplyBookResult,
@@ -413,7 +414,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   }
 
   /** Applies one journaled command (used by replay). */
-  execute(command: SimulatorCommand): unknown {
+  execute(journaled: SimulatorCommand): unknown {
+    const command = structuredClone(journaled);
     switch (command.type) {
       case "createAccount":
         return this.record(command, () => this.doCreateAccount(command));
@@ -504,9 +506,21 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return this.requireMarket(symbol).fundingRate;
   }
 
-  /** Every command applied so far, with its sequence number and time. */
+  /** The journaled commands (all since the start, or since the last truncation), with sequence numbers and times. */
   journal(): JournalEntry[] {
     return this.journalEntries.map((e) => structuredClone(e));
+  }
+
+  /**
+   * Drops journal entries up to and including `throughSeq` (for example after persisting a
+   * `snapshot()` taken at that sequence), so a long-running simulator keeps bounded memory.
+   * Returns how many entries were dropped.
+   */
+  truncateJournal(throughSeq: number): number {
+    let dropped = 0;
+    while (dropped < this.journalEntries.length && (this.journalEntries[dropped] as JournalEntry).seq <= throughSeq) dropped++;
+    this.journalEntries.splice(0, dropped);
+    return dropped;
   }
 
   /** Sequence number of the last command applied. */
@@ -774,7 +788,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       const ts = this.clock.now();
       const result = handler(seq);
       this.commandSeq = seq;
-      this.journalEntries.push({ seq, ts, command: structuredClone(command) });
+      // Public methods build `command` afresh and `execute` clones what it is given, so nothing aliases it.
+      this.journalEntries.push({ seq, ts, command });
       return result;
     });
   }
@@ -846,7 +861,10 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const ms = this.requireMarket(command.symbol);
     const { market } = ms;
     const toTicks = (levels: Array<[string, string]>): Array<readonly [number, number]> =>
-      levels.map(([p, s]) => [priceToTicks(market, p, "snapshot"), sizeToLots(market, s, "snapshot")] as const);
+      levels.map(
+        ([p, s]) =>
+          [plainUnits(p, market.priceDecimals) ?? priceToTicks(market, p, "snapshot"), plainUnits(s, market.sizeDecimals) ?? sizeToLots(market, s, "snapshot")] as const,
+      );
     const snapshot: L2SnapshotTicks = { bids: toTicks(command.bids), asks: toTicks(command.asks) };
     const topBid = snapshot.bids[0];
     const topAsk = snapshot.asks[0];
