@@ -33,7 +33,7 @@ beforeAll(async () => {
   runtime = await createTradingRuntime({
     db,
     market,
-    agents: createModelRegistry([{ id: "scripted", kind: "openai", baseURL: server.baseURL, model: "scripted" }]),
+    agents: createModelRegistry([{ id: "scripted", kind: "openai", baseURL: server.baseURL, model: "scripted" }], { clock }),
     clock,
     simulationEnabled: true,
     simulator: { refreshIntervalMs: 0, takerFeeRate: 0, makerFeeRate: 0 },
@@ -97,7 +97,8 @@ describe("a prompt on paper beside the same prompt live", () => {
     await reconcile(runtime);
     await tick({ name: "update_exit_plan", arguments: { symbol: "BTC", exit_plan: { stop: 99_000 } } });
     await tick({ name: "close_position", arguments: { symbol: "BTC", reason: "take the gain" } });
-    clock.advanceTo(clock.now() + 60_000);
+    // Past the risk checks' no-flip window.
+    clock.advanceTo(clock.now() + 61 * 60_000);
     await tick({ name: "create_position", arguments: { symbol: "BTC", side: "SHORT", quantity: 0.02, leverage: 3, exit_plan: { stop: 102_500, confidence: 0.5 } } });
     movePrice(103_000);
     const report = await reconcile(runtime);

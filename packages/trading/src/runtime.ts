@@ -3,7 +3,7 @@
  * (every broker's sync, venue closes published as events), snapshotPortfolios and
  * flattenModel.
  */
-import { ArenaEventBus, ConfigError, toDecimal } from "@autonome/core";
+import { ArenaEventBus, ConfigError, type Decimal, toDecimal } from "@autonome/core";
 import type { ClosedOrder, ModelRecord, TradingMode } from "@autonome/db";
 import { MarketIntelligence } from "@autonome/market-data";
 import { DEFAULT_VARIANT_ID } from "@autonome/prompts";
@@ -206,6 +206,7 @@ export async function reconcile(runtime: TradingRuntime, models?: readonly Model
       reports.push({ ...emptyReconcileReport(), errors: [{ modelId: null, message: `${broker.mode} broker sync failed: ${errorMessage(error)}` }] });
     }
   }
+  reports.push(await enforceExitPlans(runtime, list));
   const report = mergeReports(...reports);
   for (const action of report.actions) runtime.logger.warn("reconciled", { ...action });
   for (const error of report.errors) runtime.logger.error("reconciliation error", error);
@@ -213,6 +214,50 @@ export async function reconcile(runtime: TradingRuntime, models?: readonly Model
     runtime.logger.info("position closed at the venue", { modelId: c.order.modelId, symbol: c.order.symbol, closeTrigger: c.closeTrigger, exitPrice: c.order.exitPrice.toString() });
   }
   publishCloses(runtime, report.closes);
+  return report;
+}
+
+/**
+ * Closes positions whose exit plan says so and which no venue order watches: the time
+ * exit has passed, or the mark crossed the invalidation price (below it for a long,
+ * above it for a short). closeTrigger is null: the model's own plan closed it.
+ */
+export async function enforceExitPlans(runtime: TradingRuntime, models: readonly ModelRecord[]): Promise<ReconcileReport> {
+  const report = emptyReconcileReport();
+  const now = runtime.clock.now();
+  for (const [broker, group] of byBroker(runtime, models)) {
+    let marks: ReadonlyMap<string, Decimal>;
+    try {
+      marks = await broker.marks();
+    } catch (error) {
+      report.errors.push({ modelId: null, message: `marks unavailable: ${errorMessage(error)}` });
+      continue;
+    }
+    for (const model of group) {
+      for (const order of await runtime.db.orders.openOrdersOfModel(model.id)) {
+        const plan = order.exitPlan;
+        const mark = marks.get(order.symbol);
+        const invalidated =
+          plan.invalidationPrice !== null && mark !== undefined && (order.side === "LONG" ? mark.lt(plan.invalidationPrice) : mark.gt(plan.invalidationPrice));
+        const expired = plan.timeExit !== null && plan.timeExit <= now;
+        if (!invalidated && !expired) continue;
+        const closed = await broker.closePosition(model, order.symbol, null);
+        if (!closed.ok) {
+          report.errors.push({ modelId: model.id, message: `exit plan close of ${order.symbol} failed: ${closed.reason}` });
+          continue;
+        }
+        report.actions.push({
+          kind: "closedByExitPlan",
+          modelId: model.id,
+          orderId: order.orderId,
+          symbol: order.symbol,
+          reason: expired ? "TIME_EXIT" : "INVALIDATED",
+          exitPrice: closed.value.exitPrice.toString(),
+        });
+        report.closes.push({ order: closed.value, closeTrigger: "MANUAL", triggerPrice: null, markPrice: mark ?? null });
+      }
+    }
+  }
   return report;
 }
 

@@ -24,7 +24,7 @@ beforeAll(async () => {
   const agents = createModelRegistry([
     { id: "buy-and-hold-btc", kind: "rule", rule: "buy-and-hold-btc" },
     { id: "llm", kind: "openai", baseURL: server.baseURL, model: "test-model" },
-  ]);
+  ], { clock });
   const bus = new ArenaEventBus();
   bus.onAny((e) => events.push(e));
   runtime = await createTradingRuntime({
@@ -114,11 +114,12 @@ describe("runTradeWorkflow", () => {
     expect(result.ok).toBe(true);
     expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
     const invocation = await db.invocations.byId(result.invocationId!);
-    expect(invocation?.toolCalls.map((c) => [c.type, c.accepted])).toEqual([
+    // Both calls happened at the same (manual) clock time, so compare them as a set.
+    expect(invocation?.toolCalls.map((c) => [c.type, c.accepted]).sort()).toEqual([
       ["CREATE_POSITION", false],
       ["HOLDING", true],
     ]);
-    expect(invocation?.toolCalls[0]?.rejectionReason).toMatch(/^invalid: /);
+    expect(invocation?.toolCalls.find((c) => !c.accepted)?.rejectionReason).toMatch(/^invalid: /);
   });
 
   it("returns a risk rejection's reason to the model and records it", async () => {
@@ -159,5 +160,26 @@ describe("runTradeWorkflow", () => {
     const trade = (await db.orders.closedTradesOfModel(model.id)).items[0];
     expect(trade?.closeTrigger).toBe("STOP");
     expect(events.filter((e) => "modelId" in e.payload && e.payload.modelId === model.id).map((e) => e.type)).toEqual(["exitTriggered", "positionClosed"]);
+  });
+
+  it("closes a position whose exit plan's time exit passed, on reconcile, with closeTrigger null", async () => {
+    const model = await db.models.create({ name: "llm-time", provider: "openai", modelName: "llm" });
+    const mid = market.midPrice("ETH").toNumber();
+    server.push(
+      toolCallsReply({
+        name: "create_position",
+        arguments: { symbol: "ETH", side: "LONG", quantity: 0.5, leverage: 2, exit_plan: { stop: Math.round(mid * 0.8), time_exit_minutes: 5 } },
+      }),
+      textReply("Five minutes only."),
+    );
+    await runTradeWorkflow(runtime, model);
+    const order = (await db.orders.openPositionOf(model.id, "ETH"))!;
+    clock.advanceTo(clock.now() + 4 * 60_000);
+    expect((await reconcile(runtime, [model])).actions).toEqual([]);
+    clock.advanceTo(clock.now() + 2 * 60_000);
+    const report = await reconcile(runtime, [model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedByExitPlan", orderId: order.orderId, reason: "TIME_EXIT" })]);
+    const closed = await db.orders.byId(order.orderId);
+    expect(closed?.status === "CLOSED" && closed.closeTrigger).toBeNull();
   });
 });

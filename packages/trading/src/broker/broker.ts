@@ -66,6 +66,8 @@ export type ReconcileAction =
   | { kind: "sizeMismatch"; modelId: string; orderId: string; symbol: string; databaseQuantity: string; venueQuantity: string }
   /** A leftover trigger order was cancelled (the other leg of a fired SL/TP, or one of no open Order). */
   | { kind: "cancelledOrphanTrigger"; modelId: string; symbol: string; orderIndex: string }
+  /** The exit plan's time exit passed or its invalidation price was crossed; the position was closed at market. */
+  | { kind: "closedByExitPlan"; modelId: string; orderId: string; symbol: string; reason: "TIME_EXIT" | "INVALIDATED"; exitPrice: string }
   /** A missing SL/TP trigger order was placed again from the exit plan. */
   | { kind: "replacedTrigger"; modelId: string; orderId: string; symbol: string; leg: "STOP" | "TARGET"; orderIndex: string };
 
