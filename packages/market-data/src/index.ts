@@ -19,7 +19,7 @@ export {
   type SyntheticSymbolParams,
   DEFAULT_SYNTHETIC_PARAMS,
 } from "./synthetic-market.js";
-export { ReplayMarket, type ReplayMarketOptions, type FileSpec } from "./replay/replay-market.js";
+export { ReplayMarket, ReplayRecording, type ReplayMarketOptions, type FileSpec } from "./replay/replay-market.js";
 export { LighterMarket, type LighterMarketOptions } from "./lighter-market.js";
 export { ema, macd, type MacdSeries, rsi, trueRange, atr, realizedVolatility, lastValues } from "./intelligence/indicators.js";
 export {

@@ -1,6 +1,6 @@
 import { ManualClock } from "@autonome/core";
 import { describe, expect, it } from "vitest";
-import { ReplayMarket } from "../replay/replay-market.js";
+import { ReplayMarket, ReplayRecording } from "../replay/replay-market.js";
 import { SyntheticMarket } from "../synthetic-market.js";
 import { sharedDataFile } from "../test-support/shared-data.js";
 import type { Candle } from "../types.js";
@@ -10,9 +10,11 @@ import { MarketIntelligence, aggregateCandles, computeMarketSnapshot } from "./m
 const DEMO = sharedDataFile("demo_binance-usdm-perp_6sym_1m_2025-06-21_2025-06-23.csv");
 const FUNDING = sharedDataFile("binance-usdm_funding-8h_6sym_2025-05-25_2025-06-24.csv");
 
+let recording: ReplayRecording | undefined;
 function demo(offsetMs: number) {
+  recording ??= ReplayRecording.load({ klines: [DEMO], funding: [FUNDING] });
   const clock = new ManualClock(0);
-  const source = new ReplayMarket({ clock, klines: [DEMO], funding: [FUNDING] });
+  const source = new ReplayMarket({ clock, recording });
   clock.set(source.startTime + offsetMs);
   return { clock, source };
 }

@@ -8,7 +8,7 @@ import { MarketDataFormatError } from "../errors.js";
 import { runMarketSourceContract } from "../market-source.case.js";
 import { sharedDataFile } from "../test-support/shared-data.js";
 import type { MarketUpdate } from "../types.js";
-import { ReplayMarket, type ReplayMarketOptions } from "./replay-market.js";
+import { ReplayMarket, type ReplayMarketOptions, ReplayRecording } from "./replay-market.js";
 
 const SYMBOLS = ["BTC", "ETH", "SOL", "BNB", "XRP", "DOGE"];
 const klineFile = (s: string) => sharedDataFile(`binance-usdm-perp_${s}USDT_1m_2025-05-25_2025-06-24.csv.gz`);
@@ -29,15 +29,18 @@ function replayHarness(options: Omit<ReplayMarketOptions, "clock">, startOffsetM
 }
 
 // The demo file (three days, six symbols, long format) keeps the contract quick.
+let demoRecording: ReplayRecording | undefined;
 runMarketSourceContract("ReplayMarket over klines and funding", async () => {
-  const { source, advance } = replayHarness({ klines: [DEMO], funding: [FUNDING] }, 2 * 86_400_000);
+  demoRecording ??= ReplayRecording.load({ klines: [DEMO], funding: [FUNDING] });
+  const { source, advance } = replayHarness({ recording: demoRecording }, 2 * 86_400_000);
   return { source, advance, manualClock: true, deterministic: true, close: () => source.close() };
 });
 
+// The feed is read once and shared: every market built on it replays independently.
+let usdmFeed: ReplayRecording | undefined;
 runMarketSourceContract("ReplayMarket over a Binance USD-M raw feed", async () => {
-  const { source, advance } = replayHarness({
-    binanceFeeds: [sharedDataFile("hftbacktest_binance-usdm_BTCUSDT_raw-feed_2024-08-08T2354-2400.gz")],
-  }, 1_000);
+  usdmFeed ??= ReplayRecording.load({ binanceFeeds: [sharedDataFile("hftbacktest_binance-usdm_BTCUSDT_raw-feed_2024-08-08T2354-2400.gz")] });
+  const { source, advance } = replayHarness({ recording: usdmFeed }, 1_000);
   return { source, advance, manualClock: true, deterministic: true, close: () => source.close() };
 }, { timeoutMs: 20_000 });
 
@@ -120,6 +123,19 @@ describe("ReplayMarket over one-minute klines", () => {
       expect(source.nextEventTime()).toBe(t0 + offset + 15_000);
     }
     expect(seen).toEqual(["107187.4", "107165", "107194.2", "107194.2"]);
+  });
+
+  it("lets several markets replay one recording independently", () => {
+    const recording = ReplayRecording.load({ klines: [DEMO], funding: [FUNDING] });
+    expect(recording.symbols()).toHaveLength(6);
+    const a = replayHarness({ recording });
+    const b = replayHarness({ recording });
+    a.clock.advanceTo(a.clock.now() + 86_400_000);
+    a.source.advanceTo(a.clock.now());
+    expect(b.source.candles("ETH", "1m", 5)).toEqual([]);
+    b.clock.advanceTo(b.clock.now() + 86_400_000);
+    expect(b.source.candles("ETH", "1h", 24)).toEqual(a.source.candles("ETH", "1h", 24));
+    expect(b.source.book("SOL", 5)).toEqual(a.source.book("SOL", 5));
   });
 
   it("reads the long-format demo identically to the one-symbol files over the same window", () => {

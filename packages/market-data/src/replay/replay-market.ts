@@ -39,6 +39,8 @@ export interface ReplayMarketOptions {
   binanceFeeds?: ReadonlyArray<string | readonly string[]>;
   /** Lighter WebSocket captures (JSONL). */
   lighterCaptures?: readonly string[];
+  /** Files already read by `ReplayRecording.load` (then the file options are ignored). */
+  recording?: ReplayRecording;
   /** What a book sequence break does (default "throw"). */
   onGap?: "throw" | "resync";
   /** The price path inside a minute of klines (default "open"). */
@@ -86,6 +88,69 @@ interface SymbolTape {
 
 const INTRABAR_STEP_MS = 15_000;
 
+interface RecordedSymbol {
+  market: Market;
+  klines?: { store: CandleStore; volatilityRatio: Float64Array };
+  events?: FeedEvent[];
+  funding?: { series: FundingSeries; intervalMs: number };
+}
+
+/**
+ * Recorded files, read and checked once, shareable by any number of ReplayMarkets
+ * (a parameter sweep replays the same data many times without re-reading it).
+ * Read-only after loading: each ReplayMarket keeps its own cursors and books.
+ */
+export class ReplayRecording {
+  private constructor(
+    /** @internal What was read, per market symbol. */
+    readonly data: ReadonlyMap<string, RecordedSymbol>,
+  ) {}
+
+  /** Reads and checks the files named in `options` (throws MarketDataFormatError / BookSequenceError). */
+  static load(options: Omit<ReplayMarketOptions, "clock" | "recording" | "intrabar" | "depth">): ReplayRecording {
+    const all = new MarketRegistry(options.markets ?? DEFAULT_MARKETS);
+    const data = new Map<string, RecordedSymbol>();
+    const of = (symbol: string): RecordedSymbol => {
+      let entry = data.get(symbol);
+      if (!entry) {
+        entry = { market: all.get(symbol) };
+        data.set(symbol, entry);
+      }
+      return entry;
+    };
+    for (const spec of options.klines ?? []) {
+      const { path, symbol } = typeof spec === "string" ? { path: spec, symbol: undefined } : spec;
+      for (const [name, store] of readKlineCsv(path, symbol === undefined ? {} : { symbol })) {
+        of(name).klines = { store, volatilityRatio: volatilityRatios(store) };
+      }
+    }
+    const onGap = options.onGap ?? "throw";
+    const feeds: FeedEventsBySymbol[] = [];
+    const feedOptions: BinanceFeedOptions = { onGap };
+    for (const feed of options.binanceFeeds ?? []) feeds.push(readBinanceFeed(feed, feedOptions));
+    for (const capture of options.lighterCaptures ?? []) feeds.push(readLighterCapture(capture, all, { onGap }));
+    for (const bySymbol of feeds) {
+      for (const [name, events] of bySymbol) {
+        const entry = of(name);
+        entry.events = entry.events ? mergeByTime(entry.events, events) : events;
+      }
+    }
+    for (const spec of options.funding ?? []) {
+      const { path, symbol } = typeof spec === "string" ? { path: spec, symbol: undefined } : spec;
+      for (const [name, series] of readFundingCsv(path, symbol === undefined ? {} : { symbol })) {
+        if (!data.has(name)) continue; // funding without prices adds nothing to a replay
+        of(name).funding = { series, intervalMs: medianGap(series.times) ?? options.fundingIntervalMs ?? 28_800_000 };
+      }
+    }
+    return new ReplayRecording(data);
+  }
+
+  /** Symbols recorded. */
+  symbols(): string[] {
+    return [...this.data.keys()];
+  }
+}
+
 /** A MarketSource that replays recorded files, deterministically and faster than real time. */
 export class ReplayMarket extends BaseMarketSource {
   private readonly tapes = new Map<string, SymbolTape>();
@@ -98,34 +163,16 @@ export class ReplayMarket extends BaseMarketSource {
   readonly endTime: number;
 
   constructor(options: ReplayMarketOptions) {
-    const all = new MarketRegistry(options.markets ?? DEFAULT_MARKETS);
-    const tapes = new Map<string, SymbolTape>();
-    const tapeOf = (symbol: string): SymbolTape => {
-      let tape = tapes.get(symbol);
-      if (!tape) {
-        tape = { market: all.get(symbol) };
-        tapes.set(symbol, tape);
-      }
-      return tape;
-    };
-    for (const spec of options.klines ?? []) {
-      const { path, symbol } = typeof spec === "string" ? { path: spec, symbol: undefined } : spec;
-      for (const [name, store] of readKlineCsv(path, symbol === undefined ? {} : { symbol })) {
-        const tape = tapeOf(name);
-        tape.klines = { store, cursor: -1, closed: 0, volatilityRatio: volatilityRatios(store) };
-      }
-    }
-    const feeds: FeedEventsBySymbol[] = [];
-    const feedOptions: BinanceFeedOptions = { onGap: options.onGap ?? "throw" };
-    for (const feed of options.binanceFeeds ?? []) feeds.push(readBinanceFeed(feed, feedOptions));
-    for (const capture of options.lighterCaptures ?? []) feeds.push(readLighterCapture(capture, all, { onGap: options.onGap ?? "throw" }));
-    for (const bySymbol of feeds) {
-      for (const [name, events] of bySymbol) {
-        const tape = tapeOf(name);
-        const merged = tape.feed ? mergeByTime(tape.feed.events, events) : events;
+    const recording = options.recording ?? ReplayRecording.load(options);
+    super(options.clock, [...recording.data.values()].map((d) => d.market));
+    const tapes = this.tapes;
+    for (const [symbol, data] of recording.data) {
+      const tape: SymbolTape = { market: data.market };
+      if (data.klines) tape.klines = { store: data.klines.store, cursor: -1, closed: 0, volatilityRatio: data.klines.volatilityRatio };
+      if (data.events) {
         const store = new CandleStore(1024);
         tape.feed = {
-          events: merged,
+          events: data.events,
           cursor: 0,
           book: new LocalBook(),
           bbo: undefined,
@@ -134,31 +181,17 @@ export class ReplayMarket extends BaseMarketSource {
           openInterest: undefined,
           funding: undefined,
           store,
-          builder: new BarBuilder(store),
+          builder: new BarBuilder(
+            store,
+            (index) => {
+              if (this.hasListeners) this.closedQueue.push({ symbol, store, index });
+            },
+            data.market.sizeDecimals,
+          ),
         };
       }
-    }
-    for (const spec of options.funding ?? []) {
-      const { path, symbol } = typeof spec === "string" ? { path: spec, symbol: undefined } : spec;
-      for (const [name, series] of readFundingCsv(path, symbol === undefined ? {} : { symbol })) {
-        if (!tapes.has(name)) continue; // funding without prices adds nothing to a replay
-        tapeOf(name).funding = { series, settled: 0, intervalMs: medianGap(series.times) ?? options.fundingIntervalMs ?? 28_800_000 };
-      }
-    }
-    super(options.clock, [...tapes.values()].map((t) => t.market));
-    for (const [symbol, tape] of tapes) {
-      this.tapes.set(symbol, tape);
-      const feed = tape.feed;
-      if (feed) {
-        const store = feed.store;
-        feed.builder = new BarBuilder(
-          store,
-          (index) => {
-            if (this.hasListeners) this.closedQueue.push({ symbol, store, index });
-          },
-          tape.market.sizeDecimals,
-        );
-      }
+      if (data.funding) tape.funding = { series: data.funding.series, settled: 0, intervalMs: data.funding.intervalMs };
+      tapes.set(symbol, tape);
     }
     this.intrabar = options.intrabar ?? "open";
     this.profile = depthProfile(options.depth);
