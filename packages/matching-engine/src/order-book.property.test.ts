@@ -219,7 +219,7 @@ describe("OrderBook properties over random order streams", () => {
       }),
       { numRuns: 150, seed: 20261126 },
     );
-  });
+  }, 60_000);
 
   it("holds the same invariants when levels are far apart (sparse prices beyond the dense window)", () => {
     fc.assert(
@@ -228,7 +228,7 @@ describe("OrderBook properties over random order streams", () => {
       }),
       { numRuns: 60, seed: 99 },
     );
-  });
+  }, 60_000);
 
   it("is deterministic: the same stream gives identical results", () => {
     fc.assert(
@@ -237,5 +237,5 @@ describe("OrderBook properties over random order streams", () => {
       }),
       { numRuns: 50, seed: 7 },
     );
-  });
+  }, 60_000);
 });

@@ -88,6 +88,6 @@ describe("the packed package in a fresh npm project", () => {
       const file = join(consumerDir, `${name}.${extension}`);
       writeFileSync(file, extension === "mjs" ? example.code : toCommonJs(example.code));
       expect(run(process.execPath, [file], consumerDir).trimEnd()).toBe(example.output);
-    });
+    }, 120_000);
   });
 });
