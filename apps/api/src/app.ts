@@ -1,0 +1,305 @@
+/**
+ * The HTTP application: read-only routes over the arena (every one validated with zod
+ * and described in the OpenAPI document), the SSE stream, and the dashboard's files.
+ * Only GET and HEAD (and OPTIONS) exist: any other method is 405, so no request can
+ * change trading state.
+ */
+import { ARENA_EVENT_TYPES, type ArenaEventType, ValidationError } from "@autonome/core";
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { streamSSE } from "hono/streaming";
+import { HttpError, toErrorResponse } from "./errors.js";
+import { type EventHub, type SequencedEvent, type StreamFilter, matches } from "./event-hub.js";
+import type { ArenaReader } from "./read-model.js";
+import {
+  AnalyticsQuery,
+  AnalyticsSchema,
+  EquityQuery,
+  EquitySchema,
+  ErrorSchema,
+  HealthSchema,
+  InvocationIdParams,
+  InvocationSchema,
+  InvocationsPageSchema,
+  InvocationsQuery,
+  LeaderboardQuery,
+  LeaderboardSchema,
+  ModelIdParams,
+  ModelSchema,
+  PositionsQuery,
+  PositionsSchema,
+  StreamQuery,
+  TradesPageSchema,
+  TradesQuery,
+} from "./schemas.js";
+import { readStaticFile } from "./static-files.js";
+
+/** What the application needs. */
+export interface AppDeps {
+  reader: ArenaReader;
+  hub: EventHub;
+  /** Identifies this process's event numbering in SSE ids. */
+  bootId: string;
+  heartbeatMs: number;
+  /** The dashboard's build directory, or null to serve none. */
+  staticDir: string | null;
+  /** Registers a function that ends a live stream when the server closes. */
+  trackStream(end: () => void): () => void;
+}
+
+const errors = {
+  400: { content: { "application/json": { schema: ErrorSchema } }, description: "Invalid input" },
+  404: { content: { "application/json": { schema: ErrorSchema } }, description: "Not found" },
+} as const;
+
+function ok<T extends z.ZodType>(schema: T, description: string) {
+  return { 200: { content: { "application/json": { schema } }, description }, ...errors } as const;
+}
+
+/** Builds the application. */
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const { reader, hub } = deps;
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+        return c.json({ error: { code: "INVALID_INPUT", message: "invalid request", issues } }, 400);
+      }
+      return undefined;
+    },
+  });
+
+  app.use("*", async (c, next) => {
+    const method = c.req.method;
+    if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
+      c.header("Allow", "GET, HEAD, OPTIONS");
+      throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed: the api is read-only`);
+    }
+    await next();
+  });
+
+  app.onError((error, c) => {
+    const { status, body } = toErrorResponse(error);
+    return c.json(body, status);
+  });
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.openapi(
+    createRoute({ method: "get", path: "/api/models", tags: ["models"], summary: "Every model", responses: ok(z.object({ items: z.array(ModelSchema) }), "The models") }),
+    async (c) => c.json({ items: await reader.models() }, 200),
+  );
+
+  app.openapi(
+    createRoute({ method: "get", path: "/api/models/{id}", tags: ["models"], summary: "One model", request: { params: ModelIdParams }, responses: ok(ModelSchema, "The model") }),
+    async (c) => c.json(await reader.model(c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/leaderboard",
+      tags: ["leaderboard"],
+      summary: "Models ranked over a window",
+      request: { query: LeaderboardQuery },
+      responses: ok(LeaderboardSchema, "The leaderboard"),
+    }),
+    async (c) => {
+      const { window, sort } = c.req.valid("query");
+      return c.json(await reader.leaderboard(window, sort), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/models/{id}/analytics",
+      tags: ["analytics"],
+      summary: "Every performance metric of a model over a window",
+      request: { params: ModelIdParams, query: AnalyticsQuery },
+      responses: ok(AnalyticsSchema, "The metrics"),
+    }),
+    async (c) => c.json(await reader.analytics(c.req.valid("param").id, c.req.valid("query").window), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/positions",
+      tags: ["positions"],
+      summary: "Open positions with unrealized PnL at current prices",
+      request: { query: PositionsQuery },
+      responses: ok(PositionsSchema, "Open positions"),
+    }),
+    async (c) => {
+      const { modelId, limit } = c.req.valid("query");
+      return c.json(await reader.positions(modelId, limit), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/trades",
+      tags: ["trades"],
+      summary: "Closed trades, newest first (keyset pages)",
+      request: { query: TradesQuery },
+      responses: ok(TradesPageSchema, "A page of trades"),
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(
+        await reader.trades({
+          limit: q.limit,
+          ...(q.modelId === undefined ? {} : { modelId: q.modelId }),
+          ...(q.symbol === undefined ? {} : { symbol: q.symbol }),
+          ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+        }),
+        200,
+      );
+    },
+  );
+
+  for (const failedOnly of [false, true]) {
+    app.openapi(
+      createRoute({
+        method: "get",
+        path: failedOnly ? "/api/invocations/failed" : "/api/invocations",
+        tags: ["invocations"],
+        summary: failedOnly ? "Failed invocations with their step telemetry" : "Agent invocations: prompt, response, tool calls, tokens, latency",
+        request: { query: InvocationsQuery },
+        responses: ok(InvocationsPageSchema, "A page of invocations"),
+      }),
+      async (c) => {
+        const q = c.req.valid("query");
+        return c.json(
+          await reader.invocations({
+            failedOnly,
+            limit: q.limit,
+            ...(q.modelId === undefined ? {} : { modelId: q.modelId }),
+            ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+          }),
+          200,
+        );
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/invocations/{id}",
+      tags: ["invocations"],
+      summary: "One invocation",
+      request: { params: InvocationIdParams },
+      responses: ok(InvocationSchema, "The invocation"),
+    }),
+    async (c) => c.json(await reader.invocation(c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/equity",
+      tags: ["equity"],
+      summary: "Equity curves of every model (or one), downsampled to the requested range",
+      request: { query: EquityQuery },
+      responses: ok(EquitySchema, "Equity series"),
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(await reader.equity(q.window, q.points, q.modelId), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: "get", path: "/api/health", tags: ["health"], summary: "The workers' scheduler state", responses: ok(HealthSchema, "Health") }),
+    async (c) => c.json(await reader.health({ lastEventSeq: hub.lastSeq, subscribers: hub.subscriberCount }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/events",
+      tags: ["events"],
+      summary: "Server-sent stream of the worker's events (Last-Event-ID resumes from the buffer)",
+      request: { query: StreamQuery },
+      responses: { 200: { content: { "text/event-stream": { schema: z.string() } }, description: "SSE: data is an ArenaEvent as JSON" }, ...errors },
+    }),
+    (c) => {
+      const q = c.req.valid("query");
+      const filter: StreamFilter = {};
+      if (q.modelId !== undefined) filter.modelId = q.modelId;
+      if (q.types !== undefined && q.types.trim() !== "") {
+        const types = q.types.split(",").map((t) => t.trim());
+        const unknown = types.filter((t) => !(ARENA_EVENT_TYPES as readonly string[]).includes(t));
+        if (unknown.length > 0) {
+          throw new ValidationError("invalid event types", [{ path: "types", message: `unknown: ${unknown.join(", ")}` }]);
+        }
+        filter.types = new Set(types as ArenaEventType[]);
+      }
+      const lastEventId = c.req.header("Last-Event-ID") ?? c.req.query("lastEventId");
+      return streamSSE(c, async (stream) => {
+        const queue: SequencedEvent[] = [];
+        let wake: (() => void) | null = null;
+        let ended = false;
+        const end = () => {
+          ended = true;
+          wake?.();
+        };
+        const untrack = deps.trackStream(end);
+        const unsubscribe = hub.subscribe((e) => {
+          queue.push(e);
+          wake?.();
+        });
+        stream.onAbort(end);
+        try {
+          await stream.write("retry: 3000\n\n");
+          if (lastEventId !== undefined) {
+            const [boot, seqText] = lastEventId.split("-", 2);
+            const seq = Number(seqText);
+            const replay = boot === deps.bootId && Number.isSafeInteger(seq) && seq >= 0 ? hub.since(seq) : { events: [], gap: true };
+            // Events that arrived while replaying are queued; skip the ones the replay sent.
+            const replayed = new Set(replay.events.map((e) => e.seq));
+            if (replay.gap) await stream.writeSSE({ event: "gap", data: JSON.stringify({ lastSeq: hub.lastSeq }), id: `${deps.bootId}-${hub.lastSeq}` });
+            for (const e of replay.events) if (matches(e.event, filter)) await stream.writeSSE({ id: `${deps.bootId}-${e.seq}`, data: JSON.stringify(e.event) });
+            for (let i = queue.length - 1; i >= 0; i--) if (replayed.has(queue[i]!.seq)) queue.splice(i, 1);
+          }
+          while (!ended) {
+            while (queue.length > 0 && !ended) {
+              const e = queue.shift()!;
+              if (matches(e.event, filter)) await stream.writeSSE({ id: `${deps.bootId}-${e.seq}`, data: JSON.stringify(e.event) });
+            }
+            if (ended) break;
+            const timer = { id: undefined as ReturnType<typeof setTimeout> | undefined };
+            const beat = await new Promise<boolean>((resolve) => {
+              wake = () => resolve(false);
+              timer.id = setTimeout(() => resolve(true), deps.heartbeatMs);
+            });
+            clearTimeout(timer.id);
+            wake = null;
+            if (beat && !ended) await stream.write(`: heartbeat ${Date.now()}\n\n`);
+          }
+        } finally {
+          unsubscribe();
+          untrack();
+        }
+      });
+    },
+  );
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Autonome api", version: "0.0.0", description: "Read-only view of the Autonome arena: models, leaderboard, positions, trades, invocations, equity, health and a live event stream." },
+  });
+
+  app.get("*", async (c) => {
+    if (c.req.path.startsWith("/api/") || deps.staticDir === null) throw new HttpError(404, "NOT_FOUND", `no route GET ${c.req.path}`);
+    const file = await readStaticFile(deps.staticDir, c.req.path);
+    if (file === null) throw new HttpError(404, "NOT_FOUND", `no file ${c.req.path}`);
+    return c.body(file.body as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": file.type,
+      "Cache-Control": file.immutable ? "public, max-age=31536000, immutable" : "no-cache",
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,329 @@
+/**
+ * The wire format: zod schemas of every input and output. The routes validate
+ * requests with them and the OpenAPI document is generated from them. Money travels
+ * as decimal strings (never floats); ratios as numbers; times as epoch milliseconds.
+ */
+import { z } from "@hono/zod-openapi";
+
+/** Largest page of any list. */
+export const MAX_PAGE_SIZE = 200;
+/** Largest page of invocations (each carries a whole prompt). */
+export const MAX_INVOCATION_PAGE_SIZE = 50;
+/** Most points an equity series returns. */
+export const MAX_EQUITY_POINTS = 2_000;
+/** Most open positions one response lists. */
+export const MAX_POSITIONS = 1_000;
+
+const money = z.string().openapi({ description: "USD as a decimal string", example: "10234.56" });
+const moneyOrNull = money.nullable();
+const epochMs = z.number().int().openapi({ description: "epoch milliseconds" });
+const uuid = z.uuid();
+
+/** Leaderboard and analytics windows. */
+export const WINDOWS = ["24h", "7d", "30d", "all"] as const;
+/** A window name. */
+export type WindowName = (typeof WINDOWS)[number];
+/** Window lengths in ms (all: unbounded). */
+export const WINDOW_MS: Record<WindowName, number | null> = { "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000, all: null };
+
+const windowParam = z.enum(WINDOWS).default("7d").openapi({ param: { name: "window", in: "query" }, example: "7d" });
+
+/** An error response. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "INVALID_INPUT" }),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi("Error");
+
+/** A trading model. */
+export const ModelSchema = z
+  .object({
+    id: uuid,
+    name: z.string(),
+    provider: z.string(),
+    modelName: z.string(),
+    variant: z.string(),
+    enabled: z.boolean(),
+    mode: z.enum(["SIM", "LIVE"]).nullable(),
+    invocationCount: z.number().int(),
+    failedWorkflowCount: z.number().int(),
+    failedToolCallCount: z.number().int(),
+    createdAt: epochMs,
+  })
+  .openapi("Model");
+
+/** Path parameter of a model. */
+export const ModelIdParams = z.object({ id: uuid.openapi({ param: { name: "id", in: "path" } }) });
+
+/** Leaderboard sort keys. */
+export const LEADERBOARD_SORTS = ["accountValue", "return", "pnl", "sharpe", "winRate", "trades"] as const;
+
+/** Leaderboard query. */
+export const LeaderboardQuery = z.object({
+  window: windowParam,
+  sort: z.enum(LEADERBOARD_SORTS).default("accountValue").openapi({ param: { name: "sort", in: "query" } }),
+});
+
+/** One leaderboard row. */
+export const LeaderboardRowSchema = z
+  .object({
+    rank: z.number().int(),
+    model: ModelSchema,
+    accountValue: moneyOrNull,
+    /** Account value change over the window as a fraction (0.05 = +5%). */
+    return: z.number().nullable(),
+    /** Account value change over the window. */
+    pnl: moneyOrNull,
+    realizedPnl: money,
+    fees: money,
+    winRate: z.number().nullable(),
+    trades: z.number().int(),
+    wins: z.number().int(),
+    losses: z.number().int(),
+    biggestWin: moneyOrNull,
+    biggestLoss: moneyOrNull,
+    sharpe: z.number().nullable(),
+    maxDrawdown: z.number().nullable(),
+    openPositions: z.number().int(),
+    lastSnapshotAt: epochMs.nullable(),
+  })
+  .openapi("LeaderboardRow");
+
+/** The leaderboard. */
+export const LeaderboardSchema = z
+  .object({ window: z.enum(WINDOWS), sort: z.enum(LEADERBOARD_SORTS), from: epochMs.nullable(), to: epochMs, rows: z.array(LeaderboardRowSchema) })
+  .openapi("Leaderboard");
+
+/** Analytics query. */
+export const AnalyticsQuery = z.object({ window: windowParam });
+
+/** Every metric of @autonome/risk for one model. */
+export const AnalyticsSchema = z
+  .object({
+    model: ModelSchema,
+    window: z.enum(WINDOWS),
+    from: epochMs.nullable(),
+    to: epochMs,
+    /** True when the window held more trades than analysed (the newest are used). */
+    tradesTruncated: z.boolean(),
+    metrics: z.object({
+      totalReturn: z.number().nullable(),
+      annualizedReturn: z.number().nullable(),
+      sharpe: z.number().nullable(),
+      sortino: z.number().nullable(),
+      calmar: z.number().nullable(),
+      maxDrawdown: z.number(),
+      maxDrawdownDurationMs: z.number(),
+      tradeCount: z.number().int(),
+      winRate: z.number().nullable(),
+      profitFactor: z.number().nullable(),
+      expectancy: moneyOrNull,
+      biggestWin: moneyOrNull,
+      biggestLoss: moneyOrNull,
+      longestWinStreak: z.number().int(),
+      longestLossStreak: z.number().int(),
+      averageHoldMs: z.number().nullable(),
+      medianHoldMs: z.number().nullable(),
+      longShare: z.number().nullable(),
+      averageLeverage: z.number().nullable(),
+      averageConfidence: z.number().nullable(),
+      feesPaid: money,
+      realizedPnl: money,
+      decisionQuality: z.number().nullable(),
+    }),
+  })
+  .openapi("Analytics");
+
+const exitPlanSchema = z
+  .object({
+    stop: z.string().nullable(),
+    target: z.string().nullable(),
+    invalidation: z.string().nullable(),
+    invalidationPrice: z.string().nullable(),
+    confidence: z.number().nullable(),
+    timeExit: z.number().nullable(),
+    cooldownUntil: z.number().nullable(),
+  })
+  .openapi("ExitPlan");
+
+/** Positions query. */
+export const PositionsQuery = z.object({
+  modelId: uuid.optional().openapi({ param: { name: "modelId", in: "query" } }),
+  limit: z.coerce.number().int().min(1).max(MAX_POSITIONS).default(MAX_POSITIONS).openapi({ param: { name: "limit", in: "query" } }),
+});
+
+/** An open position with its live unrealized PnL. */
+export const PositionSchema = z
+  .object({
+    orderId: uuid,
+    modelId: uuid,
+    symbol: z.string(),
+    side: z.enum(["LONG", "SHORT"]),
+    quantity: z.string(),
+    leverage: z.string(),
+    entryPrice: z.string(),
+    entryFee: money,
+    markPrice: z.string().nullable(),
+    /** live: the worker's market; lastKnown: the newest price the arena recorded; none: no price. */
+    priceSource: z.enum(["live", "lastKnown", "none"]),
+    notional: moneyOrNull,
+    unrealizedPnl: moneyOrNull,
+    exitPlan: exitPlanSchema,
+    slTriggerPrice: z.string().nullable(),
+    tpTriggerPrice: z.string().nullable(),
+    openedAt: epochMs,
+  })
+  .openapi("Position");
+
+/** Open positions. */
+export const PositionsSchema = z
+  .object({ asOf: epochMs, items: z.array(PositionSchema), totalUnrealizedPnl: money, truncated: z.boolean() })
+  .openapi("Positions");
+
+/** Trades query. */
+export const TradesQuery = z.object({
+  modelId: uuid.optional().openapi({ param: { name: "modelId", in: "query" } }),
+  symbol: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,32}$/)
+    .optional()
+    .openapi({ param: { name: "symbol", in: "query" }, example: "BTC" }),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).openapi({ param: { name: "limit", in: "query" } }),
+  cursor: z.string().max(500).optional().openapi({ param: { name: "cursor", in: "query" } }),
+});
+
+/** A closed trade. */
+export const TradeSchema = z
+  .object({
+    orderId: uuid,
+    modelId: uuid,
+    symbol: z.string(),
+    side: z.enum(["LONG", "SHORT"]),
+    quantity: z.string(),
+    leverage: z.string(),
+    entryPrice: z.string(),
+    exitPrice: z.string(),
+    realizedPnl: money,
+    fees: money,
+    closeTrigger: z.enum(["STOP", "TARGET", "LIQUIDATION", "MANUAL"]).nullable(),
+    exitPlan: exitPlanSchema,
+    openedAt: epochMs,
+    closedAt: epochMs,
+  })
+  .openapi("Trade");
+
+/** A page of trades. */
+export const TradesPageSchema = z.object({ items: z.array(TradeSchema), nextCursor: z.string().nullable() }).openapi("TradesPage");
+
+/** Invocations query. */
+export const InvocationsQuery = z.object({
+  modelId: uuid.optional().openapi({ param: { name: "modelId", in: "query" } }),
+  limit: z.coerce.number().int().min(1).max(MAX_INVOCATION_PAGE_SIZE).default(20).openapi({ param: { name: "limit", in: "query" } }),
+  cursor: z.string().max(500).optional().openapi({ param: { name: "cursor", in: "query" } }),
+});
+
+/** Path parameter of an invocation. */
+export const InvocationIdParams = z.object({ id: uuid.openapi({ param: { name: "id", in: "path" } }) });
+
+/** One tool call of an invocation. */
+export const ToolCallSchema = z
+  .object({
+    id: uuid,
+    type: z.enum(["CREATE_POSITION", "CLOSE_POSITION", "HOLDING", "UPDATE_EXIT_PLAN"]),
+    arguments: z.unknown(),
+    result: z.unknown(),
+    accepted: z.boolean(),
+    rejectionReason: z.string().nullable(),
+    createdAt: epochMs,
+  })
+  .openapi("ToolCall");
+
+/** One agent invocation: prompt, response, tool calls, tokens, latency, telemetry. */
+export const InvocationSchema = z
+  .object({
+    id: uuid,
+    modelId: uuid,
+    prompt: z.string(),
+    response: z.string().nullable(),
+    /** The model's reasoning when the response payload carries it. */
+    reasoning: z.string().nullable(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    cost: moneyOrNull,
+    latencyMs: z.number().int().nullable(),
+    steps: z.unknown(),
+    error: z.string().nullable(),
+    startedAt: epochMs,
+    finishedAt: epochMs.nullable(),
+    toolCalls: z.array(ToolCallSchema),
+  })
+  .openapi("Invocation");
+
+/** A page of invocations. */
+export const InvocationsPageSchema = z.object({ items: z.array(InvocationSchema), nextCursor: z.string().nullable() }).openapi("InvocationsPage");
+
+/** Equity query. */
+export const EquityQuery = z.object({
+  window: windowParam,
+  modelId: uuid.optional().openapi({ param: { name: "modelId", in: "query" } }),
+  points: z.coerce.number().int().min(2).max(MAX_EQUITY_POINTS).default(300).openapi({ param: { name: "points", in: "query" } }),
+});
+
+/** Equity curves, one series per model, each downsampled to at most `points` points. */
+export const EquitySchema = z
+  .object({
+    window: z.enum(WINDOWS),
+    from: epochMs.nullable(),
+    to: epochMs,
+    series: z.array(
+      z.object({
+        modelId: uuid,
+        name: z.string(),
+        points: z.array(z.object({ t: epochMs, total: money })),
+      }),
+    ),
+  })
+  .openapi("Equity");
+
+/** The workers' scheduler state. */
+export const HealthSchema = z
+  .object({
+    status: z.enum(["ok", "degraded", "stale", "noWorker"]),
+    asOf: epochMs,
+    workers: z.array(
+      z.object({
+        workerId: z.string(),
+        host: z.string(),
+        pid: z.number().int(),
+        status: z.enum(["running", "stopped"]),
+        tick: z.number().int(),
+        startedAt: epochMs,
+        lastTickAt: epochMs.nullable(),
+        lastSuccessAt: epochMs.nullable(),
+        runningModelIds: z.array(z.string()),
+        consecutiveFailedCycles: z.number().int(),
+        degraded: z.boolean(),
+        degradedReason: z.string().nullable(),
+        updatedAt: epochMs,
+        /** No heartbeat for longer than the api's staleAfterMs. */
+        stale: z.boolean(),
+      }),
+    ),
+    models: z.array(z.object({ id: uuid, name: z.string(), enabled: z.boolean(), failedWorkflowCount: z.number().int(), failedToolCallCount: z.number().int() })),
+    stream: z.object({ lastEventSeq: z.number().int(), subscribers: z.number().int() }),
+  })
+  .openapi("Health");
+
+/** Stream query. */
+export const StreamQuery = z.object({
+  modelId: uuid.optional().openapi({ param: { name: "modelId", in: "query" } }),
+  types: z
+    .string()
+    .max(500)
+    .optional()
+    .openapi({ param: { name: "types", in: "query" }, description: "comma-separated event types" }),
+});

@@ -1,0 +1,177 @@
+/**
+ * The api server, to embed or to run alone. Embedded (pnpm start), the worker passes
+ * its database, its in-process ArenaEventBus and its MarketSource; standalone, the api
+ * opens the database itself and follows events over PostgreSQL LISTEN/NOTIFY
+ * (createEventChannel) and marks positions at the last known prices.
+ */
+import { existsSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ArenaEvent, type ArenaEventBus, type Clock, SystemClock } from "@autonome/core";
+import { type Db, type EventChannel, createDb, createEventChannel } from "@autonome/db";
+import { type ServerType, createAdaptorServer } from "@hono/node-server";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createApp } from "./app.js";
+import { EventHub, type HubEvent } from "./event-hub.js";
+import { LastKnownPrices, Marker, type PriceProvider } from "./prices.js";
+import { ReadCache } from "./read-cache.js";
+import { ArenaReader } from "./read-model.js";
+
+/** What createApiServer needs; only `db` is required. */
+export interface ApiServerOptions {
+  db: Db;
+  /** The worker's in-process event bus (embedded mode). */
+  events?: ArenaEventBus;
+  /** A cross-process event channel to follow (standalone mode); see startApi. */
+  eventChannel?: EventChannel;
+  /** Live prices for unrealized PnL (the worker's MarketSource); without it, the last known prices. */
+  prices?: PriceProvider;
+  clock?: Clock;
+  /** The dashboard's build directory; defaults to apps/web/dist beside this app when it exists; null serves none. */
+  staticDir?: string | null;
+  /** Events kept for Last-Event-ID resume. Default 1,000. */
+  ringBufferSize?: number;
+  /** Interval of SSE heartbeats. Default 15 s. */
+  heartbeatMs?: number;
+  /** How long a leaderboard, equity or open-orders read is reused (cleared by trading events). Default 2 s; 0 disables. */
+  cacheTtlMs?: number;
+  /** A worker without a heartbeat for this long is stale. Default 15 min. */
+  staleAfterMs?: number;
+}
+
+/** A running or ready api. */
+export interface ApiServer {
+  /** The Hono application (its fetch works without listening). */
+  readonly app: OpenAPIHono;
+  /** The live event buffer; `hub.push` feeds the stream directly. */
+  readonly hub: EventHub;
+  /** Starts listening (and following the event channel, if any); resolves to the address. */
+  listen(options?: { port?: number; host?: string }): Promise<{ port: number; host: string; url: string }>;
+  /** Ends live streams, stops following events and closes the HTTP server (not the database). */
+  close(): Promise<void>;
+}
+
+/** Events after which cached reads are stale. */
+const STATE_EVENTS = new Set<string>(["positionOpened", "positionClosed", "exitTriggered", "positionLiquidated", "exitPlanUpdated", "portfolioSnapshotted", "tickFinished"]);
+
+/** apps/web/dist next to this app, if built. */
+export function defaultStaticDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [resolve(here, "../../web/dist"), resolve(here, "../../../apps/web/dist")]) {
+    if (existsSync(resolve(candidate, "index.html"))) return candidate;
+  }
+  return null;
+}
+
+/** Builds the api around a database; call listen() to serve it. */
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const clock = options.clock ?? new SystemClock();
+  const now = () => clock.now();
+  const hub = new EventHub(options.ringBufferSize ?? 1_000);
+  const cache = new ReadCache(options.cacheTtlMs ?? 2_000, now);
+  const lastKnown = new LastKnownPrices(options.db, now);
+  const reader = new ArenaReader({
+    db: options.db,
+    clock,
+    marker: new Marker(options.prices, lastKnown),
+    cache,
+    staleAfterMs: options.staleAfterMs ?? 15 * 60_000,
+  });
+  const streams = new Set<() => void>();
+  const app = createApp({
+    reader,
+    hub,
+    bootId: globalThis.crypto.randomUUID().slice(0, 8),
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    staticDir: options.staticDir === undefined ? defaultStaticDir() : options.staticDir,
+    trackStream(end) {
+      streams.add(end);
+      return () => streams.delete(end);
+    },
+  });
+
+  const receive = (event: HubEvent) => {
+    if ("payload" in event) lastKnown.observe(event);
+    if (STATE_EVENTS.has(event.type)) cache.invalidate();
+    hub.push(event);
+  };
+  const offBus = options.events?.onAny((event: ArenaEvent) => receive(event));
+  let unsubscribeChannel: (() => Promise<void>) | undefined;
+  let server: ServerType | undefined;
+
+  return {
+    app,
+    hub,
+    async listen({ port = 0, host = "127.0.0.1" } = {}) {
+      if (server !== undefined) throw new Error("the api is already listening");
+      if (options.eventChannel !== undefined && unsubscribeChannel === undefined) {
+        unsubscribeChannel = await options.eventChannel.subscribe(receive);
+      }
+      const created = createAdaptorServer({ fetch: app.fetch, hostname: host });
+      server = created;
+      await new Promise<void>((resolveListen, reject) => {
+        created.once("error", reject);
+        created.listen(port, host, () => {
+          created.off("error", reject);
+          resolveListen();
+        });
+      });
+      const address = created.address() as AddressInfo;
+      const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      return { port: address.port, host: address.address, url: `http://${shownHost}:${address.port}` };
+    },
+    async close() {
+      offBus?.();
+      for (const end of [...streams]) end();
+      if (unsubscribeChannel !== undefined) await unsubscribeChannel();
+      unsubscribeChannel = undefined;
+      const running = server;
+      server = undefined;
+      if (running !== undefined) {
+        await new Promise<void>((resolveClose) => {
+          running.close(() => resolveClose());
+          (running as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+      }
+    },
+  };
+}
+
+/** Options of startApi: those of createApiServer plus where to listen; `db` is opened from the environment when omitted. */
+export type StartApiOptions = Omit<ApiServerOptions, "db"> & { db?: Db; port?: number; host?: string };
+
+/** A started api and how to stop it. */
+export interface StartedApi extends ApiServer {
+  readonly url: string;
+  readonly port: number;
+}
+
+/**
+ * Opens what is missing and listens: without `db`, the database named by the
+ * environment (closed again by close()); without `events` or `eventChannel`, the
+ * database's event channel.
+ */
+export async function startApi(options: StartApiOptions = {}): Promise<StartedApi> {
+  const ownsDb = options.db === undefined;
+  const db = options.db ?? (await createDb());
+  const channel = options.eventChannel ?? (options.events === undefined ? createEventChannel(db) : undefined);
+  const api = createApiServer({ ...options, db, ...(channel === undefined ? {} : { eventChannel: channel }) });
+  try {
+    const address = await api.listen({ ...(options.port === undefined ? {} : { port: options.port }), ...(options.host === undefined ? {} : { host: options.host }) });
+    return {
+      ...api,
+      url: address.url,
+      port: address.port,
+      async close() {
+        await api.close();
+        if (options.eventChannel === undefined && channel !== undefined) await channel.close();
+        if (ownsDb) await db.close();
+      },
+    };
+  } catch (error) {
+    await api.close();
+    if (ownsDb) await db.close();
+    throw error;
+  }
+}
