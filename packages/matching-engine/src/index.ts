@@ -44,7 +44,9 @@ export type {
   SnapshotPosition,
   SnapshotOpenOrder,
   SnapshotPendingOrder,
+  OrderView,
 } from "./simulator/types.js";
+export { type OrderStatus, type OrderLifecycleEvent, ORDER_TRANSITIONS, nextOrderStatus } from "./simulator/order-lifecycle.js";
 export {
   type SimulatorEventMap,
   type SimulatorEventName,

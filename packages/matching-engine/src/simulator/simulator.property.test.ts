@@ -187,6 +187,16 @@ describe("ExchangeSimulator invariants (property-based)", () => {
           const signed = position === undefined ? ZERO : position.side === "LONG" ? position.quantity : position.quantity.neg();
           expect(net.toString()).toBe(signed.toString());
         }
+        // Every order record agrees with its fills and with the book.
+        for (const record of run.sim.orders()) {
+          const filled = fillsOf(run).filter((f) => f.orderId === record.orderId).reduce((sum, f) => sum.plus(f.quantity), ZERO);
+          expect(record.filledSize.toString()).toBe(filled.toString());
+          expect(record.status === "FILLED").toBe(filled.eq(record.size));
+          const resting = run.sim.book("BTC").order(record.orderId);
+          const live = record.status === "ACCEPTED" || record.status === "PARTIALLY_FILLED";
+          expect(resting !== undefined).toBe(live);
+          if (resting !== undefined) expect(BTC.lotSize.mul(resting.sizeLots).toString()).toBe(record.size.minus(filled).toString());
+        }
         // A match between two simulated accounts: same trade, size and price, opposite sides.
         const byTrade = new Map<string, Fill[]>();
         for (const f of fillsOf(run)) byTrade.set(f.tradeId, [...(byTrade.get(f.tradeId) ?? []), f]);

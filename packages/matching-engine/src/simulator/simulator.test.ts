@@ -341,6 +341,16 @@ describe("ExchangeSimulator positions", () => {
     expect(sim.account("alice").openOrders[0]?.size.toString()).toBe("0.006");
   });
 
+  it("shrinks a resting reduce-only order when its position shrinks", () => {
+    const { sim } = setup();
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "limit", size: "0.05", price: "100500", reduceOnly: true, orderId: "tp" });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "market", size: "0.03" });
+    expect(sim.book("BTC").order("tp")?.sizeLots).toBe(2000);
+    expect(sim.order("tp")).toMatchObject({ status: "ACCEPTED", size: d("0.02") });
+    expect(sim.account("alice").openOrders[0]?.size.toString()).toBe("0.02");
+  });
+
   it("cancels a resting order on request and releases its margin", () => {
     const { sim, events } = setup();
     sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.1", price: "99000", leverage: 10, orderId: "bid" });
@@ -534,6 +544,38 @@ describe("ExchangeSimulator restore", () => {
     const book = sim.book("BTC").snapshot();
     sim.restore([persisted]);
     expect(sim.book("BTC").snapshot()).toEqual(book);
+  });
+});
+
+describe("ExchangeSimulator order records", () => {
+  it("tracks a resting order from accepted through partially filled to filled", () => {
+    const { sim } = setup({}, [["alice"], ["bob"]]);
+    sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "buy", type: "limit", size: "0.02", price: "99995", orderId: "bid" });
+    expect(sim.order("bid")).toMatchObject({ status: "ACCEPTED", filledSize: d(0), averagePrice: null });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "market", size: "0.005" });
+    expect(sim.order("bid")).toMatchObject({ status: "PARTIALLY_FILLED", filledSize: d("0.005"), averagePrice: d(99995) });
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "market", size: "0.015" });
+    expect(sim.order("bid")).toMatchObject({ status: "FILLED", filledSize: d("0.02") });
+    expect(sim.orders("bob").map((o) => o.orderId)).toEqual(["bid"]);
+  });
+
+  it("ends an IOC order whose remainder was dropped CANCELLED with its fills", () => {
+    const { sim } = setup();
+    const result = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", price: "100000", size: "0.08", timeInForce: "IOC" });
+    expect(sim.order(result.orderId)).toMatchObject({ status: "CANCELLED", filledSize: d("0.05"), averagePrice: d(100000), size: d("0.08") });
+  });
+
+  it("keeps no record of an order rejected on submission, and records a rejection on arrival", () => {
+    const { clock, sim } = setup({ latency: { minMs: 10, maxMs: 10 } });
+    const rejected = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0" });
+    expect(sim.order(rejected.orderId)).toBeUndefined();
+    const inFlight = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "market", size: "0.01", reduceOnly: true });
+    expect(sim.order(inFlight.orderId)).toMatchObject({ status: "PENDING" });
+    clock.advanceTo(10);
+    expect(sim.order(inFlight.orderId)).toMatchObject({ status: "REJECTED", rejectReason: "REDUCE_ONLY_NO_POSITION", updatedAt: 10 });
+    const filled = sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01" });
+    clock.advanceTo(20);
+    expect(sim.order(filled.orderId)).toMatchObject({ status: "FILLED", createdAt: 10, updatedAt: 20 });
   });
 });
 

@@ -75,6 +75,7 @@ import {
 } from "./account.js";
 import type { CancelReason, SimulatorEventMap } from "./events.js";
 import { LatencyModel } from "./latency.js";
+import { type OrderLifecycleEvent, nextOrderStatus } from "./order-lifecycle.js";
 import { plainUnits } from "./units.js";
 import type {
   AccountView,
@@ -84,6 +85,7 @@ import type {
   OpenOrderView,
   OpenPositionInput,
   OrderResult,
+  OrderView,
   PersistedOpenOrder,
   PlaceOrderCommandInput,
   PlaceOrderInput,
@@ -247,6 +249,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private readonly usedOrderIds = new Set<string>();
   private readonly pendingOrders = new Map<string, { order: NormalizedOrder; timer: Timer; arrivesAt: number }>();
   private readonly closedTrades: SimulatedTrade[] = [];
+  /** Every order that met the book or is in flight, by id, in creation order. */
+  private readonly orderRecords = new Map<string, OrderView>();
   private readonly latency: LatencyModel | null;
   private fundingTimer: Timer | null = null;
   private commandSeq = 0;
@@ -491,6 +495,17 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return this.closedTrades.filter((t) => accountId === undefined || t.accountId === accountId);
   }
 
+  /** An order that met the book or is in flight: status (see ORDER_TRANSITIONS), fills so far. Undefined for an unknown or rejected-on-submission id. */
+  order(orderId: string): OrderView | undefined {
+    const record = this.orderRecords.get(orderId);
+    return record === undefined ? undefined : { ...record };
+  }
+
+  /** Orders of one account, or all, in creation order. */
+  orders(accountId?: string): OrderView[] {
+    return [...this.orderRecords.values()].filter((o) => accountId === undefined || o.accountId === accountId).map((o) => ({ ...o }));
+  }
+
   /** A market's order book (read it; trade through the simulator). Throws UnknownMarketError. */
   book(symbol: string): OrderBook {
     return this.requireMarket(symbol).book;
@@ -538,7 +553,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         .map((o) => ({ orderId: o.id, accountId: o.accountId, side: o.side, priceTicks: o.priceTicks, sizeLots: o.sizeLots }));
       markets[symbol] = { mark: ms.mark, fundingRate: ms.fundingRate, lastLoadAt: ms.lastLoadAt, tradeSeq: ms.tradeSeq, depth: ms.book.snapshot(), ownOrders };
     }
-    return jsonSafe({ sequence: this.commandSeq, accounts: this.accounts(), markets, trades: this.closedTrades }) as Record<string, unknown>;
+    return jsonSafe({ sequence: this.commandSeq, accounts: this.accounts(), markets, trades: this.closedTrades, orders: [...this.orderRecords.values()] }) as Record<string, unknown>;
   }
 
   /** A JSON-safe snapshot of the whole simulator (see `fromSnapshot`). */
@@ -633,6 +648,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       accounts,
       pendingOrders,
       trades: this.closedTrades.map((t) => jsonSafe(t) as Record<string, unknown>),
+      orders: [...this.orderRecords.values()].map((o) => jsonSafe(o) as Record<string, unknown>),
     };
   }
 
@@ -747,6 +763,31 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         exitPlan: exitPlanFromJson(trade.exitPlan),
         openedAt: Number(trade.openedAt),
         closedAt: Number(trade.closedAt),
+      });
+    }
+    for (const o of snapshot.orders) {
+      const text = (key: string): string => String(o[key]);
+      const decimalOrNull = (key: string): Decimal | null => (o[key] === null ? null : d(text(key)));
+      this.orderRecords.set(text("orderId"), {
+        orderId: text("orderId"),
+        accountId: text("accountId"),
+        symbol: text("symbol"),
+        side: o.side as OrderSide,
+        type: o.type as OrderView["type"],
+        size: d(text("size")),
+        price: decimalOrNull("price"),
+        timeInForce: o.timeInForce as TimeInForce,
+        postOnly: o.postOnly === true,
+        reduceOnly: o.reduceOnly === true,
+        leverage: decimalOrNull("leverage"),
+        closeTrigger: (o.closeTrigger ?? null) as CloseTrigger | null,
+        status: o.status as OrderView["status"],
+        filledSize: d(text("filledSize")),
+        filledNotional: d(text("filledNotional")),
+        averagePrice: decimalOrNull("averagePrice"),
+        rejectReason: (o.rejectReason ?? null) as RejectReason | null,
+        createdAt: Number(o.createdAt),
+        updatedAt: Number(o.updatedAt),
       });
     }
     this.commandSeq = snapshot.sequence;
@@ -926,6 +967,29 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       this.latencyDraws++;
       this.usedOrderIds.add(orderId);
       this.schedulePending(normalized, arrivesAt);
+      const market = this.requireMarket(normalized.symbol).market;
+      const now = this.clock.now();
+      this.orderRecords.set(orderId, {
+        orderId,
+        accountId: normalized.accountId,
+        symbol: normalized.symbol,
+        side: normalized.side,
+        type: normalized.type,
+        size: lotsToSize(market, normalized.sizeLots),
+        price: normalized.priceTicks === undefined ? null : ticksToPrice(market, normalized.priceTicks),
+        timeInForce: normalized.timeInForce,
+        postOnly: normalized.postOnly,
+        reduceOnly: normalized.reduceOnly,
+        leverage: normalized.leverage,
+        closeTrigger: null,
+        status: "PENDING",
+        filledSize: ZERO,
+        filledNotional: ZERO,
+        averagePrice: null,
+        rejectReason: null,
+        createdAt: now,
+        updatedAt: now,
+      });
       return { status: "pending", orderId, arrivesAt };
     }
     return this.executeOrder(normalized);
@@ -1500,7 +1564,11 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       const resting = ms.book.order(open.orderId);
       if (resting !== undefined && resting.sizeLots > positionLots) {
         const shrunk = ms.book.modify(open.orderId, { sizeLots: positionLots });
-        if (shrunk.status !== "rejected") open.remainingLots = positionLots;
+        if (shrunk.status !== "rejected") {
+          open.remainingLots = positionLots;
+          const record = this.orderRecords.get(open.orderId);
+          if (record !== undefined) record.size = record.filledSize.plus(lotsToSize(ms.market, positionLots));
+        }
       }
     }
   }
@@ -1747,9 +1815,64 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return ms;
   }
 
+  /** Keeps the order records in step with the order events, through the lifecycle table. */
+  private trackOrder<K extends keyof SimulatorEventMap>(name: K, event: SimulatorEventMap[K][0], now: number): void {
+    const move = (record: OrderView, lifecycleEvent: OrderLifecycleEvent): void => {
+      record.status = nextOrderStatus(record.orderId, record.status, lifecycleEvent);
+      record.updatedAt = now;
+    };
+    if (name === "orderAccepted") {
+      const e = event as SimulatorEventMap["orderAccepted"][0];
+      const record: OrderView = {
+        orderId: e.orderId,
+        accountId: e.accountId,
+        symbol: e.symbol,
+        side: e.side,
+        type: e.type,
+        size: e.size,
+        price: e.price,
+        timeInForce: e.timeInForce,
+        postOnly: e.postOnly,
+        reduceOnly: e.reduceOnly,
+        leverage: e.leverage,
+        closeTrigger: e.closeTrigger,
+        status: "PENDING",
+        filledSize: ZERO,
+        filledNotional: ZERO,
+        averagePrice: null,
+        rejectReason: null,
+        createdAt: this.orderRecords.get(e.orderId)?.createdAt ?? now,
+        updatedAt: now,
+      };
+      move(record, "accepted");
+      this.orderRecords.set(e.orderId, record);
+    } else if (name === "orderRejected") {
+      // Only an order in flight has a record: a rejection on submission changes nothing.
+      const e = event as SimulatorEventMap["orderRejected"][0];
+      const record = this.orderRecords.get(e.orderId);
+      if (record !== undefined && record.status === "PENDING") {
+        move(record, "rejected");
+        record.rejectReason = e.reason;
+      }
+    } else if (name === "orderFilled") {
+      const { fill } = event as SimulatorEventMap["orderFilled"][0];
+      const record = this.orderRecords.get(fill.orderId);
+      if (record === undefined) return;
+      record.filledSize = record.filledSize.plus(fill.quantity);
+      record.filledNotional = record.filledNotional.plus(fill.price.mul(fill.quantity));
+      record.averagePrice = record.filledNotional.div(record.filledSize);
+      move(record, record.filledSize.gte(record.size) ? "filled" : "partiallyFilled");
+    } else if (name === "orderCancelled") {
+      const e = event as SimulatorEventMap["orderCancelled"][0];
+      const record = this.orderRecords.get(e.orderId);
+      if (record !== undefined) move(record, "cancelled");
+    }
+  }
+
   private emitEvent<K extends keyof SimulatorEventMap>(name: K, payload: Omit<SimulatorEventMap[K][0], "id" | "tsEvent" | "tsInit">): void {
     const now = this.clock.now();
     const event = { id: `e${++this.eventSeq}`, tsEvent: now, tsInit: now, ...payload } as SimulatorEventMap[K][0];
+    this.trackOrder(name, event, now);
     this.eventQueue.push([name, event]);
     if (this.atomicDepth === 0) this.deliverEvents();
   }

@@ -18,6 +18,7 @@ import type {
 } from "@autonome/core";
 import type { TimeInForce } from "../types.js";
 import type { LatencyRange } from "./latency.js";
+import type { OrderStatus } from "./order-lifecycle.js";
 
 /** Tunables of the simulated exchange; every one has a default. */
 export interface SimulatorOptions {
@@ -325,4 +326,33 @@ export interface SimulatorSnapshot {
   }>;
   pendingOrders: SnapshotPendingOrder[];
   trades: Array<Record<string, unknown>>;
+  /** Order records (`OrderView` with decimals as strings), in creation order. */
+  orders: Array<Record<string, unknown>>;
+}
+
+/** An order the simulator accepted (or holds in flight), with its status and fills so far. */
+export interface OrderView {
+  orderId: string;
+  accountId: string;
+  symbol: string;
+  side: OrderSide;
+  type: SimOrderType;
+  /** Size that met the book (a reduce-only order is cut to the position). */
+  size: Decimal;
+  price: Decimal | null;
+  timeInForce: TimeInForce;
+  postOnly: boolean;
+  reduceOnly: boolean;
+  leverage: Decimal | null;
+  /** Set when the order closes or reduces a position. */
+  closeTrigger: CloseTrigger | null;
+  status: OrderStatus;
+  filledSize: Decimal;
+  /** Sum of price x size of its fills. */
+  filledNotional: Decimal;
+  averagePrice: Decimal | null;
+  /** Why an in-flight order was rejected on arrival. */
+  rejectReason: RejectReason | null;
+  createdAt: number;
+  updatedAt: number;
 }
