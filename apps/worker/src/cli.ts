@@ -1,1 +1,170 @@
-export {};
+#!/usr/bin/env node
+/**
+ * `autonome models list|add|pause|resume|flatten`: control through the database, so it
+ * works on a running worker from another shell. With the embedded database it goes
+ * through the worker that serves it, or opens the data directory when none runs.
+ */
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { RULE_MODEL_KINDS } from "@autonome/agent";
+import { type Clock, isAutonomeError, SystemClock } from "@autonome/core";
+import type { Db, ModelRecord } from "@autonome/db";
+import { flattenModel } from "@autonome/trading";
+import { createRuntime } from "./app.js";
+import { type WorkerConfig, loadConfig } from "./config.js";
+import { connectDatabase } from "./embedded.js";
+import { SILENT } from "./logger.js";
+
+const USAGE = `usage: autonome models <command>
+  list                              every model: enabled, mode, open positions
+  add <name> --rule <kind>          a built-in rule model (${RULE_MODEL_KINDS.join(", ")})
+  add <name> --agent <id>           a model configured in MODELS_FILE / MODELS
+      [--variant v] [--mode sim|live] [--paused]
+  pause <name|id>                   stops at the next tick; never trades until resumed
+  resume <name|id>
+  flatten <name|id>                 closes the model's positions at market`;
+
+/** A usage error: exit code 2. */
+class UsageError extends Error {}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith("--")) throw new UsageError(`${name} needs a value`);
+  return value;
+}
+
+async function findModel(db: Db, ref: string | undefined): Promise<ModelRecord> {
+  if (!ref) throw new UsageError("name or id of the model is missing");
+  const all = await db.models.list();
+  const found = all.find((m) => m.id === ref) ?? all.filter((m) => m.name === ref).sort((a, b) => (a.variant === "default" ? -1 : b.variant === "default" ? 1 : 0))[0];
+  if (!found) throw new UsageError(`no model named ${ref}; see \`autonome models list\``);
+  return found;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n");
+}
+
+/** Whether a worker is alive on this database (heartbeat fresh and running). */
+async function liveWorker(db: Db, clock: Clock, config: WorkerConfig): Promise<boolean> {
+  const freshWithinMs = Math.max(2 * config.tradeIntervalMs + config.modelRunTimeoutMs, 60_000);
+  return (await db.heartbeats.list()).some((h) => h.status === "running" && clock.now() - h.updatedAt < freshWithinMs);
+}
+
+async function flatten(db: Db, via: string, model: ModelRecord, config: WorkerConfig, clock: Clock, out: (line: string) => void, waitMs: number): Promise<number> {
+  if (via === "worker" || (await liveWorker(db, clock, config))) {
+    // The simulated account lives in the worker's memory: ask the worker to do it.
+    const request = await db.controlRequests.enqueue(model.id, "flatten");
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      const current = await db.controlRequests.byId(request.id);
+      if (current?.doneAt != null) {
+        if (current.error) {
+          out(`flatten ${model.name} failed: ${current.error}`);
+          return 1;
+        }
+        const result = current.result as { closed: Array<{ symbol: string; exitPrice: string; realizedPnl: string }>; failed: Array<{ symbol: string; reason: string }> };
+        out(`flattened ${model.name}: ${result.closed.length} closed${result.closed.map((c) => `\n  ${c.symbol} at ${c.exitPrice}, PnL ${c.realizedPnl}`).join("")}`);
+        for (const f of result.failed) out(`  ${f.symbol} not closed: ${f.reason}`);
+        return result.failed.length > 0 ? 1 : 0;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    out(`flatten of ${model.name} is queued (request ${request.id}); the worker serves it within a tick`);
+    return 0;
+  }
+  const { runtime, market } = await createRuntime(config, db, clock, SILENT);
+  try {
+    market.advanceTo(clock.now());
+    const result = await flattenModel(runtime, model.id);
+    out(`flattened ${model.name}: ${result.closed.length} closed${result.closed.map((c) => `\n  ${c.symbol} at ${c.exitPrice.toString()}, PnL ${c.realizedPnl.toString()}`).join("")}`);
+    for (const f of result.failed) out(`  ${f.symbol} not closed: ${f.reason}`);
+    return result.failed.length > 0 ? 1 : 0;
+  } finally {
+    await runtime.close();
+    await market.close();
+  }
+}
+
+/** Runs one CLI command; returns the exit code. */
+export async function runCli(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env, out: (line: string) => void = console.log): Promise<number> {
+  const [group, command, ...rest] = argv.filter((a) => a !== "--");
+  if (group !== "models" || !command || command === "help" || command === "--help") {
+    out(USAGE);
+    return group === undefined || command === "help" || command === "--help" ? 0 : 2;
+  }
+  const config = loadConfig(env);
+  const clock = new SystemClock();
+  const { db, via } = await connectDatabase(config.databaseUrl, config.dataDir, clock);
+  try {
+    switch (command) {
+      case "list": {
+        const models = await db.models.list();
+        const open = await db.orders.allOpenOrders();
+        const rows = [["NAME", "VARIANT", "MODEL", "ENABLED", "MODE", "OPEN", "ID"]];
+        for (const m of models) {
+          rows.push([m.name, m.variant, `${m.provider}/${m.modelName}`, m.enabled ? "yes" : "paused", m.mode ?? (config.simulationEnabled ? "sim*" : "live*"), String(open.filter((o) => o.modelId === m.id).length), m.id]);
+        }
+        out(models.length === 0 ? "no models" : table(rows));
+        return 0;
+      }
+      case "add": {
+        const name = rest[0];
+        if (!name || name.startsWith("--")) throw new UsageError("add needs a name");
+        const rule = option(rest, "--rule");
+        const agent = option(rest, "--agent");
+        if ((rule === undefined) === (agent === undefined)) throw new UsageError("add needs exactly one of --rule <kind> or --agent <id>");
+        if (rule !== undefined && !RULE_MODEL_KINDS.includes(rule as never)) throw new UsageError(`unknown rule ${rule}; one of ${RULE_MODEL_KINDS.join(", ")}`);
+        const configured = agent === undefined ? undefined : config.models.find((m) => m.id === agent);
+        if (agent !== undefined && !configured) throw new UsageError(`no configured model ${agent}; configured: ${config.models.map((m) => m.id).join(", ")}`);
+        const mode = option(rest, "--mode");
+        if (mode !== undefined && mode !== "sim" && mode !== "live") throw new UsageError("--mode is sim or live");
+        const variant = option(rest, "--variant");
+        const model = await db.models.create({
+          name,
+          provider: rule !== undefined ? "rule" : configured!.kind === "rule" ? "rule" : "openai",
+          modelName: rule ?? agent!,
+          ...(variant ? { variant } : {}),
+          ...(mode ? { mode: mode === "sim" ? "SIM" : "LIVE" } : {}),
+          enabled: !rest.includes("--paused"),
+        });
+        out(`added ${model.name} (${model.id})${model.enabled ? "; it trades from the next tick" : ", paused"}`);
+        return 0;
+      }
+      case "pause":
+      case "resume": {
+        const model = await findModel(db, rest[0]);
+        await db.models.setEnabled(model.id, command === "resume");
+        out(command === "pause" ? `paused ${model.name}: it stops at the next tick and never trades until resumed` : `resumed ${model.name}: it trades from the next tick`);
+        return 0;
+      }
+      case "flatten": {
+        const model = await findModel(db, rest[0]);
+        const waitMs = Number(option(rest, "--wait-ms") ?? 60_000);
+        return await flatten(db, via, model, config, clock, out, waitMs);
+      }
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isMain) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      if (error instanceof UsageError) {
+        process.stderr.write(`autonome: ${error.message}\n${USAGE}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`autonome: ${isAutonomeError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -29,7 +29,7 @@ describe("loadConfig", () => {
     const config = loadConfig({});
     expect(config.simulationEnabled).toBe(true);
     expect(config.databaseUrl).toBeNull();
-    expect(config.dataDir).toBe("./.autonome/db");
+    expect(config.dataDir).toBe(join(process.cwd(), ".autonome/db"));
     expect(config.marketSource).toBe("synthetic");
     expect(config.models.map((m) => m.id)).toEqual(["buy-and-hold-btc", "trend-follower", "mean-reverter"]);
     expect(config).toMatchObject(DEFAULT_INTERVALS);

@@ -4,6 +4,7 @@
  * passwords in DATABASE_URL) never appear in errors or in the printed configuration.
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { type ModelConfig, DEFAULT_MODEL_CONFIGS, modelConfigSchema } from "@autonome/agent";
 import { ConfigError } from "@autonome/core";
 import { parse as parseYaml } from "yaml";
@@ -245,7 +246,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   return {
     simulationEnabled,
     databaseUrl,
-    dataDir: env.AUTONOME_DB_DIR?.trim() || "./.autonome/db",
+    // Relative to where the user ran pnpm (INIT_CWD), not to apps/worker, so the worker and the CLI agree.
+    dataDir: resolve(env.INIT_CWD?.trim() || process.cwd(), env.AUTONOME_DB_DIR?.trim() || "./.autonome/db"),
     simulator,
     models,
     modelsSource: source,

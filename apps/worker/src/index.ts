@@ -11,3 +11,6 @@ export {
   Scheduler,
   newWorkerId,
 } from "./scheduler.js";
+export { type Worker, type StartWorkerOptions, startWorker, createRuntime, createMarket, registryConfigs, modelRowOf, seedModels, serveControlRequests } from "./app.js";
+export { type EmbeddedLock, type EmbeddedServer, type ServeEmbeddedOptions, type Connection, lockPathOf, readLock, liveLock, serveEmbedded, connectDatabase } from "./embedded.js";
+export { runCli } from "./cli.js";

@@ -1,0 +1,267 @@
+/**
+ * Composition of the worker process: database (PostgreSQL, or embedded PGlite served
+ * to other processes), market source, model registry, trading runtime, scheduler,
+ * control requests, event forwarding and logs. No domain rule lives here.
+ */
+import { type ModelConfig, RULE_MODEL_KINDS, createModelRegistry } from "@autonome/agent";
+import { type ArenaEvent, ArenaEventBus, type Clock, ConfigError, SystemClock } from "@autonome/core";
+import { type Db, type ModelRecord, createDb, createEventChannel } from "@autonome/db";
+import { type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
+import { type TradingRuntime, createTradingRuntime, flattenModel, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { WorkerConfig } from "./config.js";
+import { type EmbeddedServer, serveEmbedded } from "./embedded.js";
+import type { Logger } from "./logger.js";
+import { Scheduler } from "./scheduler.js";
+
+/** The registry: the configured models plus one agent per built-in rule, so a rule model added from the CLI resolves. */
+export function registryConfigs(models: readonly ModelConfig[]): ModelConfig[] {
+  const out = [...models];
+  for (const rule of RULE_MODEL_KINDS) {
+    if (!out.some((m) => m.id === rule)) out.push({ id: rule, kind: "rule", rule });
+  }
+  return out;
+}
+
+/** The Models row a configured model is seeded as (looked up by name, then modelName). */
+export function modelRowOf(config: ModelConfig): { name: string; provider: string; modelName: string; variant?: string } {
+  return {
+    name: config.id,
+    provider: config.kind === "rule" ? "rule" : "openai",
+    modelName: config.kind === "rule" ? config.rule : config.id,
+    ...(config.variant ? { variant: config.variant } : {}),
+  };
+}
+
+/** Creates or updates a Models row for each configured model; keeps `enabled` (a paused model stays paused). */
+export async function seedModels(db: Db, models: readonly ModelConfig[]): Promise<ModelRecord[]> {
+  const out: ModelRecord[] = [];
+  for (const m of models) out.push(await db.models.upsert(modelRowOf(m)));
+  return out;
+}
+
+/** The market source the configuration names. */
+export function createMarket(config: WorkerConfig, clock: Clock): MarketSource {
+  if (config.marketSource === "synthetic") return new SyntheticMarket({ clock, seed: config.seed });
+  if (config.marketSource === "replay") {
+    const dir = config.replayDir!;
+    const files = readdirSync(dir).filter((f) => /\.csv(\.gz)?$/.test(f));
+    if (files.length === 0) throw new ConfigError(`REPLAY_DIR ${dir} holds no kline CSV files`, "REPLAY_DIR");
+    return new ReplayMarket({ clock, klines: files.map((f) => join(dir, f)) as never });
+  }
+  throw new ConfigError("MARKET_SOURCE=lighter needs the live Lighter feed, which this build of @autonome/market-data does not export yet", "MARKET_SOURCE");
+}
+
+/** The trading runtime of a configuration over an open database (the worker's, or the CLI's when no worker runs). */
+export async function createRuntime(config: WorkerConfig, db: Db, clock: Clock, logger: Logger): Promise<{ runtime: TradingRuntime; market: MarketSource; events: ArenaEventBus }> {
+  const market = createMarket(config, clock);
+  const events = new ArenaEventBus();
+  try {
+    const agents = createModelRegistry(registryConfigs(config.models), { clock });
+    const runtime = await createTradingRuntime({
+      db,
+      market,
+      agents,
+      events,
+      clock,
+      simulationEnabled: config.simulationEnabled,
+      simulator: config.simulator as never,
+      ...(config.lighter
+        ? {
+            lighter: {
+              baseUrl: config.lighter.baseUrl,
+              chainId: config.lighter.chainId,
+              accounts: [{ accountIndex: config.lighter.accountIndex, apiKeyIndex: config.lighter.apiKeyIndex, privateKeyHex: config.lighter.privateKeyHex }],
+            },
+          }
+        : {}),
+      options: { agentTimeoutMs: config.agentTimeoutMs },
+      logger,
+    });
+    return { runtime, market, events };
+  } catch (error) {
+    await market.close();
+    throw error;
+  }
+}
+
+/** A running worker. */
+export interface Worker {
+  readonly db: Db;
+  readonly runtime: TradingRuntime;
+  readonly scheduler: Scheduler;
+  readonly events: ArenaEventBus;
+  /** Address other processes reach the embedded database at, or null with DATABASE_URL. */
+  readonly embeddedUrl: string | null;
+  /** Graceful stop: finish or abort the tick, persist, release leases, close everything. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Options of {@link startWorker}. */
+export interface StartWorkerOptions {
+  clock?: Clock;
+  /** Start ticking at once (default true). */
+  autoStart?: boolean;
+  /** Seed the configured models into Models (default true). */
+  seed?: boolean;
+  workerId?: string;
+}
+
+function decisionFields(model: ModelRecord, call: { type: string | null; tool: string; symbol: string | null; accepted: boolean; status: string; reason: string | null }) {
+  return { model: model.name, tool: call.tool, symbol: call.symbol ?? undefined, status: call.status, reason: call.reason ?? undefined };
+}
+
+/** Starts the worker the configuration describes. */
+export async function startWorker(config: WorkerConfig, logger: Logger, options: StartWorkerOptions = {}): Promise<Worker> {
+  const clock = options.clock ?? new SystemClock();
+  let embedded: EmbeddedServer | null = null;
+  let db: Db;
+  if (config.databaseUrl === null) {
+    embedded = await serveEmbedded({ dataDir: config.dataDir, host: config.embeddedHost, port: config.embeddedPort, clock });
+    db = embedded.db;
+    logger.info("embedded database served", { dataDir: config.dataDir, address: `${embedded.lock.host}:${embedded.lock.port}` });
+  } else {
+    db = await createDb({ kind: "postgres", url: config.databaseUrl, clock });
+  }
+
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    if (options.seed ?? true) {
+      const seeded = await seedModels(db, config.models);
+      logger.info("models ready", { configured: seeded.length, enabled: seeded.filter((m) => m.enabled).length, source: config.modelsSource });
+    }
+    const { runtime, market, events } = await createRuntime(config, db, clock, logger);
+    closers.push(() => market.close());
+    closers.push(() => runtime.close());
+    if (runtime.startReport.actions.length > 0 || runtime.startReport.closes.length > 0) {
+      logger.info("restored", { actions: runtime.startReport.actions.length, closes: runtime.startReport.closes.length });
+    }
+    const openAtStart = await db.orders.allOpenOrders();
+    logger.info("open positions restored", { positions: openAtStart.length });
+
+    // Events: readable log lines, and NOTIFY for an api in another process (PostgreSQL only:
+    // with the embedded database the api runs in this process and listens on the bus).
+    const unsubscribeLog = events.onAny((event) => logEvent(logger, event));
+    closers.push(async () => unsubscribeLog());
+    if (config.databaseUrl !== null) {
+      const channel = createEventChannel(db);
+      const unsubscribeNotify = events.onAny((event) => {
+        channel.publish(event).catch((error: unknown) => logger.warn("event not sent", { type: event.type, error }));
+      });
+      closers.push(async () => unsubscribeNotify());
+    }
+
+    const scheduler = new Scheduler({
+      db,
+      clock,
+      events,
+      logger,
+      ...(options.workerId ? { workerId: options.workerId } : {}),
+      options: { tradeIntervalMs: config.tradeIntervalMs, modelRunTimeoutMs: config.modelRunTimeoutMs, staleAfterMs: config.staleAfterMs },
+      hooks: {
+        async beforeBatch(models) {
+          market.advanceTo(clock.now());
+          await reconcile(runtime, models);
+        },
+        async runModel(model, signal) {
+          const result = await runTradeWorkflow(runtime, model, signal);
+          for (const call of result.toolCalls) logger.info("decision", decisionFields(model, call));
+          if (result.toolCalls.length === 0) logger.info("decision", { model: model.name, tool: "none", status: result.ok ? "no-call" : "failed", reason: result.error ?? undefined });
+          return { ok: result.ok, error: result.error };
+        },
+        async afterBatch(models) {
+          runtime.intelligence.invalidate();
+          await snapshotPortfolios(runtime, models);
+        },
+      },
+    });
+
+    // Flatten requests are served between ticks too, so the CLI does not wait a whole interval.
+    const controlTimer = setInterval(() => {
+      void (async () => {
+        // A model leased by another worker is that worker's to flatten; a free one (paused, say) is anyone's.
+        const otherLeases = new Set((await db.leases.list()).filter((l) => l.workerId !== scheduler.workerId).map((l) => l.modelId));
+        const models = (await db.models.list()).filter((m) => !otherLeases.has(m.id));
+        await serveControlRequests(runtime, models, scheduler.workerId, logger);
+      })().catch((error: unknown) => logger.warn("control requests not served", { error }));
+    }, 1_000);
+    controlTimer.unref();
+    closers.push(async () => clearInterval(controlTimer));
+
+    if (options.autoStart ?? true) scheduler.start();
+    logger.info("worker started", { workerId: scheduler.workerId, intervalMs: config.tradeIntervalMs, simulation: config.simulationEnabled, market: config.marketSource });
+
+    let stopped: Promise<void> | undefined;
+    return {
+      db,
+      runtime,
+      scheduler,
+      events,
+      embeddedUrl: embedded?.lock.url ?? null,
+      stop: (graceMs = 30_000) =>
+        (stopped ??= (async () => {
+          clearInterval(controlTimer);
+          await scheduler.stop(graceMs);
+          for (const close of closers.reverse()) await close().catch((error: unknown) => logger.warn("close failed", { error }));
+          if (embedded) await embedded.close();
+          else await db.close();
+          logger.info("worker stopped", { workerId: scheduler.workerId });
+        })()),
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    if (embedded) await embedded.close();
+    else await db.close();
+    throw error;
+  }
+}
+
+let serving = false;
+
+/** Executes pending control requests (flatten) of the models this worker holds. */
+export async function serveControlRequests(runtime: TradingRuntime, models: readonly ModelRecord[], workerId: string, logger: Logger): Promise<number> {
+  if (serving || models.length === 0) return 0;
+  serving = true;
+  try {
+    const pending = await runtime.db.controlRequests.pending(models.map((m) => m.id));
+    let served = 0;
+    for (const request of pending) {
+      if (!(await runtime.db.controlRequests.take(request.id, workerId))) continue;
+      if (request.kind !== "flatten") {
+        await runtime.db.controlRequests.complete(request.id, { error: `unknown request ${request.kind}` });
+        continue;
+      }
+      try {
+        const result = await flattenModel(runtime, request.modelId);
+        await runtime.db.controlRequests.complete(request.id, {
+          result: { closed: result.closed.map((o) => ({ orderId: o.orderId, symbol: o.symbol, exitPrice: o.exitPrice.toString(), realizedPnl: o.realizedPnl.toString() })), failed: result.failed },
+        });
+        logger.info("flattened", { modelId: request.modelId, closed: result.closed.length, failed: result.failed.length });
+      } catch (error) {
+        await runtime.db.controlRequests.complete(request.id, { error: error instanceof Error ? error.message : String(error) });
+      }
+      served += 1;
+    }
+    return served;
+  } finally {
+    serving = false;
+  }
+}
+
+/** One log line per event worth a human's attention. */
+function logEvent(logger: Logger, event: ArenaEvent): void {
+  switch (event.type) {
+    case "positionOpened":
+      logger.info("position opened", { modelId: event.payload.modelId, symbol: event.payload.symbol, side: event.payload.side, quantity: event.payload.quantity, entryPrice: event.payload.entryPrice, leverage: event.payload.leverage });
+      break;
+    case "positionClosed":
+      logger.info("position closed", { modelId: event.payload.modelId, symbol: event.payload.symbol, exitPrice: event.payload.exitPrice, realizedPnl: event.payload.realizedPnl, trigger: event.payload.closeTrigger ?? "model" });
+      break;
+    case "positionLiquidated":
+      logger.warn("position liquidated", { modelId: event.payload.modelId, symbol: event.payload.symbol, exitPrice: event.payload.exitPrice });
+      break;
+    default:
+      logger.debug(event.type, { id: event.id });
+  }
+}
