@@ -115,6 +115,16 @@ describe("LighterTradingClient against the mock server", () => {
     await expect(trader.trackFill({ ...placed, txHash: "ab".repeat(40) }, { timeoutMs: 60, pollIntervalMs: 10 })).rejects.toBeInstanceOf(TimeoutError);
   });
 
+  it("never shows the key or the auth token when printed", async () => {
+    const { inspect } = await import("node:util");
+    const token = trader.authToken();
+    const secret = key.exportPrivateKeyHex().slice(2);
+    for (const text of [inspect(trader), String(trader), inspect({ trader })]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(token.split(":")[3]);
+    }
+  });
+
   it("converts with decimals loaded at runtime, never hard-coded", async () => {
     const eth = await trader.market("ETH");
     expect(eth.sizeDecimals).toBe(4);

@@ -295,6 +295,16 @@ export class LighterTradingClient {
     return { accountIndex: this.accountIndex, apiKeyIndex: this.apiKeyIndex, expiredAt: this.clock.now() + DEFAULT_TX_LIFETIME_MS, nonce };
   }
 
+  /** Never prints the key or the auth token. */
+  toString(): string {
+    return `LighterTradingClient(account=${this.accountIndex}, apiKey=${this.apiKeyIndex}, chain=${this.chainId})`;
+  }
+
+  /** Never prints the key or the auth token in console.log / util.inspect. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
   /** Unique, increasing client order indexes from the clock (ms since epoch stays below 2^48 until year 10889). */
   private nextClientOrderIndex(): number {
     this.lastClientOrderIndex = Math.max(this.lastClientOrderIndex + 1, this.clock.now());
