@@ -142,6 +142,23 @@ describe("ExchangeSimulator snapshot mode", () => {
     expect(sim.book("BTC").bestAsk()).toBe(1_000_000); // book not refreshed yet
   });
 
+  it("skips levels of size zero and finds the best levels whatever their order", () => {
+    const { clock, sim } = setup();
+    clock.advanceTo(5000);
+    sim.applyBook("BTC", { bids: [["99900", "1"], ["99950", "0"], ["99940", "2"]], asks: [["100100", "1"], ["100050", "0.000"], ["100060", "3"]] });
+    expect(sim.markPrice("BTC")?.toString()).toBe("100000"); // (99940 + 100060) / 2
+    expect(sim.book("BTC").snapshot()).toEqual({
+      bids: [
+        [999_400, 200_000],
+        [999_000, 100_000],
+      ],
+      asks: [
+        [1_000_600, 300_000],
+        [1_001_000, 100_000],
+      ],
+    });
+  });
+
   it("fills a resting order the market traded through when a new snapshot crosses it", () => {
     const { clock, sim, events } = setup({}, [["alice"], ["bob"]]);
     const resting = sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "buy", type: "limit", size: "0.01", price: "99995" });

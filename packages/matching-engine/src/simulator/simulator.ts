@@ -901,24 +901,27 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private doApplyBook(command: Extract<SimulatorCommand, { type: "applyBook" }>): ApplyBookResult {
     const ms = this.requireMarket(command.symbol);
     const { market } = ms;
-    const toTicks = (levels: Array<[string, string]>): Array<readonly [number, number]> =>
-      levels.map(
-        ([p, s]) =>
-          [plainUnits(p, market.priceDecimals) ?? priceToTicks(market, p, "snapshot"), plainUnits(s, market.sizeDecimals) ?? sizeToLots(market, s, "snapshot")] as const,
-      );
+    // Levels of size zero (how some feeds say "gone") are skipped; best levels are found, not assumed first.
+    const toTicks = (levels: Array<[string, string]>): Array<readonly [number, number]> => {
+      const out: Array<readonly [number, number]> = [];
+      for (const [p, s] of levels) {
+        const lots = plainUnits(s, market.sizeDecimals) ?? (parseDecimal(s)?.isZero() === true ? 0 : sizeToLots(market, s, "snapshot"));
+        if (lots === 0) continue;
+        out.push([plainUnits(p, market.priceDecimals) ?? priceToTicks(market, p, "snapshot"), lots] as const);
+      }
+      return out;
+    };
     const snapshot: L2SnapshotTicks = { bids: toTicks(command.bids), asks: toTicks(command.asks) };
-    const topBid = snapshot.bids[0];
-    const topAsk = snapshot.asks[0];
-    if (topBid !== undefined && topAsk !== undefined && topBid[0] >= topAsk[0]) {
+    const topBid = snapshot.bids.reduce<number | undefined>((best, [ticks]) => (best === undefined || ticks > best ? ticks : best), undefined);
+    const topAsk = snapshot.asks.reduce<number | undefined>((best, [ticks]) => (best === undefined || ticks < best ? ticks : best), undefined);
+    if (topBid !== undefined && topAsk !== undefined && topBid >= topAsk) {
       throw new ValidationError(`crossed ${market.symbol} snapshot`, [{ path: "bids", message: "best bid must be below best ask" }]);
     }
     const now = this.clock.now();
     const due = ms.lastLoadAt === null || now - ms.lastLoadAt >= this.options.refreshIntervalMs;
-    const bestBid = command.bids[0];
-    const bestAsk = command.asks[0];
     const previousMark = ms.mark;
-    if (bestBid !== undefined && bestAsk !== undefined) {
-      ms.mark = toDecimal(bestBid[0]).plus(toDecimal(bestAsk[0])).div(2);
+    if (topBid !== undefined && topAsk !== undefined) {
+      ms.mark = ticksToPrice(market, topBid).plus(ticksToPrice(market, topAsk)).div(2);
     }
     if (due) {
       let fills: BookFill[];
