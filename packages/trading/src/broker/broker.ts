@@ -68,6 +68,8 @@ export type ReconcileAction =
   | { kind: "cancelledOrphanTrigger"; modelId: string; symbol: string; orderIndex: string }
   /** The exit plan's time exit passed or its invalidation price was crossed; the position was closed at market. */
   | { kind: "closedByExitPlan"; modelId: string; orderId: string; symbol: string; reason: "TIME_EXIT" | "INVALIDATED"; exitPrice: string }
+  /** Orders and the simulator disagreed (another process traded the model): the model's simulator account was rebuilt from Orders. */
+  | { kind: "resyncedSimulatorAccount"; modelId: string; detail: string }
   /** A missing SL/TP trigger order was placed again from the exit plan. */
   | { kind: "replacedTrigger"; modelId: string; orderId: string; symbol: string; leg: "STOP" | "TARGET"; orderIndex: string };
 

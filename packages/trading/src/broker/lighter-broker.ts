@@ -397,7 +397,10 @@ export class LighterBroker implements Broker {
     const symbols = new Set([...orders.map((o) => o.symbol), ...venue.positions.map((p) => p.symbol)]);
     const active = new Map<string, LighterOrder[]>();
     const inactive = new Map<string, LighterOrder[]>();
+    // Only the markets we trade or hold: a venue lists hundreds, each query has a rate-limit weight.
+    const traded = new Set([...symbols, ...this.p.market.markets().map((m) => m.symbol)]);
     for (const d of this.details.values()) {
+      if (!traded.has(d.market.symbol)) continue;
       const marketId = d.market.marketId;
       const [a, i] = await Promise.all([
         rest.accountActiveOrders(this.accountIndex, marketId, token),

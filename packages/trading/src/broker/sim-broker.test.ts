@@ -103,16 +103,42 @@ describe("SimBroker", () => {
     await broker.close();
   });
 
-  it("closes an Order the simulator does not hold and reports it", async () => {
+  it("rebuilds a model's account from Orders when another process opened a position for it, with its stop armed", async () => {
     const market = new ControlledMarket(clock, { BTC: 100_000 });
-    const model = await freshModel("orphan");
+    const model = await freshModel("handoff");
     const broker = new SimBroker({ db, market, simulator: simOptions() });
     await broker.start([model]);
-    // Written by someone else after start (the simulator never saw it).
-    const order = await db.orders.openPosition({ modelId: model.id, symbol: "BTC", side: "LONG", quantity: "0.01", leverage: "2", entryPrice: "99000", exitPlan: emptyExitPlan() });
+    // Written by another worker after this one started (this simulator never saw it).
+    const order = await db.orders.openPosition({
+      modelId: model.id, symbol: "BTC", side: "LONG", quantity: "0.01", leverage: "2", entryPrice: "99000",
+      exitPlan: { ...emptyExitPlan(), stop: toDecimal(98_000) },
+    });
     const report = await broker.sync([model]);
-    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: order.orderId, symbol: "BTC" })]);
-    expect((await db.orders.byId(order.orderId))?.status).toBe("CLOSED");
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "resyncedSimulatorAccount", modelId: model.id })]);
+    expect((await db.orders.byId(order.orderId))?.status).toBe("OPEN");
+    expect((await broker.account(model)).positions.map((p) => p.order.orderId)).toEqual([order.orderId]);
+    // Nothing left to repair, and the stop works.
+    expect((await broker.sync([model])).actions).toEqual([]);
+    market.setMid("BTC", 97_500);
+    expect((await broker.sync([model])).closes.map((c) => c.closeTrigger)).toEqual(["STOP"]);
+    await broker.close();
+  });
+
+  it("rebuilds a model's account when another process closed its position, cash included", async () => {
+    const market = new ControlledMarket(clock, { BTC: 100_000 });
+    const model = await freshModel("flattened");
+    const broker = new SimBroker({ db, market, simulator: simOptions() });
+    await broker.start([model]);
+    const opened = await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.1"), leverage: toDecimal(2), exitPlan: emptyExitPlan() });
+    expect(opened.ok).toBe(true);
+    if (!opened.ok) return;
+    // Another process (the CLI's flatten) closes it in Orders.
+    const closed = await db.orders.closePosition({ orderId: opened.value.orderId, exitPrice: "101000", closeTrigger: "MANUAL" });
+    const report = await broker.sync([model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "resyncedSimulatorAccount" })]);
+    const account = await broker.account(model);
+    expect(account.positions).toEqual([]);
+    expect(account.equity.toFixed(2)).toBe(toDecimal(10_000).plus(closed.realizedPnl).toFixed(2));
     await broker.close();
   });
 });

@@ -70,7 +70,13 @@ export class SimBroker implements Broker {
   private readonly depth: number;
   private readonly initialCapital: Decimal;
   private readonly marketMap: Map<string, Market>;
-  private readonly accounts = new Set<string>();
+  /** The simulator account of each model: a model gets a fresh account when its state is rebuilt from Orders. */
+  private readonly accountOfModel = new Map<string, string>();
+  private readonly modelOfAccount = new Map<string, string>();
+  private readonly generation = new Map<string, number>();
+  private readonly retired = new Set<string>();
+  /** Net realized PnL of each model's closed Orders as this broker knows it; another sum in Orders means another process traded the model. */
+  private readonly realizedKnown = new Map<string, Decimal>();
   private readonly queue = new SerialQueue();
   private closes: QueuedClose[] = [];
   /** Fees of the fills since the last position event, per account and symbol: the closing fills' fees. */
@@ -99,6 +105,8 @@ export class SimBroker implements Broker {
     this.simulator.on("positionOpened", ({ position }) => this.pendingFees.delete(key(position.accountId, position.symbol)));
     this.simulator.on("positionChanged", ({ position }) => this.pendingFees.delete(key(position.accountId, position.symbol)));
     this.simulator.on("positionClosed", (event) => {
+      // Closes of a retired account (rebuilt from Orders) are not facts of the model any more.
+      if (this.retired.has(event.trade.accountId)) return;
       const k = key(event.trade.accountId, event.trade.symbol);
       const exitFee = this.pendingFees.get(k) ?? ZERO;
       this.pendingFees.delete(k);
@@ -125,28 +133,8 @@ export class SimBroker implements Broker {
   start(models: readonly ModelRecord[]): Promise<ReconcileReport> {
     return this.queue.run(async () => {
       const report = emptyReconcileReport();
-      await this.ensureAccounts(models);
       this.feedBooks();
-      const ids = new Set(models.map((m) => m.id));
-      const open = (await this.db.orders.allOpenOrders()).filter((o) => ids.has(o.modelId) && this.marketMap.has(o.symbol));
-      const held = new Set(this.simulator.positions().map((p) => key(p.accountId, p.symbol)));
-      const toRestore = open.filter((o) => !held.has(key(o.modelId, o.symbol)));
-      if (toRestore.length > 0) {
-        this.simulator.restore(
-          toRestore.map((o) => ({
-            accountId: o.modelId,
-            orderId: o.orderId,
-            symbol: o.symbol,
-            side: o.side,
-            quantity: o.quantity,
-            entryPrice: o.entryPrice,
-            leverage: o.leverage,
-            exitPlan: o.exitPlan,
-            openedAt: o.openedAt,
-          })),
-        );
-        this.logger.info("restored open orders into the simulator", { count: toRestore.length });
-      }
+      await this.ensureAccounts(models);
       // A restored stop already crossed by the current mark fires at once: persist it.
       await this.flushCloses(report);
       report.closes.push(...this.unreported);
@@ -164,9 +152,10 @@ export class SimBroker implements Broker {
       await this.flushCloses(report);
       report.closes.push(...this.unreported);
       this.unreported = [];
+      const realized = await this.realizedByModel();
       for (const model of models) {
         try {
-          await this.repairDrift(model, report);
+          await this.repairDrift(model, realized.get(model.id) ?? ZERO, report);
         } catch (error) {
           report.errors.push({ modelId: model.id, message: errorMessage(error) });
         }
@@ -185,7 +174,7 @@ export class SimBroker implements Broker {
       const quantity = roundToStep(request.quantity, market.lotSize, "down");
       if (quantity.lte(0)) return { ok: false, reason: `quantity ${request.quantity.toString()} is below one lot (${market.lotSize.toString()})` };
       const result = this.simulator.openPosition({
-        accountId: model.id,
+        accountId: this.acct(model.id),
         symbol: request.symbol,
         side: request.side,
         quantity,
@@ -211,8 +200,8 @@ export class SimBroker implements Broker {
         });
       } catch (error) {
         // Unwind: the fill was never recorded, so the simulator must not keep it either.
-        this.discard.add(key(model.id, request.symbol));
-        this.simulator.closePosition(model.id, request.symbol);
+        this.discard.add(key(this.acct(model.id), request.symbol));
+        this.simulator.closePosition(this.acct(model.id), request.symbol);
         this.dropDiscarded();
         return { ok: false, reason: `fill not recorded, position unwound: ${errorMessage(error)}` };
       }
@@ -239,17 +228,18 @@ export class SimBroker implements Broker {
       await this.flushCloses(report);
       const already = this.findClose(report, open.orderId);
       if (already) return { ok: false, reason: `the ${symbol} position was already closed by its ${already.closeTrigger.toLowerCase()}` };
-      if (!this.simulator.positions(model.id).some((p) => p.symbol === symbol)) {
+      const accountId = this.acct(model.id);
+      if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
         return { ok: false, reason: `the simulator holds no ${symbol} position for this model; the next sync repairs it` };
       }
-      this.requested.set(key(model.id, symbol), closeTrigger);
-      const result = this.simulator.closePosition(model.id, symbol);
+      this.requested.set(key(accountId, symbol), closeTrigger);
+      const result = this.simulator.closePosition(accountId, symbol);
       if (result.status === "rejected") {
-        this.requested.delete(key(model.id, symbol));
+        this.requested.delete(key(accountId, symbol));
         return { ok: false, reason: `close rejected: ${result.reason}` };
       }
       await this.flushCloses(report);
-      this.requested.delete(key(model.id, symbol));
+      this.requested.delete(key(accountId, symbol));
       const closed = this.findClose(report, open.orderId);
       if (!closed) return { ok: false, reason: `close of ${symbol} not filled: no liquidity` };
       return {
@@ -265,9 +255,10 @@ export class SimBroker implements Broker {
     return this.queue.run(async () => {
       await this.ensureAccounts([model]);
       const open = await this.db.orders.openPositionOf(model.id, symbol);
-      if (!open || !this.simulator.positions(model.id).some((p) => p.symbol === symbol)) return { ok: false, reason: `no open ${symbol} position` };
+      const accountId = this.acct(model.id);
+      if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return { ok: false, reason: `no open ${symbol} position` };
       const order = await this.db.orders.updateExitPlan(open.orderId, exitPlan);
-      this.simulator.setExitPlan(model.id, symbol, exitPlan);
+      this.simulator.setExitPlan(accountId, symbol, exitPlan);
       const report = emptyReconcileReport();
       await this.flushCloses(report);
       const fired = this.findClose(report, open.orderId);
@@ -280,7 +271,7 @@ export class SimBroker implements Broker {
   account(model: ModelRecord): Promise<BrokerAccount> {
     return this.queue.run(async () => {
       await this.ensureAccounts([model]);
-      const view = this.simulator.account(model.id);
+      const view = this.simulator.account(this.acct(model.id));
       const orders = await this.db.orders.openOrdersOfModel(model.id);
       const positions = orders.flatMap((order) => {
         const p = view.positions.find((x) => x.symbol === order.symbol);
@@ -307,19 +298,62 @@ export class SimBroker implements Broker {
 
   // ------------------------------------------------------------ internals
 
-  /** Creates simulator accounts for models seen the first time: initial capital + realized PnL - open entry fees. */
-  private async ensureAccounts(models: readonly ModelRecord[]): Promise<void> {
-    const missing = models.filter((m) => !this.accounts.has(m.id));
-    if (missing.length === 0) return;
+  /** The simulator account of a model (ensureAccounts ran before). */
+  private acct(modelId: string): string {
+    const id = this.accountOfModel.get(modelId);
+    if (id === undefined) throw new Error(`no simulator account for model ${modelId}`);
+    return id;
+  }
+
+  /** Net realized PnL of every model's closed Orders. */
+  private async realizedByModel(): Promise<Map<string, Decimal>> {
     const inputs = await this.db.leaderboard.inputs();
+    return new Map(inputs.map((i) => [i.model.id, i.closedTrades.realizedPnl]));
+  }
+
+  /** Creates simulator accounts for models seen the first time and restores their OPEN Orders. */
+  private async ensureAccounts(models: readonly ModelRecord[]): Promise<void> {
+    const missing = models.filter((m) => !this.accountOfModel.has(m.id));
+    if (missing.length === 0) return;
+    const realized = await this.realizedByModel();
     const open = await this.db.orders.allOpenOrders();
     for (const model of missing) {
-      const realized = inputs.find((i) => i.model.id === model.id)?.closedTrades.realizedPnl ?? ZERO;
-      const openFees = open.filter((o) => o.modelId === model.id).reduce((s, o) => s.plus(o.fees), ZERO);
-      if (this.accounts.has(model.id)) continue;
-      this.simulator.createAccount(model.id, { initialCapital: this.initialCapital.plus(realized).minus(openFees) });
-      this.accounts.add(model.id);
+      if (this.accountOfModel.has(model.id)) continue;
+      this.openAccount(model.id, realized.get(model.id) ?? ZERO, open.filter((o) => o.modelId === model.id));
     }
+  }
+
+  /**
+   * A fresh simulator account for a model, from Orders: cash = initial capital + net realized
+   * PnL - entry fees of the open positions, and the open positions restored with their exit
+   * plans (stops and targets armed again).
+   */
+  private openAccount(modelId: string, realized: Decimal, orders: readonly OpenOrder[]): void {
+    const gen = (this.generation.get(modelId) ?? -1) + 1;
+    const accountId = gen === 0 ? modelId : `${modelId}~${gen}`;
+    const restorable = orders.filter((o) => this.marketMap.has(o.symbol));
+    const openFees = restorable.reduce((sum, o) => sum.plus(o.fees), ZERO);
+    this.simulator.createAccount(accountId, { initialCapital: this.initialCapital.plus(realized).minus(openFees) });
+    this.generation.set(modelId, gen);
+    this.accountOfModel.set(modelId, accountId);
+    this.modelOfAccount.set(accountId, modelId);
+    this.realizedKnown.set(modelId, realized);
+    if (restorable.length === 0) return;
+    this.simulator.restore(
+      restorable.map((o) => ({
+        accountId,
+        // The simulator refuses a reused order id; a rebuilt account's positions get their own.
+        orderId: gen === 0 ? o.orderId : `${o.orderId}~${gen}`,
+        symbol: o.symbol,
+        side: o.side,
+        quantity: o.quantity,
+        entryPrice: o.entryPrice,
+        leverage: o.leverage,
+        exitPlan: o.exitPlan,
+        openedAt: o.openedAt,
+      })),
+    );
+    this.logger.info("restored open orders into the simulator", { modelId, count: restorable.length });
   }
 
   /** Loads the source's current books into the simulator (liquidity refreshes on its interval, the mark every time). */
@@ -361,11 +395,12 @@ export class SimBroker implements Broker {
     for (const item of queued) {
       const { trade } = item.event;
       const k = key(trade.accountId, trade.symbol);
+      const modelId = this.modelOfAccount.get(trade.accountId) ?? trade.accountId;
       const trigger: CloseTrigger | null = this.requested.has(k) && item.event.closeTrigger === "MANUAL" ? this.requested.get(k)! : item.event.closeTrigger;
       try {
-        const open = await this.db.orders.openPositionOf(trade.accountId, trade.symbol);
+        const open = await this.db.orders.openPositionOf(modelId, trade.symbol);
         if (!open) {
-          this.logger.warn("simulator closed a position Orders does not hold", { modelId: trade.accountId, symbol: trade.symbol });
+          this.logger.warn("simulator closed a position Orders does not hold", { modelId, symbol: trade.symbol });
           continue;
         }
         const exitPrice = to8(trade.exitPrice);
@@ -378,6 +413,7 @@ export class SimBroker implements Broker {
           realizedPnl: netPnl(open.side, open.quantity, open.entryPrice, exitPrice, fees, trade.funding),
           closedAt: trade.closedAt,
         });
+        this.realizedKnown.set(modelId, (this.realizedKnown.get(modelId) ?? ZERO).plus(order.realizedPnl));
         const close: VenueClose = {
           order,
           closeTrigger: trigger ?? "MANUAL",
@@ -388,56 +424,33 @@ export class SimBroker implements Broker {
         if (this.requested.has(k) && item.event.closeTrigger === "MANUAL") report.closes.push(close);
         else this.unreported.push(close);
       } catch (error) {
-        report.errors.push({ modelId: trade.accountId, message: `persisting the ${trade.symbol} close failed: ${errorMessage(error)}` });
+        report.errors.push({ modelId, message: `persisting the ${trade.symbol} close failed: ${errorMessage(error)}` });
         retry.push(item);
       }
     }
     this.closes = [...retry, ...this.closes];
   }
 
-  /** Orders and the simulator must hold the same positions: close orphans in Orders, adopt unknown simulator positions. */
-  private async repairDrift(model: ModelRecord, report: ReconcileReport): Promise<void> {
-    const orders = await this.db.orders.openOrdersOfModel(model.id);
-    const positions = this.simulator.positions(model.id);
-    for (const order of orders) {
-      if (!this.marketMap.has(order.symbol)) continue;
-      if (positions.some((p) => p.symbol === order.symbol)) continue;
-      const exitPrice = to8(this.simulator.markPrice(order.symbol) ?? order.entryPrice);
-      const closed = await this.db.orders.closePosition({ orderId: order.orderId, exitPrice, closeTrigger: "MANUAL" });
-      report.actions.push({
-        kind: "closedMissingPosition",
-        modelId: model.id,
-        orderId: closed.orderId,
-        symbol: order.symbol,
-        exitPrice: exitPrice.toString(),
-        detail: "the simulator holds no such position; closed at the mark",
-      });
-      this.logger.warn("closed an Order the simulator does not hold", { modelId: model.id, orderId: order.orderId, symbol: order.symbol });
-    }
-    for (const p of positions) {
-      if (orders.some((o) => o.symbol === p.symbol)) continue;
-      const order = await this.db.orders.openPosition({
-        modelId: model.id,
-        symbol: p.symbol,
-        side: p.side,
-        quantity: p.quantity,
-        leverage: p.leverage,
-        entryPrice: to8(p.entryPrice),
-        entryFee: p.fees,
-        exitPlan: p.exitPlan,
-        openedAt: p.openedAt,
-      });
-      report.actions.push({
-        kind: "adoptedUnknownPosition",
-        modelId: model.id,
-        orderId: order.orderId,
-        symbol: p.symbol,
-        side: p.side,
-        quantity: p.quantity.toString(),
-        entryPrice: order.entryPrice.toString(),
-      });
-      this.logger.warn("adopted a simulator position Orders did not hold", { modelId: model.id, symbol: p.symbol });
-    }
+  /**
+   * Orders are the truth: when the model's OPEN Orders or its realized PnL differ from
+   * what this simulator holds (another worker traded the model, or the CLI flattened it
+   * from another process), the model's account is rebuilt from Orders.
+   */
+  private async repairDrift(model: ModelRecord, realized: Decimal, report: ReconcileReport): Promise<void> {
+    const orders = (await this.db.orders.openOrdersOfModel(model.id)).filter((o) => this.marketMap.has(o.symbol));
+    const old = this.acct(model.id);
+    const positions = this.simulator.positions(old);
+    const samePositions =
+      orders.length === positions.length && orders.every((o) => positions.some((p) => p.symbol === o.symbol && p.side === o.side && p.quantity.eq(o.quantity)));
+    const known = this.realizedKnown.get(model.id) ?? ZERO;
+    if (samePositions && realized.minus(known).abs().lt("0.005")) return;
+    // Retire the old account first so its closes are not taken for the model's.
+    this.retired.add(old);
+    for (const p of positions) this.simulator.closePosition(old, p.symbol);
+    this.openAccount(model.id, realized, orders);
+    const detail = `Orders hold ${orders.length} open position(s) and ${realized.toString()} USD realized; the simulator held ${positions.length} and ${known.toString()}`;
+    report.actions.push({ kind: "resyncedSimulatorAccount", modelId: model.id, detail });
+    this.logger.warn("rebuilt a simulator account from Orders", { modelId: model.id, detail });
   }
 }
 
