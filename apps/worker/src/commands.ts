@@ -1,11 +1,8 @@
-#!/usr/bin/env node
 /**
  * `autonome models list|add|pause|resume|flatten`: control through the database, so it
  * works on a running worker from another shell. With the embedded database it goes
  * through the worker that serves it, or opens the data directory when none runs.
  */
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { RULE_MODEL_KINDS } from "@autonome/agent";
 import { type Clock, isAutonomeError, SystemClock } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
@@ -15,7 +12,8 @@ import { type WorkerConfig, loadConfig } from "./config.js";
 import { connectDatabase } from "./embedded.js";
 import { SILENT } from "./logger.js";
 
-const USAGE = `usage: autonome models <command>
+/** The help text. */
+export const USAGE = `usage: autonome models <command>
   list                              every model: enabled, mode, open positions
   add <name> --rule <kind>          a built-in rule model (${RULE_MODEL_KINDS.join(", ")})
   add <name> --agent <id>           a model configured in MODELS_FILE / MODELS
@@ -25,7 +23,7 @@ const USAGE = `usage: autonome models <command>
   flatten <name|id>                 closes the model's positions at market`;
 
 /** A usage error: exit code 2. */
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -152,19 +150,4 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
   } finally {
     await db.close();
   }
-}
-
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isMain) {
-  runCli(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`autonome: ${error.message}\n${USAGE}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`autonome: ${isAutonomeError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
 }

@@ -13,4 +13,4 @@ export {
 } from "./scheduler.js";
 export { type Worker, type StartWorkerOptions, startWorker, createRuntime, createMarket, registryConfigs, modelRowOf, seedModels, serveControlRequests } from "./app.js";
 export { type EmbeddedLock, type EmbeddedServer, type ServeEmbeddedOptions, type Connection, lockPathOf, readLock, liveLock, serveEmbedded, connectDatabase } from "./embedded.js";
-export { runCli } from "./cli.js";
+export { USAGE, UsageError, runCli } from "./commands.js";

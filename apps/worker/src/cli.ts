@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** Entry of `autonome` (pnpm autonome ...): runs one command and exits with its code. */
+import { isAutonomeError } from "@autonome/core";
+import { USAGE, UsageError, runCli } from "./commands.js";
+
+runCli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`autonome: ${error.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`autonome: ${isAutonomeError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,106 @@
+/**
+ * The worker as a process, the way `pnpm start` runs it: embedded PGlite served to the
+ * CLI from another process, pause and flatten on a running worker, graceful SIGTERM,
+ * and a restart that restores the open positions and their triggers.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "./commands.js";
+import { lockPathOf } from "./embedded.js";
+
+const appDir = join(import.meta.dirname, "..");
+
+interface Running {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+function startWorker(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ["--import", "tsx", join(appDir, "src/main.ts")], { cwd: appDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let buffer = "";
+  const onData = (chunk: Buffer) => {
+    buffer += chunk.toString("utf8");
+    const parts = buffer.split("\n");
+    buffer = parts.pop()!;
+    lines.push(...parts);
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+async function waitFor(running: Running, predicate: (lines: string[]) => boolean, timeoutMs = 90_000): Promise<void> {
+  const started = Date.now();
+  while (!predicate(running.lines)) {
+    if (running.child.exitCode !== null) throw new Error(`worker exited early:\n${running.lines.join("\n")}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out; worker output:\n${running.lines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("the worker process with the embedded database", () => {
+  const dir = mkdtempSync(join(tmpdir(), "autonome-worker-"));
+  const env = { INIT_CWD: dir, AUTONOME_DB_DIR: "db", TRADE_INTERVAL_MS: "2000", LOG_LEVEL: "info", DATABASE_URL: "" };
+  const workers: Running[] = [];
+  afterAll(() => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("trades, takes commands from another process, stops on SIGTERM with exit 0 and restores positions on restart", async () => {
+    const first = startWorker(env);
+    workers.push(first);
+    await waitFor(first, (lines) => lines.some((l) => l.includes("tick finished")));
+    expect(existsSync(lockPathOf(join(dir, "db")))).toBe(true);
+    // One line per decision, readable and parseable.
+    expect(first.lines.some((l) => /INFO  decision model=buy-and-hold-btc tool=create_position symbol=BTC status=executed/.test(l))).toBe(true);
+
+    const out: string[] = [];
+    const cli = (...args: string[]) => runCli(args, env, (line) => out.push(line));
+    expect(await cli("models", "list")).toBe(0);
+    expect(out.join("\n")).toMatch(/buy-and-hold-btc\s+default\s+rule\/buy-and-hold-btc\s+yes\s+sim\*\s+1/);
+
+    out.length = 0;
+    expect(await cli("models", "pause", "buy-and-hold-btc")).toBe(0);
+    expect(await cli("models", "flatten", "buy-and-hold-btc")).toBe(0);
+    expect(out.join("\n")).toMatch(/flattened buy-and-hold-btc: 1 closed\n {2}BTC at [\d.]+, PnL -?[\d.]+/);
+    // Paused: it does not open BTC again, tick after tick.
+    const ticksAfterPause = first.lines.filter((l) => l.includes("tick finished")).length;
+    await waitFor(first, (lines) => lines.filter((l) => l.includes("tick finished")).length >= ticksAfterPause + 2);
+    out.length = 0;
+    await cli("models", "list");
+    expect(out.join("\n")).toMatch(/buy-and-hold-btc\s+default\s+rule\/buy-and-hold-btc\s+paused\s+sim\*\s+0/);
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(first.lines.some((l) => l.includes("worker stopped"))).toBe(true);
+    expect(existsSync(lockPathOf(join(dir, "db")))).toBe(false);
+
+    // No worker: the CLI opens the data directory itself.
+    out.length = 0;
+    expect(await cli("models", "list")).toBe(0);
+    const openAtStop = out
+      .join("\n")
+      .split("\n")
+      .slice(1)
+      .map((row) => Number(row.split(/\s+/)[5]))
+      .reduce((a, b) => a + b, 0);
+    expect(openAtStop).toBeGreaterThan(0);
+    expect(await cli("models", "resume", "buy-and-hold-btc")).toBe(0);
+
+    const second = startWorker(env);
+    workers.push(second);
+    await waitFor(second, (lines) => lines.some((l) => l.includes("open positions restored")));
+    const restored = Number(second.lines.find((l) => l.includes("open positions restored"))!.match(/positions=(\d+)/)![1]);
+    expect(restored).toBe(openAtStop);
+    await waitFor(second, (lines) => lines.some((l) => l.includes("tick finished")));
+    second.child.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+  }, 240_000);
+});
