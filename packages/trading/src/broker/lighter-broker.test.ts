@@ -142,4 +142,19 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
     expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
     expect(venue.server.exchange.positionsOf(ACCOUNT_INDEX)).toEqual([]);
   });
+
+  it("places a stop again when its trigger order disappeared unfilled from the exchange", async () => {
+    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(97_000, null) });
+    const before = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await venue.outsider().cancelOrder("BTC", before.slOrderIndex!);
+    const report = await broker.sync([model]);
+    const after = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    expect(after.slOrderIndex).not.toBe(before.slOrderIndex);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "replacedTrigger", leg: "STOP", orderIndex: after.slOrderIndex!.toString() })]);
+    // The new stop works.
+    venue.setPrice("BTC", 96_000);
+    await broker.sync([model]);
+    const trade = (await db.orders.closedTradesOfModel(model.id)).items[0];
+    expect(trade?.closeTrigger).toBe("STOP");
+  });
 });

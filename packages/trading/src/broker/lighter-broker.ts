@@ -389,6 +389,27 @@ export class LighterBroker implements Broker {
     return { price: order.filledQuote.div(order.filledSize), quantity: order.filledSize, fee: order.filledQuote.mul(detail.takerFeeRate), at: order.timestampMs ?? null };
   }
 
+  /**
+   * A position still open whose plan has a stop or target but whose trigger order is
+   * gone unfilled (expired, cancelled by hand, never placed): place it again.
+   */
+  private async rearmTriggers(model: ModelRecord, order: OpenOrder, active: readonly LighterOrder[], done: readonly LighterOrder[], report: ReconcileReport): Promise<void> {
+    const missing = (index: bigint | null, level: Decimal | null) =>
+      level !== null && (index === null || (!active.some((o) => o.orderIndex === index) && !done.some((o) => o.orderIndex === index && o.filledSize.gt(0))));
+    const stop = missing(order.slOrderIndex, order.exitPlan.stop);
+    const target = missing(order.tpOrderIndex, order.exitPlan.target);
+    if (!stop && !target) return;
+    const placed = await this.placeTriggers(order, order.exitPlan, { stop, target });
+    for (const [leg, wanted, index] of [
+      ["STOP", stop, placed.order.slOrderIndex],
+      ["TARGET", target, placed.order.tpOrderIndex],
+    ] as const) {
+      if (!wanted || index === null || index === (leg === "STOP" ? order.slOrderIndex : order.tpOrderIndex)) continue;
+      report.actions.push({ kind: "replacedTrigger", modelId: model.id, orderId: order.orderId, symbol: order.symbol, leg, orderIndex: index.toString() });
+    }
+    for (const error of placed.errors) report.errors.push({ modelId: model.id, message: `re-arming ${order.symbol}: ${error}` });
+  }
+
   /** Brings one model's OPEN Orders in line with the exchange (see the module header). */
   private async reconcileModel(model: ModelRecord, report: ReconcileReport): Promise<void> {
     const { db, rest, trading, clock, logger } = this.p;
@@ -429,6 +450,7 @@ export class LighterBroker implements Broker {
             venueQuantity: position!.size.abs().toString(),
           });
         }
+        await this.rearmTriggers(model, order, activeHere, inactive.get(order.symbol) ?? [], report);
         continue;
       }
       // The exchange no longer holds this position: find the leg that closed it.
