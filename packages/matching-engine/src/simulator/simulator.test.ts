@@ -111,6 +111,16 @@ describe("ExchangeSimulator stop-loss and take-profit", () => {
     expect(closedEvent(events).trade.exitPrice.toString()).toBe("98400");
   });
 
+  it("gives the automatic close an id no caller order holds", () => {
+    const { sim, events } = setup();
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.001", price: "90000", orderId: "stop-1" });
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01" });
+    sim.setExitPlan("alice", "BTC", plan({ stop: d(100100) }));
+    expect(closedEvent(events).closeTrigger).toBe("STOP");
+    expect(sim.positions("alice")).toEqual([]);
+    expect(sim.order("stop-2")).toMatchObject({ status: "FILLED", closeTrigger: "STOP" });
+  });
+
   it("throws NotFoundError for an exit plan without a position", () => {
     const { sim } = setup();
     expect(() => sim.setExitPlan("alice", "BTC", plan({ stop: d(1) }))).toThrow(NotFoundError);

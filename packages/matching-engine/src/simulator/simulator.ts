@@ -1239,7 +1239,11 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       priceTicks: order.priceTicks,
       sizeLots,
       restsRemainder: order.type === "limit" && order.timeInForce === "GTC",
-      leverage, exitPlan: order.exitPlan, closeTrigger: order.closeTrigger, feeRate: takerFeeRate };
+      leverage,
+      exitPlan: order.exitPlan,
+      closeTrigger: order.closeTrigger,
+      feeRate: takerFeeRate,
+    };
     const fills = this.applyBookResult(ms, result, taker);
     if (result.restingLots > 0) {
       account.openOrders.set(order.orderId, {
@@ -1630,8 +1634,11 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   }
 
   private closeAtMarket(account: AccountState, ms: MarketState, position: PositionState, trigger: CloseTrigger): OrderResult {
+    let orderId = `${trigger.toLowerCase()}-${++this.autoOrderSeq}`;
+    // A caller may have used the same id for an order of its own.
+    while (this.usedOrderIds.has(orderId) || this.orderRecords.has(orderId)) orderId = `${trigger.toLowerCase()}-${++this.autoOrderSeq}`;
     const order: NormalizedOrder = {
-      orderId: `${trigger.toLowerCase()}-${++this.autoOrderSeq}`,
+      orderId,
       accountId: account.id,
       symbol: ms.market.symbol,
       side: closingOrderSide(position.amount.side),
