@@ -31,8 +31,12 @@ describe("NonceManager", () => {
     expect(await manager.acquire(1, 3)).toBe(21);
   });
 
-  it("gives up after one retry and passes other errors through untouched", async () => {
-    const manager = new NonceManager(async () => 1);
+  it("gives up after one retry, and refetches after any other error", async () => {
+    let fetches = 0;
+    const manager = new NonceManager(async () => {
+      fetches++;
+      return 1;
+    });
     let calls = 0;
     await expect(
       manager.withNonce(1, 3, async () => {
@@ -44,5 +48,8 @@ describe("NonceManager", () => {
     await expect(manager.withNonce(1, 3, async () => Promise.reject(lighterErrorFor(21739, "not enough margin", 400)))).rejects.toMatchObject({
       lighterCode: 21739,
     });
+    const before = fetches;
+    expect(await manager.acquire(1, 3)).toBe(1);
+    expect(fetches).toBe(before + 1);
   });
 });

@@ -40,10 +40,19 @@ export class NonceManager {
     try {
       return await send(await this.acquire(accountIndex, apiKeyIndex));
     } catch (error) {
-      if (!(error instanceof LighterInvalidNonceError)) throw error;
+      if (!(error instanceof LighterInvalidNonceError)) {
+        // Whether a refused tx consumed its nonce is the exchange's business: ask it next time.
+        this.invalidate(accountIndex, apiKeyIndex);
+        throw error;
+      }
       await this.resync(accountIndex, apiKeyIndex);
       return send(await this.acquire(accountIndex, apiKeyIndex));
     }
+  }
+
+  /** Drops the local counter; the next acquire fetches it from the exchange. */
+  invalidate(accountIndex: number, apiKeyIndex: number): void {
+    this.next.delete(`${accountIndex}:${apiKeyIndex}`);
   }
 
   /** One fetch per key at a time; concurrent callers share it. */
