@@ -14,6 +14,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { bundledMigrations } from "../generated/migrations.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { type NotificationTransport, pgliteNotifications, postgresNotifications } from "./internal/notifications.js";
+import { markTransaction } from "./internal/client.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
 import { ControlRequestsRepository } from "./repositories/control-requests.js";
@@ -65,10 +66,24 @@ export interface Db {
   readonly controlRequests: ControlRequestsRepository;
   /** LISTEN/NOTIFY on this database (use createEventChannel for arena events). */
   readonly notifications: NotificationTransport;
+  /**
+   * Runs `fn` in one transaction: every repository call on `tx` joins it, and all of it
+   * commits or rolls back together (for example a tick's close, tool call and snapshot).
+   * Keep it short: on PGlite it holds the only connection.
+   */
+  transaction<T>(fn: (tx: DbTransaction) => Promise<T>, options?: { timeoutMs?: number; maxWaitMs?: number }): Promise<T>;
   /** Applies pending migrations (idempotent; safe with several processes starting at once). */
   migrate(): Promise<MigrationResult>;
   /** Disconnects; closes the pool or the PGlite instance the factory created. */
   close(): Promise<void>;
+}
+
+/** The repositories bound to one transaction (see Db.transaction). */
+export interface DbTransaction {
+  readonly models: ModelsRepository;
+  readonly orders: OrdersRepository;
+  readonly invocations: InvocationsRepository;
+  readonly portfolio: PortfolioSnapshotsRepository;
 }
 
 /** The target an environment names: DATABASE_URL for PostgreSQL, else PGlite in AUTONOME_DB_DIR or ./.autonome/db. */
@@ -115,6 +130,19 @@ function buildDb(
     invocations: new InvocationsRepository(prisma, clock),
     portfolio: new PortfolioSnapshotsRepository(prisma, clock),
     leaderboard: new LeaderboardRepository(prisma, models),
+    transaction: (fn, options) =>
+      prisma.$transaction(
+        (tx) => {
+          markTransaction(tx);
+          return fn({
+            models: new ModelsRepository(tx, clock),
+            orders: new OrdersRepository(tx, clock),
+            invocations: new InvocationsRepository(tx, clock),
+            portfolio: new PortfolioSnapshotsRepository(tx, clock),
+          });
+        },
+        { timeout: options?.timeoutMs ?? 10_000, maxWait: options?.maxWaitMs ?? 5_000 },
+      ),
     leases: new LeasesRepository(prisma, clock),
     heartbeats: new WorkerHeartbeatsRepository(prisma, clock),
     controlRequests: new ControlRequestsRepository(prisma, clock),

@@ -6,7 +6,7 @@
  */
 import { type Clock, type Decimal, type DecimalLike, type DecisionType, NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
 import { Prisma } from "../../generated/prisma/client.js";
-import type { Invocation as InvocationRow, PrismaClient, ToolCall as ToolCallRow } from "../../generated/prisma/client.js";
+import type { Invocation as InvocationRow, ToolCall as ToolCallRow } from "../../generated/prisma/client.js";
 import {
   NUMERIC_18_8,
   checkCount,
@@ -18,6 +18,7 @@ import {
   toColumnDecimal,
   toDbTime,
 } from "../internal/convert.js";
+import { type DbClient, inTransaction } from "../internal/client.js";
 import { type Page, checkLimit } from "./orders.js";
 
 /** One recorded tool call. */
@@ -150,7 +151,7 @@ const WITH_TOOL_CALLS = { toolCalls: { orderBy: [{ createdAt: "asc" as const }, 
 /** Reads and writes Invocations and ToolCalls. */
 export class InvocationsRepository {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly prisma: DbClient,
     private readonly clock: Clock,
   ) {}
 
@@ -159,7 +160,7 @@ export class InvocationsRepository {
     const modelId = checkId("model", input.modelId);
     if (typeof input.prompt !== "string") throw new ValidationError("invalid prompt", [{ path: "prompt", message: "must be a string" }]);
     const startedAt = toDbTime("startedAt", input.startedAt ?? this.clock.now());
-    const row = await this.prisma.$transaction(async (tx) => {
+    const row = await inTransaction(this.prisma, async (tx) => {
       const { count } = await tx.model.updateMany({ where: { id: modelId }, data: { invocationCount: { increment: 1 } } });
       if (count === 0) throw new NotFoundError("model", modelId);
       return tx.invocation.create({
@@ -198,7 +199,7 @@ export class InvocationsRepository {
     data.error = input.error ?? null;
     if (input.latencyMs !== undefined) data.latencyMs = checkCount("latencyMs", input.latencyMs);
 
-    const row = await this.prisma.$transaction(async (tx) => {
+    const row = await inTransaction(this.prisma, async (tx) => {
       const current = await tx.invocation.findUnique({ where: { id }, select: { startedAt: true, finishedAt: true } });
       if (current === null) throw new NotFoundError("invocation", id);
       if (current.finishedAt !== null) throw new StateConflictError(`invocation ${id} is already finished`, "invocation", id);
@@ -230,7 +231,7 @@ export class InvocationsRepository {
     const args = checkJson("arguments", input.arguments ?? {}) as Prisma.InputJsonValue;
     const result = jsonOrNull("result", input.result);
     const createdAt = toDbTime("createdAt", input.createdAt ?? this.clock.now());
-    const row = await this.prisma.$transaction(async (tx) => {
+    const row = await inTransaction(this.prisma, async (tx) => {
       const invocation = await tx.invocation.findUnique({ where: { id: invocationId }, select: { modelId: true } });
       if (invocation === null) throw new NotFoundError("invocation", invocationId);
       if (!input.accepted) {

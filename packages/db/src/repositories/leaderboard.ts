@@ -5,8 +5,8 @@
  * they are pure functions of these inputs (see @autonome/risk).
  */
 import { type Decimal, ZERO } from "@autonome/core";
-import type { PrismaClient } from "../../generated/prisma/client.js";
 import { fromDbDecimal, fromDbDecimalOrNull, toDbTime } from "../internal/convert.js";
+import { type DbClient, inTransaction } from "../internal/client.js";
 import type { ModelRecord, ModelsRepository } from "./models.js";
 import { type PortfolioSnapshotRecord, type TimeRange } from "./portfolio-snapshots.js";
 
@@ -46,7 +46,7 @@ interface SnapshotRaw {
 /** Reads leaderboard inputs. */
 export class LeaderboardRepository {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly prisma: DbClient,
     private readonly models: ModelsRepository,
   ) {}
 

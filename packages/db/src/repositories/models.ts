@@ -3,9 +3,9 @@
  * incremented atomically in SQL, so concurrent workers never lose an increment.
  */
 import { type Clock, NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
-import type { PrismaClient } from "../../generated/prisma/client.js";
 import type { Model as ModelRow } from "../../generated/prisma/client.js";
 import { checkCount, checkId, checkText, fromDbTime, toDbTime } from "../internal/convert.js";
+import { type DbClient, inTransaction } from "../internal/client.js";
 import { isUniqueViolation } from "../internal/prisma-errors.js";
 
 /** Where a model's orders go: the simulator or Lighter. */
@@ -93,7 +93,7 @@ function checkInput(input: ModelInput) {
 /** Reads and writes the Models table. */
 export class ModelsRepository {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly prisma: DbClient,
     private readonly clock: Clock,
   ) {}
 

@@ -26,7 +26,7 @@ import {
   parseExitPlan,
   realizedPnl as grossRealizedPnl,
 } from "@autonome/core";
-import type { Order as OrderRow, Prisma, PrismaClient } from "../../generated/prisma/client.js";
+import type { Order as OrderRow, Prisma } from "../../generated/prisma/client.js";
 import {
   NUMERIC_10_2,
   NUMERIC_18_2,
@@ -40,6 +40,7 @@ import {
   toColumnDecimal,
   toDbTime,
 } from "../internal/convert.js";
+import { type DbClient, inTransaction } from "../internal/client.js";
 
 /** The Lighter trigger orders and prices attached to an open position. */
 export interface TriggerOrders {
@@ -256,7 +257,7 @@ export function checkLimit(limit: unknown, fallback = 50, max = 500): number {
 /** Reads and writes the Orders table. */
 export class OrdersRepository {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly prisma: DbClient,
     private readonly clock: Clock,
   ) {}
 
@@ -278,7 +279,7 @@ export class OrdersRepository {
     const openedAt = toDbTime("openedAt", input.openedAt ?? this.clock.now());
     const triggers = checkTriggerInput(input.triggers ?? {});
 
-    const row = await this.prisma.$transaction(async (tx) => {
+    const row = await inTransaction(this.prisma, async (tx) => {
       // Locks the model row: opens of one model serialize, so the one-open-position-per-symbol check holds.
       const models = await tx.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM models WHERE id = ${modelId}::uuid FOR UPDATE`;
       if (models.length === 0) throw new NotFoundError("model", modelId);
@@ -324,7 +325,7 @@ export class OrdersRepository {
       input.realizedPnl === undefined ? null : toColumnDecimal("realizedPnl", input.realizedPnl, { column: NUMERIC_18_2, places: "round" });
     const closedAt = toDbTime("closedAt", input.closedAt ?? this.clock.now());
 
-    const row = await this.prisma.$transaction(async (tx) => {
+    const row = await inTransaction(this.prisma, async (tx) => {
       const order = await tx.order.findUnique({ where: { id: orderId } });
       if (order === null) throw new NotFoundError("order", orderId);
       if (order.status === "CLOSED") throw new StateConflictError(`order ${orderId} is already CLOSED`, "order", orderId);
@@ -372,7 +373,7 @@ export class OrdersRepository {
   }
 
   private async updateOpen(id: string, data: Prisma.OrderUncheckedUpdateManyInput): Promise<OpenOrder> {
-    const row = await this.prisma.$transaction(async (tx) => {
+    const row = await inTransaction(this.prisma, async (tx) => {
       const { count } = await tx.order.updateMany({ where: { id, status: "OPEN" }, data });
       const order = await tx.order.findUnique({ where: { id } });
       if (order === null) throw new NotFoundError("order", id);

@@ -5,8 +5,9 @@
  * last of each UTC day, so a year of 5-minute ticks stays a few thousand rows a model.
  */
 import { type Clock, type Decimal, type DecimalLike, NotFoundError, ValidationError } from "@autonome/core";
-import type { PortfolioSnapshot as SnapshotRow, PrismaClient } from "../../generated/prisma/client.js";
+import type { PortfolioSnapshot as SnapshotRow } from "../../generated/prisma/client.js";
 import { NUMERIC_18_8, checkId, fromDbDecimal, fromDbTime, toColumnDecimal, toDbTime } from "../internal/convert.js";
+import { type DbClient, inTransaction } from "../internal/client.js";
 import { isForeignKeyViolation } from "../internal/prisma-errors.js";
 
 /** A model's account at one time. */
@@ -72,7 +73,7 @@ export function toSnapshotRecord(row: SnapshotRow): PortfolioSnapshotRecord {
 /** Reads and writes PortfolioSnapshots. */
 export class PortfolioSnapshotsRepository {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly prisma: DbClient,
     private readonly clock: Clock,
   ) {}
 
@@ -129,8 +130,8 @@ export class PortfolioSnapshotsRepository {
     }
     const rawCutoff = toDbTime("now", now - rawForMs);
     const hourlyCutoff = toDbTime("now", Math.max(0, now - hourlyForMs));
-    const [deletedHourly, deletedDaily] = await this.prisma.$transaction([
-      this.prisma.$executeRaw`
+    const [deletedHourly, deletedDaily] = await inTransaction(this.prisma, async (tx) => [
+      await tx.$executeRaw`
         DELETE FROM portfolio_snapshots AS s
         USING (
           SELECT id, row_number() OVER (
@@ -140,7 +141,7 @@ export class PortfolioSnapshotsRepository {
           WHERE at < ${rawCutoff}::timestamptz AND at >= ${hourlyCutoff}::timestamptz
         ) AS ranked
         WHERE s.id = ranked.id AND ranked.rank > 1`,
-      this.prisma.$executeRaw`
+      await tx.$executeRaw`
         DELETE FROM portfolio_snapshots AS s
         USING (
           SELECT id, row_number() OVER (
