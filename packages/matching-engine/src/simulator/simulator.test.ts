@@ -655,6 +655,13 @@ describe("ExchangeSimulator journal", () => {
     ]);
   });
 
+  it("generates order ids from the sequence number, stepping around ids a caller already used", () => {
+    const { sim } = setup();
+    expect(sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.001", price: "90000", orderId: "o4" }).orderId).toBe("o4");
+    expect(sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.001", price: "90000" }).orderId).toBe("o4.1");
+    expect(sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.001", price: "90000" }).orderId).toBe("o5");
+  });
+
   it("replays a journal into an identical simulator: same fills, events and state", () => {
     const options: Partial<SimulatorOptions> = { latency: { minMs: 5, maxMs: 200 }, seed: 11, refreshIntervalMs: 1000, fundingIntervalMs: 60_000 };
     const run = (drive: (sim: ExchangeSimulator, clock: ManualClock) => void) => {

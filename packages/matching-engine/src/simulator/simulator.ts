@@ -961,7 +961,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   private doPlaceOrder(command: Extract<SimulatorCommand, { type: "placeOrder" }>, seq: number): OrderResult {
     const input = command.order;
-    const orderId = input.orderId ?? `o${seq}`;
+    const orderId = input.orderId ?? this.generatedOrderId(seq);
     const normalized = this.normalize(input, orderId, command.closeTrigger ?? "MANUAL");
     if ("reason" in normalized) return this.reject(orderId, input.accountId, input.symbol, normalized);
     if (this.latency !== null) {
@@ -998,6 +998,13 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return this.executeOrder(normalized);
   }
 
+  /** "o<seq>", or "o<seq>.<n>" when a caller already used that id. */
+  private generatedOrderId(seq: number): string {
+    let orderId = `o${seq}`;
+    for (let n = 1; this.usedOrderIds.has(orderId) || this.orderRecords.has(orderId); n++) orderId = `o${seq}.${n}`;
+    return orderId;
+  }
+
   private schedulePending(order: NormalizedOrder, arrivesAt: number): void {
     const clock = this.clock as TimerClock;
     const timer = clock.schedule(
@@ -1012,7 +1019,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   }
 
   private doClosePosition(command: Extract<SimulatorCommand, { type: "closePosition" }>, seq: number): OrderResult {
-    const orderId = command.orderId ?? `o${seq}`;
+    const orderId = command.orderId ?? this.generatedOrderId(seq);
     const account = this.accountStates.get(command.accountId);
     const position = account?.positions.get(command.symbol);
     if (account === undefined || position === undefined || !this.marketStates.has(command.symbol)) {
