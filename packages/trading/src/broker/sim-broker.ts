@@ -152,10 +152,10 @@ export class SimBroker implements Broker {
       await this.flushCloses(report);
       report.closes.push(...this.unreported);
       this.unreported = [];
-      const realized = await this.realizedByModel();
+      const [realized, open] = await Promise.all([this.realizedByModel(), this.db.orders.allOpenOrders()]);
       for (const model of models) {
         try {
-          await this.repairDrift(model, realized.get(model.id) ?? ZERO, report);
+          this.repairDrift(model, realized.get(model.id) ?? ZERO, open.filter((o) => o.modelId === model.id), report);
         } catch (error) {
           report.errors.push({ modelId: model.id, message: errorMessage(error) });
         }
@@ -268,11 +268,12 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
-  account(model: ModelRecord): Promise<BrokerAccount> {
+  async account(model: ModelRecord): Promise<BrokerAccount> {
+    // Read outside the queue: parallel workflows must not wait on each other's reads.
+    const orders = await this.db.orders.openOrdersOfModel(model.id);
     return this.queue.run(async () => {
       await this.ensureAccounts([model]);
       const view = this.simulator.account(this.acct(model.id));
-      const orders = await this.db.orders.openOrdersOfModel(model.id);
       const positions = orders.flatMap((order) => {
         const p = view.positions.find((x) => x.symbol === order.symbol);
         const mark = p?.markPrice ?? this.simulator.markPrice(order.symbol) ?? order.entryPrice;
@@ -436,8 +437,8 @@ export class SimBroker implements Broker {
    * what this simulator holds (another worker traded the model, or the CLI flattened it
    * from another process), the model's account is rebuilt from Orders.
    */
-  private async repairDrift(model: ModelRecord, realized: Decimal, report: ReconcileReport): Promise<void> {
-    const orders = (await this.db.orders.openOrdersOfModel(model.id)).filter((o) => this.marketMap.has(o.symbol));
+  private repairDrift(model: ModelRecord, realized: Decimal, modelOrders: readonly OpenOrder[], report: ReconcileReport): void {
+    const orders = modelOrders.filter((o) => this.marketMap.has(o.symbol));
     const old = this.acct(model.id);
     const positions = this.simulator.positions(old);
     const samePositions =
