@@ -5,6 +5,7 @@
  * PostgreSQL fails the run instead of skipping it.
  */
 import { type Clock, ManualClock } from "@autonome/core";
+import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe } from "vitest";
 import { type Db, createDb } from "../db.js";
@@ -73,13 +74,33 @@ export async function openPostgres(clock: Clock, maxConnections = 4): Promise<{ 
   return { db, schema };
 }
 
+/** Empties every table of the current schema but the migrations table. */
 async function truncateAll(db: Db): Promise<void> {
-  await db.prisma.$executeRawUnsafe("TRUNCATE tool_calls, invocations, portfolio_snapshots, orders, models CASCADE");
+  const tables = await db.prisma.$queryRawUnsafe<{ name: string }[]>(
+    `SELECT table_name AS name FROM information_schema.tables
+     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'`,
+  );
+  if (tables.length > 0) await db.prisma.$executeRawUnsafe(`TRUNCATE ${tables.map((t) => `"${t.name}"`).join(", ")} CASCADE`);
+}
+
+// One in-memory PGlite per test worker process: starting one costs seconds (WASM
+// compile, initdb), and with isolate: false the files of a worker share this module.
+// Files run one at a time in a worker, and each empties the tables before every test.
+let sharedPglite: Promise<PGlite> | undefined;
+
+/** The worker's shared in-memory PGlite (never closed; it ends with the worker). */
+export function sharedPgliteInstance(): Promise<PGlite> {
+  sharedPglite ??= (async () => {
+    const pglite = new PGlite("memory://");
+    await pglite.waitReady;
+    return pglite;
+  })();
+  return sharedPglite;
 }
 
 /**
- * Runs `suite` once per database (a contract suite). One database per file and
- * database kind, emptied before each test, the clock reset to T0.
+ * Runs `suite` once per database (a contract suite): PGlite shared by the worker's files,
+ * PostgreSQL in a fresh schema per file; emptied before each test, the clock reset to T0.
  */
 export function describeEachDatabase(title: string, suite: (t: TestDb, kind: "pglite" | "postgres") => void): void {
   for (const kind of ["pglite", "postgres"] as const) {
@@ -91,7 +112,7 @@ export function describeEachDatabase(title: string, suite: (t: TestDb, kind: "pg
       let schema: string | undefined;
       beforeAll(async () => {
         if (kind === "pglite") {
-          t.db = await openPglite(clock);
+          t.db = await createDb({ kind: "pglite-instance", pglite: await sharedPgliteInstance(), clock });
         } else {
           const opened = await openPostgres(clock);
           t.db = opened.db;
