@@ -297,4 +297,41 @@ describe("ExchangeSimulator invariants (property-based)", () => {
       { numRuns: 40 },
     );
   });
+
+  it("never lets two orders take the same snapshot depth twice before the next refresh", () => {
+    const level = fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 300 }));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(level, { minLength: 1, maxLength: 12, selector: ([offset]) => offset }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 25 }),
+        (askLevels, buys) => {
+          const clock = new ManualClock(0);
+          const sim = new ExchangeSimulator({ markets: [BTC], clock, options: { initialCapital: "1000000000", takerFeeRate: 0 } });
+          for (const [id] of ACCOUNTS) sim.createAccount(id);
+          const asks = askLevels.map(([offset, milli]) => [String(100_000 + offset), new Decimal(milli).div(1000).toString()] as [string, string]);
+          sim.applyBook("BTC", { bids: [["99990", "1"]], asks });
+          const events = recordEvents(sim);
+          for (const [acct, milli] of buys) {
+            clock.advanceBy(100); // within the refresh interval: no reload
+            sim.placeOrder({ accountId: ACCOUNTS[acct]![0], symbol: "BTC", side: "buy", type: "market", size: new Decimal(milli).div(1000), leverage: 1 });
+          }
+          const takenAt = new Map<string, Decimal>();
+          let lastPrice = ZERO;
+          for (const e of events) {
+            if (e.name !== "orderFilled") continue;
+            const { fill } = e.event as { fill: Fill };
+            takenAt.set(fill.price.toString(), (takenAt.get(fill.price.toString()) ?? ZERO).plus(fill.quantity));
+            expect(fill.price.gte(lastPrice)).toBe(true); // later orders only walk further up
+            lastPrice = fill.price;
+          }
+          for (const [price, taken] of takenAt) {
+            const offered = asks.find(([p]) => new Decimal(p).eq(price));
+            expect(offered).toBeDefined();
+            expect(taken.lte(offered![1])).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
 });
