@@ -21,6 +21,23 @@ describeEachDatabase("PortfolioSnapshotsRepository", (t) => {
     expect((await t.db.portfolio.latest(m.id))?.total.toString()).toBe("10000.4");
   });
 
+  it("samples every model's curve in the database: the last snapshot of each bucket, oldest first, within the range", async () => {
+    const a = await t.db.models.create({ name: "a", provider: "p", modelName: "x" });
+    const b = await t.db.models.create({ name: "b", provider: "p", modelName: "x" });
+    // 12 five-minute snapshots per model: one hour, from T0 (aligned to the hour).
+    for (let i = 0; i < 12; i++) {
+      await t.db.portfolio.record({ modelId: a.id, at: T0 + i * 5 * MINUTE, total: String(100 + i), available: "1", unrealizedPnl: "0" });
+      await t.db.portfolio.record({ modelId: b.id, at: T0 + i * 5 * MINUTE, total: String(200 + i), available: "1", unrealizedPnl: "0" });
+    }
+    const quarterly = await t.db.portfolio.sampled({}, 15 * MINUTE);
+    expect(quarterly.get(a.id)?.map((s) => s.total.toString())).toEqual(["102", "105", "108", "111"]);
+    expect(quarterly.get(b.id)?.map((s) => s.at)).toEqual([T0 + 10 * MINUTE, T0 + 25 * MINUTE, T0 + 40 * MINUTE, T0 + 55 * MINUTE]);
+    const one = await t.db.portfolio.sampled({ from: T0 + 30 * MINUTE }, 30 * MINUTE, { modelId: a.id });
+    expect([...one.keys()]).toEqual([a.id]);
+    expect(one.get(a.id)?.map((s) => s.total.toString())).toEqual(["111"]);
+    await expect(t.db.portfolio.sampled({}, 10)).rejects.toBeInstanceOf(ValidationError);
+  });
+
   it("replaces a snapshot recorded twice at the same instant", async () => {
     const m = await t.db.models.create({ name: "m", provider: "p", modelName: "x" });
     await t.db.portfolio.record({ modelId: m.id, total: "1", available: "1", unrealizedPnl: "0" });

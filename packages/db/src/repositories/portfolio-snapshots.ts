@@ -5,6 +5,7 @@
  * last of each UTC day, so a year of 5-minute ticks stays a few thousand rows a model.
  */
 import { type Clock, type Decimal, type DecimalLike, NotFoundError, ValidationError } from "@autonome/core";
+import { Prisma } from "../../generated/prisma/client.js";
 import type { PortfolioSnapshot as SnapshotRow } from "../../generated/prisma/client.js";
 import { NUMERIC_18_8, checkId, fromDbDecimal, fromDbTime, toColumnDecimal, toDbTime } from "../internal/convert.js";
 import { type DbClient, inTransaction } from "../internal/client.js";
@@ -108,6 +109,42 @@ export class PortfolioSnapshotsRepository {
     if (range.to !== undefined) at.lt = toDbTime("to", range.to);
     const rows = await this.prisma.portfolioSnapshot.findMany({ where: { modelId: id, at }, orderBy: { at: "desc" }, take: limit });
     return rows.reverse().map(toSnapshotRecord);
+  }
+
+  /**
+   * Every model's (or one model's) curve in a range, sampled in the database: the last
+   * snapshot of each `bucketMs`-wide bucket (aligned to the epoch), oldest first. One
+   * query whatever the number of models, so a leaderboard or a chart over weeks reads
+   * hundreds of rows, not tens of thousands. At most `maxRows` rows (default 200,000).
+   */
+  async sampled(range: TimeRange, bucketMs: number, options: { modelId?: string; maxRows?: number } = {}): Promise<Map<string, PortfolioSnapshotRecord[]>> {
+    if (!Number.isSafeInteger(bucketMs) || bucketMs < 1000) {
+      throw new ValidationError("invalid bucket", [{ path: "bucketMs", message: "must be an integer >= 1000" }]);
+    }
+    const maxRows = options.maxRows ?? 200_000;
+    if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 1_000_000) {
+      throw new ValidationError("invalid maxRows", [{ path: "maxRows", message: "must be an integer in [1, 1000000]" }]);
+    }
+    const conditions: Prisma.Sql[] = [];
+    if (range.from !== undefined) conditions.push(Prisma.sql`at >= ${toDbTime("from", range.from)}::timestamptz`);
+    if (range.to !== undefined) conditions.push(Prisma.sql`at < ${toDbTime("to", range.to)}::timestamptz`);
+    if (options.modelId !== undefined) conditions.push(Prisma.sql`model_id = ${checkId("model", options.modelId)}::uuid`);
+    const where = conditions.length === 0 ? Prisma.empty : Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}`;
+    const rows = await this.prisma.$queryRaw<{ model_id: string; at: Date; total: { toString(): string }; available: { toString(): string }; unrealized_pnl: { toString(): string } }[]>`
+      SELECT DISTINCT ON (model_id, bucket) model_id::text AS model_id, at, total, available, unrealized_pnl
+      FROM (
+        SELECT model_id, at, total, available, unrealized_pnl, floor(extract(epoch FROM at) * 1000 / ${bucketMs})::bigint AS bucket
+        FROM portfolio_snapshots ${where}
+      ) AS s
+      ORDER BY model_id, bucket, at DESC
+      LIMIT ${maxRows}`;
+    const byModel = new Map<string, PortfolioSnapshotRecord[]>();
+    for (const r of rows) {
+      const list = byModel.get(r.model_id) ?? [];
+      list.push({ modelId: r.model_id, at: new Date(r.at).getTime(), total: fromDbDecimal(r.total), available: fromDbDecimal(r.available), unrealizedPnl: fromDbDecimal(r.unrealized_pnl) });
+      byModel.set(r.model_id, list);
+    }
+    return byModel;
   }
 
   /** The model's latest snapshot, or null. */
