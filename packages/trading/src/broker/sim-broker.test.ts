@@ -141,4 +141,24 @@ describe("SimBroker", () => {
     expect(account.equity.toFixed(2)).toBe(toDecimal(10_000).plus(closed.realizedPnl).toFixed(2));
     await broker.close();
   });
+
+  it("records a stop once when two workers' simulators both hold the position", async () => {
+    const market = new ControlledMarket(clock, { BTC: 100_000 });
+    const model = await freshModel("two-workers");
+    const a = new SimBroker({ db, market, simulator: simOptions() });
+    await a.start([model]);
+    await a.openPosition(model, { symbol: "BTC", side: "SHORT", quantity: toDecimal("0.01"), leverage: toDecimal(2), exitPlan: { ...emptyExitPlan(), stop: toDecimal(101_000) } });
+    const b = new SimBroker({ db, market, simulator: simOptions() });
+    await b.start([model]);
+    market.setMid("BTC", 101_500);
+    const [ra, rb] = await Promise.all([a.sync([model]), b.sync([model])]);
+    expect([...ra.closes, ...rb.closes].map((c) => c.closeTrigger)).toEqual(["STOP"]);
+    expect([...ra.errors, ...rb.errors]).toEqual([]);
+    expect((await db.orders.closedTradesOfModel(model.id)).items).toHaveLength(1);
+    // And nothing is retried on the next tick.
+    expect((await a.sync([model])).errors).toEqual([]);
+    expect((await b.sync([model])).errors).toEqual([]);
+    await a.close();
+    await b.close();
+  });
 });

@@ -18,6 +18,7 @@ import {
   type DecimalLike,
   type ExitPlan,
   type Market,
+  StateConflictError,
   ZERO,
   roundToStep,
   toDecimal,
@@ -77,6 +78,8 @@ export class SimBroker implements Broker {
   private readonly retired = new Set<string>();
   /** Net realized PnL of each model's closed Orders as this broker knows it; another sum in Orders means another process traded the model. */
   private readonly realizedKnown = new Map<string, Decimal>();
+  /** The Order behind each simulator position (account, symbol): a close is written to exactly that Order. */
+  private readonly orderIdOf = new Map<string, string>();
   private readonly queue = new SerialQueue();
   private closes: QueuedClose[] = [];
   /** Fees of the fills since the last position event, per account and symbol: the closing fills' fees. */
@@ -198,6 +201,7 @@ export class SimBroker implements Broker {
           exitPlan: request.exitPlan,
           openedAt: this.clock.now(),
         });
+        this.orderIdOf.set(key(this.acct(model.id), request.symbol), order.orderId);
       } catch (error) {
         // Unwind: the fill was never recorded, so the simulator must not keep it either.
         this.discard.add(key(this.acct(model.id), request.symbol));
@@ -339,6 +343,7 @@ export class SimBroker implements Broker {
     this.accountOfModel.set(modelId, accountId);
     this.modelOfAccount.set(accountId, modelId);
     this.realizedKnown.set(modelId, realized);
+    for (const o of restorable) this.orderIdOf.set(key(accountId, o.symbol), o.orderId);
     if (restorable.length === 0) return;
     this.simulator.restore(
       restorable.map((o) => ({
@@ -398,10 +403,13 @@ export class SimBroker implements Broker {
       const k = key(trade.accountId, trade.symbol);
       const modelId = this.modelOfAccount.get(trade.accountId) ?? trade.accountId;
       const trigger: CloseTrigger | null = this.requested.has(k) && item.event.closeTrigger === "MANUAL" ? this.requested.get(k)! : item.event.closeTrigger;
+      const orderId = this.orderIdOf.get(k);
+      this.orderIdOf.delete(k);
       try {
-        const open = await this.db.orders.openPositionOf(modelId, trade.symbol);
-        if (!open) {
-          this.logger.warn("simulator closed a position Orders does not hold", { modelId, symbol: trade.symbol });
+        const open = orderId === undefined ? null : await this.db.orders.byId(orderId);
+        if (open === null || open.status !== "OPEN") {
+          // Closed already (by another worker, or the CLI): the rebuild on the next sync catches up.
+          this.logger.warn("simulator closed a position whose Order is not open", { modelId, symbol: trade.symbol, orderId: orderId ?? null });
           continue;
         }
         const exitPrice = to8(trade.exitPrice);
@@ -425,7 +433,13 @@ export class SimBroker implements Broker {
         if (this.requested.has(k) && item.event.closeTrigger === "MANUAL") report.closes.push(close);
         else this.unreported.push(close);
       } catch (error) {
+        if (error instanceof StateConflictError) {
+          // A concurrent close of the same Order won (another worker's simulator); nothing to retry.
+          this.logger.warn("close already recorded by another process", { modelId, symbol: trade.symbol, orderId: orderId ?? null });
+          continue;
+        }
         report.errors.push({ modelId, message: `persisting the ${trade.symbol} close failed: ${errorMessage(error)}` });
+        if (orderId !== undefined) this.orderIdOf.set(k, orderId);
         retry.push(item);
       }
     }
@@ -447,7 +461,10 @@ export class SimBroker implements Broker {
     if (samePositions && realized.minus(known).abs().lt("0.005")) return;
     // Retire the old account first so its closes are not taken for the model's.
     this.retired.add(old);
-    for (const p of positions) this.simulator.closePosition(old, p.symbol);
+    for (const p of positions) {
+      this.simulator.closePosition(old, p.symbol);
+      this.orderIdOf.delete(key(old, p.symbol));
+    }
     this.openAccount(model.id, realized, orders);
     const detail = `Orders hold ${orders.length} open position(s) and ${realized.toString()} USD realized; the simulator held ${positions.length} and ${known.toString()}`;
     report.actions.push({ kind: "resyncedSimulatorAccount", modelId: model.id, detail });
