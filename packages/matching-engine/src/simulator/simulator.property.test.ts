@@ -173,7 +173,7 @@ function fillsOf(run: Run, accountId?: string): Fill[] {
 }
 
 const opsArb = fc.array(opArb, { minLength: 10, maxLength: 80 });
-const runs = { numRuns: 60 };
+const runs = { numRuns: 40 };
 
 describe("ExchangeSimulator invariants (property-based)", () => {
   it("conserves quantity: every order's size is filled, resting or cancelled, and each account's fills sum to its position", () => {
@@ -251,7 +251,7 @@ describe("ExchangeSimulator invariants (property-based)", () => {
         expect(plain(b.events)).toEqual(plain(a.events));
         expect(b.sim.state()).toEqual(a.sim.state());
       }),
-      { numRuns: 30 },
+      { numRuns: 25 },
     );
   });
 
@@ -274,7 +274,7 @@ describe("ExchangeSimulator invariants (property-based)", () => {
         expect(replayed.state()).toEqual(a.sim.state());
         expect(plain(events)).toEqual(plain(a.events));
       }),
-      { numRuns: 30 },
+      { numRuns: 25 },
     );
   });
 
@@ -294,7 +294,7 @@ describe("ExchangeSimulator invariants (property-based)", () => {
         clock.advanceTo(original.clock.now());
         expect(rebuilt.state()).toEqual(original.sim.state());
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 
