@@ -102,6 +102,17 @@ describe("runTradeWorkflow", () => {
     expect(String(toolMessage?.content)).toContain("Account value");
   });
 
+  it("updates an exit plan through update_exit_plan and publishes exitPlanUpdated", async () => {
+    const model = (await db.models.byName("llm"))!;
+    const mid = market.midPrice("ETH").toNumber();
+    server.push(toolCallsReply({ name: "update_exit_plan", arguments: { symbol: "ETH", exit_plan: { stop: Math.round(mid * 1.03) } } }), textReply("Tighter stop."));
+    events.length = 0;
+    const result = await runTradeWorkflow(runtime, model);
+    expect(result.toolCalls.map((c) => c.status)).toEqual(["executed"]);
+    expect((await db.orders.openPositionOf(model.id, "ETH"))?.exitPlan.stop?.toNumber()).toBe(Math.round(mid * 1.03));
+    expect(events.map((e) => e.type)).toEqual(["exitPlanUpdated", "decisionMade", "invocationFinished"]);
+  });
+
   it("records a malformed reply as rejected, retries, and never executes it", async () => {
     const model = await db.models.create({ name: "llm-malformed", provider: "openai", modelName: "llm" });
     server.push(
