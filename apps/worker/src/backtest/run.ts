@@ -1,0 +1,262 @@
+/**
+ * The backtest loop: the live trade workflow (runTradeWorkflow, agents, tools, risk
+ * checks, SimBroker) unchanged over a ReplayMarket, on a ManualClock that jumps to the
+ * next tick as soon as every model has answered. No sleeping and no wall-clock time
+ * in the simulated path (wall time is read only for the progress line). Each run has
+ * its own database: PGlite under the output directory, or a fresh PostgreSQL schema.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigSchema } from "@autonome/agent";
+import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
+import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
+import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
+import { SimBroker, type TradingRuntime, createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { z } from "zod";
+import { modelRowOf } from "../app.js";
+import { type LlmCacheStats, startLlmCache } from "./llm-cache.js";
+import { BacktestInputError, type BacktestOptions } from "./options.js";
+
+/** One tick done: what the progress display needs. */
+export interface BacktestProgress {
+  tick: number;
+  ticks: number;
+  /** Simulated time of the tick, epoch ms. */
+  at: number;
+  fromMs: number;
+  toMs: number;
+}
+
+/** A model's raw outcome, before metrics. */
+export interface ModelOutcome {
+  name: string;
+  kind: "openai" | "rule";
+  modelId: string;
+  /** Equity at each tick, USD decimal strings (8 dp), aligned with BacktestResult.times. */
+  equity: string[];
+  trades: ClosedOrder[];
+  fundingCashFlow: Decimal;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: Decimal;
+  invocations: number;
+  failedInvocations: number;
+}
+
+/** What a run produced (the report is built from it). */
+export interface BacktestResult {
+  options: BacktestOptions;
+  fromMs: number;
+  toMs: number;
+  symbols: string[];
+  times: number[];
+  /** BTC mid at each tick (the buy-and-hold baseline), as numbers. */
+  btcMid: number[];
+  initialCapital: string;
+  models: ModelOutcome[];
+  llmCache: LlmCacheStats;
+  /** Where the run's database is: a PGlite directory or a schema of DATABASE_URL. */
+  database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; schema: string };
+}
+
+/** A prepared (validated) run: data read, range, symbols and models checked. */
+export interface PreparedBacktest {
+  options: BacktestOptions;
+  recording: ReplayRecording;
+  fromMs: number;
+  toMs: number;
+  ticks: number;
+  symbols: string[];
+  models: ModelConfig[];
+}
+
+/** Hooks of a run. */
+export interface BacktestHooks {
+  onTick?: (progress: BacktestProgress) => void;
+  /** Every workflow result, for tests and logs. */
+  onWorkflow?: (at: number, model: string, result: Awaited<ReturnType<typeof runTradeWorkflow>>) => void;
+  /** Environment for API keys (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A ReplayRecording already loaded (reused by benchmarks and tests). */
+  recording?: ReplayRecording;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Reads the data and checks everything that could fail later: files (with file and line), range, symbols, models. */
+export function prepareBacktest(options: BacktestOptions, recording?: ReplayRecording): PreparedBacktest {
+  for (const file of [...options.klines, ...options.funding]) {
+    if (!existsSync(file)) throw new BacktestInputError(`data file ${file} does not exist`, file);
+  }
+  const parsed = z.array(modelConfigSchema).min(1, "needs at least one model").safeParse(options.models);
+  if (!parsed.success) {
+    throw new BacktestInputError(`invalid model configuration: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, "--models-file");
+  }
+  const ids = new Set<string>();
+  for (const m of parsed.data) {
+    if (ids.has(m.id)) throw new BacktestInputError(`duplicate model id ${m.id}`, "--models-file");
+    ids.add(m.id);
+  }
+  let loaded = recording;
+  if (!loaded) {
+    try {
+      loaded = ReplayRecording.load({ klines: options.klines, funding: options.funding });
+    } catch (error) {
+      if (error instanceof MarketDataFormatError) throw new BacktestInputError(`malformed data file ${error.file}, line ${error.line}: ${error.reason}`, error.file);
+      if (isAutonomeError(error)) throw new BacktestInputError(`cannot read the data: ${error.message}`, "--data");
+      throw error;
+    }
+  }
+  const available = loaded.symbols();
+  if (available.length === 0) throw new BacktestInputError("the data holds no kline of a known market", "--data");
+  const symbols = options.symbols ?? available;
+  for (const s of symbols) {
+    if (!available.includes(s)) throw new BacktestInputError(`unknown symbol ${s}; the data has ${available.join(", ")}`, "--symbols");
+  }
+  const probe = new ReplayMarket({ clock: new ManualClock(0), recording: loaded });
+  const { startTime, endTime } = probe;
+  const fromMs = options.fromMs ?? startTime + 86_400_000;
+  const toMs = options.toMs ?? endTime;
+  if (fromMs < startTime || fromMs >= endTime) throw new BacktestInputError(`--from ${iso(fromMs)} is outside the data (${iso(startTime)} to ${iso(endTime)})`, "--from");
+  if (toMs > endTime || toMs <= fromMs) throw new BacktestInputError(`--to ${iso(toMs)} must be after --from and within the data (ends ${iso(endTime)})`, "--to");
+  const ticks = Math.ceil((toMs - fromMs) / options.tickIntervalMs);
+  return { options, recording: loaded, fromMs, toMs, ticks, symbols, models: parsed.data };
+}
+
+async function openDatabase(options: BacktestOptions, clock: ManualClock): Promise<{ db: Db; database: BacktestResult["database"] }> {
+  if (options.databaseUrl) {
+    const schema = `backtest_${randomBytes(6).toString("hex")}`;
+    const db = await createDb({ kind: "postgres", url: options.databaseUrl, schema, clock });
+    return { db, database: { kind: "postgres", schema } };
+  }
+  const dataDir = join(options.outDir, "db");
+  rmSync(dataDir, { recursive: true, force: true }); // a rerun into the same directory starts fresh
+  mkdirSync(options.outDir, { recursive: true });
+  const db = await createDb({ kind: "pglite", dataDir, clock });
+  return { db, database: { kind: "pglite", dataDir } };
+}
+
+async function allClosedTrades(db: Db, modelId: string): Promise<ClosedOrder[]> {
+  const out: ClosedOrder[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 10_000; page++) {
+    const result = await db.orders.closedTradesOfModel(modelId, { limit: 500, ...(cursor ? { cursor } : {}) });
+    out.push(...result.items);
+    if (!result.nextCursor) break;
+    cursor = result.nextCursor;
+  }
+  return out.sort((a, b) => a.closedAt - b.closedAt || a.openedAt - b.openedAt || a.symbol.localeCompare(b.symbol));
+}
+
+/** Runs a prepared backtest to the end and returns its raw outcome; the database is closed on return. */
+export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHooks = {}): Promise<BacktestResult> {
+  const { options, fromMs, toMs, ticks } = prepared;
+  const clock = new ManualClock(fromMs);
+  const cache = await startLlmCache(prepared.models, options.llmCacheDir);
+  let agents: ModelRegistry;
+  try {
+    agents = createModelRegistry(cache.models, { clock, ...(hooks.env ? { env: hooks.env } : {}) });
+  } catch (error) {
+    await cache.close();
+    throw new BacktestInputError(isAutonomeError(error) ? error.message : String(error), "--models-file");
+  }
+  const market = new ReplayMarket({ clock, recording: prepared.recording });
+  const { db, database } = await openDatabase(options, clock);
+  let runtime: TradingRuntime | undefined;
+  try {
+    const models: ModelRecord[] = [];
+    for (const config of prepared.models) models.push(await db.models.upsert(modelRowOf(config)));
+    const events = new ArenaEventBus();
+    const usage = new Map<string, { input: number; output: number; invocations: number; failed: number }>(models.map((m) => [m.id, { input: 0, output: 0, invocations: 0, failed: 0 }]));
+    events.on("invocationFinished", ({ payload }) => {
+      const u = usage.get(payload.modelId);
+      if (!u) return;
+      u.input += payload.inputTokens;
+      u.output += payload.outputTokens;
+      u.invocations++;
+      if (!payload.ok) u.failed++;
+    });
+    const equity = new Map<string, string[]>(models.map((m) => [m.id, []]));
+    let tickEquity = new Map<string, string>();
+    events.on("portfolioSnapshotted", ({ payload }) => tickEquity.set(payload.modelId, payload.total));
+
+    const simulator = { seed: options.seed, ...options.simulator };
+    const initialCapital = toDecimal(simulator.initialCapital ?? 10_000);
+    market.advanceTo(fromMs);
+    runtime = await createTradingRuntime({
+      db,
+      market,
+      agents,
+      events,
+      clock,
+      simulationEnabled: true,
+      simulator: simulator as never,
+      options: { symbols: prepared.symbols, initialCapitalUsd: initialCapital, retryBackoffMs: 0 },
+    });
+    const funding = new Map<string, Decimal>(models.map((m) => [m.id, ZERO]));
+    const sim = models.length > 0 ? runtime.brokers.brokerFor(models[0]!) : undefined;
+    if (sim instanceof SimBroker) {
+      sim.simulator.on("fundingPaid", (event) => {
+        const modelId = event.accountId.split("~")[0]!;
+        funding.set(modelId, (funding.get(modelId) ?? ZERO).plus(event.amount));
+      });
+    }
+
+    const times: number[] = [];
+    const btcMid: number[] = [];
+    const hasBtc = prepared.recording.symbols().includes("BTC");
+    for (let tick = 0; tick < ticks; tick++) {
+      const at = fromMs + tick * options.tickIntervalMs;
+      clock.advanceTo(at);
+      market.advanceTo(at);
+      await reconcile(runtime, models);
+      const results = await Promise.all(models.map((model) => runTradeWorkflow(runtime!, model)));
+      if (hooks.onWorkflow) results.forEach((r, i) => hooks.onWorkflow!(at, prepared.models[i]!.id, r));
+      runtime.intelligence.invalidate();
+      tickEquity = new Map();
+      await snapshotPortfolios(runtime, models);
+      for (const m of models) equity.get(m.id)!.push(toDecimal(tickEquity.get(m.id) ?? equity.get(m.id)!.at(-1) ?? initialCapital).toFixed(8));
+      times.push(at);
+      btcMid.push(hasBtc ? Number(market.midPrice("BTC")?.toString() ?? Number.NaN) : Number.NaN);
+      hooks.onTick?.({ tick: tick + 1, ticks, at, fromMs, toMs });
+    }
+
+    const outcomes: ModelOutcome[] = [];
+    const costs = await db.prisma.invocation.groupBy({ by: ["modelId"], _sum: { cost: true } });
+    for (const [i, m] of models.entries()) {
+      const u = usage.get(m.id)!;
+      const cost = costs.find((c) => c.modelId === m.id)?._sum.cost;
+      outcomes.push({
+        name: prepared.models[i]!.id,
+        kind: prepared.models[i]!.kind,
+        modelId: m.id,
+        equity: equity.get(m.id)!,
+        trades: await allClosedTrades(db, m.id),
+        fundingCashFlow: funding.get(m.id) ?? ZERO,
+        inputTokens: u.input,
+        outputTokens: u.output,
+        costUsd: cost ? toDecimal(cost.toString()) : ZERO,
+        invocations: u.invocations,
+        failedInvocations: u.failed,
+      });
+    }
+    return {
+      options,
+      fromMs,
+      toMs,
+      symbols: prepared.symbols,
+      times,
+      btcMid,
+      initialCapital: initialCapital.toString(),
+      models: outcomes,
+      llmCache: { ...cache.stats },
+      database,
+    };
+  } finally {
+    await runtime?.close();
+    await market.close();
+    await db.close();
+    await cache.close();
+  }
+}
