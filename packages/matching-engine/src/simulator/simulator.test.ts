@@ -463,6 +463,16 @@ describe("ExchangeSimulator funding", () => {
     expect(events.filter((e) => e.name === "fundingPaid")).toHaveLength(4);
   });
 
+  it("schedules funding on the interval boundary, not with fundingIntervalMs 0, and stops on dispose", () => {
+    const clock = new ManualClock(1_234);
+    const scheduled = new ExchangeSimulator({ markets: [BTC], clock, options: { fundingIntervalMs: 3_600_000 } });
+    expect(clock.pendingTimers().map((t) => [t.name, t.dueAt])).toEqual([["funding", 3_600_000]]);
+    scheduled.dispose();
+    expect(clock.pendingTimers()).toEqual([]);
+    new ExchangeSimulator({ markets: [BTC], clock, options: { fundingIntervalMs: 0 } });
+    expect(clock.pendingTimers()).toEqual([]);
+  });
+
   it("makes shorts pay longs at a negative rate when settled on demand", () => {
     const { sim } = setup({ fundingIntervalMs: 0 });
     sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
