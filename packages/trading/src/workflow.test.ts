@@ -113,6 +113,17 @@ describe("runTradeWorkflow", () => {
     expect(events.map((e) => e.type)).toEqual(["exitPlanUpdated", "decisionMade", "invocationFinished"]);
   });
 
+  it("shows the competition's standings in the prompt once models have snapshots", async () => {
+    const model = (await db.models.byName("llm"))!;
+    await snapshotPortfolios(runtime, await db.models.list());
+    clock.advanceTo(clock.now() + 120_000);
+    server.push(toolCallsReply({ name: "hold", arguments: { reason: "watching" } }), textReply("Holding."));
+    const result = await runTradeWorkflow(runtime, model);
+    const prompt = (await db.invocations.byId(result.invocationId!))!.prompt;
+    expect(prompt).toContain("### COMPETITION");
+    expect(prompt).toContain("buy-and-hold-btc");
+  });
+
   it("records a malformed reply as rejected, retries, and never executes it", async () => {
     const model = await db.models.create({ name: "llm-malformed", provider: "openai", modelName: "llm" });
     server.push(

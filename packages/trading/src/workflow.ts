@@ -9,10 +9,10 @@
  * Invocations row, never as a throw.
  */
 import type { InvocationResult, TradingAgent } from "@autonome/agent";
-import type { DecisionType, Position } from "@autonome/core";
-import type { ModelRecord } from "@autonome/db";
+import { type DecisionType, type Position, toDecimal } from "@autonome/core";
+import type { LeaderboardInput, ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
-import { type ActionCounts, type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
+import { type ActionCounts, type CompetitorStanding, type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
 import { computePerformanceMetrics, summarizePositionRisk } from "@autonome/risk";
 import { errorMessage } from "./internal/util.js";
 import type { TradingRuntime } from "./runtime-types.js";
@@ -79,6 +79,34 @@ function intelligenceOf(runtime: TradingRuntime, symbols: readonly string[]): Sy
   });
 }
 
+const STANDINGS_TTL_MS = 60_000;
+const standingsCache = new WeakMap<TradingRuntime, { at: number; rows: Promise<LeaderboardInput[] | null> }>();
+
+/** The competition as the prompt shows it, read once a minute for every model of a runtime. */
+async function competitionFor(runtime: TradingRuntime, model: ModelRecord): Promise<CompetitorStanding[] | null> {
+  const now = runtime.clock.now();
+  let entry = standingsCache.get(runtime);
+  if (!entry || now < entry.at || now - entry.at > STANDINGS_TTL_MS) {
+    entry = { at: now, rows: runtime.db.leaderboard.inputs({}, { enabledOnly: true }).catch(() => null) };
+    standingsCache.set(runtime, entry);
+  }
+  const rows = await entry.rows;
+  if (!rows) return null;
+  const initial = toDecimal(runtime.options.initialCapitalUsd);
+  const standings = rows
+    .flatMap((r) => (r.latestSnapshot ? [{ r, value: r.latestSnapshot.total }] : []))
+    .sort((a, b) => b.value.comparedTo(a.value))
+    .map(({ r, value }, i) => ({
+      modelName: r.model.name,
+      rank: i + 1,
+      accountValue: value,
+      totalReturn: initial.gt(0) ? value.div(initial).minus(1).toNumber() : 0,
+      openPositions: r.openPositions,
+      isSelf: r.model.id === model.id,
+    }));
+  return standings.length > 1 ? standings : null;
+}
+
 function failure(model: ModelRecord, startedAt: number, now: number, error: string, code: string, invocationId: string | null = null): WorkflowResult {
   return {
     modelId: model.id,
@@ -108,13 +136,14 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
   try {
     const broker = runtime.brokers.brokerFor(model);
     // Portfolio, open positions and the latest decision index, in parallel.
-    const [account, marks, closed, snapshots, recent, fresh] = await Promise.all([
+    const [account, marks, closed, snapshots, recent, fresh, competition] = await Promise.all([
       broker.account(model),
       broker.marks(),
       db.orders.closedTradesOfModel(model.id, { limit: 500 }),
       db.portfolio.history(model.id, { from: startedAt - 30 * 86_400_000 }),
       db.invocations.list({ modelId: model.id, limit: 20 }),
       db.models.require(model.id),
+      competitionFor(runtime, model),
     ]);
     const markets = broker.markets();
     const positions: Position[] = account.positions.map(({ order }) => ({
@@ -160,6 +189,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       exposure,
       performance,
       actionCounts: actionCounts as ActionCounts,
+      competition,
       variant: model.variant === "default" ? options.variantDefault : model.variant,
     };
     const prompts = buildTradingPrompts(context);

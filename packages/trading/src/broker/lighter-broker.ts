@@ -12,6 +12,8 @@
  *  - a position gone for another reason is closed at the best known price and logged;
  *  - a position the database does not know (a crash between the fill and the write)
  *    is adopted as an OPEN Order with the exchange's size and entry;
+ *  - a stop or target whose trigger order is gone unfilled (expired, cancelled by hand,
+ *    never placed) while the position is open is placed again;
  *  - trigger orders of no open Order are cancelled.
  * All operations of one broker run one at a time.
  */
