@@ -97,6 +97,8 @@ describe("SimBroker", () => {
     market.setMid("BTC", 97_000);
     const report = await broker.sync([model]);
     expect(report.closes.map((c) => c.closeTrigger)).toEqual(["LIQUIDATION"]);
+    // The command journal does not grow tick after tick.
+    expect(broker.simulator.journal()).toEqual([]);
     const trade = (await db.orders.closedTradesOfModel(model.id)).items[0]!;
     expect(trade.closeTrigger).toBe("LIQUIDATION");
     expect(trade.realizedPnl.lt(0)).toBe(true);

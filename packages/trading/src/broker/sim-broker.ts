@@ -155,6 +155,8 @@ export class SimBroker implements Broker {
       await this.flushCloses(report);
       report.closes.push(...this.unreported);
       this.unreported = [];
+      // Orders, not the simulator's command journal, are the record: keep a long-running worker's memory flat.
+      this.simulator.truncateJournal(this.simulator.sequence);
       const [realized, open] = await Promise.all([this.realizedByModel(), this.db.orders.allOpenOrders()]);
       for (const model of models) {
         try {
