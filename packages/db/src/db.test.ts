@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, ManualClock, emptyExitPlan } from "@autonome/core";
+import { ConfigError, ManualClock, StateConflictError, emptyExitPlan } from "@autonome/core";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundledMigrations } from "../generated/migrations.js";
@@ -38,9 +38,22 @@ describe("createDb with embedded PGlite", () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
+  it("takes over a stale data directory lock left by a dead process", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "autonome-db-"));
+    dirs.push(parent);
+    const dir = join(parent, "db");
+    // A pid that cannot be alive (above Linux's pid_max).
+    writeFileSync(`${dir}.lock`, "99999999");
+    const db = await createDb({ kind: "pglite", dataDir: dir, migrate: false });
+    expect(readFileSync(`${dir}.lock`, "utf8")).toBe(String(process.pid));
+    await db.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  }, 60_000);
+
   it("persists to its data directory: reopened, the data is there and nothing is migrated twice", async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), "autonome-db-")), "nested", "db");
-    dirs.push(dir);
+    const parent = mkdtempSync(join(tmpdir(), "autonome-db-"));
+    dirs.push(parent);
+    const dir = join(parent, "nested", "db");
     const clock = new ManualClock(T0);
     const first = await createDb({ kind: "pglite", dataDir: dir, clock });
     const model = await first.models.create({ name: "persisted", provider: "p", modelName: "m" });
@@ -49,6 +62,8 @@ describe("createDb with embedded PGlite", () => {
     await first.close(); // idempotent
 
     const second = await createDb({ kind: "pglite", dataDir: dir, clock, migrate: false });
+    // One process per data directory: a second open while it is in use is refused.
+    await expect(createDb({ kind: "pglite", dataDir: dir, clock })).rejects.toBeInstanceOf(StateConflictError);
     expect(await second.migrate()).toEqual({ applied: [], alreadyApplied: bundledMigrations.length });
     const open = await second.orders.allOpenOrders();
     expect(open.map((o) => [o.modelId, o.symbol, o.leverage.toString()])).toEqual([[model.id, "BTC", "3"]]);

@@ -15,6 +15,7 @@ import { bundledMigrations } from "../generated/migrations.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { type NotificationTransport, pgliteNotifications, postgresNotifications } from "./internal/notifications.js";
 import { markTransaction } from "./internal/client.js";
+import { lockDataDir } from "./internal/data-dir-lock.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
 import { ControlRequestsRepository } from "./repositories/control-requests.js";
@@ -198,6 +199,7 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
   } else {
     let pglite: PGlite;
     let owned: boolean;
+    let unlock = () => {};
     if (config.kind === "pglite-instance") {
       pglite = config.pglite;
       owned = false;
@@ -208,11 +210,17 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
       } else {
         const path = resolve(dataDir);
         mkdirSync(path, { recursive: true });
+        unlock = lockDataDir(path);
         pglite = new PGlite(path);
       }
       owned = true;
     }
-    await pglite.waitReady;
+    try {
+      await pglite.waitReady;
+    } catch (error) {
+      unlock();
+      throw error;
+    }
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
     db = buildDb(
       "pglite",
@@ -222,6 +230,7 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
       async () => {
         await prisma.$disconnect();
         if (owned) await pglite.close();
+        unlock();
       },
       pgliteNotifications(pglite),
     );
