@@ -8,6 +8,7 @@
  */
 import { type Decimal, type DecimalLike, type ArenaEvent, toDecimal } from "@autonome/core";
 import type { Db } from "@autonome/db";
+import { ReadCache } from "./read-cache.js";
 
 /** Anything that can mark a symbol; a market-data MarketSource fits. */
 export interface PriceProvider {
@@ -35,13 +36,15 @@ export interface Known {
 /** The latest prices recorded by the arena: events it saw, then the Orders table. */
 export class LastKnownPrices {
   private readonly fromEvents = new Map<string, Known>();
-  private readonly fromDb = new Map<string, { known: Known | null; fetchedAt: number }>();
+  private readonly fromDb: ReadCache;
 
   constructor(
     private readonly db: Db,
-    private readonly now: () => number,
-    private readonly dbTtlMs = 5_000,
-  ) {}
+    now: () => number,
+    dbTtlMs = 5_000,
+  ) {
+    this.fromDb = new ReadCache(dbTtlMs, now);
+  }
 
   /** Learns prices from an arena event (entries, exits, triggers, liquidations). */
   observe(event: ArenaEvent): void {
@@ -69,14 +72,7 @@ export class LastKnownPrices {
 
   /** The newest recorded price of a symbol (`opened`: the newest open entry the caller holds), or null. */
   async price(symbol: string, opened: Known | null = null): Promise<Known | null> {
-    const cached = this.fromDb.get(symbol);
-    let fromDb: Known | null;
-    if (cached !== undefined && this.now() - cached.fetchedAt < this.dbTtlMs) {
-      fromDb = cached.known;
-    } else {
-      fromDb = await this.readDb(symbol);
-      this.fromDb.set(symbol, { known: fromDb, fetchedAt: this.now() });
-    }
+    const fromDb = await this.fromDb.get(symbol, () => this.readDb(symbol));
     const candidates = [this.fromEvents.get(symbol) ?? null, fromDb, opened].filter((k): k is Known => k !== null);
     candidates.sort((a, b) => b.at - a.at);
     return candidates[0] ?? null;

@@ -38,8 +38,14 @@ type Health = z.infer<typeof HealthSchema>;
 
 /** Most trades the analytics of one window reads. */
 export const MAX_ANALYTICS_TRADES = 10_000;
-/** Most snapshots one model's curve or metrics read. */
+/** Most snapshots one model's metrics read. */
 const MAX_SNAPSHOTS = 10_000;
+/**
+ * The leaderboard's Sharpe and drawdown use the last snapshot of each bucket: 5-minute
+ * returns over a day, hourly over a week, 4-hourly over a month, daily over all time
+ * (the resolutions thinning keeps), so one database query serves every model.
+ */
+export const LEADERBOARD_BUCKET_MS: Record<WindowName, number> = { "24h": 300_000, "7d": 3_600_000, "30d": 4 * 3_600_000, all: 86_400_000 };
 
 function str(value: Decimal | null): string | null {
   return value === null ? null : value.toString();
@@ -219,10 +225,13 @@ export class ArenaReader {
   async leaderboard(window: WindowName, sort: (typeof LEADERBOARD_SORTS)[number]): Promise<Leaderboard> {
     return this.cache.get(`leaderboard:${window}:${sort}`, async () => {
       const { from, to } = this.range(window);
-      const inputs = await this.db.leaderboard.inputs(from === null ? {} : { from });
+      const [inputs, curves] = await Promise.all([
+        this.db.leaderboard.inputs(from === null ? {} : { from }),
+        this.db.portfolio.sampled(from === null ? {} : { from }, LEADERBOARD_BUCKET_MS[window]),
+      ]);
       const rows = await Promise.all(
         inputs.map(async (input): Promise<Omit<LeaderboardRow, "rank">> => {
-          const snapshots = await this.snapshots(input.model.id, from);
+          const snapshots = curves.get(input.model.id) ?? [];
           const metrics = computePerformanceMetrics({ snapshots: toEquity(snapshots), trades: [] });
           const first = snapshots[0];
           const latest = input.latestSnapshot;
@@ -381,16 +390,15 @@ export class ArenaReader {
     return this.cache.get(`equity:${window}:${points}:${modelId ?? "all"}`, async () => {
       const models = modelId === undefined ? await this.db.models.list() : [await this.db.models.require(modelId)];
       const { from, to } = this.range(window);
-      const series = await Promise.all(
-        models.map(async (m) => {
-          const snapshots = await this.snapshots(m.id, from);
-          return {
-            modelId: m.id,
-            name: m.variant === "default" ? m.name : `${m.name} (${m.variant})`,
-            points: downsample(snapshots, points).map((s) => ({ t: s.at, total: s.total.toString() })),
-          };
-        }),
-      );
+      // Coarse buckets in the database (about 2x the points asked for; hourly for all
+      // time, which thinning keeps at most for 30 days), the exact count here.
+      const bucketMs = from === null ? 3_600_000 : Math.max(1000, Math.floor((to - from) / (points * 2)));
+      const curves = await this.db.portfolio.sampled(from === null ? {} : { from }, bucketMs, modelId === undefined ? {} : { modelId });
+      const series = models.map((m) => ({
+        modelId: m.id,
+        name: m.variant === "default" ? m.name : `${m.name} (${m.variant})`,
+        points: downsample(curves.get(m.id) ?? [], points).map((s) => ({ t: s.at, total: s.total.toString() })),
+      }));
       return { window, from, to, series };
     });
   }

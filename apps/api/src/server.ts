@@ -34,7 +34,11 @@ export interface ApiServerOptions {
   ringBufferSize?: number;
   /** Interval of SSE heartbeats. Default 15 s. */
   heartbeatMs?: number;
-  /** How long a leaderboard, equity or open-orders read is reused (cleared by trading events). Default 2 s; 0 disables. */
+  /**
+   * How long a leaderboard, equity or open-orders read is reused; trading events clear it
+   * at once, so this is the bound when no event reaches the api. Stale answers are served
+   * while one reload runs. Default 10 s; 0 disables.
+   */
   cacheTtlMs?: number;
   /** A worker without a heartbeat for this long is stale. Default 15 min. */
   staleAfterMs?: number;
@@ -69,7 +73,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const clock = options.clock ?? new SystemClock();
   const now = () => clock.now();
   const hub = new EventHub(options.ringBufferSize ?? 1_000);
-  const cache = new ReadCache(options.cacheTtlMs ?? 2_000, now);
+  const cache = new ReadCache(options.cacheTtlMs ?? 10_000, now);
   const lastKnown = new LastKnownPrices(options.db, now);
   const reader = new ArenaReader({
     db: options.db,
