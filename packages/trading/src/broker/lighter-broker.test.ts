@@ -115,8 +115,20 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
     await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.01", reduceOnly: true, maxSlippage: "0.01" });
     market.setMid("BTC", 100_500);
     const report = await broker.sync([model]);
-    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100500" })]);
+    // Recorded at the closing order's real fill (the book's bid), not at the mark.
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100000" })]);
     expect((await db.orders.byId(row.orderId))?.status).toBe("CLOSED");
+  });
+
+  it("closes an Order the exchange no longer holds at the mark when no order explains it", async () => {
+    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(null, null) });
+    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    // Half closed elsewhere, then the rest: no single order matches the Order's size.
+    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
+    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
+    market.setMid("BTC", 100_500);
+    const report = await broker.sync([model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100500" })]);
   });
 
   it("adopts a position the database does not know", async () => {

@@ -489,14 +489,33 @@ export class LighterBroker implements Broker {
         logger.info("exchange SL/TP closed a position", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, closeTrigger: fired.trigger, exitPrice: exitPrice.toString() });
         continue;
       }
+      // A closing order of ours (a crash between the exchange close and the write) or of
+      // another client: the latest reduce-only, non-trigger order on the closing side that
+      // filled the whole size, placed after this position's own trigger legs (when it had any)
+      // and not before it was opened.
+      const after = [order.slOrderIndex, order.tpOrderIndex].filter((i): i is bigint => i !== null).reduce((m, i) => (i > m ? i : m), 0n);
+      const closer = position
+        ? undefined
+        : done
+            .filter((o) => o.reduceOnly && o.triggerPrice.isZero() && o.isAsk === (order.side === "LONG") && o.filledSize.eq(order.quantity) && o.orderIndex > after && (o.timestampMs === undefined || o.timestampMs >= order.openedAt - 5_000))
+            .sort((a, b) => (a.orderIndex < b.orderIndex ? 1 : -1))[0];
       let exitPrice: Decimal;
-      try {
-        exitPrice = to8(this.p.market.markPrice(order.symbol));
-      } catch {
-        exitPrice = to8(detail.lastTradePrice ?? order.entryPrice);
+      let exitFee = ZERO;
+      let detailText: string;
+      if (closer) {
+        const fill = await this.actualFill(detail, closer);
+        exitPrice = to8(fill.price);
+        exitFee = fill.fee;
+        detailText = `closed on the exchange by reduce-only order ${closer.orderIndex.toString()}; recorded at its fills`;
+      } else {
+        try {
+          exitPrice = to8(this.p.market.markPrice(order.symbol));
+        } catch {
+          exitPrice = to8(detail.lastTradePrice ?? order.entryPrice);
+        }
+        detailText = position ? "the exchange holds the opposite side; closed at the mark" : "the exchange holds no such position and no order of ours closed it; closed at the mark";
       }
-      const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, closeTrigger: "MANUAL", closedAt: clock.now() });
-      const detailText = position ? "the exchange holds the opposite side" : "the exchange holds no such position and no SL/TP of it filled";
+      const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, exitFee, closeTrigger: "MANUAL", closedAt: clock.now() });
       report.actions.push({ kind: "closedMissingPosition", modelId: model.id, orderId: closed.orderId, symbol: order.symbol, exitPrice: exitPrice.toString(), detail: detailText });
       report.closes.push({ order: closed, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null });
       logger.warn("closed an Order the exchange no longer holds", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, detail: detailText });
