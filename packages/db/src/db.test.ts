@@ -48,6 +48,11 @@ describe("createDb with embedded PGlite", () => {
     expect(readFileSync(`${dir}.lock`, "utf8")).toBe(String(process.pid));
     await db.close();
     expect(existsSync(`${dir}.lock`)).toBe(false);
+    // Our own pid in a lock we do not hold: an earlier process with the same pid (a restarted container).
+    writeFileSync(`${dir}.lock`, String(process.pid));
+    const again = await createDb({ kind: "pglite", dataDir: dir, migrate: false });
+    await again.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
   }, 60_000);
 
   it("persists to its data directory: reopened, the data is there and nothing is migrated twice", async () => {

@@ -16,18 +16,27 @@ function processAlive(pid: number): boolean {
   }
 }
 
+// Directories this process holds. A lock file with our own pid but not in here was left
+// by an earlier process that had the same pid (a restarted container): it is stale.
+const heldHere = new Set<string>();
+
 /** Takes the lock of a data directory; returns its release. StateConflictError when a live process holds it. */
 export function lockDataDir(dataDir: string): () => void {
   const lockPath = `${dataDir}.lock`;
+  if (heldHere.has(lockPath)) {
+    throw new StateConflictError(`PGlite data directory ${dataDir} is already open in this process`, "database", dataDir);
+  }
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(lockPath, "wx");
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldHere.add(lockPath);
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        heldHere.delete(lockPath);
         rmSync(lockPath, { force: true });
       };
     } catch (error) {
@@ -44,9 +53,6 @@ export function lockDataDir(dataDir: string): () => void {
           "database",
           dataDir,
         );
-      }
-      if (holder === process.pid) {
-        throw new StateConflictError(`PGlite data directory ${dataDir} is already open in this process`, "database", dataDir);
       }
       rmSync(lockPath, { force: true }); // stale: its process is gone
     }
