@@ -79,7 +79,7 @@ export function buildReport(result: BacktestResult): BacktestReport {
       winRate: round(metrics.winRate, 4),
       profitFactor: round(metrics.profitFactor, 4),
       trades: metrics.tradeCount,
-      feesUsd: metrics.feesPaid.toFixed(2),
+      feesUsd: metrics.feesPaid.plus(m.openFees).toFixed(2),
       fundingPaidUsd: m.fundingCashFlow.negated().toFixed(2),
       realizedPnlUsd: metrics.realizedPnl.toFixed(2),
       invocations: m.invocations,

@@ -13,6 +13,7 @@ import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDeci
 import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
 import { SimBroker, type TradingRuntime, createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { PGlite } from "@electric-sql/pglite";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
 import { type LlmCacheStats, startLlmCache } from "./llm-cache.js";
@@ -37,6 +38,8 @@ export interface ModelOutcome {
   equity: string[];
   trades: ClosedOrder[];
   fundingCashFlow: Decimal;
+  /** Entry fees of the positions still open at the end (closed trades carry their own). */
+  openFees: Decimal;
   inputTokens: number;
   outputTokens: number;
   costUsd: Decimal;
@@ -124,17 +127,37 @@ export function prepareBacktest(options: BacktestOptions, recording?: ReplayReco
   return { options, recording: loaded, fromMs, toMs, ticks, symbols, models: parsed.data };
 }
 
-async function openDatabase(options: BacktestOptions, clock: ManualClock): Promise<{ db: Db; database: BacktestResult["database"] }> {
+interface RunDatabase {
+  db: Db;
+  database: BacktestResult["database"];
+  /** Writes the finished run where `database` says and closes everything. */
+  finish(): Promise<void>;
+}
+
+async function openDatabase(options: BacktestOptions, clock: ManualClock): Promise<RunDatabase> {
   if (options.databaseUrl) {
     const schema = `backtest_${randomBytes(6).toString("hex")}`;
     const db = await createDb({ kind: "postgres", url: options.databaseUrl, schema, clock });
-    return { db, database: { kind: "postgres", schema } };
+    return { db, database: { kind: "postgres", schema }, finish: () => db.close() };
   }
+  // The run works on an in-memory PGlite (a file-backed one spends most of a tick in
+  // emulated file I/O) and writes the whole data directory under --out when it ends.
   const dataDir = join(options.outDir, "db");
-  rmSync(dataDir, { recursive: true, force: true }); // a rerun into the same directory starts fresh
-  mkdirSync(options.outDir, { recursive: true });
-  const db = await createDb({ kind: "pglite", dataDir, clock });
-  return { db, database: { kind: "pglite", dataDir } };
+  const pglite = new PGlite("memory://");
+  const db = await createDb({ kind: "pglite-instance", pglite, clock });
+  return {
+    db,
+    database: { kind: "pglite", dataDir },
+    async finish() {
+      await db.close();
+      const dump = await pglite.dumpDataDir("none");
+      await pglite.close();
+      rmSync(dataDir, { recursive: true, force: true }); // a rerun into the same directory starts fresh
+      mkdirSync(dataDir, { recursive: true });
+      const disk = await PGlite.create(dataDir, { loadDataDir: dump });
+      await disk.close();
+    },
+  };
 }
 
 async function allClosedTrades(db: Db, modelId: string): Promise<ClosedOrder[]> {
@@ -162,7 +185,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     throw new BacktestInputError(isAutonomeError(error) ? error.message : String(error), "--models-file");
   }
   const market = new ReplayMarket({ clock, recording: prepared.recording });
-  const { db, database } = await openDatabase(options, clock);
+  const store = await openDatabase(options, clock);
+  const { db, database } = store;
   let runtime: TradingRuntime | undefined;
   try {
     const models: ModelRecord[] = [];
@@ -234,6 +258,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
         equity: equity.get(m.id)!,
         trades: await allClosedTrades(db, m.id),
         fundingCashFlow: funding.get(m.id) ?? ZERO,
+        openFees: (await db.orders.openOrdersOfModel(m.id)).reduce((sum, o) => sum.plus(o.fees), ZERO),
         inputTokens: u.input,
         outputTokens: u.output,
         costUsd: cost ? toDecimal(cost.toString()) : ZERO,
@@ -256,7 +281,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
   } finally {
     await runtime?.close();
     await market.close();
-    await db.close();
+    await store.finish();
     await cache.close();
   }
 }

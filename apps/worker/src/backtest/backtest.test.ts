@@ -1,0 +1,126 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { createDb } from "@autonome/db";
+import { afterAll, describe, expect, it } from "vitest";
+import { BacktestInputError, demoDataDir, parseBacktestArgs } from "./options.js";
+import { buildReport, reportHtml, reportJson } from "./report.js";
+import { prepareBacktest, runBacktest } from "./run.js";
+
+const work = mkdtempSync(join(tmpdir(), "autonome-backtest-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const FROM = "2025-06-22T12:00:00Z";
+const TICK_MS = 5 * 60_000;
+const T = Date.parse(FROM) + 2 * TICK_MS; // the tick whose prompt must not see what follows it
+const TO = new Date(T + 2 * TICK_MS).toISOString();
+
+const demoKlines = () => join(demoDataDir(), "klines_6sym_1m_2025-06-21_2025-06-23.csv.gz");
+
+async function runToDir(args: string[], out: string): Promise<string> {
+  const options = parseBacktestArgs([...args, "--out", out, "--llm-cache", join(work, "llm-cache")], {});
+  const result = await runBacktest(prepareBacktest(options));
+  const text = reportJson(buildReport(result));
+  writeFileSync(join(out, "report.json"), text);
+  return text;
+}
+
+/** Prompts and tool calls of every invocation up to `until`, by model name, from a finished run's database. */
+async function decisionsUntil(out: string, until: number): Promise<Array<{ model: string; at: number; prompt: string; calls: unknown[] }>> {
+  const db = await createDb({ kind: "pglite", dataDir: join(out, "db") });
+  try {
+    const rows = await db.prisma.invocation.findMany({ include: { model: true, toolCalls: { orderBy: { createdAt: "asc" } } }, orderBy: [{ startedAt: "asc" }] });
+    return rows
+      .filter((r) => r.startedAt.getTime() <= until)
+      .map((r) => ({ model: r.model.name, at: r.startedAt.getTime(), prompt: r.prompt, calls: r.toolCalls.map((c) => [c.type, c.arguments, c.accepted, c.rejectionReason]) }))
+      .sort((a, b) => a.at - b.at || a.model.localeCompare(b.model));
+  } finally {
+    await db.close();
+  }
+}
+
+describe("backtest input checks", () => {
+  it("names a missing data file", () => {
+    expect(() => parseBacktestArgs(["--data", join(work, "nope.csv")], {})).toThrow(/nope\.csv does not exist/);
+  });
+
+  it("names the file and line of a malformed kline row before any work starts", () => {
+    const bad = join(work, "bad.csv");
+    writeFileSync(bad, "symbol,open_time,open,high,low,close,volume\nBTCUSDT,1750464000000,1,2,0.5,1.5,10\nBTCUSDT,1750464060000,1,oops,0.5,1.5,10\n");
+    const options = parseBacktestArgs(["--data", bad], {});
+    const error = (() => {
+      try {
+        prepareBacktest(options);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(BacktestInputError);
+    expect((error as Error).message).toMatch(/bad\.csv, line 3/);
+  });
+
+  it("refuses a range outside the data, an unknown symbol and an unknown model", () => {
+    expect(() => prepareBacktest(parseBacktestArgs(["--from", "2020-01-01"], {}))).toThrow(/--from 2020-01-01T00:00:00.000Z is outside the data/);
+    expect(() => prepareBacktest(parseBacktestArgs(["--to", "2026-01-01"], {}))).toThrow(/--to .* within the data/);
+    expect(() => prepareBacktest(parseBacktestArgs(["--symbols", "BTC,FOO"], {}))).toThrow(/unknown symbol FOO/);
+    expect(() => parseBacktestArgs(["--models", "trend-follower,nope"], {})).toThrow(/unknown model nope/);
+    expect(() => parseBacktestArgs(["--interval", "5 minutes"], {})).toThrow(/not a duration/);
+  });
+});
+
+describe("backtest run", () => {
+  const outA = join(work, "a");
+  const outB = join(work, "b");
+  const outShifted = join(work, "shifted");
+  let reportA = "";
+
+  it("gives a byte-identical report.json for the same data, seed and rule models", { timeout: 120_000 }, async () => {
+    reportA = await runToDir(["--from", FROM, "--to", TO, "--seed", "7"], outA);
+    const reportB = await runToDir(["--from", FROM, "--to", TO, "--seed", "7"], outB);
+    expect(reportB).toBe(reportA);
+    const report = JSON.parse(reportA) as ReturnType<typeof buildReport>;
+    expect(report.ticks).toBe(4);
+    expect(report.rows.map((r) => r.name)).toEqual(["buy-and-hold-btc", "trend-follower", "mean-reverter", "baseline: buy and hold BTC"]);
+    // buy-and-hold opened a position: its equity moved with BTC and it paid a fee.
+    expect(report.rows[0]!.feesUsd).not.toBe("0.00");
+    expect(report.rows[0]!.finalEquity).not.toBe(report.initialCapitalUsd);
+    expect(report.equity.series["buy-and-hold-btc"]).toHaveLength(4);
+    const html = reportHtml(report);
+    expect(html).toContain("<svg");
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it("shows the models the same prompt and takes the same decision at t when every price after t changes", { timeout: 120_000 }, async () => {
+    expect(reportA).not.toBe("");
+    // Every price after T is 10% higher; the bar opening at T keeps its open (the price at T).
+    const lines = gunzipSync(readFileSync(demoKlines())).toString("utf8").trimEnd().split("\n");
+    const shifted = [lines[0]];
+    for (const line of lines.slice(1)) {
+      const [symbol, time, open, high, low, close, volume] = line.split(",");
+      const openTime = Number(time);
+      if (openTime < T) shifted.push(line);
+      else {
+        const f = (x: string) => String(Number((Number(x) * 1.1).toPrecision(10)));
+        const o = openTime === T ? open! : f(open!);
+        const c = f(close!);
+        const h = String(Math.max(Number(f(high!)), Number(o), Number(c)));
+        const l = String(Math.min(Number(f(low!)), Number(o), Number(c)));
+        shifted.push([symbol, time, o, h, l, c, volume].join(","));
+      }
+    }
+    const file = join(work, "shifted.csv");
+    writeFileSync(file, `${shifted.join("\n")}\n`);
+    const funding = join(demoDataDir(), "funding_6sym_8h_2025-06-21_2025-06-23.csv.gz");
+    await runToDir(["--data", file, "--funding", funding, "--from", FROM, "--to", TO, "--seed", "7"], outShifted);
+
+    const original = await decisionsUntil(outA, T);
+    const changed = await decisionsUntil(outShifted, T);
+    expect(original.filter((d) => d.at === T)).toHaveLength(3);
+    expect(changed).toEqual(original);
+    // The change is visible from the next tick on, so this test can fail.
+    const after = (await decisionsUntil(outShifted, T + TICK_MS)).filter((d) => d.at === T + TICK_MS);
+    const afterOriginal = (await decisionsUntil(outA, T + TICK_MS)).filter((d) => d.at === T + TICK_MS);
+    expect(after.map((d) => d.prompt)).not.toEqual(afterOriginal.map((d) => d.prompt));
+  });
+});
