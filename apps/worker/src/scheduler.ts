@@ -182,7 +182,9 @@ export class Scheduler {
     try {
       enabled = await this.db.models.listEnabled();
       const candidates = enabled.filter((m) => !this.running.has(m.id));
-      const got = new Set(await this.db.leases.claim(candidates.map((m) => m.id), this.workerId, this.options.leaseTtlMs, startedAt));
+      // A model still running here (not stale) keeps its lease, renewed, so no other worker starts it meanwhile.
+      const stillRunning = enabled.filter((m) => this.running.has(m.id)).map((m) => m.id);
+      const got = new Set(await this.db.leases.claim([...candidates.map((m) => m.id), ...stillRunning], this.workerId, this.options.leaseTtlMs, startedAt));
       claimed = candidates.filter((m) => got.has(m.id));
       // Leases this worker holds on models now disabled are given back, so a resumed model can go anywhere.
       const disabledHere = (await this.db.leases.list()).filter((l) => l.workerId === this.workerId && !enabled.some((m) => m.id === l.modelId));
