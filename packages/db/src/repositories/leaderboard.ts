@@ -5,6 +5,7 @@
  * they are pure functions of these inputs (see @autonome/risk).
  */
 import { type Decimal, ZERO } from "@autonome/core";
+import { Prisma } from "../../generated/prisma/client.js";
 import { fromDbDecimal, fromDbDecimalOrNull, toDbTime } from "../internal/convert.js";
 import { type DbClient, inTransaction } from "../internal/client.js";
 import type { ModelRecord, ModelsRepository } from "./models.js";
@@ -35,6 +36,17 @@ export interface LeaderboardInput {
   closedTrades: ClosedTradeStats;
 }
 
+interface TotalsRaw {
+  model_id: string;
+  count: number;
+  wins: number;
+  losses: number;
+  realized_pnl: { toString(): string } | null;
+  fees: { toString(): string } | null;
+  best: { toString(): string } | null;
+  worst: { toString(): string } | null;
+}
+
 interface SnapshotRaw {
   model_id: string;
   at: Date;
@@ -52,33 +64,37 @@ export class LeaderboardRepository {
 
   /** Inputs for every model (or only enabled ones), trade statistics over trades closed in `window`. */
   async inputs(window: TimeRange = {}, options: { enabledOnly?: boolean } = {}): Promise<LeaderboardInput[]> {
-    const closedAt: { gte?: Date; lt?: Date } = {};
-    if (window.from !== undefined) closedAt.gte = toDbTime("from", window.from);
-    if (window.to !== undefined) closedAt.lt = toDbTime("to", window.to);
-    const closedWhere = { status: "CLOSED" as const, closedAt };
+    const conditions: Prisma.Sql[] = [Prisma.sql`status = 'CLOSED'`];
+    if (window.from !== undefined) conditions.push(Prisma.sql`closed_at >= ${toDbTime("from", window.from)}::timestamptz`);
+    if (window.to !== undefined) conditions.push(Prisma.sql`closed_at < ${toDbTime("to", window.to)}::timestamptz`);
 
-    const [models, totals, wins, losses, open, snapshots] = await Promise.all([
+    // One pass over the window's trades for every statistic, and the latest snapshot of
+    // each model through the (model_id, at) index instead of sorting every snapshot.
+    const [models, totals, open, snapshots] = await Promise.all([
       options.enabledOnly ? this.models.listEnabled() : this.models.list(),
-      this.prisma.order.groupBy({
-        by: ["modelId"],
-        where: closedWhere,
-        _count: { _all: true },
-        _sum: { realizedPnl: true, fees: true },
-        _max: { realizedPnl: true },
-        _min: { realizedPnl: true },
-      }),
-      this.prisma.order.groupBy({ by: ["modelId"], where: { ...closedWhere, realizedPnl: { gt: 0 } }, _count: { _all: true } }),
-      this.prisma.order.groupBy({ by: ["modelId"], where: { ...closedWhere, realizedPnl: { lt: 0 } }, _count: { _all: true } }),
+      this.prisma.$queryRaw<TotalsRaw[]>`
+        SELECT model_id::text AS model_id,
+               count(*)::int AS count,
+               (count(*) FILTER (WHERE realized_pnl > 0))::int AS wins,
+               (count(*) FILTER (WHERE realized_pnl < 0))::int AS losses,
+               sum(realized_pnl) AS realized_pnl,
+               sum(fees) AS fees,
+               max(realized_pnl) AS best,
+               min(realized_pnl) AS worst
+        FROM orders
+        WHERE ${Prisma.join(conditions, " AND ")}
+        GROUP BY model_id`,
       this.prisma.order.groupBy({ by: ["modelId"], where: { status: "OPEN" }, _count: { _all: true } }),
       this.prisma.$queryRaw<SnapshotRaw[]>`
-        SELECT DISTINCT ON (model_id) model_id::text AS model_id, at, total, available, unrealized_pnl
-        FROM portfolio_snapshots
-        ORDER BY model_id, at DESC`,
+        SELECT m.id::text AS model_id, s.at, s.total, s.available, s.unrealized_pnl
+        FROM models AS m
+        CROSS JOIN LATERAL (
+          SELECT at, total, available, unrealized_pnl FROM portfolio_snapshots AS p
+          WHERE p.model_id = m.id ORDER BY at DESC LIMIT 1
+        ) AS s`,
     ]);
 
-    const totalsBy = new Map(totals.map((t) => [t.modelId, t]));
-    const winsBy = new Map(wins.map((w) => [w.modelId, w._count._all]));
-    const lossesBy = new Map(losses.map((l) => [l.modelId, l._count._all]));
+    const totalsBy = new Map(totals.map((t) => [t.model_id, t]));
     const openBy = new Map(open.map((o) => [o.modelId, o._count._all]));
     const snapshotBy = new Map(snapshots.map((s) => [s.model_id, s]));
 
@@ -99,13 +115,13 @@ export class LeaderboardRepository {
               },
         openPositions: openBy.get(model.id) ?? 0,
         closedTrades: {
-          count: t?._count._all ?? 0,
-          wins: winsBy.get(model.id) ?? 0,
-          losses: lossesBy.get(model.id) ?? 0,
-          realizedPnl: t?._sum.realizedPnl ? fromDbDecimal(t._sum.realizedPnl) : ZERO,
-          fees: t?._sum.fees ? fromDbDecimal(t._sum.fees) : ZERO,
-          bestTrade: fromDbDecimalOrNull(t?._max.realizedPnl ?? null),
-          worstTrade: fromDbDecimalOrNull(t?._min.realizedPnl ?? null),
+          count: t?.count ?? 0,
+          wins: t?.wins ?? 0,
+          losses: t?.losses ?? 0,
+          realizedPnl: t?.realized_pnl ? fromDbDecimal(t.realized_pnl) : ZERO,
+          fees: t?.fees ? fromDbDecimal(t.fees) : ZERO,
+          bestTrade: fromDbDecimalOrNull(t?.best ?? null),
+          worstTrade: fromDbDecimalOrNull(t?.worst ?? null),
         },
       };
     });
