@@ -62,4 +62,41 @@ describe("a crash between the exchange fill and the database write", () => {
       await db.close();
     }
   });
+  it("is repaired on restart when the crash comes after the exchange closed the position: the Order closes at the real fill", async () => {
+    const clock = new ManualClock(T0);
+    const dataDir = join(dir, "db-close");
+    // Start flat: close what an earlier test left on the shared mock account.
+    for (const p of venue.server.exchange.positionsOf(ACCOUNT_INDEX)) {
+      await venue.outsider().placeMarketOrder({ symbol: "BTC", side: p.lots > 0 ? "sell" : "buy", size: (Math.abs(p.lots) / 1e5).toString(), reduceOnly: true, maxSlippage: "0.05" });
+    }
+    venue.setLiquidity("BTC", 100_000);
+    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_VENUE_URL: venue.url, [CRASH_HOOK_ENV]: "after-close-fill" });
+    expect(exit.signal, exit.stderr).toBe("SIGKILL");
+    const lines = exit.stdout.trim().split("\n");
+    const { modelId } = JSON.parse(lines[0]!) as { modelId: string };
+    expect(JSON.parse(lines[1]!)).toEqual({ opened: true });
+    // The exchange is flat; the database still holds the position.
+    expect(venue.server.exchange.positionsOf(ACCOUNT_INDEX), exit.stdout + exit.stderr).toEqual([]);
+
+    const db = await createDb({ kind: "pglite", dataDir, clock });
+    const model = await db.models.require(modelId);
+    try {
+      const open = (await db.orders.openPositionOf(model.id, "BTC"))!;
+      expect(open).not.toBeNull();
+      const broker = venue.broker(db, new ControlledMarket(clock, { BTC: 100_500 }), clock);
+      const report = await broker.start([model]);
+      expect(report.errors, JSON.stringify(report.errors)).toEqual([]);
+      // The close sold into the bid at 100000: that, not the 100500 mark, is the exit.
+      expect(report.actions).toEqual(
+        expect.arrayContaining([expect.objectContaining({ kind: "closedMissingPosition", orderId: open.orderId, exitPrice: "100000" })]),
+      );
+      const closed = await db.orders.byId(open.orderId);
+      expect(closed?.status).toBe("CLOSED");
+      // The stop leg of the closed position is gone from the exchange too.
+      expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+      await broker.close();
+    } finally {
+      await db.close();
+    }
+  });
 });

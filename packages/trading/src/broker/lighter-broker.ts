@@ -55,7 +55,11 @@ import {
   emptyReconcileReport,
 } from "./broker.js";
 
-/** The environment variable of the kill test: "after-fill" makes the process SIGKILL itself after an entry fills, before the write. */
+/**
+ * The environment variable of the kill tests: "after-fill" makes the process SIGKILL itself
+ * after an entry fills on the exchange, "after-close-fill" after a close fills; both before
+ * the database write.
+ */
 export const CRASH_HOOK_ENV = "AUTONOME_TEST_CRASH_POINT";
 
 /** Options of LighterBroker.connect. */
@@ -249,10 +253,11 @@ export class LighterBroker implements Broker {
         return { ok: false, reason: `Lighter refused the close: ${errorMessage(error)}` };
       }
       if (filled.quantity.lte(0)) return { ok: false, reason: "close not filled (no liquidity within the slippage cap)" };
+      if (process.env[CRASH_HOOK_ENV] === "after-close-fill") process.kill(process.pid, "SIGKILL");
       if (filled.quantity.lt(open.quantity)) {
         return { ok: false, reason: `closed ${filled.quantity.toString()} of ${open.quantity.toString()} ${symbol}; reconciliation will resolve the rest` };
       }
-      const closed = await this.p.db.orders.closePosition({ orderId: open.orderId, exitPrice: to8(filled.averagePrice), exitFee: filled.fee, closeTrigger, closedAt: this.p.clock.now() });
+      const closed = await this.p.db.orders.closePosition({ orderId: open.orderId, exitPrice: to8(filled.averagePrice), exitFee: filled.fee, closeTrigger, closedAt: Math.max(this.p.clock.now(), open.openedAt) });
       return {
         ok: true,
         value: closed,
@@ -515,7 +520,8 @@ export class LighterBroker implements Broker {
         }
         detailText = position ? "the exchange holds the opposite side; closed at the mark" : "the exchange holds no such position and no order of ours closed it; closed at the mark";
       }
-      const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, exitFee, closeTrigger: "MANUAL", closedAt: clock.now() });
+      // Never before the open: another process (or machine) may have written it with a clock slightly ahead.
+      const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, exitFee, closeTrigger: "MANUAL", closedAt: Math.max(clock.now(), order.openedAt) });
       report.actions.push({ kind: "closedMissingPosition", modelId: model.id, orderId: closed.orderId, symbol: order.symbol, exitPrice: exitPrice.toString(), detail: detailText });
       report.closes.push({ order: closed, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null });
       logger.warn("closed an Order the exchange no longer holds", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, detail: detailText });

@@ -422,7 +422,7 @@ export class SimBroker implements Broker {
           closeTrigger: trigger,
           exitFee: item.exitFee,
           realizedPnl: netPnl(open.side, open.quantity, open.entryPrice, exitPrice, fees, trade.funding),
-          closedAt: trade.closedAt,
+          closedAt: Math.max(trade.closedAt, open.openedAt),
         });
         this.realizedKnown.set(modelId, (this.realizedKnown.get(modelId) ?? ZERO).plus(order.realizedPnl));
         const close: VenueClose = {

@@ -1,8 +1,9 @@
 /**
  * The kill test's child process (not exported): opens a position on the mock Lighter
- * server through a LighterBroker over a PGlite data directory. With
+ * server through a LighterBroker over a PGlite data directory, then closes it. With
  * AUTONOME_TEST_CRASH_POINT=after-fill the broker SIGKILLs the process after the
- * exchange filled the order and before the database write.
+ * exchange filled the entry and before the database write; with after-close-fill,
+ * after the close filled and before its write.
  */
 import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import { createDb } from "@autonome/db";
@@ -20,13 +21,16 @@ const rest = new LighterRestClient({ baseUrl: process.env.KILL_TEST_VENUE_URL! }
 const trading = new LighterTradingClient({ rest, key: LighterApiKey.fromPrivateKeyHex(TEST_PRIVATE_KEY_HEX), accountIndex: ACCOUNT_INDEX, apiKeyIndex: API_KEY_INDEX, chainId: 304 });
 const market = new ControlledMarket(clock, { BTC: 100_000 });
 const broker = new LighterBroker({ db, market, clock, rest, trading, accountIndex: ACCOUNT_INDEX, pollIntervalMs: 10 });
-const result = await broker.openPosition(model, {
+const opened = await broker.openPosition(model, {
   symbol: "BTC",
   side: "LONG",
   quantity: toDecimal("0.03"),
   leverage: toDecimal(4),
   exitPlan: { ...emptyExitPlan(), stop: toDecimal(95_000) },
 });
-// Only reached without the crash hook.
-process.stdout.write(JSON.stringify({ ok: result.ok }) + "\n");
+process.stdout.write(JSON.stringify({ opened: opened.ok }) + "\n");
+// With the close crash point the entry above was written; the close below is not.
+const closed = await broker.closePosition(model, "BTC", null);
+// Only reached without a crash hook.
+process.stdout.write(JSON.stringify({ closed: closed.ok }) + "\n");
 await db.close();
