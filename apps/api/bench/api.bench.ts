@@ -104,6 +104,7 @@ try {
   }
   console.log(`api at ${RATE} req/s: leaderboard p99 ${p99.leaderboard} ms, positions p99 ${p99.positions} ms`);
 } finally {
-  await db.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).catch(() => undefined);
+  // BENCH_KEEP=1 leaves the data for EXPLAIN ANALYZE.
+  if (process.env.BENCH_KEEP !== "1") await db.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).catch(() => undefined);
   await db.close();
 }
