@@ -11,6 +11,7 @@ import { createRuntime } from "./app.js";
 import { type WorkerConfig, loadConfig } from "./config.js";
 import { connectDatabase } from "./embedded.js";
 import { SILENT } from "./logger.js";
+import { runDataCommand } from "./data/command.js";
 
 /** The help text. */
 export const USAGE = `usage: autonome models <command>
@@ -20,7 +21,8 @@ export const USAGE = `usage: autonome models <command>
       [--variant v] [--mode sim|live] [--paused]
   pause <name|id>                   stops at the next tick; never trades until resumed
   resume <name|id>
-  flatten <name|id>                 closes the model's positions at market`;
+  flatten <name|id>                 closes the model's positions at market
+       autonome data download [--source binance|lighter] --from D --to D  (see autonome data --help)`;
 
 /** A usage error: exit code 2. */
 export class UsageError extends Error {}
@@ -90,6 +92,7 @@ async function flatten(db: Db, via: string, model: ModelRecord, config: WorkerCo
 /** Runs one CLI command; returns the exit code. */
 export async function runCli(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env, out: (line: string) => void = console.log): Promise<number> {
   const [group, command, ...rest] = argv.filter((a) => a !== "--");
+  if (group === "data") return runDataCommand(command === undefined ? [] : [command, ...rest], out);
   if (group !== "models" || !command || command === "help" || command === "--help") {
     out(USAGE);
     return group === undefined || command === "help" || command === "--help" ? 0 : 2;
