@@ -56,7 +56,7 @@ function startWorker(env: Record<string, string>): Running {
 
 const spawned: Running[] = [];
 
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
+async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 150_000): Promise<void> {
   const started = Date.now();
   while (!(await predicate())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}; output:\n${spawned.map((w) => w.lines.slice(-30).join("\n")).join("\n----\n")}`);
@@ -140,5 +140,5 @@ describe.skipIf(problem !== null)("two workers on one PostgreSQL", () => {
     survivor.child.kill("SIGTERM");
     expect(await survivor.exited).toBe(0);
     await channel.close();
-  }, 180_000);
+  }, 400_000);
 });

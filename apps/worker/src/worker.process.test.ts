@@ -35,7 +35,7 @@ function startWorker(env: Record<string, string>): Running {
   return { child, lines, exited };
 }
 
-async function waitFor(running: Running, predicate: (lines: string[]) => boolean, timeoutMs = 90_000): Promise<void> {
+async function waitFor(running: Running, predicate: (lines: string[]) => boolean, timeoutMs = 150_000): Promise<void> {
   const started = Date.now();
   while (!predicate(running.lines)) {
     if (running.child.exitCode !== null) throw new Error(`worker exited early:\n${running.lines.join("\n")}`);
@@ -102,5 +102,5 @@ describe("the worker process with the embedded database", () => {
     await waitFor(second, (lines) => lines.some((l) => l.includes("tick finished")));
     second.child.kill("SIGINT");
     expect(await second.exited).toBe(0);
-  }, 240_000);
+  }, 400_000);
 });
