@@ -1,0 +1,65 @@
+/**
+ * Backtest throughput: 30 days of 5-minute ticks (8,640) over the shared 30-day
+ * one-minute klines of six symbols, the three built-in rule models, every fill and
+ * snapshot persisted (in-memory PGlite, written under the output directory at the end).
+ * BACKTEST_BENCH_TICKS runs fewer ticks (a quick look on a busy machine).
+ * Last line: `backtest: N ticks/s (3 models, 6 symbols)`.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ReplayRecording } from "@autonome/market-data";
+import { parseBacktestArgs } from "../src/backtest/options.js";
+import { prepareBacktest, runBacktest } from "../src/backtest/run.js";
+
+function sharedDataDir(): string {
+  if (process.env.AUTONOME_SHARED_DATA) return process.env.AUTONOME_SHARED_DATA;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = join(dir, "shared", "data");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("shared/data not found next to the repository; set AUTONOME_SHARED_DATA");
+}
+
+const SYMBOLS = ["BTC", "ETH", "SOL", "BNB", "XRP", "DOGE"];
+const data = sharedDataDir();
+const klines = SYMBOLS.map((s) => join(data, `binance-usdm-perp_${s}USDT_1m_2025-05-25_2025-06-24.csv.gz`));
+const funding = join(data, "binance-usdm_funding-8h_6sym_2025-05-25_2025-06-24.csv");
+const loadStarted = performance.now();
+const recording = ReplayRecording.load({ klines: SYMBOLS.map((symbol, i) => ({ path: klines[i]!, symbol })), funding: [funding] });
+console.log(`loaded ${SYMBOLS.length} symbols of 30-day 1m klines in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
+
+const TICK_MS = 5 * 60_000;
+const wanted = Number(process.env.BACKTEST_BENCH_TICKS ?? 8_640);
+const out = mkdtempSync(join(tmpdir(), "autonome-backtest-bench-"));
+try {
+  const options = parseBacktestArgs(["--data", klines.join(","), "--funding", funding, "--interval", "5m", "--out", out], {});
+  // The data starts at 10:3x: the first tick is the next 5-minute boundary; the data holds 30 days minus a minute.
+  const probe = prepareBacktest({ ...options, fromMs: null, toMs: null }, recording);
+  const fromMs = Math.ceil((probe.fromMs - 86_400_000) / TICK_MS) * TICK_MS;
+  const toMs = Math.min(fromMs + wanted * TICK_MS, Math.floor(probe.toMs / TICK_MS) * TICK_MS);
+  const prepared = prepareBacktest({ ...options, fromMs, toMs }, recording);
+  let lastLog = performance.now();
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  const result = await runBacktest(prepared, {
+    onTick: (p) => {
+      const now = performance.now();
+      if (now - lastLog > 30_000) {
+        lastLog = now;
+        console.log(`  ${p.tick}/${p.ticks} ticks, ${((p.tick * 1000) / (now - started)).toFixed(1)} ticks/s`);
+      }
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const trades = result.models.reduce((n, m) => n + m.trades.length, 0);
+  console.log(`${result.times.length} ticks (${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()}), ${trades} closed trades, ${seconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU (${(result.times.length / cpuSeconds).toFixed(1)} ticks per CPU second)`);
+  console.log(`backtest: ${(result.times.length / seconds).toFixed(1)} ticks/s (${result.models.length} models, ${prepared.symbols.length} symbols)`);
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
