@@ -100,15 +100,19 @@ export function tradeDto(t: ClosedOrder): TradeDto {
   };
 }
 
-/** The model's reasoning, when the stored response payload carries it. */
+/**
+ * The model's reasoning: a reasoning field of the stored response payload when the provider
+ * returned one separately, else the model's final text (the agent records its reasoning there).
+ */
 function reasoningOf(inv: InvocationRecord): string | null {
   const payload = inv.responsePayload as Record<string, unknown> | null | undefined;
-  if (payload === null || typeof payload !== "object") return null;
-  for (const key of ["reasoning", "thinking", "rationale"]) {
-    const value = payload[key];
-    if (typeof value === "string" && value.trim() !== "") return value;
+  if (payload !== null && typeof payload === "object") {
+    for (const key of ["reasoning", "thinking", "rationale"]) {
+      const value = payload[key];
+      if (typeof value === "string" && value.trim() !== "") return value;
+    }
   }
-  return null;
+  return inv.response !== null && inv.response.trim() !== "" ? inv.response : null;
 }
 
 /** The wire form of an invocation. */

@@ -162,6 +162,12 @@ for (const kind of ["pglite", "postgres"] as const) {
       expect(failed.json.items).toHaveLength(1);
       expect(failed.json.items[0].error).toContain("timed out");
       expect(failed.json.items[0].steps).toEqual([{ kind: "model", ms: 30_000, error: "timeout" }]);
+      // Without a separate reasoning field, the model's final text is its reasoning.
+      const plain = await get(`/api/invocations?modelId=${arena.models[2]!.id}`);
+      expect(plain.json.items.map((i: any) => [i.response, i.reasoning])).toEqual([
+        [null, null],
+        ["Holding.", "Holding."],
+      ]);
       expect((await get("/api/invocations?limit=51")).status).toBe(400);
     });
 

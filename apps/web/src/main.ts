@@ -161,7 +161,9 @@ function invocationHtml(inv: Invocation): string {
       <span class="muted small">${inv.toolCalls.length} tool call${inv.toolCalls.length === 1 ? "" : "s"} · ${inv.inputTokens}+${inv.outputTokens} tok · ${inv.latencyMs ?? "—"} ms</span></summary>
     ${inv.reasoning ? `<h4>Reasoning</h4><p>${esc(inv.reasoning)}</p>` : ""}
     <h4>Tool calls</h4>${calls ? `<ul>${calls}</ul>` : `<p class="muted">none</p>`}
-    ${inv.response ? `<h4>Response</h4><pre>${esc(inv.response)}</pre>` : ""}
+    ${inv.response && inv.response !== inv.reasoning ? `<h4>Response</h4><pre>${esc(inv.response)}</pre>` : ""}
+    ${inv.error ? `<h4>Error</h4><pre>${esc(inv.error)}</pre>` : ""}
+    ${inv.steps !== null && inv.steps !== undefined ? `<h4>Steps</h4><pre class="steps">${esc(JSON.stringify(inv.steps, null, 2))}</pre>` : ""}
     <h4>Prompt</h4><pre>${esc(inv.prompt)}</pre>
   </details>`;
 }

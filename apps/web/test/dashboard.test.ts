@@ -104,6 +104,8 @@ describe("dashboard in Chromium", () => {
     await page.waitForSelector(".status");
     expect(await page.textContent(".status")).toBe("ok");
     expect(await page.textContent("main")).toContain("agent timed out after 30000 ms");
+    await page.click("details.chat summary");
+    expect(await page.textContent("details.chat pre.steps")).toContain('"error": "timeout"');
 
     await page.goto(`${base}/#/analytics`);
     await page.waitForFunction(() => document.querySelector("main")?.textContent?.includes("Sharpe") ?? false);

@@ -73,7 +73,8 @@ export async function seedArena(db: Db, clock: ManualClock, options: { hours?: n
     clock.advanceBy(1500);
     await db.invocations.finish(inv.id, {
       response: i === 0 ? "Opening a small BTC long." : "Holding.",
-      responsePayload: { reasoning: `${m.name}: trend is ${i === 0 ? "up" : "flat"}` },
+      // The third model's provider returns no separate reasoning: its final text stands for it.
+      ...(i === 2 ? {} : { responsePayload: { reasoning: `${m.name}: trend is ${i === 0 ? "up" : "flat"}` } }),
       inputTokens: 1200 + i,
       outputTokens: 80,
       cost: "0.0021",
