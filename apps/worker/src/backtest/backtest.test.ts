@@ -11,7 +11,7 @@ import { prepareBacktest, runBacktest } from "./run.js";
 const work = mkdtempSync(join(tmpdir(), "autonome-backtest-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const FROM = "2025-06-22T12:00:00Z";
+const FROM = "2025-06-22T15:50:00Z"; // the 16:00 funding settlement falls inside the run
 const TICK_MS = 5 * 60_000;
 const T = Date.parse(FROM) + 2 * TICK_MS; // the tick whose prompt must not see what follows it
 const TO = new Date(T + 2 * TICK_MS).toISOString();
@@ -85,6 +85,7 @@ describe("backtest run", () => {
     // buy-and-hold opened a position: its equity moved with BTC and it paid a fee.
     expect(report.rows[0]!.feesUsd).not.toBe("0.00");
     expect(report.rows[0]!.finalEquity).not.toBe(report.initialCapitalUsd);
+    expect(report.rows[0]!.fundingPaidUsd).not.toBe("0.00"); // the recorded 16:00 settlement was charged
     expect(report.equity.series["buy-and-hold-btc"]).toHaveLength(4);
     const html = reportHtml(report);
     expect(html).toContain("<svg");

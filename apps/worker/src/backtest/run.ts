@@ -172,6 +172,24 @@ async function allClosedTrades(db: Db, modelId: string): Promise<ClosedOrder[]> 
   return out.sort((a, b) => a.closedAt - b.closedAt || a.openedAt - b.openedAt || a.symbol.localeCompare(b.symbol));
 }
 
+/**
+ * Applies each recorded funding settlement once, at the first tick at or after it, to the
+ * positions open then (the SimBroker does not feed the market's funding to its simulator):
+ * the recorded rate is set, settled at the simulator's marks, and reset to zero so the
+ * simulator's own funding timer never charges it again.
+ */
+function settleRecordedFunding(sim: SimBroker, market: ReplayMarket, settled: Map<string, number>, fromMs: number): void {
+  for (const symbol of market.symbols()) {
+    const funding = market.fundingRate(symbol);
+    if (!funding || funding.ts < fromMs || funding.ts <= (settled.get(symbol) ?? Number.NEGATIVE_INFINITY)) continue;
+    settled.set(symbol, funding.ts);
+    if (funding.rate.isZero()) continue;
+    sim.simulator.setFundingRate(symbol, funding.rate);
+    sim.simulator.settleFunding(symbol);
+    sim.simulator.setFundingRate(symbol, 0);
+  }
+}
+
 /** Runs a prepared backtest to the end and returns its raw outcome; the database is closed on return. */
 export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHooks = {}): Promise<BacktestResult> {
   const { options, fromMs, toMs, ticks } = prepared;
@@ -227,6 +245,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       });
     }
 
+    const settled = new Map<string, number>();
     const times: number[] = [];
     const btcMid: number[] = [];
     const hasBtc = prepared.recording.symbols().includes("BTC");
@@ -234,7 +253,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       const at = fromMs + tick * options.tickIntervalMs;
       clock.advanceTo(at);
       market.advanceTo(at);
-      await reconcile(runtime, models);
+      await reconcile(runtime, models); // fresh books: the marks funding settles at
+      if (sim instanceof SimBroker) settleRecordedFunding(sim, market, settled, fromMs);
       const results = await Promise.all(models.map((model) => runTradeWorkflow(runtime!, model)));
       if (hooks.onWorkflow) results.forEach((r, i) => hooks.onWorkflow!(at, prepared.models[i]!.id, r));
       runtime.intelligence.invalidate();
