@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { createDb } from "@autonome/db";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { BacktestInputError, demoDataDir, parseBacktestArgs } from "./options.js";
 import { buildReport, reportHtml, reportJson } from "./report.js";
@@ -123,5 +124,40 @@ describe("backtest run", () => {
     const after = (await decisionsUntil(outShifted, T + TICK_MS)).filter((d) => d.at === T + TICK_MS);
     const afterOriginal = (await decisionsUntil(outA, T + TICK_MS)).filter((d) => d.at === T + TICK_MS);
     expect(after.map((d) => d.prompt)).not.toEqual(afterOriginal.map((d) => d.prompt));
+  });
+});
+
+const pgUrl = process.env.TEST_DATABASE_URL;
+async function reachable(url: string | undefined): Promise<boolean> {
+  if (!url) return false;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+const pgReachable = await reachable(pgUrl);
+
+describe("backtest on PostgreSQL", () => {
+  // Skipped locally without a server; CI provides TEST_DATABASE_URL and a skip would hide a failure there.
+  it.skipIf(!pgReachable && process.env.CI !== "true")("writes each run into a fresh schema of DATABASE_URL, never the live tables", { timeout: 120_000 }, async () => {
+    const options = parseBacktestArgs(["--from", FROM, "--to", new Date(Date.parse(FROM) + 2 * TICK_MS).toISOString(), "--out", join(work, "pg"), "--no-html"], { DATABASE_URL: pgUrl });
+    const result = await runBacktest(prepareBacktest(options));
+    expect(result.database.kind).toBe("postgres");
+    const schema = (result.database as { schema: string }).schema;
+    expect(schema).toMatch(/^backtest_[0-9a-f]{12}$/);
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    try {
+      const snapshots = await client.query(`select count(*)::int as n from "${schema}".portfolio_snapshots`);
+      expect(snapshots.rows[0].n).toBe(2 * 3);
+    } finally {
+      await client.query(`drop schema if exists "${schema}" cascade`);
+      await client.end();
+    }
   });
 });
