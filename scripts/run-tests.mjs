@@ -14,7 +14,8 @@ const reportDirs = ["packages", "apps"].flatMap((group) => {
 });
 for (const dir of reportDirs) rmSync(join(dir, "test-results.json"), { force: true });
 
-const args = ["exec", "turbo", "run", "test", "--continue", ...process.argv.slice(2)];
+// Two test tasks at a time: each vitest run already uses every core for its own files.
+const args = ["exec", "turbo", "run", "test", "--continue", "--concurrency=2", ...process.argv.slice(2)];
 const run = spawnSync("pnpm", args, { stdio: "inherit", cwd: root, env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } });
 
 let passed = 0;

@@ -14,7 +14,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { bundledMigrations } from "../generated/migrations.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { type NotificationTransport, pgliteNotifications, postgresNotifications } from "./internal/notifications.js";
-import { markTransaction } from "./internal/client.js";
+import { TRANSACTION_LIMITS, markTransaction } from "./internal/client.js";
 import { lockDataDir } from "./internal/data-dir-lock.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
@@ -142,7 +142,7 @@ function buildDb(
             portfolio: new PortfolioSnapshotsRepository(tx, clock),
           });
         },
-        { timeout: options?.timeoutMs ?? 10_000, maxWait: options?.maxWaitMs ?? 5_000 },
+        { timeout: options?.timeoutMs ?? TRANSACTION_LIMITS.timeout, maxWait: options?.maxWaitMs ?? TRANSACTION_LIMITS.maxWait },
       ),
     leases: new LeasesRepository(prisma, clock),
     heartbeats: new WorkerHeartbeatsRepository(prisma, clock),

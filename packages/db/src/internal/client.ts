@@ -11,6 +11,13 @@ export type DbClient = PrismaClient | Prisma.TransactionClient;
 
 const openTransactions = new WeakSet<object>();
 
+/**
+ * Limits of every interactive transaction. Prisma's defaults (wait 2 s for a
+ * connection, run 5 s) fail healthy writes on a busy machine or a full pool; a
+ * repository transaction is short, so waiting longer is safe, never a deadlock.
+ */
+export const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 15_000 } as const;
+
 /** Marks a transaction client so repository calls on it join its transaction. */
 export function markTransaction(tx: Prisma.TransactionClient): Prisma.TransactionClient {
   openTransactions.add(tx);
@@ -20,5 +27,5 @@ export function markTransaction(tx: Prisma.TransactionClient): Prisma.Transactio
 /** Runs `fn` in a transaction: the one the client already is, or a new one. */
 export function inTransaction<T>(client: DbClient, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
   if (openTransactions.has(client) || !("$transaction" in client)) return fn(client);
-  return (client as PrismaClient).$transaction(fn);
+  return (client as PrismaClient).$transaction(fn, TRANSACTION_LIMITS);
 }
