@@ -2,7 +2,8 @@
  * Backtest throughput: 30 days of 5-minute ticks (8,640) over the shared 30-day
  * one-minute klines of six symbols, the three built-in rule models, every fill and
  * snapshot persisted (in-memory PGlite, written under the output directory at the end).
- * BACKTEST_BENCH_TICKS runs fewer ticks (a quick look on a busy machine).
+ * BACKTEST_BENCH_TICKS runs fewer ticks (a quick look on a busy machine); with
+ * DATABASE_URL set the run writes into a fresh PostgreSQL schema instead (dropped after).
  * Last line: `backtest: N ticks/s (3 models, 6 symbols)`.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -36,7 +37,7 @@ const TICK_MS = 5 * 60_000;
 const wanted = Number(process.env.BACKTEST_BENCH_TICKS ?? 8_640);
 const out = mkdtempSync(join(tmpdir(), "autonome-backtest-bench-"));
 try {
-  const options = parseBacktestArgs(["--data", klines.join(","), "--funding", funding, "--interval", "5m", "--out", out], {});
+  const options = parseBacktestArgs(["--data", klines.join(","), "--funding", funding, "--interval", "5m", "--out", out], { DATABASE_URL: process.env.DATABASE_URL });
   // The data starts at 10:3x: the first tick is the next 5-minute boundary; the data holds 30 days minus a minute.
   const probe = prepareBacktest({ ...options, fromMs: null, toMs: null }, recording);
   const fromMs = Math.ceil((probe.fromMs - 86_400_000) / TICK_MS) * TICK_MS;
@@ -59,6 +60,14 @@ try {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const trades = result.models.reduce((n, m) => n + m.trades.length, 0);
   console.log(`${result.times.length} ticks (${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()}), ${trades} closed trades, ${seconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU (${(result.times.length / cpuSeconds).toFixed(1)} ticks per CPU second)`);
+  if (result.database.kind === "postgres") {
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+    await client.query(`drop schema if exists "${result.database.schema}" cascade`);
+    await client.end();
+  }
+  console.log(`database: ${result.database.kind}`);
   console.log(`backtest: ${(result.times.length / seconds).toFixed(1)} ticks/s (${result.models.length} models, ${prepared.symbols.length} symbols)`);
 } finally {
   rmSync(out, { recursive: true, force: true });

@@ -213,10 +213,10 @@ export function reportHtml(report: BacktestReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Autonome backtest ${esc(report.from)} to ${esc(report.to)}</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111827;max-width:1100px}
+body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111827;max-width:1280px}
 h1{font-size:20px;margin:0 0 4px}p.meta{color:#4b5563;margin:0 0 16px}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:13px}
-th,td{padding:5px 8px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:12px}
+th,td{padding:4px 6px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}th{background:#f9fafb}
 tr.baseline td{color:#4b5563;font-style:italic}.up{color:#15803d}.down{color:#b91c1c}
 .key{display:inline-flex;align-items:center;margin-right:14px;font-size:13px}.key i{display:inline-block;width:14px;height:3px;margin-right:6px}
