@@ -16,8 +16,9 @@ import { DEFAULT_MARKETS } from "@autonome/core";
 import { unzipSync } from "fflate";
 import { DownloadError, type FetchOutcome, fetchFile } from "./fetch-file.js";
 
-/** Default base URLs (configurable: --binance-url, --lighter-url). */
+/** Default base URL of Binance's public archives (--binance-url). */
 export const DEFAULT_BINANCE_URL = "https://data.binance.vision";
+/** Default base URL of Lighter's REST API (--lighter-url). */
 export const DEFAULT_LIGHTER_URL = "https://mainnet.zklighter.elliot.ai";
 
 /** What to download. */
