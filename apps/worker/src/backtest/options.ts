@@ -57,8 +57,8 @@ Replays recorded market data through the live trade workflow (agents, tools, ris
 checks, SimBroker) on a manual clock, and writes report.json and report.html.
 
   --data FILE|DIR        kline CSV(s) (plain or .gz), repeatable or comma-separated; a
-                         directory means every *klines*/*_1m_* file in it, and its
-                         *funding* files (default: the demo set in apps/worker/data/demo)
+                         directory means its CSV files: *funding* ones as funding, the
+                         rest as klines (default: the demo set in apps/worker/data/demo)
   --funding FILE         funding CSV(s), repeatable (default: those found with --data)
   --symbols BTC,ETH      symbols shown to the models (default: all in the data)
   --from ISO|ms          first tick (default: one day after the data starts, for warm-up)
