@@ -145,9 +145,11 @@ const pgReachable = await reachable(pgUrl);
 
 describe("backtest on PostgreSQL", () => {
   // Skipped locally without a server; CI provides TEST_DATABASE_URL and a skip would hide a failure there.
-  it.skipIf(!pgReachable && process.env.CI !== "true")("writes each run into a fresh schema of DATABASE_URL, never the live tables", { timeout: 120_000 }, async () => {
+  it.skipIf(!pgReachable && process.env.CI !== "true")("writes each run into a fresh schema of DATABASE_URL, never the live tables, and repeats its report", { timeout: 120_000 }, async () => {
     const options = parseBacktestArgs(["--from", FROM, "--to", new Date(Date.parse(FROM) + 2 * TICK_MS).toISOString(), "--out", join(work, "pg"), "--no-html"], { DATABASE_URL: pgUrl });
     const result = await runBacktest(prepareBacktest(options));
+    const again = await runBacktest(prepareBacktest(options));
+    expect(reportJson(buildReport(again))).toBe(reportJson(buildReport(result))); // reproducible on PostgreSQL too
     expect(result.database.kind).toBe("postgres");
     const schema = (result.database as { schema: string }).schema;
     expect(schema).toMatch(/^backtest_[0-9a-f]{12}$/);
@@ -158,6 +160,7 @@ describe("backtest on PostgreSQL", () => {
       expect(snapshots.rows[0].n).toBe(2 * 3);
     } finally {
       await client.query(`drop schema if exists "${schema}" cascade`);
+      await client.query(`drop schema if exists "${(again.database as { schema: string }).schema}" cascade`);
       await client.end();
     }
   });

@@ -255,7 +255,10 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       market.advanceTo(at);
       await reconcile(runtime, models); // fresh books: the marks funding settles at
       if (sim instanceof SimBroker) settleRecordedFunding(sim, market, settled, fromMs);
-      const results = await Promise.all(models.map((model) => runTradeWorkflow(runtime!, model)));
+      // One model after another, in configuration order: which model reaches the simulated
+      // book first must not depend on database latency, or a PostgreSQL run would not repeat.
+      const results = [];
+      for (const model of models) results.push(await runTradeWorkflow(runtime, model));
       if (hooks.onWorkflow) results.forEach((r, i) => hooks.onWorkflow!(at, prepared.models[i]!.id, r));
       runtime.intelligence.invalidate();
       tickEquity = new Map();
