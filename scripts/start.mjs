@@ -9,7 +9,7 @@ if (!existsSync(`${root}apps/worker/package.json`)) {
   process.exit(0);
 }
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1" };
-const build = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--filter=@autonome/worker..."], { stdio: "inherit", cwd: root, env });
+const build = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--filter=@autonome/worker...", "--filter=@autonome/web"], { stdio: "inherit", cwd: root, env });
 if (build.status !== 0) process.exit(build.status ?? 1);
 const worker = spawnSync("pnpm", ["--filter", "@autonome/worker", "start", ...process.argv.slice(2)], { stdio: "inherit", cwd: root, env });
 process.exit(worker.status ?? 1);

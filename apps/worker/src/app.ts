@@ -4,6 +4,7 @@
  * control requests, event forwarding and logs. No domain rule lives here.
  */
 import { type ModelConfig, RULE_MODEL_KINDS, createModelRegistry } from "@autonome/agent";
+import { createApiServer } from "@autonome/api";
 import { type ArenaEvent, ArenaEventBus, type Clock, ConfigError, SystemClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb, createEventChannel } from "@autonome/db";
 import { type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
@@ -150,6 +151,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
         channel.publish(event).catch((error: unknown) => logger.warn("event not sent", { type: event.type, error }));
       });
       closers.push(async () => unsubscribeNotify());
+    }
+
+    // The read side and dashboard run in this process when API_PORT is set: with the
+    // embedded database no other process can open it, and events arrive on the bus.
+    if (config.apiPort !== null) {
+      const api = createApiServer({ db, events, prices: market, clock });
+      const address = await api.listen({ port: config.apiPort });
+      closers.push(() => api.close());
+      logger.info("dashboard and api listening", { url: address.url });
     }
 
     const scheduler = new Scheduler({

@@ -11,8 +11,12 @@ import { createLogger } from "./logger.js";
 async function main(): Promise<void> {
   let config;
   try {
-    // `--demo` (pnpm start): a 15 s interval unless TRADE_INTERVAL_MS says otherwise.
-    const env = process.argv.includes("--demo") && !process.env.TRADE_INTERVAL_MS ? { ...process.env, TRADE_INTERVAL_MS: "15000" } : process.env;
+    // `--demo` (pnpm start): a 15 s interval and the dashboard on port 3000 unless
+    // TRADE_INTERVAL_MS and API_PORT say otherwise.
+    const demo = process.argv.includes("--demo");
+    const env = demo
+      ? { ...process.env, TRADE_INTERVAL_MS: process.env.TRADE_INTERVAL_MS || "15000", API_PORT: process.env.API_PORT || "3000" }
+      : process.env;
     config = loadConfig(env);
   } catch (error) {
     process.stderr.write(`autonome worker: configuration error: ${(error as Error).message}\n`);
