@@ -5,7 +5,7 @@ const p = (tick: number) => ({ tick, ticks: 100, at: Date.UTC(2025, 5, 22) + tic
 
 describe("backtest progress", () => {
   it("shows simulated time done, ticks per second and the ETA", () => {
-    expect(progressLine(p(50), 10_000, 10)).toBe("[#####-----]  50% 2025-06-22T04:10Z 0.2/0.3 d simulated, 50/100 ticks, 5.0 ticks/s, ETA 10s");
+    expect(progressLine(p(50), 10_000, 10)).toBe("[#####-----]  50% 2025-06-22T04:10Z 4.2/8.3 h simulated, 50/100 ticks, 5.0 ticks/s, ETA 10s");
   });
 
   it("redraws one line on a terminal and logs a plain line every 10% otherwise", () => {

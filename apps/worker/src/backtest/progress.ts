@@ -21,10 +21,12 @@ export function progressLine(p: BacktestProgress, elapsedMs: number, barWidth = 
   const done = p.tick / p.ticks;
   const filled = Math.round(done * barWidth);
   const rate = elapsedMs > 0 ? (p.tick * 1000) / elapsedMs : 0;
-  const simDays = (p.at - p.fromMs) / 86_400_000;
-  const totalDays = (p.toMs - p.fromMs) / 86_400_000;
+  const inDays = (p.toMs - p.fromMs) / 3_600_000 >= 48;
+  const unit = inDays ? 86_400_000 : 3_600_000;
+  const simDone = (p.at - p.fromMs) / unit;
+  const simTotal = (p.toMs - p.fromMs) / unit;
   const eta = rate > 0 ? (p.ticks - p.tick) / rate : Number.POSITIVE_INFINITY;
-  return `[${"#".repeat(filled)}${"-".repeat(barWidth - filled)}] ${(done * 100).toFixed(0).padStart(3)}% ${new Date(p.at).toISOString().slice(0, 16)}Z ${simDays.toFixed(1)}/${totalDays.toFixed(1)} d simulated, ${p.tick}/${p.ticks} ticks, ${rate.toFixed(1)} ticks/s, ETA ${formatEta(eta)}`;
+  return `[${"#".repeat(filled)}${"-".repeat(barWidth - filled)}] ${(done * 100).toFixed(0).padStart(3)}% ${new Date(p.at).toISOString().slice(0, 16)}Z ${simDone.toFixed(1)}/${simTotal.toFixed(1)} ${inDays ? "d" : "h"} simulated, ${p.tick}/${p.ticks} ticks, ${rate.toFixed(1)} ticks/s, ETA ${formatEta(eta)}`;
 }
 
 /** A progress reporter: redraws one line on a TTY, logs every 10% otherwise. */
