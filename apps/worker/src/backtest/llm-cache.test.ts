@@ -47,6 +47,11 @@ describe("LLM models in a backtest", () => {
       expect(server.requests.length).toBe(calls);
       expect(second.llm.requestedResponses).toBe(0);
       expect(second.llm.cachedResponses).toBe(calls);
+      expect(first.llm.spentInputTokens).toBe(first.llm.inputTokens);
+      expect(first.llm.spentCostUsd).toBe(first.llm.costUsd);
+      expect(second.llm.spentInputTokens).toBe(0); // a rerun costs no tokens
+      expect(second.llm.spentCostUsd).toBe("0.000000");
+      expect(second.llm.costUsd).toBe(first.llm.costUsd); // the same invocations, as if paid
       const { llm: _a, ...restFirst } = first;
       const { llm: _b, ...restSecond } = second;
       expect(reportJson(restSecond as never)).toBe(reportJson(restFirst as never));

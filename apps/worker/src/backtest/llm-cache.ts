@@ -18,6 +18,11 @@ export interface LlmCacheStats {
   hits: number;
   /** Requests forwarded to the endpoint (each costs tokens). */
   misses: number;
+  /** Tokens of the forwarded requests only: what this run spent. */
+  spentInputTokens: number;
+  spentOutputTokens: number;
+  /** Cost of the forwarded requests at the entries' pricing, USD. */
+  spentCostUsd: number;
 }
 
 /** A running cache front. */
@@ -43,7 +48,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 /** Starts the cache front for the OpenAI-compatible entries of `models` (rule models pass through unchanged). */
 export async function startLlmCache(models: readonly ModelConfig[], cacheDir: string): Promise<LlmCache> {
   const upstreams = [...new Set(models.flatMap((m) => (m.kind === "openai" ? [m.baseURL.replace(/\/+$/, "")] : [])))];
-  const stats: LlmCacheStats = { hits: 0, misses: 0 };
+  const stats: LlmCacheStats = { hits: 0, misses: 0, spentInputTokens: 0, spentOutputTokens: 0, spentCostUsd: 0 };
+  const pricing = new Map(models.flatMap((m) => (m.kind === "openai" && m.pricing ? [[`${m.baseURL.replace(/\/+$/, "")} ${m.model}`, m.pricing] as const] : [])));
   if (upstreams.length === 0) return { models: [...models], stats, close: async () => {} };
   mkdirSync(cacheDir, { recursive: true });
 
@@ -77,7 +83,13 @@ export async function startLlmCache(models: readonly ModelConfig[], cacheDir: st
       const text = await reply.text();
       if (file && reply.status === 200) {
         try {
-          const parsed = JSON.parse(text) as unknown;
+          const parsed = JSON.parse(text) as { usage?: { prompt_tokens?: number; completion_tokens?: number } };
+          const input = parsed.usage?.prompt_tokens ?? 0;
+          const output = parsed.usage?.completion_tokens ?? 0;
+          stats.spentInputTokens += input;
+          stats.spentOutputTokens += output;
+          const price = pricing.get(`${upstream} ${String(body.model)}`);
+          if (price) stats.spentCostUsd += (input * price.inputPerMillionUsd + output * price.outputPerMillionUsd) / 1e6;
           const tmp = `${file}.${process.pid}.tmp`;
           writeFileSync(tmp, JSON.stringify({ key: { model: body.model ?? null }, body: parsed }));
           renameSync(tmp, file);

@@ -39,7 +39,7 @@ export async function backtestMain(argv: string[], env: Readonly<Record<string, 
     process.stdout.write(`${r.name.padEnd(width)}  equity $${r.finalEquity.padStart(10)}  return ${ret.padStart(8)}  trades ${String(r.trades).padStart(4)}  max DD ${(r.maxDrawdown * 100).toFixed(2)}%\n`);
   }
   process.stdout.write(
-    `${report.ticks} ticks in ${seconds.toFixed(1)} s (${(report.ticks / seconds).toFixed(1)} ticks/s); LLM tokens ${report.llm.inputTokens} in / ${report.llm.outputTokens} out, cost $${report.llm.costUsd}, ${report.llm.cachedResponses} cached and ${report.llm.requestedResponses} requested responses\n`,
+    `${report.ticks} ticks in ${seconds.toFixed(1)} s (${(report.ticks / seconds).toFixed(1)} ticks/s); LLM tokens ${report.llm.inputTokens} in / ${report.llm.outputTokens} out, cost $${report.llm.costUsd}; spent this run ${report.llm.spentInputTokens} / ${report.llm.spentOutputTokens} tokens, $${report.llm.spentCostUsd} (${report.llm.cachedResponses} responses from the cache, ${report.llm.requestedResponses} requested)\n`,
   );
   process.stdout.write(`report: ${join(options.outDir, "report.json")}${options.html ? `, ${join(options.outDir, "report.html")}` : ""}\n`);
   process.stdout.write(result.database.kind === "pglite" ? `database: ${result.database.dataDir} (PGlite)\n` : `database: schema ${result.database.schema} of DATABASE_URL\n`);

@@ -48,7 +48,8 @@ export interface BacktestReport {
   simulator: Record<string, unknown>;
   initialCapitalUsd: string;
   rows: ReportRow[];
-  llm: { inputTokens: number; outputTokens: number; costUsd: string; cachedResponses: number; requestedResponses: number };
+  /** Tokens and cost of every invocation (as if paid), and what this run really spent (requests not answered from the cache). */
+  llm: { inputTokens: number; outputTokens: number; costUsd: string; cachedResponses: number; requestedResponses: number; spentInputTokens: number; spentOutputTokens: number; spentCostUsd: string };
   /** Equity curves: `times` (epoch ms) and one equity series (USD numbers, 2 dp) per row name. */
   equity: { times: number[]; series: Record<string, number[]> };
 }
@@ -134,7 +135,16 @@ export function buildReport(result: BacktestResult): BacktestReport {
     simulator: Object.fromEntries(Object.keys(sim).sort().map((k) => [k, sim[k]])),
     initialCapitalUsd: capital.toFixed(2),
     rows,
-    llm: { inputTokens: tokensIn, outputTokens: tokensOut, costUsd: cost.toFixed(6), cachedResponses: result.llmCache.hits, requestedResponses: result.llmCache.misses },
+    llm: {
+      inputTokens: tokensIn,
+      outputTokens: tokensOut,
+      costUsd: cost.toFixed(6),
+      cachedResponses: result.llmCache.hits,
+      requestedResponses: result.llmCache.misses,
+      spentInputTokens: result.llmCache.spentInputTokens,
+      spentOutputTokens: result.llmCache.spentOutputTokens,
+      spentCostUsd: result.llmCache.spentCostUsd.toFixed(6),
+    },
     equity: { times, series },
   };
 }
@@ -222,7 +232,7 @@ tr.baseline td{color:#4b5563;font-style:italic}.up{color:#15803d}.down{color:#b9
 .key{display:inline-flex;align-items:center;margin-right:14px;font-size:13px}.key i{display:inline-block;width:14px;height:3px;margin-right:6px}
 </style></head><body>
 <h1>Backtest: ${esc(report.symbols.join(", "))}</h1>
-<p class="meta">${esc(report.from)} to ${esc(report.to)} · ${report.ticks} ticks of ${report.tickIntervalMs / 60_000} min · seed ${report.seed} · capital $${report.initialCapitalUsd} · data ${esc(report.data.klines.join(", "))} · LLM tokens ${report.llm.inputTokens}/${report.llm.outputTokens}, cost $${report.llm.costUsd}</p>
+<p class="meta">${esc(report.from)} to ${esc(report.to)} · ${report.ticks} ticks of ${report.tickIntervalMs / 60_000} min · seed ${report.seed} · capital $${report.initialCapitalUsd} · data ${esc(report.data.klines.join(", "))} · LLM tokens ${report.llm.inputTokens}/${report.llm.outputTokens}, cost $${report.llm.costUsd} (spent this run: $${report.llm.spentCostUsd}, ${report.llm.cachedResponses} responses from the cache)</p>
 <table><thead><tr>${header.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
 ${body}
 </tbody></table>
