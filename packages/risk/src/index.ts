@@ -29,5 +29,10 @@ export {
   type MetricsInput,
   pearsonCorrelation,
   drawdownStats,
+  type EquityMetrics,
+  type TradeMetrics,
+  computeEquityMetrics,
+  computeTradeMetrics,
+  EquityCurveTracker,
   computePerformanceMetrics,
 } from "./metrics.js";

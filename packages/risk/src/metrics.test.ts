@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type MetricsTrade, YEAR_MS, computePerformanceMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
+import fc from "fast-check";
+import { EquityCurveTracker, type MetricsTrade, YEAR_MS, computeEquityMetrics, computePerformanceMetrics, computeTradeMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
 import { d } from "./test-fixtures.js";
 
 const Q = YEAR_MS / 4; // quarterly sampling: 4 periods a year
@@ -100,5 +101,59 @@ describe("pearsonCorrelation", () => {
     expect(pearsonCorrelation([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
     expect(pearsonCorrelation([1, 2, 3], [6, 4, 2])).toBeCloseTo(-1, 12);
     expect(pearsonCorrelation([1, 1], [2, 3])).toBeNull();
+  });
+});
+
+describe("EquityCurveTracker", () => {
+  const close = (a: number | null, b: number | null) => {
+    if (a === null || b === null) return expect(a).toBe(b);
+    return expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b)));
+  };
+  const same = (got: ReturnType<EquityCurveTracker["metrics"]>, want: ReturnType<typeof computeEquityMetrics>) => {
+    for (const k of ["totalReturn", "annualizedReturn", "sharpe", "sortino", "calmar", "maxDrawdown"] as const) close(got[k], want[k]);
+    expect(got.maxDrawdownDurationMs).toBe(want.maxDrawdownDurationMs);
+  };
+
+  it("gives the batch curve metrics of every prefix, with and without a provisional point", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 0, maxLength: 60 }), fc.integer({ min: 1, max: 20_000 }), (cents, extra) => {
+        const curve = cents.map((c, i) => ({ ts: i * MIN, equity: d(c / 100) }));
+        const tracker = new EquityCurveTracker(MIN);
+        for (let i = 0; i < curve.length; i++) {
+          tracker.push(curve[i]!);
+          same(tracker.metrics(), computeEquityMetrics(curve.slice(0, i + 1), MIN));
+        }
+        const provisional = { ts: curve.length * MIN, equity: d(extra / 100) };
+        same(tracker.metrics(provisional), computeEquityMetrics([...curve, provisional], MIN));
+        // The provisional point is not kept.
+        expect(tracker.count).toBe(curve.length);
+        same(tracker.metrics(), computeEquityMetrics(curve, MIN));
+      }),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+
+  it("matches the quarterly fixture and computePerformanceMetrics", () => {
+    const tracker = new EquityCurveTracker(Q);
+    for (const s of snapshots) tracker.push(s);
+    const m = computePerformanceMetrics({ snapshots, trades, intervalMs: Q });
+    same(tracker.metrics(), m);
+    expect(tracker.metrics().totalReturn).toBeCloseTo(0.1979, 10);
+  });
+
+  it("refuses a snapshot older than the last and a non-positive interval", () => {
+    const tracker = new EquityCurveTracker(MIN);
+    tracker.push({ ts: 2 * MIN, equity: d(100) });
+    expect(() => tracker.push({ ts: MIN, equity: d(101) })).toThrow(RangeError);
+    expect(tracker.count).toBe(1);
+    expect(() => new EquityCurveTracker(0)).toThrow(RangeError);
+  });
+});
+
+describe("computeTradeMetrics", () => {
+  it("is the trade half of computePerformanceMetrics", () => {
+    const { totalReturn, annualizedReturn, sharpe, sortino, calmar, maxDrawdown, maxDrawdownDurationMs, ...rest } = computePerformanceMetrics({ snapshots, trades, intervalMs: Q });
+    expect(computeTradeMetrics(trades)).toEqual(rest);
+    expect(computeTradeMetrics([]).tradeCount).toBe(0);
   });
 });

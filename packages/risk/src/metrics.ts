@@ -99,60 +99,152 @@ export function pearsonCorrelation(xs: readonly number[], ys: readonly number[])
 
 /** Max drawdown (fraction) and its longest duration (ms) of an equity curve sorted by time. */
 export function drawdownStats(snapshots: readonly EquitySnapshot[]): { maxDrawdown: number; maxDrawdownDurationMs: number } {
-  let maxDrawdown = 0;
-  let longest = 0;
-  let peak: EquitySnapshot | undefined;
-  let underwater = false;
-  for (const s of snapshots) {
-    if (!peak || s.equity.gte(peak.equity)) {
-      // Recovered: the stretch below the old peak ends here.
-      if (peak && underwater) longest = Math.max(longest, s.ts - peak.ts);
-      peak = s;
-      underwater = false;
-      continue;
-    }
-    underwater = true;
-    if (peak.equity.gt(0)) maxDrawdown = Math.max(maxDrawdown, peak.equity.minus(s.equity).div(peak.equity).toNumber());
-  }
-  const last = snapshots.at(-1);
-  if (peak && last && underwater) longest = Math.max(longest, last.ts - peak.ts);
-  return { maxDrawdown, maxDrawdownDurationMs: longest };
+  const state = emptyCurve();
+  for (const s of snapshots) stepCurve(state, s);
+  const { maxDrawdown, maxDrawdownDurationMs } = curveMetrics(state, 0);
+  return { maxDrawdown, maxDrawdownDurationMs };
 }
 
-/** Computes every performance metric; pure and deterministic. */
-export function computePerformanceMetrics(input: MetricsInput): PerformanceMetrics {
-  const snapshots = [...input.snapshots].sort((a, b) => a.ts - b.ts);
-  const returns: number[] = [];
-  for (let i = 1; i < snapshots.length; i++) {
-    const prev = snapshots[i - 1]!.equity;
-    if (prev.gt(0)) returns.push(snapshots[i]!.equity.div(prev).minus(1).toNumber());
+/** The metrics of an equity curve alone (the part of {@link PerformanceMetrics} that snapshots give). */
+export type EquityMetrics = Pick<
+  PerformanceMetrics,
+  "totalReturn" | "annualizedReturn" | "sharpe" | "sortino" | "calmar" | "maxDrawdown" | "maxDrawdownDurationMs"
+>;
+
+/** The metrics of closed trades alone (everything of {@link PerformanceMetrics} but the curve's). */
+export type TradeMetrics = Omit<PerformanceMetrics, keyof EquityMetrics>;
+
+/**
+ * Running sums of an equity curve, one snapshot at a time: what the curve metrics need,
+ * so a curve of any length costs O(1) per snapshot instead of O(n) per evaluation.
+ */
+interface CurveState {
+  count: number;
+  first: EquitySnapshot | undefined;
+  last: EquitySnapshot | undefined;
+  returns: number;
+  /** Welford's running mean and sum of squared deviations of the returns. */
+  mean: number;
+  m2: number;
+  downside2: number;
+  peak: EquitySnapshot | undefined;
+  underwater: boolean;
+  maxDrawdown: number;
+  longest: number;
+}
+
+const emptyCurve = (): CurveState => ({
+  count: 0,
+  first: undefined,
+  last: undefined,
+  returns: 0,
+  mean: 0,
+  m2: 0,
+  downside2: 0,
+  peak: undefined,
+  underwater: false,
+  maxDrawdown: 0,
+  longest: 0,
+});
+
+function stepCurve(state: CurveState, s: EquitySnapshot): void {
+  const prev = state.last;
+  if (prev && prev.equity.gt(0)) {
+    const r = s.equity.div(prev.equity).minus(1).toNumber();
+    state.returns++;
+    const delta = r - state.mean;
+    state.mean += delta / state.returns;
+    state.m2 += delta * (r - state.mean);
+    state.downside2 += Math.min(r, 0) ** 2;
   }
-  const gaps = snapshots.slice(1).map((s, i) => s.ts - snapshots[i]!.ts);
-  const intervalMs = input.intervalMs ?? (gaps.length > 0 ? median(gaps) : 0);
+  state.first ??= s;
+  state.last = s;
+  state.count++;
+  if (!state.peak || s.equity.gte(state.peak.equity)) {
+    // Recovered: the stretch below the old peak ends here.
+    if (state.peak && state.underwater) state.longest = Math.max(state.longest, s.ts - state.peak.ts);
+    state.peak = s;
+    state.underwater = false;
+    return;
+  }
+  state.underwater = true;
+  if (state.peak.equity.gt(0)) state.maxDrawdown = Math.max(state.maxDrawdown, state.peak.equity.minus(s.equity).div(state.peak.equity).toNumber());
+}
+
+function curveMetrics(state: CurveState, intervalMs: number): EquityMetrics {
   const periodsPerYear = intervalMs > 0 ? YEAR_MS / intervalMs : 0;
-
-  const first = snapshots[0];
-  const last = snapshots.at(-1);
-  const totalReturn = first && last && snapshots.length >= 2 && first.equity.gt(0) ? last.equity.div(first.equity).minus(1).toNumber() : null;
-
+  const { first, last } = state;
+  const totalReturn = first && last && state.count >= 2 && first.equity.gt(0) ? last.equity.div(first.equity).minus(1).toNumber() : null;
   let sharpe: number | null = null;
   let sortino: number | null = null;
   let annualizedReturn: number | null = null;
-  if (returns.length >= 2 && periodsPerYear > 0) {
-    const m = mean(returns);
-    const variance = returns.reduce((acc, r) => acc + (r - m) ** 2, 0) / (returns.length - 1);
-    const sd = Math.sqrt(variance);
-    sharpe = sd > 0 ? finiteOrNull((m / sd) * Math.sqrt(periodsPerYear)) : null;
-    const downside = Math.sqrt(returns.reduce((acc, r) => acc + Math.min(r, 0) ** 2, 0) / returns.length);
-    sortino = downside > 0 ? finiteOrNull((m / downside) * Math.sqrt(periodsPerYear)) : null;
+  if (state.returns >= 2 && periodsPerYear > 0) {
+    const sd = Math.sqrt(state.m2 / (state.returns - 1));
+    sharpe = sd > 0 ? finiteOrNull((state.mean / sd) * Math.sqrt(periodsPerYear)) : null;
+    const downside = Math.sqrt(state.downside2 / state.returns);
+    sortino = downside > 0 ? finiteOrNull((state.mean / downside) * Math.sqrt(periodsPerYear)) : null;
   }
-  if (totalReturn !== null && returns.length >= 1 && periodsPerYear > 0) {
-    annualizedReturn = finiteOrNull((1 + totalReturn) ** (periodsPerYear / returns.length) - 1);
+  if (totalReturn !== null && state.returns >= 1 && periodsPerYear > 0) {
+    annualizedReturn = finiteOrNull((1 + totalReturn) ** (periodsPerYear / state.returns) - 1);
   }
-  const { maxDrawdown, maxDrawdownDurationMs } = drawdownStats(snapshots);
-  const calmar = annualizedReturn !== null && maxDrawdown > 0 ? finiteOrNull(annualizedReturn / maxDrawdown) : null;
+  const maxDrawdownDurationMs = state.peak && last && state.underwater ? Math.max(state.longest, last.ts - state.peak.ts) : state.longest;
+  const calmar = annualizedReturn !== null && state.maxDrawdown > 0 ? finiteOrNull(annualizedReturn / state.maxDrawdown) : null;
+  return { totalReturn, annualizedReturn, sharpe, sortino, calmar, maxDrawdown: state.maxDrawdown, maxDrawdownDurationMs };
+}
 
-  const trades = [...input.trades].sort((a, b) => a.closedAt - b.closedAt);
+/** The curve metrics of snapshots (any order); the interval is inferred from the median gap when absent. */
+export function computeEquityMetrics(snapshots: readonly EquitySnapshot[], intervalMs?: number): EquityMetrics {
+  const sorted = [...snapshots].sort((a, b) => a.ts - b.ts);
+  const state = emptyCurve();
+  for (const s of sorted) stepCurve(state, s);
+  const gaps = sorted.slice(1).map((s, i) => s.ts - sorted[i]!.ts);
+  return curveMetrics(state, intervalMs ?? (gaps.length > 0 ? median(gaps) : 0));
+}
+
+/**
+ * An equity curve that grows one snapshot at a time (a backtest, a long-running model):
+ * `push` is O(1) and `metrics` gives what {@link computeEquityMetrics} gives for every
+ * snapshot pushed so far (to floating-point rounding), optionally with one more
+ * provisional point (the current equity) that is not kept.
+ */
+export class EquityCurveTracker {
+  private readonly state = emptyCurve();
+
+  /** @param intervalMs the snapshots' sampling interval (annualisation), > 0. */
+  constructor(readonly intervalMs: number) {
+    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new RangeError(`intervalMs must be a positive number, got ${intervalMs}`);
+  }
+
+  /** Snapshots pushed so far. */
+  get count(): number {
+    return this.state.count;
+  }
+
+  /** The last snapshot pushed, if any. */
+  get last(): EquitySnapshot | undefined {
+    return this.state.last;
+  }
+
+  /** Adds the next snapshot; RangeError when it is older than the last one. */
+  push(snapshot: EquitySnapshot): void {
+    if (this.state.last && snapshot.ts < this.state.last.ts) {
+      throw new RangeError(`snapshot at ${snapshot.ts} is older than the last one (${this.state.last.ts})`);
+    }
+    stepCurve(this.state, snapshot);
+  }
+
+  /** The curve's metrics, with `provisional` as one more point when given (it is not kept). */
+  metrics(provisional?: EquitySnapshot): EquityMetrics {
+    if (!provisional || (this.state.last && provisional.ts < this.state.last.ts)) return curveMetrics(this.state, this.intervalMs);
+    const state = { ...this.state };
+    stepCurve(state, provisional);
+    return curveMetrics(state, this.intervalMs);
+  }
+}
+
+/** The metrics of closed trades (any order). */
+export function computeTradeMetrics(input: readonly MetricsTrade[]): TradeMetrics {
+  const trades = [...input].sort((a, b) => a.closedAt - b.closedAt);
   const n = trades.length;
   const wins = trades.filter((t) => t.realizedPnl.gt(0));
   const losses = trades.filter((t) => t.realizedPnl.lt(0));
@@ -178,13 +270,6 @@ export function computePerformanceMetrics(input: MetricsInput): PerformanceMetri
   const longs = trades.filter((t) => (t.side as Side) === "LONG").length;
 
   return {
-    totalReturn,
-    annualizedReturn,
-    sharpe,
-    sortino,
-    calmar,
-    maxDrawdown,
-    maxDrawdownDurationMs,
     tradeCount: n,
     winRate: n > 0 ? wins.length / n : null,
     profitFactor: grossLoss.gt(0) ? grossWin.div(grossLoss).toNumber() : null,
@@ -202,4 +287,9 @@ export function computePerformanceMetrics(input: MetricsInput): PerformanceMetri
     realizedPnl,
     decisionQuality: pearsonCorrelation(confidences, confident.map((t) => t.realizedPnl.toNumber())),
   };
+}
+
+/** Computes every performance metric; pure and deterministic. */
+export function computePerformanceMetrics(input: MetricsInput): PerformanceMetrics {
+  return { ...computeEquityMetrics(input.snapshots, input.intervalMs), ...computeTradeMetrics(input.trades) };
 }
