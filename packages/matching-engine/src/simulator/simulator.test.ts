@@ -576,6 +576,24 @@ describe("ExchangeSimulator restore", () => {
     expect(plain(sim.state())).toEqual(before);
   });
 
+  it("carries a restored position's accrued funding into its close without changing cash", () => {
+    const { clock, sim, events } = setup();
+    const [view] = sim.restore([{ ...persisted, funding: "-12.5" }]);
+    expect(view!.funding.toString()).toBe("-12.5");
+    expect(sim.account("alice").cash.toString()).toBe("10000");
+    expect(sim.account("alice").funding.toString()).toBe("0");
+    clock.advanceTo(5000);
+    sim.applyBook("BTC", { bids: [["93990", "1"]], asks: [["94000", "1"]] });
+    const trade = closedEvent(events).trade;
+    expect(plain(trade)).toMatchObject({ funding: "-12.5", grossPnl: "-101", fees: "9.399", realizedPnl: "-122.899" });
+  });
+
+  it("refuses a restored position whose accrued funding is not a number", () => {
+    const { sim } = setup();
+    expect(() => sim.restore([{ ...persisted, funding: "lots" }])).toThrow(ValidationError);
+    expect(sim.positions("alice")).toEqual([]);
+  });
+
   it("does not touch the book", () => {
     const { sim } = setup();
     const book = sim.book("BTC").snapshot();

@@ -394,7 +394,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   /**
    * Restores positions persisted as OPEN orders: a synthetic execution at the persisted entry
-   * price, no fee, no cash change, no book interaction, exit plan re-attached. Accounts must
+   * price, no fee, no cash change, no book interaction, exit plan re-attached, accrued funding
+   * (already in the account's cash) carried into the position. Accounts must
    * exist (create them with their persisted cash). All-or-nothing: throws before changing
    * anything for an unknown account or market, a bad number, a used order id, or two
    * positions on one symbol of one account.
@@ -412,6 +413,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         leverage: decimalText(o.leverage),
         exitPlan: exitPlanToJson(o.exitPlan),
         openedAt: o.openedAt,
+        ...(o.funding !== undefined ? { funding: decimalText(o.funding) } : {}),
       })),
     };
     return this.record(command, () => this.doRestore(command));
@@ -1093,10 +1095,12 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       if (entryPrice === null || entryPrice.lte(0)) throw new OrderRejectedError("NON_POSITIVE_PRICE", o.orderId, `entry price ${o.entryPrice}`);
       const leverage = parseDecimal(o.leverage);
       if (leverage === null || leverage.lte(0)) throw new OrderRejectedError("INVALID_LEVERAGE", o.orderId, `leverage ${o.leverage}`);
-      return { o, account, ms, quantity: lotsToSize(ms.market, lots), entryPrice, leverage };
+      const funding = o.funding === undefined ? ZERO : parseDecimal(o.funding);
+      if (funding === null) throw new ValidationError("invalid persisted order", [{ path: "funding", message: "must be a decimal" }]);
+      return { o, account, ms, quantity: lotsToSize(ms.market, lots), entryPrice, leverage, funding };
     });
     const views: PositionView[] = [];
-    for (const { o, account, quantity, entryPrice, leverage } of prepared) {
+    for (const { o, account, quantity, entryPrice, leverage, funding } of prepared) {
       this.usedOrderIds.add(o.orderId);
       account.positionIds.add(o.orderId);
       const costBasis = quantity.mul(entryPrice);
@@ -1113,7 +1117,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         closedNotional: ZERO,
         realizedPnl: ZERO,
         fees: ZERO,
-        funding: ZERO,
+        funding,
       };
       account.positions.set(o.symbol, position);
       const view = this.positionView(account, position);

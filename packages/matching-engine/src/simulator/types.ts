@@ -172,6 +172,12 @@ export interface PersistedOpenOrder {
   leverage: DecimalLike;
   exitPlan: ExitPlan;
   openedAt: number;
+  /**
+   * Net funding the position accrued before it was persisted (positive = received), USD;
+   * default 0. Already in the account's cash: restore carries it into the position (so its
+   * close reports it in `funding` and `realizedPnl`) without changing cash.
+   */
+  funding?: DecimalLike;
 }
 
 /** An L2 snapshot as market data delivers it: [price, size] pairs, best first. */
@@ -226,6 +232,7 @@ export type SimulatorCommand =
         leverage: string;
         exitPlan: ExitPlanJson;
         openedAt: number;
+        funding?: string;
       }>;
     };
 
