@@ -111,4 +111,57 @@ describeEachDatabase("InvocationsRepository", (t) => {
     expect(failed.items.map((i) => [i.id, i.error, i.steps])).toEqual([[bad.id, "timeout after 3 steps", [{ kind: "model", ms: 5 }]]]);
     expect((await t.db.invocations.list({ modelId: m.id })).items.map((i) => i.id)).toContain(running.id);
   });
+
+  it("records completed invocations in one batch exactly as start, recordToolCall and finish would", async () => {
+    const a = await model("a");
+    const b = await model("b");
+    // The same facts, one way...
+    const t0 = t.clock.now();
+    const inv = await t.db.invocations.start({ modelId: a.id, prompt: "p1", startedAt: t0 });
+    await t.db.invocations.recordToolCall({ invocationId: inv.id, type: "CREATE_POSITION", arguments: { symbol: "BTC" }, result: { ok: true }, accepted: true, createdAt: t0 + 5 });
+    await t.db.invocations.recordToolCall({ invocationId: inv.id, type: "CLOSE_POSITION", arguments: { symbol: "ETH" }, accepted: false, rejectionReason: "no ETH position", createdAt: t0 + 6 });
+    const one = await t.db.invocations.finish(inv.id, { response: "done", inputTokens: 10, outputTokens: 2, cost: "0.000000123", finishedAt: t0 + 9 });
+    // ...and in one batch (with an id chosen before the write).
+    const id = globalThis.crypto.randomUUID();
+    const ids = await t.db.invocations.recordCompleted([
+      {
+        id,
+        modelId: b.id,
+        prompt: "p1",
+        startedAt: t0,
+        finishedAt: t0 + 9,
+        response: "done",
+        inputTokens: 10,
+        outputTokens: 2,
+        cost: "0.000000123",
+        toolCalls: [
+          { type: "CREATE_POSITION", arguments: { symbol: "BTC" }, result: { ok: true }, accepted: true, createdAt: t0 + 5 },
+          { type: "CLOSE_POSITION", arguments: { symbol: "ETH" }, accepted: false, rejectionReason: "no ETH position", createdAt: t0 + 6 },
+        ],
+      },
+      { modelId: b.id, prompt: "p2", startedAt: t0 + 10, finishedAt: t0 + 20, error: "TIMEOUT: slow" },
+    ]);
+    expect(ids[0]).toBe(id);
+    const two = await t.db.invocations.byId(id);
+    const strip = (r: typeof one) => ({ ...r, id: "", modelId: "", toolCalls: r.toolCalls.map((c) => ({ ...c, id: "", invocationId: "" })) });
+    expect(strip(two!)).toEqual(strip(one));
+    expect((await t.db.invocations.byId(ids[1]!))?.latencyMs).toBe(10);
+    const [ma, mb] = [await t.db.models.require(a.id), await t.db.models.require(b.id)];
+    expect([ma.invocationCount, ma.failedToolCallCount]).toEqual([1, 1]);
+    expect([mb.invocationCount, mb.failedToolCallCount]).toEqual([2, 1]);
+  });
+
+  it("refuses a bad batch whole: invalid input, unknown model or a repeated id change nothing", async () => {
+    const m = await model();
+    await expect(t.db.invocations.recordCompleted([{ modelId: m.id, prompt: "p", toolCalls: [{ type: "HOLDING", arguments: {}, accepted: false }] }])).rejects.toBeInstanceOf(ValidationError);
+    await expect(t.db.invocations.recordCompleted([{ modelId: m.id, prompt: "p", startedAt: t.clock.now() + 1, finishedAt: t.clock.now() }])).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      t.db.invocations.recordCompleted([{ modelId: m.id, prompt: "p" }, { modelId: globalThis.crypto.randomUUID(), prompt: "p" }]),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    const [id] = await t.db.invocations.recordCompleted([{ modelId: m.id, prompt: "p" }]);
+    await expect(t.db.invocations.recordCompleted([{ modelId: m.id, prompt: "again" }, { id: id!, modelId: m.id, prompt: "p" }])).rejects.toBeInstanceOf(StateConflictError);
+    expect((await t.db.invocations.list({ modelId: m.id })).items.map((i) => i.prompt)).toEqual(["p"]);
+    expect((await t.db.models.require(m.id)).invocationCount).toBe(1);
+    expect(await t.db.invocations.recordCompleted([])).toEqual([]);
+  });
 });

@@ -102,4 +102,31 @@ describeEachDatabase("PortfolioSnapshotsRepository", (t) => {
     const kept = (await t.db.portfolio.history(m.id)).map((s) => s.at);
     expect(kept).toEqual([pairs[3]?.[1], pairs[2]?.[0], pairs[2]?.[1], pairs[1]?.[1], pairs[0]?.[0], pairs[0]?.[1]]);
   });
+
+  it("records many snapshots at once with record's meaning: the same instant is replaced, the last of a batch wins", async () => {
+    const a = await t.db.models.create({ name: "a", provider: "p", modelName: "x" });
+    const b = await t.db.models.create({ name: "b", provider: "p", modelName: "x" });
+    await t.db.portfolio.record({ modelId: a.id, total: "1", available: "1", unrealizedPnl: "0", at: T0 });
+    const written = await t.db.portfolio.recordMany([
+      { modelId: a.id, total: "2", available: "2", unrealizedPnl: "0", at: T0 },
+      { modelId: a.id, total: "10000.123456789", available: "9000", unrealizedPnl: "-1", at: T0 + MINUTE },
+      { modelId: b.id, total: "5", available: "5", unrealizedPnl: "0", at: T0 },
+      { modelId: b.id, total: "6", available: "6", unrealizedPnl: "0", at: T0 },
+    ]);
+    expect(written).toBe(3);
+    expect((await t.db.portfolio.history(a.id)).map((s) => [s.at, s.total.toString()])).toEqual([
+      [T0, "2"],
+      [T0 + MINUTE, "10000.12345679"],
+    ]);
+    expect((await t.db.portfolio.history(b.id)).map((s) => s.total.toString())).toEqual(["6"]);
+    expect(await t.db.portfolio.recordMany([])).toBe(0);
+  });
+
+  it("refuses a batch with an unknown model or a bad value and writes none of it", async () => {
+    const a = await t.db.models.create({ name: "a", provider: "p", modelName: "x" });
+    const good = { modelId: a.id, total: "1", available: "1", unrealizedPnl: "0", at: T0 };
+    await expect(t.db.portfolio.recordMany([good, { ...good, modelId: globalThis.crypto.randomUUID() }])).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.db.portfolio.recordMany([good, { ...good, at: T0 + MINUTE, total: "not a number" }])).rejects.toBeInstanceOf(ValidationError);
+    expect(await t.db.portfolio.history(a.id)).toEqual([]);
+  });
 });

@@ -80,15 +80,11 @@ export class PortfolioSnapshotsRepository {
 
   /** Records a snapshot (replacing one of the same model at the same instant); NotFoundError for an unknown model. */
   async record(input: RecordSnapshotInput): Promise<PortfolioSnapshotRecord> {
-    const modelId = checkId("model", input.modelId);
-    const total = toColumnDecimal("total", input.total, { column: NUMERIC_18_8, places: "round" }).toString();
-    const available = toColumnDecimal("available", input.available, { column: NUMERIC_18_8, places: "round" }).toString();
-    const unrealizedPnl = toColumnDecimal("unrealizedPnl", input.unrealizedPnl, { column: NUMERIC_18_8, places: "round" }).toString();
-    const at = toDbTime("at", input.at ?? this.clock.now());
+    const { id, modelId, at, total, available, unrealizedPnl } = this.row(input);
     try {
       const row = await this.prisma.portfolioSnapshot.upsert({
         where: { modelId_at: { modelId, at } },
-        create: { id: globalThis.crypto.randomUUID(), modelId, at, total, available, unrealizedPnl },
+        create: { id, modelId, at, total, available, unrealizedPnl },
         update: { total, available, unrealizedPnl },
       });
       return toSnapshotRecord(row);
@@ -96,6 +92,43 @@ export class PortfolioSnapshotsRepository {
       if (isForeignKeyViolation(error)) throw new NotFoundError("model", modelId);
       throw error;
     }
+  }
+
+  /**
+   * Records many snapshots in one transaction of two statements, with record's meaning
+   * (a snapshot replaces one of the same model at the same instant; within the batch the
+   * last one wins). NotFoundError for an unknown model. Returns how many were written.
+   */
+  async recordMany(inputs: readonly RecordSnapshotInput[]): Promise<number> {
+    const rows = new Map<string, ReturnType<PortfolioSnapshotsRepository["row"]>>();
+    for (const input of inputs) {
+      const row = this.row(input);
+      rows.set(`${row.modelId}@${row.at.getTime()}`, row);
+    }
+    if (rows.size === 0) return 0;
+    const data = [...rows.values()];
+    try {
+      await inTransaction(this.prisma, async (tx) => {
+        await tx.portfolioSnapshot.deleteMany({ where: { OR: data.map((r) => ({ modelId: r.modelId, at: r.at })) } });
+        await tx.portfolioSnapshot.createMany({ data });
+      });
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new NotFoundError("model", [...new Set(data.map((r) => r.modelId))].join(", "));
+      throw error;
+    }
+    return data.length;
+  }
+
+  /** The validated row of a snapshot. */
+  private row(input: RecordSnapshotInput) {
+    return {
+      id: globalThis.crypto.randomUUID(),
+      modelId: checkId("model", input.modelId),
+      at: toDbTime("at", input.at ?? this.clock.now()),
+      total: toColumnDecimal("total", input.total, { column: NUMERIC_18_8, places: "round" }).toString(),
+      available: toColumnDecimal("available", input.available, { column: NUMERIC_18_8, places: "round" }).toString(),
+      unrealizedPnl: toColumnDecimal("unrealizedPnl", input.unrealizedPnl, { column: NUMERIC_18_8, places: "round" }).toString(),
+    };
   }
 
   /** The model's snapshots in a range, oldest first (at most `limit`, default 10,000, the newest kept). */
