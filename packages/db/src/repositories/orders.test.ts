@@ -140,6 +140,39 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect(stored?.status === "CLOSED" && stored.exitPrice.toString()).toBe((fulfilled[0] as PromiseFulfilledResult<{ exitPrice: { toString(): string } }>).value.exitPrice.toString());
   });
 
+  it("adds funding settlements to an open order atomically and counts them in the computed realized PnL", async () => {
+    const m = await model();
+    const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "BTC", side: "LONG", quantity: "0.5", leverage: "5", entryPrice: "100000", exitPlan: PLAN, entryFee: "2.5" });
+    expect(o.funding.toString()).toBe("0");
+    const after = await t.db.orders.addFunding(o.orderId, "-5.000000004"); // rounded half-even to 8 dp
+    expect(isDecimal(after.funding)).toBe(true);
+    expect(after.funding.toString()).toBe("-5");
+    // Concurrent settlements (two workers, two symbols' timers) all count: one increment each.
+    await Promise.all(Array.from({ length: 8 }, () => t.db.orders.addFunding(o.orderId, "-0.125")));
+    await t.db.orders.addFunding(o.orderId, "0.25");
+    expect((await t.db.orders.openPositionOf(m.id, "BTC"))?.funding.toString()).toBe("-5.75");
+    expect((await t.db.orders.allOpenOrders()).find((x) => x.orderId === o.orderId)?.funding.toString()).toBe("-5.75");
+    const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "101000", closeTrigger: null, exitFee: "2.525" });
+    // LONG: 500 gross - fees 5.025 - funding paid 5.75 = 489.225 -> 489.22 (half-even)
+    expect(closed.realizedPnl.toString()).toBe("489.22");
+    expect(closed.funding.toString()).toBe("-5.75");
+    expect((await t.db.orders.byId(o.orderId))?.funding.toString()).toBe("-5.75");
+  });
+
+  it("refuses funding on a closed order and keeps the funding its close recorded", async () => {
+    const m = await model();
+    const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "SHORT", quantity: "1", leverage: "1", entryPrice: "3000", exitPlan: PLAN });
+    await t.db.orders.addFunding(o.orderId, "1.5");
+    // The venue's exact whole-life funding replaces the accrued one.
+    const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "3000", closeTrigger: "MANUAL", funding: "1.50000001" });
+    expect(closed.funding.toString()).toBe("1.50000001");
+    expect(closed.realizedPnl.toString()).toBe("1.5");
+    await expect(t.db.orders.addFunding(o.orderId, "-1")).rejects.toBeInstanceOf(StateConflictError);
+    await expect(t.db.orders.addFunding(globalThis.crypto.randomUUID(), "-1")).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.db.orders.addFunding(o.orderId, "not money")).rejects.toBeInstanceOf(ValidationError);
+    expect((await t.db.orders.byId(o.orderId))?.funding.toString()).toBe("1.50000001");
+  });
+
   it("refuses a second open position on the same symbol of a model", async () => {
     const m = await model();
     const input = { modelId: m.id, symbol: "BTC", side: "LONG" as const, quantity: "1", leverage: "1", entryPrice: "100", exitPlan: PLAN };

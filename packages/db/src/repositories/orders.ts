@@ -7,6 +7,9 @@
  * (`WHERE status = 'OPEN'`), so two concurrent closes of one order close it once and
  * the loser gets StateConflictError. realizedPnl is net of all fees and rounded
  * half-even to cents (numeric(18,2)); unrealized PnL and notionals are never stored.
+ * Funding settled while a position is open is added to its order's `funding` with one
+ * atomic increment per settlement, so a restart restores it; it is part of the order's
+ * realized PnL when it closes.
  */
 import {
   type Clock,
@@ -57,6 +60,8 @@ export interface OpenOrder extends Position, TriggerOrders {
   status: "OPEN";
   /** Fees paid so far (the entry fee), USD. */
   fees: Decimal;
+  /** Net funding settled so far (positive = received), USD. */
+  funding: Decimal;
   /** Epoch ms. */
   updatedAt: number;
 }
@@ -64,6 +69,8 @@ export interface OpenOrder extends Position, TriggerOrders {
 /** A CLOSED order: a core Trade plus its trigger orders. */
 export interface ClosedOrder extends Trade, TriggerOrders {
   status: "CLOSED";
+  /** Net funding settled while the position was open (positive = received), USD; included in realizedPnl. */
+  funding: Decimal;
   /** Epoch ms. */
   updatedAt: number;
 }
@@ -109,10 +116,16 @@ export interface ClosePositionInput {
   /** Fee paid on exit, USD; added to the order's fees. Default 0. */
   exitFee?: DecimalLike;
   /**
-   * Realized PnL net of all fees, as the venue reports it (live). When omitted it is
-   * computed: side * (exit - entry) * quantity - (entry fee + exit fee).
+   * Realized PnL net of all fees and funding, as the venue reports it (live). When omitted
+   * it is computed: side * (exit - entry) * quantity - (entry fee + exit fee) + funding.
    */
   realizedPnl?: DecimalLike;
+  /**
+   * The position's net funding over its whole life (positive = received), USD, when the
+   * venue knows it exactly; rounded to 8 decimals and stored in place of what
+   * addFunding accrued. Default: the accrued value is kept.
+   */
+  funding?: DecimalLike;
   /** Epoch ms; defaults to the clock's now. */
   closedAt?: number;
 }
@@ -158,6 +171,7 @@ function toOrderRecord(row: OrderRow): OrderRecord {
     exitPlan: parseExitPlan(row.exitPlan),
     openedAt: fromDbTime(row.openedAt),
     fees: fromDbDecimal(row.fees),
+    funding: fromDbDecimal(row.funding),
     updatedAt: fromDbTime(row.updatedAt),
     ...toTriggers(row),
   };
@@ -323,6 +337,7 @@ export class OrdersRepository {
     }
     const givenPnl =
       input.realizedPnl === undefined ? null : toColumnDecimal("realizedPnl", input.realizedPnl, { column: NUMERIC_18_2, places: "round" });
+    const givenFunding = input.funding === undefined ? null : toColumnDecimal("funding", input.funding, { column: NUMERIC_18_8, places: "round" });
     const closedAt = toDbTime("closedAt", input.closedAt ?? this.clock.now());
 
     const row = await inTransaction(this.prisma, async (tx) => {
@@ -333,11 +348,12 @@ export class OrdersRepository {
         throw new ValidationError("invalid close time", [{ path: "closedAt", message: "must not be before the position was opened" }]);
       }
       const fees = toColumnDecimal("fees", fromDbDecimal(order.fees).plus(exitFee), { column: NUMERIC_18_8, places: "round" });
+      const funding = givenFunding ?? fromDbDecimal(order.funding);
       const pnl =
         givenPnl ??
         toColumnDecimal(
           "realizedPnl",
-          grossRealizedPnl(order.side, fromDbDecimal(order.quantity), fromDbDecimal(order.entryPrice), exitPrice).minus(fees),
+          grossRealizedPnl(order.side, fromDbDecimal(order.quantity), fromDbDecimal(order.entryPrice), exitPrice).minus(fees).plus(funding),
           { column: NUMERIC_18_2, places: "round" },
         );
       // The status condition makes the close atomic: of two concurrent closes, the
@@ -349,6 +365,7 @@ export class OrdersRepository {
           exitPrice: exitPrice.toString(),
           realizedPnl: pnl.toString(),
           fees: fees.toString(),
+          ...(givenFunding === null ? {} : { funding: givenFunding.toString() }),
           closeTrigger: input.closeTrigger,
           closedAt,
         },
@@ -370,6 +387,18 @@ export class OrdersRepository {
   async setTriggerOrders(orderId: string, triggers: Partial<TriggerOrdersInput>): Promise<OpenOrder> {
     const id = checkId("order", orderId);
     return this.updateOpen(id, checkTriggerInput(triggers));
+  }
+
+  /**
+   * Adds one funding settlement (positive = received, USD, rounded half-even to 8
+   * decimals) to an OPEN order's funding in a single atomic increment, so concurrent
+   * settlements and restarts never lose one. StateConflictError when the order is CLOSED
+   * (its close recorded the final funding), NotFoundError when there is no such order.
+   */
+  async addFunding(orderId: string, amount: DecimalLike): Promise<OpenOrder> {
+    const id = checkId("order", orderId);
+    const delta = toColumnDecimal("amount", amount, { column: NUMERIC_18_8, places: "round" });
+    return this.updateOpen(id, { funding: { increment: delta.toString() } });
   }
 
   private async updateOpen(id: string, data: Prisma.OrderUncheckedUpdateManyInput): Promise<OpenOrder> {
