@@ -159,6 +159,20 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect((await t.db.orders.byId(o.orderId))?.funding.toString()).toBe("-5.75");
   });
 
+  it("records a settlement reported with its time once per order, whichever worker reports it first", async () => {
+    const m = await model();
+    const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "BTC", side: "SHORT", quantity: "1", leverage: "1", entryPrice: "100", exitPlan: PLAN });
+    const at = t.clock.now() + 3_600_000;
+    // Two workers' simulators (or a restarted one) settle the same funding.
+    const results = await Promise.all([t.db.orders.addFunding(o.orderId, "0.01", at), t.db.orders.addFunding(o.orderId, "0.01", at)]);
+    expect(results.map((r) => r.funding.toString()).sort()).toEqual(["0.01", "0.01"]);
+    expect((await t.db.orders.byId(o.orderId))?.funding.toString()).toBe("0.01");
+    // An older settlement is not recorded after a newer one; the next one is.
+    expect((await t.db.orders.addFunding(o.orderId, "5", at - 1)).funding.toString()).toBe("0.01");
+    expect((await t.db.orders.addFunding(o.orderId, "0.02", at + 3_600_000)).funding.toString()).toBe("0.03");
+    await expect(t.db.orders.addFunding(o.orderId, "1", -5)).rejects.toBeInstanceOf(ValidationError);
+  });
+
   it("refuses funding on a closed order and keeps the funding its close recorded", async () => {
     const m = await model();
     const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "SHORT", quantity: "1", leverage: "1", entryPrice: "3000", exitPlan: PLAN });

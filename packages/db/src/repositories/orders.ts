@@ -392,13 +392,29 @@ export class OrdersRepository {
   /**
    * Adds one funding settlement (positive = received, USD, rounded half-even to 8
    * decimals) to an OPEN order's funding in a single atomic increment, so concurrent
-   * settlements and restarts never lose one. StateConflictError when the order is CLOSED
-   * (its close recorded the final funding), NotFoundError when there is no such order.
+   * settlements and restarts never lose one. With `settledAt` (epoch ms the settlement
+   * came due) it is recorded at most once per order: a settlement not after the last one
+   * recorded (another worker's simulator, or a restarted one, charged it already) leaves
+   * the order unchanged, which the returned order shows. StateConflictError when the order
+   * is CLOSED (its close recorded the final funding), NotFoundError when there is no such order.
    */
-  async addFunding(orderId: string, amount: DecimalLike): Promise<OpenOrder> {
+  async addFunding(orderId: string, amount: DecimalLike, settledAt?: number): Promise<OpenOrder> {
     const id = checkId("order", orderId);
     const delta = toColumnDecimal("amount", amount, { column: NUMERIC_18_8, places: "round" });
-    return this.updateOpen(id, { funding: { increment: delta.toString() } });
+    if (settledAt === undefined) return this.updateOpen(id, { funding: { increment: delta.toString() } });
+    const at = toDbTime("settledAt", settledAt);
+    const row = await inTransaction(this.prisma, async (tx) => {
+      // One conditional UPDATE: of two workers reporting one settlement, the second re-checks after the first commits.
+      await tx.order.updateMany({
+        where: { id, status: "OPEN", OR: [{ fundingSettledAt: null }, { fundingSettledAt: { lt: at } }] },
+        data: { funding: { increment: delta.toString() }, fundingSettledAt: at },
+      });
+      const order = await tx.order.findUnique({ where: { id } });
+      if (order === null) throw new NotFoundError("order", id);
+      if (order.status !== "OPEN") throw new StateConflictError(`order ${id} is CLOSED and cannot change`, "order", id);
+      return order;
+    });
+    return toOpenOrder(row);
   }
 
   private async updateOpen(id: string, data: Prisma.OrderUncheckedUpdateManyInput): Promise<OpenOrder> {
