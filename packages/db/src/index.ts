@@ -34,6 +34,7 @@ export {
   type StartInvocationInput,
   type FinishInvocationInput,
   type RecordToolCallInput,
+  type CompletedInvocationInput,
   type InvocationsQuery,
   InvocationsRepository,
 } from "./repositories/invocations.js";

@@ -35,3 +35,13 @@ export {
   publishCloses,
 } from "./runtime.js";
 export { runTradeWorkflow, agentFor, toSymbolIntelligence } from "./workflow.js";
+export {
+  type ModelHistory,
+  type RiskHistory,
+  type SnapshotInput,
+  type FinishInput,
+  type TradingStore,
+  DbTradingStore,
+  type MemoryTradingStoreOptions,
+  MemoryTradingStore,
+} from "./store.js";

@@ -8,6 +8,7 @@ import type { Db } from "@autonome/db";
 import type { MarketIntelligence, MarketSource } from "@autonome/market-data";
 import type { SimulatorOptions } from "@autonome/matching-engine";
 import type { BrokerRegistry, ReconcileReport } from "./broker/broker.js";
+import type { TradingStore } from "./store.js";
 
 /** Structured log sink; fields are JSON-safe and never hold secrets. */
 export interface TradingLogger {
@@ -79,11 +80,15 @@ export interface TradingRuntimeConfig {
   lighter?: LighterConfig;
   options?: Partial<TradingOptions>;
   logger?: TradingLogger;
+  /** Where the workflow reads history and writes invocations and snapshots; default a DbTradingStore over `db`. */
+  store?: TradingStore;
 }
 
 /** Everything a workflow run needs, built once per process by the worker. */
 export interface TradingRuntime {
   readonly db: Db;
+  /** History reads and invocation/snapshot writes of the workflow (Orders go through the brokers). */
+  readonly store: TradingStore;
   readonly market: MarketSource;
   /** Shared per tick; the worker invalidates it after each batch. */
   readonly intelligence: MarketIntelligence;

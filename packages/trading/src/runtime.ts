@@ -11,6 +11,7 @@ import { type Broker, type BrokerRegistry, type ReconcileReport, type VenueClose
 import { LighterBroker } from "./broker/lighter-broker.js";
 import { SimBroker } from "./broker/sim-broker.js";
 import { errorMessage } from "./internal/util.js";
+import { DbTradingStore } from "./store.js";
 import { SILENT_LOGGER, type TradingOptions, type TradingRuntime, type TradingRuntimeConfig } from "./runtime-types.js";
 
 /** What flattening a model did. */
@@ -126,6 +127,7 @@ export async function createTradingRuntime(config: TradingRuntimeConfig): Promis
 
   const runtime: TradingRuntime = {
     db: config.db,
+    store: config.store ?? new DbTradingStore(config.db, () => clock.now()),
     market: config.market,
     intelligence,
     brokers,
@@ -268,7 +270,14 @@ export async function snapshotPortfolios(runtime: TradingRuntime, models: readon
     models.map(async (model) => {
       try {
         const account = await runtime.brokers.brokerFor(model).account(model);
-        await runtime.db.portfolio.record({ modelId: model.id, total: account.equity, available: account.available, unrealizedPnl: account.unrealizedPnl, at });
+        await runtime.store.recordSnapshot({
+          modelId: model.id,
+          total: account.equity,
+          available: account.available,
+          unrealizedPnl: account.unrealizedPnl,
+          at,
+          openPositions: account.positions.length,
+        });
         runtime.events.publish(
           "portfolioSnapshotted",
           {

@@ -11,10 +11,13 @@ import type { Db, ModelRecord } from "@autonome/db";
 import { evaluateCircuitBreaker } from "@autonome/risk";
 import type { Broker, BrokerAccount } from "./broker/broker.js";
 import { errorMessage, to8 } from "./internal/util.js";
+import { DbTradingStore, type TradingStore } from "./store.js";
 
 /** Options of a BrokerToolExecutor. */
 export interface BrokerToolExecutorOptions {
   db: Db;
+  /** Where recent closes and equity are read; default the database. */
+  store?: TradingStore;
   broker: Broker;
   model: ModelRecord;
   clock: Clock;
@@ -53,23 +56,19 @@ export class BrokerToolExecutor implements ToolExecutor {
 
   /** @inheritdoc */
   async riskState(): Promise<RiskState> {
-    const { db, broker, model, clock } = this.o;
+    const { broker, model, clock } = this.o;
     const now = clock.now();
     const windowMs = this.o.circuitBreakerWindowMs ?? 86_400_000;
-    const [account, marks, closes, snapshots] = await Promise.all([
-      broker.account(model),
-      broker.marks(),
-      db.orders.closedTradesOfModel(model.id, { limit: 50 }),
-      db.portfolio.history(model.id, { from: now - windowMs }),
-    ]);
+    const store = this.o.store ?? new DbTradingStore(this.o.db, () => clock.now());
+    const [account, marks, history] = await Promise.all([broker.account(model), broker.marks(), store.riskHistory(model.id, now, windowMs)]);
     return {
       accountValue: account.equity,
       positions: account.positions.map((_, i) => toPosition(account, i)),
       marks,
       markets: broker.markets(),
-      recentCloses: closes.items.map((t) => ({ symbol: t.symbol, side: t.side, closedAt: t.closedAt, exitPlan: t.exitPlan })),
+      recentCloses: history.recentCloses.map((t) => ({ symbol: t.symbol, side: t.side, closedAt: t.closedAt, exitPlan: t.exitPlan })),
       circuitBreaker: evaluateCircuitBreaker(
-        snapshots.map((s) => ({ ts: s.at, equity: s.total })),
+        history.equity,
         now,
         { windowMs },
         account.equity,

@@ -10,10 +10,10 @@
  */
 import type { InvocationResult, TradingAgent } from "@autonome/agent";
 import { type DecisionType, type Position, toDecimal } from "@autonome/core";
-import type { LeaderboardInput, ModelRecord } from "@autonome/db";
+import type { ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
-import { type ActionCounts, type CompetitorStanding, type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
-import { computePerformanceMetrics, summarizePositionRisk } from "@autonome/risk";
+import { type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
+import { summarizePositionRisk } from "@autonome/risk";
 import { errorMessage } from "./internal/util.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { BrokerToolExecutor } from "./tool-executor.js";
@@ -79,34 +79,6 @@ function intelligenceOf(runtime: TradingRuntime, symbols: readonly string[]): Sy
   });
 }
 
-const STANDINGS_TTL_MS = 60_000;
-const standingsCache = new WeakMap<TradingRuntime, { at: number; rows: Promise<LeaderboardInput[] | null> }>();
-
-/** The competition as the prompt shows it, read once a minute for every model of a runtime. */
-async function competitionFor(runtime: TradingRuntime, model: ModelRecord): Promise<CompetitorStanding[] | null> {
-  const now = runtime.clock.now();
-  let entry = standingsCache.get(runtime);
-  if (!entry || now < entry.at || now - entry.at > STANDINGS_TTL_MS) {
-    entry = { at: now, rows: runtime.db.leaderboard.inputs({}, { enabledOnly: true }).catch(() => null) };
-    standingsCache.set(runtime, entry);
-  }
-  const rows = await entry.rows;
-  if (!rows) return null;
-  const initial = toDecimal(runtime.options.initialCapitalUsd);
-  const standings = rows
-    .flatMap((r) => (r.latestSnapshot ? [{ r, value: r.latestSnapshot.total }] : []))
-    .sort((a, b) => b.value.comparedTo(a.value))
-    .map(({ r, value }, i) => ({
-      modelName: r.model.name,
-      rank: i + 1,
-      accountValue: value,
-      totalReturn: initial.gt(0) ? value.div(initial).minus(1).toNumber() : 0,
-      openPositions: r.openPositions,
-      isSelf: r.model.id === model.id,
-    }));
-  return standings.length > 1 ? standings : null;
-}
-
 function failure(model: ModelRecord, startedAt: number, now: number, error: string, code: string, invocationId: string | null = null): WorkflowResult {
   return {
     modelId: model.id,
@@ -126,7 +98,7 @@ function failure(model: ModelRecord, startedAt: number, now: number, error: stri
 
 /** Runs one model's trade workflow. */
 export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelRecord, signal?: AbortSignal): Promise<WorkflowResult> {
-  const { db, clock, events, logger, options } = runtime;
+  const { store, clock, events, logger, options } = runtime;
   const startedAt = clock.now();
   if (signal?.aborted) return failure(model, startedAt, clock.now(), "aborted before start", "ABORTED");
   const agent = agentFor(runtime, model);
@@ -135,16 +107,13 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
   let invocationId: string | null = null;
   try {
     const broker = runtime.brokers.brokerFor(model);
-    // Portfolio, open positions and the latest decision index, in parallel.
-    const [account, marks, closed, snapshots, recent, fresh, competition] = await Promise.all([
+    // Portfolio, open positions and the competition in parallel; then the model's history up to its current equity.
+    const [account, marks, competition] = await Promise.all([
       broker.account(model),
       broker.marks(),
-      db.orders.closedTradesOfModel(model.id, { limit: 500 }),
-      db.portfolio.history(model.id, { from: startedAt - 30 * 86_400_000 }),
-      db.invocations.list({ modelId: model.id, limit: 20 }),
-      db.models.require(model.id),
-      competitionFor(runtime, model),
+      store.standings(model, toDecimal(options.initialCapitalUsd)).catch(() => null),
     ]);
+    const history = await store.modelHistory(model, startedAt, account.equity);
     const markets = broker.markets();
     const positions: Position[] = account.positions.map(({ order }) => ({
       orderId: order.orderId,
@@ -159,25 +128,13 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     }));
     const liquidationPrices = new Map(account.positions.flatMap((p) => (p.liquidationPrice ? [[p.order.symbol, p.liquidationPrice] as const] : [])));
     const exposure = summarizePositionRisk({ positions, marks, markets, accountValue: account.equity, liquidationPrices });
-    const performance = computePerformanceMetrics({
-      snapshots: [...snapshots.map((s) => ({ ts: s.at, equity: s.total })), { ts: startedAt, equity: account.equity }],
-      trades: closed.items,
-    });
-    const actionCounts: Record<string, Partial<Record<DecisionType, number>>> = {};
-    for (const inv of recent.items) {
-      for (const call of inv.toolCalls) {
-        if (!call.accepted) continue;
-        const symbol = (call.arguments as { symbol?: unknown } | null)?.symbol;
-        const bucket = (actionCounts[typeof symbol === "string" ? symbol : "ALL"] ??= {});
-        bucket[call.type] = (bucket[call.type] ?? 0) + 1;
-      }
-    }
+    const { performance } = history;
     const symbols = (options.symbols ?? [...markets.keys()]).filter((s) => markets.has(s));
     const context: TradingPromptContext = {
       modelName: model.name,
       startedAtMs: model.createdAt,
       nowMs: startedAt,
-      invocationCount: fresh.invocationCount + 1,
+      invocationCount: history.invocationCount + 1,
       markets: intelligenceOf(runtime, symbols),
       account: {
         availableCash: account.available,
@@ -188,15 +145,14 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       positions: toPositionContexts(positions, exposure),
       exposure,
       performance,
-      actionCounts: actionCounts as ActionCounts,
+      actionCounts: history.actionCounts,
       competition,
       variant: model.variant === "default" ? options.variantDefault : model.variant,
     };
     const prompts = buildTradingPrompts(context);
-    const invocation = await db.invocations.start({ modelId: model.id, prompt: `${prompts.systemPrompt}\n\n${prompts.userPrompt}`, startedAt });
-    invocationId = invocation.id;
+    invocationId = await store.startInvocation(model.id, `${prompts.systemPrompt}\n\n${prompts.userPrompt}`, startedAt);
 
-    const executor = new BrokerToolExecutor({ db, broker, model, clock, events });
+    const executor = new BrokerToolExecutor({ db: runtime.db, store, broker, model, clock, events });
     const result: InvocationResult = await agent.invoke({ systemPrompt: prompts.systemPrompt, userPrompt: prompts.userPrompt, context }, executor, {
       policy: { timeoutMs: options.agentTimeoutMs, maxSteps: options.maxSteps, maxRetries: options.maxRetries, backoffBaseMs: options.retryBackoffMs },
       ...(signal ? { signal } : {}),
@@ -213,7 +169,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
         logger.warn("unknown tool call not recorded", { modelId: model.id, tool: call.tool });
         continue;
       }
-      await db.invocations.recordToolCall({
+      await store.recordToolCall({
         invocationId,
         type,
         arguments: call.args ?? {},
@@ -239,7 +195,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     }
 
     const finishedAt = Math.max(clock.now(), startedAt);
-    await db.invocations.finish(invocationId, {
+    await store.finishInvocation(invocationId, {
       response: result.text,
       inputTokens: result.usage.inputTokens,
       outputTokens: result.usage.outputTokens,
@@ -249,7 +205,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       error: result.error === null ? null : `${result.errorCode ?? "ERROR"}: ${result.error}`,
       finishedAt,
     });
-    if (!result.ok) await db.models.recordFailedWorkflow(model.id);
+    if (!result.ok) await store.recordFailedWorkflow(model.id);
     events.publish(
       "invocationFinished",
       {
@@ -290,9 +246,9 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     const message = errorMessage(error);
     logger.error("trade workflow failed", { modelId: model.id, model: model.name, error: message });
     if (invocationId !== null) {
-      await db.invocations.finish(invocationId, { error: `WORKFLOW: ${message}` }).catch(() => undefined);
+      await store.finishInvocation(invocationId, { error: `WORKFLOW: ${message}` }).catch(() => undefined);
     }
-    await db.models.recordFailedWorkflow(model.id).catch(() => undefined);
+    await store.recordFailedWorkflow(model.id).catch(() => undefined);
     return failure(model, startedAt, clock.now(), message, "WORKFLOW", invocationId);
   }
 }

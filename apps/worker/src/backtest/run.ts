@@ -12,7 +12,7 @@ import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigS
 import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
 import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
-import { SimBroker, type TradingRuntime, createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { MemoryTradingStore, SimBroker, type TradingRuntime, createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
 import { PGlite } from "@electric-sql/pglite";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
@@ -226,8 +226,11 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     const simulator = { seed: options.seed, ...options.simulator };
     const initialCapital = toDecimal(simulator.initialCapital ?? 10_000);
     market.advanceTo(fromMs);
+    // The run owns its database: history stays in memory and the tick's records are written in one transaction.
+    const tradingStore = new MemoryTradingStore({ db, events, now: () => clock.now(), snapshotIntervalMs: options.tickIntervalMs });
     runtime = await createTradingRuntime({
       db,
+      store: tradingStore,
       market,
       agents,
       events,
@@ -263,6 +266,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       runtime.intelligence.invalidate();
       tickEquity = new Map();
       await snapshotPortfolios(runtime, models);
+      await tradingStore.flush();
       for (const m of models) equity.get(m.id)!.push(toDecimal(tickEquity.get(m.id) ?? equity.get(m.id)!.at(-1) ?? initialCapital).toFixed(8));
       times.push(at);
       btcMid.push(hasBtc ? Number(market.midPrice("BTC")?.toString() ?? Number.NaN) : Number.NaN);
