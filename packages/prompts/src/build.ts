@@ -60,7 +60,23 @@ function compact(lines: readonly Line[]): string[] {
   return lines.filter((l): l is string => l !== null);
 }
 
-function marketBlock(m: SymbolIntelligence): string[] {
+/**
+ * The lines of one symbol's block, memoized per SymbolIntelligence object: every model of a
+ * tick is shown the same market objects, so each block is formatted once per tick. The
+ * context objects are data and must not be mutated after a prompt is built from them.
+ */
+const marketBlocks = new WeakMap<SymbolIntelligence, readonly string[]>();
+
+function marketBlock(m: SymbolIntelligence): readonly string[] {
+  let lines = marketBlocks.get(m);
+  if (!lines) {
+    lines = formatMarketBlock(m);
+    marketBlocks.set(m, lines);
+  }
+  return lines;
+}
+
+function formatMarketBlock(m: SymbolIntelligence): string[] {
   const L = MARKET_LABELS;
   const head = compact([
     value(L.currentPrice, m.currentPrice, formatPrice),

@@ -64,10 +64,19 @@ export function toSymbolIntelligence(s: MarketSnapshot): SymbolIntelligence {
   };
 }
 
+/** The prompt's view of each market snapshot (the intelligence caches snapshots per tick, so every model shares one object and its formatted block). */
+const symbolIntelligence = new WeakMap<MarketSnapshot, SymbolIntelligence>();
+
 function intelligenceOf(runtime: TradingRuntime, symbols: readonly string[]): SymbolIntelligence[] {
   return symbols.map((symbol) => {
     try {
-      return toSymbolIntelligence(runtime.intelligence.snapshot(symbol));
+      const snapshot = runtime.intelligence.snapshot(symbol);
+      let view = symbolIntelligence.get(snapshot);
+      if (!view) {
+        view = toSymbolIntelligence(snapshot);
+        symbolIntelligence.set(snapshot, view);
+      }
+      return view;
     } catch {
       // Not enough history for indicators: the prompt shows what there is.
       try {
