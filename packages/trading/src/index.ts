@@ -11,7 +11,7 @@ export {
   emptyReconcileReport,
   mergeReports,
 } from "./broker/broker.js";
-export { type SimBrokerOptions, SimBroker } from "./broker/sim-broker.js";
+export { type SimBrokerOptions, type SimFundingMode, SimBroker } from "./broker/sim-broker.js";
 export { type LighterBrokerOptions, type LighterBrokerParts, CRASH_HOOK_ENV, LighterBroker } from "./broker/lighter-broker.js";
 export {
   type TradingLogger,

@@ -17,6 +17,7 @@ function closed(closeTrigger: ClosedOrder["closeTrigger"]): ClosedOrder {
     leverage: toDecimal("10"),
     realizedPnl: toDecimal("-510"),
     fees: toDecimal("10"),
+    funding: toDecimal("0"),
     closeTrigger,
     exitPlan: emptyExitPlan(),
     openedAt: T0,

@@ -164,3 +164,170 @@ describe("SimBroker", () => {
     await b.close();
   });
 });
+
+const HOUR = 3_600_000;
+const LONG_01 = { symbol: "BTC", side: "LONG" as const, quantity: toDecimal("0.1"), leverage: toDecimal(2), exitPlan: emptyExitPlan() };
+const SHORT_01 = { ...LONG_01, side: "SHORT" as const };
+
+/** A recorded settlement as ReplayMarket reports it: its time, its rate, and when the next is due. */
+function settlement(ts: number, rate: string, intervalMs = 8 * HOUR) {
+  return { rate: toDecimal(rate), intervalMs, ts, nextFundingTime: ts + intervalMs };
+}
+
+async function fundingOf(on: Db, orderId: string): Promise<string | undefined> {
+  return (await on.orders.byId(orderId))?.funding.toString();
+}
+
+function fundingSuite(getDb: () => Db) {
+  describe("SimBroker funding", () => {
+    it("charges a recorded settlement once, at the first sync at or after it, to the long and the short open then, and records it on their Orders", async () => {
+      const on = getDb();
+      const clock = new ManualClock(T0);
+      const market = new ControlledMarket(clock, { BTC: 100_000 });
+      const [long, short, late] = [await freshModel("f-long", on), await freshModel("f-short", on), await freshModel("f-late", on)];
+      const models = [long, short, late];
+      // The settlement in force when the broker starts came due before it: not this broker's to charge.
+      market.setFunding("BTC", settlement(T0 - 1000, "0.05"));
+      const broker = new SimBroker({ db: on, market, simulator: simOptions() });
+      await broker.start(models);
+      const lo = await broker.openPosition(long, LONG_01);
+      const so = await broker.openPosition(short, SHORT_01);
+      if (!lo.ok || !so.ok) throw new Error("open failed");
+      clock.advanceTo(T0 + 8 * HOUR - 1000);
+      await broker.sync(models);
+      expect([await fundingOf(on, lo.value.orderId), await fundingOf(on, so.value.orderId)]).toEqual(["0", "0"]);
+
+      clock.advanceTo(T0 + 8 * HOUR + 60_000);
+      market.setFunding("BTC", settlement(T0 + 8 * HOUR, "0.0001"));
+      const report = await broker.sync(models);
+      expect(report.errors).toEqual([]);
+      const mark = broker.simulator.markPrice("BTC")!;
+      const amount = toDecimal("0.1").mul(mark).mul("0.0001"); // longs pay shorts at a positive rate
+      expect(amount.gt(0)).toBe(true);
+      expect(await fundingOf(on, lo.value.orderId)).toBe(amount.neg().toString());
+      expect(await fundingOf(on, so.value.orderId)).toBe(amount.toString());
+      expect(broker.simulator.account(long.id).cash.toString()).toBe(toDecimal(10_000).minus(lo.value.fees).minus(amount).toString());
+      expect(broker.simulator.account(short.id).cash.toString()).toBe(toDecimal(10_000).minus(so.value.fees).plus(amount).toString());
+
+      // Opened after the settlement: it pays nothing for it; and the same settlement is never charged again.
+      const la = await broker.openPosition(late, LONG_01);
+      if (!la.ok) throw new Error("open failed");
+      clock.advanceTo(T0 + 9 * HOUR);
+      await broker.sync(models);
+      expect(await fundingOf(on, la.value.orderId)).toBe("0");
+      expect(await fundingOf(on, lo.value.orderId)).toBe(amount.neg().toString());
+
+      // The close counts it: realized = gross - fees + funding, to the cent; the Order keeps the funding.
+      const closed = await broker.closePosition(long, "BTC", null);
+      if (!closed.ok) throw new Error(closed.reason);
+      const gross = closed.value.exitPrice.minus(closed.value.entryPrice).mul("0.1");
+      expect(closed.value.funding.toString()).toBe(amount.neg().toString());
+      expect(closed.value.realizedPnl.toString()).toBe(gross.minus(closed.value.fees).minus(amount).toDecimalPlaces(2, 6).toString());
+      await broker.close();
+    });
+
+    it("charges a live rate once per simulator funding interval, scaled from the source's interval, and never by the simulator's own timer", async () => {
+      const on = getDb();
+      const clock = new ManualClock(T0 + 10 * 60_000);
+      const market = new ControlledMarket(clock, { BTC: 100_000 });
+      const model = await freshModel("f-live", on);
+      const broker = new SimBroker({ db: on, market, simulator: { ...simOptions(), fundingIntervalMs: HOUR } });
+      await broker.start([model]);
+      const opened = await broker.openPosition(model, SHORT_01);
+      if (!opened.ok) throw new Error("open failed");
+      // A rate in force (Lighter-like: no settlement times), per 8 hours: 0.0001 per simulator hour.
+      const live = () => market.setFunding("BTC", { rate: toDecimal("0.0008"), intervalMs: 8 * HOUR, ts: clock.now() });
+      const at = async (ms: number) => {
+        clock.advanceTo(ms);
+        live();
+        await broker.sync([model]);
+        return fundingOf(on, opened.value.orderId);
+      };
+      expect(await at(T0 + 20 * 60_000)).toBe("0"); // the hour began before the broker started
+      const perHour = toDecimal("0.1").mul(broker.simulator.markPrice("BTC")!).mul("0.0001");
+      expect(await at(T0 + HOUR + 5 * 60_000)).toBe(perHour.toString());
+      expect(await at(T0 + HOUR + 30 * 60_000)).toBe(perHour.toString());
+      expect(await at(T0 + 3 * HOUR)).toBe(perHour.mul(2).toString()); // one charge for the hour, however late the sync
+      expect(broker.simulator.account(model.id).funding.toString()).toBe(perHour.mul(2).toString());
+      await broker.close();
+    });
+
+    it("gives the same final cash, realized PnL and funding when the worker restarts between two settlements", async () => {
+      async function scenario(restart: boolean) {
+        const on = getDb();
+        const clock = new ManualClock(T0);
+        const market = new ControlledMarket(clock, { BTC: 100_000 });
+        const model = await freshModel(restart ? "f-restart" : "f-straight", on);
+        let broker = new SimBroker({ db: on, market, simulator: simOptions() });
+        await broker.start([model]);
+        const opened = await broker.openPosition(model, LONG_01);
+        if (!opened.ok) throw new Error("open failed");
+        const settle = async (n: number, rate: string) => {
+          clock.advanceTo(T0 + n * 8 * HOUR + 1000);
+          market.setFunding("BTC", settlement(T0 + n * 8 * HOUR, rate));
+          expect((await broker.sync([model])).errors).toEqual([]);
+        };
+        await settle(1, "0.0001");
+        let restored: string | undefined;
+        if (restart) {
+          await broker.close();
+          clock.advanceBy(1000);
+          broker = new SimBroker({ db: on, market, simulator: simOptions() });
+          await broker.start([model]);
+          restored = broker.simulator.positions(model.id)[0]?.funding.toString();
+          expect(restored).toBe(await fundingOf(on, opened.value.orderId));
+          // The settlement the first process charged is still the one reported: not charged again.
+          await broker.sync([model]);
+          expect(await fundingOf(on, opened.value.orderId)).toBe(restored);
+        }
+        await settle(2, "-0.0002");
+        market.setMid("BTC", 101_000);
+        clock.advanceBy(1000);
+        const closed = await broker.closePosition(model, "BTC", null);
+        if (!closed.ok) throw new Error(closed.reason);
+        const cash = broker.simulator.account(model.id).cash.toString();
+        await broker.close();
+        return { cash, realizedPnl: closed.value.realizedPnl.toString(), funding: closed.value.funding.toString(), restored };
+      }
+      const straight = await scenario(false);
+      const restarted = await scenario(true);
+      expect(restarted.restored).not.toBe("0");
+      expect({ ...restarted, restored: undefined }).toEqual(straight);
+      // Paid 0.0001 of the mark, then received 0.0002: net received.
+      expect(toDecimal(straight.funding).gt(0)).toBe(true);
+    });
+
+    it("records a settlement once when two workers' simulators both hold the position", async () => {
+      const on = getDb();
+      const clock = new ManualClock(T0);
+      const market = new ControlledMarket(clock, { BTC: 100_000 });
+      const model = await freshModel("f-two", on);
+      const a = new SimBroker({ db: on, market, simulator: simOptions() });
+      await a.start([model]);
+      const opened = await a.openPosition(model, LONG_01);
+      if (!opened.ok) throw new Error("open failed");
+      const b = new SimBroker({ db: on, market, simulator: simOptions() });
+      await b.start([model]);
+      clock.advanceTo(T0 + 8 * HOUR);
+      market.setFunding("BTC", settlement(T0 + 8 * HOUR, "0.0001"));
+      const [ra, rb] = await Promise.all([a.sync([model]), b.sync([model])]);
+      expect([...ra.errors, ...rb.errors, ...ra.actions, ...rb.actions]).toEqual([]);
+      const amount = toDecimal("0.1").mul(a.simulator.markPrice("BTC")!).mul("0.0001");
+      expect(await fundingOf(on, opened.value.orderId)).toBe(amount.neg().toString());
+      await a.close();
+      await b.close();
+    });
+  });
+}
+
+fundingSuite(() => db);
+describe.skipIf(pgSkip !== null)("on PostgreSQL (funding)", () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await openTestPostgres(clock);
+  });
+  afterAll(async () => {
+    await pg?.drop();
+  });
+  fundingSuite(() => pg.db);
+});

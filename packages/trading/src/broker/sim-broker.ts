@@ -8,8 +8,19 @@
  * with its closeTrigger and the real exit fill; on start the OPEN Orders are restored
  * into the simulator with their exit plans, so stops and targets keep firing across
  * restarts, and each account's cash is its initial capital plus the realized PnL of
- * its closed trades. Operations are serialized: the simulator is synchronous, its
- * database writes are not, and one queue keeps them in order.
+ * its closed trades plus the funding accrued on its open ones. Operations are serialized:
+ * the simulator is synchronous, its database writes are not, and one queue keeps them in
+ * order.
+ *
+ * Funding: the broker, not the simulator's timer (disabled), settles the source's funding,
+ * in sync() and on the simulated clock only. A settlement the source reports (a recorded
+ * one, or a synthetic market's) is charged once, at the first sync at or after its
+ * timestamp, at its rate, to the positions open then; a source that only gives the rate in
+ * force (Lighter) is charged at the first sync in each of the simulator's funding
+ * intervals, its rate scaled from the source's interval to the simulator's. Each symbol
+ * remembers the last settlement it charged, so nothing is charged twice; a settlement that
+ * came due before this broker started is not charged (a previous process charged it). Every
+ * charge is added to its Order's `funding` before sync() returns.
  */
 import {
   type CloseTrigger,
@@ -19,13 +30,20 @@ import {
   type ExitPlan,
   type Market,
   StateConflictError,
+  ValidationError,
   ZERO,
   roundToStep,
   toDecimal,
 } from "@autonome/core";
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { MarketSource } from "@autonome/market-data";
-import { ExchangeSimulator, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
+import {
+  DEFAULT_SIMULATOR_OPTIONS,
+  ExchangeSimulator,
+  type FundingPaidEvent,
+  type PositionClosedEvent,
+  type SimulatorOptions,
+} from "@autonome/matching-engine";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
 import { SerialQueue, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
@@ -38,14 +56,29 @@ import {
   emptyReconcileReport,
 } from "./broker.js";
 
+/**
+ * How a SimBroker reads the source's funding: `settlements` charges each FundingRate the
+ * source reports once, at the first sync at or after its `ts` (recorded or synthetic
+ * settlements); `interval` charges the rate in force once per simulator funding interval
+ * (a live rate, as Lighter gives); `auto` (the default) takes a symbol's funding as
+ * settlements once the source has reported a `nextFundingTime` for it, as an interval
+ * rate otherwise; `off` charges nothing.
+ */
+export type SimFundingMode = "auto" | "settlements" | "interval" | "off";
+
 /** Options of a SimBroker. */
 export interface SimBrokerOptions {
   db: Db;
   market: MarketSource;
   /** Default the market's clock. */
   clock?: Clock;
-  /** ExchangeSimulator options (DEFAULT_SIMULATOR_OPTIONS); `initialCapital` is each new account's cash. */
+  /**
+   * ExchangeSimulator options (DEFAULT_SIMULATOR_OPTIONS); `initialCapital` is each new
+   * account's cash, `fundingIntervalMs` the interval an interval rate is charged on (0: never).
+   */
   simulator?: Partial<SimulatorOptions>;
+  /** How the source's funding is charged. Default "auto". */
+  funding?: SimFundingMode;
   /** Levels per side loaded from the source each time. Default 20. */
   bookDepth?: number;
   logger?: TradingLogger;
@@ -90,6 +123,17 @@ export class SimBroker implements Broker {
   private readonly discard = new Set<string>();
   /** Venue closes (stops, targets, liquidations) persisted but not yet handed out by sync(). */
   private unreported: VenueClose[] = [];
+  private readonly fundingMode: SimFundingMode;
+  /** The simulator's funding interval, which the broker (not the simulator's timer) keeps. */
+  private readonly fundingIntervalMs: number;
+  /** Settlements due before this broker started were charged by the process that ran then. */
+  private readonly fundingFromMs: number;
+  /** Per symbol, the time of the last settlement charged: each is charged once. */
+  private readonly fundingSettledAt = new Map<string, number>();
+  /** Symbols whose source reports settlements ("auto" mode). */
+  private readonly settlementSymbols = new Set<string>();
+  /** Funding the simulator settled and Orders have not recorded yet. */
+  private fundingPaid: FundingPaidEvent[] = [];
 
   constructor(options: SimBrokerOptions) {
     this.db = options.db;
@@ -100,7 +144,17 @@ export class SimBroker implements Broker {
     const markets = options.market.markets();
     this.marketMap = new Map(markets.map((m) => [m.symbol, m]));
     this.initialCapital = toDecimal(options.simulator?.initialCapital ?? 10_000);
-    this.simulator = new ExchangeSimulator({ markets, clock: this.clock, options: { ...options.simulator, latency: null } });
+    this.fundingMode = options.funding ?? "auto";
+    this.fundingIntervalMs = options.simulator?.fundingIntervalMs ?? DEFAULT_SIMULATOR_OPTIONS.fundingIntervalMs;
+    if (!Number.isSafeInteger(this.fundingIntervalMs) || this.fundingIntervalMs < 0) {
+      throw new ValidationError("invalid simulator options", [{ path: "fundingIntervalMs", message: "must be a non-negative integer of ms" }]);
+    }
+    this.fundingFromMs = this.clock.now();
+    // The simulator's own funding timer stays off: it would charge again what sync() settles.
+    this.simulator = new ExchangeSimulator({ markets, clock: this.clock, options: { ...options.simulator, latency: null, fundingIntervalMs: 0 } });
+    this.simulator.on("fundingPaid", (event) => {
+      if (!this.retired.has(event.accountId)) this.fundingPaid.push(event);
+    });
     this.simulator.on("orderFilled", ({ fill }) => {
       const k = key(fill.accountId, fill.symbol);
       this.pendingFees.set(k, (this.pendingFees.get(k) ?? ZERO).plus(fill.fee));
@@ -146,12 +200,18 @@ export class SimBroker implements Broker {
     });
   }
 
-  /** Loads fresh books, persists stops, targets and liquidations, and repairs drift between the simulator and Orders. */
+  /**
+   * Loads fresh books, settles the funding that came due (at the fresh marks) and records it
+   * on the models' Orders, persists stops, targets and liquidations, and repairs drift
+   * between the simulator and Orders.
+   */
   sync(models: readonly ModelRecord[]): Promise<ReconcileReport> {
     return this.queue.run(async () => {
       const report = emptyReconcileReport();
       await this.ensureAccounts(models);
       this.feedBooks();
+      this.settleDueFunding();
+      await this.persistFunding(models, report);
       await this.flushCloses(report);
       report.closes.push(...this.unreported);
       this.unreported = [];
@@ -332,15 +392,16 @@ export class SimBroker implements Broker {
 
   /**
    * A fresh simulator account for a model, from Orders: cash = initial capital + net realized
-   * PnL - entry fees of the open positions, and the open positions restored with their exit
-   * plans (stops and targets armed again).
+   * PnL - entry fees of the open positions + the funding they accrued, and the open positions
+   * restored with their exit plans (stops and targets armed again) and accrued funding.
    */
   private openAccount(modelId: string, realized: Decimal, orders: readonly OpenOrder[]): void {
     const gen = (this.generation.get(modelId) ?? -1) + 1;
     const accountId = gen === 0 ? modelId : `${modelId}~${gen}`;
     const restorable = orders.filter((o) => this.marketMap.has(o.symbol));
     const openFees = restorable.reduce((sum, o) => sum.plus(o.fees), ZERO);
-    this.simulator.createAccount(accountId, { initialCapital: this.initialCapital.plus(realized).minus(openFees) });
+    const openFunding = restorable.reduce((sum, o) => sum.plus(o.funding), ZERO);
+    this.simulator.createAccount(accountId, { initialCapital: this.initialCapital.plus(realized).minus(openFees).plus(openFunding) });
     this.generation.set(modelId, gen);
     this.accountOfModel.set(modelId, accountId);
     this.modelOfAccount.set(accountId, modelId);
@@ -359,6 +420,7 @@ export class SimBroker implements Broker {
         leverage: o.leverage,
         exitPlan: o.exitPlan,
         openedAt: o.openedAt,
+        funding: o.funding,
       })),
     );
     this.logger.info("restored open orders into the simulator", { modelId, count: restorable.length });
@@ -379,6 +441,71 @@ export class SimBroker implements Broker {
         bids: book.bids.map((l) => [l.price, l.size] as const),
         asks: book.asks.map((l) => [l.price, l.size] as const),
       });
+    }
+  }
+
+  /** Charges every symbol's funding that came due since the last sync (see the module header). */
+  private settleDueFunding(): void {
+    const now = this.clock.now();
+    for (const symbol of this.marketMap.keys()) {
+      const due = this.dueFunding(symbol, now);
+      if (due === undefined) continue;
+      this.fundingSettledAt.set(symbol, due.at);
+      if (due.rate.isZero()) continue;
+      // The rate is in force for this one settlement only: zero again, nothing else charges it.
+      this.simulator.setFundingRate(symbol, due.rate);
+      this.simulator.settleFunding(symbol);
+      this.simulator.setFundingRate(symbol, 0);
+    }
+  }
+
+  /** The settlement of a symbol due now and not charged yet: when it came due and its rate per settlement. */
+  private dueFunding(symbol: string, now: number): { at: number; rate: Decimal } | undefined {
+    if (this.fundingMode === "off") return undefined;
+    const funding = safe(() => this.source.fundingRate(symbol));
+    if (funding === undefined) return undefined;
+    if (this.fundingMode === "auto" && funding.nextFundingTime !== undefined) this.settlementSymbols.add(symbol);
+    let at: number;
+    let rate: Decimal;
+    if (this.fundingMode === "settlements" || (this.fundingMode === "auto" && this.settlementSymbols.has(symbol))) {
+      at = funding.ts;
+      rate = funding.rate;
+      if (at > now) return undefined;
+    } else {
+      const interval = this.fundingIntervalMs;
+      if (interval === 0) return undefined;
+      at = Math.floor(now / interval) * interval;
+      rate = funding.intervalMs > 0 && funding.intervalMs !== interval ? funding.rate.mul(interval).div(funding.intervalMs) : funding.rate;
+    }
+    if (at < this.fundingFromMs || at <= (this.fundingSettledAt.get(symbol) ?? Number.NEGATIVE_INFINITY)) return undefined;
+    return { at, rate };
+  }
+
+  /**
+   * Adds the funding settled in this sync to the Orders of these models (one increment
+   * per order, keyed by the settlement's time). Other accounts' funding is not recorded here: a model another
+   * worker trades is that worker's to charge, and its account here is rebuilt from Orders
+   * when this broker syncs it again.
+   */
+  private async persistFunding(models: readonly ModelRecord[], report: ReconcileReport): Promise<void> {
+    const paid = this.fundingPaid;
+    this.fundingPaid = [];
+    const syncing = new Set(models.map((m) => m.id));
+    for (const event of paid) {
+      if (this.retired.has(event.accountId)) continue;
+      const modelId = this.modelOfAccount.get(event.accountId);
+      const orderId = this.orderIdOf.get(key(event.accountId, event.symbol));
+      const settledAt = this.fundingSettledAt.get(event.symbol);
+      if (modelId === undefined || orderId === undefined || settledAt === undefined || !syncing.has(modelId)) continue;
+      const amount = event.amount;
+      try {
+        // Recorded once per order and settlement: another worker's simulator (or this one before a restart) may have charged it.
+        await this.db.orders.addFunding(orderId, amount, settledAt);
+      } catch (error) {
+        // Closed meanwhile (by another process): the next sync rebuilds the account from Orders.
+        if (error instanceof StateConflictError) continue;
+        report.errors.push({ modelId, message: `recording funding ${to8(amount).toString()} on order ${orderId} failed: ${errorMessage(error)}` });
+      }
     }
   }
 
@@ -422,6 +549,8 @@ export class SimBroker implements Broker {
           closeTrigger: trigger,
           exitFee: item.exitFee,
           realizedPnl: netPnl(open.side, open.quantity, open.entryPrice, exitPrice, fees, trade.funding),
+          // The simulator's whole-life funding (restored funding included) is exact; the increments were rounded.
+          funding: to8(trade.funding),
           closedAt: Math.max(trade.closedAt, open.openedAt),
         });
         this.realizedKnown.set(modelId, (this.realizedKnown.get(modelId) ?? ZERO).plus(order.realizedPnl));
@@ -457,8 +586,12 @@ export class SimBroker implements Broker {
     const orders = modelOrders.filter((o) => this.marketMap.has(o.symbol));
     const old = this.acct(model.id);
     const positions = this.simulator.positions(old);
+    // Funding too: another worker (or this one, for a model it did not sync) may have settled some.
     const samePositions =
-      orders.length === positions.length && orders.every((o) => positions.some((p) => p.symbol === o.symbol && p.side === o.side && p.quantity.eq(o.quantity)));
+      orders.length === positions.length &&
+      orders.every((o) =>
+        positions.some((p) => p.symbol === o.symbol && p.side === o.side && p.quantity.eq(o.quantity) && p.funding.minus(o.funding).abs().lt("0.005")),
+      );
     const known = this.realizedKnown.get(model.id) ?? ZERO;
     if (samePositions && realized.minus(known).abs().lt("0.005")) return;
     // Retire the old account first so its closes are not taken for the model's.

@@ -18,6 +18,7 @@ export function openTestDb(clock: Clock): Promise<Db> {
 /** A MarketSource whose mid price per symbol the test sets; books are deep and one tick wide. */
 export class ControlledMarket implements MarketSource {
   private readonly mids = new Map<string, Decimal>();
+  private readonly fundings = new Map<string, FundingRate>();
   private readonly list: readonly Market[];
 
   constructor(
@@ -63,8 +64,14 @@ export class ControlledMarket implements MarketSource {
     return [];
   }
 
-  fundingRate(_symbol: string): FundingRate | undefined {
-    return undefined;
+  /** Sets what fundingRate(symbol) reports: a settlement (with nextFundingTime) or a live rate; undefined for none. */
+  setFunding(symbol: string, funding: Omit<FundingRate, "symbol"> | undefined): void {
+    if (funding === undefined) this.fundings.delete(symbol);
+    else this.fundings.set(symbol, { symbol, ...funding });
+  }
+
+  fundingRate(symbol: string): FundingRate | undefined {
+    return this.fundings.get(symbol);
   }
 
   openInterest(_symbol: string): Decimal | undefined {
