@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db } from "@autonome/db";
+import { ReplayMarket } from "@autonome/market-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlledMarket, T0, type TestPostgres, openTestDb, openTestPostgres, postgresSkipReason } from "../internal/test-support.js";
 import type { BrokerHarness } from "./broker.case.js";
@@ -321,6 +325,49 @@ function fundingSuite(getDb: () => Db) {
 }
 
 fundingSuite(() => db);
+
+describe("SimBroker funding over a ReplayMarket", () => {
+  it("charges each recorded settlement once at the recorded rate, the recording's last one included, and none from before it started", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sim-funding-"));
+    try {
+      const klines = ["open_time,open,high,low,close,volume"];
+      for (let m = 0; m < 20 * 60; m++) klines.push(`${T0 + m * 60_000},100000,100000,100000,100000,10`);
+      writeFileSync(join(dir, "klines.csv"), `${klines.join("\n")}\n`);
+      // Binance-like: every 8 hours; the last row has no next settlement.
+      writeFileSync(join(dir, "funding.csv"), `funding_time,funding_rate\n${T0},0.0003\n${T0 + 8 * HOUR},0.0001\n${T0 + 16 * HOUR},-0.0002\n`);
+      const replayClock = new ManualClock(T0 + HOUR);
+      const market = new ReplayMarket({ clock: replayClock, klines: [{ path: join(dir, "klines.csv"), symbol: "BTC" }], funding: [{ path: join(dir, "funding.csv"), symbol: "BTC" }] });
+      market.advanceTo(T0 + HOUR);
+      const model = await freshModel("f-replay");
+      const broker = new SimBroker({ db, market, simulator: simOptions() });
+      await broker.start([model]);
+      const opened = await broker.openPosition(model, LONG_01);
+      if (!opened.ok) throw new Error(opened.reason);
+      let expected = toDecimal(0);
+      const tick = async (at: number, rate?: string) => {
+        replayClock.advanceTo(at);
+        market.advanceTo(at);
+        expect((await broker.sync([model])).errors).toEqual([]);
+        // Longs pay at a positive rate: quantity x mark x rate.
+        if (rate !== undefined) expected = expected.minus(toDecimal("0.1").mul(broker.simulator.markPrice("BTC")!).mul(rate));
+        expect(await fundingOf(db, opened.value.orderId)).toBe(expected.toString());
+      };
+      await tick(T0 + 2 * HOUR); // the T0 settlement came due before the broker started
+      await tick(T0 + 8 * HOUR - 60_000);
+      await tick(T0 + 8 * HOUR + 5 * 60_000, "0.0001");
+      await tick(T0 + 9 * HOUR);
+      await tick(T0 + 16 * HOUR, "-0.0002");
+      await tick(T0 + 17 * HOUR + 5 * 60_000);
+      await tick(T0 + 19 * HOUR);
+      expect(expected.gt(0)).toBe(true);
+      expect(broker.simulator.positions(model.id)[0]?.funding.toString()).toBe(expected.toString());
+      await broker.close();
+      await market.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 describe.skipIf(pgSkip !== null)("on PostgreSQL (funding)", () => {
   let pg: TestPostgres;
   beforeAll(async () => {
