@@ -6,10 +6,12 @@
  */
 import { ARENA_EVENT_TYPES, type ArenaEventType, ValidationError } from "@autonome/core";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { Context, TypedResponse } from "hono";
 import { streamSSE } from "hono/streaming";
 import { HttpError, toErrorResponse } from "./errors.js";
 import { type EventHub, type SequencedEvent, type StreamFilter, matches } from "./event-hub.js";
 import type { ArenaReader } from "./read-model.js";
+import type { ResponseCache, SerializedJson } from "./response-cache.js";
 import {
   AnalyticsQuery,
   AnalyticsSchema,
@@ -37,6 +39,8 @@ import { readStaticFile } from "./static-files.js";
 export interface AppDeps {
   reader: ArenaReader;
   hub: EventHub;
+  /** Serialized answers of the hot read routes (models, leaderboard, positions, equity). */
+  responses: ResponseCache;
   /** Identifies this process's event numbering in SSE ids. */
   bootId: string;
   heartbeatMs: number;
@@ -55,9 +59,14 @@ function ok<T extends z.ZodType>(schema: T, description: string) {
   return { 200: { content: { "application/json": { schema } }, description }, ...errors } as const;
 }
 
+/** Sends serialized JSON with the headers `c.json` would send, typed as `c.json`'s answer. */
+function sendJson<T>(c: Context, body: SerializedJson<T>): Response & TypedResponse<T, 200, "json"> {
+  return c.body(body, 200, { "Content-Type": "application/json" }) as unknown as Response & TypedResponse<T, 200, "json">;
+}
+
 /** Builds the application. */
 export function createApp(deps: AppDeps): OpenAPIHono {
-  const { reader, hub } = deps;
+  const { reader, hub, responses } = deps;
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -85,7 +94,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
 
   app.openapi(
     createRoute({ method: "get", path: "/api/models", tags: ["models"], summary: "Every model", responses: ok(z.object({ items: z.array(ModelSchema) }), "The models") }),
-    async (c) => c.json({ items: await reader.models() }, 200),
+    async (c) => sendJson(c, await responses.get("models", async () => ({ items: await reader.models() }))),
   );
 
   app.openapi(
@@ -104,7 +113,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     }),
     async (c) => {
       const { window, sort } = c.req.valid("query");
-      return c.json(await reader.leaderboard(window, sort), 200);
+      return sendJson(c, await responses.get(`leaderboard:${window}:${sort}`, () => reader.leaderboard(window, sort)));
     },
   );
 
@@ -131,7 +140,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     }),
     async (c) => {
       const { modelId, limit } = c.req.valid("query");
-      return c.json(await reader.positions(modelId, limit), 200);
+      return sendJson(c, await responses.get(`positions:${modelId ?? "all"}:${limit}`, () => reader.positions(modelId, limit)));
     },
   );
 
@@ -206,7 +215,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      return c.json(await reader.equity(q.window, q.points, q.modelId), 200);
+      return sendJson(c, await responses.get(`equity:${q.window}:${q.points}:${q.modelId ?? "all"}`, () => reader.equity(q.window, q.points, q.modelId)));
     },
   );
 

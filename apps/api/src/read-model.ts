@@ -4,7 +4,7 @@
  * rule of its own; ranking is a sort of what the metrics say.
  */
 import { type Clock, type Decimal, type ExitPlan, NotFoundError, ZERO, notional, unrealizedPnl } from "@autonome/core";
-import type { ClosedOrder, Db, InvocationRecord, ModelRecord, OpenOrder, PortfolioSnapshotRecord } from "@autonome/db";
+import type { ClosedOrder, Db, InvocationRecord, LeaderboardInput, ModelRecord, OpenOrder, PortfolioSnapshotRecord } from "@autonome/db";
 import { type EquitySnapshot, computePerformanceMetrics } from "@autonome/risk";
 import type { z } from "@hono/zod-openapi";
 import type { Marker } from "./prices.js";
@@ -46,6 +46,11 @@ const MAX_SNAPSHOTS = 10_000;
  * (the resolutions thinning keeps), so one database query serves every model.
  */
 export const LEADERBOARD_BUCKET_MS: Record<WindowName, number> = { "24h": 300_000, "7d": 3_600_000, "30d": 4 * 3_600_000, all: 86_400_000 };
+
+/** Resolves after the I/O and timers already due have run (breaks long computations into slices). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function str(value: Decimal | null): string | null {
   return value === null ? null : value.toString();
@@ -170,6 +175,35 @@ function toEquity(snapshots: readonly PortfolioSnapshotRecord[]): EquitySnapshot
   return snapshots.map((s) => ({ ts: s.at, equity: s.total }));
 }
 
+/** One leaderboard row (unranked) from a model's inputs and its sampled curve over the window. */
+function leaderboardRow(input: LeaderboardInput, snapshots: readonly PortfolioSnapshotRecord[]): Omit<LeaderboardRow, "rank"> {
+  const metrics = computePerformanceMetrics({ snapshots: toEquity(snapshots), trades: [] });
+  const first = snapshots[0];
+  const latest = input.latestSnapshot;
+  const stats = input.closedTrades;
+  const accountValue = latest?.total ?? null;
+  const pnl = first !== undefined && accountValue !== null ? accountValue.minus(first.total) : null;
+  const ret = first !== undefined && accountValue !== null && first.total.gt(0) ? accountValue.div(first.total).minus(1).toNumber() : null;
+  return {
+    model: modelDto(input.model),
+    accountValue: str(accountValue),
+    return: ret,
+    pnl: str(pnl),
+    realizedPnl: stats.realizedPnl.toString(),
+    fees: stats.fees.toString(),
+    winRate: stats.count > 0 ? stats.wins / stats.count : null,
+    trades: stats.count,
+    wins: stats.wins,
+    losses: stats.losses,
+    biggestWin: stats.bestTrade !== null && stats.bestTrade.gt(0) ? stats.bestTrade.toString() : null,
+    biggestLoss: stats.worstTrade !== null && stats.worstTrade.lt(0) ? stats.worstTrade.toString() : null,
+    sharpe: metrics.sharpe,
+    maxDrawdown: snapshots.length >= 2 ? metrics.maxDrawdown : null,
+    openPositions: input.openPositions,
+    lastSnapshotAt: latest?.at ?? null,
+  };
+}
+
 function compareNullable(a: number | null, b: number | null): number {
   if (a === null && b === null) return 0;
   if (a === null) return 1;
@@ -233,36 +267,12 @@ export class ArenaReader {
         this.db.leaderboard.inputs(from === null ? {} : { from }),
         this.db.portfolio.sampled(from === null ? {} : { from }, LEADERBOARD_BUCKET_MS[window]),
       ]);
-      const rows = await Promise.all(
-        inputs.map(async (input): Promise<Omit<LeaderboardRow, "rank">> => {
-          const snapshots = curves.get(input.model.id) ?? [];
-          const metrics = computePerformanceMetrics({ snapshots: toEquity(snapshots), trades: [] });
-          const first = snapshots[0];
-          const latest = input.latestSnapshot;
-          const stats = input.closedTrades;
-          const accountValue = latest?.total ?? null;
-          const pnl = first !== undefined && accountValue !== null ? accountValue.minus(first.total) : null;
-          const ret = first !== undefined && accountValue !== null && first.total.gt(0) ? accountValue.div(first.total).minus(1).toNumber() : null;
-          return {
-            model: modelDto(input.model),
-            accountValue: str(accountValue),
-            return: ret,
-            pnl: str(pnl),
-            realizedPnl: stats.realizedPnl.toString(),
-            fees: stats.fees.toString(),
-            winRate: stats.count > 0 ? stats.wins / stats.count : null,
-            trades: stats.count,
-            wins: stats.wins,
-            losses: stats.losses,
-            biggestWin: stats.bestTrade !== null && stats.bestTrade.gt(0) ? stats.bestTrade.toString() : null,
-            biggestLoss: stats.worstTrade !== null && stats.worstTrade.lt(0) ? stats.worstTrade.toString() : null,
-            sharpe: metrics.sharpe,
-            maxDrawdown: snapshots.length >= 2 ? metrics.maxDrawdown : null,
-            openPositions: input.openPositions,
-            lastSnapshotAt: latest?.at ?? null,
-          };
-        }),
-      );
+      const rows: Omit<LeaderboardRow, "rank">[] = [];
+      for (const input of inputs) {
+        // Each model's metrics are a few ms of Decimal work: let waiting requests run between them.
+        if (rows.length > 0) await yieldToEventLoop();
+        rows.push(leaderboardRow(input, curves.get(input.model.id) ?? []));
+      }
       const key = (r: Omit<LeaderboardRow, "rank">): number | null => {
         switch (sort) {
           case "accountValue":

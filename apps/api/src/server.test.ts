@@ -264,6 +264,50 @@ for (const kind of ["pglite", "postgres"] as const) {
   });
 }
 
+describe("api answer caching", () => {
+  it("reuses a serialized answer for at most responseCacheMs and rebuilds it at once after a trading event", async () => {
+    const clock = new ManualClock(T0);
+    const bus = new ArenaEventBus();
+    const marks = new Map([["BTC", toDecimal("102000")]]);
+    const { db, dispose } = await openTestDb("pglite", clock);
+    const arena = await seedArena(db, clock);
+    // Default caches: reads for 10 s, serialized answers for 500 ms.
+    const api = createApiServer({ db, events: bus, clock, staticDir: null, prices: { markPrice: (symbol) => marks.get(symbol) } });
+    const { url } = await api.listen({ port: 0, host: "127.0.0.1" });
+    const positions = async () => {
+      const response = await fetch(`${url}/api/positions`);
+      expect(response.headers.get("content-type")).toBe("application/json");
+      const json = (await response.json()) as { items: { symbol: string; markPrice: string | null; modelId: string }[] };
+      return { count: json.items.length, btc: json.items.filter((p) => p.symbol === "BTC").map((p) => p.markPrice) };
+    };
+    const openOf = async (modelId: string) => {
+      const json = (await (await fetch(`${url}/api/leaderboard?window=all`)).json()) as { rows: { model: { id: string }; openPositions: number }[] };
+      return json.rows.find((r) => r.model.id === modelId)!.openPositions;
+    };
+    try {
+      const quiet = arena.models[2]!.id;
+      expect(await positions()).toEqual({ count: 2, btc: ["102000"] });
+      expect(await openOf(quiet)).toBe(0);
+      marks.set("BTC", toDecimal("103000"));
+      expect(await positions()).toEqual({ count: 2, btc: ["102000"] });
+      clock.advanceBy(500);
+      // Past the bound the answer is rebuilt: the new live mark shows without any event.
+      expect(await positions()).toEqual({ count: 2, btc: ["103000"] });
+      const plan = { stop: null, target: null, invalidation: null, invalidationPrice: null, confidence: null, timeExit: null, cooldownUntil: null };
+      const opened = await db.orders.openPosition({ modelId: quiet, symbol: "BTC", side: "LONG", quantity: "0.01", leverage: "2", entryPrice: "103000", exitPlan: plan });
+      // Written but not yet announced: both cached answers still stand.
+      expect((await positions()).count).toBe(2);
+      expect(await openOf(quiet)).toBe(0);
+      bus.publish("positionOpened", { modelId: quiet, orderId: opened.orderId, symbol: "BTC", side: "LONG", quantity: "0.01", entryPrice: "103000", leverage: "2", fee: "0", exitPlan: plan }, clock.now());
+      expect(await positions()).toEqual({ count: 3, btc: ["103000", "103000"] });
+      expect(await openOf(quiet)).toBe(1);
+    } finally {
+      await api.close();
+      await dispose();
+    }
+  });
+});
+
 describe.skipIf(skipPostgres !== null)("standalone api over PostgreSQL", () => {
   it("follows the worker's events over LISTEN/NOTIFY and streams them", async () => {
     const clock = new ManualClock(T0);

@@ -16,6 +16,7 @@ import { createApp } from "./app.js";
 import { EventHub, type HubEvent } from "./event-hub.js";
 import { LastKnownPrices, Marker, type PriceProvider } from "./prices.js";
 import { ReadCache } from "./read-cache.js";
+import { ResponseCache } from "./response-cache.js";
 import { ArenaReader } from "./read-model.js";
 
 /** What createApiServer needs; only `db` is required. */
@@ -40,6 +41,13 @@ export interface ApiServerOptions {
    * while one reload runs. Default 10 s; 0 disables.
    */
   cacheTtlMs?: number;
+  /**
+   * How long a serialized answer of the models, leaderboard, positions and equity routes is
+   * reused (single flight; never served longer than this after its build began, so live
+   * marks are at most this stale). Trading events clear it at once. Default 500 ms, or
+   * `cacheTtlMs` when that is shorter; 0 disables.
+   */
+  responseCacheMs?: number;
   /** A worker without a heartbeat for this long is stale. Default 15 min. */
   staleAfterMs?: number;
 }
@@ -55,6 +63,9 @@ export interface ApiServer {
   /** Ends live streams, stops following events and closes the HTTP server (not the database). */
   close(): Promise<void>;
 }
+
+/** Default of ApiServerOptions.responseCacheMs. */
+export const DEFAULT_RESPONSE_CACHE_MS = 500;
 
 /** Events after which cached reads are stale. */
 const STATE_EVENTS = new Set<string>(["positionOpened", "positionClosed", "exitTriggered", "positionLiquidated", "exitPlanUpdated", "portfolioSnapshotted", "tickFinished"]);
@@ -73,7 +84,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const clock = options.clock ?? new SystemClock();
   const now = () => clock.now();
   const hub = new EventHub(options.ringBufferSize ?? 1_000);
-  const cache = new ReadCache(options.cacheTtlMs ?? 10_000, now);
+  const cacheTtlMs = options.cacheTtlMs ?? 10_000;
+  const cache = new ReadCache(cacheTtlMs, now);
+  const responses = new ResponseCache(options.responseCacheMs ?? Math.min(DEFAULT_RESPONSE_CACHE_MS, cacheTtlMs), now);
   const lastKnown = new LastKnownPrices(options.db, now);
   const reader = new ArenaReader({
     db: options.db,
@@ -86,6 +99,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const app = createApp({
     reader,
     hub,
+    responses,
     bootId: globalThis.crypto.randomUUID().slice(0, 8),
     heartbeatMs: options.heartbeatMs ?? 15_000,
     staticDir: options.staticDir === undefined ? defaultStaticDir() : options.staticDir,
@@ -97,7 +111,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   const receive = (event: HubEvent) => {
     if ("payload" in event) lastKnown.observe(event);
-    if (STATE_EVENTS.has(event.type)) cache.invalidate();
+    if (STATE_EVENTS.has(event.type)) {
+      cache.invalidate();
+      responses.invalidate();
+    }
     hub.push(event);
   };
   const offBus = options.events?.onAny((event: ArenaEvent) => receive(event));
