@@ -82,6 +82,11 @@ export interface TradingRuntimeConfig {
   logger?: TradingLogger;
   /** Where the workflow reads history and writes invocations and snapshots; default a DbTradingStore over `db`. */
   store?: TradingStore;
+  /**
+   * This runtime is the only writer of its database (a backtest): the SimBroker skips its
+   * per-tick drift check against Orders. Default false (workers, CLI and api share the tables).
+   */
+  exclusiveDatabase?: boolean;
 }
 
 /** Everything a workflow run needs, built once per process by the worker. */

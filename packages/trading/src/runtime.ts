@@ -92,7 +92,7 @@ export async function createTradingRuntime(config: TradingRuntimeConfig): Promis
   const simulator = { initialCapital: toDecimal(options.initialCapitalUsd), ...config.simulator };
   const brokers = new DefaultBrokerRegistry(
     defaultMode,
-    () => new SimBroker({ db: config.db, market: config.market, clock, simulator, logger }),
+    () => new SimBroker({ db: config.db, market: config.market, clock, simulator, logger, exclusive: config.exclusiveDatabase ?? false }),
     (accountIndex) => {
       const lighter = config.lighter;
       if (!lighter) throw new ConfigError("a model trades live but Lighter is not configured (BASE_URL, API key and account)", "lighter");
@@ -236,7 +236,7 @@ export async function enforceExitPlans(runtime: TradingRuntime, models: readonly
       continue;
     }
     for (const model of group) {
-      for (const order of await runtime.db.orders.openOrdersOfModel(model.id)) {
+      for (const order of await broker.openOrders(model)) {
         const plan = order.exitPlan;
         const mark = marks.get(order.symbol);
         const invalidated =
@@ -300,7 +300,7 @@ export async function snapshotPortfolios(runtime: TradingRuntime, models: readon
 export async function flattenModel(runtime: TradingRuntime, modelId: string): Promise<FlattenResult> {
   const model = await runtime.db.models.require(modelId);
   const broker = runtime.brokers.brokerFor(model);
-  const open = await runtime.db.orders.openOrdersOfModel(model.id);
+  const open = await broker.openOrders(model);
   const result: FlattenResult = { modelId: model.id, closed: [], failed: [] };
   for (const order of open) {
     const closed = await broker.closePosition(model, order.symbol, "MANUAL");

@@ -61,7 +61,7 @@ async function arena(kind: "db" | "memory", ticks: number) {
         // Order ids are random UUIDs: compare which order, not its id.
         toolCalls: toolCalls.map(({ id: _i, invocationId: _v, result, ...call }) => ({ ...call, result: JSON.parse(JSON.stringify(result).replace(/"orderId":"[^"]+"/g, '"orderId":"(id)"')) })),
       })),
-      orders: orders.map(({ id: _, modelId, createdAt: _c, updatedAt: _u, ...rest }) => ({ ...rest, model: name.get(modelId)! })).sort(byModel),
+      orders: orders.map(({ id: _, modelId, updatedAt: _u, ...rest }) => ({ ...rest, model: name.get(modelId)! })).sort(byModel),
       snapshots: snapshots.map(({ id: _, modelId, ...rest }) => ({ ...rest, model: name.get(modelId)! })).sort(byModel),
       counters: counters.map((m) => [m.name, m.invocationCount, m.failedToolCallCount, m.failedWorkflowCount]),
     };

@@ -117,6 +117,8 @@ export interface Broker {
   updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>>;
   /** The model's account with live numbers. */
   account(model: ModelRecord): Promise<BrokerAccount>;
+  /** The model's OPEN Orders as this broker trades them (the simulator's memory, which sync keeps equal to Orders; Lighter's from the database). */
+  openOrders(model: ModelRecord): Promise<OpenOrder[]>;
   /** Releases timers and sockets. */
   close(): Promise<void>;
 }

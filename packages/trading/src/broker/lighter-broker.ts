@@ -288,6 +288,11 @@ export class LighterBroker implements Broker {
   }
 
   /** @inheritdoc */
+  openOrders(model: ModelRecord): Promise<OpenOrder[]> {
+    return this.p.db.orders.openOrdersOfModel(model.id);
+  }
+
+  /** @inheritdoc */
   account(model: ModelRecord): Promise<BrokerAccount> {
     return this.queue.run(async () => {
       await this.ready();

@@ -148,6 +148,25 @@ describe("SimBroker", () => {
     await broker.close();
   });
 
+  it("trusts its own memory when exclusive: sync reads no Orders, so it leaves another writer's row alone (a backtest owns its database)", async () => {
+    const market = new ControlledMarket(clock, { BTC: 100_000 });
+    const model = await freshModel("exclusive");
+    const broker = new SimBroker({ db, market, simulator: simOptions(), exclusive: true });
+    await broker.start([model]);
+    const opened = await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.1"), leverage: toDecimal(2), exitPlan: emptyExitPlan() });
+    expect(opened.ok).toBe(true);
+    // A second writer (which an exclusive broker rules out) opens ETH behind its back.
+    await db.orders.openPosition({ modelId: model.id, symbol: "ETH", side: "SHORT", quantity: "1", leverage: "2", entryPrice: "3000", exitPlan: emptyExitPlan() });
+    expect((await broker.sync([model])).actions).toEqual([]);
+    expect((await broker.openOrders(model)).map((o) => o.symbol)).toEqual(["BTC"]);
+    // Its own trades stay exact: the close is written and forgotten.
+    const closed = await broker.closePosition(model, "BTC", null);
+    expect(closed.ok).toBe(true);
+    expect((await broker.account(model)).positions).toEqual([]);
+    expect((await db.orders.openOrdersOfModel(model.id)).map((o) => o.symbol)).toEqual(["ETH"]);
+    await broker.close();
+  });
+
   it("records a stop once when two workers' simulators both hold the position", async () => {
     const market = new ControlledMarket(clock, { BTC: 100_000 });
     const model = await freshModel("two-workers");

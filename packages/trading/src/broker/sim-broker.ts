@@ -81,6 +81,12 @@ export interface SimBrokerOptions {
   funding?: SimFundingMode;
   /** Levels per side loaded from the source each time. Default 20. */
   bookDepth?: number;
+  /**
+   * This broker is the only writer of its models' Orders (a backtest's own database): sync
+   * skips its per-tick drift check against Orders. Default false: another worker or the CLI
+   * may change Orders, and each sync rebuilds an account that drifted.
+   */
+  exclusive?: boolean;
   logger?: TradingLogger;
 }
 
@@ -121,6 +127,13 @@ export class SimBroker implements Broker {
   private readonly requested = new Map<string, CloseTrigger | null>();
   /** Closes of positions whose entry was never written (unwound fills): not persisted. */
   private readonly discard = new Set<string>();
+  /**
+   * Each model's OPEN Orders by symbol, as this broker knows them: written with every open,
+   * close, exit-plan change and funding charge, and replaced from Orders by start and by each
+   * sync's drift check. Reads (account, openOrders, closes) come from here, not the database.
+   */
+  private readonly openOrdersOf = new Map<string, Map<string, OpenOrder>>();
+  private readonly exclusive: boolean;
   /** Venue closes (stops, targets, liquidations) persisted but not yet handed out by sync(). */
   private unreported: VenueClose[] = [];
   private readonly fundingMode: SimFundingMode;
@@ -144,6 +157,7 @@ export class SimBroker implements Broker {
     const markets = options.market.markets();
     this.marketMap = new Map(markets.map((m) => [m.symbol, m]));
     this.initialCapital = toDecimal(options.simulator?.initialCapital ?? 10_000);
+    this.exclusive = options.exclusive ?? false;
     this.fundingMode = options.funding ?? "auto";
     this.fundingIntervalMs = options.simulator?.fundingIntervalMs ?? DEFAULT_SIMULATOR_OPTIONS.fundingIntervalMs;
     if (!Number.isSafeInteger(this.fundingIntervalMs) || this.fundingIntervalMs < 0) {
@@ -217,13 +231,16 @@ export class SimBroker implements Broker {
       this.unreported = [];
       // Orders, not the simulator's command journal, are the record: keep a long-running worker's memory flat.
       this.simulator.truncateJournal(this.simulator.sequence);
+      if (this.exclusive) return report;
       const [realized, open] = await Promise.all([this.realizedByModel(), this.db.orders.allOpenOrders()]);
       for (const model of models) {
+        const orders = open.filter((o) => o.modelId === model.id);
         try {
-          this.repairDrift(model, realized.get(model.id) ?? ZERO, open.filter((o) => o.modelId === model.id), report);
+          this.repairDrift(model, realized.get(model.id) ?? ZERO, orders, report);
         } catch (error) {
           report.errors.push({ modelId: model.id, message: errorMessage(error) });
         }
+        this.rememberAll(model.id, orders);
       }
       return report;
     });
@@ -264,6 +281,7 @@ export class SimBroker implements Broker {
           openedAt: this.clock.now(),
         });
         this.orderIdOf.set(key(this.acct(model.id), request.symbol), order.orderId);
+        this.remember(order);
       } catch (error) {
         // Unwind: the fill was never recorded, so the simulator must not keep it either.
         this.discard.add(key(this.acct(model.id), request.symbol));
@@ -286,7 +304,7 @@ export class SimBroker implements Broker {
   closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>> {
     return this.queue.run(async () => {
       await this.ensureAccounts([model]);
-      const open = await this.db.orders.openPositionOf(model.id, symbol);
+      const open = this.openOrdersOf.get(model.id)?.get(symbol);
       if (!open) return { ok: false, reason: `no open ${symbol} position` };
       this.feedBooks([symbol]);
       const report = emptyReconcileReport();
@@ -320,10 +338,11 @@ export class SimBroker implements Broker {
   updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>> {
     return this.queue.run(async () => {
       await this.ensureAccounts([model]);
-      const open = await this.db.orders.openPositionOf(model.id, symbol);
+      const open = this.openOrdersOf.get(model.id)?.get(symbol);
       const accountId = this.acct(model.id);
       if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return { ok: false, reason: `no open ${symbol} position` };
       const order = await this.db.orders.updateExitPlan(open.orderId, exitPlan);
+      this.remember(order);
       this.simulator.setExitPlan(accountId, symbol, exitPlan);
       const report = emptyReconcileReport();
       await this.flushCloses(report);
@@ -334,11 +353,10 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
-  async account(model: ModelRecord): Promise<BrokerAccount> {
-    // Read outside the queue: parallel workflows must not wait on each other's reads.
-    const orders = await this.db.orders.openOrdersOfModel(model.id);
+  account(model: ModelRecord): Promise<BrokerAccount> {
     return this.queue.run(async () => {
       await this.ensureAccounts([model]);
+      const orders = this.knownOpen(model.id);
       const view = this.simulator.account(this.acct(model.id));
       const positions = orders.flatMap((order) => {
         const p = view.positions.find((x) => x.symbol === order.symbol);
@@ -357,6 +375,14 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
+  openOrders(model: ModelRecord): Promise<OpenOrder[]> {
+    return this.queue.run(async () => {
+      await this.ensureAccounts([model]);
+      return this.knownOpen(model.id);
+    });
+  }
+
+  /** @inheritdoc */
   async close(): Promise<void> {
     await this.queue.run(async () => {
       this.simulator.dispose();
@@ -370,6 +396,25 @@ export class SimBroker implements Broker {
     const id = this.accountOfModel.get(modelId);
     if (id === undefined) throw new Error(`no simulator account for model ${modelId}`);
     return id;
+  }
+
+  /** The model's OPEN Orders in the database's order (opened, then id). */
+  private knownOpen(modelId: string): OpenOrder[] {
+    const orders = [...(this.openOrdersOf.get(modelId)?.values() ?? [])];
+    return orders.sort((a, b) => a.openedAt - b.openedAt || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
+  }
+
+  private remember(order: OpenOrder): void {
+    let orders = this.openOrdersOf.get(order.modelId);
+    if (!orders) {
+      orders = new Map();
+      this.openOrdersOf.set(order.modelId, orders);
+    }
+    orders.set(order.symbol, order);
+  }
+
+  private rememberAll(modelId: string, orders: readonly OpenOrder[]): void {
+    this.openOrdersOf.set(modelId, new Map(orders.map((o) => [o.symbol, o])));
   }
 
   /** Net realized PnL of every model's closed Orders. */
@@ -399,6 +444,7 @@ export class SimBroker implements Broker {
     const gen = (this.generation.get(modelId) ?? -1) + 1;
     const accountId = gen === 0 ? modelId : `${modelId}~${gen}`;
     const restorable = orders.filter((o) => this.marketMap.has(o.symbol));
+    this.rememberAll(modelId, orders);
     const openFees = restorable.reduce((sum, o) => sum.plus(o.fees), ZERO);
     const openFunding = restorable.reduce((sum, o) => sum.plus(o.funding), ZERO);
     this.simulator.createAccount(accountId, { initialCapital: this.initialCapital.plus(realized).minus(openFees).plus(openFunding) });
@@ -500,7 +546,8 @@ export class SimBroker implements Broker {
       const amount = event.amount;
       try {
         // Recorded once per order and settlement: another worker's simulator (or this one before a restart) may have charged it.
-        await this.db.orders.addFunding(orderId, amount, settledAt);
+        const updated = await this.db.orders.addFunding(orderId, amount, settledAt);
+        this.remember(updated);
       } catch (error) {
         // Closed meanwhile (by another process): the next sync rebuilds the account from Orders.
         if (error instanceof StateConflictError) continue;
@@ -535,8 +582,9 @@ export class SimBroker implements Broker {
       const orderId = this.orderIdOf.get(k);
       this.orderIdOf.delete(k);
       try {
-        const open = orderId === undefined ? null : await this.db.orders.byId(orderId);
-        if (open === null || open.status !== "OPEN") {
+        const known = this.openOrdersOf.get(modelId)?.get(trade.symbol);
+        const open = known !== undefined && known.orderId === orderId ? known : null;
+        if (open === null) {
           // Closed already (by another worker, or the CLI): the rebuild on the next sync catches up.
           this.logger.warn("simulator closed a position whose Order is not open", { modelId, symbol: trade.symbol, orderId: orderId ?? null });
           continue;
@@ -553,6 +601,7 @@ export class SimBroker implements Broker {
           funding: to8(trade.funding),
           closedAt: Math.max(trade.closedAt, open.openedAt),
         });
+        this.openOrdersOf.get(modelId)?.delete(trade.symbol);
         this.realizedKnown.set(modelId, (this.realizedKnown.get(modelId) ?? ZERO).plus(order.realizedPnl));
         const close: VenueClose = {
           order,
@@ -566,6 +615,7 @@ export class SimBroker implements Broker {
       } catch (error) {
         if (error instanceof StateConflictError) {
           // A concurrent close of the same Order won (another worker's simulator); nothing to retry.
+          this.openOrdersOf.get(modelId)?.delete(trade.symbol);
           this.logger.warn("close already recorded by another process", { modelId, symbol: trade.symbol, orderId: orderId ?? null });
           continue;
         }
