@@ -59,6 +59,15 @@ function ok<T extends z.ZodType>(schema: T, description: string) {
   return { 200: { content: { "application/json": { schema } }, description }, ...errors } as const;
 }
 
+/** Route description of the cached read routes (the OpenAPI document tells clients). */
+function cachedDescription(ttlMs: number): string {
+  if (ttlMs <= 0) return "Not cached: every request reads the current state.";
+  return (
+    `Read-side cache: one serialized answer is reused for up to ${ttlMs} ms and dropped at once by every trading event ` +
+    "(position opened or closed, exit triggered, liquidation, exit plan updated, portfolio snapshot, tick finished), so marks are at most that stale."
+  );
+}
+
 /** Sends serialized JSON with the headers `c.json` would send, typed as `c.json`'s answer. */
 function sendJson<T>(c: Context, body: SerializedJson<T>): Response & TypedResponse<T, 200, "json"> {
   return c.body(body, 200, { "Content-Type": "application/json" }) as unknown as Response & TypedResponse<T, 200, "json">;
@@ -67,6 +76,7 @@ function sendJson<T>(c: Context, body: SerializedJson<T>): Response & TypedRespo
 /** Builds the application. */
 export function createApp(deps: AppDeps): OpenAPIHono {
   const { reader, hub, responses } = deps;
+  const cachedNote = cachedDescription(responses.ttlMs);
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -93,7 +103,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
   app.openapi(
-    createRoute({ method: "get", path: "/api/models", tags: ["models"], summary: "Every model", responses: ok(z.object({ items: z.array(ModelSchema) }), "The models") }),
+    createRoute({ method: "get", path: "/api/models", tags: ["models"], summary: "Every model", description: cachedNote, responses: ok(z.object({ items: z.array(ModelSchema) }), "The models") }),
     async (c) => sendJson(c, await responses.get("models", async () => ({ items: await reader.models() }))),
   );
 
@@ -108,6 +118,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       path: "/api/leaderboard",
       tags: ["leaderboard"],
       summary: "Models ranked over a window",
+      description: cachedNote,
       request: { query: LeaderboardQuery },
       responses: ok(LeaderboardSchema, "The leaderboard"),
     }),
@@ -135,6 +146,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       path: "/api/positions",
       tags: ["positions"],
       summary: "Open positions with unrealized PnL at current prices",
+      description: cachedNote,
       request: { query: PositionsQuery },
       responses: ok(PositionsSchema, "Open positions"),
     }),
@@ -210,6 +222,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       path: "/api/equity",
       tags: ["equity"],
       summary: "Equity curves of every model (or one), downsampled to the requested range",
+      description: cachedNote,
       request: { query: EquityQuery },
       responses: ok(EquitySchema, "Equity series"),
     }),

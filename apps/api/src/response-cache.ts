@@ -25,7 +25,8 @@ export class ResponseCache {
   private entries = new Map<string, Entry>();
 
   constructor(
-    private readonly ttlMs: number,
+    /** How long an answer is reused (ms); 0 disables the cache. */
+    readonly ttlMs: number,
     private readonly now: () => number,
     private readonly maxEntries = 500,
   ) {}

@@ -301,6 +301,8 @@ describe("api answer caching", () => {
       bus.publish("positionOpened", { modelId: quiet, orderId: opened.orderId, symbol: "BTC", side: "LONG", quantity: "0.01", entryPrice: "103000", leverage: "2", fee: "0", exitPlan: plan }, clock.now());
       expect(await positions()).toEqual({ count: 3, btc: ["103000", "103000"] });
       expect(await openOf(quiet)).toBe(1);
+      const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, { get: { description?: string } }> };
+      for (const path of ["/api/models", "/api/leaderboard", "/api/positions", "/api/equity"]) expect(doc.paths[path]!.get.description).toContain("up to 500 ms");
     } finally {
       await api.close();
       await dispose();
