@@ -12,7 +12,7 @@ import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigS
 import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
 import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
-import { MemoryTradingStore, SimBroker, type TradingRuntime, createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { MemoryTradingStore, type TradingRuntime, createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
 import { PGlite } from "@electric-sql/pglite";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
@@ -37,6 +37,7 @@ export interface ModelOutcome {
   /** Equity at each tick, USD decimal strings (8 dp), aligned with BacktestResult.times. */
   equity: string[];
   trades: ClosedOrder[];
+  /** Net funding over the run (positive = received): the sum of the model's Orders' funding. */
   fundingCashFlow: Decimal;
   /** Entry fees of the positions still open at the end (closed trades carry their own). */
   openFees: Decimal;
@@ -172,24 +173,6 @@ async function allClosedTrades(db: Db, modelId: string): Promise<ClosedOrder[]> 
   return out.sort((a, b) => a.closedAt - b.closedAt || a.openedAt - b.openedAt || a.symbol.localeCompare(b.symbol));
 }
 
-/**
- * Applies each recorded funding settlement once, at the first tick at or after it, to the
- * positions open then (the SimBroker does not feed the market's funding to its simulator):
- * the recorded rate is set, settled at the simulator's marks, and reset to zero so the
- * simulator's own funding timer never charges it again.
- */
-function settleRecordedFunding(sim: SimBroker, market: ReplayMarket, settled: Map<string, number>, fromMs: number): void {
-  for (const symbol of market.symbols()) {
-    const funding = market.fundingRate(symbol);
-    if (!funding || funding.ts < fromMs || funding.ts <= (settled.get(symbol) ?? Number.NEGATIVE_INFINITY)) continue;
-    settled.set(symbol, funding.ts);
-    if (funding.rate.isZero()) continue;
-    sim.simulator.setFundingRate(symbol, funding.rate);
-    sim.simulator.settleFunding(symbol);
-    sim.simulator.setFundingRate(symbol, 0);
-  }
-}
-
 /** Runs a prepared backtest to the end and returns its raw outcome; the database is closed on return. */
 export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHooks = {}): Promise<BacktestResult> {
   const { options, fromMs, toMs, ticks } = prepared;
@@ -239,16 +222,6 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       simulator: simulator as never,
       options: { symbols: prepared.symbols, initialCapitalUsd: initialCapital, retryBackoffMs: 0 },
     });
-    const funding = new Map<string, Decimal>(models.map((m) => [m.id, ZERO]));
-    const sim = models.length > 0 ? runtime.brokers.brokerFor(models[0]!) : undefined;
-    if (sim instanceof SimBroker) {
-      sim.simulator.on("fundingPaid", (event) => {
-        const modelId = event.accountId.split("~")[0]!;
-        funding.set(modelId, (funding.get(modelId) ?? ZERO).plus(event.amount));
-      });
-    }
-
-    const settled = new Map<string, number>();
     const times: number[] = [];
     const btcMid: number[] = [];
     const hasBtc = prepared.recording.symbols().includes("BTC");
@@ -256,8 +229,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       const at = fromMs + tick * options.tickIntervalMs;
       clock.advanceTo(at);
       market.advanceTo(at);
-      await reconcile(runtime, models); // fresh books: the marks funding settles at
-      if (sim instanceof SimBroker) settleRecordedFunding(sim, market, settled, fromMs);
+      // Fresh books, and the SimBroker charges each recorded funding settlement that came due, at those marks.
+      await reconcile(runtime, models);
       // One model after another, in configuration order: which model reaches the simulated
       // book first must not depend on database latency, or a PostgreSQL run would not repeat.
       const results = [];
@@ -278,14 +251,17 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     for (const [i, m] of models.entries()) {
       const u = usage.get(m.id)!;
       const cost = costs.find((c) => c.modelId === m.id)?._sum.cost;
+      const trades = await allClosedTrades(db, m.id);
+      const open = await db.orders.openOrdersOfModel(m.id);
       outcomes.push({
         name: prepared.models[i]!.id,
         kind: prepared.models[i]!.kind,
         modelId: m.id,
         equity: equity.get(m.id)!,
-        trades: await allClosedTrades(db, m.id),
-        fundingCashFlow: funding.get(m.id) ?? ZERO,
-        openFees: (await db.orders.openOrdersOfModel(m.id)).reduce((sum, o) => sum.plus(o.fees), ZERO),
+        trades,
+        // Orders are the one record of funding: what each position paid or received, closed or still open.
+        fundingCashFlow: [...trades, ...open].reduce((sum, o) => sum.plus(o.funding), ZERO),
+        openFees: open.reduce((sum, o) => sum.plus(o.fees), ZERO),
         inputTokens: u.input,
         outputTokens: u.output,
         costUsd: cost ? toDecimal(cost.toString()) : ZERO,
