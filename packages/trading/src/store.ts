@@ -205,7 +205,7 @@ export interface MemoryTradingStoreOptions {
   db: Db;
   /** The snapshots' interval (the tick), for annualising the curve's ratios. */
   snapshotIntervalMs: number;
-  /** The runtime's bus: positionOpened and positionClosed (tool, venue, flatten) keep open counts, and a close reloads that model's trades. */
+  /** The runtime's bus: positionOpened and positionClosed (tool, venue, flatten) keep open counts, and a close adds the Order to that model's trades. */
   events: ArenaEventBus;
   /** The clock's now (standings are read once a minute of it). */
   now: () => number;
@@ -234,14 +234,15 @@ interface OpenInvocation {
 /**
  * In-memory reads and batched writes for a process that owns its models' rows (a
  * backtest). Each model's history is read from the database once, the first time it
- * is asked for; afterwards the store keeps it from what passes through it, and reloads
- * a model's closed trades after a positionClosed event.
+ * is asked for; afterwards the store keeps it from what passes through it, and reads
+ * each Order a positionClosed event names, once.
  */
 export class MemoryTradingStore implements TradingStore {
   private readonly db: Db;
   private readonly intervalMs: number;
   private readonly memory = new Map<string, Promise<ModelMemory>>();
-  private readonly dirtyTrades = new Set<string>();
+  /** Orders closed since the model's trades were last read, by model. */
+  private readonly newlyClosed = new Map<string, string[]>();
   private readonly open = new Map<string, OpenInvocation>();
   private completed: CompletedInvocationInput[] = [];
   private snapshots: RecordSnapshotInput[] = [];
@@ -256,7 +257,9 @@ export class MemoryTradingStore implements TradingStore {
     this.now = options.now;
     options.events.on("positionOpened", ({ payload }) => this.countOpen(payload.modelId, 1));
     options.events.on("positionClosed", ({ payload }) => {
-      this.dirtyTrades.add(payload.modelId);
+      const ids = this.newlyClosed.get(payload.modelId) ?? [];
+      ids.push(payload.orderId);
+      this.newlyClosed.set(payload.modelId, ids);
       this.countOpen(payload.modelId, -1);
     });
   }
@@ -298,8 +301,17 @@ export class MemoryTradingStore implements TradingStore {
       entry.catch(() => this.memory.delete(model.id));
     }
     const memory = await entry;
-    if (this.dirtyTrades.delete(model.id)) {
-      memory.trades = (await this.db.orders.closedTradesOfModel(model.id, { limit: TRADE_LIMIT })).items;
+    const closed = this.newlyClosed.get(model.id);
+    if (closed) {
+      this.newlyClosed.delete(model.id);
+      // Each close once, by id: the list stays in the database's order (closed, then id, newest first).
+      for (const id of closed) {
+        const order = await this.db.orders.byId(id);
+        if (order?.status !== "CLOSED" || memory.trades.some((t) => t.orderId === id)) continue;
+        memory.trades.push(order);
+      }
+      memory.trades.sort((a, b) => b.closedAt - a.closedAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0));
+      memory.trades.length = Math.min(memory.trades.length, TRADE_LIMIT);
       memory.tradeMetrics = computeTradeMetrics(memory.trades);
     }
     return memory;

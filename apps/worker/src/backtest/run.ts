@@ -86,6 +86,9 @@ export interface BacktestHooks {
   recording?: ReplayRecording;
 }
 
+/** Ticks between writes of the buffered invocations and snapshots: one transaction per simulated half-day of 5-minute ticks. */
+const FLUSH_EVERY_TICKS = 144;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Reads the data and checks everything that could fail later: files (with file and line), range, symbols, models. */
@@ -209,11 +212,12 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     const simulator = { seed: options.seed, ...options.simulator };
     const initialCapital = toDecimal(simulator.initialCapital ?? 10_000);
     market.advanceTo(fromMs);
-    // The run owns its database: history stays in memory and the tick's records are written in one transaction.
+    // The run owns its database: history stays in memory and records are written in batches.
     const tradingStore = new MemoryTradingStore({ db, events, now: () => clock.now(), snapshotIntervalMs: options.tickIntervalMs });
     runtime = await createTradingRuntime({
       db,
       store: tradingStore,
+      exclusiveDatabase: true,
       market,
       agents,
       events,
@@ -239,7 +243,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       runtime.intelligence.invalidate();
       tickEquity = new Map();
       await snapshotPortfolios(runtime, models);
-      await tradingStore.flush();
+      // Invocations and snapshots are written in batches (fills never wait: brokers write them at once).
+      if ((tick + 1) % FLUSH_EVERY_TICKS === 0 || tick === ticks - 1) await tradingStore.flush();
       for (const m of models) equity.get(m.id)!.push(toDecimal(tickEquity.get(m.id) ?? equity.get(m.id)!.at(-1) ?? initialCapital).toFixed(8));
       times.push(at);
       btcMid.push(hasBtc ? Number(market.midPrice("BTC")?.toString() ?? Number.NaN) : Number.NaN);
