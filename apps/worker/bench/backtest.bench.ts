@@ -46,11 +46,13 @@ try {
   const toMs = Math.min(fromMs + wanted * TICK_MS, Math.floor(probe.toMs / TICK_MS) * TICK_MS);
   const prepared = prepareBacktest({ ...options, fromMs, toMs }, recording);
   let lastLog = performance.now();
+  let lastTickAt = 0;
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   const result = await runBacktest(prepared, {
     onTick: (p) => {
       const now = performance.now();
+      lastTickAt = now;
       if (now - lastLog > 30_000) {
         lastLog = now;
         console.log(`  ${p.tick}/${p.ticks} ticks, ${((p.tick * 1000) / (now - started)).toFixed(1)} ticks/s`);
@@ -58,6 +60,7 @@ try {
     },
   });
   const seconds = (performance.now() - started) / 1000;
+  console.log(`after the last tick: ${((performance.now() - lastTickAt) / 1000).toFixed(1)} s (final flush, report inputs, database written to disk)`);
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const trades = result.models.reduce((n, m) => n + m.trades.length, 0);

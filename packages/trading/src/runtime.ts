@@ -11,7 +11,7 @@ import { type Broker, type BrokerRegistry, type ReconcileReport, type VenueClose
 import { LighterBroker } from "./broker/lighter-broker.js";
 import { SimBroker } from "./broker/sim-broker.js";
 import { errorMessage } from "./internal/util.js";
-import { DbTradingStore } from "./store.js";
+import { DbTradingStore, type TradingStore } from "./store.js";
 import { SILENT_LOGGER, type TradingOptions, type TradingRuntime, type TradingRuntimeConfig } from "./runtime-types.js";
 
 /** What flattening a model did. */
@@ -146,10 +146,11 @@ export async function createTradingRuntime(config: TradingRuntimeConfig): Promis
 }
 
 /** Publishes the events of venue closes: exitTriggered or positionLiquidated, then positionClosed. */
-export function publishCloses(runtime: Pick<TradingRuntime, "events" | "clock">, closes: readonly VenueClose[]): void {
+export function publishCloses(runtime: Pick<TradingRuntime, "events" | "clock"> & { readonly store?: TradingStore }, closes: readonly VenueClose[]): void {
   const now = runtime.clock.now();
   for (const c of closes) {
     const o = c.order;
+    runtime.store?.positionClosed(o);
     if ((c.closeTrigger === "STOP" || c.closeTrigger === "TARGET") && c.triggerPrice) {
       runtime.events.publish(
         "exitTriggered",

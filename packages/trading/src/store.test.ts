@@ -25,7 +25,7 @@ async function arena(kind: "db" | "memory", ticks: number) {
     historyMinutes: 2 * 24 * 60,
   });
   const events = new ArenaEventBus();
-  const store = kind === "memory" ? new MemoryTradingStore({ db, events, now: () => clock.now(), snapshotIntervalMs: TICK }) : undefined;
+  const store = kind === "memory" ? new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK }) : undefined;
   const models: ModelRecord[] = [];
   for (const c of DEFAULT_MODEL_CONFIGS) models.push(await db.models.create({ name: c.id, provider: "rule", modelName: c.id }));
   const runtime = await createTradingRuntime({
@@ -92,7 +92,7 @@ describe("MemoryTradingStore", () => {
     const db = await openTestDb(clock);
     try {
       const events = new ArenaEventBus();
-      const store = new MemoryTradingStore({ db, events, now: () => clock.now(), snapshotIntervalMs: TICK });
+      const store = new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK });
       const model = await db.models.create({ name: "m", provider: "rule", modelName: "x" });
       const id = await store.startInvocation(model.id, "prompt", T0);
       await store.recordToolCall({ invocationId: id, type: "HOLDING", arguments: { reason: "flat" }, accepted: true, createdAt: T0 + 1 });

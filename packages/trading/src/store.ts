@@ -12,8 +12,8 @@
  * and writes its records in batches on `flush()`; Orders are never buffered (brokers
  * write every fill before a tool call returns, in both stores).
  */
-import { type ArenaEventBus, type Decimal, type DecisionType, toDecimal } from "@autonome/core";
-import type { ClosedOrder, CompletedInvocationInput, Db, ModelRecord, RecordSnapshotInput, RecordToolCallInput } from "@autonome/db";
+import { type Decimal, type DecisionType, toDecimal } from "@autonome/core";
+import type { ClosedOrder, CompletedInvocationInput, Db, ModelRecord, OpenOrder, RecordSnapshotInput, RecordToolCallInput } from "@autonome/db";
 import type { ActionCounts, CompetitorStanding } from "@autonome/prompts";
 import {
   type EquitySnapshot,
@@ -64,6 +64,10 @@ export interface TradingStore {
   finishInvocation(invocationId: string, input: FinishInput): Promise<void>;
   recordFailedWorkflow(modelId: string): Promise<void>;
   recordSnapshot(input: SnapshotInput): Promise<void>;
+  /** A position was opened (its Order is written): the executor calls it. */
+  positionOpened(order: OpenOrder): void;
+  /** A position was closed (its Order is written), whatever closed it: tool, venue or operator. */
+  positionClosed(order: ClosedOrder): void;
   /** Writes what is buffered (nothing for the database store). */
   flush(): Promise<void>;
 }
@@ -197,6 +201,12 @@ export class DbTradingStore implements TradingStore {
   }
 
   /** @inheritdoc */
+  positionOpened(): void {}
+
+  /** @inheritdoc */
+  positionClosed(): void {}
+
+  /** @inheritdoc */
   async flush(): Promise<void> {}
 }
 
@@ -205,8 +215,6 @@ export interface MemoryTradingStoreOptions {
   db: Db;
   /** The snapshots' interval (the tick), for annualising the curve's ratios. */
   snapshotIntervalMs: number;
-  /** The runtime's bus: positionOpened and positionClosed (tool, venue, flatten) keep open counts, and a close adds the Order to that model's trades. */
-  events: ArenaEventBus;
   /** The clock's now (standings are read once a minute of it). */
   now: () => number;
 }
@@ -223,7 +231,7 @@ interface ModelMemory {
   name: string;
   /** The last snapshot's equity. */
   latest: Decimal | null;
-  /** Open positions now, kept from positionOpened and positionClosed events. */
+  /** Open positions now, kept by positionOpened and positionClosed. */
   openPositions: number;
 }
 
@@ -234,15 +242,17 @@ interface OpenInvocation {
 /**
  * In-memory reads and batched writes for a process that owns its models' rows (a
  * backtest). Each model's history is read from the database once, the first time it
- * is asked for; afterwards the store keeps it from what passes through it, and reads
- * each Order a positionClosed event names, once.
+ * is asked for; afterwards the store keeps it from what passes through it (records,
+ * snapshots, and the Orders the runtime reports opened and closed).
  */
 export class MemoryTradingStore implements TradingStore {
   private readonly db: Db;
   private readonly intervalMs: number;
   private readonly memory = new Map<string, Promise<ModelMemory>>();
-  /** Orders closed since the model's trades were last read, by model. */
-  private readonly newlyClosed = new Map<string, string[]>();
+  /** The memories loaded so far (what the position hooks update). */
+  private readonly loaded = new Map<string, ModelMemory>();
+  /** Models whose trade metrics wait for a recomputation (a close came in). */
+  private readonly staleTrades = new Set<string>();
   private readonly open = new Map<string, OpenInvocation>();
   private completed: CompletedInvocationInput[] = [];
   private snapshots: RecordSnapshotInput[] = [];
@@ -255,18 +265,6 @@ export class MemoryTradingStore implements TradingStore {
     this.db = options.db;
     this.intervalMs = options.snapshotIntervalMs;
     this.now = options.now;
-    options.events.on("positionOpened", ({ payload }) => this.countOpen(payload.modelId, 1));
-    options.events.on("positionClosed", ({ payload }) => {
-      const ids = this.newlyClosed.get(payload.modelId) ?? [];
-      ids.push(payload.orderId);
-      this.newlyClosed.set(payload.modelId, ids);
-      this.countOpen(payload.modelId, -1);
-    });
-  }
-
-  private countOpen(modelId: string, delta: number): void {
-    const entry = this.memory.get(modelId);
-    if (entry) void entry.then((m) => void (m.openPositions += delta), () => undefined);
   }
 
   private async load(model: Pick<ModelRecord, "id" | "name">): Promise<ModelMemory> {
@@ -296,24 +294,15 @@ export class MemoryTradingStore implements TradingStore {
   private async memoryOf(model: Pick<ModelRecord, "id" | "name">): Promise<ModelMemory> {
     let entry = this.memory.get(model.id);
     if (!entry) {
-      entry = this.load(model);
+      entry = this.load(model).then((m) => {
+        this.loaded.set(model.id, m);
+        return m;
+      });
       this.memory.set(model.id, entry);
       entry.catch(() => this.memory.delete(model.id));
     }
     const memory = await entry;
-    const closed = this.newlyClosed.get(model.id);
-    if (closed) {
-      this.newlyClosed.delete(model.id);
-      // Each close once, by id: the list stays in the database's order (closed, then id, newest first).
-      for (const id of closed) {
-        const order = await this.db.orders.byId(id);
-        if (order?.status !== "CLOSED" || memory.trades.some((t) => t.orderId === id)) continue;
-        memory.trades.push(order);
-      }
-      memory.trades.sort((a, b) => b.closedAt - a.closedAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0));
-      memory.trades.length = Math.min(memory.trades.length, TRADE_LIMIT);
-      memory.tradeMetrics = computeTradeMetrics(memory.trades);
-    }
+    if (this.staleTrades.delete(model.id)) memory.tradeMetrics = computeTradeMetrics(memory.trades);
     return memory;
   }
 
@@ -394,6 +383,23 @@ export class MemoryTradingStore implements TradingStore {
     if (drop > 0) m.recentEquity.splice(0, drop);
     m.latest = point.equity;
     this.snapshots.push(snapshot);
+  }
+
+  /** @inheritdoc Counted for a model whose history is loaded (a later load reads it from Orders). */
+  positionOpened(order: OpenOrder): void {
+    const m = this.loaded.get(order.modelId);
+    if (m) m.openPositions++;
+  }
+
+  /** @inheritdoc The Order joins the model's trades in the database's order (closed, then id, newest first). */
+  positionClosed(order: ClosedOrder): void {
+    const m = this.loaded.get(order.modelId);
+    if (!m || m.trades.some((t) => t.orderId === order.orderId)) return;
+    m.openPositions--;
+    m.trades.push(order);
+    m.trades.sort((a, b) => b.closedAt - a.closedAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0));
+    m.trades.length = Math.min(m.trades.length, TRADE_LIMIT);
+    this.staleTrades.add(order.modelId);
   }
 
   /** @inheritdoc One transaction: the finished invocations, the snapshots and the failure counters. */

@@ -95,6 +95,7 @@ export class BrokerToolExecutor implements ToolExecutor {
           if (!result.ok) return { ok: false, message: result.reason };
           const order = result.value;
           this.openedOrderIds.push(order.orderId);
+          this.o.store?.positionOpened(order);
           events.publish(
             "positionOpened",
             {
@@ -118,6 +119,7 @@ export class BrokerToolExecutor implements ToolExecutor {
           if (!result.ok) return { ok: false, message: result.reason };
           const order = result.value;
           this.closedOrderIds.push(order.orderId);
+          this.o.store?.positionClosed(order);
           events.publish(
             "positionClosed",
             {

@@ -213,7 +213,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     const initialCapital = toDecimal(simulator.initialCapital ?? 10_000);
     market.advanceTo(fromMs);
     // The run owns its database: history stays in memory and records are written in batches.
-    const tradingStore = new MemoryTradingStore({ db, events, now: () => clock.now(), snapshotIntervalMs: options.tickIntervalMs });
+    const tradingStore = new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: options.tickIntervalMs });
     runtime = await createTradingRuntime({
       db,
       store: tradingStore,
