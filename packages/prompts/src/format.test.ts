@@ -1,6 +1,7 @@
-import { toDecimal } from "@autonome/core";
+import { Decimal, toDecimal } from "@autonome/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatDuration, formatIndicator, formatPercent, formatPrice, formatSignedPercent, isCompleteSeries, isPresent } from "./format.js";
+import { formatAmount, formatDuration, formatIndicator, formatPercent, formatPrice, formatSignedPercent, isCompleteSeries, isPresent, toFixedHalfUp } from "./format.js";
 
 describe("format", () => {
   it("gives prices a precision that follows their magnitude", () => {
@@ -35,5 +36,24 @@ describe("format", () => {
     expect(isCompleteSeries([1, 2, 3])).toBe(true);
     expect(isCompleteSeries([1, Number.NaN])).toBe(false);
     expect(isCompleteSeries([])).toBe(false);
+  });
+});
+
+describe("toFixedHalfUp", () => {
+  it("equals Decimal's half-up toFixed of the number for any finite double and places", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer().map((n) => n / 1000), fc.integer().map((n) => n / 8 + 0.005)), fc.integer({ min: 0, max: 8 }), (value, places) => {
+        expect(toFixedHalfUp(value, places)).toBe(new Decimal(value).toFixed(places, Decimal.ROUND_HALF_UP));
+      }),
+      { numRuns: 5000, seed: 11 },
+    );
+  });
+
+  it("carries through nines and rounds half away from zero", () => {
+    expect(toFixedHalfUp(9.995, 2)).toBe(new Decimal(9.995).toFixed(2, Decimal.ROUND_HALF_UP));
+    expect(toFixedHalfUp(99.95, 1)).toBe("100.0");
+    expect(toFixedHalfUp(-1.005, 2)).toBe("-1.01");
+    expect(toFixedHalfUp(103395, 1)).toBe("103395.0");
+    expect(toFixedHalfUp(0.5, 0)).toBe("1");
   });
 });

@@ -20,10 +20,36 @@ export function isCompleteSeries(series: readonly (Numeric | null | undefined)[]
 }
 
 function dec(value: Numeric): Decimal {
-  return isDecimal(value) ? new Decimal(value) : toDecimal(value);
+  return isDecimal(value) ? value : toDecimal(value);
 }
 
 const HALF_UP = Decimal.ROUND_HALF_UP;
+
+/**
+ * `new Decimal(value).toFixed(places, ROUND_HALF_UP)` for a finite number, without a
+ * Decimal: the rounding is done on the number's shortest decimal form, which is what
+ * Decimal reads; forms with an exponent go through Decimal. (A prompt formats hundreds of
+ * series points per tick, and this is most of its cost.)
+ */
+export function toFixedHalfUp(value: number, places: number): string {
+  const text = String(value);
+  if (text.includes("e") || !Number.isFinite(value)) return new Decimal(value).toFixed(places, HALF_UP);
+  const negative = text.startsWith("-");
+  const [whole = "0", fraction = ""] = (negative ? text.slice(1) : text).split(".");
+  let digits = whole + fraction.slice(0, places).padEnd(places, "0");
+  if (fraction.length > places && fraction.charCodeAt(places) >= 53 /* "5" */) {
+    // Add one unit in the last place, carrying.
+    const out = digits.split("");
+    let i = out.length - 1;
+    while (i >= 0 && out[i] === "9") out[i--] = "0";
+    if (i >= 0) out[i] = String.fromCharCode(out[i]!.charCodeAt(0) + 1);
+    else out.unshift("1");
+    digits = out.join("");
+  }
+  const intPart = digits.slice(0, digits.length - places).replace(/^0+(?=\d)/, "") || "0";
+  const body = places > 0 ? `${intPart}.${digits.slice(digits.length - places)}` : intPart;
+  return negative ? `-${body}` : body;
+}
 
 /** Decimal places for a price of at least 1 (BTC 1, ETH 2, SOL 3, XRP 4). */
 function priceDecimals(abs: Decimal): number {
@@ -35,6 +61,10 @@ function priceDecimals(abs: Decimal): number {
 
 /** A price or a price-like value (EMA, ATR), to the precision of its magnitude; below 1, five significant digits. */
 export function formatPrice(value: Numeric): string {
+  if (typeof value === "number" && Math.abs(value) >= 1) {
+    const abs = Math.abs(value);
+    return toFixedHalfUp(value, abs >= 10000 ? 1 : abs >= 1000 ? 2 : abs >= 10 ? 3 : 4);
+  }
   const d = dec(value);
   if (d.abs().lt(1)) return d.toSignificantDigits(5, HALF_UP).toString();
   return d.toFixed(priceDecimals(d.abs()), HALF_UP);
@@ -42,6 +72,7 @@ export function formatPrice(value: Numeric): string {
 
 /** An oscillator (RSI, MACD): two places, or four significant digits when small. */
 export function formatIndicator(value: Numeric): string {
+  if (typeof value === "number" && Math.abs(value) >= 1) return toFixedHalfUp(value, 2);
   const d = dec(value);
   if (d.isZero()) return "0";
   if (d.abs().gte(1)) return d.toFixed(2, HALF_UP);
