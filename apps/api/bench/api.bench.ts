@@ -9,11 +9,13 @@
  *
  *   pnpm --filter @autonome/api bench
  *
- * BENCH_DURATION_S (20) measured seconds per route after BENCH_WARMUP_S (2) of warm-up at
- * the same rate; BENCH_CONNECTIONS (20) keep-alive connections; BENCH_REUSE=1 keeps the
- * seeded schema and reuses it next time; BENCH_WRK=1 adds a closed-loop cross-check with
- * wrk (Debian's package) and BENCH_AUTOCANNON=1 one with autocannon's -R (see the README
- * for why its tail is the generator's); BENCH_KEEP=1 leaves the data for EXPLAIN ANALYZE.
+ * BENCH_DURATION_S (60, long enough to include one periodic reload of the leaderboard)
+ * measured seconds per route after BENCH_WARMUP_S (2) of warm-up at the same rate;
+ * BENCH_CONNECTIONS (20) keep-alive connections; BENCH_REUSE=1 keeps the seeded schema and
+ * reuses it next time; BENCH_WRK=1 adds a closed-loop cross-check with wrk (Debian's
+ * package) and BENCH_AUTOCANNON=1 one with autocannon's -R (see the README for why its tail
+ * is the generator's); BENCH_EVENT_INTERVAL_MS makes the api hear a trading event at that
+ * interval (serve.ts); BENCH_KEEP=1 leaves the data for EXPLAIN ANALYZE.
  */
 import { emptyExitPlan, exitPlanToJson } from "@autonome/core";
 import { createDb } from "@autonome/db";
@@ -35,7 +37,7 @@ const MODELS = 20;
 const SYMBOLS = ["BTC", "ETH", "SOL", "BNB", "DOGE", "XRP"];
 const OPEN = MODELS * SYMBOLS.length;
 const RATE = 200;
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 20);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 60);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const REUSE = process.env.BENCH_REUSE === "1";
@@ -183,6 +185,8 @@ try {
   console.log(
     `generator: bench/load.ts in its own process (node:http keep-alive), constant rate ${RATE} req/s on a fixed ${1000 / RATE} ms schedule, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per route, latency from scheduled send to last byte`,
   );
+  const eventIntervalMs = Number(process.env.BENCH_EVENT_INTERVAL_MS ?? 0);
+  if (eventIntervalMs > 0) console.log(`events: the api heard tickFinished every ${eventIntervalMs} ms (each clears its caches)`);
   console.log(`api at ${RATE} req/s: leaderboard p99 ${Math.ceil(p99.leaderboard!)} ms, positions p99 ${Math.ceil(p99.positions!)} ms`);
 } finally {
   // BENCH_KEEP=1 leaves the data for EXPLAIN ANALYZE; BENCH_REUSE=1 for the next run.

@@ -217,6 +217,8 @@ export interface ArenaReaderOptions {
   clock: Clock;
   marker: Marker;
   cache: ReadCache;
+  /** The cache of the heavy aggregates (leaderboard, equity curves), reloaded less often. */
+  aggregates: ReadCache;
   /** A worker whose heartbeat is older than this is reported stale. */
   staleAfterMs: number;
 }
@@ -227,6 +229,7 @@ export class ArenaReader {
   private readonly clock: Clock;
   private readonly marker: Marker;
   private readonly cache: ReadCache;
+  private readonly aggregates: ReadCache;
   private readonly staleAfterMs: number;
 
   constructor(options: ArenaReaderOptions) {
@@ -234,6 +237,7 @@ export class ArenaReader {
     this.clock = options.clock;
     this.marker = options.marker;
     this.cache = options.cache;
+    this.aggregates = options.aggregates;
     this.staleAfterMs = options.staleAfterMs;
   }
 
@@ -261,7 +265,7 @@ export class ArenaReader {
 
   /** The leaderboard over a window, sorted. */
   async leaderboard(window: WindowName, sort: (typeof LEADERBOARD_SORTS)[number]): Promise<Leaderboard> {
-    return this.cache.get(`leaderboard:${window}:${sort}`, async () => {
+    return this.aggregates.get(`leaderboard:${window}:${sort}`, async () => {
       const { from, to } = this.range(window);
       const [inputs, curves] = await Promise.all([
         this.db.leaderboard.inputs(from === null ? {} : { from }),
@@ -401,7 +405,7 @@ export class ArenaReader {
 
   /** Equity curves of every model (or one), downsampled. */
   async equity(window: WindowName, points: number, modelId?: string): Promise<Equity> {
-    return this.cache.get(`equity:${window}:${points}:${modelId ?? "all"}`, async () => {
+    return this.aggregates.get(`equity:${window}:${points}:${modelId ?? "all"}`, async () => {
       const models = modelId === undefined ? await this.db.models.list() : [await this.db.models.require(modelId)];
       const { from, to } = this.range(window);
       // Coarse buckets in the database (about 2x the points asked for; hourly for all

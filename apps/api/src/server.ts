@@ -36,11 +36,18 @@ export interface ApiServerOptions {
   /** Interval of SSE heartbeats. Default 15 s. */
   heartbeatMs?: number;
   /**
-   * How long a leaderboard, equity or open-orders read is reused; trading events clear it
-   * at once, so this is the bound when no event reaches the api. Stale answers are served
-   * while one reload runs. Default 10 s; 0 disables.
+   * How long a model-list, open-orders or last-known-price read is reused; trading events
+   * clear it at once, so this is the bound when no event reaches the api. Stale answers are
+   * served while one reload runs. Default 10 s; 0 disables every cache.
    */
   cacheTtlMs?: number;
+  /**
+   * The same for the heavy aggregates, the leaderboard and the equity curves: they change
+   * only on trading events, which clear them at once, so this is only the safety net for a
+   * missed event and the slide of the window. Default 60 s (or `cacheTtlMs` when that is
+   * longer, 0 when it is 0).
+   */
+  aggregateTtlMs?: number;
   /**
    * How long a serialized answer of the models, leaderboard, positions and equity routes is
    * reused (single flight; never served longer than this after its build began, so live
@@ -64,6 +71,9 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** Default of ApiServerOptions.aggregateTtlMs. */
+export const DEFAULT_AGGREGATE_TTL_MS = 60_000;
+
 /** Default of ApiServerOptions.responseCacheMs. */
 export const DEFAULT_RESPONSE_CACHE_MS = 500;
 
@@ -86,6 +96,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const hub = new EventHub(options.ringBufferSize ?? 1_000);
   const cacheTtlMs = options.cacheTtlMs ?? 10_000;
   const cache = new ReadCache(cacheTtlMs, now);
+  const aggregates = new ReadCache(options.aggregateTtlMs ?? (cacheTtlMs <= 0 ? 0 : Math.max(cacheTtlMs, DEFAULT_AGGREGATE_TTL_MS)), now);
   const responses = new ResponseCache(options.responseCacheMs ?? Math.min(DEFAULT_RESPONSE_CACHE_MS, cacheTtlMs), now);
   const lastKnown = new LastKnownPrices(options.db, now);
   const reader = new ArenaReader({
@@ -93,6 +104,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     clock,
     marker: new Marker(options.prices, lastKnown),
     cache,
+    aggregates,
     staleAfterMs: options.staleAfterMs ?? 15 * 60_000,
   });
   const streams = new Set<() => void>();
@@ -113,6 +125,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if ("payload" in event) lastKnown.observe(event);
     if (STATE_EVENTS.has(event.type)) {
       cache.invalidate();
+      aggregates.invalidate();
       responses.invalidate();
     }
     hub.push(event);
