@@ -325,6 +325,25 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect(rest.nextCursor).toBeNull();
     expect((await t.db.orders.closedTrades({ symbol: "SOL" })).items).toEqual([]);
   });
+  it("returns from its raw open and close statements exactly the Order a read returns", async () => {
+    const m = await t.db.models.create({ name: "raw-rows", provider: "p", modelName: "x" });
+    const opened = await t.db.orders.openPosition({
+      modelId: m.id, symbol: "BTC", side: "SHORT", quantity: "0.015", leverage: "3", entryPrice: "100000.123456789", entryFee: "0.75",
+      exitPlan: { ...emptyExitPlan(), stop: toDecimal("101000"), confidence: 0.6 }, triggers: { slOrderIndex: 7n, slTriggerPrice: "101000" },
+    });
+    expect(await t.db.orders.byId(opened.orderId)).toEqual(opened);
+    t.clock.advanceBy(60_000);
+    const closed = await t.db.orders.closePosition({ orderId: opened.orderId, exitPrice: "99000", exitFee: "0.5", closeTrigger: "TARGET", realizedPnl: "14.25", funding: "-0.125" });
+    expect(await t.db.orders.byId(opened.orderId)).toEqual(closed);
+    expect(closed).toMatchObject({ status: "CLOSED", closeTrigger: "TARGET", closedAt: t.clock.now() });
+    expect([closed.fees.toString(), closed.funding.toString(), closed.realizedPnl.toString()]).toEqual(["1.25", "-0.125", "14.25"]);
+    // The conditions of the single UPDATE give the same typed errors as the read-then-write path.
+    await expect(t.db.orders.closePosition({ orderId: opened.orderId, exitPrice: "1", closeTrigger: null, realizedPnl: "0" })).rejects.toBeInstanceOf(StateConflictError);
+    await expect(t.db.orders.closePosition({ orderId: globalThis.crypto.randomUUID(), exitPrice: "1", closeTrigger: null, realizedPnl: "0" })).rejects.toBeInstanceOf(NotFoundError);
+    const again = await t.db.orders.openPosition({ modelId: m.id, symbol: "BTC", side: "LONG", quantity: "1", leverage: "1", entryPrice: "1", exitPlan: emptyExitPlan() });
+    await expect(t.db.orders.closePosition({ orderId: again.orderId, exitPrice: "1", closeTrigger: null, realizedPnl: "0", closedAt: again.openedAt - 1 })).rejects.toBeInstanceOf(ValidationError);
+    expect((await t.db.orders.byId(again.orderId))?.status).toBe("OPEN");
+  });
 });
 
 describe.skipIf(postgresSkipReason !== null)("OrdersRepository with two connections [postgres]", () => {

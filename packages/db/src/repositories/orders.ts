@@ -29,7 +29,8 @@ import {
   parseExitPlan,
   realizedPnl as grossRealizedPnl,
 } from "@autonome/core";
-import type { Order as OrderRow, Prisma } from "../../generated/prisma/client.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import type { Order as OrderRow } from "../../generated/prisma/client.js";
 import {
   NUMERIC_10_2,
   NUMERIC_18_2,
@@ -189,6 +190,17 @@ function toOrderRecord(row: OrderRow): OrderRecord {
   };
 }
 
+/**
+ * Every column of an Order under Prisma's field names and types: raw statements that
+ * return Orders (RETURNING, SELECT) give rows toOrderRecord reads like Prisma's own.
+ */
+const ORDER_COLUMNS = Prisma.raw(
+  `id::text AS "id", model_id::text AS "modelId", symbol, side::text AS "side", quantity, leverage, entry_price AS "entryPrice", exit_plan AS "exitPlan", ` +
+    `status::text AS "status", exit_price AS "exitPrice", realized_pnl AS "realizedPnl", fees, funding, funding_settled_at AS "fundingSettledAt", ` +
+    `close_trigger::text AS "closeTrigger", sl_order_index AS "slOrderIndex", tp_order_index AS "tpOrderIndex", sl_trigger_price AS "slTriggerPrice", ` +
+    `tp_trigger_price AS "tpTriggerPrice", opened_at AS "openedAt", closed_at AS "closedAt", updated_at AS "updatedAt"`,
+);
+
 function toOpenOrder(row: OrderRow): OpenOrder {
   const record = toOrderRecord(row);
   if (record.status !== "OPEN") throw new Error(`order ${row.id} is not OPEN`);
@@ -294,31 +306,27 @@ export class OrdersRepository {
     const triggers = checkTriggerInput(input.triggers ?? {});
 
     const row = await inTransaction(this.prisma, async (tx) => {
-      // Locks the model row: opens of one model serialize, so the one-open-position-per-symbol check holds.
+      // Locks the model row: opens of one model serialize, so the one-open-position-per-symbol check
+      // holds (the INSERT runs after the lock, on a snapshot that sees any open committed before it).
+      // Raw statements: a position opens on every trade, and Prisma's ORM calls cost twice as much.
       const models = await tx.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM models WHERE id = ${modelId}::uuid FOR UPDATE`;
       if (models.length === 0) throw new NotFoundError("model", modelId);
-      const existing = await tx.order.findFirst({ where: { modelId, symbol, status: "OPEN" }, select: { id: true } });
-      if (existing !== null) {
-        throw new StateConflictError(`model ${modelId} already has an open position on ${symbol} (order ${existing.id})`, "order", existing.id);
+      const inserted = await tx.$queryRaw<OrderRow[]>`
+        INSERT INTO orders (id, model_id, symbol, side, quantity, leverage, entry_price, exit_plan, fees, opened_at, updated_at,
+                            sl_order_index, tp_order_index, sl_trigger_price, tp_trigger_price)
+        SELECT ${globalThis.crypto.randomUUID()}::uuid, ${modelId}::uuid, ${symbol}, ${side}::"Side", ${quantity.toString()}::numeric,
+               ${leverage.toString()}::numeric, ${entryPrice.toString()}::numeric, ${JSON.stringify(exitPlan)}::jsonb, ${fees.toString()}::numeric,
+               ${openedAt}::timestamptz, ${new Date()}::timestamptz,
+               ${(triggers.slOrderIndex as bigint | null | undefined) ?? null}::bigint, ${(triggers.tpOrderIndex as bigint | null | undefined) ?? null}::bigint,
+               ${(triggers.slTriggerPrice as string | null | undefined) ?? null}::numeric, ${(triggers.tpTriggerPrice as string | null | undefined) ?? null}::numeric
+        WHERE NOT EXISTS (SELECT 1 FROM orders WHERE model_id = ${modelId}::uuid AND symbol = ${symbol} AND status = 'OPEN')
+        RETURNING ${ORDER_COLUMNS}`;
+      if (inserted[0] === undefined) {
+        const existing = await tx.order.findFirst({ where: { modelId, symbol, status: "OPEN" }, select: { id: true } });
+        const id = existing?.id ?? "unknown";
+        throw new StateConflictError(`model ${modelId} already has an open position on ${symbol} (order ${id})`, "order", id);
       }
-      return tx.order.create({
-        data: {
-          id: globalThis.crypto.randomUUID(),
-          modelId,
-          symbol,
-          side,
-          quantity: quantity.toString(),
-          leverage: leverage.toString(),
-          entryPrice: entryPrice.toString(),
-          exitPlan,
-          fees: fees.toString(),
-          openedAt,
-          slOrderIndex: (triggers.slOrderIndex as bigint | null | undefined) ?? null,
-          tpOrderIndex: (triggers.tpOrderIndex as bigint | null | undefined) ?? null,
-          slTriggerPrice: (triggers.slTriggerPrice as string | null | undefined) ?? null,
-          tpTriggerPrice: (triggers.tpTriggerPrice as string | null | undefined) ?? null,
-        },
-      });
+      return inserted[0];
     });
     return toOpenOrder(row);
   }
@@ -340,6 +348,21 @@ export class OrdersRepository {
     const givenFunding = input.funding === undefined ? null : toColumnDecimal("funding", input.funding, { column: NUMERIC_18_8, places: "round" });
     const closedAt = toDbTime("closedAt", input.closedAt ?? this.clock.now());
 
+    if (givenPnl !== null) {
+      // The caller computed the PnL (the brokers do): one atomic UPDATE, the status and time
+      // conditions in its WHERE; of two concurrent closes the second updates nothing.
+      const updated = await this.prisma.$queryRaw<OrderRow[]>`
+        UPDATE orders SET status = 'CLOSED', exit_price = ${exitPrice.toString()}::numeric, realized_pnl = ${givenPnl.toString()}::numeric,
+               fees = fees + ${exitFee.toString()}::numeric, funding = COALESCE(${givenFunding?.toString() ?? null}::numeric, funding),
+               close_trigger = ${input.closeTrigger}::"CloseTrigger", closed_at = ${closedAt}::timestamptz, updated_at = ${new Date()}::timestamptz
+        WHERE id = ${orderId}::uuid AND status = 'OPEN' AND opened_at <= ${closedAt}::timestamptz
+        RETURNING ${ORDER_COLUMNS}`;
+      if (updated[0] !== undefined) return toClosedOrder(updated[0]);
+      const order = await this.prisma.order.findUnique({ where: { id: orderId }, select: { status: true } });
+      if (order === null) throw new NotFoundError("order", orderId);
+      if (order.status === "CLOSED") throw new StateConflictError(`order ${orderId} is already CLOSED`, "order", orderId);
+      throw new ValidationError("invalid close time", [{ path: "closedAt", message: "must not be before the position was opened" }]);
+    }
     const row = await inTransaction(this.prisma, async (tx) => {
       const order = await tx.order.findUnique({ where: { id: orderId } });
       if (order === null) throw new NotFoundError("order", orderId);
