@@ -42,10 +42,16 @@ describe("format", () => {
 describe("toFixedHalfUp", () => {
   it("equals Decimal's half-up toFixed of the number for any finite double and places", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer().map((n) => n / 1000), fc.integer().map((n) => n / 8 + 0.005)), fc.integer({ min: 0, max: 8 }), (value, places) => {
+      fc.property(fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.double({ min: -2e6, max: 2e6, noNaN: true }),
+          fc.integer().map((n) => n / 1000),
+          fc.integer({ min: -2e9, max: 2e9 }).map((n) => n / 10 ** (n % 9 < 0 ? -(n % 9) : n % 9)),
+          fc.integer().map((n) => n / 8 + 0.005),
+        ), fc.integer({ min: 0, max: 8 }), (value, places) => {
         expect(toFixedHalfUp(value, places)).toBe(new Decimal(value).toFixed(places, Decimal.ROUND_HALF_UP));
       }),
-      { numRuns: 5000, seed: 11 },
+      { numRuns: 20_000, seed: 11 },
     );
   });
 

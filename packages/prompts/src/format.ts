@@ -34,6 +34,12 @@ const HALF_UP = Decimal.ROUND_HALF_UP;
 export function toFixedHalfUp(value: number, places: number): string {
   const text = String(value);
   if (text.includes("e") || !Number.isFinite(value)) return new Decimal(value).toFixed(places, HALF_UP);
+  // Below 1e6 a double's ulp is under 1e-9, so its shortest form and its exact binary value
+  // round alike unless the shortest form ends exactly on the halfway digit: the engine's
+  // toFixed (exact value, ties up) is right except for that tie.
+  const dot = text.indexOf(".");
+  const tie = dot >= 0 && text.length - dot - 1 === places + 1 && text.charCodeAt(text.length - 1) === 53; /* "5" */
+  if (!tie && Math.abs(value) < 1e6 && places <= 8) return value.toFixed(places);
   const negative = text.startsWith("-");
   const [whole = "0", fraction = ""] = (negative ? text.slice(1) : text).split(".");
   let digits = whole + fraction.slice(0, places).padEnd(places, "0");

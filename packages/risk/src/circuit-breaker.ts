@@ -60,14 +60,19 @@ export function evaluateCircuitBreaker(
 ): CircuitBreakerState {
   const cfg = { ...DEFAULT_CIRCUIT_BREAKER, ...config };
   if (!(cfg.haltAt >= cfg.reduceAt)) throw new RangeError("haltAt must be at least reduceAt");
-  const inWindow = snapshots.filter((s) => s.ts <= nowMs && s.ts >= nowMs - cfg.windowMs);
-  const latest = [...snapshots].filter((s) => s.ts <= nowMs).sort((a, b) => a.ts - b.ts).at(-1);
+  // One pass: the latest snapshot at or before now (when no current equity is given) and the window's peak.
+  let latest: EquitySnapshot | undefined;
+  let windowPeak: Decimal | undefined;
+  for (const s of snapshots) {
+    if (s.ts > nowMs) continue;
+    if (currentEquity === undefined && (latest === undefined || s.ts >= latest.ts)) latest = s;
+    if (s.ts >= nowMs - cfg.windowMs && (windowPeak === undefined || s.equity.gt(windowPeak))) windowPeak = s.equity;
+  }
   const current = currentEquity ?? latest?.equity;
   if (current === undefined) {
     return { level: "normal", drawdown: ZERO, peakEquity: null, sizeMultiplier: ONE, reason: "no equity history" };
   }
-  let peak = current;
-  for (const s of inWindow) if (s.equity.gt(peak)) peak = s.equity;
+  const peak = windowPeak !== undefined && windowPeak.gt(current) ? windowPeak : current;
   const drawdown = peak.gt(0) ? peak.minus(current).div(peak) : ZERO;
   const pct = drawdown.mul(100).toDecimalPlaces(1).toString();
   const windowH = Math.round(cfg.windowMs / 3_600_000);
