@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BarBuilder, CandleStore, MINUTE_MS } from "./candle-store.js";
 
@@ -51,5 +52,34 @@ describe("BarBuilder", () => {
     expect(store.bar(0)).toMatchObject({ open: 10, high: 12, low: 9, close: 9, volume: 0.6 });
     expect(store.bar(1)).toMatchObject({ openTime: T0 + MINUTE_MS, open: 9, high: 9, low: 9, close: 9, volume: 0 });
     expect(store.bar(3)).toMatchObject({ openTime: T0 + 3 * MINUTE_MS, open: 11, close: 11, volume: 1 });
+  });
+});
+
+describe("CandleStore window cache", () => {
+  it("gives what a fresh store gives, however bars and queries interleave", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.integer({ min: 1, max: 4 }), price: fc.integer({ min: 1, max: 1000 }), query: fc.boolean() }), { minLength: 1, maxLength: 300 }),
+        fc.constantFrom(3, 5, 15, 60),
+        (steps, minutes) => {
+          const width = minutes * MINUTE_MS;
+          const cached = new CandleStore(4);
+          let t = 1_700_000_040_000;
+          const pushed: Array<[number, number, number]> = [];
+          for (const step of steps) {
+            t += step.gap * MINUTE_MS;
+            cached.push(t, step.price, step.price + 1, step.price - 1, step.price, step.gap);
+            pushed.push([t, step.price, step.gap]);
+            if (!step.query) continue;
+            const fresh = new CandleStore(4);
+            for (const [at, p, v] of pushed) fresh.push(at, p, p + 1, p - 1, p, v);
+            const now = t + step.gap * MINUTE_MS;
+            expect(cached.candlesOfWidth(width, 50, now)).toEqual(fresh.candlesOfWidth(width, 50, now));
+            expect(cached.candlesOfWidth(width, 3, now)).toEqual(fresh.candlesOfWidth(width, 3, now));
+          }
+        },
+      ),
+      { numRuns: 150, seed: 5 },
+    );
   });
 });

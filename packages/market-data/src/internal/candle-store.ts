@@ -15,6 +15,8 @@ export const MINUTE_MS = 60_000;
 export class CandleStore {
   private capacity: number;
   private size = 0;
+  /** Per width, the aggregated windows that can no longer change (a later bar exists), with their first bar's index. */
+  private readonly finalWindows = new Map<number, Map<number, { candle: Candle; first: number }>>();
   openTime: Float64Array;
   open: Float64Array;
   high: Float64Array;
@@ -132,10 +134,24 @@ export class CandleStore {
     let i = closed - 1;
     while (i >= 0 && this.openTime[i]! >= lastWindowEnd) i--;
     const out: Candle[] = [];
+    let finals = this.finalWindows.get(widthMs);
+    if (!finals) {
+      finals = new Map();
+      this.finalWindows.set(widthMs, finals);
+    }
+    const lastBar = this.openTime[this.size - 1]!;
     while (i >= 0 && out.length < limit) {
       const windowStart = Math.floor(this.openTime[i]! / widthMs) * widthMs;
       // A window that began before the first bar is partial: its open is unknown.
       if (windowStart < this.openTime[0]!) break;
+      // A window with a bar after it is final (bars are appended in time order): aggregated once.
+      const final = windowStart + widthMs <= lastBar;
+      const known = final ? finals.get(windowStart) : undefined;
+      if (known) {
+        out.push(known.candle);
+        i = known.first - 1;
+        continue;
+      }
       const last = i;
       let high = Number.NEGATIVE_INFINITY;
       let low = Number.POSITIVE_INFINITY;
@@ -146,7 +162,7 @@ export class CandleStore {
         volume += this.volume[i]!;
         i--;
       }
-      out.push({
+      const candle: Candle = {
         openTime: windowStart,
         closeTime: windowStart + widthMs,
         open: this.open[i + 1]!,
@@ -154,7 +170,9 @@ export class CandleStore {
         low,
         close: this.close[last]!,
         volume: roundTo(volume, 8),
-      });
+      };
+      out.push(candle);
+      if (final) finals.set(windowStart, { candle, first: i + 1 });
     }
     return out.reverse();
   }
