@@ -7,7 +7,7 @@ import { type ModelConfig, RULE_MODEL_KINDS, createModelRegistry } from "@autono
 import { createApiServer } from "@autonome/api";
 import { type ArenaEvent, ArenaEventBus, type Clock, ConfigError, SystemClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb, createEventChannel } from "@autonome/db";
-import { type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
+import { LighterMarket, type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
 import { type TradingRuntime, createTradingRuntime, flattenModel, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -42,8 +42,8 @@ export async function seedModels(db: Db, models: readonly ModelConfig[]): Promis
   return out;
 }
 
-/** The market source the configuration names. */
-export function createMarket(config: WorkerConfig, clock: Clock): MarketSource {
+/** The market source the configuration names (Lighter's connects and waits for its first books). */
+export async function createMarket(config: WorkerConfig, clock: Clock): Promise<MarketSource> {
   if (config.marketSource === "synthetic") return new SyntheticMarket({ clock, seed: config.seed });
   if (config.marketSource === "replay") {
     const dir = config.replayDir!;
@@ -51,12 +51,14 @@ export function createMarket(config: WorkerConfig, clock: Clock): MarketSource {
     if (files.length === 0) throw new ConfigError(`REPLAY_DIR ${dir} holds no kline CSV files`, "REPLAY_DIR");
     return new ReplayMarket({ clock, klines: files.map((f) => join(dir, f)) as never });
   }
-  throw new ConfigError("MARKET_SOURCE=lighter needs the live Lighter feed, which this build of @autonome/market-data does not export yet", "MARKET_SOURCE");
+  const lighter = config.lighterMarket;
+  if (!lighter) throw new ConfigError("MARKET_SOURCE=lighter needs LIGHTER_BASE_URL", "LIGHTER_BASE_URL");
+  return LighterMarket.connect({ clock, restUrl: lighter.restUrl, wsUrl: lighter.wsUrl, historyMinutes: lighter.historyMinutes });
 }
 
 /** The trading runtime of a configuration over an open database (the worker's, or the CLI's when no worker runs). */
 export async function createRuntime(config: WorkerConfig, db: Db, clock: Clock, logger: Logger): Promise<{ runtime: TradingRuntime; market: MarketSource; events: ArenaEventBus }> {
-  const market = createMarket(config, clock);
+  const market = await createMarket(config, clock);
   const events = new ArenaEventBus();
   try {
     const agents = createModelRegistry(registryConfigs(config.models), { clock });

@@ -38,6 +38,16 @@ export interface LighterSettings {
   privateKeyHex: string;
 }
 
+/** Where MARKET_SOURCE=lighter reads books, trades and candles. */
+export interface LighterMarketSettings {
+  /** REST base URL: LIGHTER_BASE_URL. */
+  restUrl: string;
+  /** WebSocket URL: LIGHTER_WS_URL, default the REST host's /stream (wss for https). */
+  wsUrl: string;
+  /** One-minute candles loaded over REST at start (LIGHTER_HISTORY_MINUTES, default 1440). */
+  historyMinutes: number;
+}
+
 /** The validated configuration. */
 export interface WorkerConfig {
   simulationEnabled: boolean;
@@ -54,6 +64,8 @@ export interface WorkerConfig {
   modelRunTimeoutMs: number;
   staleAfterMs: number;
   marketSource: MarketSourceKind;
+  /** Lighter's public market data for MARKET_SOURCE=lighter (no key needed), else null. */
+  lighterMarket: LighterMarketSettings | null;
   /** Directory of recorded data for MARKET_SOURCE=replay. */
   replayDir: string | null;
   seed: string;
@@ -183,6 +195,8 @@ function readLighter(env: Env, required: boolean): LighterSettings | null {
     if (required) fail("LIGHTER_BASE_URL", "is required when IS_SIMULATION_ENABLED=false (with LIGHTER_API_KEY_INDEX, LIGHTER_ACCOUNT_INDEX, LIGHTER_API_PRIVATE_KEY)");
     return null;
   }
+  // LIGHTER_BASE_URL alone names the market data of MARKET_SOURCE=lighter, not an account.
+  if (!required && present.length === 1 && present[0] === "LIGHTER_BASE_URL") return null;
   const missing = names.filter((n) => !env[n]?.trim());
   if (missing.length > 0) fail(missing[0]!, `is required with ${present.join(", ")}`);
   const baseUrl = env.LIGHTER_BASE_URL!.trim();
@@ -237,6 +251,20 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   const replayDir = env.REPLAY_DIR?.trim() || null;
   if (marketRaw === "replay" && replayDir === null) fail("REPLAY_DIR", "is required with MARKET_SOURCE=replay (a directory of recorded klines)");
 
+  let lighterMarket: LighterMarketSettings | null = null;
+  if (marketRaw === "lighter") {
+    const restUrl = env.LIGHTER_BASE_URL?.trim();
+    if (!restUrl) fail("LIGHTER_BASE_URL", "is required with MARKET_SOURCE=lighter (Lighter's REST base URL; no API key is needed for market data)");
+    if (!z.url().safeParse(restUrl).success || !/^https?:/.test(restUrl!)) fail("LIGHTER_BASE_URL", "must be an http(s) URL");
+    const wsText = env.LIGHTER_WS_URL?.trim();
+    const derived = new URL(restUrl!);
+    derived.protocol = derived.protocol === "https:" ? "wss:" : "ws:";
+    derived.pathname = "/stream";
+    const wsUrl = wsText || derived.toString();
+    if (!/^wss?:\/\//.test(wsUrl) || !z.url().safeParse(wsUrl).success) fail("LIGHTER_WS_URL", "must be a ws(s):// URL");
+    lighterMarket = { restUrl: restUrl!, wsUrl, historyMinutes: readInt(env, "LIGHTER_HISTORY_MINUTES", 1440, 0, 100_000) };
+  }
+
   const levelRaw = (env.LOG_LEVEL?.trim() || "info").toLowerCase();
   if (!["debug", "info", "warn", "error"].includes(levelRaw)) fail("LOG_LEVEL", `must be debug, info, warn or error, got "${env.LOG_LEVEL}"`);
 
@@ -257,6 +285,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     modelRunTimeoutMs,
     staleAfterMs,
     marketSource: marketRaw,
+    lighterMarket,
     replayDir,
     seed: env.SEED?.trim() || "autonome",
     logLevel: levelRaw as LogLevel,
