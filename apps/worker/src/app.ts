@@ -170,7 +170,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       events,
       logger,
       ...(options.workerId ? { workerId: options.workerId } : {}),
-      options: { tradeIntervalMs: config.tradeIntervalMs, modelRunTimeoutMs: config.modelRunTimeoutMs, staleAfterMs: config.staleAfterMs },
+      options: { tradeIntervalMs: config.tradeIntervalMs, modelRunTimeoutMs: config.modelRunTimeoutMs, staleAfterMs: config.staleAfterMs, leaseTtlMs: config.leaseTtlMs },
       hooks: {
         async beforeBatch(models) {
           market.advanceTo(clock.now());

@@ -63,6 +63,8 @@ export interface WorkerConfig {
   agentTimeoutMs: number;
   modelRunTimeoutMs: number;
   staleAfterMs: number;
+  /** LEASE_TTL_MS: how long a model's lease outlives its worker (renewed every third of it). */
+  leaseTtlMs: number;
   marketSource: MarketSourceKind;
   /** Lighter's public market data for MARKET_SOURCE=lighter (no key needed), else null. */
   lighterMarket: LighterMarketSettings | null;
@@ -88,6 +90,7 @@ export const DEFAULT_INTERVALS = Object.freeze({
   agentTimeoutMs: 2 * MINUTE,
   modelRunTimeoutMs: 9 * MINUTE,
   staleAfterMs: 10 * MINUTE,
+  leaseTtlMs: MINUTE,
 });
 
 const decimalText = z.union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, "must be a decimal number")]).transform(String);
@@ -244,6 +247,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   const modelRunTimeoutMs = readInt(env, "MODEL_RUN_TIMEOUT_MS", DEFAULT_INTERVALS.modelRunTimeoutMs, 100);
   const staleAfterMs = readInt(env, "STALE_AFTER_MS", DEFAULT_INTERVALS.staleAfterMs, 100);
   if (agentTimeoutMs > modelRunTimeoutMs) fail("AGENT_TIMEOUT_MS", `(${agentTimeoutMs}) must not exceed MODEL_RUN_TIMEOUT_MS (${modelRunTimeoutMs})`);
+  const leaseTtlMs = readInt(env, "LEASE_TTL_MS", Math.min(DEFAULT_INTERVALS.leaseTtlMs, staleAfterMs), 300, 24 * 60 * MINUTE);
   if (modelRunTimeoutMs > staleAfterMs) fail("MODEL_RUN_TIMEOUT_MS", `(${modelRunTimeoutMs}) must not exceed STALE_AFTER_MS (${staleAfterMs})`);
 
   const marketRaw = (env.MARKET_SOURCE?.trim() || "synthetic").toLowerCase();
@@ -284,6 +288,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     agentTimeoutMs,
     modelRunTimeoutMs,
     staleAfterMs,
+    leaseTtlMs,
     marketSource: marketRaw,
     lighterMarket,
     replayDir,
@@ -319,6 +324,7 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     agentTimeoutMs: config.agentTimeoutMs,
     modelRunTimeoutMs: config.modelRunTimeoutMs,
     staleAfterMs: config.staleAfterMs,
+    leaseTtlMs: config.leaseTtlMs,
     marketSource: config.marketSource,
     replayDir: config.replayDir,
     seed: config.seed,

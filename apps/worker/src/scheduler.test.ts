@@ -202,6 +202,30 @@ describe("Scheduler", () => {
     expect((await db.heartbeats.byId("w2"))?.status).toBe("stopped");
   });
 
+  it("keeps a live worker's models between ticks by renewing its leases, long past one lease TTL", async () => {
+    const [a, b] = await models("a", "b");
+    const w1 = scheduler({ runModel: async () => ({ ok: true }) }, { workerId: "w1", leaseTtlMs: 300 });
+    const w2 = scheduler({ runModel: async () => ({ ok: true }) }, { workerId: "w2", leaseTtlMs: 300 });
+    /** Waits (real time, bounded) until every lease is w1's and lasts beyond `t`. */
+    const renewedPast = async (t: number) => {
+      for (let i = 0; i < 200; i++) {
+        const leases = await db.leases.list();
+        if (leases.length === 2 && leases.every((l) => l.workerId === "w1" && l.expiresAt > t)) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`leases not renewed past ${t}`);
+    };
+    w1.start(); // one tick now, the next in a minute: the renewals keep its leases meanwhile
+    await renewedPast(T0);
+    clock.advanceTo(T0 + 250);
+    await renewedPast(T0 + 300);
+    clock.advanceTo(T0 + 500);
+    await renewedPast(T0 + 550);
+    clock.advanceTo(T0 + 700); // past the first lease's TTL twice over
+    expect((await w2.runTick()).ran).toEqual([]);
+    expect((await db.leases.list()).map((l) => [l.modelId, l.workerId]).sort()).toEqual([[a!.id, "w1"], [b!.id, "w1"]].sort());
+  });
+
   it("on stop aborts what still runs after the grace period, persists the batch and releases its leases", async () => {
     await models("m");
     let afterBatches = 0;

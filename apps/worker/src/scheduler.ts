@@ -32,12 +32,19 @@ export interface SchedulerHooks {
   afterBatch?(models: readonly ModelRecord[]): Promise<void>;
 }
 
+/** The longest a lease lasts without renewal by default (LEASE_TTL_MS). */
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+
 /** Tunables of the scheduler. */
 export interface SchedulerOptions {
   tradeIntervalMs: number;
   modelRunTimeoutMs: number;
   staleAfterMs: number;
-  /** How long a lease lasts without renewal; default `staleAfterMs`. A dead worker's models are free after it. */
+  /**
+   * How long a lease lasts without renewal; default the shorter of one minute and
+   * `staleAfterMs`. A live worker renews its leases every third of it (between ticks too,
+   * so its models stay with it); a dead worker's models are free one TTL after its death.
+   */
   leaseTtlMs?: number;
   health?: HealthThresholds;
 }
@@ -110,6 +117,7 @@ export class Scheduler {
   private attemptedSinceSuccess = false;
   private consecutiveFailedCycles = 0;
   private timer: NodeJS.Timeout | undefined;
+  private renewal: NodeJS.Timeout | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
 
@@ -121,7 +129,7 @@ export class Scheduler {
     this.logger = config.logger ?? SILENT;
     this.workerId = config.workerId ?? newWorkerId();
     this.options = {
-      leaseTtlMs: config.options.staleAfterMs,
+      leaseTtlMs: Math.min(DEFAULT_LEASE_TTL_MS, config.options.staleAfterMs),
       health: DEFAULT_HEALTH_THRESHOLDS,
       ...config.options,
     } as Required<SchedulerOptions>;
@@ -150,6 +158,14 @@ export class Scheduler {
   /** Starts ticking: a tick at once, then one every interval (a tick never waits for the previous batch). */
   start(): void {
     if (this.loop || this.stopping) return;
+    // Keep this worker's leases alive between ticks; a renewal that fails is retried at the next one.
+    this.renewal = setInterval(
+      () => {
+        this.db.leases.renew(this.workerId, this.options.leaseTtlMs).catch((error: unknown) => this.logger.warn("leases not renewed", { error }));
+      },
+      Math.max(100, Math.floor(this.options.leaseTtlMs / 3)),
+    );
+    this.renewal.unref();
     this.loop = (async () => {
       while (!this.stopping) {
         const startedAt = this.clock.now();
@@ -340,6 +356,7 @@ export class Scheduler {
   async stop(graceMs = 30_000): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.renewal) clearInterval(this.renewal);
     this.wake?.();
     await this.loop;
     const batches = Promise.all([...this.batches]);

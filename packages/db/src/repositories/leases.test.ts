@@ -20,6 +20,20 @@ describeEachDatabase("LeasesRepository", (t) => {
     expect(leases.map((l) => l.workerId)).toEqual(["w2", "w2"]);
   });
 
+  it("renews a live worker's unexpired leases and never revives an expired one", async () => {
+    const [a, b] = await twoModels();
+    await t.db.leases.claim([a], "w1", 10_000);
+    await t.db.leases.claim([b], "w2", 10_000);
+    t.clock.advanceTo(t.clock.now() + 8_000);
+    expect(await t.db.leases.renew("w1", 10_000)).toBe(1);
+    t.clock.advanceTo(t.clock.now() + 5_000);
+    // w1 renewed in time and keeps a; w2 did not, and its b is free.
+    expect(await t.db.leases.claim([a, b], "w3", 10_000)).toEqual([b]);
+    t.clock.advanceTo(t.clock.now() + 20_000);
+    expect(await t.db.leases.renew("w1", 10_000)).toBe(0);
+    expect(await t.db.leases.claim([a], "w3", 10_000)).toEqual([a]);
+  });
+
   it("frees released models at once and keeps other workers' leases", async () => {
     const [a, b] = await twoModels();
     await t.db.leases.claim([a], "w1", 60_000);

@@ -67,6 +67,21 @@ export class LeasesRepository {
     return count;
   }
 
+  /**
+   * Extends every unexpired lease of `workerId` to `now + ttlMs` (a live worker keeps its
+   * models between ticks; a dead one's lapse after one TTL). Returns how many it extended;
+   * an expired lease is not revived, another worker may have its model by now.
+   */
+  async renew(workerId: string, ttlMs: number, now = this.clock.now()): Promise<number> {
+    checkText("workerId", workerId, 200);
+    checkCount("ttlMs", ttlMs, 2 ** 40);
+    const { count } = await this.prisma.modelLease.updateMany({
+      where: { workerId, expiresAt: { gt: toDbTime("now", now) } },
+      data: { expiresAt: toDbTime("expiresAt", now + ttlMs) },
+    });
+    return count;
+  }
+
   /** Every lease, expired ones included. */
   async list(): Promise<LeaseRecord[]> {
     const rows = await this.prisma.modelLease.findMany({ orderBy: { modelId: "asc" } });
