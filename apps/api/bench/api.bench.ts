@@ -75,7 +75,8 @@ async function wrkCrossCheck(url: string): Promise<string | null> {
   const { stdout } = await run("/usr/bin/wrk", ["-t1", "-c1", `-d${DURATION_S}s`, "--latency", "-s", script, url], { timeout: (DURATION_S + 30) * 1000 }).finally(() =>
     rmSync(dir, { recursive: true, force: true }),
   );
-  const pick = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(stdout)?.[1] ?? "?";
+  // Each at the start of its own line (a percentage also ends wrk's "+/- Stdev" columns).
+  const pick = (label: string) => new RegExp(`^\\s*${label}\\s+(\\S+)`, "m").exec(stdout)?.[1] ?? "?";
   return `${pick("Requests/sec:")} req/s, latency p50 ${pick("50%")}, p90 ${pick("90%")}, p99 ${pick("99%")}`;
 }
 
