@@ -78,6 +78,8 @@ export {
   type LighterFunding,
   type LighterFundingRate,
   type LighterTrade,
+  type LighterLiquidation,
+  type LiquidationType,
 } from "./rest/schemas.js";
 export { LighterWsClient, type LighterWsClientOptions, type LighterWsEvents } from "./ws/ws-client.js";
 export { LocalOrderBook, type BookLevel, type WireLevel, type ApplyResult } from "./ws/local-order-book.js";

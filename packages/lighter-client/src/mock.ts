@@ -5,6 +5,8 @@ export {
   DEFAULT_MOCK_MARKETS,
   MOCK_MAKER_ACCOUNT,
   type MockOrder,
+  type MockLiquidation,
+  type MockLiquidateOptions,
   type MockTx,
   type SendResult,
 } from "./mock/mock-exchange.js";

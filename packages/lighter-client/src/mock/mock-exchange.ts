@@ -76,6 +76,36 @@ export interface MockTx {
   executedAt: number;
 }
 
+/** A liquidation the mock performed (integer ticks and lots), as /api/v1/liquidations serves it. */
+export interface MockLiquidation {
+  id: number;
+  accountIndex: number;
+  marketId: number;
+  type: "partial" | "deleverage";
+  /** Whether the liquidated account sold (it was long). */
+  isAsk: boolean;
+  priceTicks: number;
+  lots: number;
+  /** Taker fee rate as the venue writes it: percent ("0.0500" = 0.05%). */
+  takerFee: string;
+  markTicks: number;
+  timeMs: number;
+}
+
+/** Options of MockExchange.liquidate. */
+export interface MockLiquidateOptions {
+  /** Size to liquidate (decimal string); default the whole position. */
+  size?: string;
+  /** "partial" (sold into the book, the default) or "deleverage". */
+  type?: "partial" | "deleverage";
+  /** Mark price that triggered it (decimal string); default the liquidation price. */
+  markPrice?: string;
+  /** Taker fee rate as the venue writes it, percent; default "0". */
+  takerFee?: string;
+  /** When it happened, ms; default the exchange clock. */
+  timeMs?: number;
+}
+
 /** A price-level change of one book side, for WebSocket diffs. */
 export interface LevelChange {
   priceTicks: number;
@@ -111,8 +141,10 @@ export class MockExchange {
   private readonly leverage = new Map<string, { imf: number; marginMode: number }>();
   private readonly lastTradeTicks = new Map<number, number>();
   private readonly trades: { marketId: number; priceTicks: number; lots: number; askId: bigint; bidId: bigint; askAccount: number; bidAccount: number; makerAsk: boolean; ts: number; txHash: string; id: number }[] = [];
+  private readonly liquidationLog: MockLiquidation[] = [];
   private nextOrderIndex = 1n << 48n;
   private nextTradeId = 1;
+  private nextLiquidationId = 1;
   /** The next order-type tx is refused with this code and message (fault injection). */
   rejectNext: { code: number; message: string } | undefined;
   listener: MockExchangeListener | undefined;
@@ -163,6 +195,52 @@ export class MockExchange {
   /** Sets the mark price: trigger orders crossed by it fire. */
   setMarkPrice(marketId: number, price: string): void {
     this.fireTriggers(marketId, this.toTicks(this.market(marketId), price));
+  }
+
+  /**
+   * Liquidates an account's position in a market at a price, as the venue's liquidator would: the
+   * position shrinks (to zero by default) with its PnL and the taker fee realized into collateral,
+   * a closed position's resting SL/TP trigger orders are cancelled (status canceled-reduce-only), and
+   * the liquidation is recorded for /api/v1/liquidations. Throws when there is no position.
+   */
+  liquidate(accountIndex: number, marketId: number, price: string, options: MockLiquidateOptions = {}): MockLiquidation {
+    const market = this.market(marketId);
+    const pos = this.positions.get(`${accountIndex}:${marketId}`);
+    if (!pos || pos.lots === 0) throw new Error(`account ${accountIndex} has no position in market ${marketId}`);
+    const lots = options.size === undefined ? Math.abs(pos.lots) : Math.min(this.toLots(market, options.size), Math.abs(pos.lots));
+    const priceTicks = this.toTicks(market, price);
+    const isAsk = pos.lots > 0;
+    this.move(accountIndex, marketId, isAsk ? -lots : lots, priceTicks);
+    const takerFee = options.takerFee ?? "0";
+    const notional = new Decimal(priceTicks).mul(lots).div(new Decimal(10).pow(market.priceDecimals + market.sizeDecimals));
+    const fee = notional.mul(new Decimal(takerFee).div(100));
+    this.collateral.set(accountIndex, (this.collateral.get(accountIndex) ?? new Decimal(0)).minus(fee));
+    if (this.positions.get(`${accountIndex}:${marketId}`)?.lots === 0) {
+      // Reduce-only triggers of a position that no longer exists can never fill.
+      for (const o of this.accountOrders(accountIndex, true, marketId)) if (o.reduceOnly && o.status === "pending") this.cancelOrder(o, "canceled-reduce-only");
+    }
+    const entry: MockLiquidation = {
+      id: this.nextLiquidationId++,
+      accountIndex,
+      marketId,
+      type: options.type ?? "partial",
+      isAsk,
+      priceTicks,
+      lots,
+      takerFee,
+      markTicks: options.markPrice === undefined ? priceTicks : this.toTicks(market, options.markPrice),
+      timeMs: options.timeMs ?? this.clock.now(),
+    };
+    this.liquidationLog.push(entry);
+    this.listener?.accountChanged(accountIndex, marketId);
+    return entry;
+  }
+
+  /** An account's liquidations, newest first (all markets when marketId is undefined or 255). */
+  liquidationsOf(accountIndex: number, marketId?: number): MockLiquidation[] {
+    return this.liquidationLog
+      .filter((l) => l.accountIndex === accountIndex && (marketId === undefined || marketId === 255 || l.marketId === marketId))
+      .sort((a, b) => b.id - a.id);
   }
 
   /** Moves the server's nonce for a key ahead (fault: someone else used the key). */

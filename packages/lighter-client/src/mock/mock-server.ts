@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo } from "node:net";
 import { Decimal, SystemClock, type Clock } from "@autonome/core";
 import { WebSocketServer, type WebSocket } from "ws";
-import { DEFAULT_MOCK_MARKETS, MockExchange, type MockMarketSpec, type MockOrder } from "./mock-exchange.js";
+import { DEFAULT_MOCK_MARKETS, MockExchange, type MockLiquidation, type MockMarketSpec, type MockOrder } from "./mock-exchange.js";
 
 /** Options of the mock server. */
 export interface MockLighterServerOptions {
@@ -265,6 +265,17 @@ export class MockLighterServer {
         const limit = active ? 1000 : num("limit", 100);
         return ok({ next_cursor: "", orders: ex.accountOrders(account, active, market).slice(0, limit).map((o) => this.orderJson(o)) });
       }
+      case "GET /api/v1/liquidations": {
+        const account = num("account_index");
+        if (!ex.checkAuth(auth, account)) return err(20001, "invalid auth", 401);
+        const limit = num("limit", 100);
+        const marketParam = q.get("market_id");
+        const before = q.get("cursor") ? Number(q.get("cursor")) : Infinity;
+        const all = ex.liquidationsOf(account, marketParam === null || marketParam === "" ? undefined : Number(marketParam)).filter((l) => l.id < before);
+        const page = all.slice(0, limit);
+        const more = all.length > page.length;
+        return ok({ liquidations: page.map((l) => this.liquidationJson(l)), next_cursor: more ? String(page[page.length - 1]!.id) : "" });
+      }
       case "GET /api/v1/candles": {
         const market = ex.market(num("market_id"));
         const last = ex.lastTrade(market.marketId);
@@ -290,6 +301,32 @@ export class MockLighterServer {
       default_initial_margin_fraction: m.defaultInitialMarginFraction, min_initial_margin_fraction: m.minInitialMarginFraction,
       maintenance_margin_fraction: m.maintenanceMarginFraction, closeout_margin_fraction: m.closeoutMarginFraction,
       last_trade_price: last === undefined ? 0 : Number(ticks(m, last)), daily_trades_count: 0, open_interest: 0,
+    };
+  }
+
+  private liquidationJson(l: MockLiquidation): Record<string, unknown> {
+    const m = this.exchange.market(l.marketId);
+    // The liquidator (insurance fund or deleverage counterparty) takes the other side.
+    const counterparty = 281474976710654;
+    return {
+      id: l.id,
+      market_id: l.marketId,
+      type: l.type,
+      trade: {
+        price: ticks(m, l.priceTicks),
+        size: lots(m, l.lots),
+        taker_fee: l.takerFee,
+        maker_fee: "0",
+        transaction_time: l.timeMs * 1000 + 123,
+        bid_account_id: l.isAsk ? counterparty : l.accountIndex,
+        ask_account_id: l.isAsk ? l.accountIndex : counterparty,
+      },
+      info: {
+        positions: [],
+        risk_info_before: { cross_risk_parameters: { market_id: 255 }, isolated_risk_parameters: [] },
+        risk_info_after: { cross_risk_parameters: { market_id: 255 }, isolated_risk_parameters: [] },
+        mark_prices: { [String(l.marketId)]: Number(ticks(m, l.markTicks)) },
+      },
     };
   }
 

@@ -23,6 +23,7 @@ import {
   type LighterCandle,
   type LighterFunding,
   type LighterFundingRate,
+  type LighterLiquidation,
   type LighterMarketDetails,
   type LighterOrder,
   type LighterTrade,
@@ -33,6 +34,8 @@ import {
   candlesSchema,
   fundingRatesSchema,
   fundingsSchema,
+  liquidationFrom,
+  liquidationsSchema,
   marketFromDetail,
   nextNonceSchema,
   orderBookDetailsSchema,
@@ -240,6 +243,27 @@ export class LighterRestClient {
       ordersSchema,
     );
     return { orders: body.orders.map(orderFrom), nextCursor: body.next_cursor };
+  }
+
+  /**
+   * An account's liquidations and auto-deleverages, newest first (needs an auth token): the trade that
+   * closed each position, its fee rates and the mark prices used. Follow `nextCursor` for older pages.
+   */
+  async liquidations(
+    accountIndex: number,
+    authToken: string,
+    options: { limit?: number; marketId?: number; cursor?: string } = {},
+  ): Promise<{ liquidations: LighterLiquidation[]; nextCursor: string | undefined }> {
+    const body = await this.call(
+      {
+        method: "GET",
+        path: "/api/v1/liquidations",
+        query: { account_index: accountIndex, limit: options.limit ?? 100, market_id: options.marketId, cursor: options.cursor },
+        authToken,
+      },
+      liquidationsSchema,
+    );
+    return { liquidations: body.liquidations.map(liquidationFrom), nextCursor: body.next_cursor || undefined };
   }
 
   /** Candles between two times (ms), at most `countBack`. */

@@ -388,3 +388,80 @@ export function orderFrom(o: z.infer<typeof orderSchema>): LighterOrder {
     timestampMs: o.timestamp === undefined ? undefined : o.timestamp * 1000,
   };
 }
+
+// ---- liquidations -------------------------------------------------------------
+
+/** Integer ids that may arrive as numbers or digit strings. */
+const intLike = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/** One entry of GET /api/v1/liquidations (LiquidationInfos). Unknown keys are ignored; `info` beyond mark prices is not read. */
+export const liquidationSchema = z.object({
+  id: intLike,
+  market_id: int,
+  type: z.string(),
+  trade: z.object({
+    price: decimal,
+    size: decimal,
+    taker_fee: decimal.optional(),
+    maker_fee: decimal.optional(),
+    /** Microseconds (newer servers). */
+    transaction_time: int.optional(),
+    bid_account_id: int.optional(),
+    ask_account_id: int.optional(),
+  }),
+  info: z
+    .object({ mark_prices: z.record(z.string(), decimal).optional() })
+    .nullish(),
+  /** Milliseconds (older schema, where the trade carries no time). */
+  executed_at: int.optional(),
+});
+
+/** GET /api/v1/liquidations. */
+export const liquidationsSchema = z.object({
+  liquidations: z.array(liquidationSchema).nullish().transform((l) => l ?? []),
+  next_cursor: z.string().nullish(),
+});
+
+/** How Lighter closed a position by force: "partial" (sold into the book) or "deleverage" (against a counterparty); other strings kept as sent. */
+export type LiquidationType = "partial" | "deleverage" | (string & {});
+
+/** A liquidation (or auto-deleverage) of one of an account's positions: the trade that closed it. */
+export interface LighterLiquidation {
+  readonly id: number;
+  readonly marketId: number;
+  readonly type: LiquidationType;
+  readonly price: Decimal;
+  readonly size: Decimal;
+  /** Fraction (0.0005 = 5 bp), from the venue's percent string. */
+  readonly takerFeeRate: Decimal;
+  /** Fraction, from the venue's percent string. */
+  readonly makerFeeRate: Decimal;
+  /** When the trade happened, ms since epoch (from transaction_time in µs, else executed_at); undefined when the venue sent neither. */
+  readonly timeMs: number | undefined;
+  /** The buyer's account index, when sent. */
+  readonly bidAccountIndex: number | undefined;
+  /** The seller's account index, when sent. */
+  readonly askAccountIndex: number | undefined;
+  /** Mark prices the liquidation used, by market id. */
+  readonly markPrices: ReadonlyMap<number, Decimal>;
+}
+
+/** Converts a parsed liquidation entry. Fee strings are percent, as in orderBookDetails ("0.0200" = 0.02%). */
+export function liquidationFrom(l: z.infer<typeof liquidationSchema>): LighterLiquidation {
+  const marks = new Map<number, Decimal>();
+  for (const [market, price] of Object.entries(l.info?.mark_prices ?? {})) if (/^\d+$/.test(market)) marks.set(Number(market), price);
+  const t = l.trade;
+  return {
+    id: l.id,
+    marketId: l.market_id,
+    type: l.type,
+    price: t.price,
+    size: t.size,
+    takerFeeRate: (t.taker_fee ?? new Decimal(0)).div(100),
+    makerFeeRate: (t.maker_fee ?? new Decimal(0)).div(100),
+    timeMs: t.transaction_time !== undefined ? Math.floor(t.transaction_time / 1000) : l.executed_at,
+    bidAccountIndex: t.bid_account_id,
+    askAccountIndex: t.ask_account_id,
+    markPrices: marks,
+  };
+}
