@@ -12,7 +12,7 @@ import type { ToolExecutor } from "./executor.js";
 import { type OpenAiEndpoint, type RunPolicy, runOpenAiAgent } from "./openai-agent.js";
 import { type AgentInput, type InvocationResult, NO_USAGE } from "./result.js";
 import { RULE_MODELS, RULE_MODEL_KINDS, type RuleModelKind } from "./rule-models.js";
-import { TradingSession } from "./session.js";
+import { type ToolCallRecord, TradingSession } from "./session.js";
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be 1-64 lower-case letters, digits, dot, dash or underscore");
 
@@ -74,6 +74,11 @@ export interface InvokeOptions {
   limits?: RiskLimits;
   /** Aborts the invocation (the HTTP request too). */
   signal?: AbortSignal;
+  /**
+   * Called with each tool call as it is handled or recorded as malformed, in order; a handled
+   * call's reply to the model waits for it (persist calls as they happen). Failures are ignored.
+   */
+  onToolCall?: (record: ToolCallRecord) => unknown;
 }
 
 /** A model that can be invoked: an endpoint or a rule model, same interface. */
@@ -115,7 +120,7 @@ function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string
       config,
       async invoke(input, executor, options = {}) {
         const startedAt = clock.now();
-        const session = new TradingSession({ executor, clock, limits: limitsFor(config, options.limits ?? DEFAULT_RISK_LIMITS) });
+        const session = new TradingSession({ executor, clock, limits: limitsFor(config, options.limits ?? DEFAULT_RISK_LIMITS), ...(options.onToolCall ? { onRecord: options.onToolCall } : {}) });
         const decision = rule.decide(input.context);
         for (const call of decision.calls) await session.handle(call.name, call.args);
         const records = [...session.records];
@@ -156,7 +161,7 @@ function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string
     kind: "openai",
     config,
     invoke(input, executor, options = {}) {
-      const session = new TradingSession({ executor, clock, limits: limitsFor(config, options.limits ?? DEFAULT_RISK_LIMITS) });
+      const session = new TradingSession({ executor, clock, limits: limitsFor(config, options.limits ?? DEFAULT_RISK_LIMITS), ...(options.onToolCall ? { onRecord: options.onToolCall } : {}) });
       const policy: Partial<RunPolicy> = {
         ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
         ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),

@@ -52,4 +52,32 @@ describe("TradingSession", () => {
     expect(malformed).toMatchObject({ status: "invalid", sequence: 2 });
     expect(executor.executed.map((d) => d.type)).toEqual(["HOLDING"]);
   });
+
+  it("hands every record to onRecord in order, and a handled call's reply waits for it", async () => {
+    const { executor } = paperAccount();
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const session = new TradingSession({
+      executor,
+      clock: new ManualClock(T0),
+      onRecord: async (record) => {
+        if (record.sequence === 1) await gate;
+        seen.push(`${record.sequence}:${record.tool}:${record.status}`);
+        if (record.sequence === 3) throw new Error("the hook's failure is not the model's");
+      },
+    });
+    let replied = false;
+    const first = session.handle("create_position", OPEN).then((r) => ((replied = true), r));
+    await new Promise((r) => setTimeout(r, 20));
+    // Executed, but not replied to before its record is handed on.
+    expect(executor.positions).toHaveLength(1);
+    expect(replied).toBe(false);
+    release();
+    expect((await first).status).toBe("executed");
+    session.recordMalformed("close_position", "{", "bad JSON");
+    const hold = await session.handle("hold", { reason: "done" });
+    expect(hold.status).toBe("executed");
+    expect(seen).toEqual(["1:create_position:executed", "2:close_position:invalid", "3:hold:executed"]);
+  });
 });

@@ -42,6 +42,11 @@ export interface TradingSessionOptions {
   executor: ToolExecutor;
   clock: Clock;
   limits?: RiskLimits;
+  /**
+   * Called with each record as it is made, in order (a caller persists calls as they
+   * happen). A handled call's reply waits for it; a failure of the hook is ignored.
+   */
+  onRecord?: (record: ToolCallRecord) => unknown;
 }
 
 function symbolOf(decision: TradingDecision): string | null {
@@ -56,11 +61,15 @@ export class TradingSession {
   private readonly acted = new Set<string>();
   private readonly log: ToolCallRecord[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly onRecord: ((record: ToolCallRecord) => unknown) | undefined;
+  /** The hook calls, chained in record order. */
+  private hooks: Promise<unknown> = Promise.resolve();
 
   constructor(options: TradingSessionOptions) {
     this.executor = options.executor;
     this.clock = options.clock;
     this.limits = options.limits ?? DEFAULT_RISK_LIMITS;
+    this.onRecord = options.onRecord;
   }
 
   /** Every tool call handled so far, in order. */
@@ -75,7 +84,11 @@ export class TradingSession {
 
   /** Handles one tool call and returns the reply the model sees; never throws for a bad call. */
   handle(tool: string, args: unknown): Promise<ToolCallRecord> {
-    const next = this.queue.then(() => this.handleNow(tool, args));
+    const next = this.queue.then(async () => {
+      const record = await this.handleNow(tool, args);
+      await this.hooks;
+      return record;
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -88,6 +101,8 @@ export class TradingSession {
   private push(record: Omit<ToolCallRecord, "sequence" | "at">): ToolCallRecord {
     const full = { ...record, sequence: this.log.length + 1, at: this.clock.now() };
     this.log.push(full);
+    const hook = this.onRecord;
+    if (hook) this.hooks = this.hooks.then(() => hook(full)).catch(() => undefined);
     return full;
   }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T0, openTestDb } from "./internal/test-support.js";
 import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
+import { DbTradingStore } from "./store.js";
 import { runTradeWorkflow } from "./workflow.js";
 
 let db: Db;
@@ -111,6 +112,27 @@ describe("runTradeWorkflow", () => {
     expect(result.toolCalls.map((c) => c.status)).toEqual(["executed"]);
     expect((await db.orders.openPositionOf(model.id, "ETH"))?.exitPlan.stop?.toNumber()).toBe(Math.round(mid * 1.03));
     expect(events.map((e) => e.type)).toEqual(["exitPlanUpdated", "decisionMade", "invocationFinished"]);
+  });
+
+  it("records each tool call before the model sees its reply, so a crash mid-run leaves the calls made so far", async () => {
+    const model = (await db.models.byName("llm"))!;
+    const log: string[] = [];
+    const base = new DbTradingStore(db, () => clock.now());
+    const spy = Object.assign(Object.create(base) as DbTradingStore, {
+      recordToolCall: async (input: Parameters<DbTradingStore["recordToolCall"]>[0]) => {
+        await base.recordToolCall(input);
+        log.push(`recorded ${input.type}`);
+      },
+    });
+    server.push(toolCallsReply({ name: "hold", arguments: { reason: "watching" } }), () => {
+      log.push("model asked again");
+      return textReply("Holding.");
+    });
+    const result = await runTradeWorkflow({ ...runtime, store: spy }, model);
+    expect(result.ok).toBe(true);
+    expect(log).toEqual(["recorded HOLDING", "model asked again"]);
+    // Recorded once, not again after the run.
+    expect((await db.invocations.byId(result.invocationId!))?.toolCalls.map((c) => c.type)).toEqual(["HOLDING"]);
   });
 
   it("shows the competition's standings in the prompt once models have snapshots", async () => {

@@ -8,7 +8,7 @@
  * publishes the events. Model and broker failures end up in the result and the
  * Invocations row, never as a throw.
  */
-import type { InvocationResult, TradingAgent } from "@autonome/agent";
+import type { InvocationResult, ToolCallRecord, TradingAgent } from "@autonome/agent";
 import { type DecisionType, type Position, toDecimal } from "@autonome/core";
 import type { ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
@@ -162,36 +162,37 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     invocationId = await store.startInvocation(model.id, `${prompts.systemPrompt}\n\n${prompts.userPrompt}`, startedAt);
 
     const executor = new BrokerToolExecutor({ db: runtime.db, store, broker, model, clock, events });
-    const result: InvocationResult = await agent.invoke({ systemPrompt: prompts.systemPrompt, userPrompt: prompts.userPrompt, context }, executor, {
-      policy: { timeoutMs: options.agentTimeoutMs, maxSteps: options.maxSteps, maxRetries: options.maxRetries, backoffBaseMs: options.retryBackoffMs },
-      ...(signal ? { signal } : {}),
-    });
-
-    const toolCalls: WorkflowToolCall[] = [];
-    for (const call of result.toolCalls) {
+    const id = invocationId;
+    // Each tool call is recorded (and its decisionMade published) as the agent handles it, before
+    // the model sees the reply: a crash mid-run leaves the calls made so far on record.
+    const recorded = new Set<number>();
+    const pending: Promise<void>[] = [];
+    const record = async (call: ToolCallRecord): Promise<void> => {
       const type = call.decision?.type ?? TOOL_TYPES[call.tool] ?? null;
+      if (type === null || recorded.has(call.sequence)) return;
+      recorded.add(call.sequence);
       const symbol = call.decision && call.decision.type !== "HOLDING" ? call.decision.symbol : null;
       const accepted = call.status === "executed";
       const reason = accepted ? null : (call.reason ?? call.reply);
-      toolCalls.push({ type, tool: call.tool, symbol, accepted, status: call.status, reason, orderId: call.result?.orderId ?? null });
-      if (type === null) {
-        logger.warn("unknown tool call not recorded", { modelId: model.id, tool: call.tool });
-        continue;
+      try {
+        await store.recordToolCall({
+          invocationId: id,
+          type,
+          arguments: call.args ?? {},
+          result: call.result ? { ok: call.result.ok, message: call.result.message, orderId: call.result.orderId ?? null, status: call.status } : { status: call.status },
+          accepted,
+          rejectionReason: accepted ? null : `${call.status}: ${reason ?? "no reason given"}`,
+          createdAt: call.at,
+        });
+      } catch (error) {
+        recorded.delete(call.sequence); // tried again once the agent is done
+        throw error;
       }
-      await store.recordToolCall({
-        invocationId,
-        type,
-        arguments: call.args ?? {},
-        result: call.result ? { ok: call.result.ok, message: call.result.message, orderId: call.result.orderId ?? null, status: call.status } : { status: call.status },
-        accepted,
-        rejectionReason: accepted ? null : `${call.status}: ${reason ?? "no reason given"}`,
-        createdAt: call.at,
-      });
       events.publish(
         "decisionMade",
         {
           modelId: model.id,
-          invocationId,
+          invocationId: id,
           type,
           symbol,
           accepted,
@@ -201,6 +202,29 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
         call.at,
         clock.now(),
       );
+    };
+    const result: InvocationResult = await agent.invoke({ systemPrompt: prompts.systemPrompt, userPrompt: prompts.userPrompt, context }, executor, {
+      policy: { timeoutMs: options.agentTimeoutMs, maxSteps: options.maxSteps, maxRetries: options.maxRetries, backoffBaseMs: options.retryBackoffMs },
+      ...(signal ? { signal } : {}),
+      onToolCall: (call) => {
+        const done = record(call);
+        pending.push(done.catch(() => undefined));
+        return done;
+      },
+    });
+    await Promise.all(pending);
+
+    const toolCalls: WorkflowToolCall[] = [];
+    for (const call of result.toolCalls) {
+      const type = call.decision?.type ?? TOOL_TYPES[call.tool] ?? null;
+      const symbol = call.decision && call.decision.type !== "HOLDING" ? call.decision.symbol : null;
+      const accepted = call.status === "executed";
+      toolCalls.push({ type, tool: call.tool, symbol, accepted, status: call.status, reason: accepted ? null : (call.reason ?? call.reply), orderId: call.result?.orderId ?? null });
+      if (type === null) {
+        logger.warn("unknown tool call not recorded", { modelId: model.id, tool: call.tool });
+        continue;
+      }
+      await record(call);
     }
 
     const finishedAt = Math.max(clock.now(), startedAt);
