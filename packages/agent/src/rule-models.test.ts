@@ -52,6 +52,18 @@ describe("rule models end to end through the risk checks and a paper account", (
     expect(executor.trades[0]!.realizedPnl.isNegative()).toBe(true);
   });
 
+  it("trend follower says why it holds: no trend, or not enough 4h history yet", async () => {
+    const { executor } = paperAccount();
+    const agent = registry.get("trend-follower");
+    const young: SymbolIntelligence = { ...uptrend, symbol: "SOL", longerTerm: { ema20: 150, atr3: 3, atr14: 4 } };
+    const cold = await agent.invoke(await inputFor(executor, [young]), executor);
+    expect(cold.toolCalls.map((c) => c.tool)).toEqual(["hold"]);
+    expect(cold.text).toBe("Not enough 4h history yet for EMA20/EMA50 on SOL (50 closed 4-hour candles, about 8 days): holding.");
+    const flat: SymbolIntelligence = { ...uptrend, currentPrice: 2800 };
+    const mixed = await agent.invoke(await inputFor(executor, [flat, young]), executor);
+    expect(mixed.text).toBe("No clear 4h trend on the symbols with history; not enough 4h history yet on SOL: holding.");
+  });
+
   it("mean reverter fades an RSI(7) extreme toward the EMA20 and holds when nothing is stretched", async () => {
     const { executor } = paperAccount();
     const agent = registry.get("mean-reverter");

@@ -87,11 +87,15 @@ export const trendFollower: RuleModel = {
     const calls: RuleToolCall[] = [];
     const reasons: string[] = [];
     const riskUsd = Math.round(accountValue(context) * 0.01 * 100) / 100;
+    const warmingUp: string[] = [];
     for (const m of context.markets) {
       const last = num(m.currentPrice);
       const fast = num(m.longerTerm?.ema20);
       const slow = num(m.longerTerm?.ema50);
-      if (last === null || fast === null || slow === null) continue;
+      if (last === null || fast === null || slow === null) {
+        warmingUp.push(m.symbol);
+        continue;
+      }
       const up = fast > slow && last > fast;
       const down = fast < slow && last < fast;
       const open = positionOf(context, m.symbol);
@@ -123,7 +127,14 @@ export const trendFollower: RuleModel = {
       });
       reasons.push(`${m.symbol}: ${side} with the 4h trend (EMA20 ${price(fast)} vs EMA50 ${price(slow)}), stop 2 ATR away.`);
     }
-    return finish(calls, reasons, "No clear 4h trend on any symbol: holding.");
+    // Say why it holds: a flat market, or not enough history yet (EMA50 of 4h candles needs about 8 days).
+    const idle =
+      warmingUp.length === context.markets.length && warmingUp.length > 0
+        ? `Not enough 4h history yet for EMA20/EMA50 on ${warmingUp.join(", ")} (50 closed 4-hour candles, about 8 days): holding.`
+        : warmingUp.length > 0
+          ? `No clear 4h trend on the symbols with history; not enough 4h history yet on ${warmingUp.join(", ")}: holding.`
+          : "No clear 4h trend on any symbol: holding.";
+    return finish(calls, reasons, idle);
   },
 };
 
