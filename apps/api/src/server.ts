@@ -36,9 +36,9 @@ export interface ApiServerOptions {
   /** Interval of SSE heartbeats. Default 15 s. */
   heartbeatMs?: number;
   /**
-   * How long a model-list, open-orders or last-known-price read is reused; trading events
-   * clear it at once, so this is the bound when no event reaches the api. Stale answers are
-   * served while one reload runs. Default 10 s; 0 disables every cache.
+   * How long a model-list, open-orders or snapshot read is reused; trading events clear it
+   * at once, so this is the bound when no event reaches the api. Stale answers are served
+   * while one reload runs. Default 10 s; 0 disables this cache and, unless set, the others.
    */
   cacheTtlMs?: number;
   /**
