@@ -30,6 +30,8 @@ export interface MockFaults {
   hangNext: number;
   /** The next order-book update skips a nonce (begin_nonce != previous nonce). */
   bookNonceGapNext: boolean;
+  /** Paths (e.g. "/api/v1/liquidations") that answer HTTP 500 {"code":29500} until removed. */
+  failingPaths: Set<string>;
 }
 
 interface Subscriber {
@@ -46,7 +48,7 @@ interface BookStream {
 /** The mock server. Start it, point clients at `url` / `wsUrl`, stop it. */
 export class MockLighterServer {
   readonly exchange: MockExchange;
-  readonly faults: MockFaults = { latencyMs: 0, rateLimitNext: 0, hangNext: 0, bookNonceGapNext: false };
+  readonly faults: MockFaults = { latencyMs: 0, rateLimitNext: 0, hangNext: 0, bookNonceGapNext: false, failingPaths: new Set<string>() };
   /** App-level pings received over WebSocket (for tests). */
   pingsReceived = 0;
   /** Count of HTTP requests by path (for tests). */
@@ -134,6 +136,7 @@ export class MockLighterServer {
       this.faults.rateLimitNext--;
       return send(res, 429, { code: 23000, message: "Too Many Requests" });
     }
+    if (this.faults.failingPaths.has(url.pathname)) return send(res, 500, { code: 29500, message: "internal server error" });
     try {
       const [status, payload] = this.route(req.method ?? "GET", url, body, req.headers);
       send(res, status, payload);

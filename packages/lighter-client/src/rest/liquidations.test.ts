@@ -156,3 +156,18 @@ describe("LighterRestClient.liquidations payload parsing", () => {
     await expect(rest.liquidations(100001, "token")).rejects.toThrow(/invalid response from \/api\/v1\/liquidations: liquidations\.0\.trade/);
   });
 });
+
+describe("MockLighterServer failing paths", () => {
+  it("answers 500 on a failing path until it is removed, and the client reports it as unavailable", async () => {
+    const server = await new MockLighterServer().start();
+    try {
+      const rest = new LighterRestClient({ baseUrl: server.url, maxAttempts: 1 });
+      server.faults.failingPaths.add("/api/v1/funding-rates");
+      await expect(rest.fundingRates()).rejects.toMatchObject({ lighterCode: 29500, retryable: true });
+      server.faults.failingPaths.delete("/api/v1/funding-rates");
+      expect((await rest.fundingRates()).length).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});

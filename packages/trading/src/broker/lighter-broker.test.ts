@@ -1,10 +1,12 @@
-import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
+import { type ArenaEvent, ArenaEventBus, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ACCOUNT_INDEX, MockVenue } from "../internal/lighter-test-support.js";
 import { ControlledMarket, T0, openTestDb } from "../internal/test-support.js";
 import { brokerContract } from "./broker.case.js";
-import type { LighterBroker } from "./lighter-broker.js";
+import type { LighterLiquidation } from "@autonome/lighter-client";
+import { publishCloses } from "../runtime.js";
+import { type LighterBroker, liquidationClose } from "./lighter-broker.js";
 
 let db: Db;
 let clock: ManualClock;
@@ -168,5 +170,172 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
     await broker.sync([model]);
     const trade = (await db.orders.closedTradesOfModel(model.id)).items[0];
     expect(trade?.closeTrigger).toBe("STOP");
+  });
+});
+
+describe("LighterBroker liquidations against the mock exchange", () => {
+  const BTC = 1;
+  let venue: MockVenue;
+  let market: ControlledMarket;
+  let broker: LighterBroker;
+  let model: ModelRecord;
+  beforeEach(async () => {
+    venue = await MockVenue.start({ BTC: 100_000 });
+    market = new ControlledMarket(clock, { BTC: 100_000 });
+    model = await freshModel("liq");
+    broker = venue.broker(db, market, clock);
+    await broker.start([model]);
+  });
+  afterEach(async () => {
+    await broker.close();
+    await venue.stop();
+  });
+
+  const plan = (stop: number, target: number) => ({ ...emptyExitPlan(), stop: toDecimal(stop), target: toDecimal(target) });
+
+  function eventsOf(closes: Parameters<typeof publishCloses>[1]): ArenaEvent[] {
+    const events = new ArenaEventBus();
+    const seen: ArenaEvent[] = [];
+    events.onAny((e) => seen.push(e));
+    publishCloses({ events, clock }, closes);
+    return seen;
+  }
+
+  it("records a liquidated long as LIQUIDATION at the liquidation's fill, fee and time, cancels its SL/TP legs and publishes positionLiquidated", async () => {
+    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    clock.advanceTo(clock.now() + 60_000);
+    const liquidatedAt = clock.now();
+    // The price gaps below the stop's trigger before any trade reaches it: the liquidator sells at 80500 (0.05% taker fee).
+    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "80500.0", { takerFee: "0.0500", markPrice: "80400.0", timeMs: liquidatedAt });
+    clock.advanceTo(clock.now() + 5_000);
+    market.setMid("BTC", 80_400);
+    const report = await broker.sync([model]);
+    expect(report.errors).toEqual([]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedByTrigger", orderId: row.orderId, closeTrigger: "LIQUIDATION", exitPrice: "80500" })]);
+    const closed = await db.orders.byId(row.orderId);
+    if (closed?.status !== "CLOSED") throw new Error("the Order is not closed");
+    expect(closed.closeTrigger).toBe("LIQUIDATION");
+    expect(closed.exitPrice.toString()).toBe("80500");
+    expect(closed.closedAt).toBe(liquidatedAt);
+    // Entry fee 0 on the mock; exit fee 0.01 * 80500 * 0.0005.
+    expect(closed.fees.toString()).toBe("0.4025");
+    // Stored to the cent.
+    expect(closed.realizedPnl.toNumber()).toBeCloseTo(toDecimal(80_500).minus(row.entryPrice).mul("0.01").minus("0.4025").toNumber(), 2);
+    // Both legs are gone from the exchange, cancelled with the position, never filled.
+    expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+    const legs = venue.server.exchange.accountOrders(ACCOUNT_INDEX, false).filter((o) => o.orderIndex === row.slOrderIndex || o.orderIndex === row.tpOrderIndex);
+    expect(legs.map((o) => [o.status, o.filledLots])).toEqual([["canceled-reduce-only", 0], ["canceled-reduce-only", 0]]);
+    expect(report.closes).toEqual([expect.objectContaining({ closeTrigger: "LIQUIDATION", triggerPrice: null })]);
+    expect(report.closes[0]!.markPrice?.toString()).toBe("80400");
+    const events = eventsOf(report.closes);
+    expect(events.map((e) => e.type)).toEqual(["positionLiquidated", "positionClosed"]);
+    expect(events[0]!.payload).toEqual(expect.objectContaining({ orderId: row.orderId, markPrice: "80400", exitPrice: "80500", realizedPnl: closed.realizedPnl.toString() }));
+    expect(events[0]!.tsEvent).toBe(liquidatedAt);
+  });
+
+  it("records a short liquidated in two partial steps at their size-weighted price with each step's fee", async () => {
+    await broker.openPosition(model, { symbol: "BTC", side: "SHORT", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(125_000, 90_000) });
+    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    clock.advanceTo(clock.now() + 60_000);
+    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "118000.0", { size: "0.004", takerFee: "0.0500", timeMs: clock.now() });
+    clock.advanceTo(clock.now() + 1_000);
+    const last = clock.now();
+    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "119000.0", { takerFee: "0.1000", markPrice: "118950.0", timeMs: last });
+    market.setMid("BTC", 119_000);
+    const report = await broker.sync([model]);
+    const closed = await db.orders.byId(row.orderId);
+    if (closed?.status !== "CLOSED") throw new Error("the Order is not closed");
+    expect(closed.closeTrigger).toBe("LIQUIDATION");
+    // (0.004 * 118000 + 0.006 * 119000) / 0.01
+    expect(closed.exitPrice.toString()).toBe("118600");
+    // 0.004 * 118000 * 0.0005 + 0.006 * 119000 * 0.001
+    expect(closed.fees.toString()).toBe("0.95");
+    expect(closed.closedAt).toBe(last);
+    expect(closed.realizedPnl.toString()).toBe(row.entryPrice.minus(118_600).mul("0.01").minus("0.95").toString());
+    expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+    expect(report.closes[0]!.markPrice?.toString()).toBe("118950");
+    expect(eventsOf(report.closes).map((e) => e.type)).toEqual(["positionLiquidated", "positionClosed"]);
+  });
+
+  it("still records a later position closed by a reduce-only order as MANUAL at its fills, not as the earlier liquidation", async () => {
+    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    clock.advanceTo(clock.now() + 1_000);
+    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "99000.0", { timeMs: clock.now() });
+    await broker.sync([model]);
+    clock.advanceTo(clock.now() + 1_000);
+    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.01", reduceOnly: true, maxSlippage: "0.01" });
+    market.setMid("BTC", 100_500);
+    const report = await broker.sync([model]);
+    expect(report.actions).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100000" })]));
+    const closed = await db.orders.byId(row.orderId);
+    if (closed?.status !== "CLOSED") throw new Error("the Order is not closed");
+    expect(closed.closeTrigger).toBe("MANUAL");
+    expect(eventsOf(report.closes).map((e) => e.type)).toEqual(["positionClosed"]);
+  });
+
+  it("falls back to the mark when the liquidations read fails, and reports the error", async () => {
+    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    clock.advanceTo(clock.now() + 1_000);
+    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "80500.0", { timeMs: clock.now() });
+    venue.server.faults.failingPaths.add("/api/v1/liquidations");
+    market.setMid("BTC", 80_400);
+    const report = await broker.sync([model]);
+    expect(report.errors).toEqual([expect.objectContaining({ modelId: model.id, message: expect.stringMatching(/reading Lighter liquidations for BTC failed/) })]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "80400" })]);
+    expect((await db.orders.byId(row.orderId))?.status).toBe("CLOSED");
+  });
+});
+
+describe("liquidationClose", () => {
+  const liquidation = (over: Partial<LighterLiquidation>): LighterLiquidation => ({
+    id: 1,
+    marketId: 1,
+    type: "partial",
+    price: toDecimal(90_000),
+    size: toDecimal("0.01"),
+    takerFeeRate: toDecimal(0),
+    makerFeeRate: toDecimal(0),
+    timeMs: 2_000,
+    bidAccountIndex: 9,
+    askAccountIndex: 77,
+    markPrices: new Map(),
+    ...over,
+  });
+  const long = { side: "LONG" as const, quantity: toDecimal("0.01"), openedAt: 1_000 };
+
+  it("takes the newest liquidation that covers the quantity and ignores older ones", () => {
+    const found = liquidationClose([liquidation({ id: 1, price: toDecimal(80_000), timeMs: 1_500 }), liquidation({ id: 2, timeMs: 3_000 })], long, 77);
+    expect(found.close?.ids).toEqual([2]);
+    expect(found.close?.price.toString()).toBe("90000");
+  });
+
+  it("ignores liquidations from before the Order opened and of the other side", () => {
+    expect(liquidationClose([liquidation({ timeMs: 999 })], long, 77).close).toBeUndefined();
+    expect(liquidationClose([liquidation({ bidAccountIndex: 77, askAccountIndex: 9 })], long, 77).close).toBeUndefined();
+    expect(liquidationClose([liquidation({ bidAccountIndex: 77, askAccountIndex: 9 })], { ...long, side: "SHORT" }, 77).close).toBeDefined();
+    expect(liquidationClose([liquidation({ timeMs: undefined })], long, 77).close).toBeUndefined();
+  });
+
+  it("reports how much was liquidated when the liquidations cover only part of the quantity", () => {
+    const found = liquidationClose([liquidation({ size: toDecimal("0.004") })], long, 77);
+    expect(found.close).toBeUndefined();
+    expect(found.coveredQuantity.toString()).toBe("0.004");
+  });
+
+  it("counts the oldest fill used only for the quantity still uncovered", () => {
+    const found = liquidationClose(
+      [liquidation({ id: 1, size: toDecimal("0.01"), price: toDecimal(80_000), timeMs: 1_500, takerFeeRate: toDecimal("0.001") }), liquidation({ id: 2, size: toDecimal("0.006"), timeMs: 3_000 })],
+      long,
+      77,
+    );
+    expect(found.close?.ids).toEqual([2, 1]);
+    // (0.006 * 90000 + 0.004 * 80000) / 0.01; fee 0.004 * 80000 * 0.001
+    expect(found.close?.price.toString()).toBe("86000");
+    expect(found.close?.fee.toString()).toBe("0.32");
+    expect(found.close?.at).toBe(3_000);
   });
 });

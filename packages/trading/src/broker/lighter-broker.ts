@@ -9,6 +9,8 @@
  * exchange's positions and orders with the OPEN Orders:
  *  - a position gone because an SL/TP leg filled is closed with that leg's ACTUAL
  *    trades (average price, fees) and its closeTrigger, and the other leg is cancelled;
+ *  - a position the exchange liquidated (or auto-deleveraged) is closed with closeTrigger
+ *    LIQUIDATION at the liquidation's own fill, fee and time (see `liquidationClose`);
  *  - a position gone for another reason is closed at the best known price and logged;
  *  - a position the database does not know (a crash between the fill and the write)
  *    is adopted as an OPEN Order with the exchange's size and entry;
@@ -20,7 +22,7 @@
 import {
   type CloseTrigger,
   type Clock,
-  type Decimal,
+  Decimal,
   type ExitPlan,
   type Market,
   type OrderSide,
@@ -37,6 +39,7 @@ import {
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import {
   LighterApiKey,
+  type LighterLiquidation,
   type LighterMarketDetails,
   type LighterOrder,
   LighterRestClient,
@@ -402,6 +405,23 @@ export class LighterBroker implements Broker {
   }
 
   /**
+   * The account's liquidations in a market at or after `sinceMs`, newest first: pages of 100,
+   * at most 5, stopping at the first page that reaches back before `sinceMs`.
+   */
+  private async liquidationsSince(marketId: number, sinceMs: number, token: string): Promise<LighterLiquidation[]> {
+    const found: LighterLiquidation[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const { liquidations, nextCursor } = await this.p.rest.liquidations(this.accountIndex, token, { marketId, limit: 100, ...(cursor ? { cursor } : {}) });
+      found.push(...liquidations.filter((l) => l.marketId === marketId && l.timeMs !== undefined && l.timeMs >= sinceMs));
+      const reachedBack = liquidations.some((l) => l.timeMs !== undefined && l.timeMs < sinceMs);
+      if (!nextCursor || reachedBack || liquidations.length === 0) break;
+      cursor = nextCursor;
+    }
+    return found;
+  }
+
+  /**
    * A position still open whose plan has a stop or target but whose trigger order is
    * gone unfilled (expired, cancelled by hand, never placed): place it again.
    */
@@ -499,6 +519,39 @@ export class LighterBroker implements Broker {
         logger.info("exchange SL/TP closed a position", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, closeTrigger: fired.trigger, exitPrice: exitPrice.toString() });
         continue;
       }
+      // A liquidation (or auto-deleverage) of this position since it opened: the exchange's own fill.
+      let liquidation: LiquidationClose | undefined;
+      let partlyLiquidated: Decimal = ZERO;
+      try {
+        const found = liquidationClose(await this.liquidationsSince(detail.market.marketId, order.openedAt, token), order, this.accountIndex);
+        liquidation = found.close;
+        partlyLiquidated = found.coveredQuantity;
+      } catch (error) {
+        report.errors.push({ modelId: model.id, message: `reading Lighter liquidations for ${order.symbol} failed (${errorMessage(error)}); closed without them` });
+      }
+      if (liquidation) {
+        const exitPrice = to8(liquidation.price);
+        const closedAt = Math.max(order.openedAt, Math.min(liquidation.at, clock.now()));
+        const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, exitFee: liquidation.fee, closeTrigger: "LIQUIDATION", closedAt });
+        report.actions.push({
+          kind: "closedByTrigger",
+          modelId: model.id,
+          orderId: order.orderId,
+          symbol: order.symbol,
+          closeTrigger: "LIQUIDATION",
+          exitPrice: exitPrice.toString(),
+          fees: closed.fees.toString(),
+        });
+        report.closes.push({ order: closed, closeTrigger: "LIQUIDATION", triggerPrice: null, markPrice: liquidation.markPrice });
+        logger.warn("Lighter liquidated a position", {
+          modelId: model.id,
+          orderId: order.orderId,
+          symbol: order.symbol,
+          exitPrice: exitPrice.toString(),
+          liquidations: liquidation.ids.join(","),
+        });
+        continue;
+      }
       // A closing order of ours (a crash between the exchange close and the write) or of
       // another client: the latest reduce-only, non-trigger order on the closing side that
       // filled the whole size, placed after this position's own trigger legs (when it had any)
@@ -525,6 +578,7 @@ export class LighterBroker implements Broker {
         }
         detailText = position ? "the exchange holds the opposite side; closed at the mark" : "the exchange holds no such position and no order of ours closed it; closed at the mark";
       }
+      if (partlyLiquidated.gt(0)) detailText += `; ${partlyLiquidated.toString()} of ${order.quantity.toString()} was liquidated first`;
       // Never before the open: another process (or machine) may have written it with a clock slightly ahead.
       const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice, exitFee, closeTrigger: "MANUAL", closedAt: Math.max(clock.now(), order.openedAt) });
       report.actions.push({ kind: "closedMissingPosition", modelId: model.id, orderId: closed.orderId, symbol: order.symbol, exitPrice: exitPrice.toString(), detail: detailText });
@@ -575,6 +629,65 @@ export class LighterBroker implements Broker {
       }
     }
   }
+}
+
+/** How a liquidation closed an Order: the exchange's fill, fee and time. */
+export interface LiquidationClose {
+  /** Size-weighted price of the liquidation fills used. */
+  price: Decimal;
+  /** Taker fee of those fills (each at its own rate), on the Order's quantity. */
+  fee: Decimal;
+  /** Time of the newest fill used, ms. */
+  at: number;
+  /** The mark price the newest liquidation used, when the venue reported it. */
+  markPrice: Decimal | null;
+  /** Venue ids of the liquidations used, newest first. */
+  ids: number[];
+}
+
+/**
+ * Decides whether liquidations closed an Order whose position the exchange no longer holds (pure).
+ * Candidates: the market's liquidations at or after the Order opened, on the Order's side (a long
+ * is sold: this account on the ask; a short bought: on the bid; entries without account ids are
+ * accepted). Walking newest first, their sizes are summed until they cover the Order's quantity:
+ * a single full liquidation is the common case, several partial ones (a position liquidated in
+ * steps) the other. Each fill counts at most for the quantity still uncovered, so the oldest one
+ * used may count in part; price is size-weighted and the fee is each fill's own taker rate. When
+ * the liquidations cover less than the quantity (liquidated in part, the rest closed otherwise),
+ * there is no close, and `coveredQuantity` says how much was liquidated.
+ */
+export function liquidationClose(
+  liquidations: readonly LighterLiquidation[],
+  order: Pick<OpenOrder, "side" | "quantity" | "openedAt">,
+  accountIndex: number,
+  marketId?: number,
+): { close: LiquidationClose | undefined; coveredQuantity: Decimal } {
+  const ours = liquidations
+    .filter((l) => (marketId === undefined || l.marketId === marketId) && l.timeMs !== undefined && l.timeMs >= order.openedAt)
+    .filter((l) => {
+      const closingAccount = order.side === "LONG" ? l.askAccountIndex : l.bidAccountIndex;
+      const bothKnown = l.askAccountIndex !== undefined && l.bidAccountIndex !== undefined;
+      return !bothKnown || closingAccount === accountIndex;
+    })
+    .sort((a, b) => b.timeMs! - a.timeMs! || b.id - a.id);
+  let covered = ZERO;
+  let quote = ZERO;
+  let fee = ZERO;
+  const used: LighterLiquidation[] = [];
+  for (const l of ours) {
+    if (covered.gte(order.quantity)) break;
+    const size = Decimal.min(l.size, order.quantity.minus(covered));
+    covered = covered.plus(size);
+    quote = quote.plus(size.mul(l.price));
+    fee = fee.plus(size.mul(l.price).mul(l.takerFeeRate));
+    used.push(l);
+  }
+  if (used.length === 0 || covered.lt(order.quantity)) return { close: undefined, coveredQuantity: covered };
+  const newest = used[0]!;
+  return {
+    close: { price: quote.div(covered), fee, at: newest.timeMs!, markPrice: newest.markPrices.get(newest.marketId) ?? null, ids: used.map((l) => l.id) },
+    coveredQuantity: covered,
+  };
 }
 
 function sameLevel(a: Decimal | null, b: Decimal | null): boolean {
