@@ -1,11 +1,12 @@
 import { type ArenaEvent, ArenaEventBus, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ACCOUNT_INDEX, MockVenue } from "../internal/lighter-test-support.js";
+import { createModelRegistry } from "@autonome/agent";
+import { ACCOUNT_INDEX, API_KEY_INDEX, MockVenue, TEST_PRIVATE_KEY_HEX } from "../internal/lighter-test-support.js";
 import { ControlledMarket, T0, openTestDb } from "../internal/test-support.js";
 import { brokerContract } from "./broker.case.js";
 import type { LighterLiquidation } from "@autonome/lighter-client";
-import { publishCloses } from "../runtime.js";
+import { createTradingRuntime, publishCloses, reconcile } from "../runtime.js";
 import { type LighterBroker, liquidationClose } from "./lighter-broker.js";
 
 let db: Db;
@@ -337,5 +338,39 @@ describe("liquidationClose", () => {
     expect(found.close?.price.toString()).toBe("86000");
     expect(found.close?.fee.toString()).toBe("0.32");
     expect(found.close?.at).toBe(3_000);
+  });
+});
+
+describe("a Lighter liquidation through the trading runtime", () => {
+  it("publishes positionLiquidated then positionClosed when reconcile finds the liquidation", async () => {
+    const runtimeDb = await openTestDb(clock);
+    const venue = await MockVenue.start({ BTC: 100_000 });
+    const market = new ControlledMarket(clock, { BTC: 100_000 });
+    const live = await runtimeDb.models.create({ name: "live-liquidated", provider: "rule", modelName: "test", mode: "LIVE", accountIndex: ACCOUNT_INDEX });
+    const runtime = await createTradingRuntime({
+      db: runtimeDb,
+      market,
+      agents: createModelRegistry([], { clock }),
+      clock,
+      simulationEnabled: false,
+      lighter: { baseUrl: venue.url, accounts: [{ accountIndex: ACCOUNT_INDEX, apiKeyIndex: API_KEY_INDEX, privateKeyHex: TEST_PRIVATE_KEY_HEX }], pollIntervalMs: 10 },
+    });
+    try {
+      const seen: ArenaEvent[] = [];
+      runtime.events.onAny((e) => seen.push(e));
+      const opened = await runtime.brokers.brokerFor(live).openPosition(live, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: emptyExitPlan() });
+      expect(opened.ok).toBe(true);
+      clock.advanceTo(clock.now() + 1_000);
+      venue.server.exchange.liquidate(ACCOUNT_INDEX, 1, "91000.0", { markPrice: "90900.0", timeMs: clock.now() });
+      await reconcile(runtime, [live]);
+      const closes = seen.filter((e) => e.type === "positionLiquidated" || e.type === "positionClosed");
+      expect(closes.map((e) => e.type)).toEqual(["positionLiquidated", "positionClosed"]);
+      expect(closes[0]!.payload).toEqual(expect.objectContaining({ modelId: live.id, symbol: "BTC", markPrice: "90900", exitPrice: "91000" }));
+      expect(closes[1]!.payload).toEqual(expect.objectContaining({ closeTrigger: "LIQUIDATION" }));
+    } finally {
+      await runtime.close();
+      await venue.stop();
+      await runtimeDb.close();
+    }
   });
 });
