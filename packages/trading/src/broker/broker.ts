@@ -56,7 +56,7 @@ export interface VenueClose {
 
 /** What a reconciliation or sync repaired, one entry per fact. */
 export type ReconcileAction =
-  /** An SL/TP fired on the venue; the Order was closed with the venue's own exit fill and fees. */
+  /** An SL/TP fired, or the venue liquidated the position (closeTrigger LIQUIDATION); the Order was closed with the venue's own exit fill and fees. */
   | { kind: "closedByTrigger"; modelId: string; orderId: string; symbol: string; closeTrigger: CloseTrigger; exitPrice: string; fees: string }
   /** The venue has no such position any more (closed elsewhere); the Order was closed at the best known price. */
   | { kind: "closedMissingPosition"; modelId: string; orderId: string; symbol: string; exitPrice: string; detail: string }
