@@ -1,12 +1,8 @@
 import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
+  ...packageBuild,
   // The generated Prisma client reads import.meta.url; shims make it work in the CJS build.
   shims: true,
 });

@@ -6,11 +6,11 @@
  * executed call.
  */
 import type { RiskState, ToolExecutor, ToolResult } from "@autonome/agent";
-import { type ArenaEventBus, type Clock, type Position, type TradingDecision, exitPlanToJson, formatUsd } from "@autonome/core";
+import { type ArenaEventBus, type Clock, type TradingDecision, exitPlanToJson, formatUsd } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { evaluateCircuitBreaker } from "@autonome/risk";
 import type { Broker, BrokerAccount } from "./broker/broker.js";
-import { errorMessage, to8 } from "./internal/util.js";
+import { errorMessage, to8, toPosition } from "./internal/util.js";
 import { DbTradingStore, type TradingStore } from "./store.js";
 
 /** Options of a BrokerToolExecutor. */
@@ -24,22 +24,6 @@ export interface BrokerToolExecutorOptions {
   events: ArenaEventBus;
   /** Trailing window of snapshots for the circuit breaker. Default 24 h. */
   circuitBreakerWindowMs?: number;
-}
-
-/** A position as core describes it, from the Order that holds it. */
-function toPosition(account: BrokerAccount, i: number): Position {
-  const { order } = account.positions[i]!;
-  return {
-    orderId: order.orderId,
-    modelId: order.modelId,
-    symbol: order.symbol,
-    side: order.side,
-    quantity: order.quantity,
-    entryPrice: order.entryPrice,
-    leverage: order.leverage,
-    exitPlan: order.exitPlan,
-    openedAt: order.openedAt,
-  };
 }
 
 /** Executes a model's approved decisions through its broker. */
@@ -63,7 +47,7 @@ export class BrokerToolExecutor implements ToolExecutor {
     const [account, marks, history] = await Promise.all([broker.account(model), broker.marks(), store.riskHistory(model.id, now, windowMs)]);
     return {
       accountValue: account.equity,
-      positions: account.positions.map((_, i) => toPosition(account, i)),
+      positions: account.positions.map((p) => toPosition(p.order)),
       marks,
       markets: broker.markets(),
       recentCloses: history.recentCloses.map((t) => ({ symbol: t.symbol, side: t.side, closedAt: t.closedAt, exitPlan: t.exitPlan })),

@@ -8,13 +8,13 @@
  * publishes the events. Model and broker failures end up in the result and the
  * Invocations row, never as a throw.
  */
-import type { InvocationResult, ToolCallRecord, TradingAgent } from "@autonome/agent";
+import { type InvocationResult, type ToolCallRecord, type TradingAgent, toInvocationFinished } from "@autonome/agent";
 import { type DecisionType, type Position, toDecimal } from "@autonome/core";
 import type { ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
 import { type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
 import { summarizePositionRisk } from "@autonome/risk";
-import { errorMessage } from "./internal/util.js";
+import { errorMessage, toPosition } from "./internal/util.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { BrokerToolExecutor } from "./tool-executor.js";
 import type { WorkflowResult, WorkflowToolCall } from "./workflow-types.js";
@@ -124,17 +124,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     ]);
     const history = await store.modelHistory(model, startedAt, account.equity);
     const markets = broker.markets();
-    const positions: Position[] = account.positions.map(({ order }) => ({
-      orderId: order.orderId,
-      modelId: order.modelId,
-      symbol: order.symbol,
-      side: order.side,
-      quantity: order.quantity,
-      entryPrice: order.entryPrice,
-      leverage: order.leverage,
-      exitPlan: order.exitPlan,
-      openedAt: order.openedAt,
-    }));
+    const positions: Position[] = account.positions.map((p) => toPosition(p.order));
     const liquidationPrices = new Map(account.positions.flatMap((p) => (p.liquidationPrice ? [[p.order.symbol, p.liquidationPrice] as const] : [])));
     const exposure = summarizePositionRisk({ positions, marks, markets, accountValue: account.equity, liquidationPrices });
     const { performance } = history;
@@ -241,16 +231,8 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     if (!result.ok) await store.recordFailedWorkflow(model.id);
     events.publish(
       "invocationFinished",
-      {
-        modelId: model.id,
-        invocationId,
-        ok: result.ok,
-        latencyMs: result.latencyMs,
-        inputTokens: result.usage.inputTokens,
-        outputTokens: result.usage.outputTokens,
-        toolCalls: result.toolCalls.length,
-        error: result.error,
-      },
+      // The agent's payload, under the model's row id (the agent knows its configuration id).
+      { ...toInvocationFinished(result, invocationId), modelId: model.id },
       finishedAt,
       clock.now(),
     );

@@ -1,9 +1,25 @@
 /** Small helpers shared by the brokers and the workflow (not exported). */
-import { type CloseTrigger, type Decimal, type DecimalLike, type Side, realizedPnl, toDecimal } from "@autonome/core";
+import { type CloseTrigger, type Decimal, type DecimalLike, type Position, type Side, realizedPnl, toDecimal } from "@autonome/core";
+import type { OpenOrder } from "@autonome/db";
 
 /** Rounds a price or amount to the 8 decimals of the Orders columns (half-even). */
 export function to8(value: DecimalLike): Decimal {
   return toDecimal(value).toDecimalPlaces(8, 6);
+}
+
+/** A position as core describes it, from the Order that holds it. */
+export function toPosition(order: OpenOrder): Position {
+  return {
+    orderId: order.orderId,
+    modelId: order.modelId,
+    symbol: order.symbol,
+    side: order.side,
+    quantity: order.quantity,
+    entryPrice: order.entryPrice,
+    leverage: order.leverage,
+    exitPlan: order.exitPlan,
+    openedAt: order.openedAt,
+  };
 }
 
 /** A message from anything thrown. */
