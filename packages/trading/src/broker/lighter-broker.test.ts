@@ -53,22 +53,25 @@ brokerContract("LighterBroker", async () => {
   };
 });
 
-describe("LighterBroker reconciliation against the mock exchange", () => {
-  let venue: MockVenue;
-  let market: ControlledMarket;
-  let broker: LighterBroker;
-  let model: ModelRecord;
+/** A started LighterBroker for a fresh model on a fresh mock venue (BTC at 100,000), per test. */
+function venueEachTest(name: string) {
+  const ctx = {} as { venue: MockVenue; market: ControlledMarket; broker: LighterBroker; model: ModelRecord };
   beforeEach(async () => {
-    venue = await MockVenue.start({ BTC: 100_000 });
-    market = new ControlledMarket(clock, { BTC: 100_000 });
-    model = await freshModel("recon");
-    broker = venue.broker(db, market, clock);
-    await broker.start([model]);
+    ctx.venue = await MockVenue.start({ BTC: 100_000 });
+    ctx.market = new ControlledMarket(clock, { BTC: 100_000 });
+    ctx.model = await freshModel(name);
+    ctx.broker = ctx.venue.broker(db, ctx.market, clock);
+    await ctx.broker.start([ctx.model]);
   });
   afterEach(async () => {
-    await broker.close();
-    await venue.stop();
+    await ctx.broker.close();
+    await ctx.venue.stop();
   });
+  return ctx;
+}
+
+describe("LighterBroker reconciliation against the mock exchange", () => {
+  const ctx = venueEachTest("recon");
 
   const plan = (stop: number | null, target: number | null) => ({
     ...emptyExitPlan(),
@@ -77,24 +80,24 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
   });
 
   it("stores the SL/TP order indices and trigger prices on the Order", async () => {
-    const opened = await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(97_000, 104_000) });
+    const opened = await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(97_000, 104_000) });
     expect(opened.ok).toBe(true);
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     expect(row.slOrderIndex).not.toBeNull();
     expect(row.tpOrderIndex).not.toBeNull();
     expect(row.slTriggerPrice?.toString()).toBe("97000");
     expect(row.tpTriggerPrice?.toString()).toBe("104000");
-    const pending = venue.server.exchange.accountOrders(ACCOUNT_INDEX, true).map((o) => o.orderIndex);
+    const pending = ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true).map((o) => o.orderIndex);
     expect(pending).toEqual(expect.arrayContaining([row.slOrderIndex, row.tpOrderIndex]));
   });
 
   it("closes an Order whose stop fired on the exchange at the exchange's fill, not the trigger, and cancels the target leg", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(97_000, 104_000) });
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(97_000, 104_000) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     // The price gaps through the stop: the exchange fills the stop at 95500.
-    venue.setPrice("BTC", 95_500);
-    market.setMid("BTC", 95_500);
-    const report = await broker.sync([model]);
+    ctx.venue.setPrice("BTC", 95_500);
+    ctx.market.setMid("BTC", 95_500);
+    const report = await ctx.broker.sync([ctx.model]);
     expect(report.actions).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: "closedByTrigger", orderId: row.orderId, closeTrigger: "STOP", exitPrice: "95500" }),
@@ -108,89 +111,75 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
     expect(closed.exitPrice.toString()).toBe("95500");
     expect(closed.realizedPnl.toNumber()).toBeCloseTo((95_500 - closed.entryPrice.toNumber()) * 0.01 - closed.fees.toNumber(), 2);
     // The take-profit leg is gone from the exchange.
-    expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+    expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
   });
 
   it("closes an Order whose position the exchange no longer holds and logs why", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(null, null) });
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(null, null) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     // Someone closes it on the exchange directly (another client of the same account).
-    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.01", reduceOnly: true, maxSlippage: "0.01" });
-    market.setMid("BTC", 100_500);
-    const report = await broker.sync([model]);
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.01", reduceOnly: true, maxSlippage: "0.01" });
+    ctx.market.setMid("BTC", 100_500);
+    const report = await ctx.broker.sync([ctx.model]);
     // Recorded at the closing order's real fill (the book's bid), not at the mark.
     expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100000" })]);
     expect((await db.orders.byId(row.orderId))?.status).toBe("CLOSED");
   });
 
   it("closes an Order the exchange no longer holds at the mark when no order explains it", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(null, null) });
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(null, null) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     // Half closed elsewhere, then the rest: no single order matches the Order's size.
-    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
-    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
-    market.setMid("BTC", 100_500);
-    const report = await broker.sync([model]);
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
+    ctx.market.setMid("BTC", 100_500);
+    const report = await ctx.broker.sync([ctx.model]);
     expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100500" })]);
   });
 
   it("adopts a position the database does not know", async () => {
-    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.02", maxSlippage: "0.01" });
-    const report = await broker.sync([model]);
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.02", maxSlippage: "0.01" });
+    const report = await ctx.broker.sync([ctx.model]);
     expect(report.actions).toEqual([expect.objectContaining({ kind: "adoptedUnknownPosition", symbol: "BTC", side: "SHORT", quantity: "0.02", entryPrice: "100000" })]);
-    const row = await db.orders.openPositionOf(model.id, "BTC");
+    const row = await db.orders.openPositionOf(ctx.model.id, "BTC");
     expect(row?.side).toBe("SHORT");
     expect(row?.quantity.toString()).toBe("0.02");
   });
 
   it("cancels a trigger order that no open Order owns", async () => {
-    await venue.outsider().placeStopLoss({ symbol: "BTC", side: "sell", triggerPrice: "90000", size: "0.01" });
-    const report = await broker.sync([model]);
+    await ctx.venue.outsider().placeStopLoss({ symbol: "BTC", side: "sell", triggerPrice: "90000", size: "0.01" });
+    const report = await ctx.broker.sync([ctx.model]);
     expect(report.actions).toEqual([expect.objectContaining({ kind: "cancelledOrphanTrigger", symbol: "BTC" })]);
-    expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+    expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
   });
 
   it("cancels the stop when the model closes the position itself", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "SHORT", quantity: toDecimal("0.01"), leverage: toDecimal(2), exitPlan: plan(103_000, 96_000) });
-    const closed = await broker.closePosition(model, "BTC", null);
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "SHORT", quantity: toDecimal("0.01"), leverage: toDecimal(2), exitPlan: plan(103_000, 96_000) });
+    const closed = await ctx.broker.closePosition(ctx.model, "BTC", null);
     expect(closed.ok).toBe(true);
-    expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
-    expect(venue.server.exchange.positionsOf(ACCOUNT_INDEX)).toEqual([]);
+    expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+    expect(ctx.venue.server.exchange.positionsOf(ACCOUNT_INDEX)).toEqual([]);
   });
 
   it("places a stop again when its trigger order disappeared unfilled from the exchange", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(97_000, null) });
-    const before = (await db.orders.openPositionOf(model.id, "BTC"))!;
-    await venue.outsider().cancelOrder("BTC", before.slOrderIndex!);
-    const report = await broker.sync([model]);
-    const after = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(97_000, null) });
+    const before = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    await ctx.venue.outsider().cancelOrder("BTC", before.slOrderIndex!);
+    const report = await ctx.broker.sync([ctx.model]);
+    const after = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     expect(after.slOrderIndex).not.toBe(before.slOrderIndex);
     expect(report.actions).toEqual([expect.objectContaining({ kind: "replacedTrigger", leg: "STOP", orderIndex: after.slOrderIndex!.toString() })]);
     // The new stop works.
-    venue.setPrice("BTC", 96_000);
-    await broker.sync([model]);
-    const trade = (await db.orders.closedTradesOfModel(model.id)).items[0];
+    ctx.venue.setPrice("BTC", 96_000);
+    await ctx.broker.sync([ctx.model]);
+    const trade = (await db.orders.closedTradesOfModel(ctx.model.id)).items[0];
     expect(trade?.closeTrigger).toBe("STOP");
   });
 });
 
 describe("LighterBroker liquidations against the mock exchange", () => {
   const BTC = 1;
-  let venue: MockVenue;
-  let market: ControlledMarket;
-  let broker: LighterBroker;
-  let model: ModelRecord;
-  beforeEach(async () => {
-    venue = await MockVenue.start({ BTC: 100_000 });
-    market = new ControlledMarket(clock, { BTC: 100_000 });
-    model = await freshModel("liq");
-    broker = venue.broker(db, market, clock);
-    await broker.start([model]);
-  });
-  afterEach(async () => {
-    await broker.close();
-    await venue.stop();
-  });
+  const ctx = venueEachTest("liq");
 
   const plan = (stop: number, target: number) => ({ ...emptyExitPlan(), stop: toDecimal(stop), target: toDecimal(target) });
 
@@ -203,15 +192,15 @@ describe("LighterBroker liquidations against the mock exchange", () => {
   }
 
   it("records a liquidated long as LIQUIDATION at the liquidation's fill, fee and time, cancels its SL/TP legs and publishes positionLiquidated", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     clock.advanceTo(clock.now() + 60_000);
     const liquidatedAt = clock.now();
     // The price gaps below the stop's trigger before any trade reaches it: the liquidator sells at 80500 (0.05% taker fee).
-    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "80500.0", { takerFee: "0.0500", markPrice: "80400.0", timeMs: liquidatedAt });
+    ctx.venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "80500.0", { takerFee: "0.0500", markPrice: "80400.0", timeMs: liquidatedAt });
     clock.advanceTo(clock.now() + 5_000);
-    market.setMid("BTC", 80_400);
-    const report = await broker.sync([model]);
+    ctx.market.setMid("BTC", 80_400);
+    const report = await ctx.broker.sync([ctx.model]);
     expect(report.errors).toEqual([]);
     expect(report.actions).toEqual([expect.objectContaining({ kind: "closedByTrigger", orderId: row.orderId, closeTrigger: "LIQUIDATION", exitPrice: "80500" })]);
     const closed = await db.orders.byId(row.orderId);
@@ -224,8 +213,8 @@ describe("LighterBroker liquidations against the mock exchange", () => {
     // Stored to the cent.
     expect(closed.realizedPnl.toNumber()).toBeCloseTo(toDecimal(80_500).minus(row.entryPrice).mul("0.01").minus("0.4025").toNumber(), 2);
     // Both legs are gone from the exchange, cancelled with the position, never filled.
-    expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
-    const legs = venue.server.exchange.accountOrders(ACCOUNT_INDEX, false).filter((o) => o.orderIndex === row.slOrderIndex || o.orderIndex === row.tpOrderIndex);
+    expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+    const legs = ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, false).filter((o) => o.orderIndex === row.slOrderIndex || o.orderIndex === row.tpOrderIndex);
     expect(legs.map((o) => [o.status, o.filledLots])).toEqual([["canceled-reduce-only", 0], ["canceled-reduce-only", 0]]);
     expect(report.closes).toEqual([expect.objectContaining({ closeTrigger: "LIQUIDATION", triggerPrice: null })]);
     expect(report.closes[0]!.markPrice?.toString()).toBe("80400");
@@ -236,15 +225,15 @@ describe("LighterBroker liquidations against the mock exchange", () => {
   });
 
   it("records a short liquidated in two partial steps at their size-weighted price with each step's fee", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "SHORT", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(125_000, 90_000) });
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "SHORT", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(125_000, 90_000) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     clock.advanceTo(clock.now() + 60_000);
-    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "118000.0", { size: "0.004", takerFee: "0.0500", timeMs: clock.now() });
+    ctx.venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "118000.0", { size: "0.004", takerFee: "0.0500", timeMs: clock.now() });
     clock.advanceTo(clock.now() + 1_000);
     const last = clock.now();
-    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "119000.0", { takerFee: "0.1000", markPrice: "118950.0", timeMs: last });
-    market.setMid("BTC", 119_000);
-    const report = await broker.sync([model]);
+    ctx.venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "119000.0", { takerFee: "0.1000", markPrice: "118950.0", timeMs: last });
+    ctx.market.setMid("BTC", 119_000);
+    const report = await ctx.broker.sync([ctx.model]);
     const closed = await db.orders.byId(row.orderId);
     if (closed?.status !== "CLOSED") throw new Error("the Order is not closed");
     expect(closed.closeTrigger).toBe("LIQUIDATION");
@@ -254,22 +243,22 @@ describe("LighterBroker liquidations against the mock exchange", () => {
     expect(closed.fees.toString()).toBe("0.95");
     expect(closed.closedAt).toBe(last);
     expect(closed.realizedPnl.toString()).toBe(row.entryPrice.minus(118_600).mul("0.01").minus("0.95").toString());
-    expect(venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
+    expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
     expect(report.closes[0]!.markPrice?.toString()).toBe("118950");
     expect(eventsOf(report.closes).map((e) => e.type)).toEqual(["positionLiquidated", "positionClosed"]);
   });
 
   it("still records a later position closed by a reduce-only order as MANUAL at its fills, not as the earlier liquidation", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
     clock.advanceTo(clock.now() + 1_000);
-    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "99000.0", { timeMs: clock.now() });
-    await broker.sync([model]);
+    ctx.venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "99000.0", { timeMs: clock.now() });
+    await ctx.broker.sync([ctx.model]);
     clock.advanceTo(clock.now() + 1_000);
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
-    await venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.01", reduceOnly: true, maxSlippage: "0.01" });
-    market.setMid("BTC", 100_500);
-    const report = await broker.sync([model]);
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.01", reduceOnly: true, maxSlippage: "0.01" });
+    ctx.market.setMid("BTC", 100_500);
+    const report = await ctx.broker.sync([ctx.model]);
     expect(report.actions).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100000" })]));
     const closed = await db.orders.byId(row.orderId);
     if (closed?.status !== "CLOSED") throw new Error("the Order is not closed");
@@ -278,14 +267,14 @@ describe("LighterBroker liquidations against the mock exchange", () => {
   });
 
   it("falls back to the mark when the liquidations read fails, and reports the error", async () => {
-    await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
-    const row = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(10), exitPlan: plan(90_000, 110_000) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     clock.advanceTo(clock.now() + 1_000);
-    venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "80500.0", { timeMs: clock.now() });
-    venue.server.faults.failingPaths.add("/api/v1/liquidations");
-    market.setMid("BTC", 80_400);
-    const report = await broker.sync([model]);
-    expect(report.errors).toEqual([expect.objectContaining({ modelId: model.id, message: expect.stringMatching(/reading Lighter liquidations for BTC failed/) })]);
+    ctx.venue.server.exchange.liquidate(ACCOUNT_INDEX, BTC, "80500.0", { timeMs: clock.now() });
+    ctx.venue.server.faults.failingPaths.add("/api/v1/liquidations");
+    ctx.market.setMid("BTC", 80_400);
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.errors).toEqual([expect.objectContaining({ modelId: ctx.model.id, message: expect.stringMatching(/reading Lighter liquidations for BTC failed/) })]);
     expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "80400" })]);
     expect((await db.orders.byId(row.orderId))?.status).toBe("CLOSED");
   });
