@@ -4,14 +4,12 @@
  * process through LISTEN/NOTIFY. Needs TEST_DATABASE_URL; skipped without it, except
  * when CI=true, where it fails.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
 import { ManualClock } from "@autonome/core";
 import { type Db, type ReceivedEvent, createDb, createEventChannel } from "@autonome/db";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningWorker, startWorkerProcess } from "./internal/worker-process.js";
 
-const appDir = join(import.meta.dirname, "..");
 const url = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
 async function reachable(): Promise<string | null> {
@@ -31,25 +29,10 @@ const problem = await reachable();
 if (problem !== null && process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
 if (problem !== null) console.warn(`skipping the two-worker PostgreSQL test: ${problem}`);
 
-interface Running {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
+type Running = RunningWorker;
 
 function startWorker(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", join(appDir, "src/main.ts")], { cwd: appDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  let buffer = "";
-  const onData = (chunk: Buffer) => {
-    buffer += chunk.toString("utf8");
-    const parts = buffer.split("\n");
-    buffer = parts.pop()!;
-    lines.push(...parts);
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  const running: Running = { child, lines, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
+  const running = startWorkerProcess(env);
   spawned.push(running);
   return running;
 }

@@ -3,37 +3,17 @@
  * CLI from another process, pause and flatten on a running worker, graceful SIGTERM,
  * and a restart that restores the open positions and their triggers.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "./commands.js";
 import { lockPathOf } from "./embedded.js";
+import { type RunningWorker, startWorkerProcess } from "./internal/worker-process.js";
 
-const appDir = join(import.meta.dirname, "..");
 
-interface Running {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function startWorker(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", join(appDir, "src/main.ts")], { cwd: appDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  let buffer = "";
-  const onData = (chunk: Buffer) => {
-    buffer += chunk.toString("utf8");
-    const parts = buffer.split("\n");
-    buffer = parts.pop()!;
-    lines.push(...parts);
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, exited };
-}
+type Running = RunningWorker;
+const startWorker = startWorkerProcess;
 
 async function waitFor(running: Running, predicate: (lines: string[]) => boolean, timeoutMs = 150_000): Promise<void> {
   const started = Date.now();
