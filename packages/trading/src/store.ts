@@ -12,7 +12,7 @@
  * and writes its records in batches on `flush()`; Orders are never buffered (brokers
  * write every fill before a tool call returns, in both stores).
  */
-import { type Decimal, type DecisionType, toDecimal } from "@autonome/core";
+import type { Decimal, DecisionType } from "@autonome/core";
 import type { ClosedOrder, CompletedInvocationInput, Db, ModelRecord, OpenOrder, RecordSnapshotInput, RecordToolCallInput } from "@autonome/db";
 import type { ActionCounts, CompetitorStanding } from "@autonome/prompts";
 import {
@@ -23,6 +23,7 @@ import {
   computePerformanceMetrics,
   computeTradeMetrics,
 } from "@autonome/risk";
+import { compareIds } from "./internal/util.js";
 
 /** What the workflow knows of a model before prompting it. */
 export interface ModelHistory {
@@ -92,17 +93,18 @@ function countActions(invocations: ReadonlyArray<ReadonlyArray<{ type: DecisionT
   return counts as ActionCounts;
 }
 
-/** The symbol argument of a tool call, if it has one. */
-function symbolOf(args: unknown): string | null {
-  const symbol = (args as { symbol?: unknown } | null)?.symbol;
-  return typeof symbol === "string" ? symbol : null;
+/** The accepted calls of one invocation, with the symbol each names (the action counts' input). */
+function acceptedActions(calls: ReadonlyArray<{ type: DecisionType; accepted: boolean; arguments: unknown }>): Array<{ type: DecisionType; symbol: string | null }> {
+  return calls.flatMap((c) => {
+    if (!c.accepted) return [];
+    const symbol = (c.arguments as { symbol?: unknown } | null)?.symbol;
+    return [{ type: c.type, symbol: typeof symbol === "string" ? symbol : null }];
+  });
 }
 
-function rankStandings(
-  rows: ReadonlyArray<{ modelId: string; modelName: string; value: Decimal; openPositions: number }>,
-  self: ModelRecord,
-  initial: Decimal,
-): CompetitorStanding[] | null {
+type StandingRow = { modelId: string; modelName: string; value: Decimal; openPositions: number };
+
+function rankStandings(rows: readonly StandingRow[], self: ModelRecord, initial: Decimal): CompetitorStanding[] | null {
   const standings = [...rows]
     .sort((a, b) => b.value.comparedTo(a.value) || a.modelName.localeCompare(b.modelName) || a.modelId.localeCompare(b.modelId))
     .map((r, i) => ({
@@ -115,8 +117,6 @@ function rankStandings(
     }));
   return standings.length > 1 ? standings : null;
 }
-
-type StandingRow = { modelId: string; modelName: string; value: Decimal; openPositions: number };
 
 /** Standings rows read at most once per STANDINGS_TTL_MS of the clock: every model of a tick sees the same competition. */
 class StandingsCache {
@@ -150,7 +150,7 @@ export class DbTradingStore implements TradingStore {
     ]);
     return {
       performance: computePerformanceMetrics({ snapshots: [...snapshots.map((s) => ({ ts: s.at, equity: s.total })), { ts: now, equity }], trades: closed.items }),
-      actionCounts: countActions(recent.items.map((inv) => inv.toolCalls.filter((c) => c.accepted).map((c) => ({ type: c.type, symbol: symbolOf(c.arguments) })))),
+      actionCounts: countActions(recent.items.map((inv) => acceptedActions(inv.toolCalls))),
       invocationCount: fresh.invocationCount,
     };
   }
@@ -235,9 +235,8 @@ interface ModelMemory {
   openPositions: number;
 }
 
-interface OpenInvocation {
-  input: CompletedInvocationInput & { toolCalls: Array<Omit<RecordToolCallInput, "invocationId">> };
-}
+/** An invocation started and not yet finished: the row it will write, tool calls gathering. */
+type OpenInvocation = CompletedInvocationInput & { toolCalls: Array<Omit<RecordToolCallInput, "invocationId">> };
 
 /**
  * In-memory reads and batched writes for a process that owns its models' rows (a
@@ -283,7 +282,7 @@ export class MemoryTradingStore implements TradingStore {
       recentEquity: snapshots.map((s) => ({ ts: s.at, equity: s.total })),
       trades: closed.items,
       tradeMetrics: computeTradeMetrics(closed.items),
-      recentCalls: recent.items.reverse().map((inv) => inv.toolCalls.filter((c) => c.accepted).map((c) => ({ type: c.type, symbol: symbolOf(c.arguments) }))),
+      recentCalls: recent.items.reverse().map((inv) => acceptedActions(inv.toolCalls)),
       invocationCount: fresh.invocationCount,
       name: fresh.name,
       latest: last ? last.total : null,
@@ -340,7 +339,7 @@ export class MemoryTradingStore implements TradingStore {
   async startInvocation(modelId: string, prompt: string, startedAt: number): Promise<string> {
     const m = await this.memoryOf({ id: modelId, name: modelId });
     const id = globalThis.crypto.randomUUID();
-    this.open.set(id, { input: { id, modelId, prompt, startedAt, toolCalls: [] } });
+    this.open.set(id, { id, modelId, prompt, startedAt, toolCalls: [] });
     m.invocationCount++;
     return id;
   }
@@ -350,7 +349,7 @@ export class MemoryTradingStore implements TradingStore {
     const open = this.open.get(input.invocationId);
     if (!open) throw new Error(`invocation ${input.invocationId} is not open`);
     const { invocationId: _, ...call } = input;
-    open.input.toolCalls.push(call);
+    open.toolCalls.push(call);
   }
 
   /** @inheritdoc */
@@ -358,10 +357,10 @@ export class MemoryTradingStore implements TradingStore {
     const open = this.open.get(invocationId);
     if (!open) throw new Error(`invocation ${invocationId} is not open`);
     this.open.delete(invocationId);
-    const done = { ...open.input, ...input };
+    const done = { ...open, ...input };
     this.completed.push(done);
     const m = await this.memoryOf({ id: done.modelId, name: done.modelId });
-    m.recentCalls.push(done.toolCalls.filter((c) => c.accepted).map((c) => ({ type: c.type, symbol: symbolOf(c.arguments) })));
+    m.recentCalls.push(acceptedActions(done.toolCalls));
     if (m.recentCalls.length > RECENT_INVOCATIONS) m.recentCalls.shift();
   }
 
@@ -374,7 +373,7 @@ export class MemoryTradingStore implements TradingStore {
   async recordSnapshot(input: SnapshotInput): Promise<void> {
     const { openPositions: _, ...snapshot } = input;
     const m = await this.memoryOf({ id: input.modelId, name: input.modelId });
-    const point = { ts: input.at, equity: toDecimal(input.total) };
+    const point = { ts: input.at, equity: input.total };
     m.curve.push(point);
     m.recentEquity.push(point);
     const horizon = input.at - this.riskWindowMs;
@@ -397,7 +396,7 @@ export class MemoryTradingStore implements TradingStore {
     if (!m || m.trades.some((t) => t.orderId === order.orderId)) return;
     m.openPositions--;
     m.trades.push(order);
-    m.trades.sort((a, b) => b.closedAt - a.closedAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0));
+    m.trades.sort((a, b) => b.closedAt - a.closedAt || compareIds(b.orderId, a.orderId));
     m.trades.length = Math.min(m.trades.length, TRADE_LIMIT);
     this.staleTrades.add(order.modelId);
   }

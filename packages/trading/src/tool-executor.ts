@@ -11,6 +11,7 @@ import type { Db, ModelRecord } from "@autonome/db";
 import { evaluateCircuitBreaker } from "@autonome/risk";
 import type { Broker, BrokerAccount } from "./broker/broker.js";
 import { errorMessage, to8, toPosition } from "./internal/util.js";
+import { publishCloses } from "./runtime.js";
 import { DbTradingStore, type TradingStore } from "./store.js";
 
 /** Options of a BrokerToolExecutor. */
@@ -103,23 +104,8 @@ export class BrokerToolExecutor implements ToolExecutor {
           if (!result.ok) return { ok: false, message: result.reason };
           const order = result.value;
           this.closedOrderIds.push(order.orderId);
-          this.o.store?.positionClosed(order);
-          events.publish(
-            "positionClosed",
-            {
-              modelId: model.id,
-              orderId: order.orderId,
-              symbol: order.symbol,
-              side: order.side,
-              quantity: order.quantity.toString(),
-              entryPrice: order.entryPrice.toString(),
-              exitPrice: order.exitPrice.toString(),
-              realizedPnl: order.realizedPnl.toString(),
-              closeTrigger: order.closeTrigger,
-            },
-            order.closedAt,
-            clock.now(),
-          );
+          // The model's own close: positionClosed (and the store told), the way every close is published.
+          publishCloses({ events, clock, ...(this.o.store ? { store: this.o.store } : {}) }, [{ order, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null }]);
           return { ok: true, message: result.message, orderId: order.orderId };
         }
         case "UPDATE_EXIT_PLAN": {

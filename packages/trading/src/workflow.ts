@@ -26,6 +26,17 @@ const TOOL_TYPES: Record<string, DecisionType> = {
   update_exit_plan: "UPDATE_EXIT_PLAN",
 };
 
+/** What a tool call was, as the records and the result describe it; `type` null for a tool we do not know. */
+function describeCall(call: ToolCallRecord): { type: DecisionType | null; symbol: string | null; accepted: boolean; reason: string | null } {
+  const accepted = call.status === "executed";
+  return {
+    type: call.decision?.type ?? TOOL_TYPES[call.tool] ?? null,
+    symbol: call.decision && call.decision.type !== "HOLDING" ? call.decision.symbol : null,
+    accepted,
+    reason: accepted ? null : (call.reason ?? call.reply),
+  };
+}
+
 /** The agent of a model: registered under the model's name, else under its modelName. */
 export function agentFor(runtime: TradingRuntime, model: ModelRecord): TradingAgent | null {
   if (runtime.agents.has(model.name)) return runtime.agents.get(model.name);
@@ -158,12 +169,9 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     const recorded = new Set<number>();
     const pending: Promise<void>[] = [];
     const record = async (call: ToolCallRecord): Promise<void> => {
-      const type = call.decision?.type ?? TOOL_TYPES[call.tool] ?? null;
+      const { type, symbol, accepted, reason } = describeCall(call);
       if (type === null || recorded.has(call.sequence)) return;
       recorded.add(call.sequence);
-      const symbol = call.decision && call.decision.type !== "HOLDING" ? call.decision.symbol : null;
-      const accepted = call.status === "executed";
-      const reason = accepted ? null : (call.reason ?? call.reply);
       try {
         await store.recordToolCall({
           invocationId: id,
@@ -206,10 +214,8 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
 
     const toolCalls: WorkflowToolCall[] = [];
     for (const call of result.toolCalls) {
-      const type = call.decision?.type ?? TOOL_TYPES[call.tool] ?? null;
-      const symbol = call.decision && call.decision.type !== "HOLDING" ? call.decision.symbol : null;
-      const accepted = call.status === "executed";
-      toolCalls.push({ type, tool: call.tool, symbol, accepted, status: call.status, reason: accepted ? null : (call.reason ?? call.reply), orderId: call.result?.orderId ?? null });
+      const { type, symbol, accepted, reason } = describeCall(call);
+      toolCalls.push({ type, tool: call.tool, symbol, accepted, status: call.status, reason, orderId: call.result?.orderId ?? null });
       if (type === null) {
         logger.warn("unknown tool call not recorded", { modelId: model.id, tool: call.tool });
         continue;

@@ -140,3 +140,8 @@ export function checkJson(field: string, value: unknown): unknown {
   }
   return JSON.parse(text) as unknown;
 }
+
+/** Rows in INSERT-sized chunks (far below PostgreSQL's 65,535 parameters a statement). */
+export function* chunks<T>(rows: readonly T[], size = 1000): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}

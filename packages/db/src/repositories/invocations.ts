@@ -10,6 +10,7 @@ import type { Invocation as InvocationRow, ToolCall as ToolCallRow } from "../..
 import {
   NUMERIC_18_8,
   checkCount,
+  chunks,
   checkId,
   checkJson,
   fromDbDecimalOrNull,
@@ -217,11 +218,6 @@ function toolCallData(input: Omit<RecordToolCallInput, "invocationId">, now: num
 function jsonText(value: unknown): string | null {
   if (value === undefined || value === null || value === Prisma.DbNull || value === Prisma.JsonNull) return value === Prisma.JsonNull ? "null" : null;
   return JSON.stringify(value);
-}
-
-/** Rows in INSERT-sized chunks (far below PostgreSQL's 65,535 parameters a statement). */
-function* chunks<T>(rows: readonly T[], size = 1000): Generator<T[]> {
-  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
 
 const WITH_TOOL_CALLS = { toolCalls: { orderBy: [{ createdAt: "asc" as const }, { id: "asc" as const }] } };

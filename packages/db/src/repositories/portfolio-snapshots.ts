@@ -7,7 +7,7 @@
 import { type Clock, type Decimal, type DecimalLike, NotFoundError, ValidationError } from "@autonome/core";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { PortfolioSnapshot as SnapshotRow } from "../../generated/prisma/client.js";
-import { NUMERIC_18_8, checkId, fromDbDecimal, fromDbTime, toColumnDecimal, toDbTime } from "../internal/convert.js";
+import { NUMERIC_18_8, checkId, chunks, fromDbDecimal, fromDbTime, toColumnDecimal, toDbTime } from "../internal/convert.js";
 import { type DbClient, inTransaction } from "../internal/client.js";
 import { isForeignKeyViolation } from "../internal/prisma-errors.js";
 
@@ -110,8 +110,7 @@ export class PortfolioSnapshotsRepository {
     try {
       await inTransaction(this.prisma, async (tx) => {
         // One multi-row upsert per chunk: Prisma's createMany costs several times as much per row.
-        for (let i = 0; i < data.length; i += 1000) {
-          const chunk = data.slice(i, i + 1000);
+        for (const chunk of chunks(data)) {
           await tx.$executeRaw`INSERT INTO portfolio_snapshots (id, model_id, at, total, available, unrealized_pnl)
             VALUES ${Prisma.join(chunk.map((r) => Prisma.sql`(${r.id}::uuid, ${r.modelId}::uuid, ${r.at}::timestamptz, ${r.total}::numeric, ${r.available}::numeric, ${r.unrealizedPnl}::numeric)`))}
             ON CONFLICT (model_id, at) DO UPDATE SET total = EXCLUDED.total, available = EXCLUDED.available, unrealized_pnl = EXCLUDED.unrealized_pnl`;

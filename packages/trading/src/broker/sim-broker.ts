@@ -45,7 +45,7 @@ import {
   type SimulatorOptions,
 } from "@autonome/matching-engine";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
-import { SerialQueue, errorMessage, netPnl, to8 } from "../internal/util.js";
+import { SerialQueue, compareIds, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
   type Broker,
   type BrokerAccount,
@@ -401,7 +401,7 @@ export class SimBroker implements Broker {
   /** The model's OPEN Orders in the database's order (opened, then id). */
   private knownOpen(modelId: string): OpenOrder[] {
     const orders = [...(this.openOrdersOf.get(modelId)?.values() ?? [])];
-    return orders.sort((a, b) => a.openedAt - b.openedAt || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
+    return orders.sort((a, b) => a.openedAt - b.openedAt || compareIds(a.orderId, b.orderId));
   }
 
   private remember(order: OpenOrder): void {

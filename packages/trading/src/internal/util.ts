@@ -22,6 +22,11 @@ export function toPosition(order: OpenOrder): Position {
   };
 }
 
+/** Orders ids (UUIDs) the way PostgreSQL orders them: as lowercase text. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** A message from anything thrown. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
