@@ -2,7 +2,7 @@
  * The Broker contract suite: every broker runs it with its own harness (SimBroker over
  * the ExchangeSimulator, LighterBroker against the mock Lighter server).
  */
-import { type ExitPlan, emptyExitPlan, realizedPnl, toDecimal } from "@autonome/core";
+import { type ExitPlan, type ManualClock, emptyExitPlan, realizedPnl, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Broker } from "./broker.js";
@@ -19,6 +19,50 @@ export interface BrokerHarness {
   /** A new broker over the same database and venue, as after a process restart (the old one is closed). */
   restart(): Promise<Broker>;
   close(): Promise<void>;
+}
+
+/** What a harness is made of: a started broker's factory over one database, model and price feed. */
+export interface HarnessParts {
+  db: Db;
+  model: ModelRecord;
+  clock: ManualClock;
+  /** The price feed the broker's market reads (mid per symbol). */
+  market: { setMid(symbol: string, price: number): void };
+  /** A new, unstarted broker over the same database and venue. */
+  create(): Broker;
+  /** Also moves the venue's own price (a real venue's book), when there is one. */
+  onPrice?(symbol: string, price: number): void;
+  /** Releases the venue after the broker closed. */
+  onClose?(): Promise<void>;
+}
+
+/** A harness from its parts: starts the first broker for the model; `restart` closes it and creates another. */
+export async function brokerHarness(parts: HarnessParts): Promise<BrokerHarness> {
+  const { db, model, clock, market } = parts;
+  let broker = parts.create();
+  await broker.start([model]);
+  return {
+    get broker() {
+      return broker;
+    },
+    db,
+    model,
+    startPrice: 100_000,
+    async movePrice(symbol, price) {
+      clock.advanceTo(clock.now() + 1000);
+      market.setMid(symbol, price);
+      parts.onPrice?.(symbol, price);
+    },
+    async restart() {
+      await broker.close();
+      broker = parts.create();
+      return broker;
+    },
+    async close() {
+      await broker.close();
+      await parts.onClose?.();
+    },
+  };
 }
 
 const plan = (stop: number | null, target: number | null): ExitPlan => ({

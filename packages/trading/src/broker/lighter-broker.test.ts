@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createModelRegistry } from "@autonome/agent";
 import { ACCOUNT_INDEX, API_KEY_INDEX, MockVenue, TEST_PRIVATE_KEY_HEX } from "../internal/lighter-test-support.js";
 import { ControlledMarket, T0, openTestDb } from "../internal/test-support.js";
-import { brokerContract } from "./broker.case.js";
+import { brokerContract, brokerHarness } from "./broker.case.js";
 import type { LighterLiquidation } from "@autonome/lighter-client";
 import { createTradingRuntime, publishCloses, reconcile } from "../runtime.js";
 import { type LighterBroker, liquidationClose } from "./lighter-broker.js";
@@ -26,32 +26,17 @@ async function freshModel(name: string): Promise<ModelRecord> {
 brokerContract("LighterBroker", async () => {
   const venue = await MockVenue.start({ BTC: 100_000, ETH: 3_000 });
   const market = new ControlledMarket(clock, { BTC: 100_000, ETH: 3_000 });
-  const model = await freshModel("live");
-  let broker = venue.broker(db, market, clock);
-  await broker.start([model]);
-  return {
-    get broker() {
-      return broker;
-    },
+  return brokerHarness({
     db,
-    model,
-    startPrice: 100_000,
-    async movePrice(symbol, price) {
-      clock.advanceTo(clock.now() + 1000);
-      market.setMid(symbol, price);
-      venue.setPrice(symbol, price);
-    },
-    async restart() {
-      await broker.close();
-      broker = venue.broker(db, market, clock);
-      return broker;
-    },
-    async close() {
-      await broker.close();
-      await venue.stop();
-    },
-  };
+    model: await freshModel("live"),
+    clock,
+    market,
+    create: () => venue.broker(db, market, clock),
+    onPrice: (symbol, price) => venue.setPrice(symbol, price),
+    onClose: () => venue.stop(),
+  });
 });
+
 
 /** A started LighterBroker for a fresh model on a fresh mock venue (BTC at 100,000), per test. */
 function venueEachTest(name: string) {

@@ -6,8 +6,7 @@ import type { Db } from "@autonome/db";
 import { ReplayMarket } from "@autonome/market-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlledMarket, T0, type TestPostgres, openTestDb, openTestPostgres, postgresSkipReason } from "../internal/test-support.js";
-import type { BrokerHarness } from "./broker.case.js";
-import { brokerContract } from "./broker.case.js";
+import { type BrokerHarness, brokerContract, brokerHarness } from "./broker.case.js";
 import { SimBroker } from "./sim-broker.js";
 
 let db: Db;
@@ -31,28 +30,7 @@ function simOptions() {
 async function simHarness(db: Db): Promise<BrokerHarness> {
   const market = new ControlledMarket(clock, { BTC: 100_000, ETH: 3_000 });
   const model = await freshModel("sim", db);
-  let broker = new SimBroker({ db, market, simulator: simOptions() });
-  await broker.start([model]);
-  return {
-    get broker() {
-      return broker;
-    },
-    db,
-    model,
-    startPrice: 100_000,
-    async movePrice(symbol, price) {
-      clock.advanceTo(clock.now() + 1000);
-      market.setMid(symbol, price);
-    },
-    async restart() {
-      await broker.close();
-      broker = new SimBroker({ db, market, simulator: simOptions() });
-      return broker;
-    },
-    async close() {
-      await broker.close();
-    },
-  };
+  return brokerHarness({ db, model, clock, market, create: () => new SimBroker({ db, market, simulator: simOptions() }) });
 }
 
 brokerContract("SimBroker", () => simHarness(db));
