@@ -1,5 +1,5 @@
 import { ConfigError, ManualClock } from "@autonome/core";
-import { MockLighterServer } from "@autonome/lighter-client/mock";
+import { MockLighterServer } from "@autonome/lighter-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "@autonome/db";
 import { runTradeWorkflow } from "@autonome/trading";

@@ -1,5 +1,5 @@
 export { P as GOLDILOCKS_PRIME } from "./signer/goldilocks.js";
-export { type Fp5 } from "./signer/quintic.js";
+export { type Fp5, fromBytesLE as fp5FromBytesLE, toBytesLE as fp5ToBytesLE } from "./signer/quintic.js";
 export {
   permute as poseidon2Permute,
   hashNToMNoPad,

@@ -1,5 +1,5 @@
 import { ManualClock, toDecimal } from "@autonome/core";
-import { MockLighterServer } from "@autonome/lighter-client/mock";
+import { MockLighterServer } from "@autonome/lighter-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NoMarketDataError } from "./errors.js";
 import { LighterMarket } from "./lighter-market.js";

@@ -5,7 +5,7 @@
 import { type Clock, DEFAULT_MARKETS, Decimal, toDecimal } from "@autonome/core";
 import type { Db } from "@autonome/db";
 import { LighterApiKey, LighterRestClient, LighterTradingClient } from "@autonome/lighter-client";
-import { MOCK_MAKER_ACCOUNT, MockLighterServer } from "@autonome/lighter-client/mock";
+import { MOCK_MAKER_ACCOUNT, MockLighterServer } from "@autonome/lighter-mock";
 import { LighterBroker } from "../broker/lighter-broker.js";
 import type { ControlledMarket } from "./test-support.js";
 

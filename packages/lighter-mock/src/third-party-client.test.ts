@@ -6,9 +6,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LighterRestClient } from "../rest/rest-client.js";
-import { LighterApiKey } from "../signer/api-key.js";
-import { createAuthToken } from "../tx/auth-token.js";
+import { createAuthToken, LighterApiKey, LighterRestClient } from "@autonome/lighter-client";
 import { MockLighterServer } from "./mock-server.js";
 
 const require = createRequire(import.meta.url);

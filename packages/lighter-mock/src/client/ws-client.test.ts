@@ -1,12 +1,12 @@
+/**
+ * @autonome/lighter-client's LighterWsClient against the mock venue, through the client's public API. These
+ * client-against-venue tests live here, not in lighter-client, because lighter-client
+ * cannot depend on the package that depends on it; they check both sides of the wire.
+ */
 import { ManualClock } from "@autonome/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MockLighterServer } from "../mock/mock-server.js";
-import { LighterApiKey } from "../signer/api-key.js";
-import { createAuthToken } from "../tx/auth-token.js";
-import { signTx } from "../tx/transactions.js";
-import { ORDER_TYPE, TX_TYPE } from "../tx/tx-types.js";
-import { LighterInvalidNonceError } from "../errors.js";
-import { LighterWsClient, type LighterWsEvents } from "./ws-client.js";
+import { createAuthToken, LighterApiKey, LighterInvalidNonceError, LighterWsClient, type LighterWsEvents, ORDER_TYPE, signTx, TX_TYPE } from "@autonome/lighter-client";
+import { MockLighterServer } from "../mock-server.js";
 
 const ACCOUNT = 200;
 const key = LighterApiKey.fromSeed("99".repeat(32));

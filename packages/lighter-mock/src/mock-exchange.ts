@@ -8,12 +8,22 @@
  */
 import { Decimal, type Clock } from "@autonome/core";
 import { OrderBook, type BookFill, type SubmitResult } from "@autonome/matching-engine";
-import { bytesToHex, hexToBytes } from "../signer/hex.js";
-import { type Fp5, fromBytesLE, toBytesLE } from "../signer/quintic.js";
-import { signatureFromBytes, schnorrVerify } from "../signer/schnorr.js";
-import { hashTx, type TxAttributes, type UnsignedTx } from "../tx/transactions.js";
-import { ORDER_TYPE, TX_TYPE } from "../tx/tx-types.js";
-import { verifyAuthToken } from "../tx/auth-token.js";
+import {
+  ORDER_TYPE,
+  TX_TYPE,
+  bytesToHex,
+  fp5FromBytesLE,
+  fp5ToBytesLE,
+  hashTx,
+  hexToBytes,
+  parseAuthToken,
+  schnorrVerify,
+  signatureFromBytes,
+  verifyAuthToken,
+  type Fp5,
+  type TxAttributes,
+  type UnsignedTx,
+} from "@autonome/lighter-client";
 
 /** A market the mock serves (the orderBookDetails facts). */
 export interface MockMarketSpec {
@@ -164,7 +174,7 @@ export class MockExchange {
 
   /** Registers an API key (its public key hex, 80 chars) with a starting nonce. */
   registerApiKey(accountIndex: number, apiKeyIndex: number, publicKeyHex: string, nonce = 0): void {
-    this.apiKeys.set(`${accountIndex}:${apiKeyIndex}`, { publicKey: fromBytesLE(hexToBytes(publicKeyHex)), nonce });
+    this.apiKeys.set(`${accountIndex}:${apiKeyIndex}`, { publicKey: fp5FromBytesLE(hexToBytes(publicKeyHex)), nonce });
     if (!this.collateral.has(accountIndex)) this.collateral.set(accountIndex, new Decimal(0));
   }
 
@@ -274,14 +284,15 @@ export class MockExchange {
   apiKeysOf(accountIndex: number): { apiKeyIndex: number; nonce: number; publicKeyHex: string }[] {
     return [...this.apiKeys.entries()]
       .filter(([k]) => k.startsWith(`${accountIndex}:`))
-      .map(([k, v]) => ({ apiKeyIndex: Number(k.split(":")[1]), nonce: v.nonce, publicKeyHex: bytesToHex(toBytesLE(v.publicKey)) }));
+      .map(([k, v]) => ({ apiKeyIndex: Number(k.split(":")[1]), nonce: v.nonce, publicKeyHex: bytesToHex(fp5ToBytesLE(v.publicKey)) }));
   }
 
   /** Whether an auth token is valid for the account. */
   checkAuth(token: string | undefined, accountIndex: number): boolean {
-    if (!token) return false;
-    const parts = token.split(":");
-    const key = this.apiKey(Number(parts[1]), Number(parts[2]));
+    if (token === undefined) return false;
+    const claimed = parseAuthToken(token);
+    if (!claimed) return false;
+    const key = this.apiKey(Number(claimed.accountIndex), claimed.apiKeyIndex);
     if (!key) return false;
     const parsed = verifyAuthToken(token, key.publicKey, this.clock.now());
     return parsed !== undefined && parsed.accountIndex === BigInt(accountIndex);
@@ -350,7 +361,7 @@ export class MockExchange {
     if (tx.expiredAt !== 0 && tx.expiredAt < this.clock.now()) return { ok: false, code: 21119, message: "tx expired" };
     const now = this.clock.now();
     const record: MockTx = {
-      hash: bytesToHex(toBytesLE(hash)), txType, info: txInfo, eventInfo: "", status: 1, accountIndex: Number(tx.accountIndex),
+      hash: bytesToHex(fp5ToBytesLE(hash)), txType, info: txInfo, eventInfo: "", status: 1, accountIndex: Number(tx.accountIndex),
       nonce: Number(tx.nonce), queuedAt: now, executedAt: 0,
     };
     if (this.rejectNext && (txType === TX_TYPE.CREATE_ORDER || txType === TX_TYPE.MODIFY_ORDER)) {

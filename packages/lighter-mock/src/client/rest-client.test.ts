@@ -1,19 +1,26 @@
+/**
+ * @autonome/lighter-client's LighterRestClient against the mock venue, through the client's public API. These
+ * client-against-venue tests live here, not in lighter-client, because lighter-client
+ * cannot depend on the package that depends on it; they check both sides of the wire.
+ */
 import { Decimal, ManualClock, SystemClock } from "@autonome/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createAuthToken,
+  LighterApiKey,
   LighterAuthError,
   LighterInvalidNonceError,
   LighterNotFoundError,
   LighterOrderRejectedError,
   LighterRateLimitError,
+  LighterRestClient,
   LighterTimeoutError,
-} from "../errors.js";
-import { MockLighterServer } from "../mock/mock-server.js";
-import { LighterApiKey } from "../signer/api-key.js";
-import { createAuthToken } from "../tx/auth-token.js";
-import { signTx, type UnsignedTx } from "../tx/transactions.js";
-import { ORDER_TYPE, TX_TYPE } from "../tx/tx-types.js";
-import { LighterRestClient } from "./rest-client.js";
+  ORDER_TYPE,
+  signTx,
+  TX_TYPE,
+  type UnsignedTx,
+} from "@autonome/lighter-client";
+import { MockLighterServer } from "../mock-server.js";
 
 const ACCOUNT = 100;
 const KEY_INDEX = 3;

@@ -1,10 +1,12 @@
+/**
+ * @autonome/lighter-client's LighterTradingClient against the mock venue, through the client's public API. These
+ * client-against-venue tests live here, not in lighter-client, because lighter-client
+ * cannot depend on the package that depends on it; they check both sides of the wire.
+ */
 import { Decimal, TimeoutError } from "@autonome/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LighterOrderRejectedError } from "../errors.js";
-import { MockLighterServer } from "../mock/mock-server.js";
-import { LighterRestClient } from "../rest/rest-client.js";
-import { LighterApiKey } from "../signer/api-key.js";
-import { LighterTradingClient } from "./trading-client.js";
+import { LighterApiKey, LighterOrderRejectedError, LighterRestClient, LighterTradingClient } from "@autonome/lighter-client";
+import { MockLighterServer } from "../mock-server.js";
 
 const ACCOUNT = 300;
 const KEY_INDEX = 4;
