@@ -1,46 +1,63 @@
 /**
- * Backtest throughput: 30 days of 5-minute ticks (8,640) over the shared 30-day
- * one-minute klines of six symbols, the three built-in rule models, every fill and
- * snapshot persisted (in-memory PGlite, written under the output directory at the end).
+ * Backtest throughput: 30 days of 5-minute ticks (8,640) over 30 days of one-minute
+ * klines of six symbols, the three built-in rule models, every fill and snapshot
+ * persisted (in-memory PGlite, written under the output directory at the end).
+ * The klines come from a data directory (`--data DIR` or AUTONOME_DATA_DIR: what
+ * `pnpm autonome data download` writes, or any directory `pnpm backtest --data` reads)
+ * or, without one, from a deterministic synthetic market of the same size (seed
+ * "autonome", 6 symbols x 43,200 minutes); the `data:` line says which.
  * It runs the issue's whole workload (8,640 ticks, under two minutes here);
  * BACKTEST_BENCH_TICKS=N runs the first N ticks instead; with DATABASE_URL set the run
  * writes into a fresh PostgreSQL schema instead (dropped after).
  * Last line: `backtest: N ticks/s (3 models, 6 symbols)`.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ReplayRecording } from "@autonome/market-data";
+import { join, resolve } from "node:path";
+import { ReplayRecording, writeSyntheticHistory } from "@autonome/market-data";
 import { parseBacktestArgs } from "../src/backtest/options.js";
 import { prepareBacktest, runBacktest } from "../src/backtest/run.js";
 
-function sharedDataDir(): string {
-  if (process.env.AUTONOME_SHARED_DATA) return process.env.AUTONOME_SHARED_DATA;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, "shared", "data");
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
+const SYNTHETIC_SEED = "autonome";
+const SYNTHETIC_MINUTES = 30 * 24 * 60;
+
+/** The data directory named by `--data DIR` (or `--data=DIR`) or AUTONOME_DATA_DIR, if any. */
+function dataDirOption(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const args = argv.filter((a) => a !== "--");
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--data") {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith("--")) throw new Error("--data needs a directory");
+      return resolve(value);
+    }
+    if (arg.startsWith("--data=")) return resolve(arg.slice("--data=".length));
+    throw new Error(`unknown option ${arg}; the bench takes --data DIR (or AUTONOME_DATA_DIR)`);
   }
-  throw new Error("shared/data not found next to the repository; set AUTONOME_SHARED_DATA");
+  return env.AUTONOME_DATA_DIR ? resolve(env.AUTONOME_DATA_DIR) : undefined;
 }
 
-const SYMBOLS = ["BTC", "ETH", "SOL", "BNB", "XRP", "DOGE"];
-const data = sharedDataDir();
-const klines = SYMBOLS.map((s) => join(data, `binance-usdm-perp_${s}USDT_1m_2025-05-25_2025-06-24.csv.gz`));
-const funding = join(data, "binance-usdm_funding-8h_6sym_2025-05-25_2025-06-24.csv");
-const loadStarted = performance.now();
-const recording = ReplayRecording.load({ klines: SYMBOLS.map((symbol, i) => ({ path: klines[i]!, symbol })), funding: [funding] });
-console.log(`loaded ${SYMBOLS.length} symbols of 30-day 1m klines in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
-
-const TICK_MS = 5 * 60_000;
-const wanted = Number(process.env.BACKTEST_BENCH_TICKS ?? 8640);
 const out = mkdtempSync(join(tmpdir(), "autonome-backtest-bench-"));
 try {
-  const options = parseBacktestArgs(["--data", klines.join(","), "--funding", funding, "--interval", "5m", "--out", out], { DATABASE_URL: process.env.DATABASE_URL });
-  // The data starts at 10:3x: the first tick is the next 5-minute boundary; the data holds 30 days minus a minute.
+  let dataDir = dataDirOption(process.argv.slice(2), process.env);
+  if (dataDir === undefined) {
+    const generated = performance.now();
+    const history = await writeSyntheticHistory({ directory: join(out, "synthetic"), seed: SYNTHETIC_SEED, minutes: SYNTHETIC_MINUTES });
+    dataDir = join(out, "synthetic");
+    console.log(`data: synthetic (seed ${SYNTHETIC_SEED}, ${history.symbols.length} symbols x ${history.minutes} min), written in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
+  } else {
+    console.log(`data: ${dataDir} (recorded)`);
+  }
+  // A directory means its kline CSVs and its *funding* CSVs, as `pnpm backtest --data DIR` reads it.
+  const options = parseBacktestArgs(["--data", dataDir, "--interval", "5m", "--out", join(out, "run")], { DATABASE_URL: process.env.DATABASE_URL });
+  const loadStarted = performance.now();
+  const recording = ReplayRecording.load({ klines: options.klines, funding: options.funding });
+  const TICK_MS = 5 * 60_000;
+  const wanted = Number(process.env.BACKTEST_BENCH_TICKS ?? 8640);
+  // The first tick is the first 5-minute boundary of the data (the whole 30 days are ticked); the end is bounded by the data.
   const probe = prepareBacktest({ ...options, fromMs: null, toMs: null }, recording);
+  const days = (probe.toMs - probe.fromMs) / 86_400_000 + 1;
+  console.log(`loaded ${probe.symbols.length} symbols of ${days.toFixed(0)}-day 1m klines in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
   const fromMs = Math.ceil((probe.fromMs - 86_400_000) / TICK_MS) * TICK_MS;
   const toMs = Math.min(fromMs + wanted * TICK_MS, Math.floor(probe.toMs / TICK_MS) * TICK_MS);
   const prepared = prepareBacktest({ ...options, fromMs, toMs }, recording);

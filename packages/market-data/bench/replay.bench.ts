@@ -1,24 +1,32 @@
 /**
- * Replay speed in simulated minutes per second for one symbol (30 days of recorded
- * one-minute klines, stepping the ManualClock minute by minute), with and without
- * synthesized L2 depth, and the cost of one market-intelligence snapshot.
- * Run: pnpm --filter @autonome/market-data bench. The last line is the summary a
- * script reads: `market-data replay: N sim-min/s`, the replay speed reading the price
- * each minute (no synthesized depth); the 20-level depth figure is printed above it.
+ * Replay speed in simulated minutes per second for one symbol (30 days of one-minute
+ * klines, stepping the ManualClock minute by minute), with and without synthesized
+ * L2 depth, and the cost of one market-intelligence snapshot.
+ * Run: pnpm --filter @autonome/market-data bench [-- --data DIR]. The klines are BTC's
+ * from a data directory (`--data DIR` or AUTONOME_DATA_DIR, e.g. what `pnpm autonome
+ * data download` wrote) or, without one, a deterministic synthetic market of the same
+ * size; the `data:` line says which. The last line is the summary a script reads:
+ * `market-data replay: N sim-min/s`, the replay speed reading the price each minute
+ * (no synthesized depth); the 20-level depth figure is printed above it.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ManualClock } from "@autonome/core";
 import { ReplayMarket, SyntheticMarket, computeMarketSnapshot } from "../src/index.js";
-import { sharedDataFile } from "../src/test-support/shared-data.js";
+import { FIXTURES } from "../src/testing/fixtures.js";
+import { btcHistory, dataDirOption } from "./data.js";
 
-const KLINES = sharedDataFile("binance-usdm-perp_BTCUSDT_1m_2025-05-25_2025-06-24.csv.gz");
-const FUNDING = sharedDataFile("binance-usdm_funding-8h_6sym_2025-05-25_2025-06-24.csv");
-const DEMO = sharedDataFile("demo_binance-usdm-perp_6sym_1m_2025-06-21_2025-06-23.csv");
+const scratch = mkdtempSync(join(tmpdir(), "market-data-bench-"));
+process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+const data = await btcHistory(dataDirOption(), scratch);
+console.log(`data: ${data.label}`);
 const RUNS = 3;
 
 function load(): { market: ReplayMarket; clock: ManualClock; ms: number } {
   const started = performance.now();
   const clock = new ManualClock(0);
-  const market = new ReplayMarket({ clock, klines: [KLINES], funding: [FUNDING] });
+  const market = new ReplayMarket({ clock, klines: data.klines, funding: data.funding });
   return { market, clock, ms: performance.now() - started };
 }
 
@@ -59,10 +67,10 @@ console.log(`replay + 20-level synthesized L2 book:         ${Math.round(withDep
 const withCandles = best(() => replaySpeed((m) => m.candles("BTC", "5m", 1)));
 console.log(`replay + last closed 5m candle:                ${Math.round(withCandles).toLocaleString("en-US")} sim-min/s`);
 
-// Indicator cost: uncached snapshots (3-minute intraday + 4-hour context) over the six-symbol demo.
+// Indicator cost: uncached snapshots (3-minute intraday + 4-hour context) over the six-symbol demo set of the repository.
 {
   const clock = new ManualClock(0);
-  const market = new ReplayMarket({ clock, klines: [DEMO], funding: [FUNDING] });
+  const market = new ReplayMarket({ clock, klines: [FIXTURES.demoKlines()], funding: [FIXTURES.demoFunding()] });
   clock.set(market.startTime + 2 * 86_400_000);
   const symbols = market.markets().map((m) => m.symbol);
   let count = 0;

@@ -33,3 +33,4 @@ export {
   type LongTermContext,
 } from "./intelligence/market-intelligence.js";
 export { MarketRecorder, type MarketRecorderOptions, type RecordingFiles } from "./recorder.js";
+export { writeSyntheticHistory, type SyntheticHistoryOptions, type SyntheticHistory, SYNTHETIC_HISTORY_START } from "./synthetic-history.js";

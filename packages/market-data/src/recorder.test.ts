@@ -7,7 +7,7 @@ import { runMarketSourceContract } from "./market-source.case.js";
 import { MarketRecorder, type RecordingFiles } from "./recorder.js";
 import { ReplayMarket } from "./replay/replay-market.js";
 import { SyntheticMarket } from "./synthetic-market.js";
-import { sharedDataFile } from "./test-support/shared-data.js";
+import { FIXTURES } from "./testing/fixtures.js";
 import type { MarketSource } from "./types.js";
 
 const START = Date.UTC(2025, 2, 3, 12);
@@ -88,8 +88,8 @@ describe("MarketRecorder", () => {
 
   it("records a replay of recorded klines and funding that replays to the same candles and funding", async () => {
     const clock = new ManualClock(0);
-    const klines = sharedDataFile("demo_binance-usdm-perp_6sym_1m_2025-06-21_2025-06-23.csv");
-    const funding = sharedDataFile("binance-usdm_funding-8h_6sym_2025-05-25_2025-06-24.csv");
+    const klines = FIXTURES.demoKlines();
+    const funding = FIXTURES.demoFunding();
     const original = new ReplayMarket({ clock, klines: [klines], funding: [funding] });
     clock.set(original.startTime + 8 * 3_600_000);
     const recorder = new MarketRecorder({ source: original, directory: mkdtempSync(join(tmpdir(), "market-data-rec2-")), historyMinutes: 8 * 60, symbols: ["BTC"] });

@@ -2,13 +2,13 @@ import { ManualClock } from "@autonome/core";
 import { describe, expect, it } from "vitest";
 import { ReplayMarket, ReplayRecording } from "../replay/replay-market.js";
 import { SyntheticMarket } from "../synthetic-market.js";
-import { sharedDataFile } from "../test-support/shared-data.js";
+import { FIXTURES } from "../testing/fixtures.js";
 import type { Candle } from "../types.js";
 import { atr, ema, macd, rsi } from "./indicators.js";
 import { MarketIntelligence, aggregateCandles, computeMarketSnapshot } from "./market-intelligence.js";
 
-const DEMO = sharedDataFile("demo_binance-usdm-perp_6sym_1m_2025-06-21_2025-06-23.csv");
-const FUNDING = sharedDataFile("binance-usdm_funding-8h_6sym_2025-05-25_2025-06-24.csv");
+const DEMO = FIXTURES.demoKlines();
+const FUNDING = FIXTURES.demoFunding();
 
 let recording: ReplayRecording | undefined;
 function demo(offsetMs: number) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ManualClock } from "@autonome/core";
 import { describe, expect, it } from "vitest";
 import { BookSequenceError, MarketDataFormatError } from "../errors.js";
-import { sharedDataFile } from "../test-support/shared-data.js";
+import { FIXTURES } from "../testing/fixtures.js";
 import { readBinanceFeed } from "./binance-feed.js";
 import { LocalBook } from "./feed-events.js";
 import { ReplayMarket } from "./replay-market.js";
@@ -95,7 +95,7 @@ describe("readBinanceFeed", () => {
   });
 
   it("rebuilds the recorded USD-M book so its touch equals the book ticker of the same update id", () => {
-    const events = readBinanceFeed(sharedDataFile("hftbacktest_binance-usdm_BTCUSDT_raw-feed_2024-08-08T2354-2400.gz")).get("BTC")!;
+    const events = readBinanceFeed(FIXTURES.usdmFeed()).get("BTC")!;
     const book = new LocalBook();
     let lastUpdateId: number | undefined;
     let compared = 0;
@@ -115,16 +115,25 @@ describe("readBinanceFeed", () => {
         if (top.bids[0]!.price === e.bid && top.asks[0]!.price === e.ask) matched++;
       }
     }
-    expect(compared).toBeGreaterThan(50);
+    // Counted from the fixture's raw lines alone (fixtures/README.md): after the snapshot,
+    // 577 diffs continue the book (2 of them buffered before it) and 19 book tickers carry
+    // the update id of the diff just before them.
+    expect(events.filter((e) => e.kind === "diff")).toHaveLength(577);
+    expect(compared).toBe(19);
     expect(matched).toBe(compared);
     expect(crossed).toBe(0);
   }, 20_000);
 
   it("reads a spot feed split over two files as one stream", () => {
-    const first = sharedDataFile("hftbacktest_binance-spot_BTCUSDT_raw-feed_2024-08-08T2354-2400.gz");
-    const second = sharedDataFile("hftbacktest_binance-spot_BTCUSDT_raw-feed_2024-08-09T0000-0005.gz");
+    const [first, second] = FIXTURES.spotFeed() as [string, string];
     const events = readBinanceFeed([first, second]).get("BTC")!;
     expect(events.filter((e) => e.kind === "snapshot")).toHaveLength(1);
-    expect(events[events.length - 1]!.ts).toBeGreaterThan(Date.UTC(2024, 7, 9, 0, 5));
+    // The second file starts at midnight without a snapshot: its 300 depth diffs continue
+    // the first file's book (U = previous u + 1 across the files), none dropped.
+    const midnight = Date.UTC(2024, 7, 9);
+    expect(events.filter((e) => e.kind === "diff" && e.ts >= midnight)).toHaveLength(300);
+    expect(events[events.length - 1]!.ts).toBeGreaterThanOrEqual(midnight + 29_000);
+    // Read alone, the second file has no snapshot to sync to: no diff is applied.
+    expect(readBinanceFeed(second).get("BTC")!.filter((e) => e.kind === "diff")).toEqual([]);
   }, 20_000);
 });

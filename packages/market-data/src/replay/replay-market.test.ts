@@ -1,19 +1,21 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { ManualClock, toDecimal } from "@autonome/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MarketDataFormatError } from "../errors.js";
 import { runMarketSourceContract } from "../market-source.case.js";
-import { sharedDataFile } from "../test-support/shared-data.js";
+import { FIXTURES } from "../testing/fixtures.js";
 import type { MarketUpdate } from "../types.js";
 import { ReplayMarket, type ReplayMarketOptions, ReplayRecording } from "./replay-market.js";
 
 const SYMBOLS = ["BTC", "ETH", "SOL", "BNB", "XRP", "DOGE"];
-const klineFile = (s: string) => sharedDataFile(`binance-usdm-perp_${s}USDT_1m_2025-05-25_2025-06-24.csv.gz`);
-const FUNDING = sharedDataFile("binance-usdm_funding-8h_6sym_2025-05-25_2025-06-24.csv");
-const DEMO = sharedDataFile("demo_binance-usdm-perp_6sym_1m_2025-06-21_2025-06-23.csv");
+const BTC = FIXTURES.btcKlines();
+const ETH = FIXTURES.ethKlines();
+const FUNDING = FIXTURES.funding();
+const DEMO = FIXTURES.demoKlines();
+const DEMO_FUNDING = FIXTURES.demoFunding();
 const tmp = mkdtempSync(join(tmpdir(), "market-data-replay-"));
 
 function replayHarness(options: Omit<ReplayMarketOptions, "clock">, startOffsetMs = 0) {
@@ -31,29 +33,32 @@ function replayHarness(options: Omit<ReplayMarketOptions, "clock">, startOffsetM
 // The demo file (three days, six symbols, long format) keeps the contract quick.
 let demoRecording: ReplayRecording | undefined;
 runMarketSourceContract("ReplayMarket over klines and funding", async () => {
-  demoRecording ??= ReplayRecording.load({ klines: [DEMO], funding: [FUNDING] });
+  demoRecording ??= ReplayRecording.load({ klines: [DEMO], funding: [DEMO_FUNDING] });
   const { source, advance } = replayHarness({ recording: demoRecording }, 2 * 86_400_000);
   return { source, advance, manualClock: true, deterministic: true, close: () => source.close() };
 });
 
 // The feed is read once and shared: every market built on it replays independently.
-let usdmFeed: ReplayRecording | undefined;
-runMarketSourceContract("ReplayMarket over a Binance USD-M raw feed", async () => {
-  usdmFeed ??= ReplayRecording.load({ binanceFeeds: [sharedDataFile("hftbacktest_binance-usdm_BTCUSDT_raw-feed_2024-08-08T2354-2400.gz")] });
-  const { source, advance } = replayHarness({ recording: usdmFeed }, 1_000);
+// Spot, split over two files: six minutes of a real book, enough for the contract's steps.
+let spotFeed: ReplayRecording | undefined;
+runMarketSourceContract("ReplayMarket over a Binance spot raw feed in two files", async () => {
+  spotFeed ??= ReplayRecording.load({ binanceFeeds: [FIXTURES.spotFeed()] });
+  const { source, advance } = replayHarness({ recording: spotFeed }, 1_000);
   return { source, advance, manualClock: true, deterministic: true, close: () => source.close() };
 }, { timeoutMs: 20_000 });
 
 describe("ReplayMarket over one-minute klines", () => {
   let btc: ReturnType<typeof replayHarness>;
   beforeAll(() => {
-    btc = replayHarness({ klines: [klineFile("BTC")], funding: [FUNDING] });
+    btc = replayHarness({ klines: [BTC], funding: [FUNDING] });
   });
 
-  it("reads the 30-day gzip file whole and spans its window", () => {
+  it("reads the two-day gzip file whole and spans its window", () => {
     expect(btc.source.symbols()).toEqual(["BTC"]);
+    // 2,880 gapless rows: 2025-05-25 10:33 to the bar opening 2025-05-27 10:32 UTC.
     expect(btc.source.startTime).toBe(1748169180000);
-    expect(btc.source.endTime - btc.source.startTime).toBeGreaterThanOrEqual(43_199 * 60_000);
+    expect(btc.source.endTime).toBe(1748341920000 + 60_000);
+    expect(btc.source.endTime - btc.source.startTime).toBe(2880 * 60_000);
   });
 
   it("prices at the open of the minute in progress and shows only the candles closed before now", () => {
@@ -86,7 +91,7 @@ describe("ReplayMarket over one-minute klines", () => {
     expect(funding.intervalMs).toBe(8 * 3_600_000);
     expect(funding.ts).toBeLessThanOrEqual(source.clock.now());
     expect(funding.nextFundingTime!).toBeGreaterThan(source.clock.now());
-    const csv = readFileSync(FUNDING, "utf8").split("\n").filter((l) => l.startsWith("BTCUSDT,"));
+    const csv = gunzipSync(readFileSync(FUNDING)).toString("utf8").split("\n").filter((l) => l.startsWith("BTCUSDT,"));
     const row = csv.find((l) => Number(l.split(",")[1]) === funding.ts)!;
     expect(funding.rate.eq(toDecimal(row.split(",")[2]!))).toBe(true);
   });
@@ -100,7 +105,7 @@ describe("ReplayMarket over one-minute klines", () => {
   });
 
   it("emits closed candles, book changes and funding settlements while advancing", () => {
-    const { clock, source } = replayHarness({ klines: [klineFile("ETH")], funding: [FUNDING] });
+    const { clock, source } = replayHarness({ klines: [ETH], funding: [FUNDING] });
     const updates: MarketUpdate[] = [];
     source.subscribe((u) => updates.push(u));
     const start = clock.now();
@@ -113,7 +118,7 @@ describe("ReplayMarket over one-minute klines", () => {
   });
 
   it("walks the open, low, high, close path inside a minute with intrabar ohlc", () => {
-    const { clock, source } = replayHarness({ klines: [klineFile("BTC")], intrabar: "ohlc" });
+    const { clock, source } = replayHarness({ klines: [BTC], intrabar: "ohlc" });
     // First bar: open 107187.4, high 107194.2, low 107165.0, close 107194.2 (bullish: low first).
     const t0 = clock.now();
     const seen: Array<string | undefined> = [];
@@ -126,7 +131,7 @@ describe("ReplayMarket over one-minute klines", () => {
   });
 
   it("lets several markets replay one recording independently", () => {
-    const recording = ReplayRecording.load({ klines: [DEMO], funding: [FUNDING] });
+    const recording = ReplayRecording.load({ klines: [DEMO], funding: [DEMO_FUNDING] });
     expect(recording.symbols()).toHaveLength(6);
     const a = replayHarness({ recording });
     const b = replayHarness({ recording });
@@ -138,9 +143,18 @@ describe("ReplayMarket over one-minute klines", () => {
     expect(b.source.book("SOL", 5)).toEqual(a.source.book("SOL", 5));
   });
 
-  it("reads the long-format demo identically to the one-symbol files over the same window", () => {
+  it("reads the long-format demo identically to one-symbol files of the same rows", () => {
+    // Split the demo into one gzip file a symbol (Binance's own layout: no symbol column, the pair in the name).
+    const [, ...rows] = gunzipSync(readFileSync(DEMO)).toString("utf8").trim().split("\n");
+    const singleFiles = SYMBOLS.map((symbol) => {
+      const own = rows.filter((r) => r.startsWith(`${symbol}USDT,`)).map((r) => r.slice(r.indexOf(",") + 1));
+      expect(own).toHaveLength(3 * 1440);
+      const path = join(tmp, `${symbol}USDT-1m-demo.csv.gz`);
+      writeFileSync(path, gzipSync(`open_time,open,high,low,close,volume\n${own.join("\n")}\n`));
+      return path;
+    });
     const long = replayHarness({ klines: [DEMO] });
-    const single = new ReplayMarket({ clock: long.clock, klines: SYMBOLS.map(klineFile) });
+    const single = new ReplayMarket({ clock: long.clock, klines: singleFiles });
     long.clock.advanceTo(long.clock.now() + 2 * 86_400_000 + 123_000);
     for (const symbol of SYMBOLS) {
       expect(long.source.candles(symbol, "1h", 40)).toEqual(single.candles(symbol, "1h", 40));
