@@ -66,9 +66,9 @@ async function flatten(db: Db, via: string, model: ModelRecord, config: WorkerCo
           out(`flatten ${model.name} failed: ${current.error}`);
           return 1;
         }
-        const result = current.result as { closed: Array<{ symbol: string; exitPrice: string; realizedPnl: string }>; failed: Array<{ symbol: string; reason: string }> };
+        const result = current.result as { closed: Array<{ symbol: string; exitPrice: string; realizedPnl: string }>; failed: Array<{ symbol: string; code?: string; reason: string }> };
         out(`flattened ${model.name}: ${result.closed.length} closed${result.closed.map((c) => `\n  ${c.symbol} at ${c.exitPrice}, PnL ${c.realizedPnl}`).join("")}`);
-        for (const f of result.failed) out(`  ${f.symbol} not closed: ${f.reason}`);
+        for (const f of result.failed) out(notClosed(f));
         return result.failed.length > 0 ? 1 : 0;
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -81,7 +81,7 @@ async function flatten(db: Db, via: string, model: ModelRecord, config: WorkerCo
     market.advanceTo(clock.now());
     const result = await flattenModel(runtime, model.id);
     out(`flattened ${model.name}: ${result.closed.length} closed${result.closed.map((c) => `\n  ${c.symbol} at ${c.exitPrice.toString()}, PnL ${c.realizedPnl.toString()}`).join("")}`);
-    for (const f of result.failed) out(`  ${f.symbol} not closed: ${f.reason}`);
+    for (const f of result.failed) out(notClosed(f));
     return result.failed.length > 0 ? 1 : 0;
   } finally {
     await runtime.close();
@@ -90,6 +90,11 @@ async function flatten(db: Db, via: string, model: ModelRecord, config: WorkerCo
 }
 
 /** Runs one CLI command; returns the exit code. */
+/** A position flatten did not close: a close that filled but is not recorded yet is not "not closed". */
+function notClosed(f: { symbol: string; code?: string; reason: string }): string {
+  return f.code === "FILLED_NOT_RECORDED" ? `  ${f.symbol} closed at the venue, not recorded yet: ${f.reason}` : `  ${f.symbol} not closed: ${f.reason}`;
+}
+
 export async function runCli(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env, out: (line: string) => void = console.log): Promise<number> {
   const [group, command, ...rest] = argv.filter((a) => a !== "--");
   if (group === "data") return runDataCommand(command === undefined ? [] : [command, ...rest], out);

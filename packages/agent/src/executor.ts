@@ -17,6 +17,13 @@ export interface ToolResult {
   message: string;
   /** The order that holds the position, when one was created or closed. */
   orderId?: string;
+  /**
+   * With `ok` false: the venue did act (an order filled) although the account does not show
+   * it yet, for example the fill's database write failed. The session then counts the symbol
+   * as acted on for the rest of the run, so the model cannot send the order again into a
+   * position its account does not show.
+   */
+  filledNotRecorded?: boolean;
 }
 
 /** Executes decisions for one model's account. */

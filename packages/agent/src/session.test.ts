@@ -33,6 +33,31 @@ describe("TradingSession", () => {
     expect(session.records.map((r) => r.sequence)).toEqual([1, 2, 3]);
   });
 
+  it("locks the symbol when a failed call's order filled nonetheless, so the model cannot send it again", async () => {
+    const { executor } = paperAccount();
+    let calls = 0;
+    const unrecorded: ToolExecutor = {
+      riskState: () => executor.riskState(),
+      accountState: () => executor.accountState(),
+      async execute(decision: TradingDecision) {
+        calls += 1;
+        if (decision.type === "CREATE_POSITION" && decision.symbol === "BTC") return { ok: false, message: "filled but not recorded", filledNotRecorded: true };
+        return executor.execute(decision);
+      },
+    };
+    const session = new TradingSession({ executor: unrecorded, clock: new ManualClock(T0) });
+    const failed = await session.handle("create_position", OPEN);
+    const again = await session.handle("create_position", OPEN);
+    const other = await session.handle("create_position", { ...OPEN, symbol: "ETH", exit_plan: { stop: 2800, target: 3500, confidence: 0.5 } });
+
+    expect(failed).toMatchObject({ status: "failed", reply: "FAILED: filled but not recorded. The exchange did fill it: take no other action on BTC this run." });
+    expect(again).toMatchObject({ status: "rejected", check: "ONE_ACTION_PER_SYMBOL" });
+    // The rejected call never reached the executor; another symbol is free.
+    expect(other.status).toBe("executed");
+    expect(calls).toBe(2);
+    expect([...session.actedSymbols]).toEqual(["BTC", "ETH"]);
+  });
+
   it("handles concurrent calls one at a time, so the second sees the first's position", async () => {
     const { executor } = paperAccount();
     const session = new TradingSession({ executor, clock: new ManualClock(T0) });

@@ -5,7 +5,8 @@
  * model sees next (the rejection reason, or the result and the updated account).
  * Invariants: an invalid or rejected call is never executed; calls are handled
  * one at a time, in order, even when a model asks for several at once; after an
- * executed call the symbol is locked for the rest of the run.
+ * executed call (or one that failed after its order filled) the symbol is locked for
+ * the rest of the run.
  */
 import { type Clock, type TradingDecision, isAutonomeError } from "@autonome/core";
 import { DEFAULT_RISK_LIMITS, type RiskCheckName, type RiskLimits, checkDecision } from "@autonome/risk";
@@ -146,10 +147,14 @@ export class TradingSession {
       const reason = error instanceof Error ? error.message : String(error);
       return this.push({ tool, args, status: "failed", decision: check.decision, reason, reply: `FAILED: ${reason}.` });
     }
-    if (!result.ok) {
-      return this.push({ tool, args, status: "failed", decision: check.decision, result, reason: result.message, reply: `FAILED: ${result.message}.` });
-    }
     const symbol = symbolOf(check.decision);
+    if (!result.ok) {
+      // It filled nonetheless: no second action on the symbol this run, or the model would trade a position it cannot see.
+      const locked = result.filledNotRecorded === true && symbol !== null;
+      if (locked) this.acted.add(symbol);
+      const note = locked ? ` The exchange did fill it: take no other action on ${symbol} this run.` : "";
+      return this.push({ tool, args, status: "failed", decision: check.decision, result, reason: result.message, reply: `FAILED: ${result.message}.${note}` });
+    }
     if (symbol) this.acted.add(symbol);
     const notes = check.notes.length > 0 ? ` (${check.notes.join("; ")})` : "";
     let account = "";

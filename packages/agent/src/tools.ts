@@ -4,13 +4,23 @@
  * Arguments are snake_case as models write them; prices are numbers or decimal
  * strings and become Decimals.
  */
-import { type Decimal, type ExitPlan, type TradingDecision, ValidationError, type ValidationIssue, emptyExitPlan, toDecimal } from "@autonome/core";
+import {
+  type Decimal,
+  type DecisionType,
+  type ExitPlan,
+  TOOL_NAMES,
+  type ToolName,
+  type TradingDecision,
+  ValidationError,
+  type ValidationIssue,
+  decisionTypeOfTool,
+  emptyExitPlan,
+  toDecimal,
+} from "@autonome/core";
 import { z } from "zod";
 
-/** The tool names, as the model calls them. */
-export type ToolName = "create_position" | "close_position" | "hold" | "update_exit_plan";
-/** Every tool name. */
-export const TOOL_NAMES: readonly ToolName[] = ["create_position", "close_position", "hold", "update_exit_plan"];
+// The tool names and the decision each makes are core's (one table for every package); re-exported here for the agent's users.
+export { TOOL_NAMES, type ToolName };
 
 const positive = z.union([z.number(), z.string()]).refine((v) => {
   try {
@@ -89,8 +99,8 @@ function planFromArgs(args: ExitPlanArgs, nowMs: number, base: ExitPlan = emptyE
 }
 
 /** Models write "long" as often as "LONG": normalise the side before validation. */
-function normaliseArgs(name: string, raw: unknown): unknown {
-  if (name === "create_position" && raw && typeof raw === "object" && typeof (raw as { side?: unknown }).side === "string") {
+function normaliseArgs(type: DecisionType | undefined, raw: unknown): unknown {
+  if (type === "CREATE_POSITION" && raw && typeof raw === "object" && typeof (raw as { side?: unknown }).side === "string") {
     return { ...(raw as object), side: (raw as { side: string }).side.toUpperCase() };
   }
   return raw;
@@ -109,9 +119,10 @@ export interface DecisionOptions {
  * Throws ValidationError naming each bad field (the agent shows it to the model).
  */
 export function decisionFromToolCall(name: string, rawArgs: unknown, options: DecisionOptions): TradingDecision {
-  const args = normaliseArgs(name, rawArgs);
-  switch (name) {
-    case "create_position": {
+  const type = decisionTypeOfTool(name);
+  const args = normaliseArgs(type, rawArgs);
+  switch (type) {
+    case "CREATE_POSITION": {
       const parsed = createPositionArgsSchema.safeParse(args);
       if (!parsed.success) throw new ValidationError("invalid create_position arguments", issuesOf(parsed.error));
       const a = parsed.data;
@@ -128,24 +139,24 @@ export function decisionFromToolCall(name: string, rawArgs: unknown, options: De
         exitPlan: planFromArgs(a.exit_plan, options.nowMs),
       };
     }
-    case "close_position": {
+    case "CLOSE_POSITION": {
       const parsed = closePositionArgsSchema.safeParse(args);
       if (!parsed.success) throw new ValidationError("invalid close_position arguments", issuesOf(parsed.error));
       return { type: "CLOSE_POSITION", symbol: parsed.data.symbol.toUpperCase(), reason: parsed.data.reason };
     }
-    case "hold": {
+    case "HOLDING": {
       const parsed = holdArgsSchema.safeParse(args);
       if (!parsed.success) throw new ValidationError("invalid hold arguments", issuesOf(parsed.error));
       return { type: "HOLDING", reason: parsed.data.reason };
     }
-    case "update_exit_plan": {
+    case "UPDATE_EXIT_PLAN": {
       const parsed = updateExitPlanArgsSchema.safeParse(args);
       if (!parsed.success) throw new ValidationError("invalid update_exit_plan arguments", issuesOf(parsed.error));
       const sym = parsed.data.symbol.toUpperCase();
       const base = options.currentExitPlan?.(sym) ?? emptyExitPlan();
       return { type: "UPDATE_EXIT_PLAN", symbol: sym, exitPlan: planFromArgs(parsed.data.exit_plan, options.nowMs, base) };
     }
-    default:
+    case undefined:
       throw new ValidationError(`unknown tool ${name}`, [{ path: "name", message: `must be one of ${TOOL_NAMES.join(", ")}` }]);
   }
 }

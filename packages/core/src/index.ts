@@ -62,6 +62,7 @@ export {
   realizedPnl,
   totalUnrealizedPnl,
 } from "./trading.js";
+export { type ToolName, TOOL_NAMES, DECISION_TYPES, toolOfDecisionType, decisionTypeOfTool, isToolName } from "./tools.js";
 export { type Clock, type Timer, type TimerClock, SystemClock, ManualClock } from "./clock.js";
 export { type Random, createRandom } from "./random.js";
 export {

@@ -6,7 +6,7 @@
  * Invariant: a value that is missing from the context is omitted with its label;
  * a section with nothing to show is omitted with its header.
  */
-import type { DecisionType } from "@autonome/core";
+import { type DecisionType, toolOfDecisionType } from "@autonome/core";
 import type { CompetitorStanding, Numeric, PositionContext, SymbolIntelligence, TradingPromptContext } from "./context.js";
 import {
   formatAmount,
@@ -33,14 +33,6 @@ export interface TradingPrompts {
   /** The variant used. */
   variant: PromptVariant;
 }
-
-/** Tool names as the agent exposes them, by decision type. */
-const TOOL_NAMES: Record<DecisionType, string> = {
-  CREATE_POSITION: "create_position",
-  CLOSE_POSITION: "close_position",
-  HOLDING: "hold",
-  UPDATE_EXIT_PLAN: "update_exit_plan",
-};
 
 type Line = string | null;
 
@@ -184,7 +176,7 @@ function actionCountsBlock(context: TradingPromptContext): string[] {
     .map((symbol) => {
       const entries = (Object.entries(counts[symbol] ?? {}) as [DecisionType, number][])
         .filter(([, n]) => n > 0)
-        .map(([type, n]) => `${n} ${TOOL_NAMES[type]}`);
+        .map(([type, n]) => `${n} ${toolOfDecisionType(type)}`);
       return entries.length > 0 ? `${symbol}: ${entries.join(", ")}` : null;
     });
   const shown = compact(lines);
@@ -226,10 +218,10 @@ export function buildSystemPrompt(context: TradingPromptContext, variant: Prompt
     `Tradable symbols: ${symbols.length > 0 ? symbols.join(", ") : "none this run"}.`,
     "",
     "You act only through these tools, at most one action per symbol per run:",
-    "- create_position: open a position (symbol, side LONG or SHORT, quantity or risk_usd, leverage, exit plan with stop, target, invalidation and confidence).",
-    "- close_position: close an open position (symbol, reason).",
-    "- update_exit_plan: change the stop, target or invalidation of an open position.",
-    "- hold: do nothing this run (reason).",
+    `- ${toolOfDecisionType("CREATE_POSITION")}: open a position (symbol, side LONG or SHORT, quantity or risk_usd, leverage, exit plan with stop, target, invalidation and confidence).`,
+    `- ${toolOfDecisionType("CLOSE_POSITION")}: close an open position (symbol, reason).`,
+    `- ${toolOfDecisionType("UPDATE_EXIT_PLAN")}: change the stop, target or invalidation of an open position.`,
+    `- ${toolOfDecisionType("HOLDING")}: do nothing this run (reason).`,
     "Every call passes risk checks before it reaches the exchange. A rejected call comes back with the reason: adjust and call again, or hold. After each executed call you see your updated account.",
     "",
     "Risk:",

@@ -3,6 +3,9 @@ export {
   type BrokerPosition,
   type BrokerAccount,
   type BrokerResult,
+  type BrokerResultCode,
+  type BrokerFailure,
+  BROKER_RESULT_CODES,
   type VenueClose,
   type ReconcileAction,
   type ReconcileReport,
@@ -12,7 +15,7 @@ export {
   mergeReports,
 } from "./broker/broker.js";
 export { type SimBrokerOptions, type SimFundingMode, SimBroker } from "./broker/sim-broker.js";
-export { type LighterBrokerOptions, type LighterBrokerParts, CRASH_HOOK_ENV, LighterBroker } from "./broker/lighter-broker.js";
+export { type LighterBrokerOptions, type LighterBrokerParts, type LighterBrokerHooks, LighterBroker } from "./broker/lighter-broker.js";
 export {
   type TradingLogger,
   SILENT_LOGGER,

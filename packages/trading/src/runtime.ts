@@ -7,7 +7,7 @@ import { ArenaEventBus, ConfigError, type Decimal, toDecimal } from "@autonome/c
 import type { ClosedOrder, ModelRecord, TradingMode } from "@autonome/db";
 import { MarketIntelligence } from "@autonome/market-data";
 import { DEFAULT_VARIANT_ID } from "@autonome/prompts";
-import { type Broker, type BrokerRegistry, type ReconcileReport, type VenueClose, emptyReconcileReport, mergeReports } from "./broker/broker.js";
+import { type Broker, type BrokerFailure, type BrokerRegistry, type ReconcileReport, type VenueClose, emptyReconcileReport, mergeReports } from "./broker/broker.js";
 import { LighterBroker } from "./broker/lighter-broker.js";
 import { SimBroker } from "./broker/sim-broker.js";
 import { errorMessage } from "./internal/util.js";
@@ -18,7 +18,8 @@ import { SILENT_LOGGER, type TradingOptions, type TradingRuntime, type TradingRu
 export interface FlattenResult {
   modelId: string;
   closed: ClosedOrder[];
-  failed: Array<{ symbol: string; reason: string }>;
+  /** Positions not closed, with the broker's code: FILLED_NOT_RECORDED means the venue closed it and Orders do not say so yet. */
+  failed: Array<{ symbol: string; code: BrokerFailure["code"]; reason: string }>;
 }
 
 /** The defaults of TradingOptions. */
@@ -246,7 +247,7 @@ export async function enforceExitPlans(runtime: TradingRuntime, models: readonly
         if (!invalidated && !expired) continue;
         const closed = await broker.closePosition(model, order.symbol, null);
         if (!closed.ok) {
-          report.errors.push({ modelId: model.id, message: `exit plan close of ${order.symbol} failed: ${closed.reason}` });
+          report.errors.push({ modelId: model.id, message: `exit plan close of ${order.symbol} failed (${closed.code}): ${closed.reason}` });
           continue;
         }
         report.actions.push({
@@ -309,7 +310,7 @@ export async function flattenModel(runtime: TradingRuntime, modelId: string): Pr
       result.closed.push(closed.value);
       publishCloses(runtime, [{ order: closed.value, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null }]);
     } else {
-      result.failed.push({ symbol: order.symbol, reason: closed.reason });
+      result.failed.push({ symbol: order.symbol, code: closed.code, reason: closed.reason });
     }
   }
   runtime.logger.info("flattened model", { modelId: model.id, closed: result.closed.length, failed: result.failed.length });

@@ -9,7 +9,7 @@ import type { RiskState, ToolExecutor, ToolResult } from "@autonome/agent";
 import { type ArenaEventBus, type Clock, type TradingDecision, exitPlanToJson, formatUsd } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { evaluateCircuitBreaker } from "@autonome/risk";
-import type { Broker, BrokerAccount } from "./broker/broker.js";
+import type { Broker, BrokerAccount, BrokerFailure } from "./broker/broker.js";
 import { errorMessage, to8, toPosition } from "./internal/util.js";
 import { publishCloses } from "./runtime.js";
 import { DbTradingStore, type TradingStore } from "./store.js";
@@ -77,7 +77,7 @@ export class BrokerToolExecutor implements ToolExecutor {
             leverage: decision.leverage,
             exitPlan: decision.exitPlan,
           });
-          if (!result.ok) return { ok: false, message: result.reason };
+          if (!result.ok) return failure(result);
           const order = result.value;
           this.openedOrderIds.push(order.orderId);
           this.o.store?.positionOpened(order);
@@ -101,7 +101,7 @@ export class BrokerToolExecutor implements ToolExecutor {
         }
         case "CLOSE_POSITION": {
           const result = await broker.closePosition(model, decision.symbol, null);
-          if (!result.ok) return { ok: false, message: result.reason };
+          if (!result.ok) return failure(result);
           const order = result.value;
           this.closedOrderIds.push(order.orderId);
           // The model's own close: positionClosed (and the store told), the way every close is published.
@@ -110,7 +110,7 @@ export class BrokerToolExecutor implements ToolExecutor {
         }
         case "UPDATE_EXIT_PLAN": {
           const result = await broker.updateExitPlan(model, decision.symbol, decision.exitPlan);
-          if (!result.ok) return { ok: false, message: result.reason };
+          if (!result.ok) return failure(result);
           const order = result.value;
           events.publish(
             "exitPlanUpdated",
@@ -129,6 +129,18 @@ export class BrokerToolExecutor implements ToolExecutor {
   async accountState(): Promise<string> {
     const account = await this.o.broker.account(this.o.model);
     return describeAccount(account);
+  }
+}
+
+/** What the model is told of a broker call that did not execute, by its code. */
+function failure(result: BrokerFailure): ToolResult {
+  switch (result.code) {
+    case "REFUSED":
+    case "FAILED":
+      return { ok: false, message: result.reason };
+    case "FILLED_NOT_RECORDED":
+      // The session locks the symbol: the account does not show this fill yet, and a second order would double it.
+      return { ok: false, message: result.reason, filledNotRecorded: true };
   }
 }
 

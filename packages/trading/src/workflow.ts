@@ -9,7 +9,7 @@
  * Invocations row, never as a throw.
  */
 import { type InvocationResult, type ToolCallRecord, type TradingAgent, toInvocationFinished } from "@autonome/agent";
-import { type DecisionType, type Position, toDecimal } from "@autonome/core";
+import { type DecisionType, type Position, decisionTypeOfTool, toDecimal } from "@autonome/core";
 import type { ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
 import { type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
@@ -19,18 +19,11 @@ import type { TradingRuntime } from "./runtime-types.js";
 import { BrokerToolExecutor } from "./tool-executor.js";
 import type { WorkflowResult, WorkflowToolCall } from "./workflow-types.js";
 
-const TOOL_TYPES: Record<string, DecisionType> = {
-  create_position: "CREATE_POSITION",
-  close_position: "CLOSE_POSITION",
-  hold: "HOLDING",
-  update_exit_plan: "UPDATE_EXIT_PLAN",
-};
-
 /** What a tool call was, as the records and the result describe it; `type` null for a tool we do not know. */
 function describeCall(call: ToolCallRecord): { type: DecisionType | null; symbol: string | null; accepted: boolean; reason: string | null } {
   const accepted = call.status === "executed";
   return {
-    type: call.decision?.type ?? TOOL_TYPES[call.tool] ?? null,
+    type: call.decision?.type ?? decisionTypeOfTool(call.tool) ?? null,
     symbol: call.decision && call.decision.type !== "HOLDING" ? call.decision.symbol : null,
     accepted,
     reason: accepted ? null : (call.reason ?? call.reply),

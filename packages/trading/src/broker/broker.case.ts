@@ -85,7 +85,7 @@ export function brokerContract(name: string, factory: () => Promise<BrokerHarnes
 
     it("writes the OPEN order before openPosition resolves, at the real fill price", async () => {
       const result = await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(h.startPrice * 0.95, h.startPrice * 1.05) });
-      expect(result.ok).toBe(true);
+      expect(result).toMatchObject({ ok: true, code: "EXECUTED" });
       const row = await h.db.orders.openPositionOf(h.model.id, "BTC");
       expect(row).not.toBeNull();
       expect(row!.side).toBe("LONG");
@@ -115,7 +115,7 @@ export function brokerContract(name: string, factory: () => Promise<BrokerHarnes
 
     it("refuses to close a position that does not exist and writes nothing", async () => {
       const result = await h.broker.closePosition(h.model, "BTC", null);
-      expect(result.ok).toBe(false);
+      expect(result).toMatchObject({ ok: false, code: "REFUSED" });
       if (!result.ok) expect(result.reason).toMatch(/no open BTC position/);
       expect((await h.db.orders.closedTradesOfModel(h.model.id)).items).toHaveLength(0);
     });

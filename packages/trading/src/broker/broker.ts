@@ -41,8 +41,52 @@ export interface BrokerAccount {
   positions: BrokerPosition[];
 }
 
-/** The result of an order sent by a broker method; `ok: false` carries the reason the model is told. */
-export type BrokerResult<T> = { ok: true; value: T; message: string } | { ok: false; reason: string };
+/**
+ * What became of a broker method's order, as a code callers branch on (never on the text):
+ *  - `EXECUTED`: done, and Orders record it (the fill written, the exit plan replaced);
+ *  - `REFUSED`: refused before anything happened (unknown market, below one lot, no such
+ *    position, rejected by the venue or the simulator, nothing filled): no fill, Orders unchanged;
+ *  - `FILLED_NOT_RECORDED`: the venue filled, in whole or in part, and Orders do not record it
+ *    (the write failed, or a close filled only in part): the dangerous case. The broker's next
+ *    `sync` repairs it (Lighter reconciles the position; the simulator writes the queued close,
+ *    or rebuilds the account from Orders); until then Orders and the venue disagree;
+ *  - `FAILED`: an error; nothing was done, or whether the venue acted is unknown (a send or a
+ *    fill that timed out). The next `sync` brings Orders and the venue in line.
+ */
+export type BrokerResultCode = "EXECUTED" | "REFUSED" | "FILLED_NOT_RECORDED" | "FAILED";
+/** Every result code, for validation and exhaustive tests. */
+export const BROKER_RESULT_CODES: readonly BrokerResultCode[] = ["EXECUTED", "REFUSED", "FILLED_NOT_RECORDED", "FAILED"];
+
+/** A broker method that did not execute: its code, and the reason the model and the operator are told. */
+export interface BrokerFailure {
+  ok: false;
+  code: Exclude<BrokerResultCode, "EXECUTED">;
+  /** For people and the model, not for branching: branch on `code`. */
+  reason: string;
+}
+
+/** The result of an order sent by a broker method: `EXECUTED` with the value, or a failure with its code and reason. */
+export type BrokerResult<T> = { ok: true; code: "EXECUTED"; value: T; message: string } | BrokerFailure;
+
+/** An executed result. */
+export function executed<T>(value: T, message: string): BrokerResult<T> {
+  return { ok: true, code: "EXECUTED", value, message };
+}
+
+/** Refused before anything happened: no fill, Orders unchanged. */
+export function refused(reason: string): BrokerFailure {
+  return { ok: false, code: "REFUSED", reason };
+}
+
+/** The venue filled and Orders do not record it (the next sync repairs it). */
+export function filledNotRecorded(reason: string): BrokerFailure {
+  return { ok: false, code: "FILLED_NOT_RECORDED", reason };
+}
+
+/** An error: nothing done, or the venue's outcome unknown. */
+export function failed(reason: string): BrokerFailure {
+  return { ok: false, code: "FAILED", reason };
+}
 
 /** A close that happened at the venue without a tool call (stop, target, liquidation), already persisted. */
 export interface VenueClose {

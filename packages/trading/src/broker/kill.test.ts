@@ -8,7 +8,6 @@ import { createDb } from "@autonome/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCOUNT_INDEX, MockVenue } from "../internal/lighter-test-support.js";
 import { ControlledMarket, T0 } from "../internal/test-support.js";
-import { CRASH_HOOK_ENV } from "./lighter-broker.js";
 
 const child = fileURLToPath(new URL("../internal/kill-child.ts", import.meta.url));
 
@@ -39,7 +38,7 @@ describe("a crash between the exchange fill and the database write", () => {
   it("is repaired by reconciliation on restart: the exchange's position becomes an OPEN Order", async () => {
     const clock = new ManualClock(T0);
     const dataDir = join(dir, "db");
-    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_VENUE_URL: venue.url, [CRASH_HOOK_ENV]: "after-fill" });
+    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_VENUE_URL: venue.url, KILL_TEST_CRASH_POINT: "after-fill" });
     expect(exit.signal, exit.stderr).toBe("SIGKILL");
     const { modelId } = JSON.parse(exit.stdout.trim().split("\n")[0]!) as { modelId: string };
     // The exchange filled the order; the database never heard of it.
@@ -70,7 +69,7 @@ describe("a crash between the exchange fill and the database write", () => {
       await venue.outsider().placeMarketOrder({ symbol: "BTC", side: p.lots > 0 ? "sell" : "buy", size: (Math.abs(p.lots) / 1e5).toString(), reduceOnly: true, maxSlippage: "0.05" });
     }
     venue.setLiquidity("BTC", 100_000);
-    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_VENUE_URL: venue.url, [CRASH_HOOK_ENV]: "after-close-fill" });
+    const exit = await run({ KILL_TEST_DB_DIR: dataDir, KILL_TEST_VENUE_URL: venue.url, KILL_TEST_CRASH_POINT: "after-close-fill" });
     expect(exit.signal, exit.stderr).toBe("SIGKILL");
     const lines = exit.stdout.trim().split("\n");
     const { modelId } = JSON.parse(lines[0]!) as { modelId: string };

@@ -1,6 +1,6 @@
 import { type ArenaEvent, ArenaEventBus, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createModelRegistry } from "@autonome/agent";
 import { ACCOUNT_INDEX, API_KEY_INDEX, MockVenue, TEST_PRIVATE_KEY_HEX } from "../internal/lighter-test-support.js";
 import { ControlledMarket, T0, openTestDb } from "../internal/test-support.js";
@@ -159,6 +159,88 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
     await ctx.broker.sync([ctx.model]);
     const trade = (await db.orders.closedTradesOfModel(ctx.model.id)).items[0];
     expect(trade?.closeTrigger).toBe("STOP");
+  });
+});
+
+describe("LighterBroker result codes against the mock exchange", () => {
+  const ctx = venueEachTest("codes");
+  const LONG = { symbol: "BTC", side: "LONG" as const, quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: emptyExitPlan() };
+  const venuePositions = () => ctx.venue.server.exchange.positionsOf(ACCOUNT_INDEX);
+
+  it("EXECUTED: filled on the exchange and written to Orders", async () => {
+    expect(await ctx.broker.openPosition(ctx.model, LONG)).toMatchObject({ ok: true, code: "EXECUTED" });
+    expect(await ctx.broker.updateExitPlan(ctx.model, "BTC", { ...emptyExitPlan(), stop: toDecimal(95_000) })).toMatchObject({ ok: true, code: "EXECUTED" });
+    expect(await ctx.broker.closePosition(ctx.model, "BTC", null)).toMatchObject({ ok: true, code: "EXECUTED" });
+  });
+
+  it("REFUSED: the exchange (or the client, before sending) refused the order; nothing filled, nothing written", async () => {
+    ctx.venue.server.exchange.rejectNext = { code: 21739, message: "not enough margin" };
+    const rejected = await ctx.broker.openPosition(ctx.model, LONG);
+    expect(rejected).toMatchObject({ ok: false, code: "REFUSED" });
+    if (!rejected.ok) expect(rejected.reason).toContain("not enough margin");
+    // A leverage the market does not allow is refused by the client before anything is sent.
+    expect(await ctx.broker.openPosition(ctx.model, { ...LONG, leverage: toDecimal(500) })).toMatchObject({ ok: false, code: "REFUSED" });
+    expect(await ctx.broker.closePosition(ctx.model, "BTC", null)).toMatchObject({ ok: false, code: "REFUSED" });
+    expect(venuePositions()).toEqual([]);
+    expect(await db.orders.openOrdersOfModel(ctx.model.id)).toEqual([]);
+  });
+
+  it("FILLED_NOT_RECORDED: an entry filled but its write failed; reconciliation adopts the position", async () => {
+    const write = vi.spyOn(db.orders, "openPosition").mockRejectedValueOnce(new Error("connection reset by peer"));
+    let opened;
+    try {
+      opened = await ctx.broker.openPosition(ctx.model, LONG);
+    } finally {
+      write.mockRestore();
+    }
+    expect(opened).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED" });
+    if (!opened.ok) expect(opened.reason).toContain("connection reset by peer");
+    expect(venuePositions()).toEqual([expect.objectContaining({ marketId: 1, lots: 1000 })]);
+    expect(await db.orders.openOrdersOfModel(ctx.model.id)).toEqual([]);
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "adoptedUnknownPosition", symbol: "BTC", quantity: "0.01" })]);
+  });
+
+  it("FILLED_NOT_RECORDED: a close filled but its write failed; reconciliation closes the Order at the fill", async () => {
+    await ctx.broker.openPosition(ctx.model, LONG);
+    const open = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    const write = vi.spyOn(db.orders, "closePosition").mockRejectedValueOnce(new Error("connection reset by peer"));
+    let closed;
+    try {
+      closed = await ctx.broker.closePosition(ctx.model, "BTC", null);
+    } finally {
+      write.mockRestore();
+    }
+    expect(closed).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED" });
+    if (!closed.ok) expect(closed.reason).toContain("connection reset by peer");
+    expect(venuePositions()).toEqual([]);
+    expect((await db.orders.byId(open.orderId))?.status).toBe("OPEN");
+    ctx.market.setMid("BTC", 100_500);
+    const report = await ctx.broker.sync([ctx.model]);
+    // At the close order's fill (the bid), not at the mark.
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: open.orderId, exitPrice: "100000" })]);
+  });
+
+  it("FAILED: the send's outcome is unknown (a 5xx); nothing written", async () => {
+    ctx.venue.server.exchange.rejectNext = { code: 29500, message: "internal server error" };
+    const sent = await ctx.broker.openPosition(ctx.model, LONG);
+    expect(sent).toMatchObject({ ok: false, code: "FAILED" });
+    expect(await db.orders.openOrdersOfModel(ctx.model.id)).toEqual([]);
+  });
+
+  it("FAILED: the order was sent but its fill could not be read; reconciliation records what the exchange did", async () => {
+    ctx.venue.server.faults.failingPaths.add("/api/v1/tx");
+    let sent;
+    try {
+      sent = await ctx.broker.openPosition(ctx.model, LONG);
+    } finally {
+      ctx.venue.server.faults.failingPaths.delete("/api/v1/tx");
+    }
+    expect(sent).toMatchObject({ ok: false, code: "FAILED" });
+    expect(await db.orders.openOrdersOfModel(ctx.model.id)).toEqual([]);
+    // It did fill: the next sync adopts it.
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "adoptedUnknownPosition", symbol: "BTC", quantity: "0.01" })]);
   });
 });
 

@@ -28,6 +28,8 @@ import {
   type OrderSide,
   type Side,
   SystemClock,
+  UnknownMarketError,
+  ValidationError,
   ZERO,
   closingOrderSide,
   emptyExitPlan,
@@ -39,9 +41,12 @@ import {
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import {
   LighterApiKey,
+  LighterInvalidNonceError,
   type LighterLiquidation,
   type LighterMarketDetails,
   type LighterOrder,
+  LighterRateLimitError,
+  LighterRequestError,
   LighterRestClient,
   LighterTradingClient,
 } from "@autonome/lighter-client";
@@ -51,19 +56,29 @@ import { type LighterAccountConfig, type LighterConfig, SILENT_LOGGER, type Trad
 import {
   type Broker,
   type BrokerAccount,
+  type BrokerFailure,
   type BrokerResult,
   type OpenPositionRequest,
   type ReconcileReport,
   type VenueClose,
   emptyReconcileReport,
+  executed,
+  failed,
+  filledNotRecorded,
+  refused,
 } from "./broker.js";
 
 /**
- * The environment variable of the kill tests: "after-fill" makes the process SIGKILL itself
- * after an entry fills on the exchange, "after-close-fill" after a close fills; both before
- * the database write.
+ * A test seam: called at the points where a crash leaves the exchange and Orders apart,
+ * after the exchange filled and before the database write. The kill tests inject hooks
+ * that SIGKILL the process there; production code leaves them unset.
  */
-export const CRASH_HOOK_ENV = "AUTONOME_TEST_CRASH_POINT";
+export interface LighterBrokerHooks {
+  /** After an entry filled on the exchange, before its Order is written. */
+  afterFill?(): void | Promise<void>;
+  /** After a close filled on the exchange, before its Order is closed. */
+  afterCloseFill?(): void | Promise<void>;
+}
 
 /** Options of LighterBroker.connect. */
 export interface LighterBrokerOptions {
@@ -89,6 +104,8 @@ export interface LighterBrokerParts {
   fillTimeoutMs?: number;
   maxSlippage?: Decimal;
   logger?: TradingLogger;
+  /** Test seam (see LighterBrokerHooks); unset in production. */
+  hooks?: LighterBrokerHooks;
 }
 
 interface FilledOrder {
@@ -102,7 +119,7 @@ interface FilledOrder {
 export class LighterBroker implements Broker {
   readonly mode = "LIVE" as const;
   readonly accountIndex: number;
-  private readonly p: Required<Omit<LighterBrokerParts, "logger">> & { logger: TradingLogger };
+  private readonly p: Required<Omit<LighterBrokerParts, "logger" | "hooks">> & { logger: TradingLogger; hooks: LighterBrokerHooks };
   private readonly queue = new SerialQueue();
   private details = new Map<string, LighterMarketDetails>();
   private loaded: Promise<void> | undefined;
@@ -117,6 +134,7 @@ export class LighterBroker implements Broker {
       maxSlippage: toDecimal("0.01"),
       ...parts,
       logger: parts.logger ?? SILENT_LOGGER,
+      hooks: parts.hooks ?? {},
     };
   }
 
@@ -192,22 +210,22 @@ export class LighterBroker implements Broker {
 
   /** @inheritdoc */
   openPosition(model: ModelRecord, request: OpenPositionRequest): Promise<BrokerResult<OpenOrder>> {
-    return this.queue.run(async () => {
+    return this.run(`opening ${request.symbol}`, async () => {
       await this.ready();
       const detail = this.details.get(request.symbol);
-      if (!detail) return { ok: false, reason: `unknown market ${request.symbol}` };
+      if (!detail) return refused(`unknown market ${request.symbol}`);
       const market = detail.market;
       const quantity = roundToStep(request.quantity, market.lotSize, "down");
-      if (quantity.lte(0)) return { ok: false, reason: `quantity ${request.quantity.toString()} is below one lot (${market.lotSize.toString()})` };
-      let filled: FilledOrder;
+      if (quantity.lte(0)) return refused(`quantity ${request.quantity.toString()} is below one lot (${market.lotSize.toString()})`);
       try {
         await this.p.trading.updateLeverage(request.symbol, request.leverage.toNumber());
-        filled = await this.marketOrder(detail, openingOrderSide(request.side), quantity, false);
       } catch (error) {
-        return { ok: false, reason: `Lighter refused the order: ${errorMessage(error)}` };
+        return sendFailure("leverage update", error);
       }
-      if (filled.quantity.lte(0)) return { ok: false, reason: "order not filled (no liquidity within the slippage cap)" };
-      if (process.env[CRASH_HOOK_ENV] === "after-fill") process.kill(process.pid, "SIGKILL");
+      const filled = await this.marketOrder(detail, openingOrderSide(request.side), quantity, false, "order");
+      if ("ok" in filled) return filled;
+      if (filled.quantity.lte(0)) return refused("order not filled (no liquidity within the slippage cap)");
+      await this.p.hooks.afterFill?.();
       let order: OpenOrder;
       try {
         order = await this.p.db.orders.openPosition({
@@ -222,21 +240,18 @@ export class LighterBroker implements Broker {
           openedAt: this.p.clock.now(),
         });
       } catch (error) {
-        return { ok: false, reason: `filled on Lighter but not recorded (${errorMessage(error)}); reconciliation will adopt the position` };
+        this.p.logger.error("filled on Lighter but not recorded", { modelId: model.id, symbol: request.symbol, quantity: filled.quantity.toString(), error: errorMessage(error) });
+        return filledNotRecorded(`filled ${filled.quantity.toString()} ${request.symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will adopt the position`);
       }
       const placed = await this.placeTriggers(order, request.exitPlan, { stop: true, target: true });
       const note = placed.errors.length > 0 ? `; trigger orders failed: ${placed.errors.join("; ")}` : "";
-      return {
-        ok: true,
-        value: placed.order,
-        message: `opened ${request.side} ${order.quantity.toString()} ${request.symbol} at ${order.entryPrice.toString()} on Lighter${note}`,
-      };
+      return executed(placed.order, `opened ${request.side} ${order.quantity.toString()} ${request.symbol} at ${order.entryPrice.toString()} on Lighter${note}`);
     });
   }
 
   /** @inheritdoc */
   closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>> {
-    return this.queue.run(async () => {
+    return this.run(`closing ${symbol}`, async () => {
       await this.ready();
       const report = emptyReconcileReport();
       // A leg that fired since the last tick closes the Order with its own fill first.
@@ -245,36 +260,43 @@ export class LighterBroker implements Broker {
       const open = await this.p.db.orders.openPositionOf(model.id, symbol);
       if (!open) {
         const fired = report.closes.find((c) => c.order.symbol === symbol);
-        return { ok: false, reason: fired ? `the ${symbol} position was already closed by its ${fired.closeTrigger.toLowerCase()}` : `no open ${symbol} position` };
+        return refused(fired ? `the ${symbol} position was already closed by its ${fired.closeTrigger.toLowerCase()}` : `no open ${symbol} position`);
       }
       const detail = this.details.get(symbol)!;
       await this.cancelLegs(open);
-      let filled: FilledOrder;
-      try {
-        filled = await this.marketOrder(detail, closingOrderSide(open.side), open.quantity, true);
-      } catch (error) {
-        return { ok: false, reason: `Lighter refused the close: ${errorMessage(error)}` };
-      }
-      if (filled.quantity.lte(0)) return { ok: false, reason: "close not filled (no liquidity within the slippage cap)" };
-      if (process.env[CRASH_HOOK_ENV] === "after-close-fill") process.kill(process.pid, "SIGKILL");
+      const filled = await this.marketOrder(detail, closingOrderSide(open.side), open.quantity, true, "close");
+      if ("ok" in filled) return filled;
+      if (filled.quantity.lte(0)) return refused("close not filled (no liquidity within the slippage cap); its stop and target are placed again at the next sync");
+      await this.p.hooks.afterCloseFill?.();
       if (filled.quantity.lt(open.quantity)) {
-        return { ok: false, reason: `closed ${filled.quantity.toString()} of ${open.quantity.toString()} ${symbol}; reconciliation will resolve the rest` };
+        return filledNotRecorded(`closed ${filled.quantity.toString()} of ${open.quantity.toString()} ${symbol}; reconciliation will resolve the rest`);
       }
-      const closed = await this.p.db.orders.closePosition({ orderId: open.orderId, exitPrice: to8(filled.averagePrice), exitFee: filled.fee, closeTrigger, closedAt: Math.max(this.p.clock.now(), open.openedAt) });
-      return {
-        ok: true,
-        value: closed,
-        message: `closed ${closed.side} ${closed.quantity.toString()} ${symbol} at ${closed.exitPrice.toString()} on Lighter, realized ${closed.realizedPnl.toString()} USD net of fees`,
-      };
+      let closed: ClosedOrder;
+      try {
+        closed = await this.p.db.orders.closePosition({
+          orderId: open.orderId,
+          exitPrice: to8(filled.averagePrice),
+          exitFee: filled.fee,
+          closeTrigger,
+          closedAt: Math.max(this.p.clock.now(), open.openedAt),
+        });
+      } catch (error) {
+        this.p.logger.error("close filled on Lighter but not recorded", { modelId: model.id, orderId: open.orderId, symbol, error: errorMessage(error) });
+        return filledNotRecorded(`closed ${symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will close the Order at the fill`);
+      }
+      return executed(
+        closed,
+        `closed ${closed.side} ${closed.quantity.toString()} ${symbol} at ${closed.exitPrice.toString()} on Lighter, realized ${closed.realizedPnl.toString()} USD net of fees`,
+      );
     });
   }
 
   /** @inheritdoc */
   updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>> {
-    return this.queue.run(async () => {
+    return this.run(`updating the ${symbol} exit plan`, async () => {
       await this.ready();
       const open = await this.p.db.orders.openPositionOf(model.id, symbol);
-      if (!open) return { ok: false, reason: `no open ${symbol} position` };
+      if (!open) return refused(`no open ${symbol} position`);
       const stopChanged = !sameLevel(open.exitPlan.stop, exitPlan.stop);
       const targetChanged = !sameLevel(open.exitPlan.target, exitPlan.target);
       const updated = await this.p.db.orders.updateExitPlan(open.orderId, exitPlan);
@@ -286,7 +308,7 @@ export class LighterBroker implements Broker {
       });
       const placed = await this.placeTriggers(cleared, exitPlan, { stop: stopChanged, target: targetChanged });
       const note = placed.errors.length > 0 ? `; trigger orders failed: ${placed.errors.join("; ")}` : "";
-      return { ok: true, value: placed.order, message: `updated the ${symbol} exit plan and its Lighter trigger orders${note}` };
+      return executed(placed.order, `updated the ${symbol} exit plan and its Lighter trigger orders${note}`);
     });
   }
 
@@ -326,6 +348,17 @@ export class LighterBroker implements Broker {
 
   // ------------------------------------------------------------ internals
 
+  /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
+  private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
+    return this.queue.run(async () => {
+      try {
+        return await method();
+      } catch (error) {
+        return failed(`${what} failed: ${errorMessage(error)}`);
+      }
+    });
+  }
+
   private ready(): Promise<void> {
     this.loaded ??= (async () => {
       await this.p.trading.loadMarkets();
@@ -338,10 +371,23 @@ export class LighterBroker implements Broker {
     return this.loaded;
   }
 
-  /** Sends an IOC market order and waits for its fills. */
-  private async marketOrder(detail: LighterMarketDetails, side: OrderSide, size: Decimal, reduceOnly: boolean): Promise<FilledOrder> {
-    const placed = await this.p.trading.placeMarketOrder({ symbol: detail.market.symbol, side, size, maxSlippage: this.p.maxSlippage, reduceOnly });
-    const fill = await this.p.trading.trackFill(placed, { pollIntervalMs: this.p.pollIntervalMs, timeoutMs: this.p.fillTimeoutMs });
+  /**
+   * Sends an IOC market order and waits for its fills; a failure to send or to track it is
+   * the failure result (REFUSED when the exchange refused it, FAILED when the outcome is unknown).
+   */
+  private async marketOrder(detail: LighterMarketDetails, side: OrderSide, size: Decimal, reduceOnly: boolean, what: string): Promise<FilledOrder | BrokerFailure> {
+    let placed;
+    try {
+      placed = await this.p.trading.placeMarketOrder({ symbol: detail.market.symbol, side, size, maxSlippage: this.p.maxSlippage, reduceOnly });
+    } catch (error) {
+      return sendFailure(what, error);
+    }
+    let fill;
+    try {
+      fill = await this.p.trading.trackFill(placed, { pollIntervalMs: this.p.pollIntervalMs, timeoutMs: this.p.fillTimeoutMs });
+    } catch (error) {
+      return failed(`the ${what} was sent to Lighter but its fill is unknown (${errorMessage(error)}); reconciliation will record what the exchange did`);
+    }
     const averagePrice = fill.averagePrice ?? ZERO;
     return { quantity: fill.filledSize, averagePrice, fee: fill.filledSize.mul(averagePrice).mul(detail.takerFeeRate), orderIndex: fill.orderIndex };
   }
@@ -688,6 +734,22 @@ export function liquidationClose(
     close: { price: quote.div(covered), fee, at: newest.timeMs!, markPrice: newest.markPrices.get(newest.marketId) ?? null, ids: used.map((l) => l.id) },
     coveredQuantity: covered,
   };
+}
+
+/**
+ * A request to Lighter that threw before the exchange accepted it: REFUSED when the exchange
+ * (or the client, before sending) refused it, so nothing happened; FAILED when whether it
+ * reached the exchange is unknown (a timeout, a 5xx, a network error).
+ */
+function sendFailure(what: string, error: unknown): BrokerFailure {
+  const refusedOutright =
+    error instanceof LighterRequestError ||
+    error instanceof LighterRateLimitError ||
+    error instanceof LighterInvalidNonceError ||
+    error instanceof ValidationError ||
+    error instanceof UnknownMarketError;
+  if (refusedOutright) return refused(`Lighter refused the ${what}: ${errorMessage(error)}`);
+  return failed(`sending the ${what} to Lighter failed (${errorMessage(error)}); whether it reached the exchange is unknown, reconciliation will record what it did`);
 }
 
 function sameLevel(a: Decimal | null, b: Decimal | null): boolean {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db } from "@autonome/db";
 import { ReplayMarket } from "@autonome/market-data";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ControlledMarket, T0, type TestPostgres, openTestDb, openTestPostgres, postgresSkipReason } from "../internal/test-support.js";
 import { type BrokerHarness, brokerContract, brokerHarness } from "./broker.case.js";
 import { SimBroker } from "./sim-broker.js";
@@ -163,6 +163,103 @@ describe("SimBroker", () => {
     expect((await b.sync([model])).errors).toEqual([]);
     await a.close();
     await b.close();
+  });
+});
+
+describe("SimBroker result codes", () => {
+  const LONG = { symbol: "BTC", side: "LONG" as const, quantity: toDecimal("0.02"), leverage: toDecimal(2), exitPlan: emptyExitPlan() };
+
+  /** A broker for a fresh model over a market whose book the test can thin out (one level, or no asks). */
+  async function setup(name: string) {
+    const market = new ControlledMarket(clock, { BTC: 100_000 }, "0.01");
+    const fullBook = market.book.bind(market);
+    const book = { levels: 20, asks: true };
+    market.book = (symbol, depth) => {
+      const full = fullBook(symbol, depth);
+      return { ...full, bids: full.bids.slice(0, book.levels), asks: book.asks ? full.asks.slice(0, book.levels) : [] };
+    };
+    const model = await freshModel(name);
+    const broker = new SimBroker({ db, market, simulator: simOptions() });
+    await broker.start([model]);
+    return { market, book, model, broker };
+  }
+
+  it("EXECUTED: the fill is in Orders", async () => {
+    const { model, broker } = await setup("code-executed");
+    const opened = await broker.openPosition(model, LONG);
+    expect(opened).toMatchObject({ ok: true, code: "EXECUTED" });
+    const closed = await broker.closePosition(model, "BTC", null);
+    expect(closed).toMatchObject({ ok: true, code: "EXECUTED" });
+    await broker.close();
+  });
+
+  it("REFUSED: nothing filled and Orders unchanged (no position, below one lot, no liquidity)", async () => {
+    const { model, broker, book } = await setup("code-refused");
+    expect(await broker.closePosition(model, "BTC", null)).toMatchObject({ ok: false, code: "REFUSED" });
+    expect(await broker.openPosition(model, { ...LONG, quantity: toDecimal("0.000001") })).toMatchObject({ ok: false, code: "REFUSED" });
+    expect(await broker.updateExitPlan(model, "BTC", emptyExitPlan())).toMatchObject({ ok: false, code: "REFUSED" });
+    book.asks = false;
+    expect(await broker.openPosition(model, LONG)).toMatchObject({ ok: false, code: "REFUSED" });
+    expect(broker.simulator.positions(model.id)).toEqual([]);
+    expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
+    await broker.close();
+  });
+
+  it("FILLED_NOT_RECORDED: a close that filled but whose write failed reports the real cause, not 'no liquidity', and the next sync writes it", async () => {
+    const { model, broker } = await setup("code-close-unrecorded");
+    const opened = await broker.openPosition(model, LONG);
+    if (!opened.ok) throw new Error(opened.reason);
+    const write = vi.spyOn(db.orders, "closePosition").mockRejectedValueOnce(new Error("connection reset by peer"));
+    try {
+      const closed = await broker.closePosition(model, "BTC", null);
+      expect(closed).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED" });
+      if (!closed.ok) {
+        expect(closed.reason).toContain("connection reset by peer");
+        expect(closed.reason).not.toMatch(/liquidity/);
+      }
+    } finally {
+      write.mockRestore();
+    }
+    // The simulator closed it; Orders still hold it open until the next sync writes the queued close.
+    expect(broker.simulator.positions(model.id)).toEqual([]);
+    expect((await db.orders.byId(opened.value.orderId))?.status).toBe("OPEN");
+    const report = await broker.sync([model]);
+    expect(report.closes.map((c) => c.order.orderId)).toEqual([opened.value.orderId]);
+    const row = await db.orders.byId(opened.value.orderId);
+    expect(row?.status).toBe("CLOSED");
+    // Recorded as the model's own close (closeTrigger null), as it would have been at once.
+    if (row?.status === "CLOSED") expect(row.closeTrigger).toBeNull();
+    await broker.close();
+  });
+
+  it("FILLED_NOT_RECORDED: a close that filled only in part leaves Orders holding the whole position", async () => {
+    const { model, broker, book } = await setup("code-close-partial");
+    const opened = await broker.openPosition(model, LONG);
+    if (!opened.ok) throw new Error(opened.reason);
+    book.levels = 1; // 0.01 bid for a 0.02 long
+    const closed = await broker.closePosition(model, "BTC", null);
+    expect(closed).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED" });
+    expect(broker.simulator.positions(model.id).map((p) => p.quantity.toString())).toEqual(["0.01"]);
+    expect((await db.orders.byId(opened.value.orderId))?.status).toBe("OPEN");
+    await broker.close();
+  });
+
+  it("FAILED: an entry whose write failed is unwound: no position in the simulator, no Order", async () => {
+    const { model, broker } = await setup("code-failed");
+    const write = vi.spyOn(db.orders, "openPosition").mockRejectedValueOnce(new Error("disk full"));
+    try {
+      const opened = await broker.openPosition(model, LONG);
+      expect(opened).toMatchObject({ ok: false, code: "FAILED" });
+      if (!opened.ok) expect(opened.reason).toContain("disk full");
+    } finally {
+      write.mockRestore();
+    }
+    expect(broker.simulator.positions(model.id)).toEqual([]);
+    expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
+    // Nothing left behind: the next open and sync are clean.
+    expect((await broker.sync([model])).closes).toEqual([]);
+    expect(await broker.openPosition(model, LONG)).toMatchObject({ ok: true, code: "EXECUTED" });
+    await broker.close();
   });
 });
 

@@ -54,6 +54,10 @@ import {
   type ReconcileReport,
   type VenueClose,
   emptyReconcileReport,
+  executed,
+  failed,
+  filledNotRecorded,
+  refused,
 } from "./broker.js";
 
 /**
@@ -94,6 +98,8 @@ interface QueuedClose {
   event: PositionClosedEvent;
   exitFee: Decimal;
   markPrice: Decimal | null;
+  /** The close trigger resolved at the first, failed, write: a retry records what the close was, not who asks later. */
+  trigger?: CloseTrigger | null;
 }
 
 const key = (accountId: string, symbol: string) => `${accountId}\u0000${symbol}`;
@@ -248,13 +254,13 @@ export class SimBroker implements Broker {
 
   /** @inheritdoc */
   openPosition(model: ModelRecord, request: OpenPositionRequest): Promise<BrokerResult<OpenOrder>> {
-    return this.queue.run(async () => {
+    return this.run(`opening ${request.symbol}`, async () => {
       await this.ensureAccounts([model]);
       const market = this.marketMap.get(request.symbol);
-      if (!market) return { ok: false, reason: `unknown market ${request.symbol}` };
+      if (!market) return refused(`unknown market ${request.symbol}`);
       this.feedBooks([request.symbol]);
       const quantity = roundToStep(request.quantity, market.lotSize, "down");
-      if (quantity.lte(0)) return { ok: false, reason: `quantity ${request.quantity.toString()} is below one lot (${market.lotSize.toString()})` };
+      if (quantity.lte(0)) return refused(`quantity ${request.quantity.toString()} is below one lot (${market.lotSize.toString()})`);
       const result = this.simulator.openPosition({
         accountId: this.acct(model.id),
         symbol: request.symbol,
@@ -263,9 +269,9 @@ export class SimBroker implements Broker {
         leverage: request.leverage,
         exitPlan: request.exitPlan,
       });
-      if (result.status === "rejected") return { ok: false, reason: `order rejected: ${result.reason}${result.detail ? ` (${result.detail})` : ""}` };
-      if (result.status === "pending") return { ok: false, reason: "order pending: simulated latency is not supported by the broker" };
-      if (result.filledSize.lte(0) || result.averagePrice === null) return { ok: false, reason: "order not filled: no liquidity" };
+      if (result.status === "rejected") return refused(`order rejected: ${result.reason}${result.detail ? ` (${result.detail})` : ""}`);
+      if (result.status === "pending") return failed("order pending: simulated latency is not supported by the broker");
+      if (result.filledSize.lte(0) || result.averagePrice === null) return refused("order not filled: no liquidity");
       const fee = result.fills.reduce((sum, f) => sum.plus(f.fee), ZERO);
       let order: OpenOrder;
       try {
@@ -284,63 +290,77 @@ export class SimBroker implements Broker {
         this.remember(order);
       } catch (error) {
         // Unwind: the fill was never recorded, so the simulator must not keep it either.
-        this.discard.add(key(this.acct(model.id), request.symbol));
-        this.simulator.closePosition(this.acct(model.id), request.symbol);
+        const accountId = this.acct(model.id);
+        this.discard.add(key(accountId, request.symbol));
+        this.simulator.closePosition(accountId, request.symbol);
         this.dropDiscarded();
-        return { ok: false, reason: `fill not recorded, position unwound: ${errorMessage(error)}` };
+        if (this.simulator.positions(accountId).some((p) => p.symbol === request.symbol)) {
+          return filledNotRecorded(`filled, but writing the Order failed (${errorMessage(error)}) and the simulator could not unwind the position; the next sync rebuilds the account from Orders`);
+        }
+        return failed(`fill not recorded, position unwound: ${errorMessage(error)}`);
       }
       const report = emptyReconcileReport();
       await this.flushCloses(report);
       const partial = result.status === "partially_filled" ? ` (partial: ${result.filledSize.toString()} of ${quantity.toString()})` : "";
-      return {
-        ok: true,
-        value: order,
-        message: `opened ${request.side} ${order.quantity.toString()} ${request.symbol} at ${order.entryPrice.toString()}, fee ${to8(fee).toString()}${partial}`,
-      };
+      return executed(order, `opened ${request.side} ${order.quantity.toString()} ${request.symbol} at ${order.entryPrice.toString()}, fee ${to8(fee).toString()}${partial}`);
     });
   }
 
   /** @inheritdoc */
   closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>> {
-    return this.queue.run(async () => {
+    return this.run(`closing ${symbol}`, async () => {
       await this.ensureAccounts([model]);
       const open = this.openOrdersOf.get(model.id)?.get(symbol);
-      if (!open) return { ok: false, reason: `no open ${symbol} position` };
+      if (!open) return refused(`no open ${symbol} position`);
       this.feedBooks([symbol]);
       const report = emptyReconcileReport();
       // A stop that fired on the fresh book closed it already: persist that close.
       await this.flushCloses(report);
       const already = this.findClose(report, open.orderId);
-      if (already) return { ok: false, reason: `the ${symbol} position was already closed by its ${already.closeTrigger.toLowerCase()}` };
+      if (already) return refused(`the ${symbol} position was already closed${already.closeTrigger === "MANUAL" ? "" : ` by its ${already.closeTrigger.toLowerCase()}`}`);
       const accountId = this.acct(model.id);
       if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
-        return { ok: false, reason: `the simulator holds no ${symbol} position for this model; the next sync repairs it` };
+        return refused(`the simulator holds no ${symbol} position for this model; the next sync repairs it`);
       }
-      this.requested.set(key(accountId, symbol), closeTrigger);
-      const result = this.simulator.closePosition(accountId, symbol);
-      if (result.status === "rejected") {
-        this.requested.delete(key(accountId, symbol));
-        return { ok: false, reason: `close rejected: ${result.reason}` };
+      const k = key(accountId, symbol);
+      this.requested.set(k, closeTrigger);
+      let result;
+      let writeFailures: Map<string, string>;
+      try {
+        result = this.simulator.closePosition(accountId, symbol);
+        if (result.status === "rejected") return refused(`close rejected: ${result.reason}`);
+        writeFailures = await this.flushCloses(report);
+      } finally {
+        this.requested.delete(k);
       }
-      await this.flushCloses(report);
-      this.requested.delete(key(accountId, symbol));
       const closed = this.findClose(report, open.orderId);
-      if (!closed) return { ok: false, reason: `close of ${symbol} not filled: no liquidity` };
-      return {
-        ok: true,
-        value: closed.order,
-        message: `closed ${closed.order.side} ${closed.order.quantity.toString()} ${symbol} at ${closed.order.exitPrice.toString()}, realized ${closed.order.realizedPnl.toString()} USD net of fees`,
-      };
+      if (closed) {
+        return executed(
+          closed.order,
+          `closed ${closed.order.side} ${closed.order.quantity.toString()} ${symbol} at ${closed.order.exitPrice.toString()}, realized ${closed.order.realizedPnl.toString()} USD net of fees`,
+        );
+      }
+      const writeError = writeFailures.get(open.orderId);
+      if (writeError !== undefined) {
+        return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError}); the next sync writes it`);
+      }
+      if (result.status === "pending") return failed("close pending: simulated latency is not supported by the broker");
+      if (result.filledSize.lte(0)) return refused(`close of ${symbol} not filled: no liquidity`);
+      if (this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
+        const repair = this.exclusive ? "" : "; the next sync rebuilds the account from Orders";
+        return filledNotRecorded(`closed only ${result.filledSize.toString()} of ${open.quantity.toString()} ${symbol} (not enough liquidity); Orders still hold the whole position${repair}`);
+      }
+      return failed(`the ${symbol} Order was closed by another process meanwhile; the next sync rebuilds this account from Orders`);
     });
   }
 
   /** @inheritdoc */
   updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>> {
-    return this.queue.run(async () => {
+    return this.run(`updating the ${symbol} exit plan`, async () => {
       await this.ensureAccounts([model]);
       const open = this.openOrdersOf.get(model.id)?.get(symbol);
       const accountId = this.acct(model.id);
-      if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return { ok: false, reason: `no open ${symbol} position` };
+      if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return refused(`no open ${symbol} position`);
       const order = await this.db.orders.updateExitPlan(open.orderId, exitPlan);
       this.remember(order);
       this.simulator.setExitPlan(accountId, symbol, exitPlan);
@@ -348,7 +368,7 @@ export class SimBroker implements Broker {
       await this.flushCloses(report);
       const fired = this.findClose(report, open.orderId);
       const note = fired ? `; the new ${fired.closeTrigger.toLowerCase()} was already crossed and closed the position at ${fired.order.exitPrice.toString()}` : "";
-      return { ok: true, value: order, message: `updated the ${symbol} exit plan${note}` };
+      return executed(order, `updated the ${symbol} exit plan${note}`);
     });
   }
 
@@ -390,6 +410,17 @@ export class SimBroker implements Broker {
   }
 
   // ------------------------------------------------------------ internals
+
+  /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
+  private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
+    return this.queue.run(async () => {
+      try {
+        return await method();
+      } catch (error) {
+        return failed(`${what} failed: ${errorMessage(error)}`);
+      }
+    });
+  }
 
   /** The simulator account of a model (ensureAccounts ran before). */
   private acct(modelId: string): string {
@@ -569,8 +600,12 @@ export class SimBroker implements Broker {
     });
   }
 
-  /** Writes every queued simulator close to Orders; a failed write stays queued for the next flush. */
-  private async flushCloses(report: ReconcileReport): Promise<void> {
+  /**
+   * Writes every queued simulator close to Orders; a failed write stays queued for the next
+   * flush. Returns the error of each failed write, by Order id.
+   */
+  private async flushCloses(report: ReconcileReport): Promise<Map<string, string>> {
+    const failures = new Map<string, string>();
     const queued = this.closes;
     this.closes = [];
     const retry: QueuedClose[] = [];
@@ -578,7 +613,9 @@ export class SimBroker implements Broker {
       const { trade } = item.event;
       const k = key(trade.accountId, trade.symbol);
       const modelId = this.modelOfAccount.get(trade.accountId) ?? trade.accountId;
-      const trigger: CloseTrigger | null = this.requested.has(k) && item.event.closeTrigger === "MANUAL" ? this.requested.get(k)! : item.event.closeTrigger;
+      // A close we asked for (the simulator calls every requested close MANUAL) is recorded with the caller's trigger.
+      const asked = item.trigger === undefined && this.requested.has(k) && item.event.closeTrigger === "MANUAL";
+      const trigger: CloseTrigger | null = item.trigger !== undefined ? item.trigger : asked ? this.requested.get(k)! : item.event.closeTrigger;
       const orderId = this.orderIdOf.get(k);
       this.orderIdOf.delete(k);
       try {
@@ -609,8 +646,8 @@ export class SimBroker implements Broker {
           triggerPrice: trigger === "STOP" ? open.exitPlan.stop : trigger === "TARGET" ? open.exitPlan.target : null,
           markPrice: item.markPrice,
         };
-        // Closes we asked for are the caller's to report; the venue's own wait for sync().
-        if (this.requested.has(k) && item.event.closeTrigger === "MANUAL") report.closes.push(close);
+        // Closes we asked for are the caller's to report; the venue's own (and retried writes) wait for sync().
+        if (asked) report.closes.push(close);
         else this.unreported.push(close);
       } catch (error) {
         if (error instanceof StateConflictError) {
@@ -620,11 +657,15 @@ export class SimBroker implements Broker {
           continue;
         }
         report.errors.push({ modelId, message: `persisting the ${trade.symbol} close failed: ${errorMessage(error)}` });
-        if (orderId !== undefined) this.orderIdOf.set(k, orderId);
-        retry.push(item);
+        if (orderId !== undefined) {
+          this.orderIdOf.set(k, orderId);
+          failures.set(orderId, errorMessage(error));
+        }
+        retry.push({ ...item, trigger });
       }
     }
     this.closes = [...retry, ...this.closes];
+    return failures;
   }
 
   /**
