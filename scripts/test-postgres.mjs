@@ -126,10 +126,10 @@ export async function startTestPostgres(options = {}) {
   };
   process.on("exit", quit);
 
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
+  /** @type {Promise<void> | undefined} */
+  let stopping;
+  const stop = () => (stopping ??= shutDown());
+  const shutDown = async () => {
     process.removeListener("exit", quit);
     const pid = postmasterPid(dir);
     if (pid !== undefined && alive(pid)) {
