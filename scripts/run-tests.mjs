@@ -38,28 +38,46 @@ env.TEST_DATABASE_SERVER = postgres ? `embedded PostgreSQL ${postgres.version}` 
 
 // Two test tasks at a time: each vitest run already uses every core for its own files.
 const args = ["exec", "turbo", "run", "test", "--continue", "--concurrency=2", ...process.argv.slice(2)];
-const child = spawn("pnpm", args, { stdio: "inherit", cwd: root, env });
+// In a process group of its own, so that a signal reaches every process of the run (pnpm,
+// turbo, each vitest and what it started) through this script, which waits for them all
+// before PostgreSQL goes.
+const child = spawn("pnpm", args, { stdio: "inherit", cwd: root, env, detached: true });
 /** @type {Promise<number>} */
 const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
-// Ctrl-C reaches turbo through the terminal's process group; a signal sent to this process
-// alone is passed on. Either way turbo gets time to stop its tasks before PostgreSQL goes,
-// and the run then ends with 128 + the signal's number.
-/** @type {number | undefined} */
+/** Sends a signal to the run's process group; false once the group is gone. */
+function signalRun(/** @type {NodeJS.Signals | 0} */ signal) {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Ctrl-C, a SIGTERM or a hang-up: passed on to the run, which then ends with 128 + its number.
+/** @type {{ signal: NodeJS.Signals; code: number } | undefined} */
 let interrupted;
 for (const [signal, number] of /** @type {const} */ ([["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]])) {
-  process.once(signal, () => {
-    interrupted ??= 128 + number;
-    setTimeout(() => child.kill(signal), 2_000).unref();
-    setTimeout(() => child.kill("SIGKILL"), 20_000).unref();
+  process.on(signal, () => {
+    interrupted ??= { signal, code: 128 + number };
+    signalRun(signal);
+    setTimeout(() => signalRun("SIGKILL"), 20_000).unref();
   });
 }
 
 let status;
 try {
   status = await exited;
+  // pnpm may end before turbo and its tasks do (it does on SIGTERM): wait for the whole group.
+  for (let waited = 0; signalRun(0) && waited < 30_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  signalRun("SIGKILL");
 } finally {
   await postgres?.stop();
+}
+if (interrupted) {
+  console.log(`\ninterrupted by ${interrupted.signal}`);
+  process.exit(interrupted.code);
 }
 
 let passed = 0;
@@ -91,4 +109,4 @@ if (skippedFiles.length > 0) console.log(`skipped tests (their reasons are print
 const ok = status === 0 && failed === 0 && passed > 0;
 if (status !== 0 && failed === 0) failed += 1; // turbo failed outside a test (build, crash): count it
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(interrupted ?? (ok ? 0 : 1));
+process.exit(ok ? 0 : 1);
