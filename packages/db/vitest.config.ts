@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
+    // Without TEST_DATABASE_URL, a PostgreSQL 18 from npm for this run (see the file).
+    globalSetup: ["../../scripts/test-postgres.mjs"],
     // Files of one worker share modules, so they share one in-memory PGlite (see
     // src/internal/test-databases.ts) instead of paying its start-up per file.
     isolate: false,

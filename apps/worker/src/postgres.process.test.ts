@@ -1,8 +1,8 @@
 /**
  * Two worker processes on one PostgreSQL: no model runs twice at once, a killed
  * worker's models are picked up by the other, and events reach a subscriber in another
- * process through LISTEN/NOTIFY. Needs TEST_DATABASE_URL; skipped without it, except
- * when CI=true, where it fails.
+ * process through LISTEN/NOTIFY. On TEST_DATABASE_URL (the vitest globalSetup starts a
+ * PostgreSQL 18 when unset); skipped when unreachable, except when CI=true, where it fails.
  */
 import { ManualClock } from "@autonome/core";
 import { type Db, type ReceivedEvent, createDb, createEventChannel } from "@autonome/db";

@@ -1,7 +1,8 @@
 /**
- * Test databases: in-memory PGlite always; PostgreSQL when TEST_DATABASE_URL reaches a
- * server (each suite in a fresh schema, dropped afterwards). Unreachable PostgreSQL is
- * skipped with a message locally and fails the run when CI=true.
+ * Test databases: in-memory PGlite always; PostgreSQL at TEST_DATABASE_URL (each suite in a
+ * fresh schema, dropped afterwards), which the vitest globalSetup sets to a PostgreSQL 18 it
+ * starts when unset. Unreachable PostgreSQL is skipped with a message locally and fails the
+ * run when CI=true.
  */
 import type { Clock } from "@autonome/core";
 import { type Db, createDb } from "@autonome/db";

@@ -144,7 +144,8 @@ async function reachable(url: string | undefined): Promise<boolean> {
 const pgReachable = await reachable(pgUrl);
 
 describe("backtest on PostgreSQL", () => {
-  // Skipped locally without a server; CI provides TEST_DATABASE_URL and a skip would hide a failure there.
+  // Skipped locally when TEST_DATABASE_URL does not answer (unset, the globalSetup starts a
+  // server); under CI a skip would hide a failure.
   it.skipIf(!pgReachable && process.env.CI !== "true")("writes each run into a fresh schema of DATABASE_URL, never the live tables, and repeats its report", { timeout: 120_000 }, async () => {
     const options = parseBacktestArgs(["--from", FROM, "--to", new Date(Date.parse(FROM) + 2 * TICK_MS).toISOString(), "--out", join(work, "pg"), "--no-html"], { DATABASE_URL: pgUrl });
     const result = await runBacktest(prepareBacktest(options));

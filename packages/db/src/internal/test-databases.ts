@@ -1,8 +1,9 @@
 /**
  * Test support (not exported): the databases every repository test runs against.
- * PGlite always; PostgreSQL when TEST_DATABASE_URL (or DATABASE_URL) is reachable,
- * each test file in a fresh schema dropped afterwards. When CI=true an unreachable
- * PostgreSQL fails the run instead of skipping it.
+ * PGlite always; PostgreSQL at TEST_DATABASE_URL, each test file in a fresh schema dropped
+ * afterwards. Unset, vitest's globalSetup (scripts/test-postgres.mjs) starts a PostgreSQL 18
+ * from npm for the run and sets it. An unreachable one is skipped with a message, or fails
+ * the run when CI=true.
  */
 import { type Clock, ManualClock } from "@autonome/core";
 import { PGlite } from "@electric-sql/pglite";
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe } from "vitest";
 import { type Db, createDb } from "../db.js";
 
 /** The PostgreSQL URL tests use, if any. */
-export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || process.env.DATABASE_URL?.trim() || undefined;
+export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
 async function probe(url: string): Promise<string | null> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
@@ -31,7 +32,7 @@ export const postgresSkipReason: string | null = await (async () => {
   const problem = postgresUrl === undefined ? "TEST_DATABASE_URL is not set" : await probe(postgresUrl);
   if (problem === null) return null;
   if (process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
-  const reason = `skipping PostgreSQL tests: ${problem} (set TEST_DATABASE_URL to a reachable database to run them)`;
+  const reason = `skipping PostgreSQL tests: ${problem} (TEST_DATABASE_URL must reach a PostgreSQL server; unset, the tests start their own)`;
   console.warn(reason);
   return reason;
 })();

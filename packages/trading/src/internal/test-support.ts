@@ -1,7 +1,8 @@
 /**
  * Test support (not exported): an in-memory PGlite database, a MarketSource whose
- * mid prices the test sets, and PostgreSQL discovery (TEST_DATABASE_URL; skipped when
- * unreachable, a failure when CI=true).
+ * mid prices the test sets, and PostgreSQL discovery (TEST_DATABASE_URL, which the vitest
+ * globalSetup sets to a PostgreSQL 18 it starts when unset; skipped when unreachable, a
+ * failure when CI=true).
  */
 import { type Clock, DEFAULT_MARKETS, Decimal, type Market, roundToStep, toDecimal } from "@autonome/core";
 import { type Db, createDb } from "@autonome/db";
