@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
     // Files of one worker share modules, so they share one in-memory PGlite (see
-    // src/internal/test-databases.ts) instead of paying its start-up per file.
+    // src/testing/databases.ts) instead of paying its start-up per file.
     isolate: false,
     // PGlite starts in 1-6 s; migrations and the PostgreSQL schema set-up run in beforeAll.
     hookTimeout: 60_000,

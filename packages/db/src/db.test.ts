@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { bundledMigrations } from "../generated/migrations.js";
 import { DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, splitSchemaFromUrl } from "./db.js";
 import { MigrationError } from "./errors.js";
-import { T0, dropSchema, freshSchemaName, postgresSkipReason, postgresUrl } from "./internal/test-databases.js";
+import { T0, dropSchema, freshSchemaName, postgresSkipReason, postgresUrl } from "./testing/databases.js";
 
 describe("dbTargetFromEnv", () => {
   it("chooses PostgreSQL when DATABASE_URL is set and embedded PGlite otherwise", () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import internals from "@prisma/internals";
 import { expect, it } from "vitest";
 import { factsOfDatabase, factsOfDatamodel } from "./internal/drift.js";
-import { describeEachDatabase } from "./internal/test-databases.js";
+import { describeEachDatabase } from "./testing/databases.js";
 
 const schemaPath = join(fileURLToPath(new URL(".", import.meta.url)), "..", "prisma", "schema.prisma");
 const dmmf = await internals.getDMMF({ datamodel: readFileSync(schemaPath, "utf8") });

@@ -1,6 +1,6 @@
 import { StateConflictError, emptyExitPlan } from "@autonome/core";
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "./internal/test-databases.js";
+import { describeEachDatabase } from "./testing/databases.js";
 
 describeEachDatabase("Db.transaction", (t) => {
   it("commits a tick's writes across repositories together", async () => {

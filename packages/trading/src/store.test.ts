@@ -3,7 +3,7 @@ import { ArenaEventBus, DEFAULT_MARKETS, ManualClock, toDecimal } from "@autonom
 import type { Db, ModelRecord } from "@autonome/db";
 import { SyntheticMarket } from "@autonome/market-data";
 import { describe, expect, it } from "vitest";
-import { T0, openTestDb } from "./internal/test-support.js";
+import { T0, openTestDb } from "./testing/support.js";
 import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
 import { MemoryTradingStore } from "./store.js";
 import { runTradeWorkflow } from "./workflow.js";

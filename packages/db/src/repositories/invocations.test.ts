@@ -1,6 +1,6 @@
 import { NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "../internal/test-databases.js";
+import { describeEachDatabase } from "../testing/databases.js";
 
 describeEachDatabase("InvocationsRepository", (t) => {
   async function model(name = "m") {

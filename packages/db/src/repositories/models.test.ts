@@ -1,6 +1,6 @@
 import { NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "../internal/test-databases.js";
+import { describeEachDatabase } from "../testing/databases.js";
 
 describeEachDatabase("ModelsRepository", (t) => {
   it("creates a model with defaults and the clock's time", async () => {

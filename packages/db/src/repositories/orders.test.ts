@@ -10,7 +10,7 @@ import {
 } from "@autonome/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, createDb } from "../db.js";
-import { T0, describeEachDatabase, dropSchema, openPostgres, postgresSkipReason, postgresUrl } from "../internal/test-databases.js";
+import { T0, describeEachDatabase, dropSchema, openPostgres, postgresSkipReason, postgresUrl } from "../testing/databases.js";
 
 const PLAN: ExitPlan = {
   ...emptyExitPlan(),

@@ -1,6 +1,6 @@
 import { NotFoundError, ValidationError } from "@autonome/core";
 import { expect, it } from "vitest";
-import { T0, describeEachDatabase } from "../internal/test-databases.js";
+import { T0, describeEachDatabase } from "../testing/databases.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
