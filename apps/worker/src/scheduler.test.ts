@@ -1,5 +1,6 @@
 import { type ArenaEvent, ArenaEventBus, ManualClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb } from "@autonome/db";
+import { truncateAllTables } from "@autonome/db/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ModelRunOutcome, type SchedulerHooks, Scheduler } from "./scheduler.js";
 
@@ -30,7 +31,7 @@ describe("Scheduler", () => {
     events = new ArenaEventBus();
     seen = [];
     events.onAny((e) => seen.push(e));
-    await db.prisma.$executeRawUnsafe("TRUNCATE model_leases, worker_heartbeats, portfolio_snapshots, invocations, orders, models CASCADE");
+    await truncateAllTables(db);
   });
 
   async function models(...names: string[]): Promise<ModelRecord[]> {

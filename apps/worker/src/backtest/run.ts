@@ -252,10 +252,9 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     }
 
     const outcomes: ModelOutcome[] = [];
-    const costs = await db.prisma.invocation.groupBy({ by: ["modelId"], _sum: { cost: true } });
+    const costs = await db.invocations.costByModel();
     for (const [i, m] of models.entries()) {
       const u = usage.get(m.id)!;
-      const cost = costs.find((c) => c.modelId === m.id)?._sum.cost;
       const trades = await allClosedTrades(db, m.id);
       const open = await db.orders.openOrdersOfModel(m.id);
       outcomes.push({
@@ -269,7 +268,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
         openFees: open.reduce((sum, o) => sum.plus(o.fees), ZERO),
         inputTokens: u.input,
         outputTokens: u.output,
-        costUsd: cost ? toDecimal(cost.toString()) : ZERO,
+        costUsd: costs.get(m.id) ?? ZERO,
         invocations: u.invocations,
         failedInvocations: u.failed,
       });
