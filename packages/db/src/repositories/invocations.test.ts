@@ -231,4 +231,18 @@ describeEachDatabase("InvocationsRepository", (t) => {
     expect(window.get(a.id)?.toString()).toBe("0.3");
     expect(window.has(rule.id)).toBe(false);
   });
+
+  it("reads tool calls made in the same millisecond back in the order they were made", async () => {
+    const m = await model();
+    const symbols = Array.from({ length: 12 }, (_, i) => `S${i}`);
+    const inv = await t.db.invocations.start({ modelId: m.id, prompt: "p" });
+    for (const symbol of symbols) await t.db.invocations.recordToolCall({ invocationId: inv.id, type: "HOLDING", arguments: { symbol }, accepted: true });
+    const [batched] = await t.db.invocations.recordCompleted([
+      { modelId: m.id, prompt: "q", toolCalls: symbols.map((symbol) => ({ type: "HOLDING" as const, arguments: { symbol }, accepted: true })) },
+    ]);
+    const order = (r: { toolCalls: Array<{ arguments: unknown }> } | null | undefined) => r?.toolCalls.map((c) => (c.arguments as { symbol: string }).symbol);
+    expect(order(await t.db.invocations.byId(inv.id))).toEqual(symbols);
+    expect(order(await t.db.invocations.byId(batched!))).toEqual(symbols);
+    expect((await t.db.invocations.history()).map(order)).toEqual([symbols, symbols]);
+  });
 });

@@ -21,6 +21,7 @@ import {
   toDbTime,
 } from "../internal/convert.js";
 import { type DbClient, inTransaction } from "../internal/client.js";
+import { orderedUuid } from "../internal/ids.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../internal/prisma-errors.js";
 import { type Page, checkLimit } from "./orders.js";
 import type { TimeRange } from "./portfolio-snapshots.js";
@@ -221,7 +222,8 @@ function toolCallData(input: Omit<RecordToolCallInput, "invocationId">, now: num
   }
   const result = jsonOrNull("result", input.result);
   return {
-    id: globalThis.crypto.randomUUID(),
+    // Ordered ids: tool calls made in the same millisecond read back in the order they were made.
+    id: orderedUuid(),
     type: input.type,
     arguments: checkJson("arguments", input.arguments ?? {}) as Prisma.InputJsonValue,
     ...(result === undefined ? {} : { result }),
