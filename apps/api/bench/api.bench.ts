@@ -19,6 +19,7 @@
  */
 import { emptyExitPlan, exitPlanToJson } from "@autonome/core";
 import { createDb } from "@autonome/db";
+import { testSql } from "@autonome/db/testing";
 import autocannon from "autocannon";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -85,14 +86,14 @@ const started = Date.now();
 async function existingOrders(): Promise<number> {
   const probe = await createDb({ kind: "postgres", url: url!, migrate: false, maxConnections: 1 });
   try {
-    const [row] = await probe.prisma.$queryRawUnsafe<{ present: boolean }[]>(`SELECT to_regclass('"${SCHEMA}".orders') IS NOT NULL AS present`);
+    const [row] = await testSql(probe).query<{ present: boolean }>(`SELECT to_regclass('"${SCHEMA}".orders') IS NOT NULL AS present`);
     if (!REUSE || !row!.present) {
-      await probe.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+      await testSql(probe).execute(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
       return 0;
     }
-    const [count] = await probe.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM "${SCHEMA}".orders`);
+    const [count] = await testSql(probe).query<{ n: bigint }>(`SELECT count(*) AS n FROM "${SCHEMA}".orders`);
     if (Number(count!.n) === ORDERS) return ORDERS;
-    await probe.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+    await testSql(probe).execute(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
     return 0;
   } finally {
     await probe.close();
@@ -106,7 +107,7 @@ try {
     const plan = JSON.stringify(exitPlanToJson(emptyExitPlan()));
     const symbols = `ARRAY[${SYMBOLS.map((s) => `'${s}'`).join(",")}]`;
     // Closed trades: one every 5 s going back ~58 days, spread over models and symbols.
-    await db.prisma.$executeRawUnsafe(`
+    await testSql(db).execute(`
       INSERT INTO orders (id, model_id, symbol, side, quantity, leverage, entry_price, exit_plan, status, exit_price, realized_pnl, fees, opened_at, closed_at, updated_at)
       SELECT gen_random_uuid(), m.ids[1 + (g % m.n)], (${symbols})[1 + ((g / 7) % 6)],
              CASE WHEN g % 2 = 0 THEN 'LONG'::"Side" ELSE 'SHORT'::"Side" END,
@@ -116,21 +117,21 @@ try {
       FROM generate_series(1, ${ORDERS - OPEN}) AS g,
            (SELECT array_agg(id ORDER BY name) AS ids, count(*)::int AS n FROM models) AS m`);
     // Open positions: one per model and symbol.
-    await db.prisma.$executeRawUnsafe(`
+    await testSql(db).execute(`
       INSERT INTO orders (id, model_id, symbol, side, quantity, leverage, entry_price, exit_plan, status, fees, opened_at, updated_at)
       SELECT gen_random_uuid(), m.id, s, 'LONG', 0.1, 3, 100, '${plan}'::jsonb, 'OPEN', 0.05, now() - interval '1 hour', now()
       FROM models AS m, unnest(${symbols}) AS s`);
     // Equity: 5-minute snapshots for 7 days, then hourly to 30 days (what thinning keeps).
-    await db.prisma.$executeRawUnsafe(`
+    await testSql(db).execute(`
       INSERT INTO portfolio_snapshots (id, model_id, at, total, available, unrealized_pnl)
       SELECT gen_random_uuid(), m.id, t, 10000 + (extract(epoch FROM t)::bigint % 997) - 498, 5000, 0
       FROM models AS m,
            (SELECT generate_series(date_trunc('minute', now()) - interval '7 days', now(), interval '5 minutes') AS t
             UNION ALL
             SELECT generate_series(date_trunc('hour', now()) - interval '30 days', now() - interval '7 days 1 hour', interval '1 hour')) AS times`);
-    await db.prisma.$executeRawUnsafe("ANALYZE");
+    await testSql(db).execute("ANALYZE");
   }
-  const counts = await db.prisma.$queryRawUnsafe<{ orders: bigint; snapshots: bigint }[]>(
+  const counts = await testSql(db).query<{ orders: bigint; snapshots: bigint }>(
     "SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM portfolio_snapshots) AS snapshots",
   );
   console.log(
@@ -191,6 +192,6 @@ try {
   console.log(`api at ${RATE} req/s: leaderboard p99 ${Math.ceil(p99.leaderboard!)} ms, positions p99 ${Math.ceil(p99.positions!)} ms`);
 } finally {
   // BENCH_KEEP=1 leaves the data for EXPLAIN ANALYZE; BENCH_REUSE=1 for the next run.
-  if (process.env.BENCH_KEEP !== "1" && !REUSE) await db.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).catch(() => undefined);
+  if (process.env.BENCH_KEEP !== "1" && !REUSE) await testSql(db).execute(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).catch(() => undefined);
   await db.close();
 }

@@ -8,7 +8,7 @@ import { createApiServer } from "@autonome/api";
 import { type ArenaEvent, ArenaEventBus, type Clock, ConfigError, SystemClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb, createEventChannel } from "@autonome/db";
 import { LighterMarket, type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
-import { type TradingRuntime, createTradingRuntime, flattenModel, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { type TradingRuntime, createTradingRuntime, flattenModel, runTick } from "@autonome/trading";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { WorkerConfig } from "./config.js";
@@ -172,19 +172,21 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       ...(options.workerId ? { workerId: options.workerId } : {}),
       options: { tradeIntervalMs: config.tradeIntervalMs, modelRunTimeoutMs: config.modelRunTimeoutMs, staleAfterMs: config.staleAfterMs, leaseTtlMs: config.leaseTtlMs },
       hooks: {
-        async beforeBatch(models) {
-          market.advanceTo(clock.now());
-          await reconcile(runtime, models);
-        },
-        async runModel(model, signal) {
-          const result = await runTradeWorkflow(runtime, model, signal);
-          for (const call of result.toolCalls) logger.info("decision", decisionFields(model, call));
-          if (result.toolCalls.length === 0) logger.info("decision", { model: model.name, tool: "none", status: result.ok ? "no-call" : "failed", reason: result.error ?? undefined });
-          return { ok: result.ok, error: result.error };
-        },
-        async afterBatch(models) {
-          runtime.intelligence.invalidate();
-          await snapshotPortfolios(runtime, models);
+        // The tick of @autonome/trading (market to now, reconcile, every model's workflow, snapshots),
+        // each model's workflow under the scheduler's deadline, all at once.
+        async runBatch(models, runModel) {
+          await runTick(runtime, {
+            models,
+            runModel: (model, workflow) =>
+              runModel(model, async (signal) => {
+                const result = await workflow(signal);
+                return { ok: result.ok, error: result.error };
+              }),
+            onWorkflow(model, result) {
+              for (const call of result.toolCalls) logger.info("decision", decisionFields(model, call));
+              if (result.toolCalls.length === 0) logger.info("decision", { model: model.name, tool: "none", status: result.ok ? "no-call" : "failed", reason: result.error ?? undefined });
+            },
+          });
         },
       },
     });

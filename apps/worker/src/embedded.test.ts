@@ -34,11 +34,11 @@ describe("serveEmbedded", () => {
         expect(many.filter((_, i) => i % 2 === 0).map((m) => (m as { name: string } | null)?.name)).toEqual(Array.from({ length: 100 }, (_, k) => `m${(2 * k) % 60}`));
         // An interactive transaction on one client while others query.
         const [, count] = await Promise.all([
-          a.prisma.$transaction(async (tx) => {
-            await tx.model.updateMany({ where: { name: "m0" }, data: { enabled: false } });
-            await tx.model.updateMany({ where: { name: "m1" }, data: { enabled: false } });
+          a.transaction(async (tx) => {
+            await tx.models.setEnabled(created[0]!.id, false);
+            await tx.models.setEnabled(created[1]!.id, false);
           }),
-          b.db.prisma.model.count(),
+          b.db.models.list().then((all) => all.length),
         ]);
         expect(count).toBe(60);
         expect((await server.db.models.listEnabled()).length).toBe(58);

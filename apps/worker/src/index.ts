@@ -3,6 +3,8 @@ export { type Logger, createLogger, formatLine, SILENT } from "./logger.js";
 export { type HealthInputs, type HealthThresholds, DEFAULT_HEALTH_THRESHOLDS, assessHealth } from "./health.js";
 export {
   type ModelRunOutcome,
+  type RunStatus,
+  type ScheduledRun,
   type SchedulerHooks,
   type SchedulerOptions,
   type SchedulerConfig,

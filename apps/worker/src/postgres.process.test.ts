@@ -8,7 +8,7 @@ import { ManualClock } from "@autonome/core";
 import { type Db, type ReceivedEvent, createDb, createEventChannel } from "@autonome/db";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningWorker, startWorkerProcess } from "./internal/worker-process.js";
+import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
 const url = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
@@ -89,7 +89,7 @@ describe.skipIf(problem !== null)("two workers on one PostgreSQL", () => {
     await until(() => ticksOf(a) >= 3 && ticksOf(b) >= 3, "three ticks of each worker");
 
     // Each model's invocations never overlap in time, whichever worker ran them.
-    const invocations = await db.prisma.invocation.findMany({ orderBy: { startedAt: "asc" } });
+    const invocations = await db.invocations.history();
     expect(invocations.length).toBeGreaterThanOrEqual(6);
     const byModel = new Map<string, typeof invocations>();
     for (const i of invocations) byModel.set(i.modelId, [...(byModel.get(i.modelId) ?? []), i]);
@@ -97,7 +97,7 @@ describe.skipIf(problem !== null)("two workers on one PostgreSQL", () => {
     for (const list of byModel.values()) {
       for (let k = 1; k < list.length; k++) {
         const previousEnd = list[k - 1]!.finishedAt ?? list[k - 1]!.startedAt;
-        expect(list[k]!.startedAt.getTime()).toBeGreaterThanOrEqual(previousEnd.getTime());
+        expect(list[k]!.startedAt).toBeGreaterThanOrEqual(previousEnd);
       }
     }
 
@@ -114,8 +114,8 @@ describe.skipIf(problem !== null)("two workers on one PostgreSQL", () => {
       const now = await db.leases.list();
       return now.length === 6 && now.every((l) => l.workerId !== holder.workerId);
     }, "the survivor to lease every model");
-    const after = await db.prisma.invocation.count();
-    await until(async () => (await db.prisma.invocation.count()) >= after + 6, "the survivor to run the models");
+    const after = await db.invocations.count();
+    await until(async () => (await db.invocations.count()) >= after + 6, "the survivor to run the models");
 
     expect(received.some((e) => e.type === "tickFinished")).toBe(true);
     expect(received.some((e) => e.type === "invocationFinished" || e.type === "decisionMade")).toBe(true);

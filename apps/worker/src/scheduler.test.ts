@@ -1,5 +1,6 @@
 import { type ArenaEvent, ArenaEventBus, ManualClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb } from "@autonome/db";
+import { truncateAllTables } from "@autonome/db/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ModelRunOutcome, type SchedulerHooks, Scheduler } from "./scheduler.js";
 
@@ -30,13 +31,23 @@ describe("Scheduler", () => {
     events = new ArenaEventBus();
     seen = [];
     events.onAny((e) => seen.push(e));
-    await db.prisma.$executeRawUnsafe("TRUNCATE model_leases, worker_heartbeats, portfolio_snapshots, invocations, orders, models CASCADE");
+    await truncateAllTables(db);
   });
 
   async function models(...names: string[]): Promise<ModelRecord[]> {
     const out: ModelRecord[] = [];
     for (const name of names) out.push(await db.models.create({ name, provider: "rule", modelName: "trend-follower" }));
     return out;
+  }
+
+  /** Hooks that run every model of the batch at once through the scheduler, then `after` (as runTick does around its runs). */
+  function eachModel(runModel: (model: ModelRecord, signal: AbortSignal) => Promise<ModelRunOutcome>, after?: (batch: readonly ModelRecord[]) => Promise<void>): SchedulerHooks {
+    return {
+      async runBatch(batch, run) {
+        await Promise.all(batch.map((m) => run(m, (signal) => runModel(m, signal))));
+        await after?.(batch);
+      },
+    };
   }
 
   function scheduler(hooks: SchedulerHooks, overrides: Partial<{ modelRunTimeoutMs: number; staleAfterMs: number; workerId: string; leaseTtlMs: number }> = {}) {
@@ -57,8 +68,8 @@ describe("Scheduler", () => {
     const finished: string[] = [];
     const batches: string[][] = [];
     const s = scheduler(
-      {
-        async runModel(model, signal): Promise<ModelRunOutcome> {
+      eachModel(
+        async (model, signal) => {
           if (model.id === slow!.id) {
             // Ignores its signal: the scheduler must stop waiting anyway.
             await new Promise((r) => setTimeout(r, 3_000));
@@ -68,10 +79,10 @@ describe("Scheduler", () => {
           expect(signal.aborted).toBe(false);
           return { ok: true };
         },
-        async afterBatch(ms) {
+        async (ms) => {
           batches.push(ms.map((m) => m.name).sort());
         },
-      },
+      ),
       { modelRunTimeoutMs: 200 },
     );
     const report = await s.runTick();
@@ -91,15 +102,15 @@ describe("Scheduler", () => {
     await models("m");
     let aborted: unknown;
     const s = scheduler(
-      {
-        runModel: (_m, signal) =>
+      eachModel(
+        (_m, signal) =>
           new Promise((resolve) => {
             signal.addEventListener("abort", () => {
               aborted = signal.reason;
               resolve({ ok: false, error: "aborted" });
             });
           }),
-      },
+      ),
       { modelRunTimeoutMs: 100 },
     );
     const report = await s.runTick();
@@ -112,12 +123,10 @@ describe("Scheduler", () => {
     const hang = deferred<ModelRunOutcome>();
     let calls = 0;
     const s = scheduler(
-      {
-        runModel: async () => {
-          calls += 1;
-          return calls === 1 ? hang.promise : { ok: true };
-        },
-      },
+      eachModel(async () => {
+        calls += 1;
+        return calls === 1 ? hang.promise : { ok: true };
+      }),
       { modelRunTimeoutMs: 100, staleAfterMs: 600_000 },
     );
     expect((await s.runTick()).timedOut).toEqual([stuck!.id]);
@@ -135,7 +144,7 @@ describe("Scheduler", () => {
   it("stops running a paused model at the next tick and runs it again once resumed", async () => {
     const [a, b] = await models("a", "b");
     const ran: string[] = [];
-    const s = scheduler({ runModel: async (m) => (ran.push(m.name), { ok: true }) });
+    const s = scheduler(eachModel(async (m) => (ran.push(m.name), { ok: true })));
     await s.runTick();
     await db.models.setEnabled(a!.id, false);
     await s.runTick();
@@ -148,7 +157,7 @@ describe("Scheduler", () => {
   it("reports degraded after 3 failed cycles in a row and records it for the api; a success clears it", async () => {
     await models("m");
     let ok = false;
-    const s = scheduler({ runModel: async () => ({ ok, error: "boom" }) });
+    const s = scheduler(eachModel(async () => ({ ok, error: "boom" })));
     for (let i = 0; i < 3; i++) await s.runTick();
     expect(s.health()).toMatchObject({ consecutiveFailedCycles: 3, degraded: true, degradedReason: "3 cycles in a row failed" });
     const row = await db.heartbeats.byId("w1");
@@ -162,7 +171,7 @@ describe("Scheduler", () => {
   it("reports degraded when no model succeeded for 15 minutes", async () => {
     await models("m");
     let ok = true;
-    const s = scheduler({ runModel: async () => ({ ok }) });
+    const s = scheduler(eachModel(async () => ({ ok })));
     await s.runTick();
     ok = false;
     clock.advanceTo(T0 + 5 * 60_000);
@@ -183,7 +192,7 @@ describe("Scheduler", () => {
   it("never runs a model on two workers at once, and a stopped or dead worker's models go to another", async () => {
     const [a, b] = await models("a", "b");
     const ranBy: Record<string, string[]> = { w1: [], w2: [] };
-    const hooks = (w: string): SchedulerHooks => ({ runModel: async (m) => (ranBy[w]!.push(m.name), { ok: true }) });
+    const hooks = (w: string): SchedulerHooks => eachModel(async (m) => (ranBy[w]!.push(m.name), { ok: true }));
     const w1 = scheduler(hooks("w1"), { workerId: "w1", leaseTtlMs: 60_000 });
     const w2 = scheduler(hooks("w2"), { workerId: "w2", leaseTtlMs: 60_000 });
     const [r1, r2] = await Promise.all([w1.runTick(), w2.runTick()]);
@@ -204,8 +213,8 @@ describe("Scheduler", () => {
 
   it("keeps a live worker's models between ticks by renewing its leases, long past one lease TTL", async () => {
     const [a, b] = await models("a", "b");
-    const w1 = scheduler({ runModel: async () => ({ ok: true }) }, { workerId: "w1", leaseTtlMs: 300 });
-    const w2 = scheduler({ runModel: async () => ({ ok: true }) }, { workerId: "w2", leaseTtlMs: 300 });
+    const w1 = scheduler(eachModel(async () => ({ ok: true })), { workerId: "w1", leaseTtlMs: 300 });
+    const w2 = scheduler(eachModel(async () => ({ ok: true })), { workerId: "w2", leaseTtlMs: 300 });
     /** Waits (real time, bounded) until every lease is w1's and lasts beyond `t`. */
     const renewedPast = async (t: number) => {
       for (let i = 0; i < 200; i++) {
@@ -229,16 +238,55 @@ describe("Scheduler", () => {
   it("on stop aborts what still runs after the grace period, persists the batch and releases its leases", async () => {
     await models("m");
     let afterBatches = 0;
-    const s = scheduler({
-      runModel: (_m, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ ok: false, error: "aborted" }))),
-      afterBatch: async () => {
-        afterBatches += 1;
-      },
-    });
+    const s = scheduler(
+      eachModel(
+        (_m, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ ok: false, error: "aborted" }))),
+        async () => {
+          afterBatches += 1;
+        },
+      ),
+    );
     await s.tick();
     await s.stop(50);
     expect(afterBatches).toBe(1);
     expect(await db.leases.list()).toEqual([]);
     expect(await db.heartbeats.byId("w1")).toMatchObject({ status: "stopped", runningModelIds: [] });
+  });
+
+  it("fails every model of a batch that fails before running them (a failed cycle), and still ends the tick", async () => {
+    const [a, b] = await models("a", "b");
+    const s = scheduler({
+      async runBatch() {
+        throw new Error("reconciliation failed");
+      },
+    });
+    const report = await s.runTick();
+    expect(report.failed.sort()).toEqual([a!.id, b!.id].sort());
+    expect([report.succeeded, report.timedOut]).toEqual([[], []]);
+    expect(seen.find((e) => e.type === "tickFinished")?.payload).toMatchObject({ tick: 1, failed: report.failed });
+    expect(s.health()).toMatchObject({ consecutiveFailedCycles: 1, runningModelIds: [] });
+    expect((await db.heartbeats.byId("w1"))?.consecutiveFailedCycles).toBe(1);
+  });
+
+  it("keeps the outcome of the runs a failing batch made, fails the models it skipped, and runs a model once per batch", async () => {
+    const [a, b] = await models("a", "b");
+    let runs = 0;
+    const statuses: string[] = [];
+    const s = scheduler({
+      async runBatch(batch, run) {
+        const first = batch.find((m) => m.id === a!.id)!;
+        statuses.push(await run(first, async () => (runs++, { ok: true })));
+        statuses.push(await run(first, async () => (runs++, { ok: true })));
+        statuses.push(await run({ ...first, id: globalThis.crypto.randomUUID() }, async () => (runs++, { ok: true })));
+        throw new Error("snapshot failed");
+      },
+    });
+    const report = await s.runTick();
+    expect(statuses).toEqual(["ok", "failed", "failed"]);
+    expect(runs).toBe(1);
+    expect(report.succeeded).toEqual([a!.id]);
+    expect(report.failed).toEqual([b!.id]);
+    // One model succeeded: not a failed cycle.
+    expect(s.health().consecutiveFailedCycles).toBe(0);
   });
 });

@@ -1,14 +1,14 @@
 /**
- * The scheduler: every interval it runs each enabled model this worker can lease, in
- * parallel, each under its own AbortSignal deadline, so no model blocks another. A
- * model still running from an earlier tick is skipped; one running longer than
- * `staleAfterMs` is marked stale, aborted and cleared so it can run again. After a
- * batch settles the `afterBatch` hook runs (intelligence invalidation, one portfolio
- * snapshot per model) and the heartbeat row records the health the api shows.
+ * The scheduler: every interval it hands the enabled models this worker can lease to the
+ * `runBatch` hook (the worker's: runTick of @autonome/trading), which runs each one through
+ * the scheduler's `runModel`: in parallel, each under its own AbortSignal deadline, so no
+ * model blocks another. A model still running from an earlier tick is skipped; one running
+ * longer than `staleAfterMs` is marked stale, aborted and cleared so it can run again.
+ * When the batch has settled the heartbeat row records the health the api shows.
  *
  * Invariants: a model runs at most once at a time in this process (the `running` map)
- * and across processes (the lease); every tick's batch ends with afterBatch, a
- * tickFinished event and a heartbeat, whatever its runs did.
+ * and across processes (the lease); every tick's batch ends with a tickFinished event and
+ * a heartbeat, whatever its runs did.
  */
 import { hostname } from "node:os";
 import type { ArenaEventBus, Clock } from "@autonome/core";
@@ -22,14 +22,27 @@ export interface ModelRunOutcome {
   error?: string | null;
 }
 
-/** The work the scheduler drives; the worker wires these to @autonome/trading. */
+/** How the scheduler saw a model's run end. */
+export type RunStatus = "ok" | "failed" | "timeout";
+
+/**
+ * Runs one model's work under the scheduler: `run` gets an AbortSignal that fires at the
+ * model's deadline (`modelRunTimeoutMs`), a stale clear or shutdown, and must honour it; the
+ * scheduler stops waiting at the deadline anyway (the model stays "running", skipped by
+ * later ticks, until `run` really ends). Resolves with the status; never rejects (a throw
+ * from `run` is a failed run). Each model of the batch runs at most once.
+ */
+export type ScheduledRun = (model: ModelRecord, run: (signal: AbortSignal) => Promise<ModelRunOutcome>) => Promise<RunStatus>;
+
+/** The work the scheduler drives; the worker wires it to runTick of @autonome/trading. */
 export interface SchedulerHooks {
-  /** Before the runs of a tick (advance the market, reconcile brokers). A failure fails the cycle. */
-  beforeBatch?(models: readonly ModelRecord[], signal: AbortSignal): Promise<void>;
-  /** One model's run; must honour `signal` (the scheduler stops waiting when it fires anyway). */
-  runModel(model: ModelRecord, signal: AbortSignal): Promise<ModelRunOutcome>;
-  /** After every run of the batch settled or timed out (invalidate the intelligence cache, snapshot portfolios). */
-  afterBatch?(models: readonly ModelRecord[]): Promise<void>;
+  /**
+   * One tick's batch over the models this worker leased (never empty): run each model
+   * through `runModel` and do what the tick does around the runs (advance the market,
+   * reconcile, snapshot). A model it never runs counts as failed (a failed reconciliation:
+   * a failed cycle); a rejection is logged and the models that ran keep their outcome.
+   */
+  runBatch(models: readonly ModelRecord[], runModel: ScheduledRun): Promise<void>;
 }
 
 /** The longest a lease lasts without renewal by default (LEASE_TTL_MS). */
@@ -247,33 +260,27 @@ export class Scheduler {
     const succeeded: string[] = [];
     const failed: string[] = [];
     const timedOut: string[] = [];
-    const batchController = new AbortController();
-    let beforeFailed = false;
-    if (models.length > 0 && this.hooks.beforeBatch) {
-      try {
-        await this.hooks.beforeBatch(models, batchController.signal);
-      } catch (error) {
-        beforeFailed = true;
-        this.logger.error("batch preparation failed", { tick, error });
-      }
-    }
-    const runnable = beforeFailed ? [] : models;
-    if (beforeFailed) failed.push(...models.map((m) => m.id));
-    await Promise.all(
-      runnable.map(async (model) => {
-        const outcome = await this.runOne(model);
+    if (models.length > 0) {
+      const pending = new Set(models.map((m) => m.id));
+      const runModel: ScheduledRun = async (model, run) => {
+        if (!pending.delete(model.id)) {
+          this.logger.error("model not run: not in this batch, or run already", { tick, model: model.name });
+          return "failed";
+        }
+        const outcome = await this.runOne(model, run);
         if (outcome === "ok") succeeded.push(model.id);
         else if (outcome === "timeout") timedOut.push(model.id);
         else failed.push(model.id);
-      }),
-    );
-
-    if (models.length > 0 && this.hooks.afterBatch) {
+        return outcome;
+      };
       try {
-        await this.hooks.afterBatch(models);
+        await this.hooks.runBatch(models, runModel);
       } catch (error) {
-        this.logger.error("batch persistence failed", { tick, error });
+        this.logger.error("batch failed", { tick, error });
       }
+      // A model the batch never ran (its preparation failed) failed this tick; no later call may run it.
+      failed.push(...pending);
+      pending.clear();
     }
     if (models.length > 0) {
       this.recordCycle(succeeded.length > 0, succeeded.length === 0);
@@ -296,7 +303,7 @@ export class Scheduler {
     this.consecutiveFailedCycles = failedCycle ? this.consecutiveFailedCycles + 1 : 0;
   }
 
-  private runOne(model: ModelRecord): Promise<"ok" | "failed" | "timeout"> {
+  private runOne(model: ModelRecord, work: (signal: AbortSignal) => Promise<ModelRunOutcome>): Promise<RunStatus> {
     const controller = new AbortController();
     const startedAt = this.clock.now();
     let timer: NodeJS.Timeout | undefined;
@@ -307,7 +314,13 @@ export class Scheduler {
       }, this.options.modelRunTimeoutMs);
       controller.signal.addEventListener("abort", () => resolve("timeout"), { once: true });
     });
-    const run = this.hooks.runModel(model, controller.signal).then(
+    let started: Promise<ModelRunOutcome>;
+    try {
+      started = work(controller.signal);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    const run = started.then(
       (outcome) => {
         if (!outcome.ok) this.logger.warn("model run failed", { model: model.name, error: outcome.error ?? undefined });
         return outcome.ok ? ("ok" as const) : ("failed" as const);

@@ -5,7 +5,7 @@
  */
 import { SystemClock } from "@autonome/core";
 import { createModelRegistry } from "../src/registry.js";
-import { BTC_FLAT, inputFor, paperAccount } from "../src/test-helpers.js";
+import { BTC_FLAT, inputFor, paperAccount } from "../src/testing/helpers.js";
 import { startOpenAiTestServer, textReply, toolCallsReply } from "../src/testing/openai-test-server.js";
 
 const RUNS = 60;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type InvokeOptions, createModelRegistry } from "./registry.js";
 import { toInvocationFinished } from "./result.js";
 import { TOOL_NAMES } from "./tools.js";
-import { BTC_FLAT, inputFor, paperAccount } from "./test-helpers.js";
+import { BTC_FLAT, inputFor, paperAccount } from "./testing/helpers.js";
 import { type OpenAiTestServer, type ScriptStep, errorReply, startOpenAiTestServer, textReply, toolCallsReply } from "./testing/openai-test-server.js";
 
 const OPEN_BTC = {

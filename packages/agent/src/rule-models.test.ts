@@ -2,7 +2,7 @@ import type { SymbolIntelligence } from "@autonome/prompts";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "./registry.js";
 import { meanReverter, trendFollower } from "./rule-models.js";
-import { BTC_FLAT, T0, inputFor, paperAccount } from "./test-helpers.js";
+import { BTC_FLAT, T0, inputFor, paperAccount } from "./testing/helpers.js";
 
 const registry = createModelRegistry(DEFAULT_MODEL_CONFIGS, { env: {} });
 

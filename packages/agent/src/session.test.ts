@@ -2,7 +2,7 @@ import { ManualClock, type TradingDecision } from "@autonome/core";
 import { describe, expect, it } from "vitest";
 import type { ToolExecutor } from "./executor.js";
 import { TradingSession } from "./session.js";
-import { T0, paperAccount } from "./test-helpers.js";
+import { T0, paperAccount } from "./testing/helpers.js";
 
 const OPEN = { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 2, exit_plan: { stop: 95000, target: 110000, confidence: 0.5 } };
 

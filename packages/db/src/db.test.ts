@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { bundledMigrations } from "../generated/migrations.js";
 import { DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, splitSchemaFromUrl } from "./db.js";
 import { MigrationError } from "./errors.js";
-import { T0, dropSchema, freshSchemaName, postgresSkipReason, postgresUrl } from "./internal/test-databases.js";
+import { prismaOf } from "./internal/db-internals.js";
+import { T0, dropSchema, freshSchemaName, postgresSkipReason, postgresUrl } from "./testing/databases.js";
 
 describe("dbTargetFromEnv", () => {
   it("chooses PostgreSQL when DATABASE_URL is set and embedded PGlite otherwise", () => {
@@ -103,7 +104,7 @@ describe.skipIf(postgresSkipReason !== null)("createDb with PostgreSQL", () => {
       const db = await createDb({ kind: "postgres", url: url.toString() });
       expect(db.kind).toBe("postgres");
       await db.models.create({ name: "pg", provider: "p", modelName: "m" });
-      const where = await db.prisma.$queryRawUnsafe<{ schema: string; n: number }[]>(
+      const where = await prismaOf(db).$queryRawUnsafe<{ schema: string; n: number }[]>(
         `SELECT current_schema() AS schema, (SELECT count(*)::int FROM "${schema}".models) AS n`,
       );
       expect(where).toEqual([{ schema, n: 1 }]);

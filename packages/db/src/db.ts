@@ -1,8 +1,9 @@
 /**
  * The client factory: PostgreSQL through @prisma/adapter-pg when a URL is given,
  * embedded PGlite (a data directory, in memory, or an instance you own) otherwise.
- * Either way you get the same Prisma client, the same repositories and the same
- * migrator, so the default run needs no database server.
+ * Either way you get the same repositories over the same Prisma client and the same
+ * migrator, so the default run needs no database server. The Prisma client stays
+ * inside this package: callers get repositories, never the client.
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -15,6 +16,7 @@ import { bundledMigrations } from "../generated/migrations.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { type NotificationTransport, pgliteNotifications, postgresNotifications } from "./internal/notifications.js";
 import { TRANSACTION_LIMITS, markTransaction } from "./internal/client.js";
+import { attachInternals } from "./internal/db-internals.js";
 import { lockDataDir } from "./internal/data-dir-lock.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
@@ -49,11 +51,13 @@ export type DbConfig = DbTarget & {
   migrations?: readonly Migration[];
 };
 
-/** An open database: the Prisma client, the repositories, migrate() and close(). */
+/**
+ * An open database: the repositories, migrate() and close(). A query no repository offers
+ * belongs in a repository of this package (typed, tested on PGlite and PostgreSQL), not in
+ * the caller; tests that need raw SQL for set-up use `@autonome/db/testing`.
+ */
 export interface Db {
   readonly kind: "postgres" | "pglite";
-  /** The Prisma client, for queries no repository offers; prefer the repositories. */
-  readonly prisma: PrismaClient;
   readonly models: ModelsRepository;
   readonly orders: OrdersRepository;
   readonly invocations: InvocationsRepository;
@@ -116,6 +120,7 @@ export function splitSchemaFromUrl(url: string): { url: string; schema: string |
 function buildDb(
   kind: "postgres" | "pglite",
   prisma: PrismaClient,
+  schema: string | null,
   clock: Clock,
   migrate: () => Promise<MigrationResult>,
   close: () => Promise<void>,
@@ -123,9 +128,8 @@ function buildDb(
 ): Db {
   let closed: Promise<void> | undefined;
   const models = new ModelsRepository(prisma, clock);
-  return {
+  const db: Db = {
     kind,
-    prisma,
     models,
     orders: new OrdersRepository(prisma, clock),
     invocations: new InvocationsRepository(prisma, clock),
@@ -151,6 +155,7 @@ function buildDb(
     migrate,
     close: () => (closed ??= close()),
   };
+  return attachInternals(db, { prisma, kind, schema });
 }
 
 /**
@@ -188,6 +193,7 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
     db = buildDb(
       "postgres",
       prisma,
+      schema ?? null,
       clock,
       migrate,
       async () => {
@@ -225,6 +231,7 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
     db = buildDb(
       "pglite",
       prisma,
+      null,
       clock,
       () => runMigrations(pgliteSession(pglite), migrations),
       async () => {

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import internals from "@prisma/internals";
 import { expect, it } from "vitest";
+import { prismaOf } from "./internal/db-internals.js";
 import { factsOfDatabase, factsOfDatamodel } from "./internal/drift.js";
-import { describeEachDatabase } from "./internal/test-databases.js";
+import { describeEachDatabase } from "./testing/databases.js";
 
 const schemaPath = join(fileURLToPath(new URL(".", import.meta.url)), "..", "prisma", "schema.prisma");
 const dmmf = await internals.getDMMF({ datamodel: readFileSync(schemaPath, "utf8") });
@@ -12,7 +13,7 @@ const expected = factsOfDatamodel(dmmf.datamodel);
 
 describeEachDatabase("migrations against prisma/schema.prisma (drift)", (t) => {
   it("produce exactly the tables, columns, types, nullability, defaults, enums, indexes and foreign keys the schema declares", async () => {
-    const actual = await factsOfDatabase((sql) => t.db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(sql));
+    const actual = await factsOfDatabase((sql) => prismaOf(t.db).$queryRawUnsafe<Record<string, unknown>[]>(sql));
     const missing = expected.filter((f) => !actual.includes(f));
     const extra = actual.filter((f) => !expected.includes(f));
     expect({ missing, extra }).toEqual({ missing: [], extra: [] });
@@ -23,13 +24,13 @@ describeEachDatabase("migrations against prisma/schema.prisma (drift)", (t) => {
   });
 
   it("detects a difference: a column whose nullability changed", async () => {
-    await t.db.prisma.$executeRawUnsafe(`ALTER TABLE orders ALTER COLUMN symbol DROP NOT NULL`);
+    await prismaOf(t.db).$executeRawUnsafe(`ALTER TABLE orders ALTER COLUMN symbol DROP NOT NULL`);
     try {
-      const actual = await factsOfDatabase((sql) => t.db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(sql));
+      const actual = await factsOfDatabase((sql) => prismaOf(t.db).$queryRawUnsafe<Record<string, unknown>[]>(sql));
       expect(actual).toContain("column orders.symbol text null");
       expect(expected).not.toContain("column orders.symbol text null");
     } finally {
-      await t.db.prisma.$executeRawUnsafe(`ALTER TABLE orders ALTER COLUMN symbol SET NOT NULL`);
+      await prismaOf(t.db).$executeRawUnsafe(`ALTER TABLE orders ALTER COLUMN symbol SET NOT NULL`);
     }
   });
 });

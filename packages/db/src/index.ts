@@ -36,6 +36,8 @@ export {
   type RecordToolCallInput,
   type CompletedInvocationInput,
   type InvocationsQuery,
+  type InvocationsHistoryQuery,
+  type InvocationsCountQuery,
   InvocationsRepository,
 } from "./repositories/invocations.js";
 export {

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { bundledMigrations } from "../generated/migrations.js";
 import { MigrationError } from "./errors.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
-import { freshSchemaName, postgresSkipReason, postgresUrl } from "./internal/test-databases.js";
+import { freshSchemaName, postgresSkipReason, postgresUrl } from "./testing/databases.js";
 import { type Migration, type MigrationSession, migrationChecksum, readMigrationsDir, runMigrations } from "./migrator.js";
 
 const CREATE_A: Migration = { name: "20260101000000_a", sql: 'CREATE TABLE "a" ("id" INTEGER PRIMARY KEY);\nINSERT INTO "a" VALUES (1);' };

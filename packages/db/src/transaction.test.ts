@@ -1,6 +1,7 @@
 import { StateConflictError, emptyExitPlan } from "@autonome/core";
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "./internal/test-databases.js";
+import { prismaOf } from "./internal/db-internals.js";
+import { describeEachDatabase } from "./testing/databases.js";
 
 describeEachDatabase("Db.transaction", (t) => {
   it("commits a tick's writes across repositories together", async () => {
@@ -15,8 +16,8 @@ describeEachDatabase("Db.transaction", (t) => {
     });
     expect(trade.realizedPnl.toString()).toBe("5");
     expect((await t.db.orders.byId(o.orderId))?.status).toBe("CLOSED");
-    expect(await t.db.prisma.toolCall.count()).toBe(1);
-    expect(await t.db.prisma.portfolioSnapshot.count()).toBe(1);
+    expect(await prismaOf(t.db).toolCall.count()).toBe(1);
+    expect(await prismaOf(t.db).portfolioSnapshot.count()).toBe(1);
   });
 
   it("rolls every write back when one step fails", async () => {
@@ -32,7 +33,7 @@ describeEachDatabase("Db.transaction", (t) => {
     await expect(failing).rejects.toBeInstanceOf(StateConflictError);
     expect((await t.db.orders.byId(o.orderId))?.status).toBe("OPEN");
     expect(await t.db.orders.openPositionOf(m.id, "ETH")).toBeNull();
-    expect(await t.db.prisma.toolCall.count()).toBe(0);
+    expect(await prismaOf(t.db).toolCall.count()).toBe(0);
     expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { buildTradingPrompts } from "./build.js";
 import type { SymbolIntelligence } from "./context.js";
 import { ACCOUNT_LABELS, MARKET_LABELS, POSITION_LABELS, SECTION_HEADERS } from "./labels.js";
-import { btcIntelligence, fixedContext } from "./test-context.js";
+import { btcIntelligence, fixedContext } from "./testing/context.js";
 import { VARIANT_IDS, getVariant } from "./variants.js";
 
 /** Whether some line of the text starts with the label. */

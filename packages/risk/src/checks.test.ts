@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type RiskCheckResult, type RiskContext, DEFAULT_RISK_LIMITS, checkDecision, toRiskLimitError } from "./checks.js";
 import { evaluateCircuitBreaker } from "./circuit-breaker.js";
-import { MARKETS, d, plan, position } from "./test-fixtures.js";
+import { MARKETS, d, plan, position } from "./testing/fixtures.js";
 
 const NOW = 1_000_000_000;
 

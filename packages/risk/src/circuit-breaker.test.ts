@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateCircuitBreaker } from "./circuit-breaker.js";
-import { d } from "./test-fixtures.js";
+import { d } from "./testing/fixtures.js";
 
 const H = 3_600_000;
 

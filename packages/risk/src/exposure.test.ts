@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { summarizePositionRisk } from "./exposure.js";
 import { estimateLiquidationPrice, liquidationDistance } from "./liquidation.js";
-import { MARKETS, d, plan, position } from "./test-fixtures.js";
+import { MARKETS, d, plan, position } from "./testing/fixtures.js";
 
 describe("estimateLiquidationPrice", () => {
   it("places a 10x long's liquidation 10% minus maintenance margin below entry", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { EquityCurveTracker, type MetricsTrade, YEAR_MS, computeEquityMetrics, computePerformanceMetrics, computeTradeMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
-import { d } from "./test-fixtures.js";
+import { d } from "./testing/fixtures.js";
 
 const Q = YEAR_MS / 4; // quarterly sampling: 4 periods a year
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { riskBudgetUsd, sizePosition } from "./sizing.js";
-import { MARKETS, d } from "./test-fixtures.js";
+import { MARKETS, d } from "./testing/fixtures.js";
 
 const BTC = MARKETS.get("BTC")!;
 

@@ -1,6 +1,6 @@
 /**
- * One tick of N rule models on the synthetic market, simulated broker, in-memory PGlite:
- * reconcile, every model's workflow in parallel, snapshots. Rule models decide in well
+ * One tick (runTick) of N rule models on the synthetic market, simulated broker, in-memory
+ * PGlite: reconcile, every model's workflow in parallel, snapshots. Rule models decide in well
  * under a millisecond, so this is our own overhead per tick. Prints one line per N and a
  * summary line a script can read.
  */
@@ -8,7 +8,7 @@ import { createModelRegistry } from "@autonome/agent";
 import { DEFAULT_MARKETS, ManualClock } from "@autonome/core";
 import { createDb } from "@autonome/db";
 import { SyntheticMarket } from "@autonome/market-data";
-import { createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "../src/index.js";
+import { createTradingRuntime, runTick } from "../src/index.js";
 
 const RULES = ["buy-and-hold-btc", "trend-follower", "mean-reverter"] as const;
 
@@ -22,10 +22,7 @@ async function measure(count: number): Promise<number> {
   const runtime = await createTradingRuntime({ db, market, agents, clock });
   const models = await db.models.listEnabled();
   const tick = async () => {
-    await reconcile(runtime, models);
-    await Promise.all(models.map((m) => runTradeWorkflow(runtime, m)));
-    runtime.intelligence.invalidate();
-    await snapshotPortfolios(runtime, models);
+    await runTick(runtime, { models });
     clock.advanceTo(clock.now() + 300_000);
   };
   await tick(); // warm-up: first entries, JIT

@@ -2,7 +2,7 @@ import { createModelRegistry } from "@autonome/agent";
 import { ArenaEventBus, ManualClock } from "@autonome/core";
 import { createDb } from "@autonome/db";
 import { SyntheticMarket } from "@autonome/market-data";
-import { createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { createTradingRuntime, runTick } from "@autonome/trading";
 
 const clock = new ManualClock(Date.parse("2026-01-05T00:00:00Z"));
 const db = await createDb({ kind: "pglite", dataDir: "memory://", clock });
@@ -17,11 +17,9 @@ events.on("positionClosed", ({ payload: p }) => console.log(`closed ${p.symbol} 
 // Simulation by default: every model trades on the ExchangeSimulator fed by the market.
 const runtime = await createTradingRuntime({ db, market, agents, events, clock });
 for (let tick = 0; tick < 3; tick++) {
-  await reconcile(runtime); // fresh books; stops, targets and liquidations written
-  const models = await db.models.listEnabled();
-  await Promise.all(models.map((model) => runTradeWorkflow(runtime, model)));
-  runtime.intelligence.invalidate();
-  await snapshotPortfolios(runtime, models);
+  // Market to now; fresh books, stops, targets and liquidations written; every enabled
+  // model's workflow at once; one portfolio snapshot per model.
+  await runTick(runtime);
   clock.advanceTo(clock.now() + 5 * 60_000);
 }
 console.log(`${(await db.orders.allOpenOrders()).length} open positions in Orders`);

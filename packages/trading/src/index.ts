@@ -48,3 +48,4 @@ export {
   type MemoryTradingStoreOptions,
   MemoryTradingStore,
 } from "./store.js";
+export { type RunTickOptions, type TickResult, type TickWorkflow, runTick } from "./tick.js";

@@ -1,7 +1,7 @@
 import { type ArenaEvent, ArenaEventBus, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { ClosedOrder } from "@autonome/db";
 import { describe, expect, it } from "vitest";
-import { T0 } from "./internal/test-support.js";
+import { T0 } from "./testing/support.js";
 import { publishCloses } from "./runtime.js";
 
 function closed(closeTrigger: ClosedOrder["closeTrigger"]): ClosedOrder {

@@ -3,8 +3,8 @@ import { type OpenAiTestServer, type ScriptedToolCall, startOpenAiTestServer, te
 import { ConfigError, ManualClock } from "@autonome/core";
 import type { Db, ModelRecord, OrderRecord } from "@autonome/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ACCOUNT_INDEX, API_KEY_INDEX, MockVenue, TEST_PRIVATE_KEY_HEX } from "./internal/lighter-test-support.js";
-import { ControlledMarket, T0, openTestDb } from "./internal/test-support.js";
+import { ACCOUNT_INDEX, API_KEY_INDEX, MockVenue, TEST_PRIVATE_KEY_HEX } from "./testing/lighter-venue.js";
+import { ControlledMarket, T0, openTestDb } from "./testing/support.js";
 import { createTradingRuntime, reconcile } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { runTradeWorkflow } from "./workflow.js";

@@ -1,18 +1,30 @@
 import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "@autonome/agent";
 import { ArenaEventBus, DEFAULT_MARKETS, ManualClock, toDecimal } from "@autonome/core";
-import type { Db, ModelRecord } from "@autonome/db";
+import type { ClosedOrder, Db, ModelRecord, OrderRecord, Page } from "@autonome/db";
 import { SyntheticMarket } from "@autonome/market-data";
 import { describe, expect, it } from "vitest";
-import { T0, openTestDb } from "./internal/test-support.js";
+import { T0, openTestDb } from "./testing/support.js";
 import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
 import { MemoryTradingStore } from "./store.js";
 import { runTradeWorkflow } from "./workflow.js";
 
 const TICK = 5 * 60_000;
 
-/** Rows in time order, then by model name (model ids are random). */
-const byModel = (a: { model: string; openedAt?: Date; at?: Date }, b: { model: string; openedAt?: Date; at?: Date }) =>
-  (a.openedAt ?? a.at)!.getTime() - (b.openedAt ?? b.at)!.getTime() || a.model.localeCompare(b.model);
+/** Records in time order, then by model name (model ids are random). */
+const byModel = (a: { model: string; openedAt?: number; at?: number }, b: { model: string; openedAt?: number; at?: number }) =>
+  (a.openedAt ?? a.at)! - (b.openedAt ?? b.at)! || a.model.localeCompare(b.model);
+
+/** Every Order of the database: the open ones and every page of closed trades. */
+async function allOrders(db: Db): Promise<OrderRecord[]> {
+  const out: OrderRecord[] = await db.orders.allOpenOrders();
+  let cursor: string | null = null;
+  do {
+    const page: Page<ClosedOrder> = await db.orders.closedTrades({ limit: 500, cursor });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return out;
+}
 
 /** Runs the three rule models for `ticks` ticks with one store or the other; returns every row, ids replaced by names. */
 async function arena(kind: "db" | "memory", ticks: number) {
@@ -50,10 +62,11 @@ async function arena(kind: "db" | "memory", ticks: number) {
       await runtime.store.flush();
     }
     const name = new Map(models.map((m) => [m.id, m.name]));
-    const invocations = await db.prisma.invocation.findMany({ orderBy: [{ startedAt: "asc" }, { prompt: "asc" }], include: { toolCalls: { orderBy: { createdAt: "asc" } } } });
-    const orders = await db.prisma.order.findMany({ orderBy: [{ openedAt: "asc" }, { symbol: "asc" }, { modelId: "asc" }] });
-    const snapshots = await db.prisma.portfolioSnapshot.findMany({ orderBy: [{ at: "asc" }, { modelId: "asc" }] });
-    const counters = await db.prisma.model.findMany({ orderBy: { name: "asc" } });
+    // In time order, then by prompt (ids are random, so they cannot break ties).
+    const invocations = (await db.invocations.history()).sort((a, b) => a.startedAt - b.startedAt || (a.prompt < b.prompt ? -1 : a.prompt > b.prompt ? 1 : 0));
+    const orders = (await allOrders(db)).sort((a, b) => a.openedAt - b.openedAt || a.symbol.localeCompare(b.symbol) || a.modelId.localeCompare(b.modelId));
+    const snapshots = (await Promise.all(models.map((m) => db.portfolio.history(m.id)))).flat();
+    const counters = (await db.models.list()).sort((a, b) => a.name.localeCompare(b.name));
     return {
       invocations: invocations.map(({ id: _, modelId, toolCalls, ...rest }) => ({
         ...rest,
@@ -61,8 +74,8 @@ async function arena(kind: "db" | "memory", ticks: number) {
         // Order ids are random UUIDs: compare which order, not its id.
         toolCalls: toolCalls.map(({ id: _i, invocationId: _v, result, ...call }) => ({ ...call, result: JSON.parse(JSON.stringify(result).replace(/"orderId":"[^"]+"/g, '"orderId":"(id)"')) })),
       })),
-      orders: orders.map(({ id: _, modelId, updatedAt: _u, ...rest }) => ({ ...rest, model: name.get(modelId)! })).sort(byModel),
-      snapshots: snapshots.map(({ id: _, modelId, ...rest }) => ({ ...rest, model: name.get(modelId)! })).sort(byModel),
+      orders: orders.map(({ orderId: _, modelId, updatedAt: _u, ...rest }) => ({ ...rest, model: name.get(modelId)! })).sort(byModel),
+      snapshots: snapshots.map(({ modelId, ...rest }) => ({ ...rest, model: name.get(modelId)! })).sort(byModel),
       counters: counters.map((m) => [m.name, m.invocationCount, m.failedToolCallCount, m.failedWorkflowCount]),
     };
   } finally {

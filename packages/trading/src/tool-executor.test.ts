@@ -2,7 +2,7 @@ import { type ArenaEvent, ArenaEventBus, ManualClock, type TradingDecision, empt
 import type { Db, ModelRecord } from "@autonome/db";
 import { describe, expect, it } from "vitest";
 import { BROKER_RESULT_CODES, type Broker, type BrokerFailure } from "./broker/broker.js";
-import { T0 } from "./internal/test-support.js";
+import { T0 } from "./testing/support.js";
 import { BrokerToolExecutor } from "./tool-executor.js";
 
 const model = { id: "m-1", name: "m" } as ModelRecord;

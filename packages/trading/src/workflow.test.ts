@@ -4,7 +4,7 @@ import { type ArenaEvent, ArenaEventBus, DEFAULT_MARKETS, ManualClock } from "@a
 import type { Db } from "@autonome/db";
 import { SyntheticMarket } from "@autonome/market-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { T0, openTestDb } from "./internal/test-support.js";
+import { T0, openTestDb } from "./testing/support.js";
 import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { DbTradingStore } from "./store.js";

@@ -6,6 +6,7 @@
  */
 import type { Clock } from "@autonome/core";
 import { type Db, createDb } from "@autonome/db";
+import { testSql } from "@autonome/db/testing";
 
 /** The PostgreSQL URL of the tests, if any. */
 export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || undefined;
@@ -14,7 +15,7 @@ async function probe(url: string): Promise<string | null> {
   let db: Db | undefined;
   try {
     db = await createDb({ kind: "postgres", url, migrate: false, maxConnections: 1 });
-    await db.prisma.$queryRawUnsafe("SELECT 1");
+    await testSql(db).query("SELECT 1");
     return null;
   } catch (error) {
     return (error as Error).message;
@@ -45,7 +46,7 @@ export async function openTestDb(kind: "pglite" | "postgres", clock: Clock): Pro
   return {
     db,
     async dispose() {
-      await db.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await testSql(db).execute(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await db.close();
     },
   };

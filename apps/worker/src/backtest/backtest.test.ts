@@ -31,10 +31,10 @@ async function runToDir(args: string[], out: string): Promise<string> {
 async function decisionsUntil(out: string, until: number): Promise<Array<{ model: string; at: number; prompt: string; calls: unknown[] }>> {
   const db = await createDb({ kind: "pglite", dataDir: join(out, "db") });
   try {
-    const rows = await db.prisma.invocation.findMany({ include: { model: true, toolCalls: { orderBy: { createdAt: "asc" } } }, orderBy: [{ startedAt: "asc" }] });
+    const names = new Map((await db.models.list()).map((m) => [m.id, m.name]));
+    const rows = await db.invocations.history({ to: until + 1 });
     return rows
-      .filter((r) => r.startedAt.getTime() <= until)
-      .map((r) => ({ model: r.model.name, at: r.startedAt.getTime(), prompt: r.prompt, calls: r.toolCalls.map((c) => [c.type, c.arguments, c.accepted, c.rejectionReason]) }))
+      .map((r) => ({ model: names.get(r.modelId)!, at: r.startedAt, prompt: r.prompt, calls: r.toolCalls.map((c) => [c.type, c.arguments, c.accepted, c.rejectionReason]) }))
       .sort((a, b) => a.at - b.at || a.model.localeCompare(b.model));
   } finally {
     await db.close();

@@ -1,7 +1,7 @@
 /**
- * The backtest loop: the live trade workflow (runTradeWorkflow, agents, tools, risk
- * checks, SimBroker) unchanged over a ReplayMarket, on a ManualClock that jumps to the
- * next tick as soon as every model has answered. No sleeping and no wall-clock time
+ * The backtest loop: the live tick (runTick: reconcile, runTradeWorkflow with its agents,
+ * tools, risk checks and SimBroker, snapshots) unchanged over a ReplayMarket, on a
+ * ManualClock that jumps to the next tick as soon as every model has answered. No sleeping and no wall-clock time
  * in the simulated path (wall time is read only for the progress line). Each run has
  * its own database: PGlite under the output directory, or a fresh PostgreSQL schema.
  */
@@ -12,7 +12,7 @@ import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigS
 import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
 import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
-import { MemoryTradingStore, type TradingRuntime, createTradingRuntime, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
+import { MemoryTradingStore, type TradingRuntime, type WorkflowResult, createTradingRuntime, runTick } from "@autonome/trading";
 import { PGlite } from "@electric-sql/pglite";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
@@ -79,7 +79,7 @@ export interface PreparedBacktest {
 export interface BacktestHooks {
   onTick?: (progress: BacktestProgress) => void;
   /** Every workflow result, for tests and logs. */
-  onWorkflow?: (at: number, model: string, result: Awaited<ReturnType<typeof runTradeWorkflow>>) => void;
+  onWorkflow?: (at: number, model: string, result: WorkflowResult) => void;
   /** Environment for API keys (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
   /** A ReplayRecording already loaded (reused by benchmarks and tests). */
@@ -229,20 +229,20 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     const times: number[] = [];
     const btcMid: number[] = [];
     const hasBtc = prepared.recording.symbols().includes("BTC");
+    const configIdOf = new Map(models.map((m, i) => [m.id, prepared.models[i]!.id]));
     for (let tick = 0; tick < ticks; tick++) {
       const at = fromMs + tick * options.tickIntervalMs;
       clock.advanceTo(at);
-      market.advanceTo(at);
-      // Fresh books, and the SimBroker charges each recorded funding settlement that came due, at those marks.
-      await reconcile(runtime, models);
-      // One model after another, in configuration order: which model reaches the simulated
-      // book first must not depend on database latency, or a PostgreSQL run would not repeat.
-      const results = [];
-      for (const model of models) results.push(await runTradeWorkflow(runtime, model));
-      if (hooks.onWorkflow) results.forEach((r, i) => hooks.onWorkflow!(at, prepared.models[i]!.id, r));
-      runtime.intelligence.invalidate();
       tickEquity = new Map();
-      await snapshotPortfolios(runtime, models);
+      // The market moves to `at`: fresh books, and the SimBroker charges each recorded funding
+      // settlement that came due, at those marks. Then one model after another, in
+      // configuration order: which model reaches the simulated book first must not depend on
+      // database latency, or a PostgreSQL run would not repeat. Then the snapshots.
+      await runTick(runtime, {
+        models,
+        concurrency: "sequential",
+        ...(hooks.onWorkflow ? { onWorkflow: (model: ModelRecord, result: WorkflowResult) => hooks.onWorkflow!(at, configIdOf.get(model.id)!, result) } : {}),
+      });
       // Invocations and snapshots are written in batches (fills never wait: brokers write them at once).
       if ((tick + 1) % FLUSH_EVERY_TICKS === 0 || tick === ticks - 1) await tradingStore.flush();
       for (const m of models) equity.get(m.id)!.push(toDecimal(tickEquity.get(m.id) ?? equity.get(m.id)!.at(-1) ?? initialCapital).toFixed(8));
@@ -252,10 +252,9 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     }
 
     const outcomes: ModelOutcome[] = [];
-    const costs = await db.prisma.invocation.groupBy({ by: ["modelId"], _sum: { cost: true } });
+    const costs = await db.invocations.costByModel();
     for (const [i, m] of models.entries()) {
       const u = usage.get(m.id)!;
-      const cost = costs.find((c) => c.modelId === m.id)?._sum.cost;
       const trades = await allClosedTrades(db, m.id);
       const open = await db.orders.openOrdersOfModel(m.id);
       outcomes.push({
@@ -269,7 +268,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
         openFees: open.reduce((sum, o) => sum.plus(o.fees), ZERO),
         inputTokens: u.input,
         outputTokens: u.output,
-        costUsd: cost ? toDecimal(cost.toString()) : ZERO,
+        costUsd: costs.get(m.id) ?? ZERO,
         invocations: u.invocations,
         failedInvocations: u.failed,
       });

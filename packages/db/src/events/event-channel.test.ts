@@ -1,6 +1,6 @@
 import { ArenaEventBus, type ArenaEvent } from "@autonome/core";
 import { describe, expect, it } from "vitest";
-import { describeEachDatabase } from "../internal/test-databases.js";
+import { describeEachDatabase } from "../testing/databases.js";
 import { type ReceivedEvent, MAX_EVENT_PAYLOAD_BYTES, createEventChannel, decodeEvent, encodeEvent } from "./event-channel.js";
 
 function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -1,6 +1,7 @@
 import { NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "../internal/test-databases.js";
+import { prismaOf } from "../internal/db-internals.js";
+import { describeEachDatabase } from "../testing/databases.js";
 
 describeEachDatabase("InvocationsRepository", (t) => {
   async function model(name = "m") {
@@ -76,8 +77,8 @@ describeEachDatabase("InvocationsRepository", (t) => {
     await expect(t.db.invocations.recordToolCall({ ...base, invocationId: globalThis.crypto.randomUUID(), accepted: true })).rejects.toBeInstanceOf(NotFoundError);
     await expect(t.db.invocations.start({ modelId: globalThis.crypto.randomUUID(), prompt: "p" })).rejects.toBeInstanceOf(NotFoundError);
     await expect(t.db.invocations.finish(inv.id, { inputTokens: -1 })).rejects.toBeInstanceOf(ValidationError);
-    expect(await t.db.prisma.toolCall.count()).toBe(0);
-    expect(await t.db.prisma.invocation.count()).toBe(1);
+    expect(await prismaOf(t.db).toolCall.count()).toBe(0);
+    expect(await prismaOf(t.db).invocation.count()).toBe(1);
     expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(0);
   });
 
@@ -163,5 +164,85 @@ describeEachDatabase("InvocationsRepository", (t) => {
     expect((await t.db.invocations.list({ modelId: m.id })).items.map((i) => i.prompt)).toEqual(["p"]);
     expect((await t.db.models.require(m.id)).invocationCount).toBe(1);
     expect(await t.db.invocations.recordCompleted([])).toEqual([]);
+  });
+
+  it("reads a run back in time order (from inclusive, to exclusive), per model, with tool calls; the newest kept past the limit", async () => {
+    const a = await model("a");
+    const b = await model("b");
+    const t0 = t.clock.now();
+    // Three ticks; both models start at the same instant in each, as a backtest's ManualClock does.
+    for (let i = 0; i < 3; i++) {
+      await t.db.invocations.recordCompleted([
+        { modelId: a.id, prompt: `a${i}`, startedAt: t0 + i * 300_000, finishedAt: t0 + i * 300_000, toolCalls: [{ type: "HOLDING", arguments: { i }, accepted: true }] },
+        { modelId: b.id, prompt: `b${i}`, startedAt: t0 + i * 300_000, finishedAt: t0 + i * 300_000 },
+      ]);
+    }
+    const all = await t.db.invocations.history();
+    expect(all.map((r) => r.startedAt)).toEqual([t0, t0, t0 + 300_000, t0 + 300_000, t0 + 600_000, t0 + 600_000]);
+    // Within an instant the order is by id: stable, whatever the insertion order.
+    for (let k = 0; k < all.length; k += 2) expect(all[k]!.id < all[k + 1]!.id).toBe(true);
+    expect((await t.db.invocations.history({ modelId: a.id })).map((r) => [r.prompt, r.toolCalls.map((c) => c.arguments)])).toEqual([
+      ["a0", [{ i: 0 }]],
+      ["a1", [{ i: 1 }]],
+      ["a2", [{ i: 2 }]],
+    ]);
+    expect((await t.db.invocations.history({ from: t0 + 300_000, to: t0 + 600_000 })).map((r) => r.prompt).sort()).toEqual(["a1", "b1"]);
+    expect((await t.db.invocations.history({ modelId: b.id, limit: 2 })).map((r) => r.prompt)).toEqual(["b1", "b2"]);
+    await expect(t.db.invocations.history({ limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(t.db.invocations.history({ modelId: "nope" })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("counts invocations per model, range and failure", async () => {
+    const a = await model("a");
+    const b = await model("b");
+    const t0 = t.clock.now();
+    await t.db.invocations.recordCompleted([
+      { modelId: a.id, prompt: "ok", startedAt: t0, finishedAt: t0 + 1 },
+      { modelId: a.id, prompt: "bad", startedAt: t0 + 10, finishedAt: t0 + 11, error: "TIMEOUT" },
+      { modelId: b.id, prompt: "ok", startedAt: t0 + 20, finishedAt: t0 + 21 },
+    ]);
+    await t.db.invocations.start({ modelId: b.id, prompt: "running", startedAt: t0 + 30 });
+    expect(await t.db.invocations.count()).toBe(4);
+    expect(await t.db.invocations.count({ modelId: a.id })).toBe(2);
+    expect(await t.db.invocations.count({ failedOnly: true })).toBe(1);
+    expect(await t.db.invocations.count({ from: t0 + 10, to: t0 + 30 })).toBe(2);
+    expect(await t.db.invocations.count({ modelId: b.id, failedOnly: true })).toBe(0);
+  });
+
+  it("sums the exact cost per model over a range; a model whose invocations have no cost sums to 0, one without invocations is absent", async () => {
+    const a = await model("a");
+    const rule = await model("rule");
+    const idle = await model("idle");
+    const t0 = t.clock.now();
+    await t.db.invocations.recordCompleted([
+      { modelId: a.id, prompt: "1", startedAt: t0, finishedAt: t0, cost: "0.00000001" },
+      { modelId: a.id, prompt: "2", startedAt: t0 + 1, finishedAt: t0 + 1, cost: "0.1" },
+      { modelId: a.id, prompt: "3", startedAt: t0 + 2, finishedAt: t0 + 2, cost: "0.2" },
+      { modelId: a.id, prompt: "4", startedAt: t0 + 3, finishedAt: t0 + 3 },
+      { modelId: rule.id, prompt: "r", startedAt: t0, finishedAt: t0 },
+    ]);
+    const costs = await t.db.invocations.costByModel();
+    // 0.1 + 0.2 is exactly 0.3 here, and the 1e-8 is kept: sums of numeric(18,8), not of floats.
+    expect(costs.get(a.id)?.toString()).toBe("0.30000001");
+    expect(costs.get(rule.id)?.toString()).toBe("0");
+    expect(costs.has(idle.id)).toBe(false);
+    expect([...costs.keys()].sort()).toEqual([a.id, rule.id].sort());
+    const window = await t.db.invocations.costByModel({ from: t0 + 1, to: t0 + 3 });
+    expect(window.get(a.id)?.toString()).toBe("0.3");
+    expect(window.has(rule.id)).toBe(false);
+  });
+
+  it("reads tool calls made in the same millisecond back in the order they were made", async () => {
+    const m = await model();
+    const symbols = Array.from({ length: 12 }, (_, i) => `S${i}`);
+    const inv = await t.db.invocations.start({ modelId: m.id, prompt: "p" });
+    for (const symbol of symbols) await t.db.invocations.recordToolCall({ invocationId: inv.id, type: "HOLDING", arguments: { symbol }, accepted: true });
+    const [batched] = await t.db.invocations.recordCompleted([
+      { modelId: m.id, prompt: "q", toolCalls: symbols.map((symbol) => ({ type: "HOLDING" as const, arguments: { symbol }, accepted: true })) },
+    ]);
+    const order = (r: { toolCalls: Array<{ arguments: unknown }> } | null | undefined) => r?.toolCalls.map((c) => (c.arguments as { symbol: string }).symbol);
+    expect(order(await t.db.invocations.byId(inv.id))).toEqual(symbols);
+    expect(order(await t.db.invocations.byId(batched!))).toEqual(symbols);
+    expect((await t.db.invocations.history()).map(order)).toEqual([symbols, symbols]);
   });
 });

@@ -4,7 +4,7 @@
  * Starting an invocation counts it on the model; a rejected tool call counts as a failed
  * one; both in the same transaction as the row.
  */
-import { type Clock, type Decimal, type DecimalLike, type DecisionType, NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
+import { type Clock, type Decimal, type DecimalLike, type DecisionType, NotFoundError, StateConflictError, ValidationError, ZERO } from "@autonome/core";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { Invocation as InvocationRow, ToolCall as ToolCallRow } from "../../generated/prisma/client.js";
 import {
@@ -13,6 +13,7 @@ import {
   chunks,
   checkId,
   checkJson,
+  fromDbDecimal,
   fromDbDecimalOrNull,
   fromDbTime,
   fromDbTimeOrNull,
@@ -20,8 +21,10 @@ import {
   toDbTime,
 } from "../internal/convert.js";
 import { type DbClient, inTransaction } from "../internal/client.js";
+import { orderedUuid } from "../internal/ids.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../internal/prisma-errors.js";
 import { type Page, checkLimit } from "./orders.js";
+import type { TimeRange } from "./portfolio-snapshots.js";
 
 /** One recorded tool call. */
 export interface ToolCallRecord {
@@ -116,6 +119,21 @@ export interface InvocationsQuery {
   cursor?: string | null;
 }
 
+/** Which invocations to read in time order (InvocationsRepository.history). */
+export interface InvocationsHistoryQuery extends TimeRange {
+  /** Only this model's; every model's when omitted. */
+  modelId?: string;
+  /** At most this many, the newest kept; 1..100,000, default 10,000. */
+  limit?: number;
+}
+
+/** Which invocations to count. */
+export interface InvocationsCountQuery extends TimeRange {
+  modelId?: string;
+  /** Only those that ended with an error. */
+  failedOnly?: boolean;
+}
+
 const TOOL_CALL_TYPES: readonly DecisionType[] = ["CREATE_POSITION", "CLOSE_POSITION", "HOLDING", "UPDATE_EXIT_PLAN"];
 
 function toToolCall(row: ToolCallRow): ToolCallRecord {
@@ -204,7 +222,8 @@ function toolCallData(input: Omit<RecordToolCallInput, "invocationId">, now: num
   }
   const result = jsonOrNull("result", input.result);
   return {
-    id: globalThis.crypto.randomUUID(),
+    // Ordered ids: tool calls made in the same millisecond read back in the order they were made.
+    id: orderedUuid(),
     type: input.type,
     arguments: checkJson("arguments", input.arguments ?? {}) as Prisma.InputJsonValue,
     ...(result === undefined ? {} : { result }),
@@ -385,6 +404,53 @@ export class InvocationsRepository {
       rows.length > limit && last !== undefined ? Buffer.from(JSON.stringify([last.startedAt, last.id]), "utf8").toString("base64url") : null;
     return { items, nextCursor };
   }
+
+  /**
+   * Invocations started in a range (from inclusive, to exclusive), of one model or all,
+   * with their tool calls, oldest first (by startedAt, then id); at most `limit`, the
+   * newest kept. For reading back a run (a backtest's decisions); pages for a UI come from `list`.
+   */
+  async history(query: InvocationsHistoryQuery = {}): Promise<InvocationRecord[]> {
+    const limit = query.limit ?? 10_000;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+      throw new ValidationError("invalid limit", [{ path: "limit", message: "must be an integer in [1, 100000]" }]);
+    }
+    const rows = await this.prisma.invocation.findMany({
+      where: rangeWhere(query),
+      orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+      take: limit,
+      include: WITH_TOOL_CALLS,
+    });
+    return rows.reverse().map(toInvocation);
+  }
+
+  /** How many invocations started in a range (from inclusive, to exclusive), of one model or all, failed only or all. */
+  async count(query: InvocationsCountQuery = {}): Promise<number> {
+    const where = rangeWhere(query);
+    if (query.failedOnly === true) where.error = { not: null };
+    return this.prisma.invocation.count({ where });
+  }
+
+  /**
+   * What the invocations started in a range cost, per model, USD (exact: the sum of the
+   * stored numeric(18,8) costs). Every model with an invocation in the range has an entry;
+   * invocations without a cost (rule models) count as 0.
+   */
+  async costByModel(range: TimeRange = {}): Promise<Map<string, Decimal>> {
+    const groups = await this.prisma.invocation.groupBy({ by: ["modelId"], where: rangeWhere(range), _sum: { cost: true }, orderBy: { modelId: "asc" } });
+    return new Map(groups.map((g) => [g.modelId, g._sum.cost === null ? ZERO : fromDbDecimal(g._sum.cost)]));
+  }
+}
+
+/** The where clause of a model and a startedAt range (from inclusive, to exclusive). */
+function rangeWhere(query: TimeRange & { modelId?: string }): Prisma.InvocationWhereInput {
+  const where: Prisma.InvocationWhereInput = {};
+  if (query.modelId !== undefined) where.modelId = checkId("model", query.modelId);
+  const startedAt: { gte?: Date; lt?: Date } = {};
+  if (query.from !== undefined) startedAt.gte = toDbTime("from", query.from);
+  if (query.to !== undefined) startedAt.lt = toDbTime("to", query.to);
+  if (startedAt.gte !== undefined || startedAt.lt !== undefined) where.startedAt = startedAt;
+  return where;
 }
 
 function decodeInvocationCursor(text: string): { startedAt: number; id: string } {

@@ -1,6 +1,6 @@
 import { emptyExitPlan } from "@autonome/core";
 import { expect, it } from "vitest";
-import { T0, describeEachDatabase } from "../internal/test-databases.js";
+import { T0, describeEachDatabase } from "../testing/databases.js";
 
 describeEachDatabase("LeaderboardRepository", (t) => {
   it("gives each model its latest snapshot, open positions and stats of trades closed in the window", async () => {

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "../internal/test-databases.js";
+import { describeEachDatabase } from "../testing/databases.js";
 
 describeEachDatabase("LeasesRepository", (t) => {
   async function twoModels() {

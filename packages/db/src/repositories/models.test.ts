@@ -1,6 +1,7 @@
 import { NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "../internal/test-databases.js";
+import { prismaOf } from "../internal/db-internals.js";
+import { describeEachDatabase } from "../testing/databases.js";
 
 describeEachDatabase("ModelsRepository", (t) => {
   it("creates a model with defaults and the clock's time", async () => {
@@ -27,7 +28,7 @@ describeEachDatabase("ModelsRepository", (t) => {
     await expect(t.db.models.create({ name: "gpt", provider: "x", modelName: "y" })).rejects.toBeInstanceOf(StateConflictError);
     const aggressive = await t.db.models.create({ name: "gpt", provider: "openai", modelName: "gpt-5", variant: "aggressive" });
     expect(aggressive.variant).toBe("aggressive");
-    expect(await t.db.prisma.model.count()).toBe(2);
+    expect(await prismaOf(t.db).model.count()).toBe(2);
   });
 
   it("upserts by name and variant, updating the definition and keeping enabled unless given", async () => {
@@ -41,7 +42,7 @@ describeEachDatabase("ModelsRepository", (t) => {
     const reenabled = await t.db.models.upsert({ name: "claude", provider: "anthropic", modelName: "sonnet", enabled: true, accountIndex: 2 ** 47 + 5 });
     expect(reenabled.enabled).toBe(true);
     expect(reenabled.accountIndex).toBe(2 ** 47 + 5);
-    expect(await t.db.prisma.model.count()).toBe(1);
+    expect(await prismaOf(t.db).model.count()).toBe(1);
   });
 
   it("lists enabled models only when asked, ordered by name then variant", async () => {
@@ -71,6 +72,6 @@ describeEachDatabase("ModelsRepository", (t) => {
     await expect(t.db.models.setEnabled("nope", true)).rejects.toBeInstanceOf(NotFoundError);
     await expect(t.db.models.require(globalThis.crypto.randomUUID())).rejects.toBeInstanceOf(NotFoundError);
     expect(await t.db.models.byId("nope")).toBeNull();
-    expect(await t.db.prisma.model.count()).toBe(0);
+    expect(await prismaOf(t.db).model.count()).toBe(0);
   });
 });

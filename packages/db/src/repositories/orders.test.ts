@@ -10,7 +10,8 @@ import {
 } from "@autonome/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, createDb } from "../db.js";
-import { T0, describeEachDatabase, dropSchema, openPostgres, postgresSkipReason, postgresUrl } from "../internal/test-databases.js";
+import { prismaOf } from "../internal/db-internals.js";
+import { T0, describeEachDatabase, dropSchema, openPostgres, postgresSkipReason, postgresUrl } from "../testing/databases.js";
 
 const PLAN: ExitPlan = {
   ...emptyExitPlan(),
@@ -26,7 +27,7 @@ describeEachDatabase("OrdersRepository", (t) => {
   }
 
   async function countOrders() {
-    return t.db.prisma.order.count();
+    return prismaOf(t.db).order.count();
   }
 
   it("opens a position and reads it back exactly, money as Decimal", async () => {

@@ -1,6 +1,7 @@
 import { NotFoundError, ValidationError } from "@autonome/core";
 import { expect, it } from "vitest";
-import { T0, describeEachDatabase } from "../internal/test-databases.js";
+import { prismaOf } from "../internal/db-internals.js";
+import { T0, describeEachDatabase } from "../testing/databases.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -52,7 +53,7 @@ describeEachDatabase("PortfolioSnapshotsRepository", (t) => {
     );
     const m = await t.db.models.create({ name: "m", provider: "p", modelName: "x" });
     await expect(t.db.portfolio.record({ modelId: m.id, total: "lots", available: "1", unrealizedPnl: "0" })).rejects.toBeInstanceOf(ValidationError);
-    expect(await t.db.prisma.portfolioSnapshot.count()).toBe(0);
+    expect(await prismaOf(t.db).portfolioSnapshot.count()).toBe(0);
   });
 
   it("thins with age: raw while young, then the last snapshot of each UTC hour, then of each UTC day", async () => {
@@ -65,7 +66,7 @@ describeEachDatabase("PortfolioSnapshotsRepository", (t) => {
         rows.push({ id: globalThis.crypto.randomUUID(), modelId, at: new Date(at), total: String(at / MINUTE), available: "0", unrealizedPnl: "0" });
       }
     }
-    await t.db.prisma.portfolioSnapshot.createMany({ data: rows });
+    await prismaOf(t.db).portfolioSnapshot.createMany({ data: rows });
     const now = T0 + 5 * DAY;
     const policy = { now, rawForMs: DAY, hourlyForMs: 3 * DAY };
     const result = await t.db.portfolio.thin(policy);
@@ -82,7 +83,7 @@ describeEachDatabase("PortfolioSnapshotsRepository", (t) => {
     expect(daily.every((s) => s.at % DAY === DAY - 20 * MINUTE)).toBe(true);
     expect(result).toEqual({ deletedHourly: 2 * (2 * 24) * 2, deletedDaily: 2 * 2 * (72 - 1) });
     expect(await t.db.portfolio.thin(policy)).toEqual({ deletedHourly: 0, deletedDaily: 0 });
-    expect(await t.db.prisma.portfolioSnapshot.count({ where: { modelId: other.id } })).toBe(history.length);
+    expect(await prismaOf(t.db).portfolioSnapshot.count({ where: { modelId: other.id } })).toBe(history.length);
   });
 
   it("keeps 7 days raw and hourly up to 30 days by default", async () => {

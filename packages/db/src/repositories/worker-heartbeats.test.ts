@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
-import { describeEachDatabase } from "../internal/test-databases.js";
+import { prismaOf } from "../internal/db-internals.js";
+import { describeEachDatabase } from "../testing/databases.js";
 
 describeEachDatabase("WorkerHeartbeatsRepository", (t) => {
   const base = {
@@ -18,7 +19,7 @@ describeEachDatabase("WorkerHeartbeatsRepository", (t) => {
   };
 
   it("records a worker's state and replaces it on the next write", async () => {
-    await t.db.prisma.workerHeartbeat.deleteMany();
+    await prismaOf(t.db).workerHeartbeat.deleteMany();
     const first = await t.db.heartbeats.record({ ...base, startedAt: t.clock.now() });
     expect(first).toMatchObject({ workerId: "host-1-abc", tick: 0, updatedAt: t.clock.now(), runningModelIds: [] });
     t.clock.advanceTo(t.clock.now() + 15_000);
@@ -39,7 +40,7 @@ describeEachDatabase("WorkerHeartbeatsRepository", (t) => {
   });
 
   it("prunes workers not heard from since a time", async () => {
-    await t.db.prisma.workerHeartbeat.deleteMany();
+    await prismaOf(t.db).workerHeartbeat.deleteMany();
     await t.db.heartbeats.record({ ...base, workerId: "old", startedAt: 0 });
     t.clock.advanceTo(t.clock.now() + 60_000);
     await t.db.heartbeats.record({ ...base, workerId: "new", startedAt: 0 });

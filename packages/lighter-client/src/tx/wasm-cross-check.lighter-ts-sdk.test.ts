@@ -5,7 +5,7 @@
  * the unsigned tx_info bytes and verify its signatures against our tx hash.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadLighterWasm, type GoWasmGlobals } from "../internal/go-wasm.test-helper.js";
+import { loadLighterWasm, type GoWasmGlobals } from "../testing/go-wasm.js";
 import { LighterApiKey } from "../signer/api-key.js";
 import { signatureFromBytes, schnorrVerify } from "../signer/schnorr.js";
 import { verifyAuthToken } from "./auth-token.js";

@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadLighterWasm, type GoWasmGlobals } from "../internal/go-wasm.test-helper.js";
+import { loadLighterWasm, type GoWasmGlobals } from "../testing/go-wasm.js";
 import { LighterApiKey } from "../signer/api-key.js";
 import { bytesToHex } from "../signer/hex.js";
 import { toBytesLE } from "../signer/quintic.js";

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { OrderCancelledEvent } from "./events.js";
 import { ExchangeSimulator } from "./simulator.js";
-import { BTC, ETH, plain, recordEvents } from "./test-sink.js";
+import { BTC, ETH, plain, recordEvents } from "../testing/sink.js";
 import type { L2Book, SimulatorOptions, SimulatorSnapshot } from "./types.js";
 
 const ACCOUNTS = [

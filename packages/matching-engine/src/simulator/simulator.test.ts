@@ -11,7 +11,7 @@ import {
 import { describe, expect, it } from "vitest";
 import type { PositionClosedEvent } from "./events.js";
 import { ExchangeSimulator } from "./simulator.js";
-import { BTC, BTC_BOOK, ETH, plain, recordEvents } from "./test-sink.js";
+import { BTC, BTC_BOOK, ETH, plain, recordEvents } from "../testing/sink.js";
 import type { PlaceOrderInput, SimulatorOptions } from "./types.js";
 
 const d = (v: string | number) => new Decimal(v);

@@ -6,10 +6,10 @@ import { fileURLToPath } from "node:url";
 import { ManualClock } from "@autonome/core";
 import { createDb } from "@autonome/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ACCOUNT_INDEX, MockVenue } from "../internal/lighter-test-support.js";
-import { ControlledMarket, T0 } from "../internal/test-support.js";
+import { ACCOUNT_INDEX, MockVenue } from "../testing/lighter-venue.js";
+import { ControlledMarket, T0 } from "../testing/support.js";
 
-const child = fileURLToPath(new URL("../internal/kill-child.ts", import.meta.url));
+const child = fileURLToPath(new URL("../testing/kill-child.ts", import.meta.url));
 
 function run(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -2,8 +2,8 @@ import { type ArenaEvent, ArenaEventBus, ManualClock, emptyExitPlan, toDecimal }
 import type { Db, ModelRecord } from "@autonome/db";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createModelRegistry } from "@autonome/agent";
-import { ACCOUNT_INDEX, API_KEY_INDEX, MockVenue, TEST_PRIVATE_KEY_HEX } from "../internal/lighter-test-support.js";
-import { ControlledMarket, T0, openTestDb } from "../internal/test-support.js";
+import { ACCOUNT_INDEX, API_KEY_INDEX, MockVenue, TEST_PRIVATE_KEY_HEX } from "../testing/lighter-venue.js";
+import { ControlledMarket, T0, openTestDb } from "../testing/support.js";
 import { brokerContract, brokerHarness } from "./broker.case.js";
 import type { LighterLiquidation } from "@autonome/lighter-client";
 import { createTradingRuntime, publishCloses, reconcile } from "../runtime.js";

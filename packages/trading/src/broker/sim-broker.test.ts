@@ -5,7 +5,7 @@ import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db } from "@autonome/db";
 import { ReplayMarket } from "@autonome/market-data";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ControlledMarket, T0, type TestPostgres, openTestDb, openTestPostgres, postgresSkipReason } from "../internal/test-support.js";
+import { ControlledMarket, T0, type TestPostgres, openTestDb, openTestPostgres, postgresSkipReason } from "../testing/support.js";
 import { type BrokerHarness, brokerContract, brokerHarness } from "./broker.case.js";
 import { SimBroker } from "./sim-broker.js";
 

@@ -1,8 +1,8 @@
 /** Shared test inputs (not exported from the package). */
 import { ManualClock, toDecimal } from "@autonome/core";
 import { type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts } from "@autonome/prompts";
-import type { AgentInput } from "./result.js";
-import { PaperExecutor } from "./testing/paper-executor.js";
+import type { AgentInput } from "../result.js";
+import { PaperExecutor } from "./paper-executor.js";
 
 export const T0 = Date.parse("2026-01-05T00:00:00Z");
 

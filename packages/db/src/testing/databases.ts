@@ -10,6 +10,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe } from "vitest";
 import { type Db, createDb } from "../db.js";
+import { truncateAllTables as truncateAll } from "./sql.js";
 
 /** The PostgreSQL URL tests use, if any. */
 export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || undefined;
@@ -73,15 +74,6 @@ export async function openPostgres(clock: Clock, maxConnections = 4): Promise<{ 
   const schema = freshSchemaName();
   const db = await createDb({ kind: "postgres", url: postgresUrl, schema, clock, maxConnections });
   return { db, schema };
-}
-
-/** Empties every table of the current schema but the migrations table. */
-async function truncateAll(db: Db): Promise<void> {
-  const tables = await db.prisma.$queryRawUnsafe<{ name: string }[]>(
-    `SELECT table_name AS name FROM information_schema.tables
-     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'`,
-  );
-  if (tables.length > 0) await db.prisma.$executeRawUnsafe(`TRUNCATE ${tables.map((t) => `"${t.name}"`).join(", ")} CASCADE`);
 }
 
 // One in-memory PGlite per test worker process: starting one costs seconds (WASM

@@ -3,9 +3,9 @@
  * event in order, and a standard BTC market and book for scenarios.
  */
 import { DEFAULT_MARKETS, type Market, isDecimal } from "@autonome/core";
-import { SIMULATOR_EVENT_NAMES, type SimulatorEventMap, type SimulatorEventName } from "./events.js";
-import type { ExchangeSimulator } from "./simulator.js";
-import type { L2Book } from "./types.js";
+import { SIMULATOR_EVENT_NAMES, type SimulatorEventMap, type SimulatorEventName } from "../simulator/events.js";
+import type { ExchangeSimulator } from "../simulator/simulator.js";
+import type { L2Book } from "../simulator/types.js";
 
 /** One recorded event. */
 export interface RecordedEvent {

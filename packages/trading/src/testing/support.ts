@@ -6,6 +6,7 @@
  */
 import { type Clock, DEFAULT_MARKETS, Decimal, type Market, roundToStep, toDecimal } from "@autonome/core";
 import { type Db, createDb } from "@autonome/db";
+import { testSql } from "@autonome/db/testing";
 import type { Candle, FundingRate, L2Book, MarketListener, MarketSource } from "@autonome/market-data";
 
 /** The time tests start at: 2026-01-05T00:00:00Z. */
@@ -117,7 +118,7 @@ export async function openTestPostgres(clock: Clock): Promise<TestPostgres> {
   return {
     db,
     async drop() {
-      await db.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await testSql(db).execute(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await db.close();
     },
   };

@@ -1,8 +1,8 @@
 /** A fixed context for tests and snapshots (not exported from the package). */
 import { DEFAULT_MARKETS, type Position, emptyExitPlan, toDecimal } from "@autonome/core";
 import { computePerformanceMetrics, summarizePositionRisk } from "@autonome/risk";
-import type { SymbolIntelligence, TradingPromptContext } from "./context.js";
-import { toPositionContexts } from "./positions.js";
+import type { SymbolIntelligence, TradingPromptContext } from "../context.js";
+import { toPositionContexts } from "../positions.js";
 
 const d = toDecimal;
 export const START = Date.parse("2026-01-05T00:00:00Z");

@@ -10,8 +10,8 @@ import { ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import { createDb } from "@autonome/db";
 import { LighterApiKey, LighterRestClient, LighterTradingClient } from "@autonome/lighter-client";
 import { LighterBroker, type LighterBrokerHooks } from "../broker/lighter-broker.js";
-import { ACCOUNT_INDEX, API_KEY_INDEX, TEST_PRIVATE_KEY_HEX } from "./lighter-test-support.js";
-import { ControlledMarket, T0 } from "./test-support.js";
+import { ACCOUNT_INDEX, API_KEY_INDEX, TEST_PRIVATE_KEY_HEX } from "./lighter-venue.js";
+import { ControlledMarket, T0 } from "./support.js";
 
 const clock = new ManualClock(T0 + 60_000);
 const db = await createDb({ kind: "pglite", dataDir: process.env.KILL_TEST_DB_DIR!, clock });

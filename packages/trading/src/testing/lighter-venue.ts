@@ -7,7 +7,7 @@ import type { Db } from "@autonome/db";
 import { LighterApiKey, LighterRestClient, LighterTradingClient } from "@autonome/lighter-client";
 import { MOCK_MAKER_ACCOUNT, MockLighterServer } from "@autonome/lighter-mock";
 import { LighterBroker } from "../broker/lighter-broker.js";
-import type { ControlledMarket } from "./test-support.js";
+import type { ControlledMarket } from "./support.js";
 
 /** The account and key the tests trade with. */
 export const ACCOUNT_INDEX = 77;

@@ -1,0 +1,1 @@
+export { type TestSql, testSql, truncateAllTables } from "./sql.js";
