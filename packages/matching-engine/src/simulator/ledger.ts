@@ -71,8 +71,8 @@ export interface AccountState {
   badDebt: Decimal;
   /** By symbol, in opening order. */
   positions: Map<string, PositionState>;
-  /** Ids of its resting orders -> their market's symbol, in placement order (the orders live in each market's engine). */
-  openOrders: Map<string, string>;
+  /** Its resting orders by id, in placement order: the records of the markets' engines, read-only here. */
+  openOrders: Map<string, Readonly<RestingOrder>>;
   positionIds: Set<string>;
 }
 
@@ -80,7 +80,6 @@ export interface AccountState {
 export interface MarketQuote {
   readonly market: Market;
   readonly mark: Decimal | null;
-  restingOrder(orderId: string): Readonly<RestingOrder> | undefined;
   /** Size the book holds for an order, undefined when it holds none. */
   bookLots(orderId: string): number | undefined;
 }
@@ -98,13 +97,17 @@ export interface Touch {
   realizedPnl: Decimal;
 }
 
-/** One fill to book on one account. */
-export interface AccountFill {
-  tradeId: string;
+/** An execution: its trade id, price and size. */
+export interface Execution {
+  readonly tradeId: string;
+  readonly price: Decimal;
+  readonly quantity: Decimal;
+}
+
+/** On what terms one account books an execution. */
+export interface FillTerms {
   orderId: string;
   side: OrderSide;
-  price: Decimal;
-  quantity: Decimal;
   liquidity: Liquidity;
   feeRate: Decimal;
   leverage: Decimal;
@@ -132,17 +135,19 @@ export function newAccount(id: string, capital: Decimal, ordinal: number): Accou
 
 /**
  * Applies one fill to one account: cash, fees, position (open, grow, reduce, close, flip),
- * recording in `touches` what it did to the position. Returns the fill and, when the fill
- * closed a position, its trade.
+ * recording in `touches` what it did to the position. Returns the fill, the trade of a
+ * position it closed, and whether the position's stop/target trigger changed (the position
+ * opened, closed, flipped or took a new exit plan).
  */
 export function applyAccountFill(
   account: AccountState,
   market: Market,
   touches: Map<string, Touch>,
-  f: AccountFill,
+  execution: Execution,
+  f: FillTerms,
   now: number,
-): { fill: Fill; closed: SimulatedTrade | null } {
-  const { price, quantity } = f;
+): { fill: Fill; closed: SimulatedTrade | null; triggerChanged: boolean } {
+  const { price, quantity } = execution;
   const notional = price.mul(quantity);
   const fee = notional.mul(f.feeRate);
   const key = `${account.id}\u0000${market.symbol}`;
@@ -166,6 +171,7 @@ export function applyAccountFill(
   touch.realizedPnl = touch.realizedPnl.plus(outcome.realizedPnl);
   let openingFee = fee;
   let closed: SimulatedTrade | null = null;
+  let triggerChanged = false;
   if (position !== null) {
     if (outcome.closedQuantity.gt(0)) {
       const closingFee = outcome.openedQuantity.isZero() ? fee : fee.mul(outcome.closedQuantity).div(quantity);
@@ -179,11 +185,15 @@ export function applyAccountFill(
       position.openedNotional = position.openedNotional.plus(notional);
       position.fees = position.fees.plus(fee);
       position.leverage = f.leverage;
-      if (f.exitPlan !== null) position.exitPlan = f.exitPlan;
+      if (f.exitPlan !== null) {
+        position.exitPlan = f.exitPlan;
+        triggerChanged = true;
+      }
     }
     if (outcome.after === null || outcome.flipped) {
       account.positions.delete(market.symbol);
       closed = tradeOf(account, position, now, f.closeTrigger);
+      triggerChanged = true;
       touch.closed = closed;
       touch.closeTrigger = f.closeTrigger;
     } else {
@@ -194,6 +204,7 @@ export function applyAccountFill(
     let id = f.orderId;
     for (let n = 2; account.positionIds.has(id); n++) id = `${f.orderId}#${n}`;
     account.positionIds.add(id);
+    triggerChanged = true;
     account.positions.set(market.symbol, {
       id,
       symbol: market.symbol,
@@ -211,7 +222,7 @@ export function applyAccountFill(
     });
   }
   const fill: Fill = {
-    tradeId: f.tradeId,
+    tradeId: execution.tradeId,
     orderId: f.orderId,
     accountId: account.id,
     symbol: market.symbol,
@@ -222,7 +233,7 @@ export function applyAccountFill(
     liquidity: f.liquidity,
     ts: now,
   };
-  return { fill, closed };
+  return { fill, closed, triggerChanged };
 }
 
 /** A position restored from persistence: as if opened at `entryPrice` at `openedAt`, with no fee; accrued funding carried. */
@@ -299,11 +310,10 @@ export function marginOf(account: AccountState, markets: MarketLookup): AccountM
     positions.push({ market: quote.market, amount: position.amount, leverage: position.leverage, markPrice: quote.mark });
   }
   let openOrderMargin = ZERO;
-  for (const [orderId, symbol] of account.openOrders) {
-    const quote = markets(symbol);
-    const open = quote.restingOrder(orderId);
-    if (open === undefined || open.reduceOnly) continue;
-    const lots = quote.bookLots(orderId);
+  for (const open of account.openOrders.values()) {
+    if (open.reduceOnly) continue;
+    const quote = markets(open.symbol);
+    const lots = quote.bookLots(open.orderId);
     if (lots === undefined) continue;
     const notional = lotsToSize(quote.market, lots).mul(ticksToPrice(quote.market, open.priceTicks));
     openOrderMargin = openOrderMargin.plus(initialMargin(notional, open.leverage));
@@ -390,17 +400,15 @@ export function positionViewOf(account: AccountState, position: PositionState, m
 export function accountViewOf(account: AccountState, markets: MarketLookup): AccountView {
   const margin = marginOf(account, markets);
   const openOrders: OpenOrderView[] = [];
-  for (const [orderId, symbol] of account.openOrders) {
-    const quote = markets(symbol);
-    const open = quote.restingOrder(orderId);
-    if (open === undefined) continue;
+  for (const open of account.openOrders.values()) {
+    const quote = markets(open.symbol);
     openOrders.push({
-      orderId,
+      orderId: open.orderId,
       accountId: account.id,
-      symbol,
+      symbol: open.symbol,
       side: open.side,
       price: ticksToPrice(quote.market, open.priceTicks),
-      size: lotsToSize(quote.market, quote.bookLots(orderId) ?? 0),
+      size: lotsToSize(quote.market, quote.bookLots(open.orderId) ?? 0),
       leverage: open.leverage,
       reduceOnly: open.reduceOnly,
     });

@@ -10,7 +10,8 @@
  * Invariants:
  * - Every order of a simulated account resting on the book has one RestingOrder here whose
  *   `remainingLots` follows its maker fills and shrinks; it is dropped when the order leaves
- *   the book (filled, cancelled, removed by self-trade prevention).
+ *   the book (filled, cancelled, removed by self-trade prevention), and every result that
+ *   drops one says so (a fill with makerRemainingLots 0, cancelledMakers, cancel()).
  * - Trade ids are "<symbol>-<n>", n counting every fill of this market from 1 (taker fills and
  *   snapshot fills alike), so they are unique and follow execution order.
  * - A rejected submit or a throwing snapshot load changes nothing here.
@@ -34,10 +35,14 @@ import type { BookFill, L2SnapshotTicks, TimeInForce } from "../types.js";
 import { parseDecimal } from "./decimal-text.js";
 import { plainUnits } from "./units.js";
 
-/** A simulated account's order resting on the book. */
+/**
+ * A simulated account's order resting on the book. The engine owns it; the accounts index the
+ * same record read-only (its remainingLots moves as the engine fills or shrinks it).
+ */
 export interface RestingOrder {
   readonly orderId: string;
   readonly accountId: string;
+  readonly symbol: string;
   readonly side: OrderSide;
   readonly priceTicks: number;
   readonly leverage: Decimal;
@@ -92,6 +97,8 @@ export type EngineSubmitResult =
       cancelledLots: number;
       /** Why `cancelledLots` is not zero; null when it is. */
       cancelReason: "SELF_TRADE" | "UNFILLED_REMAINDER" | null;
+      /** The remainder now resting on the book, null when none rests. */
+      resting: Readonly<RestingOrder> | null;
     };
 
 /** What loading market data did. */
@@ -135,6 +142,8 @@ export class MarketEngine {
   private loadedAt: number | null = null;
   private seq = 0;
   private readonly resting = new Map<string, RestingOrder>();
+  /** The same orders by account id (for the self-trade check). */
+  private readonly restingByAccount = new Map<string, Map<string, RestingOrder>>();
   /** By account id. */
   private readonly exits = new Map<string, ExitTrigger>();
 
@@ -235,15 +244,17 @@ export class MarketEngine {
     for (const makerId of result.cancelledMakerIds) {
       const maker = this.resting.get(makerId);
       if (maker === undefined) continue;
-      this.resting.delete(makerId);
+      this.forget(maker);
       cancelledMakers.push(maker);
     }
     const cancelledLots = order.sizeLots - result.filledLots - result.restingLots;
     const cancelReason = cancelledLots === 0 ? null : this.stoppedBySelfTrade(order) ? "SELF_TRADE" : "UNFILLED_REMAINDER";
+    let resting: RestingOrder | null = null;
     if (result.restingLots > 0) {
-      this.resting.set(order.orderId, {
+      resting = {
         orderId: order.orderId,
         accountId: order.accountId,
+        symbol: this.market.symbol,
         side: order.side,
         priceTicks: order.priceTicks as number,
         leverage: order.leverage,
@@ -251,7 +262,8 @@ export class MarketEngine {
         postOnly: order.postOnly,
         exitPlan: order.exitPlan,
         remainingLots: result.restingLots,
-      });
+      };
+      this.remember(resting);
     }
     return {
       status: result.status,
@@ -261,13 +273,15 @@ export class MarketEngine {
       cancelledMakers,
       cancelledLots,
       cancelReason,
+      resting,
     };
   }
 
   /** Cancels a resting order; the size it had left, or null when the book did not hold it. */
   cancel(orderId: string): number | null {
     const cancelled = this.book.cancel(orderId);
-    this.resting.delete(orderId);
+    const order = this.resting.get(orderId);
+    if (order !== undefined) this.forget(order);
     return cancelled.ok ? cancelled.remainingLots : null;
   }
 
@@ -279,11 +293,6 @@ export class MarketEngine {
     const order = this.resting.get(orderId);
     if (order !== undefined) order.remainingLots = sizeLots;
     return true;
-  }
-
-  /** A simulated account's resting order. */
-  restingOrder(orderId: string): Readonly<RestingOrder> | undefined {
-    return this.resting.get(orderId);
   }
 
   /** Size the book holds for an order, undefined when it holds none. */
@@ -347,10 +356,11 @@ export class MarketEngine {
   }
 
   /**
-   * Puts back a simulated account's resting order, in queue order, with `sizeLots` left on the
-   * book (null: an order the book no longer held). Throws ValidationError when it would not rest.
+   * Puts back a simulated account's resting order (the record is taken over), in queue order,
+   * with `sizeLots` left on the book (null: an order the book no longer held). Throws
+   * ValidationError when it would not rest.
    */
-  restoreResting(order: Readonly<RestingOrder>, sizeLots: number | null): void {
+  restoreResting(order: RestingOrder, sizeLots: number | null): void {
     if (sizeLots !== null) {
       const placed = this.book.submit({
         id: order.orderId,
@@ -364,7 +374,20 @@ export class MarketEngine {
       });
       if (placed.status !== "resting") throw new ValidationError("inconsistent simulator snapshot", [{ path: "ownOrders", message: `order ${order.orderId} would not rest` }]);
     }
-    this.resting.set(order.orderId, { ...order, remainingLots: sizeLots ?? 0 });
+    order.remainingLots = sizeLots ?? 0;
+    this.remember(order);
+  }
+
+  private remember(order: RestingOrder): void {
+    this.resting.set(order.orderId, order);
+    let mine = this.restingByAccount.get(order.accountId);
+    if (mine === undefined) this.restingByAccount.set(order.accountId, (mine = new Map()));
+    mine.set(order.orderId, order);
+  }
+
+  private forget(order: RestingOrder): void {
+    this.resting.delete(order.orderId);
+    this.restingByAccount.get(order.accountId)?.delete(order.orderId);
   }
 
   /** A book fill as a value, with its trade id; the maker's RestingOrder follows it. */
@@ -372,7 +395,7 @@ export class MarketEngine {
     const maker = this.resting.get(bookFill.makerOrderId);
     if (maker !== undefined) {
       maker.remainingLots = bookFill.makerRemainingLots;
-      if (bookFill.makerRemainingLots === 0) this.resting.delete(maker.orderId);
+      if (bookFill.makerRemainingLots === 0) this.forget(maker);
     }
     return {
       tradeId: `${this.market.symbol}-${++this.seq}`,
@@ -393,8 +416,8 @@ export class MarketEngine {
     const best = order.side === "buy" ? this.book.bestAsk() : this.book.bestBid();
     if (best === undefined) return false;
     if (order.priceTicks !== undefined && (order.side === "buy" ? best > order.priceTicks : best < order.priceTicks)) return false;
-    for (const open of this.resting.values()) {
-      if (open.accountId === order.accountId && open.side !== order.side && open.priceTicks === best) return true;
+    for (const open of this.restingByAccount.get(order.accountId)?.values() ?? []) {
+      if (open.side !== order.side && open.priceTicks === best) return true;
     }
     return false;
   }

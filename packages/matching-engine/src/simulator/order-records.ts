@@ -10,6 +10,12 @@ import type { NormalizedOrder } from "./order-input.js";
 import { type OrderLifecycleEvent, nextOrderStatus } from "./order-lifecycle.js";
 import type { OrderView } from "./types.js";
 
+/** Moves a record through the lifecycle table (throws for a transition it does not allow). */
+function move(record: OrderView, event: OrderLifecycleEvent, now: number): void {
+  record.status = nextOrderStatus(record.orderId, record.status, event);
+  record.updatedAt = now;
+}
+
 /** The order records of one simulator, by order id, in creation order. */
 export class OrderRecords {
   private readonly records = new Map<string, OrderView>();
@@ -66,10 +72,6 @@ export class OrderRecords {
 
   /** Keeps the records in step with one order event. */
   track<K extends keyof SimulatorEventMap>(name: K, event: SimulatorEventMap[K][0], now: number): void {
-    const move = (record: OrderView, lifecycleEvent: OrderLifecycleEvent): void => {
-      record.status = nextOrderStatus(record.orderId, record.status, lifecycleEvent);
-      record.updatedAt = now;
-    };
     if (name === "orderAccepted") {
       const e = event as SimulatorEventMap["orderAccepted"][0];
       const record: OrderView = {
@@ -93,14 +95,14 @@ export class OrderRecords {
         createdAt: this.records.get(e.orderId)?.createdAt ?? now,
         updatedAt: now,
       };
-      move(record, "accepted");
+      move(record, "accepted", now);
       this.records.set(e.orderId, record);
     } else if (name === "orderRejected") {
       // Only an order in flight has a record: a rejection on submission changes nothing.
       const e = event as SimulatorEventMap["orderRejected"][0];
       const record = this.records.get(e.orderId);
       if (record !== undefined && record.status === "PENDING") {
-        move(record, "rejected");
+        move(record, "rejected", now);
         record.rejectReason = e.reason;
       }
     } else if (name === "orderFilled") {
@@ -110,11 +112,11 @@ export class OrderRecords {
       record.filledSize = record.filledSize.plus(fill.quantity);
       record.filledNotional = record.filledNotional.plus(fill.price.mul(fill.quantity));
       record.averagePrice = record.filledNotional.div(record.filledSize);
-      move(record, record.filledSize.gte(record.size) ? "filled" : "partiallyFilled");
+      move(record, record.filledSize.gte(record.size) ? "filled" : "partiallyFilled", now);
     } else if (name === "orderCancelled") {
       const e = event as SimulatorEventMap["orderCancelled"][0];
       const record = this.records.get(e.orderId);
-      if (record !== undefined) move(record, "cancelled");
+      if (record !== undefined) move(record, "cancelled", now);
     }
   }
 }

@@ -63,8 +63,8 @@ import { EventGate } from "./event-gate.js";
 import { InFlightOrders } from "./in-flight.js";
 import type { LatencyModel } from "./latency.js";
 import {
-  type AccountFill,
   type AccountState,
+  type FillTerms,
   type MarketLookup,
   type PositionState,
   type Touch,
@@ -105,7 +105,7 @@ import type {
 export { DEFAULT_SIMULATOR_OPTIONS, type ExchangeSimulatorConfig } from "./options.js";
 
 /** Who books one side of a fill, and on what terms. */
-type FillParty = Omit<AccountFill, "tradeId" | "price" | "quantity"> & { accountId: string };
+type FillParty = FillTerms & { accountId: string };
 
 /** The snapshot `fromSnapshot` hands to the constructor it calls (a constructor cannot be overloaded privately). */
 let restoringFrom: SimulatorSnapshot | null = null;
@@ -533,9 +533,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       this.emitEvent("orderCancelled", { orderId: command.orderId, accountId: account.id, symbol: inFlight.symbol, size: lotsToSize(market, inFlight.sizeLots), reason: "REQUESTED" });
       return true;
     }
-    const symbol = account.openOrders.get(command.orderId);
-    if (symbol === undefined) return false;
-    this.cancelResting(account, command.orderId, symbol, "REQUESTED");
+    const open = account.openOrders.get(command.orderId);
+    if (open === undefined) return false;
+    this.cancelResting(account, open, "REQUESTED");
     return true;
   }
 
@@ -635,7 +635,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const touches = new Map<string, Touch>();
     const fills: Fill[] = [];
     for (const fill of result.fills) {
-      fills.push(this.applyFill(engine, touches, fill, { ...taker, side: fill.takerSide }));
+      fills.push(this.applyFill(engine, touches, fill, taker));
       this.applyMakerFill(engine, touches, fill);
     }
     for (const maker of result.cancelledMakers) this.dropOpenOrder(engine, maker, "SELF_TRADE");
@@ -649,7 +649,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       });
     }
     this.emitPositionEvents(touches);
-    if (result.restingLots > 0) account.openOrders.set(order.orderId, market.symbol);
+    if (result.resting !== null) account.openOrders.set(order.orderId, result.resting);
     const filledSize = lotsToSize(market, result.filledLots);
     const filledNotional = fills.reduce((sum, f) => sum.plus(f.price.mul(f.quantity)), ZERO);
     return {
@@ -665,9 +665,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   /** Books one side of an execution on its account; the position's exit trigger follows. */
   private applyFill(engine: MarketEngine, touches: Map<string, Touch>, fill: EngineFill, party: FillParty): Fill {
     const account = this.data.accounts.get(party.accountId) as AccountState;
-    const booked = applyAccountFill(account, engine.market, touches, { ...party, tradeId: fill.tradeId, price: fill.price, quantity: fill.quantity }, this.clock.now());
+    const booked = applyAccountFill(account, engine.market, touches, fill, party, this.clock.now());
     if (booked.closed !== null) this.data.closedTrades.push(booked.closed);
-    engine.setExitTrigger(account.id, exitTriggerOf(account, account.positions.get(engine.market.symbol)));
+    if (booked.triggerChanged) engine.setExitTrigger(account.id, exitTriggerOf(account, account.positions.get(engine.market.symbol)));
     this.emitEvent("orderFilled", { fill: booked.fill });
     return booked.fill;
   }
@@ -710,24 +710,23 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private reconcileReduceOnly(account: AccountState, symbol: string): void {
     const position = account.positions.get(symbol);
     const engine = this.requireEngine(symbol);
-    for (const [orderId, orderSymbol] of [...account.openOrders]) {
-      const open = orderSymbol === symbol ? engine.restingOrder(orderId) : undefined;
-      if (open === undefined || !open.reduceOnly) continue;
+    for (const open of [...account.openOrders.values()]) {
+      if (open.symbol !== symbol || !open.reduceOnly) continue;
       if (position === undefined || open.side !== closingOrderSide(position.amount.side)) {
-        this.cancelResting(account, orderId, symbol, "REDUCE_ONLY_NO_POSITION");
+        this.cancelResting(account, open, "REDUCE_ONLY_NO_POSITION");
         continue;
       }
       const positionLots = sizeToLots(engine.market, position.amount.quantity);
-      if (engine.shrinkTo(orderId, positionLots)) this.data.orders.resize(orderId, lotsToSize(engine.market, positionLots));
+      if (engine.shrinkTo(open.orderId, positionLots)) this.data.orders.resize(open.orderId, lotsToSize(engine.market, positionLots));
     }
   }
 
-  private cancelResting(account: AccountState, orderId: string, symbol: string, reason: CancelReason): void {
-    const engine = this.requireEngine(symbol);
-    const remainingLots = engine.cancel(orderId);
-    account.openOrders.delete(orderId);
+  private cancelResting(account: AccountState, open: Readonly<RestingOrder>, reason: CancelReason): void {
+    const engine = this.requireEngine(open.symbol);
+    const remainingLots = engine.cancel(open.orderId);
+    account.openOrders.delete(open.orderId);
     if (remainingLots !== null) {
-      this.emitEvent("orderCancelled", { orderId, accountId: account.id, symbol, size: lotsToSize(engine.market, remainingLots), reason });
+      this.emitEvent("orderCancelled", { orderId: open.orderId, accountId: account.id, symbol: open.symbol, size: lotsToSize(engine.market, remainingLots), reason });
     }
   }
 
@@ -785,7 +784,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       if (account.positions.size === 0) continue;
       const margin = marginOf(account, this.markets);
       if (!isBelowMaintenance(margin)) continue;
-      for (const [orderId, symbol] of [...account.openOrders]) this.cancelResting(account, orderId, symbol, "LIQUIDATION");
+      for (const open of [...account.openOrders.values()]) this.cancelResting(account, open, "LIQUIDATION");
       const badDebtBefore = account.badDebt;
       const symbols: string[] = [];
       for (const position of [...account.positions.values()]) {

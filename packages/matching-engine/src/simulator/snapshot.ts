@@ -29,14 +29,6 @@ import { OrderRecords } from "./order-records.js";
 import { type EngineFactory, type PendingOrder, type SimulatorState, enginesFor } from "./state.js";
 import type { AccountView, OrderView, SimulatedTrade, SimulatorSnapshot } from "./types.js";
 
-/** A simulated account's resting order, looked up in its market's engine. */
-function restingOrderOf(state: SimulatorState, orderId: string, symbol: string): Readonly<RestingOrder> {
-  const order = state.engines.get(symbol)?.restingOrder(orderId);
-  // The accounts' order index and the engines change together; a miss is a bug, not bad input.
-  if (order === undefined) throw new Error(`simulator state is inconsistent: account order ${orderId} is not resting in ${symbol}`);
-  return order;
-}
-
 /** A JSON-safe snapshot of a simulator state taken at clock time `takenAt`. */
 export function takeSnapshot(state: SimulatorState, takenAt: number, externalAccountId: string): SimulatorSnapshot {
   const markets: SimulatorSnapshot["markets"] = [];
@@ -89,19 +81,16 @@ export function takeSnapshot(state: SimulatorState, takenAt: number, externalAcc
       fees: p.fees.toString(),
       funding: p.funding.toString(),
     })),
-    openOrders: [...a.openOrders].map(([orderId, symbol]) => {
-      const o = restingOrderOf(state, orderId, symbol);
-      return {
-        orderId,
-        symbol,
-        side: o.side,
-        priceTicks: o.priceTicks,
-        leverage: o.leverage.toString(),
-        reduceOnly: o.reduceOnly,
-        postOnly: o.postOnly,
-        exitPlan: o.exitPlan === null ? null : exitPlanToJson(o.exitPlan),
-      };
-    }),
+    openOrders: [...a.openOrders.values()].map((o) => ({
+      orderId: o.orderId,
+      symbol: o.symbol,
+      side: o.side,
+      priceTicks: o.priceTicks,
+      leverage: o.leverage.toString(),
+      reduceOnly: o.reduceOnly,
+      postOnly: o.postOnly,
+      exitPlan: o.exitPlan === null ? null : exitPlanToJson(o.exitPlan),
+    })),
   }));
   const pendingOrders: SimulatorSnapshot["pendingOrders"] = [...state.pendingOrders.values()].map(({ order, arrivesAt }) => ({
     orderId: order.orderId,
@@ -170,8 +159,8 @@ export function restoreState(snapshot: SimulatorSnapshot, markets: readonly Mark
   for (const m of snapshot.markets) engineOf(m.symbol);
 
   const accounts = new Map<string, AccountState>();
-  /** Resting orders of the accounts by account and order id, with their symbol; taken out as they are put back. */
-  const resting = new Map<string, { order: RestingOrder; symbol: string }>();
+  /** Resting orders of the accounts by account and order id; taken out as they are put back on a book. */
+  const resting = new Map<string, RestingOrder>();
   for (const [ordinal, a] of snapshot.accounts.entries()) {
     const account: AccountState = {
       id: a.accountId,
@@ -205,10 +194,10 @@ export function restoreState(snapshot: SimulatorSnapshot, markets: readonly Mark
     }
     for (const o of a.openOrders) {
       engineOf(o.symbol);
-      account.openOrders.set(o.orderId, o.symbol);
       const order: RestingOrder = {
         orderId: o.orderId,
         accountId: a.accountId,
+        symbol: o.symbol,
         side: o.side,
         priceTicks: o.priceTicks,
         leverage: d(o.leverage),
@@ -217,7 +206,8 @@ export function restoreState(snapshot: SimulatorSnapshot, markets: readonly Mark
         exitPlan: o.exitPlan === null ? null : exitPlanFromJson(o.exitPlan),
         remainingLots: 0,
       };
-      resting.set(`${a.accountId}\u0000${o.orderId}`, { order, symbol: o.symbol });
+      account.openOrders.set(o.orderId, order);
+      resting.set(`${a.accountId}\u0000${o.orderId}`, order);
     }
     accounts.set(a.accountId, account);
   }
@@ -235,11 +225,11 @@ export function restoreState(snapshot: SimulatorSnapshot, markets: readonly Mark
         throw new ValidationError("inconsistent simulator snapshot", [{ path: "ownOrders", message: `no open order ${own.orderId}` }]);
       }
       resting.delete(key);
-      engine.restoreResting(open.order, own.sizeLots);
+      engine.restoreResting(open, own.sizeLots);
     }
   }
   // An account's order the book no longer held keeps its record, with nothing left.
-  for (const { order, symbol } of resting.values()) engineOf(symbol).restoreResting(order, null);
+  for (const order of resting.values()) engineOf(order.symbol).restoreResting(order, null);
 
   const closedTrades: SimulatedTrade[] = snapshot.trades.map((t) => {
     const trade = t as Record<string, unknown> & { exitPlan: ExitPlanJson };
