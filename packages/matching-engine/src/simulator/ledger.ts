@@ -1,7 +1,8 @@
 /**
  * The simulator's accounts: cash, positions and their history, and the margin and views
  * derived from them. Markets are read through the narrow, read-only MarketQuote (definition,
- * mark, resting orders); nothing here touches a book or emits an event. The simulator feeds
+ * mark, size on the book) and resting orders are the engines' records, indexed read-only;
+ * nothing here touches a book or emits an event. The simulator feeds
  * it the fills a MarketEngine returned and turns what comes back (fills, closed trades,
  * touched positions) into events.
  *

@@ -5,9 +5,10 @@
  * How it is put together: each market is a MarketEngine (market-engine.ts: book, mark,
  * funding rate, resting orders, stop/target triggers) that returns what an order or a
  * snapshot did as values; the accounts (ledger.ts: cash, positions, margin, views) book those
- * values; this class runs commands (journaled, commands.ts), liquidation, exits, funding,
- * latency and the events, and keeps the order records (order-records.ts). All of its state is
- * one SimulatorState (state.ts); snapshots are pure functions of it (snapshot.ts).
+ * values; this class runs the commands (journaled: commands.ts; checked: order-input.ts,
+ * options.ts), liquidation, exits, funding, latency (in-flight.ts) and the events (held back
+ * by event-gate.ts), and keeps the order records (order-records.ts). All of its state is one
+ * SimulatorState (state.ts); snapshots are pure functions of it (snapshot.ts).
  *
  * Invariants:
  * - Money is Decimal, the book is integer: sizes and prices are converted with the market's
