@@ -335,7 +335,7 @@ export class MarketEngine {
   /** Stops and targets the mark has crossed (long stop: mark <= stop, long target: mark >= target, mirrored for shorts), by rank. */
   crossedExits(): CrossedExit[] {
     const mark = this.markPrice;
-    if (mark === null) return [];
+    if (mark === null || this.exits.size === 0) return [];
     const crossed: Array<CrossedExit & { rank: number }> = [];
     for (const [accountId, { positionId, side, stop, target, rank }] of this.exits) {
       const long = side === "LONG";
