@@ -7,7 +7,7 @@ import { Decimal, ValidationError } from "@autonome/core";
 import { describe, expect, it } from "vitest";
 import { OrderBook } from "../order-book.js";
 import { type EngineOrder, MarketEngine } from "./market-engine.js";
-import { BTC } from "./test-sink.js";
+import { BTC } from "../testing/sink.js";
 
 const EXTERNAL = "__external__";
 

@@ -9,7 +9,7 @@ import { MarketEngine } from "./market-engine.js";
 import { ExchangeSimulator } from "./simulator.js";
 import { describeState, restoreState, takeSnapshot } from "./snapshot.js";
 import type { SimulatorState } from "./state.js";
-import { BTC, BTC_BOOK, ETH } from "./test-sink.js";
+import { BTC, BTC_BOOK, ETH } from "../testing/sink.js";
 import type { SimulatorSnapshot } from "./types.js";
 
 const EXTERNAL = "__external__";
