@@ -13,19 +13,35 @@ interface Taker {
   exited: Promise<void>;
 }
 
-/** A separate process trying the lock at the epoch ms `startAt`. */
-function startTaker(dataDir: string, startAt: number, holdMs: number): Taker {
-  const child = spawn(process.execPath, ["--import", "tsx", taker, dataDir, String(startAt), String(holdMs)], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  const outcome = new Promise<string>((resolve, reject) => {
+/** Separate processes that try the lock at one instant, once all of them are loaded. */
+async function race(dataDir: string, count: number): Promise<{ takers: Taker[]; outcomes: string[] }> {
+  const started = Array.from({ length: count }, () => {
+    const child = spawn(process.execPath, ["--import", "tsx", taker, dataDir], { stdio: ["pipe", "pipe", "inherit"] });
+    const lines: string[] = [];
+    let buffer = "";
+    let onLine = () => {};
     child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-      if (out.includes("\n")) resolve(out.trim());
+      buffer += chunk.toString("utf8");
+      const parts = buffer.split("\n");
+      buffer = parts.pop()!;
+      lines.push(...parts);
+      onLine();
     });
-    child.on("exit", (code) => (out.includes("\n") ? undefined : reject(new Error(`taker exited ${code} without a word`))));
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const line = (i: number) =>
+      new Promise<string>((resolve, reject) => {
+        const check = () => (lines.length > i ? resolve(lines[i]!) : child.exitCode !== null ? reject(new Error(`taker exited ${child.exitCode}: ${lines.join(" | ")}`)) : undefined);
+        onLine = check;
+        child.once("exit", check);
+        check();
+      });
+    return { child, exited, line };
   });
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  return { outcome, exited, kill: (signal: NodeJS.Signals = "SIGKILL") => void child.kill(signal) };
+  for (const s of started) expect(await s.line(0)).toBe("ready");
+  const startAt = Date.now() + 300;
+  for (const s of started) s.child.stdin.end(`${startAt}\n`);
+  const outcomes = await Promise.all(started.map((s) => s.line(1)));
+  return { outcomes, takers: started.map((s, i) => ({ outcome: Promise.resolve(outcomes[i]!), exited: s.exited, kill: (signal: NodeJS.Signals = "SIGKILL") => void s.child.kill(signal) })) };
 }
 
 /** The pid of a process that just ended: surely not alive. */
@@ -98,19 +114,16 @@ describe("lockDataDir", () => {
     );
   });
 
-  it("lets exactly one of 6 processes starting at the same instant win, on a fresh directory and over a stale lock", async () => {
+  it("lets exactly one of 8 processes trying at the same instant win, on a fresh directory and over a stale lock", async () => {
     const dead = await deadPid();
-    for (let round = 0; round < 2; round++) {
+    for (const stale of [false, true]) {
       const dir = fresh();
-      if (round === 1) writeFileSync(dataDirLockPath(dir), JSON.stringify({ pid: dead, host: hostname(), startedAt: 1, nonce: "stale" }));
-      // Far enough ahead for all of them to be loaded and spinning; the winner holds the lock
-      // until every taker has tried, so a late taker cannot win after it let go.
-      const startAt = Date.now() + 4_000;
-      const takers = Array.from({ length: 6 }, () => startTaker(dir, startAt, -1));
-      const outcomes = await Promise.all(takers.map((t) => t.outcome));
+      if (stale) writeFileSync(dataDirLockPath(dir), JSON.stringify({ pid: dead, host: hostname(), startedAt: 1, nonce: "stale" }));
+      // The winner holds the lock until every taker has tried.
+      const { takers, outcomes } = await race(dir, 8);
       const won = outcomes.filter((o) => o.startsWith("won "));
       expect(won, outcomes.join("\n")).toHaveLength(1);
-      expect(outcomes.filter((o) => o.startsWith("lost in-use ")), outcomes.join("\n")).toHaveLength(5);
+      expect(outcomes.filter((o) => o.startsWith("lost in-use ")), outcomes.join("\n")).toHaveLength(7);
       expect(readDataDirLock(dir)?.nonce).toBe(won[0]!.slice(4));
       for (const t of takers) t.kill("SIGTERM");
       await Promise.all(takers.map((t) => t.exited));
@@ -122,17 +135,15 @@ describe("lockDataDir", () => {
 
   it("is free again after its holder is killed with SIGKILL, and exactly one of several takers gets it", async () => {
     const dir = fresh();
-    const holder = startTaker(dir, Date.now(), -1);
-    const held = await holder.outcome;
+    const first = await race(dir, 1);
+    const held = first.outcomes[0]!;
     expect(held).toMatch(/^won /);
     expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
-    holder.kill();
-    await holder.exited;
+    first.takers[0]!.kill("SIGKILL");
+    await first.takers[0]!.exited;
     // The file stays (nothing runs at SIGKILL) but names a dead process.
     expect(readFileSync(dataDirLockPath(dir), "utf8")).toContain(held.slice(4));
-    const startAt = Date.now() + 4_000;
-    const takers = Array.from({ length: 4 }, () => startTaker(dir, startAt, -1));
-    const outcomes = await Promise.all(takers.map((t) => t.outcome));
+    const { takers, outcomes } = await race(dir, 4);
     expect(outcomes.filter((o) => o.startsWith("won ")), outcomes.join("\n")).toHaveLength(1);
     for (const t of takers) t.kill("SIGTERM");
     await Promise.all(takers.map((t) => t.exited));
