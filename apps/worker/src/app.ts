@@ -11,10 +11,11 @@ import { LighterMarket, type MarketSource, ReplayMarket, SyntheticMarket } from 
 import { type TradingRuntime, createTradingRuntime, flattenModel, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { WorkerConfig } from "./config.js";
+import { type WorkerConfig, redactUrl } from "./config.js";
 import { type EmbeddedServer, serveEmbedded } from "./embedded.js";
 import type { Logger } from "./logger.js";
 import { Scheduler } from "./scheduler.js";
+import { StartupError, describeError, fileSystemFailure, listenFailure, waitForPostgres } from "./startup.js";
 
 /** The registry: the configured models plus one agent per built-in rule, so a rule model added from the CLI resolves. */
 export function registryConfigs(models: readonly ModelConfig[]): ModelConfig[] {
@@ -47,13 +48,22 @@ export async function createMarket(config: WorkerConfig, clock: Clock): Promise<
   if (config.marketSource === "synthetic") return new SyntheticMarket({ clock, seed: config.seed });
   if (config.marketSource === "replay") {
     const dir = config.replayDir!;
-    const files = readdirSync(dir).filter((f) => /\.csv(\.gz)?$/.test(f));
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((f) => /\.csv(\.gz)?$/.test(f));
+    } catch (error) {
+      throw fileSystemFailure("REPLAY_DIR", `${dir} cannot be read`, error);
+    }
     if (files.length === 0) throw new ConfigError(`REPLAY_DIR ${dir} holds no kline CSV files`, "REPLAY_DIR");
     return new ReplayMarket({ clock, klines: files.map((f) => join(dir, f)) as never });
   }
   const lighter = config.lighterMarket;
   if (!lighter) throw new ConfigError("MARKET_SOURCE=lighter needs LIGHTER_BASE_URL", "LIGHTER_BASE_URL");
-  return LighterMarket.connect({ clock, restUrl: lighter.restUrl, wsUrl: lighter.wsUrl, historyMinutes: lighter.historyMinutes });
+  try {
+    return await LighterMarket.connect({ clock, restUrl: lighter.restUrl, wsUrl: lighter.wsUrl, historyMinutes: lighter.historyMinutes });
+  } catch (error) {
+    throw new StartupError("LIGHTER_BASE_URL", `LIGHTER_BASE_URL ${lighter.restUrl}: Lighter's markets cannot be loaded (MARKET_SOURCE=lighter): ${describeError(error)}`, { cause: error });
+  }
 }
 
 /** The trading runtime of a configuration over an open database (the worker's, or the CLI's when no worker runs). */
@@ -86,6 +96,22 @@ export async function createRuntime(config: WorkerConfig, db: Db, clock: Clock, 
   } catch (error) {
     await market.close();
     throw error;
+  }
+}
+
+/**
+ * Opens PostgreSQL at start: waits while it refuses or times out connections (one log
+ * line per attempt, for `waitMs`), stops at once on a refused login or a missing database.
+ */
+async function openPostgres(url: string, waitMs: number, clock: Clock, logger: Logger): Promise<Db> {
+  await waitForPostgres(url, {
+    waitMs,
+    onRetry: ({ attempt, error, retryInMs }) => logger.warn("database not reachable yet, retrying", { database: redactUrl(url), attempt, error, retryInMs }),
+  });
+  try {
+    return await createDb({ kind: "postgres", url, clock });
+  } catch (error) {
+    throw new StartupError("DATABASE_URL", `DATABASE_URL ${redactUrl(url)}: ${describeError(error)}`, { cause: error });
   }
 }
 
@@ -125,7 +151,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     db = embedded.db;
     logger.info("embedded database served", { dataDir: config.dataDir, address: `${embedded.lock.host}:${embedded.lock.port}` });
   } else {
-    db = await createDb({ kind: "postgres", url: config.databaseUrl, clock });
+    db = await openPostgres(config.databaseUrl, config.databaseWaitMs, clock, logger);
   }
 
   const closers: Array<() => Promise<void>> = [];
@@ -159,7 +185,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     // embedded database no other process can open it, and events arrive on the bus.
     if (config.apiPort !== null) {
       const api = createApiServer({ db, events, prices: market, clock });
-      const address = await api.listen({ port: config.apiPort });
+      const address = await api.listen({ port: config.apiPort }).catch((error: unknown) => {
+        throw listenFailure("API_PORT", "127.0.0.1", config.apiPort!, error);
+      });
       closers.push(() => api.close());
       logger.info("dashboard and api listening", { url: address.url });
     }
