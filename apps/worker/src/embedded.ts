@@ -7,7 +7,7 @@
  * lock) when no process holds it. The worker queries PGlite directly; a queue of our own
  * keeps each client's protocol cycle and transaction whole (see internal/cycle-queue.ts).
  */
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, resolve } from "node:path";
 import type { Clock } from "@autonome/core";
@@ -75,10 +75,37 @@ export function inUseFailure(error: DataDirInUseError, advice: string): StartupE
  * every failure is a StartupError naming AUTONOME_DB_DIR.
  */
 export function lockAndPrepare(dataDir: string, holder: string, advice: string): DataDirLock {
+  // A file where a directory should be: say which one (mkdir only says EEXIST or ENOTDIR).
+  const exists = (path: string) => {
+    try {
+      return statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // ENOTDIR: a file further up, found on the way up
+    }
+  };
+  for (let path = dataDir; ; path = dirname(path)) {
+    const stat = exists(path);
+    if (stat !== undefined) {
+      if (!stat.isDirectory()) {
+        throw new StartupError("AUTONOME_DB_DIR", path === dataDir ? `AUTONOME_DB_DIR ${dataDir} is a file, not a directory` : `AUTONOME_DB_DIR ${dataDir} cannot be created: ${path} is a file, not a directory`);
+      }
+      break;
+    }
+    if (dirname(path) === path) break;
+  }
   try {
     mkdirSync(dirname(dataDir), { recursive: true });
   } catch (error) {
     throw fileSystemFailure("AUTONOME_DB_DIR", `${dataDir} cannot be created`, error);
+  }
+  // The lock file lives beside the directory, so its parent must be writable.
+  const parent = dirname(dataDir);
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw exists(dataDir) === undefined
+      ? fileSystemFailure("AUTONOME_DB_DIR", `${dataDir} cannot be created in ${parent}`, error)
+      : fileSystemFailure("AUTONOME_DB_DIR", `${dataDir} cannot be locked: its lock file ${dataDirLockPath(dataDir)} cannot be created in ${parent}`, error);
   }
   let lock: DataDirLock;
   try {

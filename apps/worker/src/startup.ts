@@ -128,12 +128,15 @@ export async function waitForPostgres(url: string, options: WaitForPostgresOptio
       if (!isTransientDatabaseFailure(error)) {
         throw new StartupError("DATABASE_URL", `DATABASE_URL ${shown}: ${describeError(error)}`, { cause: error });
       }
-      if (waited + backoff > options.waitMs) {
-        const gaveUp = options.waitMs > 0 ? `; gave up after ${Math.round(waited / 1000)} s (DATABASE_WAIT_MS=${options.waitMs})` : "";
+      const remaining = options.waitMs - waited;
+      if (remaining <= 0) {
+        const gaveUp = options.waitMs > 0 ? `; gave up after ${Math.round(waited / 100) / 10} s of retries (DATABASE_WAIT_MS=${options.waitMs})` : "";
         throw new StartupError("DATABASE_URL", `DATABASE_URL ${shown}: ${describeError(error)}${gaveUp}`, { cause: error });
       }
-      options.onRetry?.({ attempt, error: describeError(error), retryInMs: backoff, waitedMs: waited });
-      await sleep(backoff);
+      // The last wait is cut to the time left, so the last try comes at the deadline.
+      const retryInMs = Math.min(backoff, remaining);
+      options.onRetry?.({ attempt, error: describeError(error), retryInMs, waitedMs: waited });
+      await sleep(retryInMs);
     } finally {
       await client.end().catch(() => undefined);
     }
