@@ -10,10 +10,12 @@ import { type Db, type ModelRecord, createDb, createEventChannel } from "@autono
 import { LighterMarket, type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
 import { type TradingRuntime, createTradingRuntime, flattenModel, reconcile, runTradeWorkflow, snapshotPortfolios } from "@autonome/trading";
 import { readdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { type WorkerConfig, redactUrl } from "./config.js";
 import { type EmbeddedServer, serveEmbedded } from "./embedded.js";
 import type { Logger } from "./logger.js";
+import { DatabaseOutage, type DatabaseState, outageAwareLogger } from "./outage.js";
 import { Scheduler } from "./scheduler.js";
 import { StartupError, describeError, fileSystemFailure, listenFailure, waitForPostgres } from "./startup.js";
 
@@ -123,6 +125,8 @@ export interface Worker {
   readonly events: ArenaEventBus;
   /** Address other processes reach the embedded database at, or null with DATABASE_URL. */
   readonly embeddedUrl: string | null;
+  /** The database as the worker saw it last (down during an outage). */
+  database(): DatabaseState;
   /** Graceful stop: finish or abort the tick, persist, release leases, close everything. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -154,13 +158,18 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     db = await openPostgres(config.databaseUrl, config.databaseWaitMs, clock, logger);
   }
 
+  // An outage is one line when the database goes away and one when it is back; the failures
+  // in between (ticks, heartbeats, leases, control requests) are logged at debug only.
+  const outage = new DatabaseOutage(logger, clock);
+  const log = outageAwareLogger(logger, outage);
+  let schedulerRef: Scheduler | undefined;
   const closers: Array<() => Promise<void>> = [];
   try {
     if (options.seed ?? true) {
       const seeded = await seedModels(db, config.models);
       logger.info("models ready", { configured: seeded.length, enabled: seeded.filter((m) => m.enabled).length, source: config.modelsSource });
     }
-    const { runtime, market, events } = await createRuntime(config, db, clock, logger);
+    const { runtime, market, events } = await createRuntime(config, db, clock, log);
     closers.push(() => market.close());
     closers.push(() => runtime.close());
     if (runtime.startReport.actions.length > 0 || runtime.startReport.closes.length > 0) {
@@ -184,7 +193,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     // The read side and dashboard run in this process when API_PORT is set: with the
     // embedded database no other process can open it, and events arrive on the bus.
     if (config.apiPort !== null) {
-      const api = createApiServer({ db, events, prices: market, clock });
+      const startedAt = clock.now();
+      const api = createApiServer({
+        db,
+        events,
+        prices: market,
+        clock,
+        // /api/health shows this worker live, also while the database is down.
+        localWorker: () => (schedulerRef === undefined ? null : { ...schedulerRef.health(), host: hostname(), pid: process.pid, status: "running", startedAt, updatedAt: clock.now() }),
+      });
       const address = await api.listen({ port: config.apiPort }).catch((error: unknown) => {
         throw listenFailure("API_PORT", "127.0.0.1", config.apiPort!, error);
       });
@@ -196,7 +213,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       db,
       clock,
       events,
-      logger,
+      logger: log,
       ...(options.workerId ? { workerId: options.workerId } : {}),
       options: { tradeIntervalMs: config.tradeIntervalMs, modelRunTimeoutMs: config.modelRunTimeoutMs, staleAfterMs: config.staleAfterMs, leaseTtlMs: config.leaseTtlMs },
       hooks: {
@@ -217,14 +234,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       },
     });
 
+    schedulerRef = scheduler;
+
     // Flatten requests are served between ticks too, so the CLI does not wait a whole interval.
+    // This loop also tells when the database is back after an outage (within a second).
     const controlTimer = setInterval(() => {
       void (async () => {
         // A model leased by another worker is that worker's to flatten; a free one (paused, say) is anyone's.
         const otherLeases = new Set((await db.leases.list()).filter((l) => l.workerId !== scheduler.workerId).map((l) => l.modelId));
         const models = (await db.models.list()).filter((m) => !otherLeases.has(m.id));
-        await serveControlRequests(runtime, models, scheduler.workerId, logger);
-      })().catch((error: unknown) => logger.warn("control requests not served", { error }));
+        await serveControlRequests(runtime, models, scheduler.workerId, log);
+      })().then(
+        () => outage.ok(),
+        (error: unknown) => log.warn("control requests not served", { error }),
+      );
     }, 1_000);
     controlTimer.unref();
     closers.push(async () => clearInterval(controlTimer));
@@ -239,6 +262,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       scheduler,
       events,
       embeddedUrl: embedded?.lock.url ?? null,
+      database: () => outage.state(),
       stop: (graceMs = 30_000) =>
         (stopped ??= (async () => {
           clearInterval(controlTimer);
