@@ -185,7 +185,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     if (config.databaseUrl !== null) {
       const channel = createEventChannel(db);
       const unsubscribeNotify = events.onAny((event) => {
-        channel.publish(event).catch((error: unknown) => logger.warn("event not sent", { type: event.type, error }));
+        channel.publish(event).catch((error: unknown) => log.warn("event not sent", { type: event.type, error }));
       });
       closers.push(async () => unsubscribeNotify());
     }

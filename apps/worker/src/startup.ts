@@ -47,8 +47,13 @@ const ERRNO_TEXT: Record<string, string> = {
 export function describeError(error: unknown): string {
   const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code === "string" && ERRNO_TEXT[code] !== undefined) return `${ERRNO_TEXT[code]} (${code})`;
-  const text = describeThrown(error).replace(/\s*\n\s*/g, " ").trim();
-  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !isAutonomeError(error)) return `${text} (${code})`;
+  // Prisma's messages quote the call site over several lines; what happened is the last one.
+  const lines = describeThrown(error)
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const text = /^P\d{4}$/.test(typeof code === "string" ? code : "") ? (lines.at(-1) ?? "") : lines.join(" ");
+  if (typeof code === "string" && /^([0-9A-Z]{5}|P\d{4})$/.test(code) && !isAutonomeError(error) && !text.includes(code)) return `${text} (${code})`;
   return text || "unknown error";
 }
 
