@@ -12,7 +12,7 @@ import { readDataDirLock } from "@autonome/db";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { liveLock, lockPathOf } from "./embedded.js";
-import { type RunningWorker, startWorkerProcess } from "./internal/worker-process.js";
+import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
 const spawned: RunningWorker[] = [];
 

@@ -7,7 +7,7 @@
 import { type AddressInfo, type Server, type Socket, createConnection, createServer } from "node:net";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunningWorker, startWorkerProcess } from "./internal/worker-process.js";
+import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
 const url = process.env.TEST_DATABASE_URL?.trim() || undefined;
 

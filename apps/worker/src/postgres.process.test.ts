@@ -8,7 +8,7 @@ import { ManualClock } from "@autonome/core";
 import { type Db, type ReceivedEvent, createDb, createEventChannel } from "@autonome/db";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningWorker, startWorkerProcess } from "./internal/worker-process.js";
+import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
 const url = process.env.TEST_DATABASE_URL?.trim() || undefined;
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunningWorker, type WorkerProcessOptions, startWorkerProcess } from "./internal/worker-process.js";
+import { type RunningWorker, type WorkerProcessOptions, startWorkerProcess } from "./testing/worker-process.js";
 
 const spawned: RunningWorker[] = [];
 const parent = mkdtempSync(join(tmpdir(), "autonome-start-"));

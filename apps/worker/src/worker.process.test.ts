@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "./commands.js";
 import { lockPathOf } from "./embedded.js";
-import { type RunningWorker, startWorkerProcess } from "./internal/worker-process.js";
+import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
 
 type Running = RunningWorker;

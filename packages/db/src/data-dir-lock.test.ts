@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataDirInUseError, dataDirLockHolderAlive, dataDirLockPath, lockDataDir, readDataDirLock } from "./data-dir-lock.js";
 
-const taker = join(import.meta.dirname, "data-dir-lock.taker.ts");
+const taker = join(import.meta.dirname, "testing", "data-dir-lock-taker.ts");
 
 interface Taker {
   outcome: Promise<string>;

@@ -1,11 +1,11 @@
 /**
  * Test support (not exported): one process taking a data directory's lock, for the race
- * tests in data-dir-lock.test.ts. `node --import tsx data-dir-lock.taker.ts <dataDir>`
+ * tests in data-dir-lock.test.ts. `node --import tsx testing/data-dir-lock-taker.ts <dataDir>`
  * prints `ready`, reads an epoch ms from stdin and sleeps until then (so several takers
  * try at the same instant), tries once, prints `won <nonce>` or `lost <kind> <message>`,
  * and holds a won lock until SIGTERM (which releases it) or SIGKILL (which leaves it stale).
  */
-import { DataDirInUseError, lockDataDir } from "./data-dir-lock.js";
+import { DataDirInUseError, lockDataDir } from "../data-dir-lock.js";
 
 const dataDir = process.argv[2]!;
 process.stdout.write("ready\n");
