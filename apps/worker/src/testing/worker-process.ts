@@ -11,7 +11,7 @@ export interface RunningWorker {
   lines: string[];
   /** stderr alone. */
   errors: string[];
-  /** Resolves once the exit code is known and everything printed has been read. */
+  /** Resolves once the process exited and everything it printed has been read. */
   exited: Promise<number | null>;
 }
 
@@ -27,26 +27,23 @@ export interface WorkerProcessOptions {
 export function startWorkerProcess(env: Record<string, string>, options: WorkerProcessOptions = {}): RunningWorker {
   const child = spawn(process.execPath, ["--import", "tsx", join(appDir, "src/main.ts")], { cwd: appDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], ...options });
   const lines: string[] = [];
-  const errors: string[] = [];
-  const reader = (also: string[] | null) => {
-    let buffer = "";
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString("utf8");
-      const parts = buffer.split("\n");
-      buffer = parts.pop()!;
-      lines.push(...parts);
-      also?.push(...parts);
-    };
-    const onEnd = () => {
-      if (buffer !== "") onData(Buffer.from("\n"));
-    };
-    return { onData, onEnd };
+  let buffer = "";
+  const onData = (chunk: Buffer) => {
+    buffer += chunk.toString("utf8");
+    const parts = buffer.split("\n");
+    buffer = parts.pop()!;
+    lines.push(...parts);
   };
-  const out = reader(null);
-  const err = reader(errors);
-  child.stdout!.on("data", out.onData);
-  child.stderr!.on("data", err.onData);
-  const read = (stream: NodeJS.ReadableStream, onEnd: () => void) => new Promise<void>((resolve) => stream.on("close", () => (onEnd(), resolve())));
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, errors, exited: Promise.all([exit, read(child.stdout!, out.onEnd), read(child.stderr!, err.onEnd)]).then(([code]) => code) };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const errors: string[] = [];
+  let errorBuffer = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    errorBuffer += chunk.toString("utf8");
+    const parts = errorBuffer.split("\n");
+    errorBuffer = parts.pop()!;
+    errors.push(...parts);
+  });
+  // "close" comes after "exit" once stdout and stderr are drained.
+  return { child, lines, errors, exited: new Promise((resolve) => child.on("close", (code) => resolve(code))) };
 }
