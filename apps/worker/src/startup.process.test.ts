@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunningWorker, type WorkerProcessOptions, startWorkerProcess } from "./testing/worker-process.js";
+import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
+
+type WorkerProcessOptions = NonNullable<Parameters<typeof startWorkerProcess>[1]>;
 
 const spawned: RunningWorker[] = [];
 const parent = mkdtempSync(join(tmpdir(), "autonome-start-"));

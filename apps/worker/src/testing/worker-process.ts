@@ -1,6 +1,7 @@
 /**
  * Test support (not exported): the worker as a child process, the way `pnpm start` runs
- * it, with its stdout and stderr collected line by line (stderr alone in `errors` too).
+ * it, with its stdout and stderr collected line by line (stderr alone in `errors`; exited
+ * waits for "close": the exit code once all output is read; `options` runs it as another user).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -9,22 +10,14 @@ import { join } from "node:path";
 export interface RunningWorker {
   child: ChildProcess;
   lines: string[];
-  /** stderr alone. */
   errors: string[];
-  /** Resolves once the process exited and everything it printed has been read. */
   exited: Promise<number | null>;
 }
 
 const appDir = join(import.meta.dirname, "..", "..");
 
-/** Options of startWorkerProcess: run as this user and group (as root, to test permissions). */
-export interface WorkerProcessOptions {
-  uid?: number;
-  gid?: number;
-}
-
 /** Starts `src/main.ts` through tsx in apps/worker with `env` over this process's environment. */
-export function startWorkerProcess(env: Record<string, string>, options: WorkerProcessOptions = {}): RunningWorker {
+export function startWorkerProcess(env: Record<string, string>, options: { uid?: number; gid?: number } = {}): RunningWorker {
   const child = spawn(process.execPath, ["--import", "tsx", join(appDir, "src/main.ts")], { cwd: appDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], ...options });
   const lines: string[] = [];
   let buffer = "";
@@ -44,6 +37,5 @@ export function startWorkerProcess(env: Record<string, string>, options: WorkerP
     errorBuffer = parts.pop()!;
     errors.push(...parts);
   });
-  // "close" comes after "exit" once stdout and stderr are drained.
   return { child, lines, errors, exited: new Promise((resolve) => child.on("close", (code) => resolve(code))) };
 }
