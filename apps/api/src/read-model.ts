@@ -221,7 +221,12 @@ export interface ArenaReaderOptions {
   aggregates: ReadCache;
   /** A worker whose heartbeat is older than this is reported stale. */
   staleAfterMs: number;
+  /** The scheduler state of a worker in this process, shown live (also while the database is down). */
+  localWorker?: () => LocalWorkerHealth | null;
 }
+
+/** A worker's scheduler state as it knows it itself (a heartbeat row not yet written). */
+export type LocalWorkerHealth = Omit<Health["workers"][number], "stale">;
 
 /** Reads everything the routes show. */
 export class ArenaReader {
@@ -231,8 +236,13 @@ export class ArenaReader {
   private readonly cache: ReadCache;
   private readonly aggregates: ReadCache;
   private readonly staleAfterMs: number;
+  private readonly localWorker: (() => LocalWorkerHealth | null) | undefined;
+  /** The last health the database gave, shown while it is down. */
+  private lastRead: { workers: Health["workers"]; models: Health["models"] } | null = null;
+  private databaseDownSince: number | null = null;
 
   constructor(options: ArenaReaderOptions) {
+    this.localWorker = options.localWorker;
     this.db = options.db;
     this.clock = options.clock;
     this.marker = options.marker;
@@ -424,20 +434,45 @@ export class ArenaReader {
   /** The workers' scheduler state and the models' failure counters. */
   async health(stream: { lastEventSeq: number; subscribers: number }): Promise<Health> {
     const now = this.clock.now();
-    const [workers, models] = await Promise.all([this.db.heartbeats.list(), this.db.models.list()]);
-    const shown = workers.map((w) => ({ ...w, stale: w.status === "running" && now - w.updatedAt > this.staleAfterMs }));
+    let rows: [Awaited<ReturnType<Db["heartbeats"]["list"]>>, Awaited<ReturnType<Db["models"]["list"]>>];
+    try {
+      rows = await Promise.all([this.db.heartbeats.list(), this.db.models.list()]);
+    } catch (error) {
+      // The database is down: say so (200, not 500) with what was known last and the local worker, live.
+      this.databaseDownSince ??= now;
+      return {
+        status: "databaseDown",
+        asOf: now,
+        database: "down",
+        databaseDownSince: this.databaseDownSince,
+        databaseError: error instanceof Error ? error.message.split("\n").filter((l) => l.trim() !== "").pop()!.trim() : String(error),
+        workers: this.withLocalWorker(this.lastRead?.workers ?? [], now),
+        models: this.lastRead?.models ?? [],
+        stream,
+      };
+    }
+    this.databaseDownSince = null;
+    const [workers, models] = rows;
+    const shown = this.withLocalWorker(
+      workers.map((w) => ({ ...w, stale: w.status === "running" && now - w.updatedAt > this.staleAfterMs })),
+      now,
+    );
     const running = shown.filter((w) => w.status === "running");
     let status: Health["status"];
     if (running.length === 0) status = "noWorker";
     else if (running.every((w) => w.stale)) status = "stale";
     else if (running.some((w) => w.degraded && !w.stale)) status = "degraded";
     else status = "ok";
-    return {
-      status,
-      asOf: now,
-      workers: shown,
-      models: models.map((m) => ({ id: m.id, name: m.name, enabled: m.enabled, failedWorkflowCount: m.failedWorkflowCount, failedToolCallCount: m.failedToolCallCount })),
-      stream,
-    };
+    const modelRows = models.map((m) => ({ id: m.id, name: m.name, enabled: m.enabled, failedWorkflowCount: m.failedWorkflowCount, failedToolCallCount: m.failedToolCallCount }));
+    this.lastRead = { workers: shown, models: modelRows };
+    return { status, asOf: now, database: "up", databaseDownSince: null, databaseError: null, workers: shown, models: modelRows, stream };
   }
+
+  /** `workers` with this process's worker (if any) replaced by its live state. */
+  private withLocalWorker(workers: Health["workers"], now: number): Health["workers"] {
+    const local = this.localWorker?.() ?? null;
+    if (local === null) return workers;
+    return [...workers.filter((w) => w.workerId !== local.workerId), { ...local, updatedAt: now, stale: false }];
+  }
+
 }

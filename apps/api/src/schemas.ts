@@ -292,8 +292,14 @@ export const EquitySchema = z
 /** The workers' scheduler state. */
 export const HealthSchema = z
   .object({
-    status: z.enum(["ok", "degraded", "stale", "noWorker"]),
+    /** databaseDown: the api cannot read the database; `workers` is what it knew last (and this process's worker, live). */
+    status: z.enum(["ok", "degraded", "stale", "noWorker", "databaseDown"]),
     asOf: epochMs,
+    database: z.enum(["up", "down"]),
+    /** When the api's reads started failing, or null while it can read. */
+    databaseDownSince: epochMs.nullable(),
+    /** Why the last read failed, or null while it can read. */
+    databaseError: z.string().nullable(),
     workers: z.array(
       z.object({
         workerId: z.string(),

@@ -17,7 +17,7 @@ import { EventHub, type HubEvent } from "./event-hub.js";
 import { LastKnownPrices, Marker, type PriceProvider } from "./prices.js";
 import { ReadCache } from "./read-cache.js";
 import { ResponseCache } from "./response-cache.js";
-import { ArenaReader } from "./read-model.js";
+import { ArenaReader, type LocalWorkerHealth } from "./read-model.js";
 
 /** What createApiServer needs; only `db` is required. */
 export interface ApiServerOptions {
@@ -57,6 +57,11 @@ export interface ApiServerOptions {
   responseCacheMs?: number;
   /** A worker without a heartbeat for this long is stale. Default 15 min. */
   staleAfterMs?: number;
+  /**
+   * The worker running in this process (embedded mode): its live scheduler state, shown by
+   * /api/health instead of its heartbeat row, also while the database is down.
+   */
+  localWorker?: () => LocalWorkerHealth | null;
 }
 
 /** A running or ready api. */
@@ -106,6 +111,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     cache,
     aggregates,
     staleAfterMs: options.staleAfterMs ?? 15 * 60_000,
+    ...(options.localWorker ? { localWorker: options.localWorker } : {}),
   });
   const streams = new Set<() => void>();
   const app = createApp({

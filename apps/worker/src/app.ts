@@ -10,11 +10,14 @@ import { type Db, type ModelRecord, createDb, createEventChannel } from "@autono
 import { LighterMarket, type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
 import { type TradingRuntime, createTradingRuntime, flattenModel, runTick } from "@autonome/trading";
 import { readdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import type { WorkerConfig } from "./config.js";
+import { type WorkerConfig, redactUrl } from "./config.js";
 import { type EmbeddedServer, serveEmbedded } from "./embedded.js";
 import type { Logger } from "./logger.js";
+import { DatabaseOutage, type DatabaseState, outageAwareLogger } from "./outage.js";
 import { Scheduler } from "./scheduler.js";
+import { StartupError, describeError, fileSystemFailure, listenFailure, waitForPostgres } from "./startup.js";
 
 /** The registry: the configured models plus one agent per built-in rule, so a rule model added from the CLI resolves. */
 export function registryConfigs(models: readonly ModelConfig[]): ModelConfig[] {
@@ -47,13 +50,22 @@ export async function createMarket(config: WorkerConfig, clock: Clock): Promise<
   if (config.marketSource === "synthetic") return new SyntheticMarket({ clock, seed: config.seed });
   if (config.marketSource === "replay") {
     const dir = config.replayDir!;
-    const files = readdirSync(dir).filter((f) => /\.csv(\.gz)?$/.test(f));
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((f) => /\.csv(\.gz)?$/.test(f));
+    } catch (error) {
+      throw fileSystemFailure("REPLAY_DIR", `${dir} cannot be read`, error);
+    }
     if (files.length === 0) throw new ConfigError(`REPLAY_DIR ${dir} holds no kline CSV files`, "REPLAY_DIR");
     return new ReplayMarket({ clock, klines: files.map((f) => join(dir, f)) as never });
   }
   const lighter = config.lighterMarket;
   if (!lighter) throw new ConfigError("MARKET_SOURCE=lighter needs LIGHTER_BASE_URL", "LIGHTER_BASE_URL");
-  return LighterMarket.connect({ clock, restUrl: lighter.restUrl, wsUrl: lighter.wsUrl, historyMinutes: lighter.historyMinutes });
+  try {
+    return await LighterMarket.connect({ clock, restUrl: lighter.restUrl, wsUrl: lighter.wsUrl, historyMinutes: lighter.historyMinutes });
+  } catch (error) {
+    throw new StartupError("LIGHTER_BASE_URL", `LIGHTER_BASE_URL ${lighter.restUrl}: Lighter's markets cannot be loaded (MARKET_SOURCE=lighter): ${describeError(error)}`, { cause: error });
+  }
 }
 
 /** The trading runtime of a configuration over an open database (the worker's, or the CLI's when no worker runs). */
@@ -89,6 +101,22 @@ export async function createRuntime(config: WorkerConfig, db: Db, clock: Clock, 
   }
 }
 
+/**
+ * Opens PostgreSQL at start: waits while it refuses or times out connections (one log
+ * line per attempt, for `waitMs`), stops at once on a refused login or a missing database.
+ */
+async function openPostgres(url: string, waitMs: number, clock: Clock, logger: Logger): Promise<Db> {
+  await waitForPostgres(url, {
+    waitMs,
+    onRetry: ({ attempt, error, retryInMs }) => logger.warn("database not reachable yet, retrying", { database: redactUrl(url), attempt, error, retryInMs }),
+  });
+  try {
+    return await createDb({ kind: "postgres", url, clock });
+  } catch (error) {
+    throw new StartupError("DATABASE_URL", `DATABASE_URL ${redactUrl(url)}: ${describeError(error)}`, { cause: error });
+  }
+}
+
 /** A running worker. */
 export interface Worker {
   readonly db: Db;
@@ -97,6 +125,8 @@ export interface Worker {
   readonly events: ArenaEventBus;
   /** Address other processes reach the embedded database at, or null with DATABASE_URL. */
   readonly embeddedUrl: string | null;
+  /** The database as the worker saw it last (down during an outage). */
+  database(): DatabaseState;
   /** Graceful stop: finish or abort the tick, persist, release leases, close everything. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -125,16 +155,21 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     db = embedded.db;
     logger.info("embedded database served", { dataDir: config.dataDir, address: `${embedded.lock.host}:${embedded.lock.port}` });
   } else {
-    db = await createDb({ kind: "postgres", url: config.databaseUrl, clock });
+    db = await openPostgres(config.databaseUrl, config.databaseWaitMs, clock, logger);
   }
 
+  // An outage is one line when the database goes away and one when it is back; the failures
+  // in between (ticks, heartbeats, leases, control requests) are logged at debug only.
+  const outage = new DatabaseOutage(logger, clock);
+  const log = outageAwareLogger(logger, outage);
+  let schedulerRef: Scheduler | undefined;
   const closers: Array<() => Promise<void>> = [];
   try {
     if (options.seed ?? true) {
       const seeded = await seedModels(db, config.models);
       logger.info("models ready", { configured: seeded.length, enabled: seeded.filter((m) => m.enabled).length, source: config.modelsSource });
     }
-    const { runtime, market, events } = await createRuntime(config, db, clock, logger);
+    const { runtime, market, events } = await createRuntime(config, db, clock, log);
     closers.push(() => market.close());
     closers.push(() => runtime.close());
     if (runtime.startReport.actions.length > 0 || runtime.startReport.closes.length > 0) {
@@ -150,7 +185,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     if (config.databaseUrl !== null) {
       const channel = createEventChannel(db);
       const unsubscribeNotify = events.onAny((event) => {
-        channel.publish(event).catch((error: unknown) => logger.warn("event not sent", { type: event.type, error }));
+        channel.publish(event).catch((error: unknown) => log.warn("event not sent", { type: event.type, error }));
       });
       closers.push(async () => unsubscribeNotify());
     }
@@ -158,8 +193,18 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     // The read side and dashboard run in this process when API_PORT is set: with the
     // embedded database no other process can open it, and events arrive on the bus.
     if (config.apiPort !== null) {
-      const api = createApiServer({ db, events, prices: market, clock });
-      const address = await api.listen({ port: config.apiPort });
+      const startedAt = clock.now();
+      const api = createApiServer({
+        db,
+        events,
+        prices: market,
+        clock,
+        // /api/health shows this worker live, also while the database is down.
+        localWorker: () => (schedulerRef === undefined ? null : { ...schedulerRef.health(), host: hostname(), pid: process.pid, status: "running", startedAt, updatedAt: clock.now() }),
+      });
+      const address = await api.listen({ port: config.apiPort }).catch((error: unknown) => {
+        throw listenFailure("API_PORT", "127.0.0.1", config.apiPort!, error);
+      });
       closers.push(() => api.close());
       logger.info("dashboard and api listening", { url: address.url });
     }
@@ -168,7 +213,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       db,
       clock,
       events,
-      logger,
+      logger: log,
       ...(options.workerId ? { workerId: options.workerId } : {}),
       options: { tradeIntervalMs: config.tradeIntervalMs, modelRunTimeoutMs: config.modelRunTimeoutMs, staleAfterMs: config.staleAfterMs, leaseTtlMs: config.leaseTtlMs },
       hooks: {
@@ -191,14 +236,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       },
     });
 
+    schedulerRef = scheduler;
+
     // Flatten requests are served between ticks too, so the CLI does not wait a whole interval.
+    // This loop also tells when the database is back after an outage (within a second).
     const controlTimer = setInterval(() => {
       void (async () => {
         // A model leased by another worker is that worker's to flatten; a free one (paused, say) is anyone's.
         const otherLeases = new Set((await db.leases.list()).filter((l) => l.workerId !== scheduler.workerId).map((l) => l.modelId));
         const models = (await db.models.list()).filter((m) => !otherLeases.has(m.id));
-        await serveControlRequests(runtime, models, scheduler.workerId, logger);
-      })().catch((error: unknown) => logger.warn("control requests not served", { error }));
+        await serveControlRequests(runtime, models, scheduler.workerId, log);
+      })().then(
+        () => outage.ok(),
+        (error: unknown) => log.warn("control requests not served", { error }),
+      );
     }, 1_000);
     controlTimer.unref();
     closers.push(async () => clearInterval(controlTimer));
@@ -213,6 +264,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       scheduler,
       events,
       embeddedUrl: embedded?.lock.url ?? null,
+      database: () => outage.state(),
       stop: (graceMs = 30_000) =>
         (stopped ??= (async () => {
           clearInterval(controlTimer);

@@ -104,7 +104,7 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
   }
   const config = loadConfig(env);
   const clock = new SystemClock();
-  const { db, via } = await connectDatabase(config.databaseUrl, config.dataDir, clock);
+  const { db, via } = await connectDatabase(config.databaseUrl, config.dataDir, clock, { holder: "cli" });
   try {
     switch (command) {
       case "list": {

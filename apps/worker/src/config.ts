@@ -53,6 +53,8 @@ export interface WorkerConfig {
   simulationEnabled: boolean;
   /** Null: embedded PGlite in `dataDir`. */
   databaseUrl: string | null;
+  /** DATABASE_WAIT_MS: how long the start waits for PostgreSQL while it refuses or times out connections. */
+  databaseWaitMs: number;
   dataDir: string;
   simulator: SimulatorOverrides;
   models: ModelConfig[];
@@ -278,6 +280,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   return {
     simulationEnabled,
     databaseUrl,
+    databaseWaitMs: readInt(env, "DATABASE_WAIT_MS", 30_000, 0, 3_600_000),
     // Relative to where the user ran pnpm (INIT_CWD), not to apps/worker, so the worker and the CLI agree.
     dataDir: resolve(env.INIT_CWD?.trim() || process.cwd(), env.AUTONOME_DB_DIR?.trim() || "./.autonome/db"),
     simulator,
@@ -316,6 +319,7 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
   return {
     simulationEnabled: config.simulationEnabled,
     database: config.databaseUrl === null ? `embedded PGlite in ${config.dataDir}` : redactUrl(config.databaseUrl),
+    ...(config.databaseUrl === null ? {} : { databaseWaitMs: config.databaseWaitMs }),
     simulator: config.simulator,
     models: config.models.map((m) => (m.kind === "rule" ? `${m.id} (rule ${m.rule})` : `${m.id} (${m.model} at ${redactUrl(m.baseURL)}${m.apiKeyEnv ? `, key from ${m.apiKeyEnv}` : ""})`)),
     modelsSource: config.modelsSource,

@@ -1,10 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError } from "@autonome/core";
 import { createDb } from "@autonome/db";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectDatabase, liveLock, lockPathOf, serveEmbedded } from "./embedded.js";
+import { StartupError } from "./startup.js";
 
 describe("serveEmbedded", () => {
   const dir = mkdtempSync(join(tmpdir(), "autonome-embedded-"));
@@ -15,7 +15,7 @@ describe("serveEmbedded", () => {
     const server = await serveEmbedded({ dataDir });
     try {
       expect(await liveLock(dataDir)).toEqual(server.lock);
-      await expect(serveEmbedded({ dataDir })).rejects.toBeInstanceOf(ConfigError);
+      await expect(serveEmbedded({ dataDir })).rejects.toThrow(new StartupError("AUTONOME_DB_DIR", `AUTONOME_DB_DIR ${dataDir} is in use by worker process ${process.pid} on ${hostname()} since ${new Date(server.lock.startedAt).toISOString()}; stop that process first, or set DATABASE_URL to share a PostgreSQL database between workers`));
 
       const a = await createDb({ kind: "postgres", url: server.lock.url, migrate: false, maxConnections: 8 });
       const b = await connectDatabase(null, dataDir);

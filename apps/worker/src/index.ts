@@ -15,4 +15,5 @@ export {
 } from "./scheduler.js";
 export { type Worker, type StartWorkerOptions, startWorker, createRuntime, createMarket, registryConfigs, modelRowOf, seedModels, serveControlRequests } from "./app.js";
 export { type EmbeddedLock, type EmbeddedServer, type ServeEmbeddedOptions, type Connection, lockPathOf, readLock, liveLock, serveEmbedded, connectDatabase } from "./embedded.js";
+export { StartupError, describeError, isTransientDatabaseFailure, startupFailure, waitForPostgres } from "./startup.js";
 export { USAGE, UsageError, runCli } from "./commands.js";

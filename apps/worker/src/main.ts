@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 /**
  * The worker process: reads the configuration, starts the worker, stops gracefully
- * on SIGTERM or SIGINT (finish or abort the tick, persist, exit 0).
+ * on SIGTERM or SIGINT (finish or abort the tick, persist, exit 0). A start that fails
+ * prints one line naming the setting and the cause and exits 2 (1 for anything that is
+ * not a setting's fault); LOG_LEVEL=debug adds the stack.
  */
-import { isAutonomeError } from "@autonome/core";
 import { startWorker } from "./app.js";
-import { describeConfig, loadConfig } from "./config.js";
+import { type WorkerConfig, describeConfig, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { stackOf, startupFailure } from "./startup.js";
+
+function fail(error: unknown, debug: boolean): never {
+  const { line, exitCode } = startupFailure(error);
+  process.stderr.write(`autonome worker: ${line}\n`);
+  if (debug) process.stderr.write(`${stackOf(error)}\n`);
+  process.exit(exitCode);
+}
 
 async function main(): Promise<void> {
-  let config;
+  let config: WorkerConfig;
   try {
     // `--demo` (pnpm start): a 15 s interval and the dashboard on port 3000 unless
     // TRADE_INTERVAL_MS and API_PORT say otherwise.
@@ -19,12 +28,16 @@ async function main(): Promise<void> {
       : process.env;
     config = loadConfig(env);
   } catch (error) {
-    process.stderr.write(`autonome worker: configuration error: ${(error as Error).message}\n`);
-    process.exit(2);
+    fail(error, process.env.LOG_LEVEL?.trim().toLowerCase() === "debug");
   }
   const logger = createLogger(config.logLevel);
   logger.info("configuration", describeConfig(config));
-  const worker = await startWorker(config, logger);
+  let worker;
+  try {
+    worker = await startWorker(config, logger);
+  } catch (error) {
+    fail(error, config.logLevel === "debug");
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -43,8 +56,4 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
-main().catch((error: unknown) => {
-  const message = isAutonomeError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`autonome worker: ${message}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => fail(error, process.env.LOG_LEVEL?.trim().toLowerCase() === "debug"));

@@ -46,7 +46,7 @@ describe("createDb with embedded PGlite", () => {
     // A pid that cannot be alive (above Linux's pid_max).
     writeFileSync(`${dir}.lock`, "99999999");
     const db = await createDb({ kind: "pglite", dataDir: dir, migrate: false });
-    expect(readFileSync(`${dir}.lock`, "utf8")).toBe(String(process.pid));
+    expect(JSON.parse(readFileSync(`${dir}.lock`, "utf8"))).toMatchObject({ pid: process.pid, holder: "pglite" });
     await db.close();
     expect(existsSync(`${dir}.lock`)).toBe(false);
     // Our own pid in a lock we do not hold: an earlier process with the same pid (a restarted container).

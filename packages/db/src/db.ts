@@ -6,7 +6,7 @@
  * inside this package: callers get repositories, never the client.
  */
 import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { type Clock, ConfigError, SystemClock } from "@autonome/core";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -17,8 +17,9 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { type NotificationTransport, pgliteNotifications, postgresNotifications } from "./internal/notifications.js";
 import { TRANSACTION_LIMITS, markTransaction } from "./internal/client.js";
 import { attachInternals } from "./internal/db-internals.js";
-import { lockDataDir } from "./internal/data-dir-lock.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
+import { asError } from "./internal/thrown.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
 import { ControlRequestsRepository } from "./repositories/control-requests.js";
 import { InvocationsRepository } from "./repositories/invocations.js";
@@ -36,8 +37,12 @@ export const DEFAULT_DATA_DIR = "./.autonome/db";
 export type DbTarget =
   /** A PostgreSQL server. `schema` (or `?schema=` in the URL) selects a schema other than public. */
   | { kind: "postgres"; url: string; schema?: string; maxConnections?: number }
-  /** Embedded PGlite persisted in `dataDir` (default ./.autonome/db), or in memory with "memory://". */
-  | { kind: "pglite"; dataDir?: string }
+  /**
+   * Embedded PGlite persisted in `dataDir` (default ./.autonome/db), or in memory with
+   * "memory://". The directory is locked (see lockDataDir) before it is opened;
+   * `holder` names the opener in the lock file ("cli", "api").
+   */
+  | { kind: "pglite"; dataDir?: string; holder?: string }
   /** A PGlite instance you created and will close yourself. */
   | { kind: "pglite-instance"; pglite: PGlite };
 
@@ -215,9 +220,17 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
         pglite = new PGlite(dataDir);
       } else {
         const path = resolve(dataDir);
-        mkdirSync(path, { recursive: true });
-        unlock = lockDataDir(path);
-        pglite = new PGlite(path);
+        // The lock first: never open a directory another process has open.
+        mkdirSync(dirname(path), { recursive: true });
+        const lock = lockDataDir(path, { holder: config.holder ?? "pglite" });
+        unlock = () => lock.release();
+        try {
+          mkdirSync(path, { recursive: true });
+          pglite = new PGlite(path);
+        } catch (error) {
+          unlock();
+          throw asError(error, `PGlite could not open ${path}`);
+        }
       }
       owned = true;
     }
@@ -225,7 +238,7 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
       await pglite.waitReady;
     } catch (error) {
       unlock();
-      throw error;
+      throw asError(error, "PGlite could not open its data directory");
     }
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
     db = buildDb(

@@ -10,6 +10,18 @@ export {
 } from "./migrator.js";
 export { type MigrationFailure, MigrationError } from "./errors.js";
 export {
+  type DataDirLock,
+  type DataDirLockOwner,
+  type LockDataDirOptions,
+  DataDirInUseError,
+  dataDirLockHolderAlive,
+  dataDirLockPath,
+  lockDataDir,
+  parseDataDirLock,
+  readDataDirLock,
+} from "./data-dir-lock.js";
+export { describeThrown } from "./internal/thrown.js";
+export {
   type ModelRecord,
   type ModelInput,
   type ModelCounterIncrements,

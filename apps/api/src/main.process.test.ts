@@ -1,0 +1,54 @@
+/**
+ * The standalone api as a process: it never opens an embedded data directory that a
+ * worker holds, and a start that fails is one line naming the setting, exit code 2.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { lockDataDir } from "@autonome/db";
+import { afterAll, describe, expect, it } from "vitest";
+
+const main = join(import.meta.dirname, "main.ts");
+
+async function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string[] }> {
+  const child = spawn(process.execPath, ["--import", "tsx", main], { env: { ...process.env, DATABASE_URL: "", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 100_000);
+  const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stderr: stderr.split("\n").filter((l) => l !== "") };
+}
+
+describe("the standalone api process", () => {
+  const dir = mkdtempSync(join(tmpdir(), "autonome-api-main-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("refuses a data directory a worker holds: exit 2 and one line naming the directory and the pid", async () => {
+    const dataDir = join(dir, "db");
+    const lock = lockDataDir(dataDir, { holder: "worker" });
+    try {
+      const result = await run({ AUTONOME_DB_DIR: dataDir, API_PORT: "0" });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toEqual([
+        `autonome api: AUTONOME_DB_DIR ${dataDir} is in use by worker process ${process.pid} on ${lock.owner.host}; with the embedded database, let the worker serve the api (its API_PORT), or use PostgreSQL (DATABASE_URL) to run the api apart`,
+      ]);
+    } finally {
+      lock.release();
+    }
+  }, 120_000);
+
+  it("a bad API_PORT and a closed DATABASE_URL are one line each, exit 2", async () => {
+    const bad = await run({ API_PORT: "http" });
+    expect(bad).toEqual({ code: 2, stderr: ['autonome api: API_PORT must be a whole number from 0 to 65535, got "http"'] });
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const closed = await run({ DATABASE_URL: `postgresql://api:s3cret@127.0.0.1:${port}/autonome` });
+    expect(closed.code).toBe(2);
+    expect(closed.stderr).toEqual([`autonome api: DATABASE_URL postgresql://api:***@127.0.0.1:${port}/autonome: connect ECONNREFUSED 127.0.0.1:${port}`]);
+  }, 120_000);
+});
