@@ -19,5 +19,11 @@ const stop = async () => {
   await api.close();
   process.exit(0);
 };
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+const onSignal = () => {
+  stop().catch((error: unknown) => {
+    console.error("autonome api: could not close cleanly", error);
+    process.exit(1);
+  });
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);

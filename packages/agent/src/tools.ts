@@ -91,7 +91,7 @@ function planFromArgs(args: ExitPlanArgs, nowMs: number, base: ExitPlan = emptyE
 /** Models write "long" as often as "LONG": normalise the side before validation. */
 function normaliseArgs(name: string, raw: unknown): unknown {
   if (name === "create_position" && raw && typeof raw === "object" && typeof (raw as { side?: unknown }).side === "string") {
-    return { ...(raw as object), side: (raw as { side: string }).side.toUpperCase() };
+    return { ...raw, side: (raw as { side: string }).side.toUpperCase() };
   }
   return raw;
 }

@@ -25,7 +25,7 @@ export function startWorkerProcess(env: Record<string, string>): RunningWorker {
     buffer = parts.pop()!;
     lines.push(...parts);
   };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
   return { child, lines, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
 }

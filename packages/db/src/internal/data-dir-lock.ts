@@ -41,7 +41,7 @@ export function lockDataDir(dataDir: string): () => void {
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      let holder = Number.NaN;
+      let holder: number;
       try {
         holder = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
       } catch {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LighterAuthError, LighterRequestError } from "../errors.js";
 import { MockLighterServer } from "../mock/mock-server.js";

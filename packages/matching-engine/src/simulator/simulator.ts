@@ -24,7 +24,7 @@
 import {
   type Clock,
   type CloseTrigger,
-  Decimal,
+  type Decimal,
   type DecimalLike,
   type ExitPlan,
   type ExitPlanJson,
@@ -1273,7 +1273,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const filledSize = lotsToSize(market, result.filledLots);
     const filledNotional = fills.reduce((sum, f) => sum.plus(f.price.mul(f.quantity)), ZERO);
     return {
-      status: result.status as "filled" | "partially_filled" | "resting" | "cancelled",
+      status: result.status,
       orderId: order.orderId,
       filledSize,
       averagePrice: result.filledLots > 0 ? filledNotional.div(filledSize) : null,
