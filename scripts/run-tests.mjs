@@ -12,7 +12,7 @@ import { join, relative } from "node:path";
 import { startTestPostgres } from "./test-postgres.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
-const reportDirs = ["packages", "apps"].flatMap((group) => {
+const reportDirs = ["packages", "apps", "tools"].flatMap((group) => {
   const dir = join(root, group);
   return existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : [];
 });

@@ -25,5 +25,11 @@ const stop = async () => {
   await db.close();
   process.exit(0);
 };
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+const onSignal = () => {
+  stop().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+};
+process.on("SIGTERM", onSignal);
+process.on("SIGINT", onSignal);

@@ -67,5 +67,11 @@ const stop = async () => {
   await db.close();
   process.exit(0);
 };
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+const onSignal = () => {
+  stop().catch((error: unknown) => {
+    console.error("autonome api: could not close cleanly", error);
+    process.exit(1);
+  });
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);

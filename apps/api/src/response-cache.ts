@@ -55,5 +55,5 @@ export class ResponseCache {
 }
 
 function serialize<T>(value: T): SerializedJson<T> {
-  return encoder.encode(JSON.stringify(value)) as SerializedJson<T>;
+  return encoder.encode(JSON.stringify(value));
 }

@@ -28,7 +28,7 @@ for (const kind of ["pglite", "postgres"] as const) {
     async function get(path: string, headers: Record<string, string> = {}) {
       const response = await fetch(base + path, { headers });
       const text = await response.text();
-      return { status: response.status, headers: response.headers, text, json: text.startsWith("{") ? (JSON.parse(text) as any) : undefined };
+      return { status: response.status, headers: response.headers, text, json: text.startsWith("{") ? JSON.parse(text) : undefined };
     }
 
     beforeAll(async () => {

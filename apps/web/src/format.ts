@@ -33,7 +33,7 @@ export function time(ms: number | null | undefined): string {
 }
 
 /** Escapes text for HTML. */
-export function esc(text: unknown): string {
+export function esc(text: string | number | null | undefined): string {
   return String(text ?? "")
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")

@@ -4,17 +4,13 @@
  * concerns and lands in the live feed).
  */
 import "./styles.css";
+import type { ArenaEvent as WholeEvent, EventMeta } from "@autonome/core";
 import { type Equity, type Invocation, type LeaderboardRow, type Model, type Page, type Position, type Trade, getJson } from "./api.js";
 import { type EquityChart, PALETTE, mountEquityChart } from "./equity-chart.js";
 import { esc, money, num, percent, time, tone } from "./format.js";
 
-interface ArenaEvent {
-  id: string;
-  type: string;
-  tsEvent: number;
-  payload?: Record<string, unknown>;
-  truncated?: boolean;
-}
+/** An event as the api streams it: whole, or only its metadata when it was too large to send whole. */
+type ArenaEvent = WholeEvent | (EventMeta & { type: WholeEvent["type"]; truncated: true });
 
 const app = document.getElementById("app")!;
 const liveBadge = document.getElementById("live")!;
@@ -28,35 +24,42 @@ let chart: EquityChart | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let renderSeq = 0;
 
-function modelName(id: unknown): string {
-  const m = typeof id === "string" ? state.models.get(id) : undefined;
-  return m === undefined ? String(id ?? "arena").slice(0, 8) : m.variant === "default" ? m.name : `${m.name} (${m.variant})`;
+function modelName(id: string | undefined): string {
+  const m = id === undefined ? undefined : state.models.get(id);
+  return m === undefined ? (id ?? "arena").slice(0, 8) : m.variant === "default" ? m.name : `${m.name} (${m.variant})`;
 }
 
 function describeEvent(e: ArenaEvent): string {
-  const p = e.payload ?? {};
+  // A truncated event carries no payload: its type is all there is to show.
+  if ("truncated" in e) return e.type;
   switch (e.type) {
-    case "positionOpened":
+    case "positionOpened": {
+      const p = e.payload;
       return `${modelName(p.modelId)} opened ${p.side} ${p.quantity} ${p.symbol} @ ${p.entryPrice}`;
+    }
     case "positionClosed":
-      return `${modelName(p.modelId)} closed ${p.symbol}: ${money(p.realizedPnl as string)}`;
-    case "exitTriggered":
+      return `${modelName(e.payload.modelId)} closed ${e.payload.symbol}: ${money(e.payload.realizedPnl)}`;
+    case "exitTriggered": {
+      const p = e.payload;
       return `${modelName(p.modelId)} ${p.trigger} hit on ${p.symbol} @ ${p.exitPrice}`;
+    }
     case "positionLiquidated":
-      return `${modelName(p.modelId)} liquidated on ${p.symbol}`;
-    case "decisionMade":
+      return `${modelName(e.payload.modelId)} liquidated on ${e.payload.symbol}`;
+    case "decisionMade": {
+      const p = e.payload;
       return `${modelName(p.modelId)} decided ${p.type}${p.symbol ? ` ${p.symbol}` : ""}${p.accepted ? "" : " (rejected)"}`;
+    }
     case "invocationFinished":
-      return `${modelName(p.modelId)} ${p.ok ? "finished" : "failed"} in ${p.latencyMs} ms`;
+      return `${modelName(e.payload.modelId)} ${e.payload.ok ? "finished" : "failed"} in ${e.payload.latencyMs} ms`;
     case "portfolioSnapshotted":
-      return `${modelName(p.modelId)} account ${money(p.total as string)}`;
+      return `${modelName(e.payload.modelId)} account ${money(e.payload.total)}`;
     case "tickStarted":
-      return `tick ${p.tick} started`;
+      return `tick ${e.payload.tick} started`;
     case "tickFinished":
-      return `tick ${p.tick} finished in ${p.durationMs} ms`;
+      return `tick ${e.payload.tick} finished in ${e.payload.durationMs} ms`;
     case "modelStale":
-      return `${modelName(p.modelId)} was stale and cleared`;
-    default:
+      return `${modelName(e.payload.modelId)} was stale and cleared`;
+    case "exitPlanUpdated":
       return e.type;
   }
 }

@@ -44,7 +44,7 @@ try {
       if (report.failed.length > 0 || report.timedOut.length > 0) throw new Error(`tick failed: ${JSON.stringify(report)}`);
     }
     results[size] = Math.round(median(durations));
-    console.log(`${String(size).padStart(3)} models x ${symbols} symbols: median ${results[size]} ms a tick (${durations.map((d) => Math.round(d)).join(", ")}), ${(results[size]! / size).toFixed(1)} ms a model`);
+    console.log(`${String(size).padStart(3)} models x ${symbols} symbols: median ${results[size]} ms a tick (${durations.map((d) => Math.round(d)).join(", ")}), ${(results[size] / size).toFixed(1)} ms a model`);
   }
 } finally {
   await worker.stop(0);

@@ -57,7 +57,7 @@ export async function createMarket(config: WorkerConfig, clock: Clock): Promise<
       throw fileSystemFailure("REPLAY_DIR", `${dir} cannot be read`, error);
     }
     if (files.length === 0) throw new ConfigError(`REPLAY_DIR ${dir} holds no kline CSV files`, "REPLAY_DIR");
-    return new ReplayMarket({ clock, klines: files.map((f) => join(dir, f)) as never });
+    return new ReplayMarket({ clock, klines: files.map((f) => join(dir, f)) });
   }
   const lighter = config.lighterMarket;
   if (!lighter) throw new ConfigError("MARKET_SOURCE=lighter needs LIGHTER_BASE_URL", "LIGHTER_BASE_URL");
@@ -81,7 +81,7 @@ export async function createRuntime(config: WorkerConfig, db: Db, clock: Clock, 
       events,
       clock,
       simulationEnabled: config.simulationEnabled,
-      simulator: config.simulator as never,
+      simulator: config.simulator,
       ...(config.lighter
         ? {
             lighter: {

@@ -4,7 +4,7 @@
  * through the worker that serves it, or opens the data directory when none runs.
  */
 import { RULE_MODEL_KINDS } from "@autonome/agent";
-import { type Clock, isAutonomeError, SystemClock } from "@autonome/core";
+import { type Clock, SystemClock } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { flattenModel } from "@autonome/trading";
 import { createRuntime } from "./app.js";

@@ -224,7 +224,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
 
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl !== null) {
-    let url: URL | null = null;
+    let url: URL | null;
     try {
       url = new URL(databaseUrl);
     } catch {
@@ -238,7 +238,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   if (simText) {
     const parsed = simulatorSchema.safeParse(readJson("DEFAULT_SIMULATOR_OPTIONS", simText));
     if (!parsed.success) fail("DEFAULT_SIMULATOR_OPTIONS", `is invalid: ${issuesText(parsed.error)}`);
-    simulator = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as SimulatorOverrides;
+    simulator = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
   }
 
   const { models, source } = readModels(env);
@@ -261,14 +261,14 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   if (marketRaw === "lighter") {
     const restUrl = env.LIGHTER_BASE_URL?.trim();
     if (!restUrl) fail("LIGHTER_BASE_URL", "is required with MARKET_SOURCE=lighter (Lighter's REST base URL; no API key is needed for market data)");
-    if (!z.url().safeParse(restUrl).success || !/^https?:/.test(restUrl!)) fail("LIGHTER_BASE_URL", "must be an http(s) URL");
+    if (!z.url().safeParse(restUrl).success || !/^https?:/.test(restUrl)) fail("LIGHTER_BASE_URL", "must be an http(s) URL");
     const wsText = env.LIGHTER_WS_URL?.trim();
-    const derived = new URL(restUrl!);
+    const derived = new URL(restUrl);
     derived.protocol = derived.protocol === "https:" ? "wss:" : "ws:";
     derived.pathname = "/stream";
     const wsUrl = wsText || derived.toString();
     if (!/^wss?:\/\//.test(wsUrl) || !z.url().safeParse(wsUrl).success) fail("LIGHTER_WS_URL", "must be a ws(s):// URL");
-    lighterMarket = { restUrl: restUrl!, wsUrl, historyMinutes: readInt(env, "LIGHTER_HISTORY_MINUTES", 1440, 0, 100_000) };
+    lighterMarket = { restUrl, wsUrl, historyMinutes: readInt(env, "LIGHTER_HISTORY_MINUTES", 1440, 0, 100_000) };
   }
 
   const levelRaw = (env.LOG_LEVEL?.trim() || "info").toLowerCase();

@@ -18,7 +18,11 @@ const SECRET_FIELD = /(key|secret|password|token|authorization)$/i;
 
 function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "-";
-  const text = typeof value === "string" ? value : value instanceof Error ? value.message : typeof value === "object" ? JSON.stringify(value) : String(value);
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (value instanceof Error) text = value.message;
+  else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") text = value.toString();
+  else text = JSON.stringify(value) ?? typeof value; // a function or symbol stringifies to undefined
   return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
 }
 

@@ -145,7 +145,7 @@ export class Scheduler {
       leaseTtlMs: Math.min(DEFAULT_LEASE_TTL_MS, config.options.staleAfterMs),
       health: DEFAULT_HEALTH_THRESHOLDS,
       ...config.options,
-    } as Required<SchedulerOptions>;
+    };
     this.startedAt = this.clock.now();
   }
 

@@ -39,7 +39,7 @@ describe("the worker process with the embedded database", () => {
     await waitFor(first, (lines) => lines.some((l) => l.includes("tick finished")));
     expect(existsSync(lockPathOf(join(dir, "db")))).toBe(true);
     // One line per decision, readable and parseable.
-    expect(first.lines.some((l) => /INFO  decision model=buy-and-hold-btc tool=create_position symbol=BTC status=executed/.test(l))).toBe(true);
+    expect(first.lines.some((l) => /INFO {2}decision model=buy-and-hold-btc tool=create_position symbol=BTC status=executed/.test(l))).toBe(true);
 
     const out: string[] = [];
     const cli = (...args: string[]) => runCli(args, env, (line) => out.push(line));

@@ -60,8 +60,12 @@ export function tokenCost(usage: TokenUsage, pricing: TokenPricing | undefined):
 
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((part) => (typeof part === "string" ? part : typeof part?.text === "string" ? part.text : "")).join("");
+  if (Array.isArray(content)) return (content as unknown[]).map((part) => (typeof part === "string" ? part : textField(part))).join("");
   return "";
+}
+
+function textField(part: unknown): string {
+  return typeof part === "object" && part !== null && "text" in part && typeof part.text === "string" ? part.text : "";
 }
 
 function usageOf(message: BaseMessage): TokenUsage {

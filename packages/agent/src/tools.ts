@@ -101,7 +101,7 @@ function planFromArgs(args: ExitPlanArgs, nowMs: number, base: ExitPlan = emptyE
 /** Models write "long" as often as "LONG": normalise the side before validation. */
 function normaliseArgs(type: DecisionType | undefined, raw: unknown): unknown {
   if (type === "CREATE_POSITION" && raw && typeof raw === "object" && typeof (raw as { side?: unknown }).side === "string") {
-    return { ...(raw as object), side: (raw as { side: string }).side.toUpperCase() };
+    return { ...raw, side: (raw as { side: string }).side.toUpperCase() };
   }
   return raw;
 }

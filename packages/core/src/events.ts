@@ -188,9 +188,9 @@ export class ArenaEventBus extends EventEmitter<ArenaEventMap> {
 
   /** Subscribes to every event type; returns the unsubscribe function. */
   onAny(listener: (event: ArenaEvent) => void): () => void {
-    for (const type of ARENA_EVENT_TYPES) this.on(type, listener as never);
+    for (const type of ARENA_EVENT_TYPES) this.on(type, listener);
     return () => {
-      for (const type of ARENA_EVENT_TYPES) this.off(type, listener as never);
+      for (const type of ARENA_EVENT_TYPES) this.off(type, listener);
     };
   }
 }

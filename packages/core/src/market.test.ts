@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OrderRejectedError, UnknownMarketError, ValidationError } from "./errors.js";
+import { type OrderRejectedError, UnknownMarketError, ValidationError } from "./errors.js";
 import { DEFAULT_MARKETS, MarketRegistry, defineMarket, lotsToSize, priceToTicks, sizeToLots, ticksToPrice } from "./market.js";
 
 const eth = defineMarket({ symbol: "ETH", marketId: 0, priceDecimals: 2, sizeDecimals: 4, minSize: "0.005", initialMarginFraction: "0.05", minInitialMarginFraction: "0.02", maintenanceMarginFraction: "0.012" });

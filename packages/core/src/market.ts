@@ -54,7 +54,7 @@ export interface MarketSpec {
 const decimalLike = z.union([z.string(), z.number(), z.bigint(), z.custom<Decimal>((v) => Decimal.isDecimal(v))]);
 const fraction = decimalLike.refine((v) => {
   try {
-    const d = toDecimal(v as DecimalLike);
+    const d = toDecimal(v);
     return d.gt(0) && d.lte(1);
   } catch {
     return false;

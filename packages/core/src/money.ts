@@ -26,12 +26,12 @@ export const ONE: Decimal = new Decimal(1);
 
 /** Converts a value to Decimal; numbers go through their shortest string form, so 0.1 stays 0.1. */
 export function toDecimal(value: DecimalLike): Decimal {
-  if (DecimalJs.isDecimal(value)) return new Decimal(value as DecimalJs);
+  if (DecimalJs.isDecimal(value)) return new Decimal(value);
   if (typeof value === "bigint") return new Decimal(value.toString());
   if (typeof value === "number" && !Number.isFinite(value)) {
     throw new RangeError(`not a finite number: ${value}`);
   }
-  return new Decimal(value as string | number);
+  return new Decimal(value);
 }
 
 /** Whether a value is a decimal.js Decimal (from any clone). */

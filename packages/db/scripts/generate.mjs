@@ -48,7 +48,7 @@ for (let waitedMs = 0; ; waitedMs += 200) {
     mkdirSync(lockDir);
     break;
   } catch {
-    let ageMs = 0;
+    let ageMs;
     try {
       ageMs = Date.now() - statSync(lockDir).mtimeMs;
     } catch {

@@ -53,7 +53,7 @@ function measure(label: string, minMs: number, body: (i: number) => void): numbe
 
 const hashes = measure("tx hash (Poseidon2)", 1000, (i) => void hashTx(order(i), 304));
 const signed = signTx(order(1), key, 304);
-const sig = signatureFromBytes(new Uint8Array(Buffer.from(JSON.parse(signed.txInfo).Sig as string, "base64")));
+const sig = signatureFromBytes(new Uint8Array(Buffer.from((JSON.parse(signed.txInfo) as { Sig: string }).Sig, "base64")));
 const hash = fromBytesLE(hexToBytes(signed.txHash));
 measure("verify", 1500, () => void schnorrVerify(key.publicKey, hash, sig));
 const sigs = measure("sign tx (hash + Schnorr)", 2000, (i) => void signTx(order(i), key, 304));

@@ -5,9 +5,9 @@
  * sockets, nonce gaps (server nonce and order-book nonce), rejected orders.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { Decimal, SystemClock, type Clock } from "@autonome/core";
-import { WebSocketServer, type WebSocket } from "ws";
+import { type RawData, WebSocketServer, type WebSocket } from "ws";
 import { DEFAULT_MOCK_MARKETS, MockExchange, type MockLiquidation, type MockMarketSpec, type MockOrder } from "./mock-exchange.js";
 
 /** Options of the mock server. */
@@ -361,7 +361,7 @@ export class MockLighterServer {
     socket.on("message", (data) => {
       let msg: { type?: string; channel?: string; auth?: string };
       try {
-        msg = JSON.parse(String(data)) as typeof msg;
+        msg = JSON.parse(frameText(data)) as typeof msg;
       } catch {
         socket.send(JSON.stringify({ type: "error", code: 30000, message: "Invalid Json" }));
         return;
@@ -527,4 +527,9 @@ function parseForm(body: string): Map<string, string> {
   }
   for (const [k, v] of new URLSearchParams(body)) out.set(k, v);
   return out;
+}
+
+/** A frame's text: ws hands a Buffer (or, with other binary types, an ArrayBuffer or fragments). */
+function frameText(data: RawData): string {
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString("utf8");
 }

@@ -56,7 +56,7 @@ function runOurs(book: OrderBook, w: Workload, ids: string[], from: number, to: 
         accountId: "bench",
         side: buy[i] === 1 ? "buy" : "sell",
         kind: "limit",
-        priceTicks: priceTicks[i] as number,
+        priceTicks: priceTicks[i],
         sizeLots: sizeLots[i] as number,
         selfTrade: "allow",
       }).filledLots;
@@ -72,7 +72,7 @@ function runOurs(book: OrderBook, w: Workload, ids: string[], from: number, to: 
         selfTrade: "allow",
       }).filledLots;
     }
-    if (timed) (samples as Float64Array)[s++] = Number(process.hrtime.bigint() - t0);
+    if (timed) samples[s++] = Number(process.hrtime.bigint() - t0);
   }
   return filled;
 }
@@ -94,7 +94,7 @@ function runPeer(book: PeerBook, w: Workload, ids: string[], from: number, to: n
       const size = sizeLots[i] as number;
       filled += size - book.market({ side: buy[i] === 1 ? "buy" : "sell", size }).quantityLeft;
     }
-    if (timed) (samples as Float64Array)[s++] = Number(process.hrtime.bigint() - t0);
+    if (timed) samples[s++] = Number(process.hrtime.bigint() - t0);
   }
   return filled;
 }

@@ -194,13 +194,13 @@ export class OrderBook {
   /** Best bid in ticks, undefined when there is no bid. */
   bestBid(): number | undefined {
     const best = this.bids.best();
-    return best === NIL ? undefined : (this.bids.levelPrice[best] as number);
+    return best === NIL ? undefined : this.bids.levelPrice[best];
   }
 
   /** Best ask in ticks, undefined when there is no ask. */
   bestAsk(): number | undefined {
     const best = this.asks.best();
-    return best === NIL ? undefined : (this.asks.levelPrice[best] as number);
+    return best === NIL ? undefined : this.asks.levelPrice[best];
   }
 
   /** (bestBid + bestAsk) / 2 in ticks (may be x.5), undefined if a side is empty. */
@@ -593,9 +593,9 @@ function aggregateLevels(levels: L2SnapshotTicks["bids"] | undefined, path: stri
     if (checkPriceTicks(priceTicks, maxPriceTicks) !== undefined || checkSizeLots(sizeLots) !== undefined) {
       throw new ValidationError("invalid snapshot", [{ path: `${path}.${i}`, message: "price and size must be positive safe integers" }]);
     }
-    const total = (byPrice.get(priceTicks as number) ?? 0) + (sizeLots as number);
+    const total = (byPrice.get(priceTicks) ?? 0) + sizeLots;
     if (total > MAX_LOTS) throw new ValidationError("invalid snapshot", [{ path: `${path}.${i}`, message: "size out of range" }]);
-    byPrice.set(priceTicks as number, total);
+    byPrice.set(priceTicks, total);
   });
   return [...byPrice.entries()];
 }

@@ -9,7 +9,7 @@
  * return over max drawdown. A ratio that is undefined (no variance, no losses,
  * too few points) is null, never Infinity or NaN.
  */
-import { type Decimal, type Side, type Trade, ZERO, sumDecimals } from "@autonome/core";
+import { type Decimal, type Trade, ZERO, sumDecimals } from "@autonome/core";
 import type { EquitySnapshot } from "./circuit-breaker.js";
 
 /** Milliseconds in the 365-day year used for annualisation. */
@@ -267,7 +267,7 @@ export function computeTradeMetrics(input: readonly MetricsTrade[]): TradeMetric
   const holds = trades.map((t) => t.closedAt - t.openedAt);
   const confident = trades.filter((t) => t.exitPlan.confidence !== null);
   const confidences = confident.map((t) => t.exitPlan.confidence as number);
-  const longs = trades.filter((t) => (t.side as Side) === "LONG").length;
+  const longs = trades.filter((t) => t.side === "LONG").length;
 
   return {
     tradeCount: n,

@@ -104,7 +104,6 @@ describe("MemoryTradingStore", () => {
     const clock = new ManualClock(T0);
     const db = await openTestDb(clock);
     try {
-      const events = new ArenaEventBus();
       const store = new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK });
       const model = await db.models.create({ name: "m", provider: "rule", modelName: "x" });
       const id = await store.startInvocation(model.id, "prompt", T0);

@@ -90,7 +90,7 @@ function countActions(invocations: ReadonlyArray<ReadonlyArray<{ type: DecisionT
       bucket[call.type] = (bucket[call.type] ?? 0) + 1;
     }
   }
-  return counts as ActionCounts;
+  return counts;
 }
 
 /** The accepted calls of one invocation, with the symbol each names (the action counts' input). */

@@ -27,7 +27,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const messages: SseMessage[] = [];
   const comments: string[] = [];
   const waiters = new Set<() => void>();
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   void (async () => {
@@ -46,9 +46,16 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           let hasField = false;
           for (const line of block.split("\n")) {
             if (line.startsWith(":")) comments.push(line.slice(1).trim());
-            else if (line.startsWith("id:")) ((id = line.slice(3).trim()), (hasField = true));
-            else if (line.startsWith("event:")) ((event = line.slice(6).trim()), (hasField = true));
-            else if (line.startsWith("data:")) (data.push(line.slice(5).replace(/^ /, "")), (hasField = true));
+            else if (line.startsWith("id:")) {
+              id = line.slice(3).trim();
+              hasField = true;
+            } else if (line.startsWith("event:")) {
+              event = line.slice(6).trim();
+              hasField = true;
+            } else if (line.startsWith("data:")) {
+              data.push(line.slice(5).replace(/^ /, ""));
+              hasField = true;
+            }
           }
           if (hasField && data.length > 0) messages.push({ id, event, data: data.join("\n") });
         }

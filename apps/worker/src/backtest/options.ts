@@ -200,7 +200,7 @@ export function parseBacktestArgs(argv: readonly string[], env: Readonly<Record<
     }
     const parsed = simulatorSchema.safeParse(json);
     if (!parsed.success) throw new BacktestInputError(`--simulator is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, "--simulator");
-    simulator = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as SimulatorOverrides;
+    simulator = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
   }
   const capital = one("--capital");
   if (capital !== undefined) {

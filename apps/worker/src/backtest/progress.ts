@@ -30,7 +30,7 @@ export function progressLine(p: BacktestProgress, elapsedMs: number, barWidth = 
 }
 
 /** A progress reporter: redraws one line on a TTY, logs every 10% otherwise. */
-export function createProgress(sink: ProgressSink, now: () => number = () => performance.now()): { onTick(p: BacktestProgress): void; done(): void } {
+export function createProgress(sink: ProgressSink, now: () => number = () => performance.now()): { onTick: (p: BacktestProgress) => void; done: () => void } {
   const started = now();
   let lastDraw = -Infinity;
   let lastDecile = -1;

@@ -223,7 +223,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       events,
       clock,
       simulationEnabled: true,
-      simulator: simulator as never,
+      simulator,
       options: { symbols: prepared.symbols, initialCapitalUsd: initialCapital, retryBackoffMs: 0 },
     });
     const times: number[] = [];

@@ -27,11 +27,11 @@ export function startWorkerProcess(env: Record<string, string>, options: { uid?:
     buffer = parts.pop()!;
     lines.push(...parts);
   };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
   const errors: string[] = [];
   let errorBuffer = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
+  child.stderr.on("data", (chunk: Buffer) => {
     errorBuffer += chunk.toString("utf8");
     const parts = errorBuffer.split("\n");
     errorBuffer = parts.pop()!;

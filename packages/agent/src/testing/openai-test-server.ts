@@ -104,7 +104,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     res.end(JSON.stringify(body));
   };
 
-  const server: Server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
       send(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
       return;
@@ -173,6 +173,12 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     } else {
       respond();
     }
+  };
+  // A scripted step that throws answers 500 instead of leaving the request hanging.
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      send(res, 500, { error: { message: error instanceof Error ? error.message : "test server failed", type: "test_server_error" } });
+    });
   });
 
   await new Promise<void>((resolve, reject) => {

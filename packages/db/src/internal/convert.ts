@@ -4,7 +4,7 @@
  * inputs (prices, sizes) with more places than the column holds are refused, derived
  * amounts (PnL, fees, balances) are rounded half-even to the column's scale.
  */
-import { Decimal, type DecimalLike, NotFoundError, ValidationError, isDecimal, toDecimal } from "@autonome/core";
+import { Decimal, NotFoundError, ValidationError, isDecimal, toDecimal } from "@autonome/core";
 
 /** A numeric(precision, scale) column. */
 export interface NumericColumn {
@@ -32,7 +32,7 @@ export function fromDbDecimalOrNull(value: { toString(): string } | null): Decim
 function parseDecimal(field: string, value: unknown): Decimal {
   if (isDecimal(value) || typeof value === "string" || typeof value === "bigint" || typeof value === "number") {
     try {
-      const d = toDecimal(value as DecimalLike);
+      const d = toDecimal(value);
       if (d.isFinite()) return d;
     } catch {
       // fall through to the typed error

@@ -6,7 +6,7 @@ import type { MigrationSession, SqlConnection } from "../migrator.js";
 function pgliteConnection(db: PGlite | Transaction): SqlConnection {
   return {
     async query(sql, params) {
-      const result = await db.query<Record<string, unknown>>(sql, params as unknown[] | undefined);
+      const result = await db.query<Record<string, unknown>>(sql, params);
       return result.rows;
     },
     async exec(sql) {

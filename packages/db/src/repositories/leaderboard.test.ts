@@ -5,7 +5,7 @@ import { T0, describeEachDatabase } from "../testing/databases.js";
 describeEachDatabase("LeaderboardRepository", (t) => {
   it("gives each model its latest snapshot, open positions and stats of trades closed in the window", async () => {
     const a = await t.db.models.create({ name: "a", provider: "p", modelName: "x" });
-    const b = await t.db.models.create({ name: "b", provider: "p", modelName: "x" });
+    await t.db.models.create({ name: "b", provider: "p", modelName: "x" });
     const idle = await t.db.models.create({ name: "idle", provider: "p", modelName: "x" });
     await t.db.models.setEnabled(idle.id, false);
 

@@ -7,9 +7,9 @@
 import { type Decimal, ZERO } from "@autonome/core";
 import { Prisma } from "../../generated/prisma/client.js";
 import { fromDbDecimal, fromDbDecimalOrNull, toDbTime } from "../internal/convert.js";
-import { type DbClient, inTransaction } from "../internal/client.js";
+import type { DbClient } from "../internal/client.js";
 import type { ModelRecord, ModelsRepository } from "./models.js";
-import { type PortfolioSnapshotRecord, type TimeRange } from "./portfolio-snapshots.js";
+import type { PortfolioSnapshotRecord, TimeRange } from "./portfolio-snapshots.js";
 
 /** Statistics of a model's trades closed in a window. */
 export interface ClosedTradeStats {

@@ -5,7 +5,7 @@
 import { type Clock, NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
 import type { Model as ModelRow } from "../../generated/prisma/client.js";
 import { checkCount, checkId, checkText, fromDbTime, toDbTime } from "../internal/convert.js";
-import { type DbClient, inTransaction } from "../internal/client.js";
+import type { DbClient } from "../internal/client.js";
 import { isUniqueViolation } from "../internal/prisma-errors.js";
 
 /** Where a model's orders go: the simulator or Lighter. */

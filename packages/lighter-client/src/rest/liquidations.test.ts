@@ -4,7 +4,7 @@
  * (The read against the mock venue is tested in @autonome/lighter-mock.)
  */
 import { createServer, type Server } from "node:http";
-import { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LighterRequestError } from "../errors.js";
 import { LighterRestClient } from "./rest-client.js";

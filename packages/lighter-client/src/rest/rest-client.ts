@@ -6,7 +6,7 @@
  * invalid nonces are not (the nonce manager resyncs and re-signs those).
  */
 import { SystemClock, type Random, type TimerClock } from "@autonome/core";
-import { type z } from "zod";
+import type { z } from "zod";
 import {
   LighterInvalidNonceError,
   LighterRateLimitError,
@@ -16,7 +16,7 @@ import {
   LighterUnavailableError,
   lighterErrorFor,
 } from "../errors.js";
-import { type SignedTx } from "../tx/transactions.js";
+import type { SignedTx } from "../tx/transactions.js";
 import {
   type BookOrders,
   type LighterAccount,

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { ValidationError } from "@autonome/core";
 import * as Q from "./quintic.js";
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 import { bytesToBigIntBE, scalarFromBytesLE, scalarReduce, scalarToBytesLE } from "./scalar.js";
 import { publicKeyFromSecret, randomScalar, schnorrSign, signatureToBytes } from "./schnorr.js";
 import { bytesToHex, hexToBytes } from "./hex.js";

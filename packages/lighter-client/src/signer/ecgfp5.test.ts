@@ -17,7 +17,7 @@ import {
   pointNeg,
 } from "./ecgfp5.js";
 import * as Q from "./quintic.js";
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 import { ORDER, scalarFromLimbs } from "./scalar.js";
 
 // Vectors from elliottech/poseidon_crypto @315971c, curve/ecgfp5/curve_test.go.

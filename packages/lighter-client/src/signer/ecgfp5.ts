@@ -7,7 +7,7 @@
  * (fine for a client signing its own orders, not for a shared-host HSM).
  */
 import * as Q from "./quintic.js";
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 import { inverseOrZero as baseInverse } from "./goldilocks.js";
 import { scalarReduce } from "./scalar.js";
 
@@ -21,7 +21,6 @@ export interface Point {
 
 const A: Fp5 = [2n, 0n, 0n, 0n, 0n];
 const B1 = 263n;
-const B: Fp5 = [0n, B1, 0n, 0n, 0n];
 const B_MUL4: Fp5 = [0n, 4n * B1, 0n, 0n, 0n];
 const FOUR: Fp5 = [4n, 0n, 0n, 0n, 0n];
 // b = 263 X is sparse, so products with b, 2b and 4b are limb shifts (Q.mulByX), not full multiplications.

@@ -5,7 +5,7 @@
  * Invariant: the permutation works on a fresh copy; inputs are never mutated.
  */
 import { P, fromUint64 } from "./goldilocks.js";
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 import { EXTERNAL_ROUND_CONSTANTS, INTERNAL_DIAGONAL, INTERNAL_ROUND_CONSTANTS } from "./poseidon2-constants.js";
 
 /** State width. */

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as F from "./goldilocks.js";
 import * as Q from "./quintic.js";
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 
 // Vectors from elliottech/poseidon_crypto @315971c, field/field_test.go.
 const VAL1: Fp5 = Q.fp5(0x1234567890abcdefn, 0x0fedcba987654321n, 0x1122334455667788n, 0x8877665544332211n, 0xaabbccddeeff0011n);

@@ -2,7 +2,7 @@
  * Scalars of ECgFp5: integers modulo the prime group order n (about 2^319).
  * Invariant: every scalar returned is canonical, in [0, n).
  */
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 
 /** The prime order n of the ECgFp5 group. */
 export const ORDER =

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hashToQuinticExtension } from "./poseidon2.js";
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 import { ORDER, scalarFromLimbs, scalarToLimbs } from "./scalar.js";
 import {
   publicKeyFromSecret,

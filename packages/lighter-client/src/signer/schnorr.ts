@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { decodePoint, encodePoint, mulGenerator, pointAdd, pointMulCached } from "./ecgfp5.js";
 import { hashToQuinticExtension } from "./poseidon2.js";
 import * as Q from "./quintic.js";
-import { type Fp5 } from "./quintic.js";
+import type { Fp5 } from "./quintic.js";
 import { ORDER, bytesToBigIntLE, scalarFromBytesLE, scalarFromFp5, scalarReduce, scalarToBytesLE } from "./scalar.js";
 
 /** A Schnorr signature: response s and challenge e, both canonical scalars. */

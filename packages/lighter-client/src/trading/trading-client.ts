@@ -21,9 +21,9 @@ import {
 } from "@autonome/core";
 import { LighterNotFoundError } from "../errors.js";
 import { NonceManager } from "../nonce-manager.js";
-import { type LighterRestClient, type SendTxResult } from "../rest/rest-client.js";
+import type { LighterRestClient, SendTxResult } from "../rest/rest-client.js";
 import { TX_STATUS, type LighterMarketDetails, type LighterOrder } from "../rest/schemas.js";
-import { type LighterApiKey } from "../signer/api-key.js";
+import type { LighterApiKey } from "../signer/api-key.js";
 import { createAuthToken } from "../tx/auth-token.js";
 import { signTx, type UnsignedTx } from "../tx/transactions.js";
 import { CANCEL_ALL_MODE, DEFAULT_TX_LIFETIME_MS, MARGIN_FRACTION_TICK, MARGIN_MODE, ORDER_TYPE, TIME_IN_FORCE, TX_TYPE } from "../tx/tx-types.js";

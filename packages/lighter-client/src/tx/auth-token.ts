@@ -6,9 +6,9 @@
 import { elementsFromBytes } from "../signer/goldilocks.js";
 import { bytesToHex, hexToBytes } from "../signer/hex.js";
 import { hashToQuinticExtension } from "../signer/poseidon2.js";
-import { type Fp5 } from "../signer/quintic.js";
+import type { Fp5 } from "../signer/quintic.js";
 import { signatureFromBytes, schnorrVerify } from "../signer/schnorr.js";
-import { type LighterApiKey } from "../signer/api-key.js";
+import type { LighterApiKey } from "../signer/api-key.js";
 
 /** Tokens may live at most 8 hours (server rule). */
 export const MAX_AUTH_TOKEN_LIFETIME_MS = 8 * 60 * 60 * 1000;

@@ -10,7 +10,7 @@ import { fromUint64 } from "../signer/goldilocks.js";
 import { hashToQuinticExtension } from "../signer/poseidon2.js";
 import { type Fp5, toBytesLE } from "../signer/quintic.js";
 import { bytesToHex } from "../signer/hex.js";
-import { type LighterApiKey } from "../signer/api-key.js";
+import type { LighterApiKey } from "../signer/api-key.js";
 import { LIMITS, ORDER_TYPE, TIME_IN_FORCE, TX_TYPE, type TxType } from "./tx-types.js";
 
 /** Integer-valued tx fields accept number (when safe) or bigint. */

@@ -10,7 +10,7 @@ import { EventEmitter } from "eventemitter3";
 import WebSocket from "ws";
 import { z } from "zod";
 import { LighterTimeoutError, LighterUnavailableError, lighterErrorFor } from "../errors.js";
-import { type SignedTx } from "../tx/transactions.js";
+import type { SignedTx } from "../tx/transactions.js";
 import { orderFrom, orderSchema, type LighterOrder } from "../rest/schemas.js";
 import { LocalOrderBook } from "./local-order-book.js";
 
@@ -179,7 +179,7 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
   private open(): void {
     const socket = new WebSocket(this.options.url);
     this.socket = socket;
-    socket.on("message", (data) => this.onMessage(String(data)));
+    socket.on("message", (data) => this.onMessage(frameText(data)));
     socket.on("close", () => this.onClose(socket, "closed"));
     socket.on("error", (error) => this.onClose(socket, error.message));
   }
@@ -218,7 +218,7 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
     const nested = message["error"] as { code?: number; message?: string } | undefined;
     if (type === "error" || nested) {
       const code = Number(nested?.code ?? message["code"] ?? 0);
-      const msg = String(nested?.message ?? message["message"] ?? "");
+      const msg = messageText(nested?.message ?? message["message"]);
       this.emit("errorReceived", code, msg);
       return;
     }
@@ -252,7 +252,7 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
     this.clock.cancel(pending.timer);
     const code = Number(message["code"] ?? 0);
     if (code === 200 && typeof message["tx_hash"] === "string") pending.resolve(message["tx_hash"]);
-    else pending.reject(lighterErrorFor(code, String(message["message"] ?? ""), 0));
+    else pending.reject(lighterErrorFor(code, messageText(message["message"]), 0));
   }
 
   private onConnected(): void {
@@ -323,4 +323,14 @@ export class LighterWsClient extends EventEmitter<LighterWsEvents> {
   private send(payload: unknown): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(payload));
   }
+}
+
+/** A frame's text: ws hands a Buffer (or, with other binary types, an ArrayBuffer or fragments). */
+function frameText(data: WebSocket.RawData): string {
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString("utf8");
+}
+
+/** An error message field as text: a string or number as is, anything else empty. */
+function messageText(value: unknown): string {
+  return typeof value === "string" ? value : typeof value === "number" ? value.toString() : "";
 }

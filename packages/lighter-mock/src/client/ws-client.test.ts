@@ -20,10 +20,10 @@ function next<E extends keyof LighterWsEvents>(c: LighterWsClient, event: E, mat
     const handler = (...args: LighterWsEvents[E]) => {
       if (!match(...args)) return;
       clearTimeout(guard);
-      c.off(event, handler as never);
+      c.off(event, handler);
       resolve(args);
     };
-    c.on(event, handler as never);
+    c.on(event, handler);
   });
 }
 

@@ -518,14 +518,14 @@ export class LighterBroker implements Broker {
       const sameSide = position !== undefined && (position.size.gt(0) ? "LONG" : "SHORT") === order.side;
       const activeHere = active.get(order.symbol) ?? [];
       if (sameSide) {
-        if (!position!.size.abs().eq(order.quantity)) {
+        if (!position.size.abs().eq(order.quantity)) {
           report.actions.push({
             kind: "sizeMismatch",
             modelId: model.id,
             orderId: order.orderId,
             symbol: order.symbol,
             databaseQuantity: order.quantity.toString(),
-            venueQuantity: position!.size.abs().toString(),
+            venueQuantity: position.size.abs().toString(),
           });
         }
         await this.rearmTriggers(model, order, activeHere, inactive.get(order.symbol) ?? [], report);

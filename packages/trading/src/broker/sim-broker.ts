@@ -26,7 +26,6 @@ import {
   type CloseTrigger,
   type Clock,
   type Decimal,
-  type DecimalLike,
   type ExitPlan,
   type Market,
   StateConflictError,
