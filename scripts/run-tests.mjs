@@ -7,9 +7,10 @@
 // that server is stopped and removed at the end, on a signal or a failure too.
 // Exits non-zero when turbo failed or any test failed.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { startTestPostgres } from "./test-postgres.mjs";
+import { summarizeReports } from "./test-summary.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const reportDirs = ["packages", "apps", "tools"].flatMap((group) => {
@@ -80,33 +81,12 @@ if (interrupted) {
   process.exit(interrupted.code);
 }
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-const perPackage = [];
-/** @type {string[]} */
-const skippedFiles = [];
-for (const dir of reportDirs) {
-  const file = join(dir, "test-results.json");
-  if (!existsSync(file)) continue;
-  const report = JSON.parse(readFileSync(file, "utf8"));
-  passed += report.numPassedTests;
-  failed += report.numFailedTests;
-  skipped += report.numPendingTests + report.numTodoTests;
-  // A file that failed to load has no tests in it but must still count as a failure.
-  const brokenFiles = (report.testResults ?? []).filter((r) => r.status === "failed" && r.assertionResults.length === 0).length;
-  failed += brokenFiles;
-  perPackage.push(`${dir.slice(root.length)}: ${report.numPassedTests} passed, ${report.numFailedTests + brokenFiles} failed`);
-  for (const result of report.testResults ?? []) {
-    const notRun = result.assertionResults.filter((a) => ["skipped", "pending", "todo"].includes(a.status));
-    if (notRun.length === 0) continue;
-    const suites = [...new Set(notRun.map((a) => a.ancestorTitles.join(" > ") || a.title))];
-    skippedFiles.push(`  ${relative(root, result.name)}: ${notRun.length} (${suites.map((s) => `"${s}"`).join(", ")})`);
-  }
-}
-console.log(`\n${perPackage.join("\n")}`);
-if (skippedFiles.length > 0) console.log(`skipped tests (their reasons are printed above):\n${skippedFiles.join("\n")}`);
+const summary = summarizeReports(root, reportDirs);
+const { passed } = summary;
+let { failed } = summary;
+console.log(`\n${summary.packages.join("\n")}`);
+if (summary.skippedFiles.length > 0) console.log(`skipped tests (their reasons are printed above):\n${summary.skippedFiles.join("\n")}`);
 const ok = status === 0 && failed === 0 && passed > 0;
 if (status !== 0 && failed === 0) failed += 1; // turbo failed outside a test (build, crash): count it
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+console.log(`${passed} passed, ${failed} failed, ${summary.skipped} skipped`);
 process.exit(ok ? 0 : 1);
