@@ -134,7 +134,7 @@ describe.skipIf(problem !== null)("a database outage under a running worker", ()
     await until(running, "the line saying it is back", () => count("database reachable again") >= 1);
     const outageLines = running.lines.slice(cutAt);
     const loud = outageLines.filter((l) => / (WARN|ERROR) /.test(l));
-    expect(loud, outageLines.join("\n")).toEqual([expect.stringMatching(/ WARN  database unreachable; the worker waits for it and says when it is back error=.+ during=.+/)]);
+    expect(loud, outageLines.join("\n")).toEqual([expect.stringMatching(/ WARN {2}database unreachable; the worker waits for it and says when it is back error=.+ during=.+/)]);
     const back = outageLines.find((l) => l.includes("database reachable again"))!;
     expect(Number(back.match(/downForMs=(\d+)/)![1])).toBeGreaterThanOrEqual(8_000);
 

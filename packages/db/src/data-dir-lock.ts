@@ -214,7 +214,7 @@ function readOwner(path: string): Seen {
     if (owner !== null) return { kind: "owner", owner, text };
     // Empty or torn: being written on a file system without hard links, or garbage. Give
     // a writer a moment; a file that stays unreadable for a second is garbage (stale).
-    let age = Number.POSITIVE_INFINITY;
+    let age: number;
     try {
       age = Date.now() - statSync(path).mtimeMs;
     } catch {

@@ -381,7 +381,7 @@ export class MarketEngine {
   private remember(order: RestingOrder): void {
     this.resting.set(order.orderId, order);
     let mine = this.restingByAccount.get(order.accountId);
-    if (mine === undefined) this.restingByAccount.set(order.accountId, (mine = new Map()));
+    if (mine === undefined) this.restingByAccount.set(order.accountId, (mine = new Map<string, RestingOrder>()));
     mine.set(order.orderId, order);
   }
 
