@@ -17,6 +17,7 @@ import { type EmbeddedServer, serveEmbedded } from "./embedded.js";
 import type { Logger } from "./logger.js";
 import { DatabaseOutage, type DatabaseState, outageAwareLogger } from "./outage.js";
 import { Scheduler } from "./scheduler.js";
+import { takeOverDeadLeases } from "./takeover.js";
 import { StartupError, describeError, fileSystemFailure, listenFailure, waitForPostgres } from "./startup.js";
 
 /** The registry: the configured models plus one agent per built-in rule, so a rule model added from the CLI resolves. */
@@ -253,6 +254,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     }, 1_000);
     controlTimer.unref();
     closers.push(async () => clearInterval(controlTimer));
+
+    // A restart does not wait one lease TTL for its own dead predecessor.
+    const freed = await takeOverDeadLeases(db, scheduler.workerId, embedded !== null);
+    if (freed.length > 0) logger.info("leases of dead workers taken over", { models: freed.length, from: [...new Set(freed.map((f) => f.workerId))].join(",") });
 
     if (options.autoStart ?? true) scheduler.start();
     logger.info("worker started", { workerId: scheduler.workerId, intervalMs: config.tradeIntervalMs, simulation: config.simulationEnabled, market: config.marketSource });

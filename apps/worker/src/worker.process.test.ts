@@ -83,4 +83,35 @@ describe("the worker process with the embedded database", () => {
     second.child.kill("SIGINT");
     expect(await second.exited).toBe(0);
   }, 400_000);
+
+  it("after SIGKILL mid-run, a restarted worker takes over its dead predecessor's leases and trades within 15 s, positions restored", async () => {
+    const doomed = startWorker(env);
+    workers.push(doomed);
+    await waitFor(doomed, (lines) => lines.some((l) => /tick started .*models=[1-9]/.test(l)));
+    await waitFor(doomed, (lines) => lines.some((l) => l.includes("tick finished")));
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+
+    const out: string[] = [];
+    expect(await runCli(["models", "list"], env, (line) => out.push(line))).toBe(0);
+    const openAtKill = out
+      .join("\n")
+      .split("\n")
+      .slice(1)
+      .map((row) => Number(row.split(/\s+/)[5]))
+      .reduce((a, b) => a + b, 0);
+    expect(openAtKill).toBeGreaterThan(0);
+
+    const startedAt = Date.now();
+    const next = startWorker(env);
+    workers.push(next);
+    // Without the takeover every tick skips the models, leased by the dead worker, for one TTL (60 s).
+    await waitFor(next, (lines) => lines.some((l) => /tick started .*models=[1-9]/.test(l)) && lines.some((l) => l.includes("tick finished")), 15_000);
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    expect(next.lines.some((l) => l.includes("leases of dead workers taken over"))).toBe(true);
+    const restored = Number(next.lines.find((l) => l.includes("open positions restored"))!.match(/positions=(\d+)/)![1]);
+    expect(restored).toBe(openAtKill);
+    next.child.kill("SIGTERM");
+    expect(await next.exited).toBe(0);
+  }, 200_000);
 });
