@@ -2,6 +2,7 @@ import { type ArenaEvent, ArenaEventBus, ManualClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb } from "@autonome/db";
 import { truncateAllTables } from "@autonome/db/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "./logger.js";
 import { type ModelRunOutcome, type SchedulerHooks, Scheduler } from "./scheduler.js";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -209,6 +210,27 @@ describe("Scheduler", () => {
     const back = await w1.runTick();
     expect(back.ran.sort()).toEqual([a!.id, b!.id].sort());
     expect((await db.heartbeats.byId("w2"))?.status).toBe("stopped");
+  });
+
+  it("says on its tick line which models wait for which worker until when", async () => {
+    const [a] = await models("alpha");
+    const w1 = scheduler(eachModel(async () => ({ ok: true })), { workerId: "w1", leaseTtlMs: 60_000 });
+    expect((await w1.runTick()).ran).toEqual([a!.id]);
+    const lines: string[] = [];
+    const w2 = new Scheduler({
+      db,
+      clock,
+      events,
+      hooks: eachModel(async () => ({ ok: true })),
+      workerId: "w2",
+      logger: createLogger("info", (line) => lines.push(line), () => clock.now()),
+      options: { tradeIntervalMs: 60_000, modelRunTimeoutMs: 5_000, staleAfterMs: 600_000, leaseTtlMs: 60_000 },
+    });
+    schedulers.push(w2);
+    expect((await w2.runTick()).skipped).toEqual([a!.id]);
+    const started = lines.filter((l) => l.includes("tick started"));
+    expect(started).toHaveLength(1);
+    expect(started[0]).toContain(`waiting=alpha:w1@${new Date(T0 + 60_000).toISOString()}`);
   });
 
   it("keeps a live worker's models between ticks by renewing its leases, long past one lease TTL", async () => {

@@ -12,7 +12,7 @@
  */
 import { hostname } from "node:os";
 import type { ArenaEventBus, Clock } from "@autonome/core";
-import type { Db, ModelRecord } from "@autonome/db";
+import type { Db, LeaseRecord, ModelRecord } from "@autonome/db";
 import { type HealthThresholds, DEFAULT_HEALTH_THRESHOLDS, assessHealth } from "./health.js";
 import { type Logger, SILENT } from "./logger.js";
 
@@ -208,6 +208,7 @@ export class Scheduler {
 
     let enabled: ModelRecord[];
     let claimed: ModelRecord[];
+    let leases: LeaseRecord[];
     try {
       enabled = await this.db.models.listEnabled();
       const candidates = enabled.filter((m) => !this.running.has(m.id));
@@ -216,7 +217,8 @@ export class Scheduler {
       const got = new Set(await this.db.leases.claim([...candidates.map((m) => m.id), ...stillRunning], this.workerId, this.options.leaseTtlMs, startedAt));
       claimed = candidates.filter((m) => got.has(m.id));
       // Leases this worker holds on models now disabled are given back, so a resumed model can go anywhere.
-      const disabledHere = (await this.db.leases.list()).filter((l) => l.workerId === this.workerId && !enabled.some((m) => m.id === l.modelId));
+      leases = await this.db.leases.list();
+      const disabledHere = leases.filter((l) => l.workerId === this.workerId && !enabled.some((m) => m.id === l.modelId));
       if (disabledHere.length > 0) await this.db.leases.release(this.workerId, disabledHere.map((l) => l.modelId));
     } catch (error) {
       this.recordCycle(false, true);
@@ -227,7 +229,13 @@ export class Scheduler {
     }
     const skipped = enabled.filter((m) => !claimed.some((c) => c.id === m.id)).map((m) => m.id);
     this.events.publish("tickStarted", { tick, modelIds: claimed.map((m) => m.id) }, startedAt);
-    this.logger.info("tick started", { tick, models: claimed.length, skipped: skipped.length, stale: stale.length || undefined });
+    // Which models wait for which worker until when, on the tick's one line.
+    const waiting: string[] = [];
+    for (const model of enabled) {
+      const lease = skipped.includes(model.id) ? leases.find((l) => l.modelId === model.id && l.workerId !== this.workerId) : undefined;
+      if (lease) waiting.push(`${model.name}:${lease.workerId}@${new Date(lease.expiresAt).toISOString()}`);
+    }
+    this.logger.info("tick started", { tick, models: claimed.length, skipped: skipped.length, stale: stale.length || undefined, waiting: waiting.length > 0 ? waiting.join(",") : undefined });
 
     const settled = this.runBatch(tick, startedAt, claimed, skipped, stale);
     this.batches.add(settled);
