@@ -3,6 +3,7 @@
  * works on a running worker from another shell. With the embedded database it goes
  * through the worker that serves it, or opens the data directory when none runs.
  */
+import { hostname } from "node:os";
 import { RULE_MODEL_KINDS } from "@autonome/agent";
 import { type Clock, SystemClock } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
@@ -11,6 +12,7 @@ import { createRuntime } from "./app.js";
 import { type WorkerConfig, loadConfig } from "./config.js";
 import { connectDatabase } from "./embedded.js";
 import { SILENT } from "./logger.js";
+import { processAlive } from "./takeover.js";
 import { runDataCommand } from "./data/command.js";
 
 /** The help text. */
@@ -21,7 +23,8 @@ export const USAGE = `usage: autonome models <command>
       [--variant v] [--mode sim|live] [--paused]
   pause <name|id>                   stops at the next tick; never trades until resumed
   resume <name|id>
-  flatten <name|id>                 closes the model's positions at market
+  flatten <name|id> [--queue]       closes the model's positions at market; exit 1 when no live
+      [--wait-ms N]                 worker holds the model, unless --queue leaves the request for the next one
        autonome data download [--source binance|lighter] --from D --to D  (see autonome data --help)`;
 
 /** A usage error: exit code 2. */
@@ -54,8 +57,32 @@ async function liveWorker(db: Db, clock: Clock, config: WorkerConfig): Promise<b
   return (await db.heartbeats.list()).some((h) => h.status === "running" && clock.now() - h.updatedAt < freshWithinMs);
 }
 
-async function flatten(db: Db, via: string, model: ModelRecord, config: WorkerConfig, clock: Clock, out: (line: string) => void, waitMs: number): Promise<number> {
+/**
+ * Who serves requests for the model: the live worker holding its lease, or any live worker
+ * when it is free; else why none does. A heartbeat from this host whose process is gone
+ * (a SIGKILLed worker) is not live, however fresh.
+ */
+async function holderOf(db: Db, clock: Clock, config: WorkerConfig, model: ModelRecord): Promise<{ workerId: string } | { none: string }> {
+  const freshWithinMs = Math.max(2 * config.tradeIntervalMs + config.modelRunTimeoutMs, 60_000);
+  const live = (await db.heartbeats.list()).filter((h) => h.status === "running" && clock.now() - h.updatedAt < freshWithinMs && !(h.host === hostname() && !processAlive(h.pid)));
+  const lease = (await db.leases.list()).find((l) => l.modelId === model.id && l.expiresAt > clock.now());
+  if (lease) return live.some((h) => h.workerId === lease.workerId) ? { workerId: lease.workerId } : { none: `it is leased by ${lease.workerId}, not running, until ${new Date(lease.expiresAt).toISOString()}` };
+  return live[0] ? { workerId: live[0].workerId } : { none: "no worker is running" };
+}
+
+async function flatten(db: Db, via: string, model: ModelRecord, config: WorkerConfig, clock: Clock, out: (line: string) => void, waitMs: number, queue: boolean): Promise<number> {
   if (via === "worker" || (await liveWorker(db, clock, config))) {
+    // With the embedded database served by a worker, that worker is alive and the only one.
+    const holder = via === "worker" ? null : await holderOf(db, clock, config, model);
+    if (holder !== null && "none" in holder) {
+      if (!queue) {
+        out(`no live worker holds ${model.name} (${holder.none}): nothing flattened; pass --queue to leave the request for the next worker that takes it`);
+        return 1;
+      }
+      const request = await db.controlRequests.enqueue(model.id, "flatten");
+      out(`no live worker holds ${model.name} (${holder.none}): flatten queued (request ${request.id}) for the next worker that takes it`);
+      return 0;
+    }
     // The simulated account lives in the worker's memory: ask the worker to do it.
     const request = await db.controlRequests.enqueue(model.id, "flatten");
     const deadline = Date.now() + waitMs;
@@ -145,12 +172,14 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
         const model = await findModel(db, rest[0]);
         await db.models.setEnabled(model.id, command === "resume");
         out(command === "pause" ? `paused ${model.name}: it stops at the next tick and never trades until resumed` : `resumed ${model.name}: it trades from the next tick`);
+        const holder = via === "worker" ? null : await holderOf(db, clock, config, model);
+        if (holder !== null && "none" in holder) out(`  no live worker holds ${model.name} now (${holder.none}); this applies when a worker takes it`);
         return 0;
       }
       case "flatten": {
         const model = await findModel(db, rest[0]);
         const waitMs = Number(option(rest, "--wait-ms") ?? 60_000);
-        return await flatten(db, via, model, config, clock, out, waitMs);
+        return await flatten(db, via, model, config, clock, out, waitMs, rest.includes("--queue"));
       }
       default:
         throw new UsageError(`unknown command ${command}`);

@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import type { Db } from "@autonome/db";
 
 /** Whether `pid` names a process on this host (EPERM: it exists but is not ours). */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

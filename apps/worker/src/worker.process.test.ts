@@ -102,6 +102,14 @@ describe("the worker process with the embedded database", () => {
       .reduce((a, b) => a + b, 0);
     expect(openAtKill).toBeGreaterThan(0);
 
+    // The dead worker's heartbeat is fresh, but its process is gone: flatten says so and fails, or queues on request.
+    out.length = 0;
+    expect(await runCli(["models", "flatten", "buy-and-hold-btc", "--wait-ms", "3000"], env, (line) => out.push(line))).toBe(1);
+    expect(out.join("\n")).toMatch(/no live worker holds buy-and-hold-btc \(it is leased by \S+, not running, until [\d-]+T[\d:.]+Z\): nothing flattened/);
+    out.length = 0;
+    expect(await runCli(["models", "flatten", "buy-and-hold-btc", "--queue"], env, (line) => out.push(line))).toBe(0);
+    expect(out.join("\n")).toMatch(/no live worker holds buy-and-hold-btc .*: flatten queued \(request [\w-]+\)/);
+
     const startedAt = Date.now();
     const next = startWorker(env);
     workers.push(next);
