@@ -9,22 +9,12 @@
  * worker serves the api from the worker's process) or share PostgreSQL instead.
  */
 import { resolve } from "node:path";
-import { DataDirInUseError, type Db, createDb, dbTargetFromEnv, describeThrown } from "@autonome/db";
+import { DataDirInUseError, type Db, createDb, dbTargetFromEnv, describeThrown, redactUrl } from "@autonome/db";
 import { startApi } from "./server.js";
 
 function fail(line: string): never {
   process.stderr.write(`autonome api: ${line}\n`);
   process.exit(2);
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "***";
-  }
 }
 
 function describe(error: unknown): string {
@@ -48,7 +38,7 @@ try {
     const who = owner === null ? "another process" : `${owner.holder ? `${owner.holder} ` : ""}process ${owner.pid} on ${owner.host}`;
     fail(`AUTONOME_DB_DIR ${error.dataDir} is in use by ${who}; with the embedded database, let the worker serve the api (its API_PORT), or use PostgreSQL (DATABASE_URL) to run the api apart`);
   }
-  fail(target.kind === "postgres" ? `DATABASE_URL ${redact(target.url)}: ${describe(error)}` : `AUTONOME_DB_DIR ${resolve(target.kind === "pglite" ? (target.dataDir ?? ".") : ".")}: ${describe(error)}`);
+  fail(target.kind === "postgres" ? `DATABASE_URL ${redactUrl(target.url)}: ${describe(error)}` : `AUTONOME_DB_DIR ${resolve(target.kind === "pglite" ? (target.dataDir ?? ".") : ".")}: ${describe(error)}`);
 }
 let api: Awaited<ReturnType<typeof startApi>>;
 try {

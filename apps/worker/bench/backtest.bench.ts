@@ -13,33 +13,15 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ReplayRecording, writeSyntheticHistory } from "@autonome/market-data";
 import { parseBacktestArgs } from "../src/backtest/options.js";
 import { prepareBacktest, runBacktest } from "../src/backtest/run.js";
-
-const SYNTHETIC_SEED = "autonome";
-const SYNTHETIC_MINUTES = 30 * 24 * 60;
-
-/** The data directory named by `--data DIR` (or `--data=DIR`) or AUTONOME_DATA_DIR, if any. */
-function dataDirOption(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  const args = argv.filter((a) => a !== "--");
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--data") {
-      const value = args[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new Error("--data needs a directory");
-      return resolve(value);
-    }
-    if (arg.startsWith("--data=")) return resolve(arg.slice("--data=".length));
-    throw new Error(`unknown option ${arg}; the bench takes --data DIR (or AUTONOME_DATA_DIR)`);
-  }
-  return env.AUTONOME_DATA_DIR ? resolve(env.AUTONOME_DATA_DIR) : undefined;
-}
+import { SYNTHETIC_MINUTES, SYNTHETIC_SEED, dataDirOption } from "../../../scripts/bench-data.js";
 
 const out = mkdtempSync(join(tmpdir(), "autonome-backtest-bench-"));
 try {
-  let dataDir = dataDirOption(process.argv.slice(2), process.env);
+  let dataDir = dataDirOption();
   if (dataDir === undefined) {
     const generated = performance.now();
     const history = await writeSyntheticHistory({ directory: join(out, "synthetic"), seed: SYNTHETIC_SEED, minutes: SYNTHETIC_MINUTES });

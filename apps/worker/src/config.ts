@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ModelConfig, DEFAULT_MODEL_CONFIGS, modelConfigSchema } from "@autonome/agent";
 import { ConfigError } from "@autonome/core";
+import { redactUrl } from "@autonome/db";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -303,16 +304,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   };
 }
 
-/** A URL with its password replaced by "***". */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "***";
-  }
-}
+/** A URL with its password replaced by "***" (one definition, in @autonome/db). */
+export { redactUrl };
 
 /** The configuration as it may be printed: secrets replaced, key variables named but not read. */
 export function describeConfig(config: WorkerConfig): Record<string, unknown> {

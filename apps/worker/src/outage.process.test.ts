@@ -5,29 +5,13 @@
  * by a TCP relay in front of TEST_DATABASE_URL (skipped without it, failing when CI=true).
  */
 import { type AddressInfo, type Server, type Socket, createConnection, createServer } from "node:net";
+import { testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
-const url = process.env.TEST_DATABASE_URL?.trim() || undefined;
-
-async function reachable(): Promise<string | null> {
-  if (url === undefined) return "TEST_DATABASE_URL is not set";
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const problem = await reachable();
-if (problem !== null && process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
-if (problem !== null) console.warn(`skipping the database outage test: ${problem}`);
+const url = testDatabaseUrl();
+const problem = await testPostgresSkipReason("the database outage test");
 
 /** A TCP relay to PostgreSQL that can be cut (refusing and dropping every connection) and restored. */
 class Relay {

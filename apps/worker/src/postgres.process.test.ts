@@ -6,28 +6,13 @@
  */
 import { ManualClock } from "@autonome/core";
 import { type Db, type ReceivedEvent, createDb, createEventChannel } from "@autonome/db";
+import { testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
-const url = process.env.TEST_DATABASE_URL?.trim() || undefined;
-
-async function reachable(): Promise<string | null> {
-  if (url === undefined) return "TEST_DATABASE_URL is not set";
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const problem = await reachable();
-if (problem !== null && process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
-if (problem !== null) console.warn(`skipping the two-worker PostgreSQL test: ${problem}`);
+const url = testDatabaseUrl();
+const problem = await testPostgresSkipReason("the two-worker PostgreSQL test");
 
 type Running = RunningWorker;
 

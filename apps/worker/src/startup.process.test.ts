@@ -8,6 +8,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import { type AddressInfo, type Server, type Socket, createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { postgresProblem, testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
@@ -165,24 +166,8 @@ describe("a start-up failure is one line naming the setting, exit code 2", () =>
   }, 180_000);
 });
 
-const testUrl = process.env.TEST_DATABASE_URL?.trim() || undefined;
-
-async function tryConnect(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const problem = testUrl === undefined ? "TEST_DATABASE_URL is not set" : await tryConnect(testUrl);
-if (problem !== null && process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
-if (problem !== null) console.warn(`skipping the PostgreSQL start-up failures (wrong password, missing database, late server): ${problem}`);
+const testUrl = testDatabaseUrl();
+const problem = await testPostgresSkipReason("the PostgreSQL start-up failures (wrong password, missing database, late server)");
 
 describe.skipIf(problem !== null)("start-up failures on PostgreSQL (TEST_DATABASE_URL)", () => {
   const url = new URL(testUrl ?? "postgresql://localhost/x");
@@ -191,7 +176,7 @@ describe.skipIf(problem !== null)("start-up failures on PostgreSQL (TEST_DATABAS
     const wrong = new URL(url);
     wrong.username = wrong.username || "postgres";
     wrong.password = `wrong-${globalThis.crypto.randomUUID().slice(0, 8)}`;
-    if ((await tryConnect(wrong.toString())) === null) ctx.skip(`the server at ${url.host} lets any password in (trust authentication)`);
+    if ((await postgresProblem(wrong.toString())) === null) ctx.skip(`the server at ${url.host} lets any password in (trust authentication)`);
     const run = await failedStart({ DATABASE_URL: wrong.toString(), DATABASE_WAIT_MS: "30000" });
     expect(run.code).toBe(2);
     const shown = new URL(wrong);

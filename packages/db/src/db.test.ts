@@ -5,10 +5,18 @@ import { ConfigError, ManualClock, StateConflictError, emptyExitPlan } from "@au
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundledMigrations } from "../generated/migrations.js";
-import { DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, splitSchemaFromUrl } from "./db.js";
+import { DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, redactUrl, splitSchemaFromUrl } from "./db.js";
 import { MigrationError } from "./errors.js";
 import { prismaOf } from "./internal/db-internals.js";
 import { T0, dropSchema, freshSchemaName, postgresSkipReason, postgresUrl } from "./testing/databases.js";
+
+describe("redactUrl", () => {
+  it("hides the password and nothing else, and all of what is not a URL", () => {
+    expect(redactUrl("postgresql://app:s3cret@db.example:5432/autonome?schema=x")).toBe("postgresql://app:***@db.example:5432/autonome?schema=x");
+    expect(redactUrl("postgresql://app@db.example/autonome")).toBe("postgresql://app@db.example/autonome");
+    expect(redactUrl("not a url with s3cret")).toBe("***");
+  });
+});
 
 describe("dbTargetFromEnv", () => {
   it("chooses PostgreSQL when DATABASE_URL is set and embedded PGlite otherwise", () => {

@@ -96,6 +96,17 @@ export interface DbTransaction {
   readonly portfolio: PortfolioSnapshotsRepository;
 }
 
+/** A URL with its password replaced by "***" (anything that is not a URL by "***"), for logs and error lines. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "***";
+  }
+}
+
 /** The target an environment names: DATABASE_URL for PostgreSQL, else PGlite in AUTONOME_DB_DIR or ./.autonome/db. */
 export function dbTargetFromEnv(env: Record<string, string | undefined> = process.env): DbTarget {
   const url = env.DATABASE_URL?.trim();

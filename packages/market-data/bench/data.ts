@@ -7,29 +7,11 @@
  * "autonome", BTC, 30 days of minutes) and runs on that.
  */
 import { readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { SYNTHETIC_MINUTES, SYNTHETIC_SEED } from "../../../scripts/bench-data.js";
 import { writeSyntheticHistory } from "../src/index.js";
 import { marketSymbolOf, pairInFileName, readTextLines } from "../src/replay/text-file.js";
-
-export const SYNTHETIC_SEED = "autonome";
-export const SYNTHETIC_MINUTES = 30 * 24 * 60;
-
-/** The data directory named by `--data DIR` (or `--data=DIR`) or AUTONOME_DATA_DIR, if any. */
-export function dataDirOption(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const args = argv.filter((a) => a !== "--");
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--data") {
-      const value = args[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new Error("--data needs a directory");
-      return resolve(value);
-    }
-    if (arg.startsWith("--data=")) return resolve(arg.slice("--data=".length));
-    throw new Error(`unknown option ${arg}; the bench takes --data DIR (or AUTONOME_DATA_DIR)`);
-  }
-  return env.AUTONOME_DATA_DIR ? resolve(env.AUTONOME_DATA_DIR) : undefined;
-}
 
 /** One symbol's klines and funding, and a line saying where they come from. */
 export interface BenchData {

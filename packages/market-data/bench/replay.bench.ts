@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { ManualClock } from "@autonome/core";
 import { ReplayMarket, SyntheticMarket, computeMarketSnapshot } from "../src/index.js";
 import { FIXTURES } from "../src/testing/fixtures.js";
-import { btcHistory, dataDirOption } from "./data.js";
+import { dataDirOption } from "../../../scripts/bench-data.js";
+import { btcHistory } from "./data.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "market-data-bench-"));
 process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));

@@ -6,32 +6,14 @@
  */
 import type { Clock } from "@autonome/core";
 import { type Db, createDb } from "@autonome/db";
-import { testSql } from "@autonome/db/testing";
+import { testDatabaseUrl, testPostgresSkipReason, testSql } from "@autonome/db/testing";
 
 /** The PostgreSQL URL of the tests, if any. */
-export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || undefined;
-
-async function probe(url: string): Promise<string | null> {
-  let db: Db | undefined;
-  try {
-    db = await createDb({ kind: "postgres", url, migrate: false, maxConnections: 1 });
-    await testSql(db).query("SELECT 1");
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await db?.close().catch(() => undefined);
-  }
-}
+export const postgresUrl: string | undefined = testDatabaseUrl();
 
 /** Why PostgreSQL tests are skipped, or null when they run; throws under CI=true when PostgreSQL is unusable. */
-export async function postgresSkipReason(): Promise<string | null> {
-  const problem = postgresUrl === undefined ? "TEST_DATABASE_URL is not set" : await probe(postgresUrl);
-  if (problem === null) return null;
-  if (process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
-  const reason = `skipping PostgreSQL tests: ${problem}`;
-  console.warn(reason);
-  return reason;
+export function postgresSkipReason(): Promise<string | null> {
+  return testPostgresSkipReason("PostgreSQL tests");
 }
 
 /** Opens a migrated database of the kind; `dispose` closes it (and drops its schema). */

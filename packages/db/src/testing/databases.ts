@@ -10,33 +10,16 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe } from "vitest";
 import { type Db, createDb } from "../db.js";
+import { testDatabaseUrl, testPostgresSkipReason } from "./postgres.js";
 import { truncateAllTables as truncateAll } from "./sql.js";
 
 /** The PostgreSQL URL tests use, if any. */
-export const postgresUrl: string | undefined = process.env.TEST_DATABASE_URL?.trim() || undefined;
-
-async function probe(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+export const postgresUrl: string | undefined = testDatabaseUrl();
 
 /** Why PostgreSQL tests are skipped, or null when they run. Throws under CI when PostgreSQL is missing. */
-export const postgresSkipReason: string | null = await (async () => {
-  const problem = postgresUrl === undefined ? "TEST_DATABASE_URL is not set" : await probe(postgresUrl);
-  if (problem === null) return null;
-  if (process.env.CI === "true") throw new Error(`CI=true but PostgreSQL is not usable: ${problem}`);
-  const reason = `skipping PostgreSQL tests: ${problem} (TEST_DATABASE_URL must reach a PostgreSQL server; unset, the tests start their own)`;
-  console.warn(reason);
-  return reason;
-})();
+export const postgresSkipReason: string | null = await testPostgresSkipReason(
+  "PostgreSQL tests (TEST_DATABASE_URL must reach a PostgreSQL server; unset, the tests start their own)",
+);
 
 /** The time every test starts at: 2026-01-01T00:00:00Z. */
 export const T0 = Date.UTC(2026, 0, 1);

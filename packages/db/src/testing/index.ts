@@ -1,1 +1,2 @@
 export { type TestSql, testSql, truncateAllTables } from "./sql.js";
+export { postgresProblem, testDatabaseUrl, testPostgresSkipReason } from "./postgres.js";

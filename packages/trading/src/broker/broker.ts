@@ -8,6 +8,7 @@
  */
 import type { CloseTrigger, Decimal, ExitPlan, Market, Side } from "@autonome/core";
 import type { ClosedOrder, ModelRecord, OpenOrder, TradingMode } from "@autonome/db";
+import { errorMessage } from "../internal/util.js";
 
 /** Opening a position at market. */
 export interface OpenPositionRequest {
@@ -86,6 +87,15 @@ export function filledNotRecorded(reason: string): BrokerFailure {
 /** An error: nothing done, or the venue's outcome unknown. */
 export function failed(reason: string): BrokerFailure {
   return { ok: false, code: "FAILED", reason };
+}
+
+/** Runs a broker method; an error it did not expect becomes a FAILED result, never a throw. */
+export async function failedOnThrow<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
+  try {
+    return await method();
+  } catch (error) {
+    return failed(`${what} failed: ${errorMessage(error)}`);
+  }
 }
 
 /** A close that happened at the venue without a tool call (stop, target, liquidation), already persisted. */

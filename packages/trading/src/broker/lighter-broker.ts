@@ -64,6 +64,7 @@ import {
   emptyReconcileReport,
   executed,
   failed,
+  failedOnThrow,
   filledNotRecorded,
   refused,
 } from "./broker.js";
@@ -350,13 +351,7 @@ export class LighterBroker implements Broker {
 
   /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
   private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
-    return this.queue.run(async () => {
-      try {
-        return await method();
-      } catch (error) {
-        return failed(`${what} failed: ${errorMessage(error)}`);
-      }
-    });
+    return this.queue.run(() => failedOnThrow(what, method));
   }
 
   private ready(): Promise<void> {

@@ -55,6 +55,7 @@ import {
   emptyReconcileReport,
   executed,
   failed,
+  failedOnThrow,
   filledNotRecorded,
   refused,
 } from "./broker.js";
@@ -412,13 +413,7 @@ export class SimBroker implements Broker {
 
   /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
   private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
-    return this.queue.run(async () => {
-      try {
-        return await method();
-      } catch (error) {
-        return failed(`${what} failed: ${errorMessage(error)}`);
-      }
-    });
+    return this.queue.run(() => failedOnThrow(what, method));
   }
 
   /** The simulator account of a model (ensureAccounts ran before). */
