@@ -5,9 +5,11 @@
  * TEST_DATABASE_URL: skipped without it, failing when CI=true.
  */
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { type AddressInfo, type Server, type Socket, createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { postgresProblem, testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -53,6 +55,18 @@ async function occupiedPort(): Promise<{ port: number; server: Server }> {
 // Permission cases: root may write anywhere, so as root they run the worker as nobody.
 const asRoot = process.getuid?.() === 0;
 const unprivileged: WorkerProcessOptions = asRoot ? { uid: 65534, gid: 65534 } : {};
+
+/**
+ * The runs as nobody need the checkout reachable by other users. A clone under a private
+ * directory (mktemp -d makes 0700) would make them fail with exit code 1 and no reason.
+ */
+function assertReachableByNobody(): void {
+  if (!asRoot) return;
+  const probe = spawnSync(process.execPath, ["-e", "require('node:fs').accessSync(process.argv[1], require('node:fs').constants.R_OK)", fileURLToPath(import.meta.url)], { ...unprivileged, encoding: "utf8" });
+  if (probe.status !== 0) {
+    throw new Error(`the checkout is not readable by user nobody (uid 65534), so the worker cannot run as nobody: a parent directory of ${fileURLToPath(import.meta.url)} is private (for example mode 0700 from mktemp -d). Clone into a directory other users can traverse, or run the tests as a non-root user.`);
+  }
+}
 
 describe("a start-up failure is one line naming the setting, exit code 2", () => {
   it("malformed MODELS JSON", async () => {
@@ -123,6 +137,7 @@ describe("a start-up failure is one line naming the setting, exit code 2", () =>
     const locked = join(parent, "no-write");
     mkdirSync(locked, { mode: 0o555 });
     chmodSync(locked, 0o555);
+    assertReachableByNobody();
     const run = await failedStart({ AUTONOME_DB_DIR: join(locked, "db") }, unprivileged);
     expect(run.code).toBe(2);
     expect(run.errors).toEqual([`autonome worker: AUTONOME_DB_DIR ${join(locked, "db")} cannot be created in ${locked}: permission denied (EACCES)`]);
@@ -134,6 +149,7 @@ describe("a start-up failure is one line naming the setting, exit code 2", () =>
     mkdirSync(join(owned, "db"), { recursive: true });
     if (asRoot) chownSync(owned, 65534, 65534);
     chmodSync(join(owned, "db"), 0o555);
+    assertReachableByNobody();
     const run = await failedStart({ AUTONOME_DB_DIR: join(owned, "db") }, unprivileged);
     expect(run.code).toBe(2);
     expect(run.errors).toEqual([`autonome worker: AUTONOME_DB_DIR ${join(owned, "db")} is not writable: permission denied (EACCES)`]);
