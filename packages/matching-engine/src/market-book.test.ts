@@ -37,7 +37,7 @@ describe("MarketBook", () => {
     expect(postOnly).toMatchObject({ status: "rejected", reason: "POST_ONLY_WOULD_CROSS", filledLots: 0, fills: [] });
     const offGrid = book.submit({ id: "q", accountId: "t", side: "buy", kind: "limit", price: "99.95", size: "1" });
     expect(offGrid).toMatchObject({ status: "rejected", reason: "INVALID_PRICE_TICK", detail: "99.95 is not a multiple of 0.1" });
-    expect(book.cancel("nope")).toEqual({ status: "rejected", orderId: "nope", reason: "UNKNOWN_ORDER" });
+    expect(book.cancel("nope")).toEqual({ status: "rejected", orderId: "nope", reason: "UNKNOWN_ORDER", detail: "no resting order nope" });
     expect(() => book.submit({ id: "r", accountId: "t", side: "buy", kind: "limit", price: "a hundred", size: "1" })).toThrow(ValidationError);
     expect(book.book.restingOrders()).toEqual(before);
     expect(book.cancel("a")).toEqual({ status: "cancelled", orderId: "a", size: BTC.lotSize.mul(100_000) });

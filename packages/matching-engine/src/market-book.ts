@@ -9,6 +9,7 @@
  * and nothing changes. Only a malformed call throws (ValidationError: a value that is not a
  * decimal, an unknown side, a bad snapshot level). Values inside stay integer.
  */
+import { isList } from "./simulator/commands.js";
 import {
   type Decimal,
   type Market,
@@ -23,6 +24,7 @@ import {
 } from "@autonome/core";
 import { OrderBook } from "./order-book.js";
 import { type DecimalInput, decimalInput } from "./decimal-input.js";
+import type { CancelResult, L2Book } from "./simulator/types.js";
 import type { BookFill, BrokenLimit, BookOrderInput, L2SnapshotTicks, SelfTradePrevention, SubmitResult, TimeInForce } from "./types.js";
 
 /** An order in decimal units, as a user or a model states it. */
@@ -54,15 +56,6 @@ export interface MarketSubmitResult extends Omit<SubmitResult, "fills"> {
   restingSize: Decimal;
   detail?: string;
   limit?: BrokenLimit;
-}
-
-/** What a cancel did, in base units. */
-export type MarketCancelResult = { status: "cancelled"; orderId: string; size: Decimal } | { status: "rejected"; orderId: string; reason: "UNKNOWN_ORDER" };
-
-/** An L2 snapshot in decimal units: [price, size] pairs. */
-export interface L2Snapshot {
-  bids: ReadonlyArray<readonly [DecimalInput, DecimalInput]>;
-  asks: ReadonlyArray<readonly [DecimalInput, DecimalInput]>;
 }
 
 /** Why a decimal order cannot become a book order. */
@@ -148,9 +141,9 @@ export class MarketBook {
   }
 
   /** Cancels a resting order: the size it had left, or rejected UNKNOWN_ORDER. */
-  cancel(orderId: string): MarketCancelResult {
+  cancel(orderId: string): CancelResult {
     const result = this.book.cancel(orderId);
-    if (result.status === "rejected") return result;
+    if (result.status === "rejected") return { ...result, detail: `no resting order ${orderId}` };
     return { status: "cancelled", orderId, size: lotsToSize(this.market, result.remainingLots) };
   }
 
@@ -177,10 +170,10 @@ export class MarketBook {
    * fills. Throws ValidationError, changing nothing, for a level off the grid, not positive,
    * or a crossed snapshot.
    */
-  loadSnapshot(snapshot: L2Snapshot, externalAccountId?: string): MarketFill[] {
+  loadSnapshot(snapshot: L2Book, externalAccountId?: string): MarketFill[] {
     const { market } = this;
-    const toTicks = (levels: L2Snapshot["bids"] | undefined, side: string): Array<readonly [number, number]> => {
-      if (!Array.isArray(levels)) throw new ValidationError("invalid snapshot", [{ path: side, message: "must be an array of [price, size] pairs" }]);
+    const toTicks = (levels: L2Book["bids"] | undefined, side: string): Array<readonly [number, number]> => {
+      if (levels === undefined || !isList(levels)) throw new ValidationError("invalid snapshot", [{ path: side, message: "must be an array of [price, size] pairs" }]);
       return levels.map((level, i) => {
         const units = (value: unknown, step: Decimal, what: string): number => {
           const path = `${side}.${i}.${what}`;

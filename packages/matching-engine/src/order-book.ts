@@ -214,6 +214,7 @@ export class OrderBook {
 
   /** Aggregated depth (price, size, order count) for up to `levels` levels a side, best first. */
   depth(levels: number): DepthView {
+    checkLevelCount(levels);
     return { bids: levelViews(this.bids, levels), asks: levelViews(this.asks, levels) };
   }
 
@@ -243,6 +244,7 @@ export class OrderBook {
 
   /** Aggregated L2 out (best first), for n levels or all. */
   snapshot(levels?: number): L2SnapshotTicks {
+    if (levels !== undefined) checkLevelCount(levels);
     const n = levels ?? Number.MAX_SAFE_INTEGER;
     const side = (s: BookSide): Array<readonly [number, number]> => {
       const out: Array<readonly [number, number]> = [];
@@ -572,6 +574,13 @@ export class OrderBook {
       sizeLots: store.size[h] as number,
       seq: store.seq[h] as number,
     };
+  }
+}
+
+/** Throws ValidationError unless `levels` is a non-negative integer. */
+function checkLevelCount(levels: unknown): void {
+  if (typeof levels !== "number" || !Number.isInteger(levels) || levels < 0) {
+    throw new ValidationError("invalid level count", [{ path: "levels", message: "must be a non-negative integer" }]);
   }
 }
 

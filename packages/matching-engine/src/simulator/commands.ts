@@ -15,6 +15,11 @@ function malformed(path: string, message: string): ValidationError {
   return new ValidationError("malformed command", [{ path, message }]);
 }
 
+/** Whether a value is an array, without narrowing a typed one to any[] (input checks of typed parameters). */
+export function isList(value: unknown): boolean {
+  return Array.isArray(value);
+}
+
 /** Throws ValidationError unless `value` is a non-empty string. */
 export function requireId(value: unknown, path: string): string {
   if (typeof value !== "string" || value.length === 0) throw malformed(path, "must be a non-empty string");
@@ -61,7 +66,7 @@ export function placeOrderCommand(input: PlaceOrderInput): Extract<SimulatorComm
 
 /** The journal form of persisted positions to restore; `now` fills a missing `openedAt`. */
 export function restoreCommand(orders: readonly PersistedOpenOrder[], now: number): Extract<SimulatorCommand, { type: "restore" }> {
-  if (!Array.isArray(orders)) throw malformed("orders", "must be an array");
+  if (!isList(orders)) throw malformed("orders", "must be an array");
   return {
     type: "restore",
     orders: orders.map((o, i) => {

@@ -5,6 +5,7 @@
  * sizes, known option names, unique market symbols and, when latency is on, a valid delay
  * range and a clock that can schedule; anything else throws ValidationError naming the option.
  */
+import { isList } from "./commands.js";
 import { type Clock, type Decimal, type Market, SystemClock, type TimerClock, ValidationError } from "@autonome/core";
 import type { OrderBook } from "../order-book.js";
 import { decimalInput } from "../decimal-input.js";
@@ -60,7 +61,7 @@ export function isTimerClock(clock: Clock): clock is TimerClock {
 /** The defaults overlaid with the config's options, checked; throws ValidationError. */
 export function resolveConfig(config: ExchangeSimulatorConfig): ResolvedOptions {
   const invalid = (path: string, message: string) => new ValidationError("invalid simulator options", [{ path, message }]);
-  if (config === null || typeof config !== "object" || !Array.isArray(config.markets)) throw invalid("markets", "must be an array of markets (defineMarket)");
+  if (config === null || typeof config !== "object" || !isList(config.markets)) throw invalid("markets", "must be an array of markets (defineMarket)");
   for (const key of Object.keys(config.options ?? {})) {
     if (!(key in DEFAULT_SIMULATOR_OPTIONS)) throw invalid(key, `unknown option; known: ${Object.keys(DEFAULT_SIMULATOR_OPTIONS).join(", ")}`);
   }

@@ -5,6 +5,7 @@ import {
   StateConflictError,
   UnknownMarketError,
   ValidationError,
+  defineMarket,
   emptyExitPlan,
   type ExitPlan,
 } from "@autonome/core";
@@ -800,5 +801,80 @@ describe("ExchangeSimulator journal", () => {
   it("refuses a journal entry out of sequence", () => {
     const { sim } = setup();
     expect(() => sim.replay([{ seq: 9, ts: 0, command: { type: "settleFunding" } }])).toThrow(StateConflictError);
+  });
+});
+
+describe("ExchangeSimulator explicit market-data steps", () => {
+  it("loads liquidity without moving the mark, moves the mark without checking triggers, and checks them when asked", () => {
+    const { sim, events } = setup();
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01", exitPlan: { stop: "99000" } });
+    const loaded = sim.loadBook("BTC", { bids: [["98900", "1"], ["98800", "0"]], asks: [["98910", "1"]] });
+    expect(loaded).toEqual({ bidLevels: 1, askLevels: 1, fills: [] });
+    expect(sim.markPrice("BTC")?.toString()).toBe("99995"); // unchanged
+    sim.setMark("BTC", "98905");
+    expect(sim.positions("alice")).toHaveLength(1); // crossed, not yet checked
+    const checked = sim.checkTriggers();
+    expect(checked.liquidated).toEqual([]);
+    expect(checked.exits.map((e) => [e.accountId, e.trigger, e.result.status === "filled" && e.result.averagePrice?.toString()])).toEqual([["alice", "STOP", "98900"]]);
+    expect(closedEvent(events).closeTrigger).toBe("STOP");
+    expect(sim.journal().slice(-3).map((e) => e.command.type)).toEqual(["loadBook", "setMark", "checkTriggers"]);
+  });
+
+  it("applies a book as setMark, loadBook when due and checkTriggers, and loads on every call when told to", () => {
+    const { clock, sim } = setup({}, [["alice"], ["bob"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" }); // takes the 100000 level
+    clock.advanceTo(1000);
+    const early = sim.applyBook("BTC", BTC_BOOK);
+    expect([early.loaded, early.nextLoadAt]).toEqual([false, 5000]);
+    expect(sim.book("BTC").bestAsk()).toBe(1_000_100); // consumed level still gone
+    const forced = sim.applyBook("BTC", BTC_BOOK, { load: "always" });
+    expect([forced.loaded, forced.nextLoadAt]).toEqual([true, 6000]);
+    expect(sim.book("BTC").bestAsk()).toBe(1_000_000);
+    const every = new ExchangeSimulator({ markets: [BTC], clock, options: { refreshIntervalMs: 0 } });
+    expect([every.applyBook("BTC", BTC_BOOK).loaded, every.applyBook("BTC", BTC_BOOK).loaded]).toEqual([true, true]);
+  });
+});
+
+describe("ExchangeSimulator as a library", () => {
+  it("runs on the system clock with no funding timer when given neither", () => {
+    const sim = new ExchangeSimulator({ markets: [BTC] });
+    const before = Date.now();
+    sim.createAccount("a");
+    sim.applyBook("BTC", BTC_BOOK);
+    const opened = sim.openPosition({ accountId: "a", symbol: "BTC", side: "LONG", quantity: "0.01" });
+    expect(opened.status === "filled" && opened.fills[0]!.ts).toBeGreaterThanOrEqual(before);
+    expect(sim.options.fundingIntervalMs).toBe(0);
+    sim.dispose();
+  });
+
+  it("trades a market whose tick and lot are not powers of ten", () => {
+    const market = defineMarket({ symbol: "HALF", tickSize: "0.5", lotSize: "0.25", maxLeverage: 10, minNotional: 5 });
+    const sim = new ExchangeSimulator({ markets: [market], clock: new ManualClock(0), options: { takerFeeRate: 0 } });
+    sim.createAccount("a");
+    const applied = sim.applyBook("HALF", { bids: [["99.5", "2"], ["99", "4"]], asks: [["100.5", "0.75"], ["101", "2"]] });
+    expect(applied.markPrice?.toString()).toBe("100");
+    const bought = sim.placeOrder({ accountId: "a", symbol: "HALF", side: "buy", type: "market", size: "1.25", leverage: 5 });
+    expect(bought.status === "filled" && bought.fills.map((f) => `${f.quantity} @ ${f.price}`)).toEqual(["0.75 @ 100.5", "0.5 @ 101"]);
+    expect(sim.placeOrder({ accountId: "a", symbol: "HALF", side: "sell", type: "limit", size: "0.25", price: "101.25" })).toMatchObject({ reason: "INVALID_PRICE_TICK" });
+    expect(sim.placeOrder({ accountId: "a", symbol: "HALF", side: "sell", type: "limit", size: "0.3", price: "101.5" })).toMatchObject({ reason: "INVALID_SIZE_LOT" });
+    expect(sim.placeOrder({ accountId: "a", symbol: "HALF", side: "sell", type: "limit", size: "0.25", price: "18" })).toMatchObject({ reason: "BELOW_MIN_NOTIONAL", limit: { name: "minNotional" } });
+    expect(() => sim.applyBook("HALF", { bids: [["99.25", "1"]], asks: [] })).toThrow(/not a multiple of 0.5/);
+    // 0.75 x 100.5 + 0.5 x 101 = 125.875, at mark 100: unrealized 1.25 x 100 - 125.875
+    expect(sim.positions("a")[0]?.unrealizedPnl.toString()).toBe("-0.875");
+  });
+
+  it("keeps a bounded log of events to read after the fact, with the maker's order id on every fill", () => {
+    const { sim } = setup({ eventLogSize: 4 }, [["alice"], ["bob"]]);
+    sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "sell", type: "limit", size: "0.01", price: "99999", orderId: "bob-ask" });
+    const taken = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0.01", orderId: "alice-buy" });
+    expect(taken.status === "filled" && taken.fills.map((f) => [f.orderId, f.makerOrderId, f.takerOrderId, f.liquidity])).toEqual([["alice-buy", "bob-ask", "alice-buy", "taker"]]);
+    const log = sim.eventLog();
+    expect(log.map((e) => e.type)).toEqual(["orderFilled", "orderFilled", "positionOpened", "positionOpened"]);
+    expect(log.map((e) => e.id)).toEqual(["e3", "e4", "e5", "e6"]); // e1, e2 dropped: only 4 kept
+    const fills = sim.eventLog({ types: ["orderFilled"], after: "e3" });
+    expect(fills.map((e) => e.type === "orderFilled" && [e.fill.orderId, e.fill.makerOrderId, e.fill.liquidity])).toEqual([["bob-ask", "bob-ask", "maker"]]);
+    // An order the market refuses is its result, not an event.
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0.00001" });
+    expect(sim.eventLog().at(-1)?.id).toBe("e6");
   });
 });

@@ -36,7 +36,6 @@
  */
 import {
   type Clock,
-  type CloseTrigger,
   type Decimal,
   type Market,
   NotFoundError,
@@ -56,7 +55,7 @@ import {
 import EventEmitter from "eventemitter3";
 import { OrderBook } from "../order-book.js";
 import { fundingCashFlow, isBelowMaintenance } from "./account.js";
-import { Journal, levelsText, placeOrderCommand, requireId, restoreCommand } from "./commands.js";
+import { Journal, isList, levelsText, placeOrderCommand, requireId, restoreCommand } from "./commands.js";
 import { type DecimalInput, type ExitPlanInput, decimalInputText, exitPlanJsonOf } from "../decimal-input.js";
 import { type CancelReason, EventLog, type SimulatorEvent, type SimulatorEventMap, type SimulatorEventName } from "./events.js";
 import { EventGate } from "./event-gate.js";
@@ -86,7 +85,6 @@ import { checkSnapshotVersion, describeState, restoreState, takeSnapshot } from 
 import { type SimulatorState, emptyState } from "./state.js";
 import type {
   AccountView,
-  ApplyBookOptions,
   ApplyBookResult,
   CancelResult,
   ExitPlanResult,
@@ -220,7 +218,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
    * checkTriggers for this market. Liquidity a taker consumed stays consumed until the next
    * load. The snapshot is checked whether or not it is loaded: a bad one throws, changing nothing.
    */
-  applyBook(symbol: string, book: L2Book, options: ApplyBookOptions = {}): ApplyBookResult {
+  applyBook(symbol: string, book: L2Book, options: { load?: "due" | "always" } = {}): ApplyBookResult {
     const load = options?.load ?? "due";
     if (load !== "due" && load !== "always") throw new ValidationError("invalid applyBook options", [{ path: "load", message: 'must be "due" or "always"' }]);
     const command: SimulatorCommand = { type: "applyBook", symbol: requireId(symbol, "symbol"), ...levelsText(book), ...(load === "always" ? { load } : {}) };
@@ -350,7 +348,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
    * listeners only observe.
    */
   replay(entries: readonly JournalEntry[], advanceClockTo?: (ts: number) => void): void {
-    if (!Array.isArray(entries)) throw new ValidationError("invalid journal", [{ path: "entries", message: "must be an array of journal entries" }]);
+    if (!isList(entries)) throw new ValidationError("invalid journal", [{ path: "entries", message: "must be an array of journal entries" }]);
     for (const entry of entries) {
       if (entry.seq !== this.data.commandSeq + 1) {
         throw new StateConflictError(`journal entry ${entry.seq} does not follow ${this.data.commandSeq}`, "journal", String(entry.seq));

@@ -51,15 +51,12 @@ export interface SimulatorOptions {
   eventLogSize: number;
 }
 
-/** A book-side order type. */
-export type SimOrderType = "market" | "limit";
-
 /** An order as a simulated account submits it; sizes in base units. */
 export interface PlaceOrderInput {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   /** Size in base units (on the market's lot grid). */
   size: DecimalInput;
   /** Limit price; for a market order an optional worst acceptable price. */
@@ -250,11 +247,6 @@ export interface LoadBookResult {
   fills: SimFill[];
 }
 
-/** How `applyBook` treats liquidity: "due" loads it when `refreshIntervalMs` has passed since the last load, "always" on this call. */
-export interface ApplyBookOptions {
-  load?: "due" | "always";
-}
-
 /** What applying market data did: setMark, loadBook when due, checkTriggers. */
 export interface ApplyBookResult {
   /** Whether the snapshot replaced the market's liquidity on this call. */
@@ -274,7 +266,7 @@ export interface PlaceOrderCommandInput {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   size: string;
   price?: string;
   timeInForce?: TimeInForce;
@@ -358,7 +350,7 @@ export interface SnapshotPendingOrder {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   sizeLots: number;
   priceTicks: number | null;
   timeInForce: TimeInForce;
@@ -421,7 +413,7 @@ export interface OrderView {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   /** Size that met the book (a reduce-only order is cut to the position). */
   size: Decimal;
   price: Decimal | null;
