@@ -71,6 +71,8 @@ export type RejectReason =
   | "POST_ONLY_WOULD_CROSS"
   | "FOK_NOT_FILLABLE"
   | "NO_LIQUIDITY"
+  /** A command that needs an open position (close it, change its exit plan) found none. */
+  | "NO_POSITION"
   | "REDUCE_ONLY_NO_POSITION"
   | "REDUCE_ONLY_WRONG_SIDE"
   | "INSUFFICIENT_MARGIN"

@@ -30,9 +30,12 @@ export {
 export {
   type Market,
   type MarketSpec,
+  type DecimalMarketSpec,
   defineMarket,
-  DEFAULT_MARKET_SPECS,
+  marketFromDecimals,
   DEFAULT_MARKETS,
+  LIGHTER_MARKETS,
+  HYPERLIQUID_MARKETS,
   MarketRegistry,
   priceToTicks,
   sizeToLots,

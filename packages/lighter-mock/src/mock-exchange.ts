@@ -518,7 +518,7 @@ export class MockExchange {
 
   private applyResult(order: MockOrder, res: SubmitResult): void {
     for (const fill of res.fills) this.applyFill(order, fill);
-    if (res.status === "rejected") order.status = res.rejectReason === "POST_ONLY_WOULD_CROSS" ? "canceled-post-only" : "canceled";
+    if (res.status === "rejected") order.status = res.reason === "POST_ONLY_WOULD_CROSS" ? "canceled-post-only" : "canceled";
     else if (res.status === "filled") order.status = "filled";
     else if (res.status === "resting" || res.status === "partially_filled") order.status = "open";
     else if (res.status === "cancelled") {

@@ -1,3 +1,5 @@
+// The order book: integer ticks and lots, price-time priority.
+export { OrderBook, type OrderBookOptions, EXTERNAL_ACCOUNT_ID } from "./order-book.js";
 export type {
   TimeInForce,
   SelfTradePrevention,
@@ -5,6 +7,8 @@ export type {
   BookFill,
   SubmitStatus,
   SubmitResult,
+  BookCancelResult,
+  TriggerResult,
   LevelView,
   DepthView,
   L2SnapshotTicks,
@@ -12,45 +16,46 @@ export type {
   TriggerKind,
   TriggerOrderInput,
   TriggeredOrder,
+  BrokenLimit,
 } from "./types.js";
-export { OrderBook, type OrderBookOptions, EXTERNAL_ACCOUNT_ID } from "./order-book.js";
-export { checkSizeLots, checkPriceTicks, validateOrderInput, validateTriggerInput, triggerFires } from "./matching.js";
-export {
-  MarketBook,
-  toBookOrder,
-  type MarketOrderInput,
-  type MarketFill,
-  type MarketSubmitResult,
-  type L2Snapshot,
-} from "./market-book.js";
+// The same book in decimals for one market.
+export { MarketBook, type MarketOrderInput, type MarketFill, type MarketSubmitResult } from "./market-book.js";
+// The simulated exchange: accounts, margin, positions, triggers, liquidation, funding.
 export { ExchangeSimulator, type ExchangeSimulatorConfig, DEFAULT_SIMULATOR_OPTIONS } from "./simulator/simulator.js";
 export type {
   SimulatorOptions,
-  SimOrderType,
   PlaceOrderInput,
   OpenPositionInput,
+  PersistedOpenOrder,
+  L2Book,
   OrderResult,
+  Rejected,
+  OrderRejection,
+  CancelResult,
+  ExitPlanResult,
+  LoadBookResult,
+  ApplyBookResult,
+  TriggerCheckResult,
+  TriggeredExit,
+  SimFill,
   PositionView,
   OpenOrderView,
   AccountView,
   SimulatedTrade,
-  PersistedOpenOrder,
-  L2Book,
-  ApplyBookResult,
-  PlaceOrderCommandInput,
+  OrderView,
   SimulatorCommand,
   JournalEntry,
   SimulatorSnapshot,
-  SnapshotPosition,
-  SnapshotOpenOrder,
-  SnapshotPendingOrder,
-  OrderView,
 } from "./simulator/types.js";
-export { type OrderStatus, type OrderLifecycleEvent, ORDER_TRANSITIONS, nextOrderStatus } from "./simulator/order-lifecycle.js";
+export type { OrderStatus } from "./simulator/order-lifecycle.js";
+export type { LatencyRange } from "./simulator/latency.js";
+export type { DecimalInput, ExitPlanInput } from "./decimal-input.js";
+// Events, typed, and the optional event log.
 export {
+  SIMULATOR_EVENT_NAMES,
   type SimulatorEventMap,
   type SimulatorEventName,
-  SIMULATOR_EVENT_NAMES,
+  type SimulatorEvent,
   type OrderAcceptedEvent,
   type OrderRejectedEvent,
   type OrderCancelledEvent,
@@ -62,23 +67,21 @@ export {
   type LiquidatedEvent,
   type FundingPaidEvent,
 } from "./simulator/events.js";
-export { LatencyModel, type LatencyRange } from "./simulator/latency.js";
+// What a user needs from @autonome/core: markets, Decimal, clocks, the errors and the reject reasons.
 export {
-  type PositionAmount,
-  type PositionFillOutcome,
-  type AccountMargin,
-  type MarginPosition,
-  applyFillToPosition,
-  entryPriceOf,
-  unrealizedPnlOf,
-  notionalAt,
-  initialMarginFractionOf,
-  isLeverageAllowed,
-  initialMargin,
-  maintenanceMargin,
-  feeOf,
-  fundingCashFlow,
-  accountMargin,
-  isBelowMaintenance,
-  liquidationPriceEstimate,
-} from "./simulator/account.js";
+  type Market,
+  type MarketSpec,
+  defineMarket,
+  LIGHTER_MARKETS,
+  HYPERLIQUID_MARKETS,
+  Decimal,
+  type Clock,
+  SystemClock,
+  ManualClock,
+  type RejectReason,
+  AutonomeError,
+  ValidationError,
+  NotFoundError,
+  UnknownMarketError,
+  StateConflictError,
+} from "@autonome/core";

@@ -1,25 +1,31 @@
 /**
  * MarketBook: the Decimal boundary of an OrderBook for one core `Market`.
  *
- * Invariants: decimals become integer ticks and lots only through core's
- * `priceToTicks`/`sizeToLots` (exact, never rounded); an input off the tick or lot grid,
- * non-positive, below the market's minimum size or minimum notional throws core's
- * `OrderRejectedError` before the book sees it, and a book rejection is rethrown as the
- * same typed error. Nothing changes on a throw. Values inside stay integer.
+ * Invariants: decimals become integer ticks and lots only through exact division by the
+ * market's tick and lot (never rounded); prices and sizes may be decimal strings, numbers
+ * (taken exactly or refused) or Decimals. What the market decides is a value: an order off
+ * the tick or lot grid, non-positive, below the market's minimum size or (limit) notional, or
+ * refused by the book comes back `status: "rejected"` with its reason (and the limit it broke),
+ * and nothing changes. Only a malformed call throws (ValidationError: a value that is not a
+ * decimal, an unknown side, a bad snapshot level). Values inside stay integer.
  */
+import { isList } from "./simulator/commands.js";
 import {
   type Decimal,
-  type DecimalLike,
   type Market,
   OrderRejectedError,
   type OrderSide,
+  type RejectReason,
+  ValidationError,
   lotsToSize,
   priceToTicks,
   sizeToLots,
   ticksToPrice,
 } from "@autonome/core";
 import { OrderBook } from "./order-book.js";
-import type { BookFill, BookOrderInput, L2SnapshotTicks, SelfTradePrevention, SubmitResult, TimeInForce } from "./types.js";
+import { type DecimalInput, decimalInput } from "./decimal-input.js";
+import type { CancelResult, L2Book } from "./simulator/types.js";
+import type { BookFill, BrokenLimit, BookOrderInput, L2SnapshotTicks, SelfTradePrevention, SubmitResult, TimeInForce } from "./types.js";
 
 /** An order in decimal units, as a user or a model states it. */
 export interface MarketOrderInput {
@@ -28,8 +34,8 @@ export interface MarketOrderInput {
   side: OrderSide;
   kind: "limit" | "market";
   /** Limit price; for a market order an optional worst acceptable price. */
-  price?: DecimalLike;
-  size: DecimalLike;
+  price?: DecimalInput;
+  size: DecimalInput;
   timeInForce?: TimeInForce;
   postOnly?: boolean;
   selfTrade?: SelfTradePrevention;
@@ -41,37 +47,57 @@ export interface MarketFill extends BookFill {
   size: Decimal;
 }
 
-/** A submit result with decimal fills. */
+/** A submit result with decimal fills; a rejection also says why in words and names the limit it broke. */
 export interface MarketSubmitResult extends Omit<SubmitResult, "fills"> {
   fills: MarketFill[];
   /** Executed size in base units. */
   filledSize: Decimal;
   /** Size left resting in base units. */
   restingSize: Decimal;
+  detail?: string;
+  limit?: BrokenLimit;
 }
 
-/** An L2 snapshot in decimal units, best first. */
-export interface L2Snapshot {
-  bids: Array<readonly [DecimalLike, DecimalLike]>;
-  asks: Array<readonly [DecimalLike, DecimalLike]>;
+/** Why a decimal order cannot become a book order. */
+export interface ConversionRejection {
+  reason: RejectReason;
+  detail?: string;
+  limit?: BrokenLimit;
 }
 
-/** Converts a decimal order to the book's integer form; throws OrderRejectedError. */
-export function toBookOrder(market: Market, order: MarketOrderInput): BookOrderInput {
-  const sizeLots = sizeToLots(market, order.size, order.id);
-  const size = lotsToSize(market, sizeLots);
+/**
+ * Converts a decimal order to the book's integer form, or says why the market refuses it
+ * (off the grid, non-positive, below minSize, a limit below minNotional). Throws
+ * ValidationError for a value that is not a decimal.
+ */
+export function toBookOrder(market: Market, order: MarketOrderInput): BookOrderInput | ConversionRejection {
+  const size = decimalInput(order.size, "size");
+  const price = order.price === undefined ? undefined : decimalInput(order.price, "price");
+  let sizeLots: number;
+  let priceTicks: number | undefined;
+  try {
+    sizeLots = sizeToLots(market, size, order.id);
+    if (price !== undefined) priceTicks = priceToTicks(market, price, order.id);
+  } catch (error) {
+    if (error instanceof OrderRejectedError) return error.detail === undefined ? { reason: error.reason } : { reason: error.reason, detail: error.detail };
+    throw error;
+  }
   if (size.lt(market.minSize)) {
-    throw new OrderRejectedError("BELOW_MIN_SIZE", order.id, `${size.toString()} < ${market.minSize.toString()}`);
+    return { reason: "BELOW_MIN_SIZE", detail: `size ${size.toString()} is below the market's minSize ${market.minSize.toString()}`, limit: { name: "minSize", value: market.minSize } };
   }
   const book: BookOrderInput = { id: order.id, accountId: order.accountId, side: order.side, kind: order.kind, sizeLots };
-  if (order.price !== undefined) {
-    book.priceTicks = priceToTicks(market, order.price, order.id);
-    const notional = ticksToPrice(market, book.priceTicks).mul(size);
+  if (priceTicks !== undefined) {
+    book.priceTicks = priceTicks;
+    const notional = ticksToPrice(market, priceTicks).mul(size);
     if (order.kind === "limit" && notional.lt(market.minNotional)) {
-      throw new OrderRejectedError("BELOW_MIN_NOTIONAL", order.id, `${notional.toString()} < ${market.minNotional.toString()}`);
+      return {
+        reason: "BELOW_MIN_NOTIONAL",
+        detail: `notional ${notional.toString()} is below the market's minNotional ${market.minNotional.toString()}`,
+        limit: { name: "minNotional", value: market.minNotional },
+      };
     }
   } else if (order.kind === "limit") {
-    throw new OrderRejectedError("INVALID_PRICE_TICK", order.id, "a limit order needs a price");
+    return { reason: "INVALID_PRICE_TICK", detail: "a limit order needs a price" };
   }
   if (order.timeInForce !== undefined) book.timeInForce = order.timeInForce;
   if (order.postOnly !== undefined) book.postOnly = order.postOnly;
@@ -79,27 +105,46 @@ export function toBookOrder(market: Market, order: MarketOrderInput): BookOrderI
   return book;
 }
 
-/** An OrderBook for one core Market that speaks decimals and throws typed errors. */
+/** An OrderBook for one core Market that speaks decimals; refusals are values. */
 export class MarketBook {
   /** The integer book underneath. */
   readonly book: OrderBook;
 
   constructor(readonly market: Market) {
+    if (market === null || typeof market !== "object" || typeof market.symbol !== "string") {
+      throw new ValidationError("invalid market", [{ path: "market", message: "must be a Market (defineMarket)" }]);
+    }
     this.book = new OrderBook({ symbol: market.symbol });
   }
 
-  /** Submits a decimal order; throws OrderRejectedError when it is rejected (nothing changes). */
+  /** Submits a decimal order. A refusal is `status: "rejected"` with its reason (nothing changes); throws ValidationError only for a malformed order. */
   submit(order: MarketOrderInput): MarketSubmitResult {
-    const result = this.book.submit(toBookOrder(this.market, order));
-    if (result.status === "rejected") throw new OrderRejectedError(result.rejectReason ?? "INVALID_PRICE_TICK", order.id);
-    return this.toDecimalResult(result);
+    if (order === null || typeof order !== "object") throw new ValidationError("malformed order", [{ path: "order", message: "must be an object" }]);
+    const converted = toBookOrder(this.market, order);
+    if ("reason" in converted) {
+      const rejected: MarketSubmitResult = {
+        orderId: order.id,
+        status: "rejected",
+        reason: converted.reason,
+        filledLots: 0,
+        restingLots: 0,
+        fills: [],
+        cancelledMakerIds: [],
+        filledSize: lotsToSize(this.market, 0),
+        restingSize: lotsToSize(this.market, 0),
+      };
+      if (converted.detail !== undefined) rejected.detail = converted.detail;
+      if (converted.limit !== undefined) rejected.limit = converted.limit;
+      return rejected;
+    }
+    return this.toDecimalResult(this.book.submit(converted));
   }
 
-  /** Cancels a resting order; throws OrderRejectedError UNKNOWN_ORDER for an unknown id. Returns the cancelled size. */
-  cancel(orderId: string): Decimal {
+  /** Cancels a resting order: the size it had left, or rejected UNKNOWN_ORDER. */
+  cancel(orderId: string): CancelResult {
     const result = this.book.cancel(orderId);
-    if (!result.ok) throw new OrderRejectedError("UNKNOWN_ORDER", orderId);
-    return lotsToSize(this.market, result.remainingLots);
+    if (result.status === "rejected") return { ...result, detail: `no resting order ${orderId}` };
+    return { status: "cancelled", orderId, size: lotsToSize(this.market, result.remainingLots) };
   }
 
   /** Best bid as a price, undefined when there is none. */
@@ -120,11 +165,29 @@ export class MarketBook {
     return ticks === undefined ? undefined : this.market.tickSize.mul(ticks);
   }
 
-  /** Loads an L2 snapshot given in decimals (see OrderBook.loadSnapshot); returns crossing fills. */
-  loadSnapshot(snapshot: L2Snapshot, externalAccountId?: string): MarketFill[] {
-    const toTicks = (levels: L2Snapshot["bids"]): Array<readonly [number, number]> =>
-      levels.map(([price, size]) => [priceToTicks(this.market, price), sizeToLots(this.market, size)] as const);
-    const ticks: L2SnapshotTicks = { bids: toTicks(snapshot.bids), asks: toTicks(snapshot.asks) };
+  /**
+   * Loads an L2 snapshot given in decimals (see OrderBook.loadSnapshot); returns crossing
+   * fills. Throws ValidationError, changing nothing, for a level off the grid, not positive,
+   * or a crossed snapshot.
+   */
+  loadSnapshot(snapshot: L2Book, externalAccountId?: string): MarketFill[] {
+    const { market } = this;
+    const toTicks = (levels: L2Book["bids"] | undefined, side: string): Array<readonly [number, number]> => {
+      if (levels === undefined || !isList(levels)) throw new ValidationError("invalid snapshot", [{ path: side, message: "must be an array of [price, size] pairs" }]);
+      return levels.map((level, i) => {
+        const units = (value: unknown, step: Decimal, what: string): number => {
+          const path = `${side}.${i}.${what}`;
+          const d = decimalInput(value, path);
+          const count = d.div(step);
+          if (d.lte(0) || !count.isInteger() || count.gt(Number.MAX_SAFE_INTEGER)) {
+            throw new ValidationError("invalid snapshot", [{ path, message: `${d.toString()} is not a positive multiple of ${step.toString()}` }]);
+          }
+          return count.toNumber();
+        };
+        return [units(level?.[0], market.tickSize, "price"), units(level?.[1], market.lotSize, "size")] as const;
+      });
+    };
+    const ticks: L2SnapshotTicks = { bids: toTicks(snapshot?.bids, "bids"), asks: toTicks(snapshot?.asks, "asks") };
     return this.book.loadSnapshot(ticks, externalAccountId).map((fill) => this.toDecimalFill(fill));
   }
 

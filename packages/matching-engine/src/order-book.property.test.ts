@@ -143,10 +143,10 @@ function run(commands: Command[], priceScale = 1): Outcome[] {
       const id = ids.length === 0 ? "none" : (ids[cmd.pick % ids.length] as string);
       const result = book.cancel(id);
       if (model.has(id)) {
-        expect(result).toEqual({ ok: true, remainingLots: model.get(id) });
+        expect(result).toEqual({ status: "cancelled", orderId: id, remainingLots: model.get(id) });
         model.delete(id);
       } else {
-        expect(result).toEqual({ ok: false, reason: "UNKNOWN_ORDER" });
+        expect(result).toEqual({ status: "rejected", orderId: id, reason: "UNKNOWN_ORDER" });
       }
       outcome = result;
     } else if (cmd.type === "modify") {
@@ -155,7 +155,7 @@ function run(commands: Command[], priceScale = 1): Outcome[] {
       const change = { ...(cmd.priceTicks !== undefined && { priceTicks: px(cmd.priceTicks) }), ...(cmd.sizeLots !== undefined && { sizeLots: cmd.sizeLots }) };
       const result = book.modify(id, change);
       if (old === undefined) {
-        expect(result.rejectReason).toBe("UNKNOWN_ORDER");
+        expect(result.reason).toBe("UNKNOWN_ORDER");
       } else if (result.status === "rejected") {
         expect(book.restingOrders()).toEqual(before);
       } else {

@@ -114,7 +114,7 @@ describe("OrderBook", () => {
       expect(result.restingLots).toBe(expected.resting);
       expect(result.fills).toHaveLength(expected.fills);
       if (timeInForce === "FOK") {
-        expect(result.rejectReason).toBe("FOK_NOT_FILLABLE");
+        expect(result.reason).toBe("FOK_NOT_FILLABLE");
         expect(stateOf(book)).toEqual(before);
       } else {
         expect(book.order("t")?.sizeLots).toBe(timeInForce === "GTC" ? 2 : undefined);
@@ -167,7 +167,7 @@ describe("OrderBook", () => {
     const book = seededBook();
     const before = stateOf(book);
     const result = book.submit(market("m", "buy", 13, { timeInForce: "FOK" }));
-    expect(result).toMatchObject({ status: "rejected", rejectReason: "FOK_NOT_FILLABLE" });
+    expect(result).toMatchObject({ status: "rejected", reason: "FOK_NOT_FILLABLE" });
     expect(stateOf(book)).toEqual(before);
     expect(book.submit(market("m", "buy", 12, { timeInForce: "FOK" })).status).toBe("filled");
   });
@@ -177,9 +177,9 @@ describe("OrderBook", () => {
     expect(book.submit(limit("p1", "buy", 100, 1, { postOnly: true })).status).toBe("resting");
     const before = stateOf(book);
     const result = book.submit(limit("p2", "buy", 101, 1, { postOnly: true }));
-    expect(result).toMatchObject({ status: "rejected", rejectReason: "POST_ONLY_WOULD_CROSS", fills: [] });
+    expect(result).toMatchObject({ status: "rejected", reason: "POST_ONLY_WOULD_CROSS", fills: [] });
     expect(stateOf(book)).toEqual(before);
-    expect(book.submit(market("p3", "buy", 1, { postOnly: true })).rejectReason).toBe("POST_ONLY_WOULD_CROSS");
+    expect(book.submit(market("p3", "buy", 1, { postOnly: true })).reason).toBe("POST_ONLY_WOULD_CROSS");
   });
 
   describe("self-trade prevention", () => {
@@ -269,7 +269,7 @@ describe("OrderBook", () => {
       book.addTrigger({ id: "tr", accountId: "x", side: "sell", kind: "stop_loss", triggerTicks: 90, sizeLots: 1 });
       const before = stateOf(book);
       const result = book.submit(order);
-      expect(result).toEqual({ orderId: order.id, status: "rejected", rejectReason: reason, filledLots: 0, restingLots: 0, fills: [], cancelledMakerIds: [] });
+      expect(result).toEqual({ orderId: order.id, status: "rejected", reason: reason, filledLots: 0, restingLots: 0, fills: [], cancelledMakerIds: [] });
       expect(stateOf(book)).toEqual(before);
       // The next accepted order still gets the next fill sequence number: no hidden state moved.
       expect(book.submit(market("after", "buy", 1)).fills[0]?.seq).toBe(1);
@@ -292,7 +292,7 @@ describe("OrderBook", () => {
     askPrices.forEach((p, i) => book.submit(limit(`a${i}`, "sell", p, 1)));
     expect(book.snapshot().bids.map(([p]) => p)).toEqual([1_000_000, 999_999, 70_000, 50_000, 10]);
     expect(book.snapshot().asks.map(([p]) => p)).toEqual([1_500_000, 2_000_000, 3_000_000_000, 9_000_000_000_000_000]);
-    expect(book.cancel("b3")).toEqual({ ok: true, remainingLots: 4 });
+    expect(book.cancel("b3")).toEqual({ status: "cancelled", orderId: "b3", remainingLots: 4 });
     expect(fillsOf(book.submit(market("m", "sell", 20)))).toEqual([
       ["b2", "m", 1_000_000, 3, 0],
       ["b4", "m", 999_999, 5, 0],
@@ -333,15 +333,15 @@ describe("OrderBook", () => {
     expect(book.orderCount).toBe(1);
     expect(book.restingOrders().map((o) => o.id)).toEqual(["keep"]);
     for (const id of ["f0", "f2999", "f5999"]) {
-      expect(book.cancel(id)).toEqual({ ok: false, reason: "UNKNOWN_ORDER" });
-      expect(book.modify(id, { sizeLots: 1 }).rejectReason).toBe("UNKNOWN_ORDER");
+      expect(book.cancel(id)).toEqual({ status: "rejected", orderId: id, reason: "UNKNOWN_ORDER" });
+      expect(book.modify(id, { sizeLots: 1 }).reason).toBe("UNKNOWN_ORDER");
       expect(book.order(id)).toBeUndefined();
     }
     expect(book.submit(limit("f5999", "sell", 150, 2)).status).toBe("resting");
     expect(book.submit(limit("f1", "buy", 10, 3)).status).toBe("resting");
     expect(book.orderCount).toBe(3);
-    expect(book.submit(limit("f5999", "sell", 151, 1)).rejectReason).toBe("DUPLICATE_ORDER_ID");
-    expect(book.cancel("f5999")).toEqual({ ok: true, remainingLots: 2 });
+    expect(book.submit(limit("f5999", "sell", 151, 1)).reason).toBe("DUPLICATE_ORDER_ID");
+    expect(book.cancel("f5999")).toEqual({ status: "cancelled", orderId: "f5999", remainingLots: 2 });
     expect(book.orderCount).toBe(2);
   });
 
@@ -349,8 +349,8 @@ describe("OrderBook", () => {
     it("removes a resting order, returns its remaining size and drops an emptied level", () => {
       const book = seededBook();
       book.submit(market("m", "buy", 2));
-      expect(book.cancel("a1")).toEqual({ ok: true, remainingLots: 3 });
-      expect(book.cancel("a2")).toEqual({ ok: true, remainingLots: 3 });
+      expect(book.cancel("a1")).toEqual({ status: "cancelled", orderId: "a1", remainingLots: 3 });
+      expect(book.cancel("a2")).toEqual({ status: "cancelled", orderId: "a2", remainingLots: 3 });
       expect(book.bestAsk()).toBe(102);
       expect(book.depth(5).asks).toEqual([{ priceTicks: 102, sizeLots: 4, orderCount: 1 }]);
     });
@@ -358,9 +358,9 @@ describe("OrderBook", () => {
     it("answers UNKNOWN_ORDER for an id not on the book and changes nothing", () => {
       const book = seededBook();
       const before = stateOf(book);
-      expect(book.cancel("nope")).toEqual({ ok: false, reason: "UNKNOWN_ORDER" });
-      expect(book.cancel("a1").ok).toBe(true);
-      expect(book.cancel("a1")).toEqual({ ok: false, reason: "UNKNOWN_ORDER" });
+      expect(book.cancel("nope")).toEqual({ status: "rejected", orderId: "nope", reason: "UNKNOWN_ORDER" });
+      expect(book.cancel("a1").status).toBe("cancelled");
+      expect(book.cancel("a1")).toEqual({ status: "rejected", orderId: "a1", reason: "UNKNOWN_ORDER" });
       expect(stateOf(book)).not.toEqual(before);
     });
 
@@ -408,10 +408,10 @@ describe("OrderBook", () => {
       const book = seededBook();
       book.submit(limit("p", "buy", 100, 1, { postOnly: true }));
       const before = stateOf(book);
-      expect(book.modify("nope", { sizeLots: 1 }).rejectReason).toBe("UNKNOWN_ORDER");
-      expect(book.modify("a1", { sizeLots: 0 }).rejectReason).toBe("NON_POSITIVE_SIZE");
-      expect(book.modify("a1", { priceTicks: 1.25 }).rejectReason).toBe("INVALID_PRICE_TICK");
-      expect(book.modify("p", { priceTicks: 101 }).rejectReason).toBe("POST_ONLY_WOULD_CROSS");
+      expect(book.modify("nope", { sizeLots: 1 }).reason).toBe("UNKNOWN_ORDER");
+      expect(book.modify("a1", { sizeLots: 0 }).reason).toBe("NON_POSITIVE_SIZE");
+      expect(book.modify("a1", { priceTicks: 1.25 }).reason).toBe("INVALID_PRICE_TICK");
+      expect(book.modify("p", { priceTicks: 101 }).reason).toBe("POST_ONLY_WOULD_CROSS");
       expect(stateOf(book)).toEqual(before);
     });
   });
@@ -470,7 +470,7 @@ describe("OrderBook", () => {
   describe("trigger orders", () => {
     it("fires a sell stop-loss at or below its trigger as a market order", () => {
       const book = seededBook();
-      expect(book.addTrigger({ id: "sl", accountId: "me", side: "sell", kind: "stop_loss", triggerTicks: 95, sizeLots: 3 })).toEqual({ ok: true });
+      expect(book.addTrigger({ id: "sl", accountId: "me", side: "sell", kind: "stop_loss", triggerTicks: 95, sizeLots: 3 })).toEqual({ status: "accepted", id: "sl" });
       expect(book.onReferencePrice(96)).toEqual([]);
       const fired = book.onReferencePrice(95);
       expect(fired).toHaveLength(1);
@@ -506,14 +506,14 @@ describe("OrderBook", () => {
     it("rejects bad triggers and duplicates, and cancels pending ones", () => {
       const book = new OrderBook();
       const base = { id: "t", accountId: "a", side: "sell", kind: "stop_loss", triggerTicks: 10, sizeLots: 1 } as const;
-      expect(book.addTrigger({ ...base, triggerTicks: 0 })).toEqual({ ok: false, reason: "INVALID_TRIGGER" });
-      expect(book.addTrigger({ ...base, limitTicks: 2.5 })).toEqual({ ok: false, reason: "INVALID_TRIGGER" });
-      expect(book.addTrigger({ ...base, sizeLots: 0 })).toEqual({ ok: false, reason: "NON_POSITIVE_SIZE" });
+      expect(book.addTrigger({ ...base, triggerTicks: 0 })).toEqual({ status: "rejected", id: base.id, reason: "INVALID_TRIGGER" });
+      expect(book.addTrigger({ ...base, limitTicks: 2.5 })).toEqual({ status: "rejected", id: base.id, reason: "INVALID_TRIGGER" });
+      expect(book.addTrigger({ ...base, sizeLots: 0 })).toEqual({ status: "rejected", id: base.id, reason: "NON_POSITIVE_SIZE" });
       expect(book.pendingTriggers()).toEqual([]);
-      expect(book.addTrigger(base)).toEqual({ ok: true });
-      expect(book.addTrigger(base)).toEqual({ ok: false, reason: "DUPLICATE_ORDER_ID" });
-      expect(book.cancelTrigger("t")).toBe(true);
-      expect(book.cancelTrigger("t")).toBe(false);
+      expect(book.addTrigger(base)).toEqual({ status: "accepted", id: base.id });
+      expect(book.addTrigger(base)).toEqual({ status: "rejected", id: base.id, reason: "DUPLICATE_ORDER_ID" });
+      expect(book.cancelTrigger("t")).toEqual({ status: "cancelled", id: "t" });
+      expect(book.cancelTrigger("t")).toEqual({ status: "rejected", id: "t", reason: "UNKNOWN_ORDER" });
       expect(book.onReferencePrice(1)).toEqual([]);
     });
   });

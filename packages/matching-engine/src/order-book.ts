@@ -25,6 +25,7 @@ import { type OrderSide, type RejectReason, ValidationError } from "@autonome/co
 import { BookSide, NIL, OrderStore, packFlags, selfTradeOf } from "./internal/book-side.js";
 import { checkPriceTicks, checkSizeLots, triggerFires, validateOrderInput, validateTriggerInput } from "./matching.js";
 import type {
+  BookCancelResult,
   BookFill,
   BookOrderInput,
   DepthView,
@@ -35,6 +36,7 @@ import type {
   SubmitResult,
   TimeInForce,
   TriggerOrderInput,
+  TriggerResult,
   TriggeredOrder,
 } from "./types.js";
 
@@ -63,7 +65,7 @@ const NO_FILLS = Object.freeze([]) as unknown as BookFill[];
 const NO_IDS = Object.freeze([]) as unknown as string[];
 
 function rejected(orderId: string, reason: RejectReason): SubmitResult {
-  return { orderId, status: "rejected", rejectReason: reason, filledLots: 0, restingLots: 0, fills: NO_FILLS, cancelledMakerIds: NO_IDS };
+  return { orderId, status: "rejected", reason, filledLots: 0, restingLots: 0, fills: NO_FILLS, cancelledMakerIds: NO_IDS };
 }
 
 /** A price-time priority limit order book for one market, integer ticks and lots. */
@@ -129,13 +131,13 @@ export class OrderBook {
     );
   }
 
-  /** Removes a resting order; O(1). */
-  cancel(orderId: string): { ok: true; remainingLots: number } | { ok: false; reason: "UNKNOWN_ORDER" } {
+  /** Removes a resting order; O(1). An id that rests nowhere is rejected UNKNOWN_ORDER. */
+  cancel(orderId: string): BookCancelResult {
     const h = this.index.get(orderId);
-    if (h === undefined) return { ok: false, reason: "UNKNOWN_ORDER" };
+    if (h === undefined) return { status: "rejected", orderId, reason: "UNKNOWN_ORDER" };
     const remainingLots = this.store.size[h] as number;
     this.removeResting(h);
-    return { ok: true, remainingLots };
+    return { status: "cancelled", orderId, remainingLots };
   }
 
   /**
@@ -212,6 +214,7 @@ export class OrderBook {
 
   /** Aggregated depth (price, size, order count) for up to `levels` levels a side, best first. */
   depth(levels: number): DepthView {
+    checkLevelCount(levels);
     return { bids: levelViews(this.bids, levels), asks: levelViews(this.asks, levels) };
   }
 
@@ -241,6 +244,7 @@ export class OrderBook {
 
   /** Aggregated L2 out (best first), for n levels or all. */
   snapshot(levels?: number): L2SnapshotTicks {
+    if (levels !== undefined) checkLevelCount(levels);
     const n = levels ?? Number.MAX_SAFE_INTEGER;
     const side = (s: BookSide): Array<readonly [number, number]> => {
       const out: Array<readonly [number, number]> = [];
@@ -301,18 +305,18 @@ export class OrderBook {
     return fills;
   }
 
-  /** Registers a trigger (SL/TP) order; it fires on a later onReferencePrice. */
-  addTrigger(trigger: TriggerOrderInput): { ok: true } | { ok: false; reason: RejectReason } {
+  /** Registers a trigger (SL/TP) order; it fires on a later onReferencePrice. A bad size or price, or a used id, is rejected. */
+  addTrigger(trigger: TriggerOrderInput): TriggerResult {
     const reason = validateTriggerInput(trigger, this.maxPriceTicks);
-    if (reason !== undefined) return { ok: false, reason };
-    if (this.triggers.has(trigger.id)) return { ok: false, reason: "DUPLICATE_ORDER_ID" };
+    if (reason !== undefined) return { status: "rejected", id: trigger.id, reason };
+    if (this.triggers.has(trigger.id)) return { status: "rejected", id: trigger.id, reason: "DUPLICATE_ORDER_ID" };
     this.triggers.set(trigger.id, { input: { ...trigger }, insertion: this.triggerInsertion++ });
-    return { ok: true };
+    return { status: "accepted", id: trigger.id };
   }
 
-  /** Removes a pending trigger; false when the id is unknown. */
-  cancelTrigger(id: string): boolean {
-    return this.triggers.delete(id);
+  /** Removes a pending trigger; an id that is not pending is rejected UNKNOWN_ORDER. */
+  cancelTrigger(id: string): TriggerResult {
+    return this.triggers.delete(id) ? { status: "cancelled", id } : { status: "rejected", id, reason: "UNKNOWN_ORDER" };
   }
 
   /** The pending triggers in insertion order. */
@@ -327,7 +331,10 @@ export class OrderBook {
    * then insertion order. A fired trigger is removed whatever its order did.
    */
   onReferencePrice(priceTicks: number): TriggeredOrder[] {
-    if (typeof priceTicks !== "number" || Number.isNaN(priceTicks) || this.triggers.size === 0) return [];
+    if (typeof priceTicks !== "number" || !Number.isFinite(priceTicks)) {
+      throw new ValidationError("invalid reference price", [{ path: "priceTicks", message: "must be a finite number of ticks" }]);
+    }
+    if (this.triggers.size === 0) return [];
     const fired: StoredTrigger[] = [];
     for (const stored of this.triggers.values()) if (triggerFires(stored.input, priceTicks)) fired.push(stored);
     if (fired.length === 0) return [];
@@ -567,6 +574,13 @@ export class OrderBook {
       sizeLots: store.size[h] as number,
       seq: store.seq[h] as number,
     };
+  }
+}
+
+/** Throws ValidationError unless `levels` is a non-negative integer. */
+function checkLevelCount(levels: unknown): void {
+  if (typeof levels !== "number" || !Number.isInteger(levels) || levels < 0) {
+    throw new ValidationError("invalid level count", [{ path: "levels", message: "must be a non-negative integer" }]);
   }
 }
 

@@ -3,7 +3,13 @@
  * prices in ticks and sizes in lots (JS numbers, checked to stay safe integers).
  * Conversion to and from decimals happens at the boundary with a core `Market`.
  */
-import type { OrderSide, RejectReason } from "@autonome/core";
+import type { Decimal, OrderSide, RejectReason } from "@autonome/core";
+
+/** A market limit an order broke, named with its value. */
+export interface BrokenLimit {
+  name: "minSize" | "minNotional" | "maxLeverage";
+  value: Decimal;
+}
 
 /** Time in force of a limit or market order. */
 export type TimeInForce = "GTC" | "IOC" | "FOK";
@@ -58,7 +64,8 @@ export type SubmitStatus =
 export interface SubmitResult {
   orderId: string;
   status: SubmitStatus;
-  rejectReason?: RejectReason;
+  /** Why it was rejected; set only when `status` is "rejected". */
+  reason?: RejectReason;
   /** Lots executed by this call. */
   filledLots: number;
   /** Lots left resting on the book after this call. */
@@ -67,6 +74,14 @@ export interface SubmitResult {
   /** Resting orders removed by self-trade prevention. */
   cancelledMakerIds: string[];
 }
+
+/** What a cancel did: the size it took off the book, or a rejection when the id rests nowhere. */
+export type BookCancelResult =
+  | { status: "cancelled"; orderId: string; remainingLots: number }
+  | { status: "rejected"; orderId: string; reason: "UNKNOWN_ORDER" };
+
+/** Whether a trigger order was registered (or removed), as a value. */
+export type TriggerResult = { status: "accepted" | "cancelled"; id: string } | { status: "rejected"; id: string; reason: RejectReason };
 
 /** One aggregated price level. */
 export interface LevelView {

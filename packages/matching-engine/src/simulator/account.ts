@@ -116,10 +116,10 @@ export function initialMarginFractionOf(leverage: Decimal): Decimal {
   return ONE.div(leverage);
 }
 
-/** Whether a leverage is allowed on a market: positive, finite and 1/leverage >= the market's minimum initial margin fraction. */
+/** Whether a leverage is allowed on a market: positive, finite and at most the market's maxLeverage. */
 export function isLeverageAllowed(market: Market, leverage: Decimal): boolean {
   if (!leverage.isFinite() || leverage.lte(0)) return false;
-  return initialMarginFractionOf(leverage).gte(market.minInitialMarginFraction);
+  return leverage.lte(market.maxLeverage);
 }
 
 /** Initial margin a notional ties up at a leverage: notional / leverage. */

@@ -1,30 +1,22 @@
 /**
  * The simulator's typed event map. Names are past-tense facts; every payload carries its
- * id ("e<n>", increasing), tsEvent (when it happened) and tsInit (when the simulator
- * recorded it), both from the injected Clock. Payloads are in-process values (Decimal).
+ * `type` (the event's name), its id ("e<n>", increasing), tsEvent (when it happened) and
+ * tsInit (when the simulator recorded it), both from the clock. Payloads are in-process
+ * values (Decimal). A refused order is not an event: its result says so (the one exception
+ * is an order in flight under latency, refused when it arrives: `orderRejected`).
  */
-import type { CloseTrigger, Decimal, EventMeta, Fill, OrderSide, RejectReason, Side } from "@autonome/core";
-import type { TimeInForce } from "../types.js";
-import type { PositionView, SimOrderType, SimulatedTrade } from "./types.js";
+import type { CloseTrigger, Decimal, EventMeta, RejectReason, Side } from "@autonome/core";
+import type { OrderView, PositionView, SimFill, SimulatedTrade } from "./types.js";
 
-/** An order met the book and passed every check. */
+/** An order passed every check and met the book; `order` is its record at that moment (status ACCEPTED). */
 export interface OrderAcceptedEvent extends EventMeta {
-  orderId: string;
-  accountId: string;
-  symbol: string;
-  side: OrderSide;
-  type: SimOrderType;
-  size: Decimal;
-  price: Decimal | null;
-  timeInForce: TimeInForce;
-  postOnly: boolean;
-  reduceOnly: boolean;
-  leverage: Decimal;
-  closeTrigger: CloseTrigger | null;
+  type: "orderAccepted";
+  order: OrderView;
 }
 
-/** An order was refused; nothing changed. */
+/** An order in flight (latency) was refused when it arrived; nothing changed. Orders refused when placed are not events: their result says so. */
 export interface OrderRejectedEvent extends EventMeta {
+  type: "orderRejected";
   orderId: string;
   accountId: string;
   symbol: string;
@@ -37,6 +29,7 @@ export type CancelReason = "REQUESTED" | "UNFILLED_REMAINDER" | "SELF_TRADE" | "
 
 /** An order, or its unfilled remainder, was cancelled. */
 export interface OrderCancelledEvent extends EventMeta {
+  type: "orderCancelled";
   orderId: string;
   accountId: string;
   symbol: string;
@@ -45,31 +38,36 @@ export interface OrderCancelledEvent extends EventMeta {
   reason: CancelReason;
 }
 
-/** One execution of a simulated account's order. */
+/** One execution of a simulated account's order (a match between two simulated accounts is two events, taker first). */
 export interface OrderFilledEvent extends EventMeta {
-  fill: Fill;
+  type: "orderFilled";
+  fill: SimFill;
 }
 
 /** A position came into existence. */
 export interface PositionOpenedEvent extends EventMeta {
+  type: "positionOpened";
   position: PositionView;
 }
 
 /** A position grew or shrank without closing. */
 export interface PositionChangedEvent extends EventMeta {
+  type: "positionChanged";
   position: PositionView;
   /** Gross PnL realized by this change (zero when it grew). */
   realizedPnl: Decimal;
 }
 
-/** A position closed; `trade.closeTrigger` says why. */
+/** A position closed; `closeTrigger` says why (MANUAL, STOP, TARGET, LIQUIDATION). */
 export interface PositionClosedEvent extends EventMeta {
+  type: "positionClosed";
   trade: SimulatedTrade;
   closeTrigger: CloseTrigger;
 }
 
 /** An account fell below maintenance margin and its positions were closed at market. */
 export interface LiquidatedEvent extends EventMeta {
+  type: "liquidated";
   accountId: string;
   /** Equity that triggered it (before the closing fills). */
   equity: Decimal;
@@ -83,6 +81,7 @@ export interface LiquidatedEvent extends EventMeta {
 
 /** A funding payment settled on one position. */
 export interface FundingPaidEvent extends EventMeta {
+  type: "fundingPaid";
   accountId: string;
   symbol: string;
   side: Side;
@@ -93,7 +92,7 @@ export interface FundingPaidEvent extends EventMeta {
   amount: Decimal;
 }
 
-/** Every simulator event by name (eventemitter3 typed map). */
+/** Every simulator event by name (eventemitter3 typed map): `sim.on("orderFilled", (e) => ...)`. */
 export interface SimulatorEventMap {
   orderAccepted: [OrderAcceptedEvent];
   orderRejected: [OrderRejectedEvent];
@@ -109,6 +108,9 @@ export interface SimulatorEventMap {
 /** The names of every simulator event. */
 export type SimulatorEventName = keyof SimulatorEventMap;
 
+/** Any simulator event; narrow it on `type`. What `eventLog()` returns. */
+export type SimulatorEvent = SimulatorEventMap[SimulatorEventName][0];
+
 /** Every simulator event name, for sinks that record them all. */
 export const SIMULATOR_EVENT_NAMES: readonly SimulatorEventName[] = [
   "orderAccepted",
@@ -121,3 +123,27 @@ export const SIMULATOR_EVENT_NAMES: readonly SimulatorEventName[] = [
   "liquidated",
   "fundingPaid",
 ];
+
+/** Keeps the latest `capacity` events, oldest dropped first. */
+export class EventLog {
+  private readonly events: SimulatorEvent[] = [];
+  private start = 0;
+
+  constructor(readonly capacity: number) {}
+
+  /** Records an event (a no-op with capacity 0). */
+  push(event: SimulatorEvent): void {
+    if (this.capacity === 0) return;
+    if (this.events.length < this.capacity) {
+      this.events.push(event);
+      return;
+    }
+    this.events[this.start] = event;
+    this.start = (this.start + 1) % this.capacity;
+  }
+
+  /** The kept events, oldest first. */
+  list(): SimulatorEvent[] {
+    return [...this.events.slice(this.start), ...this.events.slice(0, this.start)];
+  }
+}

@@ -16,7 +16,6 @@ import {
   type CloseTrigger,
   type Decimal,
   type ExitPlan,
-  type Fill,
   type Liquidity,
   type Market,
   type OrderSide,
@@ -40,7 +39,7 @@ import {
   unrealizedPnlOf,
 } from "./account.js";
 import type { ExitTrigger, RestingOrder } from "./market-engine.js";
-import type { AccountView, OpenOrderView, PositionView, SimulatedTrade } from "./types.js";
+import type { AccountView, OpenOrderView, PositionView, SimFill, SimulatedTrade } from "./types.js";
 
 /** An open position of an account, with the history its closing trade reports. */
 export interface PositionState {
@@ -98,9 +97,11 @@ export interface Touch {
   realizedPnl: Decimal;
 }
 
-/** An execution: its trade id, price and size. */
+/** An execution: its trade id, both orders, price and size. */
 export interface Execution {
   readonly tradeId: string;
+  readonly makerOrderId: string;
+  readonly takerOrderId: string;
   readonly price: Decimal;
   readonly quantity: Decimal;
 }
@@ -147,7 +148,7 @@ export function applyAccountFill(
   execution: Execution,
   f: FillTerms,
   now: number,
-): { fill: Fill; closed: SimulatedTrade | null; triggerChanged: boolean } {
+): { fill: SimFill; closed: SimulatedTrade | null; triggerChanged: boolean } {
   const { price, quantity } = execution;
   const notional = price.mul(quantity);
   const fee = notional.mul(f.feeRate);
@@ -222,7 +223,7 @@ export function applyAccountFill(
       funding: ZERO,
     });
   }
-  const fill: Fill = {
+  const fill: SimFill = {
     tradeId: execution.tradeId,
     orderId: f.orderId,
     accountId: account.id,
@@ -233,6 +234,8 @@ export function applyAccountFill(
     fee,
     liquidity: f.liquidity,
     ts: now,
+    makerOrderId: execution.makerOrderId,
+    takerOrderId: execution.takerOrderId,
   };
   return { fill, closed, triggerChanged };
 }

@@ -14,7 +14,9 @@ const EXTERNAL = "__external__";
 function engine(): MarketEngine {
   const e = new MarketEngine(BTC, new OrderBook({ symbol: "BTC" }), EXTERNAL);
   // Asks 0.05 @ 100000 and 0.1 @ 100010, bids 0.1 @ 99990 (BTC: tick 0.1, lot 0.00001).
-  e.applyL2({ bids: [["99990", "0.1"]], asks: [["100000", "0.05"], ["100010", "0.1"]] }, 0, 5000);
+  const parsed = e.parseL2({ bids: [["99990", "0.1"]], asks: [["100000", "0.05"], ["100010", "0.1"]] });
+  e.setMark(parsed.mid!);
+  e.loadL2(parsed, 0);
   return e;
 }
 
@@ -77,17 +79,19 @@ describe("MarketEngine", () => {
     expect(e.bookLots("p1")).toBeUndefined();
   });
 
-  it("loads snapshots only when the refresh interval elapsed, fills resting orders a new snapshot crosses, and keeps the mark when it throws", () => {
+  it("says when a load is due, fills resting orders a new snapshot crosses, and refuses a crossed or off-grid snapshot", () => {
     const e = engine();
     const bid = e.submit(order({ orderId: "bid", accountId: "a", side: "buy", type: "limit", priceTicks: 999_950, timeInForce: "GTC", sizeLots: 1_000 }));
     expect(bid.status).toBe("resting");
-    const early = e.applyL2({ bids: [["99980", "1"]], asks: [["99990", "1"]] }, 1000, 5000);
-    expect(early).toEqual({ loaded: false, mark: new Decimal("99985"), fills: [] });
-    const due = e.applyL2({ bids: [["99980", "1"]], asks: [["99990", "1"]] }, 5000, 5000);
-    expect(due.loaded).toBe(true);
-    expect(due.fills.map((f) => [f.tradeId, f.price.toString(), f.quantity.toString(), f.maker?.orderId, f.makerRemainingLots])).toEqual([["BTC-1", "99995", "0.01", "bid", 0]]);
-    expect(() => e.applyL2({ bids: [["100000", "1"]], asks: [["99990", "1"]] }, 10_000, 5000)).toThrow(ValidationError);
-    expect(e.mark?.toString()).toBe("99985");
+    expect([e.isLoadDue(1000, 5000), e.isLoadDue(5000, 5000), e.nextLoadAt(1000, 5000)]).toEqual([false, true, 5000]);
+    const parsed = e.parseL2({ bids: [["99980", "1"], ["99970", "0"]], asks: [["99990", "1"]] });
+    expect(parsed.mid).toEqual(new Decimal("99985"));
+    expect(parsed.snapshot).toEqual({ bids: [[999_800, 100_000]], asks: [[999_900, 100_000]] });
+    const fills = e.loadL2(parsed, 5000);
+    expect(fills.map((f) => [f.tradeId, f.price.toString(), f.quantity.toString(), f.maker?.orderId, f.makerOrderId, f.makerRemainingLots])).toEqual([["BTC-1", "99995", "0.01", "bid", "bid", 0]]);
+    expect(() => e.parseL2({ bids: [["100000", "1"]], asks: [["99990", "1"]] })).toThrow(/best bid must be below best ask/);
+    expect(() => e.parseL2({ bids: [["99990.05", "1"]], asks: [] })).toThrow(/bids.0.price: price 99990.05 is not a multiple of 0.1/);
+    expect(() => e.parseL2({ bids: [["99990", "-1"]], asks: [] })).toThrow(ValidationError);
     expect(e.lastLoadAt).toBe(5000);
   });
 

@@ -17,7 +17,7 @@
  * - A rejected submit or a throwing snapshot load changes nothing here.
  */
 import {
-  type Decimal,
+  Decimal,
   type ExitPlan,
   type Market,
   type OrderSide,
@@ -26,13 +26,11 @@ import {
   ValidationError,
   ZERO,
   lotsToSize,
-  priceToTicks,
-  sizeToLots,
   ticksToPrice,
 } from "@autonome/core";
 import type { OrderBook } from "../order-book.js";
 import type { BookFill, L2SnapshotTicks, TimeInForce } from "../types.js";
-import { parseDecimal } from "./decimal-text.js";
+import { parseDecimal } from "../decimal-input.js";
 import { plainUnits } from "./units.js";
 
 /**
@@ -72,6 +70,10 @@ export interface EngineOrder {
 /** One execution in this market, as a value. */
 export interface EngineFill {
   tradeId: string;
+  /** The resting order of the match (a simulated account's, or a snapshot level's). */
+  makerOrderId: string;
+  /** The order that took liquidity (for a snapshot fill: the snapshot level's). */
+  takerOrderId: string;
   /** Side of the order that took liquidity (for a snapshot fill: the external side). */
   takerSide: OrderSide;
   price: Decimal;
@@ -101,13 +103,10 @@ export type EngineSubmitResult =
       resting: Readonly<RestingOrder> | null;
     };
 
-/** What loading market data did. */
-export interface L2Applied {
-  /** Whether the snapshot replaced the external liquidity (refresh interval elapsed). */
-  loaded: boolean;
-  mark: Decimal | null;
-  /** Fills of the new external liquidity against resting orders it crossed. */
-  fills: EngineFill[];
+/** L2 levels checked and in integer form, with the snapshot's mid (null when a side is empty). */
+export interface ParsedL2 {
+  snapshot: L2SnapshotTicks;
+  mid: Decimal | null;
 }
 
 /** A position's stop and target, watched against the mark. */
@@ -147,11 +146,18 @@ export class MarketEngine {
   /** By account id. */
   private readonly exits = new Map<string, ExitTrigger>();
 
+  /** Whether plain decimal text converts to ticks (lots) by moving the point: a tick (lot) that is a power of ten. */
+  private readonly decimalTicks: boolean;
+  private readonly decimalLots: boolean;
+
   constructor(
     readonly market: Market,
     readonly book: OrderBook,
     private readonly externalAccountId: string,
-  ) {}
+  ) {
+    this.decimalTicks = market.tickSize.eq(new Decimal(10).pow(-market.priceDecimals));
+    this.decimalLots = market.lotSize.eq(new Decimal(10).pow(-market.sizeDecimals));
+  }
 
   /** The mark price, null before any market data. */
   get mark(): Decimal | null {
@@ -182,48 +188,61 @@ export class MarketEngine {
   }
 
   /**
-   * Market data in: the mark becomes the snapshot mid and, when `refreshIntervalMs` has
-   * elapsed since the last load (or on the first), the snapshot replaces the external
-   * liquidity. Zero-size levels are skipped. Throws (changing nothing) for a crossed or
-   * malformed snapshot.
+   * Checks L2 levels given as text and converts them to ticks and lots; zero-size levels are
+   * skipped, best levels are found, not assumed first. Throws ValidationError (naming the
+   * level) for an off-grid price or size, a negative size or a crossed snapshot.
    */
-  applyL2(levels: { bids: ReadonlyArray<readonly [string, string]>; asks: ReadonlyArray<readonly [string, string]> }, now: number, refreshIntervalMs: number): L2Applied {
+  parseL2(levels: { bids: ReadonlyArray<readonly [string, string]>; asks: ReadonlyArray<readonly [string, string]> }): ParsedL2 {
     const { market } = this;
-    // Levels of size zero (how some feeds say "gone") are skipped; best levels are found, not assumed first.
-    const toTicks = (side: ReadonlyArray<readonly [string, string]>): Array<readonly [number, number]> => {
+    const invalid = (path: string, message: string) => new ValidationError(`invalid ${market.symbol} snapshot`, [{ path, message }]);
+    const units = (text: string, step: Decimal, decimals: number, fast: boolean, path: string, what: string): number => {
+      const quick = fast ? plainUnits(text, decimals) : undefined;
+      if (quick !== undefined) return quick;
+      const value = parseDecimal(text);
+      if (value === null || value.lt(0)) throw invalid(path, `${what} ${text} is not a non-negative decimal`);
+      const count = value.div(step);
+      if (!count.isInteger()) throw invalid(path, `${what} ${text} is not a multiple of ${step.toString()}`);
+      if (count.gt(Number.MAX_SAFE_INTEGER)) throw invalid(path, `${what} ${text} is out of range`);
+      return count.toNumber();
+    };
+    const toTicks = (side: ReadonlyArray<readonly [string, string]>, name: string): Array<readonly [number, number]> => {
       const out: Array<readonly [number, number]> = [];
-      for (const [p, s] of side) {
-        const lots = plainUnits(s, market.sizeDecimals) ?? (parseDecimal(s)?.isZero() === true ? 0 : sizeToLots(market, s, "snapshot"));
-        if (lots === 0) continue;
-        out.push([plainUnits(p, market.priceDecimals) ?? priceToTicks(market, p, "snapshot"), lots] as const);
-      }
+      side.forEach(([p, s], i) => {
+        const lots = units(s, market.lotSize, market.sizeDecimals, this.decimalLots, `${name}.${i}.size`, "size");
+        if (lots === 0) return;
+        const ticks = units(p, market.tickSize, market.priceDecimals, this.decimalTicks, `${name}.${i}.price`, "price");
+        if (ticks === 0) throw invalid(`${name}.${i}.price`, "must be positive");
+        out.push([ticks, lots] as const);
+      });
       return out;
     };
-    const snapshot: L2SnapshotTicks = { bids: toTicks(levels.bids), asks: toTicks(levels.asks) };
+    const snapshot: L2SnapshotTicks = { bids: toTicks(levels.bids, "bids"), asks: toTicks(levels.asks, "asks") };
     const topBid = snapshot.bids.reduce<number | undefined>((best, [ticks]) => (best === undefined || ticks > best ? ticks : best), undefined);
     const topAsk = snapshot.asks.reduce<number | undefined>((best, [ticks]) => (best === undefined || ticks < best ? ticks : best), undefined);
-    if (topBid !== undefined && topAsk !== undefined && topBid >= topAsk) {
-      throw new ValidationError(`crossed ${market.symbol} snapshot`, [{ path: "bids", message: "best bid must be below best ask" }]);
-    }
-    const due = this.loadedAt === null || now - this.loadedAt >= refreshIntervalMs;
-    const previousMark = this.markPrice;
-    if (topBid !== undefined && topAsk !== undefined) {
-      this.markPrice = ticksToPrice(market, topBid).plus(ticksToPrice(market, topAsk)).div(2);
-    }
-    let fills: EngineFill[] = [];
-    if (due) {
-      let bookFills: BookFill[];
-      try {
-        // The book throws for a crossed or malformed snapshot before changing anything.
-        bookFills = this.book.loadSnapshot(snapshot, this.externalAccountId);
-      } catch (error) {
-        this.markPrice = previousMark;
-        throw error;
-      }
-      this.loadedAt = now;
-      fills = bookFills.map((f) => this.fillOf(f));
-    }
-    return { loaded: due, mark: this.markPrice, fills };
+    if (topBid !== undefined && topAsk !== undefined && topBid >= topAsk) throw invalid("bids", "best bid must be below best ask");
+    const mid = topBid === undefined || topAsk === undefined ? null : ticksToPrice(market, topBid).plus(ticksToPrice(market, topAsk)).div(2);
+    return { snapshot, mid };
+  }
+
+  /** Whether a load is due under the refresh rule: on the first, then once `refreshIntervalMs` has passed since the last. */
+  isLoadDue(now: number, refreshIntervalMs: number): boolean {
+    return this.loadedAt === null || now - this.loadedAt >= refreshIntervalMs;
+  }
+
+  /** Clock time from which a load is due again. */
+  nextLoadAt(now: number, refreshIntervalMs: number): number {
+    return this.loadedAt === null ? now : this.loadedAt + refreshIntervalMs;
+  }
+
+  /**
+   * Replaces the external liquidity with parsed levels now; returns the fills of levels that
+   * crossed simulated accounts' resting orders. The book throws (changing nothing) for a
+   * snapshot it cannot hold.
+   */
+  loadL2(parsed: ParsedL2, now: number): EngineFill[] {
+    const bookFills = this.book.loadSnapshot(parsed.snapshot, this.externalAccountId);
+    this.loadedAt = now;
+    return bookFills.map((f) => this.fillOf(f));
   }
 
   /** Sends an order to the book; a remainder that rests is kept as a RestingOrder. */
@@ -238,7 +257,7 @@ export class MarketEngine {
       timeInForce: order.timeInForce,
       postOnly: order.postOnly,
     });
-    if (result.status === "rejected") return { status: "rejected", reason: result.rejectReason ?? "NO_LIQUIDITY" };
+    if (result.status === "rejected") return { status: "rejected", reason: result.reason ?? "NO_LIQUIDITY" };
     const fills = result.fills.map((f) => this.fillOf(f));
     const cancelledMakers: RestingOrder[] = [];
     for (const makerId of result.cancelledMakerIds) {
@@ -282,7 +301,7 @@ export class MarketEngine {
     const cancelled = this.book.cancel(orderId);
     const order = this.resting.get(orderId);
     if (order !== undefined) this.forget(order);
-    return cancelled.ok ? cancelled.remainingLots : null;
+    return cancelled.status === "cancelled" ? cancelled.remainingLots : null;
   }
 
   /** Cuts a resting order down to `sizeLots` (keeping its queue place); true when it was larger and is now cut. */
@@ -399,6 +418,8 @@ export class MarketEngine {
     }
     return {
       tradeId: `${this.market.symbol}-${++this.seq}`,
+      makerOrderId: bookFill.makerOrderId,
+      takerOrderId: bookFill.takerOrderId,
       takerSide: bookFill.takerSide,
       price: ticksToPrice(this.market, bookFill.priceTicks),
       quantity: lotsToSize(this.market, bookFill.sizeLots),

@@ -70,34 +70,29 @@ export class OrderRecords {
     if (record !== undefined) record.size = record.filledSize.plus(remaining);
   }
 
-  /** Keeps the records in step with one order event. */
+  /**
+   * An order met the book: its record (a PENDING one under latency keeps its creation time)
+   * moves to ACCEPTED. Returns a copy for the orderAccepted event.
+   */
+  accept(order: Omit<OrderView, "status" | "filledSize" | "filledNotional" | "averagePrice" | "rejectReason" | "createdAt" | "updatedAt">, now: number): OrderView {
+    const record: OrderView = {
+      ...order,
+      status: "PENDING",
+      filledSize: ZERO,
+      filledNotional: ZERO,
+      averagePrice: null,
+      rejectReason: null,
+      createdAt: this.records.get(order.orderId)?.createdAt ?? now,
+      updatedAt: now,
+    };
+    move(record, "accepted", now);
+    this.records.set(order.orderId, record);
+    return { ...record };
+  }
+
+  /** Keeps the records in step with one order event (orderAccepted is `accept`). */
   track<K extends keyof SimulatorEventMap>(name: K, event: SimulatorEventMap[K][0], now: number): void {
-    if (name === "orderAccepted") {
-      const e = event as SimulatorEventMap["orderAccepted"][0];
-      const record: OrderView = {
-        orderId: e.orderId,
-        accountId: e.accountId,
-        symbol: e.symbol,
-        side: e.side,
-        type: e.type,
-        size: e.size,
-        price: e.price,
-        timeInForce: e.timeInForce,
-        postOnly: e.postOnly,
-        reduceOnly: e.reduceOnly,
-        leverage: e.leverage,
-        closeTrigger: e.closeTrigger,
-        status: "PENDING",
-        filledSize: ZERO,
-        filledNotional: ZERO,
-        averagePrice: null,
-        rejectReason: null,
-        createdAt: this.records.get(e.orderId)?.createdAt ?? now,
-        updatedAt: now,
-      };
-      move(record, "accepted", now);
-      this.records.set(e.orderId, record);
-    } else if (name === "orderRejected") {
+    if (name === "orderRejected") {
       // Only an order in flight has a record: a rejection on submission changes nothing.
       const e = event as SimulatorEventMap["orderRejected"][0];
       const record = this.records.get(e.orderId);

@@ -5,7 +5,7 @@
 import { Decimal, ManualClock, ZERO, emptyExitPlan, type Fill } from "@autonome/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { OrderCancelledEvent } from "./events.js";
+import type { OrderAcceptedEvent, OrderCancelledEvent } from "./events.js";
 import { ExchangeSimulator } from "./simulator.js";
 import { BTC, ETH, plain, recordEvents } from "../testing/sink.js";
 import type { L2Book, SimulatorOptions, SimulatorSnapshot } from "./types.js";
@@ -105,7 +105,7 @@ function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>, snapshot
         });
         if (result.status === "rejected" || result.status === "pending") break;
         const mine = events.slice(start);
-        const accepted = mine.find((e) => e.name === "orderAccepted")!.event as { size: Decimal };
+        const accepted = (mine.find((e) => e.name === "orderAccepted")!.event as OrderAcceptedEvent).order;
         const takerFills = mine
           .filter((e) => e.name === "orderFilled")
           .map((e) => (e.event as { fill: Fill }).fill)
@@ -126,7 +126,8 @@ function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>, snapshot
         sim.applyBook("BTC", bookAround(mid));
         break;
       case "mark":
-        sim.setMarkPrice("BTC", String(Math.max(1000, mid + op.shift)));
+        sim.setMark("BTC", String(Math.max(1000, mid + op.shift)));
+        sim.checkTriggers("BTC");
         break;
       case "funding":
         sim.setFundingRate("BTC", new Decimal(op.microRate).div(1_000_000));

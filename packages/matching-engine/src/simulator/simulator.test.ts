@@ -5,6 +5,7 @@ import {
   StateConflictError,
   UnknownMarketError,
   ValidationError,
+  defineMarket,
   emptyExitPlan,
   type ExitPlan,
 } from "@autonome/core";
@@ -46,7 +47,8 @@ describe("ExchangeSimulator stop-loss and take-profit", () => {
 
     clock.advanceTo(5000);
     const applied = sim.applyBook("BTC", { bids: [["98950", "1"]], asks: [["98960", "1"]] });
-    expect(applied).toEqual({ loaded: true, markPrice: d(98955) });
+    expect(applied).toMatchObject({ loaded: true, nextLoadAt: 10_000, markPrice: d(98955), fills: [], triggers: { liquidated: [] } });
+    expect(applied.triggers.exits.map((e) => [e.accountId, e.symbol, e.trigger, e.result.status])).toEqual([["alice", "BTC", "STOP", "filled"]]);
 
     expect(events.map((e) => e.name)).toEqual([
       "orderAccepted",
@@ -102,7 +104,8 @@ describe("ExchangeSimulator stop-loss and take-profit", () => {
     const { clock, sim, events } = setup({ refreshIntervalMs: 0 });
     sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01", exitPlan: plan({ stop: d(99000) }) });
     sim.applyBook("BTC", { bids: [], asks: [["98000", "1"]] });
-    sim.setMarkPrice("BTC", "98500");
+    sim.setMark("BTC", "98500");
+    sim.checkTriggers("BTC");
     expect(sim.positions("alice")).toHaveLength(1);
     expect(events.filter((e) => e.name === "orderCancelled")).toHaveLength(1);
     clock.advanceTo(1000);
@@ -121,10 +124,22 @@ describe("ExchangeSimulator stop-loss and take-profit", () => {
     expect(sim.order("stop-2")).toMatchObject({ status: "FILLED", closeTrigger: "STOP" });
   });
 
-  it("throws NotFoundError for an exit plan without a position", () => {
+  it("rejects an exit plan without a position as a value, and throws for an unknown account", () => {
     const { sim } = setup();
-    expect(() => sim.setExitPlan("alice", "BTC", plan({ stop: d(1) }))).toThrow(NotFoundError);
-    expect(sim.sequence).toBe(2);
+    expect(sim.setExitPlan("alice", "BTC", { stop: "1" })).toEqual({ status: "rejected", reason: "NO_POSITION", detail: "alice holds no BTC position" });
+    expect(() => sim.setExitPlan("nobody", "BTC", {})).toThrow(NotFoundError);
+    expect(sim.sequence).toBe(3);
+  });
+
+  it("takes an exit plan of plain strings and numbers with every field optional", () => {
+    const { sim } = setup();
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01", exitPlan: { stop: 99_000 } });
+    expect(sim.positions("alice")[0]?.exitPlan).toEqual({ ...emptyExitPlan(), stop: d(99_000) });
+    const updated = sim.setExitPlan("alice", "BTC", { target: "101000.5", confidence: 0.6 });
+    expect(updated.status === "updated" && plain(updated.position.exitPlan)).toEqual({ ...plain(emptyExitPlan()) as object, target: "101000.5", confidence: 0.6 });
+    expect(() => sim.setExitPlan("alice", "BTC", { stop: "abc" })).toThrow(/exitPlan.stop: "abc" is not a decimal number/);
+    expect(() => sim.setExitPlan("alice", "BTC", { stop: -1 })).toThrow(/exitPlan.stop/);
+    expect(() => sim.setExitPlan("alice", "BTC", { stopp: 1 } as never)).toThrow(ValidationError);
   });
 });
 
@@ -188,7 +203,8 @@ describe("ExchangeSimulator snapshot mode", () => {
     const { sim } = setup();
     const before = plain(sim.state());
     expect(() => sim.applyBook("FOO", BTC_BOOK)).toThrow(UnknownMarketError);
-    expect(() => sim.applyBook("BTC", { bids: [["99990.05", "1"]], asks: [] })).toThrow(/INVALID_PRICE_TICK/);
+    expect(() => sim.applyBook("BTC", { bids: [["99990.05", "1"]], asks: [] })).toThrow(/bids.0.price: price 99990.05 is not a multiple of 0.1/);
+    expect(() => sim.loadBook("BTC", { bids: [["99990", "x"]], asks: [] })).toThrow(/bids.0.size: "x" is not a decimal number/);
     expect(() => sim.applyBook("BTC", { bids: [["100000", "1"]], asks: [["99000", "1"]] })).toThrow(ValidationError); // crossed
     expect(plain(sim.state())).toEqual(before);
   });
@@ -206,8 +222,6 @@ describe("ExchangeSimulator rejections", () => {
     ["a notional below the minimum", { type: "limit", price: "50000", size: "0.0001" }, "BELOW_MIN_NOTIONAL"],
     ["a zero size", { size: "0" }, "NON_POSITIVE_SIZE"],
     ["a negative size", { size: "-0.1" }, "NON_POSITIVE_SIZE"],
-    ["an unknown market", { symbol: "FOO" }, "UNKNOWN_MARKET"],
-    ["an unknown account", { accountId: "nobody" }, "UNKNOWN_ACCOUNT"],
     ["reduce-only without a position", { symbol: "ETH", side: "sell", reduceOnly: true, size: "0.01" }, "REDUCE_ONLY_NO_POSITION"],
     ["reduce-only on the wrong side", { side: "buy", reduceOnly: true }, "REDUCE_ONLY_WRONG_SIDE"],
     ["post-only that would cross", { type: "limit", price: "100000", postOnly: true }, "POST_ONLY_WOULD_CROSS"],
@@ -233,15 +247,47 @@ describe("ExchangeSimulator rejections", () => {
     expect(plain(sim.book("BTC").restingOrders())).toEqual(bookBefore);
     expect(sim.book("BTC").snapshot()).toEqual(depthBefore);
     expect(sim.trades()).toHaveLength(tradesBefore);
-    expect(events.slice(eventCount).map((e) => e.name)).toEqual(["orderRejected"]);
-    expect(events.at(-1)?.event).toMatchObject({ orderId: result.orderId, reason });
+    // A refusal is the result, not an event.
+    expect(events.slice(eventCount)).toEqual([]);
+  });
+
+  it("names the market limit a rejection broke, with its value", () => {
+    const { sim } = setup();
+    const place = (change: Partial<PlaceOrderInput>) => sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0.01", ...change });
+    expect(plain(place({ size: "0.00005" }))).toMatchObject({ reason: "BELOW_MIN_SIZE", limit: { name: "minSize", value: "0.0001" }, detail: "size 0.00005 is below the market's minSize 0.0001" });
+    expect(plain(place({ type: "limit", price: "50000", size: "0.0001" }))).toMatchObject({ reason: "BELOW_MIN_NOTIONAL", limit: { name: "minNotional", value: "10" } });
+    expect(plain(place({ leverage: 51 }))).toMatchObject({ reason: "LEVERAGE_TOO_HIGH", limit: { name: "maxLeverage", value: "50" } });
+  });
+
+  it("throws for an unknown account or market and for a malformed value, journaling nothing", () => {
+    const { sim } = setup();
+    const before = plain(sim.state());
+    const place = (change: Partial<PlaceOrderInput>) => () => sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0.01", ...change });
+    expect(place({ accountId: "nobody" })).toThrow(NotFoundError);
+    expect(place({ symbol: "FOO" })).toThrow(UnknownMarketError);
+    expect(place({ size: "ten" })).toThrow(ValidationError);
+    expect(place({ size: Number.NaN })).toThrow(/size: NaN is not a finite number/);
+    expect(place({ size: 0.1 + 0.2 })).toThrow(/more than 15 significant digits/);
+    expect(place({ side: "up" as never })).toThrow(/side: must be buy or sell/);
+    expect(() => sim.closePosition("nobody", "BTC")).toThrow(NotFoundError);
+    expect(() => sim.cancelOrder("nobody", "x")).toThrow(NotFoundError);
+    expect(plain(sim.state())).toEqual(before);
+    expect(sim.journal()).toHaveLength(2);
+  });
+
+  it("takes sizes and prices as strings, exact numbers or Decimals alike", () => {
+    const results = [["0.01", "99000"], [0.01, 99_000], [d("0.01"), d("99000")]].map(([size, price]) => {
+      const { sim } = setup();
+      expect(sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: size!, price: price! }).status).toBe("resting");
+      return plain(sim.state());
+    });
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
   });
 
   it("rejects closing a position that does not exist", () => {
     const { sim } = setup();
-    const result = sim.closePosition("alice", "BTC");
-    expect(result).toMatchObject({ status: "rejected", reason: "REDUCE_ONLY_NO_POSITION" });
-    expect(sim.closePosition("nobody", "BTC")).toMatchObject({ status: "rejected", reason: "UNKNOWN_ACCOUNT" });
+    expect(sim.closePosition("alice", "BTC")).toMatchObject({ status: "rejected", reason: "NO_POSITION" });
   });
 
   it("throws typed errors for bad accounts and refuses a second account of the same id", () => {
@@ -338,7 +384,7 @@ describe("ExchangeSimulator positions", () => {
   it.each([
     ["GTC", "partially_filled", ["orderAccepted", "orderFilled", "orderFilled", "positionOpened"], "0.05"],
     ["IOC", "cancelled", ["orderAccepted", "orderFilled", "orderFilled", "orderCancelled", "positionOpened"], "0"],
-    ["FOK", "rejected", ["orderRejected"], "0"],
+    ["FOK", "rejected", [], "0"],
   ] as const)("walks a marketable %s limit order through the levels it crosses: %s", (timeInForce, status, names, resting) => {
     // 0.15 is available at or below 100010; the order wants 0.2
     const { sim, events } = setup();
@@ -382,8 +428,8 @@ describe("ExchangeSimulator positions", () => {
     const { sim, events } = setup();
     sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "limit", size: "0.1", price: "99000", leverage: 10, orderId: "bid" });
     expect(sim.account("alice").initialMarginUsed.toString()).toBe("990");
-    expect(sim.cancelOrder("alice", "bid")).toBe(true);
-    expect(sim.cancelOrder("alice", "bid")).toBe(false);
+    expect(sim.cancelOrder("alice", "bid")).toEqual({ status: "cancelled", orderId: "bid", size: d("0.1") });
+    expect(sim.cancelOrder("alice", "bid")).toEqual({ status: "rejected", orderId: "bid", reason: "UNKNOWN_ORDER", detail: "alice has no live order bid" });
     expect(sim.account("alice").initialMarginUsed.toString()).toBe("0");
     expect(events.at(-1)?.event).toMatchObject({ orderId: "bid", reason: "REQUESTED", size: d("0.1") });
   });
@@ -410,7 +456,11 @@ describe("ExchangeSimulator liquidation", () => {
     clock.advanceTo(5000);
     const start = events.length;
     sim.applyBook("BTC", { bids: [["91000", "1"]], asks: [["91010", "1"]] });
-    expect(events.slice(start).map((e) => [e.name, (e.event as { reason?: string; closeTrigger?: string }).reason ?? (e.event as { closeTrigger?: string }).closeTrigger ?? null])).toEqual([
+    const why = (e: (typeof events)[number]) => {
+      const event = e.event as { reason?: string; closeTrigger?: string; order?: { closeTrigger: string | null } };
+      return event.reason ?? event.closeTrigger ?? event.order?.closeTrigger ?? null;
+    };
+    expect(events.slice(start).map((e) => [e.name, why(e)])).toEqual([
       ["orderCancelled", "LIQUIDATION"],
       ["orderAccepted", "LIQUIDATION"],
       ["orderFilled", null],
@@ -444,7 +494,7 @@ describe("ExchangeSimulator liquidation", () => {
 
 describe("ExchangeSimulator funding", () => {
   it("settles funding every interval: longs pay shorts at a positive rate", () => {
-    const { clock, sim, events } = setup({}, [["alice"], ["bob"]]);
+    const { clock, sim, events } = setup({ fundingIntervalMs: 3_600_000 }, [["alice"], ["bob"]]);
     sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
     sim.openPosition({ accountId: "bob", symbol: "BTC", side: "SHORT", quantity: "0.05" });
     sim.setFundingRate("BTC", "0.0001");
@@ -502,7 +552,7 @@ describe("ExchangeSimulator latency", () => {
   it("cancels an order still in flight", () => {
     const { clock, sim, events } = setup({ latency: { minMs: 100, maxMs: 100 } });
     const result = sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" });
-    expect(sim.cancelOrder("alice", result.orderId)).toBe(true);
+    expect(sim.cancelOrder("alice", result.orderId)).toMatchObject({ status: "cancelled", size: d("0.05") });
     clock.advanceTo(1000);
     expect(events.map((e) => e.name)).toEqual(["orderCancelled"]);
     expect(sim.positions("alice")).toEqual([]);
@@ -511,7 +561,7 @@ describe("ExchangeSimulator latency", () => {
   it("rejects an order with a static error at once, without waiting for the latency", () => {
     const { sim, events } = setup({ latency: { minMs: 100, maxMs: 100 } });
     expect(sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0" })).toMatchObject({ status: "rejected", reason: "NON_POSITIVE_SIZE" });
-    expect(events.map((e) => e.name)).toEqual(["orderRejected"]);
+    expect(events.map((e) => e.name)).toEqual([]);
   });
 
   it("draws the same delays from the same seed and different ones from another", () => {
@@ -739,9 +789,10 @@ describe("ExchangeSimulator journal", () => {
     const { sim } = setup();
     sim.setFundingRate("BTC", "0.0001");
     const snapshot = sim.snapshot();
-    sim.setMarkPrice("BTC", "100500");
+    sim.setMark("BTC", "100500");
+    sim.checkTriggers("BTC");
     expect(sim.truncateJournal(snapshot.sequence)).toBe(3);
-    expect(sim.journal().map((e) => [e.seq, e.command.type])).toEqual([[4, "setMarkPrice"]]);
+    expect(sim.journal().map((e) => [e.seq, e.command.type])).toEqual([[4, "setMark"], [5, "checkTriggers"]]);
     const rebuilt = ExchangeSimulator.fromSnapshot({ markets: [BTC, ETH], clock: new ManualClock(0) }, snapshot);
     rebuilt.replay(sim.journal());
     expect(rebuilt.state()).toEqual(sim.state());
@@ -750,5 +801,80 @@ describe("ExchangeSimulator journal", () => {
   it("refuses a journal entry out of sequence", () => {
     const { sim } = setup();
     expect(() => sim.replay([{ seq: 9, ts: 0, command: { type: "settleFunding" } }])).toThrow(StateConflictError);
+  });
+});
+
+describe("ExchangeSimulator explicit market-data steps", () => {
+  it("loads liquidity without moving the mark, moves the mark without checking triggers, and checks them when asked", () => {
+    const { sim, events } = setup();
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.01", exitPlan: { stop: "99000" } });
+    const loaded = sim.loadBook("BTC", { bids: [["98900", "1"], ["98800", "0"]], asks: [["98910", "1"]] });
+    expect(loaded).toEqual({ bidLevels: 1, askLevels: 1, fills: [] });
+    expect(sim.markPrice("BTC")?.toString()).toBe("99995"); // unchanged
+    sim.setMark("BTC", "98905");
+    expect(sim.positions("alice")).toHaveLength(1); // crossed, not yet checked
+    const checked = sim.checkTriggers();
+    expect(checked.liquidated).toEqual([]);
+    expect(checked.exits.map((e) => [e.accountId, e.trigger, e.result.status === "filled" && e.result.averagePrice?.toString()])).toEqual([["alice", "STOP", "98900"]]);
+    expect(closedEvent(events).closeTrigger).toBe("STOP");
+    expect(sim.journal().slice(-3).map((e) => e.command.type)).toEqual(["loadBook", "setMark", "checkTriggers"]);
+  });
+
+  it("applies a book as setMark, loadBook when due and checkTriggers, and loads on every call when told to", () => {
+    const { clock, sim } = setup({}, [["alice"], ["bob"]]);
+    sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.05" }); // takes the 100000 level
+    clock.advanceTo(1000);
+    const early = sim.applyBook("BTC", BTC_BOOK);
+    expect([early.loaded, early.nextLoadAt]).toEqual([false, 5000]);
+    expect(sim.book("BTC").bestAsk()).toBe(1_000_100); // consumed level still gone
+    const forced = sim.applyBook("BTC", BTC_BOOK, { load: "always" });
+    expect([forced.loaded, forced.nextLoadAt]).toEqual([true, 6000]);
+    expect(sim.book("BTC").bestAsk()).toBe(1_000_000);
+    const every = new ExchangeSimulator({ markets: [BTC], clock, options: { refreshIntervalMs: 0 } });
+    expect([every.applyBook("BTC", BTC_BOOK).loaded, every.applyBook("BTC", BTC_BOOK).loaded]).toEqual([true, true]);
+  });
+});
+
+describe("ExchangeSimulator as a library", () => {
+  it("runs on the system clock with no funding timer when given neither", () => {
+    const sim = new ExchangeSimulator({ markets: [BTC] });
+    const before = Date.now();
+    sim.createAccount("a");
+    sim.applyBook("BTC", BTC_BOOK);
+    const opened = sim.openPosition({ accountId: "a", symbol: "BTC", side: "LONG", quantity: "0.01" });
+    expect(opened.status === "filled" && opened.fills[0]!.ts).toBeGreaterThanOrEqual(before);
+    expect(sim.options.fundingIntervalMs).toBe(0);
+    sim.dispose();
+  });
+
+  it("trades a market whose tick and lot are not powers of ten", () => {
+    const market = defineMarket({ symbol: "HALF", tickSize: "0.5", lotSize: "0.25", maxLeverage: 10, minNotional: 5 });
+    const sim = new ExchangeSimulator({ markets: [market], clock: new ManualClock(0), options: { takerFeeRate: 0 } });
+    sim.createAccount("a");
+    const applied = sim.applyBook("HALF", { bids: [["99.5", "2"], ["99", "4"]], asks: [["100.5", "0.75"], ["101", "2"]] });
+    expect(applied.markPrice?.toString()).toBe("100");
+    const bought = sim.placeOrder({ accountId: "a", symbol: "HALF", side: "buy", type: "market", size: "1.25", leverage: 5 });
+    expect(bought.status === "filled" && bought.fills.map((f) => `${f.quantity} @ ${f.price}`)).toEqual(["0.75 @ 100.5", "0.5 @ 101"]);
+    expect(sim.placeOrder({ accountId: "a", symbol: "HALF", side: "sell", type: "limit", size: "0.25", price: "101.25" })).toMatchObject({ reason: "INVALID_PRICE_TICK" });
+    expect(sim.placeOrder({ accountId: "a", symbol: "HALF", side: "sell", type: "limit", size: "0.3", price: "101.5" })).toMatchObject({ reason: "INVALID_SIZE_LOT" });
+    expect(sim.placeOrder({ accountId: "a", symbol: "HALF", side: "sell", type: "limit", size: "0.25", price: "18" })).toMatchObject({ reason: "BELOW_MIN_NOTIONAL", limit: { name: "minNotional" } });
+    expect(() => sim.applyBook("HALF", { bids: [["99.25", "1"]], asks: [] })).toThrow(/not a multiple of 0.5/);
+    // 0.75 x 100.5 + 0.5 x 101 = 125.875, at mark 100: unrealized 1.25 x 100 - 125.875
+    expect(sim.positions("a")[0]?.unrealizedPnl.toString()).toBe("-0.875");
+  });
+
+  it("keeps a bounded log of events to read after the fact, with the maker's order id on every fill", () => {
+    const { sim } = setup({ eventLogSize: 4 }, [["alice"], ["bob"]]);
+    sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "sell", type: "limit", size: "0.01", price: "99999", orderId: "bob-ask" });
+    const taken = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0.01", orderId: "alice-buy" });
+    expect(taken.status === "filled" && taken.fills.map((f) => [f.orderId, f.makerOrderId, f.takerOrderId, f.liquidity])).toEqual([["alice-buy", "bob-ask", "alice-buy", "taker"]]);
+    const log = sim.eventLog();
+    expect(log.map((e) => e.type)).toEqual(["orderFilled", "orderFilled", "positionOpened", "positionOpened"]);
+    expect(log.map((e) => e.id)).toEqual(["e3", "e4", "e5", "e6"]); // e1, e2 dropped: only 4 kept
+    const fills = sim.eventLog({ types: ["orderFilled"], after: "e3" });
+    expect(fills.map((e) => e.type === "orderFilled" && [e.fill.orderId, e.fill.makerOrderId, e.fill.liquidity])).toEqual([["bob-ask", "bob-ask", "maker"]]);
+    // An order the market refuses is its result, not an event.
+    sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "buy", type: "market", size: "0.00001" });
+    expect(sim.eventLog().at(-1)?.id).toBe("e6");
   });
 });

@@ -7,39 +7,38 @@
  * snapshot did as values; the accounts (ledger.ts: cash, positions, margin, views) book those
  * values; this class runs the commands (journaled: commands.ts; checked: order-input.ts,
  * options.ts), liquidation, exits, funding, latency (in-flight.ts) and the events (held back
- * by event-gate.ts), and keeps the order records (order-records.ts). All of its state is one
- * SimulatorState (state.ts); snapshots are pure functions of it (snapshot.ts).
+ * by event-gate.ts, kept by an optional bounded EventLog), and keeps the order records
+ * (order-records.ts). All of its state is one SimulatorState (state.ts); snapshots are pure
+ * functions of it (snapshot.ts).
  *
  * Invariants:
+ * - One error model. What the market decides is a value: a refused order, cancel or exit
+ *   plan change returns `status: "rejected"` with a RejectReason (and, for a market limit,
+ *   the limit and its value), and changes nothing. A call that is wrong in itself throws a
+ *   typed error before changing anything: an unknown account (NotFoundError) or market
+ *   (UnknownMarketError), a malformed value or option (ValidationError), a conflicting
+ *   setup (StateConflictError: an existing account, a used id in restore).
  * - Money is Decimal, the book is integer: sizes and prices are converted with the market's
- *   lot and tick at the boundary, so no float ever becomes a balance.
+ *   lot and tick at the boundary, so no float ever becomes a balance; a number input is
+ *   taken exactly or refused (decimal-input.ts).
  * - Every account's cash equals initialCapital + realized PnL - fees + funding + bad debt
  *   absorbed, exactly; a position keeps its cost basis, so realized PnL over its life equals
  *   sign x (exit notional - entry notional) exactly.
- * - A rejected order changes nothing (accounts, positions, book); the rejection is a value
- *   (`status: "rejected"` with a core RejectReason) plus an `orderRejected` event, never a throw.
- *   Commands that are not orders (createAccount, setExitPlan, restore, ...) throw core's typed
- *   errors on bad input, before changing anything.
  * - Every command gets a monotonic sequence number and is journaled with the clock time; the
  *   same journal replayed on a fresh simulator with the same seed and a ManualClock gives the
- *   same fills, events and state. Time comes only from the injected Clock; randomness only
- *   from the seed.
- * - Snapshot liquidity a taker consumed stays consumed until the next snapshot load, which
- *   happens at most every `refreshIntervalMs`.
+ *   same fills, events and state. Time comes only from the clock; randomness only from the seed.
+ * - Market data is three steps, each a command: loadBook (replace liquidity now), setMark,
+ *   checkTriggers (liquidations, then stops and targets); applyBook is setMark(mid), loadBook
+ *   when due (`refreshIntervalMs` since the last load, or `load: "always"`), checkTriggers.
+ *   Liquidity a taker consumed stays consumed until the next load.
  * - Events are delivered, in id order, after the command (or timer) that produced them has
  *   finished changing state; a command issued by a listener runs after it.
  */
 import {
   type Clock,
-  type CloseTrigger,
   type Decimal,
-  type DecimalLike,
-  type ExitPlan,
-  type Fill,
   type Market,
   NotFoundError,
-  ONE,
-  type RejectReason,
   StateConflictError,
   type Timer,
   type TimerClock,
@@ -48,7 +47,6 @@ import {
   ZERO,
   closingOrderSide,
   exitPlanFromJson,
-  exitPlanToJson,
   lotsToSize,
   openingOrderSide,
   sizeToLots,
@@ -57,9 +55,9 @@ import {
 import EventEmitter from "eventemitter3";
 import { OrderBook } from "../order-book.js";
 import { fundingCashFlow, isBelowMaintenance } from "./account.js";
-import { Journal, applyBookCommand, placeOrderCommand, restoreCommand } from "./commands.js";
-import { decimalText, parseDecimal } from "./decimal-text.js";
-import type { CancelReason, SimulatorEventMap } from "./events.js";
+import { Journal, isList, levelsText, placeOrderCommand, requireId, restoreCommand } from "./commands.js";
+import { type DecimalInput, type ExitPlanInput, decimalInputText, exitPlanJsonOf } from "../decimal-input.js";
+import { type CancelReason, EventLog, type SimulatorEvent, type SimulatorEventMap, type SimulatorEventName } from "./events.js";
 import { EventGate } from "./event-gate.js";
 import { InFlightOrders } from "./in-flight.js";
 import type { LatencyModel } from "./latency.js";
@@ -82,25 +80,32 @@ import {
 } from "./ledger.js";
 import { type EngineFill, MarketEngine, type RestingOrder } from "./market-engine.js";
 import { type ExchangeSimulatorConfig, isTimerClock, resolveConfig } from "./options.js";
-import { type NormalizedOrder, type Rejection, checkPersistedOrders, normalizeOrder } from "./order-input.js";
+import { type NormalizedOrder, type Rejection, checkPersistedOrders, journalDecimal, normalizeOrder } from "./order-input.js";
 import { checkSnapshotVersion, describeState, restoreState, takeSnapshot } from "./snapshot.js";
 import { type SimulatorState, emptyState } from "./state.js";
 import type {
   AccountView,
   ApplyBookResult,
+  CancelResult,
+  ExitPlanResult,
   JournalEntry,
   L2Book,
+  LoadBookResult,
   OpenPositionInput,
+  OrderRejection,
   OrderResult,
   OrderView,
   PersistedOpenOrder,
   PlaceOrderCommandInput,
   PlaceOrderInput,
   PositionView,
+  SimFill,
   SimulatedTrade,
   SimulatorCommand,
   SimulatorOptions,
   SimulatorSnapshot,
+  TriggerCheckResult,
+  TriggeredExit,
 } from "./types.js";
 
 export { DEFAULT_SIMULATOR_OPTIONS, type ExchangeSimulatorConfig } from "./options.js";
@@ -129,18 +134,23 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private readonly markets: MarketLookup = (symbol) => this.requireEngine(symbol);
   private fundingTimer: Timer | null = null;
   private disposed = false;
-  private readonly events = new EventGate<[keyof SimulatorEventMap, SimulatorEventMap[keyof SimulatorEventMap][0]]>(([name, event]) => {
-    (this.emit as (name: string, event: unknown) => boolean)(name, event);
+  private readonly eventLogKept: EventLog;
+  private readonly events = new EventGate<SimulatorEvent>((event) => {
+    this.eventLogKept.push(event);
+    (this.emit as (name: string, event: unknown) => boolean)(event.type, event);
   });
+  /** What the trigger checks of the running command did (collected by closeAtMarket and evaluateLiquidations). */
+  private triggerReport: TriggerCheckResult | null = null;
 
   constructor(config: ExchangeSimulatorConfig) {
     super();
     const snapshot = restoringFrom;
     restoringFrom = null;
     const resolved = resolveConfig(config);
-    const { options } = resolved;
+    const { options, clock } = resolved;
     this.options = options;
-    this.clock = config.clock;
+    this.clock = clock;
+    this.eventLogKept = new EventLog(options.eventLogSize);
     this.takerFeeRate = resolved.takerFeeRate;
     this.makerFeeRate = resolved.makerFeeRate;
     this.liquidationFeeRate = resolved.liquidationFeeRate;
@@ -152,11 +162,14 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const arrive = (order: NormalizedOrder): void => {
       if (!this.disposed) this.atomically(() => this.executeOrder(order));
     };
-    this.inFlight = isTimerClock(config.clock) ? new InFlightOrders(config.clock, this.data.pendingOrders, arrive) : null;
+    this.inFlight = isTimerClock(clock) ? new InFlightOrders(clock, this.data.pendingOrders, arrive) : null;
     if (this.inFlight === null && this.data.pendingOrders.size > 0) {
       throw new ValidationError("invalid simulator options", [{ path: "clock", message: "orders in flight need a TimerClock (ManualClock or SystemClock)" }]);
     }
-    if (options.fundingIntervalMs > 0 && isTimerClock(config.clock)) this.scheduleFunding(config.clock);
+    if (options.fundingIntervalMs > 0) {
+      if (!isTimerClock(clock)) throw new ValidationError("invalid simulator options", [{ path: "fundingIntervalMs", message: "scheduled funding needs a TimerClock (ManualClock or SystemClock)" }]);
+      this.scheduleFunding(clock);
+    }
     // A restored simulator skips the delays it drew already and waits for its orders in flight.
     for (let i = 0; i < this.data.latencyDraws; i++) this.latency?.nextDelayMs();
     this.inFlight?.armAll();
@@ -164,49 +177,81 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   // ---------------------------------------------------------------- commands
 
-  /** Opens an account with the default (or given) initial capital. Throws StateConflictError if it exists. */
-  createAccount(accountId: string, options: { initialCapital?: DecimalLike } = {}): AccountView {
-    const command: SimulatorCommand = { type: "createAccount", accountId };
-    if (options.initialCapital !== undefined) command.initialCapital = decimalText(options.initialCapital);
+  /** Opens an account with the default (or given) initial capital. Throws StateConflictError if it exists, ValidationError for a bad id or capital. */
+  createAccount(accountId: string, options: { initialCapital?: DecimalInput } = {}): AccountView {
+    const command: SimulatorCommand = { type: "createAccount", accountId: requireId(accountId, "accountId") };
+    if (options?.initialCapital !== undefined) command.initialCapital = decimalInputText(options.initialCapital, "initialCapital");
     return this.record(command, () => this.doCreateAccount(command));
   }
 
   /**
-   * Market data in: sets the mark to the snapshot's mid and, when `refreshIntervalMs` has
-   * elapsed since the last load (or on the first), replaces the book's external liquidity
-   * with the snapshot. Then runs liquidations and fires crossed stops/targets.
+   * Replaces a market's liquidity with an L2 snapshot now, whatever the refresh rule. Levels
+   * that cross simulated accounts' resting orders fill them (the market traded through).
+   * Leaves the mark alone and runs no trigger check. Throws UnknownMarketError, or
+   * ValidationError for an off-grid, negative or crossed level.
    */
-  applyBook(symbol: string, book: L2Book): ApplyBookResult {
-    const command = applyBookCommand(symbol, book);
+  loadBook(symbol: string, book: L2Book): LoadBookResult {
+    const command: SimulatorCommand = { type: "loadBook", symbol: requireId(symbol, "symbol"), ...levelsText(book) };
+    return this.record(command, () => this.doLoadBook(command));
+  }
+
+  /** Sets a market's mark price; runs no trigger check (call `checkTriggers`). Throws UnknownMarketError, or ValidationError unless the price is positive. */
+  setMark(symbol: string, price: DecimalInput): void {
+    const command: SimulatorCommand = { type: "setMark", symbol: requireId(symbol, "symbol"), price: decimalInputText(price, "price") };
+    this.record(command, () => this.doSetMark(command));
+  }
+
+  /**
+   * Checks the current marks: liquidates every account below maintenance margin (all
+   * markets), then closes at market the positions whose stop or target the mark crossed (in
+   * one market, or all). Returns what it closed. Throws UnknownMarketError.
+   */
+  checkTriggers(symbol?: string): TriggerCheckResult {
+    const command: SimulatorCommand = symbol === undefined ? { type: "checkTriggers" } : { type: "checkTriggers", symbol: requireId(symbol, "symbol") };
+    return this.record(command, () => this.doCheckTriggers(command));
+  }
+
+  /**
+   * Market data in, the three steps in one call: setMark(the snapshot's mid), loadBook when
+   * due (on the first call, then once `refreshIntervalMs` of the clock has passed since the
+   * last load; `{ load: "always" }` loads now; `refreshIntervalMs: 0` loads every time), then
+   * checkTriggers for this market. Liquidity a taker consumed stays consumed until the next
+   * load. The snapshot is checked whether or not it is loaded: a bad one throws, changing nothing.
+   */
+  applyBook(symbol: string, book: L2Book, options: { load?: "due" | "always" } = {}): ApplyBookResult {
+    const load = options?.load ?? "due";
+    if (load !== "due" && load !== "always") throw new ValidationError("invalid applyBook options", [{ path: "load", message: 'must be "due" or "always"' }]);
+    const command: SimulatorCommand = { type: "applyBook", symbol: requireId(symbol, "symbol"), ...levelsText(book), ...(load === "always" ? { load } : {}) };
     return this.record(command, () => this.doApplyBook(command));
   }
 
-  /** Sets a market's mark price explicitly (until the next applyBook), then runs liquidations and fires crossed stops/targets. */
-  setMarkPrice(symbol: string, price: DecimalLike): void {
-    const command: SimulatorCommand = { type: "setMarkPrice", symbol, price: decimalText(price) };
-    this.record(command, () => this.doSetMarkPrice(command));
-  }
-
   /** Sets the funding rate per settlement of a market (a fraction; positive = longs pay shorts). */
-  setFundingRate(symbol: string, rate: DecimalLike): void {
-    const command: SimulatorCommand = { type: "setFundingRate", symbol, rate: decimalText(rate) };
+  setFundingRate(symbol: string, rate: DecimalInput): void {
+    const command: SimulatorCommand = { type: "setFundingRate", symbol: requireId(symbol, "symbol"), rate: decimalInputText(rate, "rate") };
     this.record(command, () => this.doSetFundingRate(command));
   }
 
-  /** Settles funding now, for one market or all, at the current marks and rates. */
+  /** Settles funding now, for one market or all, at the current marks and rates; then liquidates any account it left below maintenance. */
   settleFunding(symbol?: string): void {
-    const command: SimulatorCommand = symbol === undefined ? { type: "settleFunding" } : { type: "settleFunding", symbol };
+    const command: SimulatorCommand = symbol === undefined ? { type: "settleFunding" } : { type: "settleFunding", symbol: requireId(symbol, "symbol") };
     this.record(command, () => this.doSettleFunding(command));
   }
 
-  /** Places an order; the result is a value (rejections included) and events tell the rest. */
+  /**
+   * Places an order. The result is a value: filled, partially filled, resting, cancelled
+   * (remainder), pending (latency) or rejected with a reason (and the broken limit). Throws
+   * NotFoundError or UnknownMarketError for an unknown account or market, ValidationError for
+   * a malformed value.
+   */
   placeOrder(input: PlaceOrderInput): OrderResult {
     const command = placeOrderCommand(input);
     return this.record(command, (seq) => this.doPlaceOrder(command, seq));
   }
 
-  /** Opens (or adds to) a position with a market order of `quantity` base units. */
+  /** Opens (or adds to) a position with a market order of `quantity` base units; see placeOrder. */
   openPosition(input: OpenPositionInput): OrderResult {
+    if (input === null || typeof input !== "object") throw new ValidationError("malformed command", [{ path: "input", message: "must be an object" }]);
+    if (input.side !== "LONG" && input.side !== "SHORT") throw new ValidationError("malformed command", [{ path: "side", message: "must be LONG or SHORT" }]);
     const order: PlaceOrderInput = {
       accountId: input.accountId,
       symbol: input.symbol,
@@ -221,42 +266,49 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return this.placeOrder(order);
   }
 
-  /** Closes a position with a reduce-only market order (closeTrigger MANUAL); the exit price is the real fill price. */
+  /**
+   * Closes a position with a reduce-only market order (closeTrigger MANUAL); the exit price is
+   * the real fill price. Rejected NO_POSITION when there is none.
+   */
   closePosition(accountId: string, symbol: string, options: { orderId?: string } = {}): OrderResult {
-    const command: SimulatorCommand = { type: "closePosition", accountId, symbol };
-    if (options.orderId !== undefined) command.orderId = options.orderId;
+    const command: SimulatorCommand = { type: "closePosition", accountId: requireId(accountId, "accountId"), symbol: requireId(symbol, "symbol") };
+    if (options?.orderId !== undefined) command.orderId = requireId(options.orderId, "orderId");
     return this.record(command, (seq) => this.doClosePosition(command, seq));
   }
 
-  /** Cancels a resting or pending (latency) order; false when it is not live. */
-  cancelOrder(accountId: string, orderId: string): boolean {
-    const command: SimulatorCommand = { type: "cancelOrder", accountId, orderId };
+  /** Cancels a resting order, or one still in flight under latency; rejected UNKNOWN_ORDER when the account has no such live order. */
+  cancelOrder(accountId: string, orderId: string): CancelResult {
+    const command: SimulatorCommand = { type: "cancelOrder", accountId: requireId(accountId, "accountId"), orderId: requireId(orderId, "orderId") };
     return this.record(command, () => this.doCancelOrder(command));
   }
 
   /**
-   * Replaces a position's exit plan; the stop and target fire when the mark crosses them
-   * (checked at once against the current mark). Throws NotFoundError without a position.
+   * Replaces a position's exit plan (any field may be left out; prices as strings, numbers
+   * or Decimals). The stop and target fire when the mark crosses them: checked at once
+   * against the current mark (a plan already crossed closes the position in this call) and
+   * at every trigger check. Rejected NO_POSITION when there is no position.
    */
-  setExitPlan(accountId: string, symbol: string, exitPlan: ExitPlan): PositionView {
-    const command: SimulatorCommand = { type: "setExitPlan", accountId, symbol, exitPlan: exitPlanToJson(exitPlan) };
+  setExitPlan(accountId: string, symbol: string, exitPlan: ExitPlanInput): ExitPlanResult {
+    const command: SimulatorCommand = { type: "setExitPlan", accountId: requireId(accountId, "accountId"), symbol: requireId(symbol, "symbol"), exitPlan: exitPlanJsonOf(exitPlan) };
     return this.record(command, () => this.doSetExitPlan(command));
   }
 
   /**
    * Restores positions persisted as OPEN orders: a synthetic execution at the persisted entry
-   * price, no fee, no cash change, no book interaction, exit plan re-attached, accrued funding
-   * (already in the account's cash) carried into the position. Accounts must
-   * exist (create them with their persisted cash). All-or-nothing: throws before changing
-   * anything for an unknown account or market, a bad number, a used order id, or two
-   * positions on one symbol of one account.
+   * price, no fee, no cash change, no book interaction, exit plan re-attached (none when
+   * absent), accrued funding (already in the account's cash) carried into the position;
+   * `openedAt` defaults to now and `leverage` to the market's default. Accounts must exist
+   * (create them with their persisted cash). A restored stop or target the current mark has
+   * crossed fires at once. All or nothing: throws before changing anything for an unknown
+   * account or market, a bad number, a used order id, or two positions on one symbol of one
+   * account.
    */
   restore(orders: readonly PersistedOpenOrder[]): PositionView[] {
-    const command = restoreCommand(orders);
+    const command = restoreCommand(orders, this.clock.now());
     return this.record(command, () => this.doRestore(command));
   }
 
-  /** Applies one journaled command (used by replay). */
+  /** Applies one journaled command (what `replay` does for each entry); returns what the command returns. */
   execute(journaled: SimulatorCommand): unknown {
     const command = structuredClone(journaled);
     switch (command.type) {
@@ -264,8 +316,12 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         return this.record(command, () => this.doCreateAccount(command));
       case "applyBook":
         return this.record(command, () => this.doApplyBook(command));
-      case "setMarkPrice":
-        return this.record(command, () => this.doSetMarkPrice(command));
+      case "loadBook":
+        return this.record(command, () => this.doLoadBook(command));
+      case "setMark":
+        return this.record(command, () => this.doSetMark(command));
+      case "checkTriggers":
+        return this.record(command, () => this.doCheckTriggers(command));
       case "setFundingRate":
         return this.record(command, () => this.doSetFundingRate(command));
       case "settleFunding":
@@ -280,6 +336,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
         return this.record(command, () => this.doSetExitPlan(command));
       case "restore":
         return this.record(command, () => this.doRestore(command));
+      default:
+        throw new ValidationError("malformed command", [{ path: "type", message: `unknown command ${JSON.stringify((command as { type?: unknown }).type)}` }]);
     }
   }
 
@@ -290,6 +348,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
    * listeners only observe.
    */
   replay(entries: readonly JournalEntry[], advanceClockTo?: (ts: number) => void): void {
+    if (!isList(entries)) throw new ValidationError("invalid journal", [{ path: "entries", message: "must be an array of journal entries" }]);
     for (const entry of entries) {
       if (entry.seq !== this.data.commandSeq + 1) {
         throw new StateConflictError(`journal entry ${entry.seq} does not follow ${this.data.commandSeq}`, "journal", String(entry.seq));
@@ -326,8 +385,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return accounts.flatMap((a) => [...a.positions.values()].map((p) => positionViewOf(a, p, this.markets)));
   }
 
-  /** Closed positions, in closing order, of one account or all. */
+  /** Closed positions, in closing order, of one account or all. Throws NotFoundError for an unknown account. */
   trades(accountId?: string): SimulatedTrade[] {
+    if (accountId !== undefined) this.requireAccount(accountId);
     return this.data.closedTrades.filter((t) => accountId === undefined || t.accountId === accountId);
   }
 
@@ -337,8 +397,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return record === undefined ? undefined : { ...record };
   }
 
-  /** Orders of one account, or all, in creation order. */
+  /** Orders of one account, or all, in creation order. Throws NotFoundError for an unknown account. */
   orders(accountId?: string): OrderView[] {
+    if (accountId !== undefined) this.requireAccount(accountId);
     return [...this.data.orders.values()].filter((o) => accountId === undefined || o.accountId === accountId).map((o) => ({ ...o }));
   }
 
@@ -347,12 +408,12 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return this.requireEngine(symbol).book;
   }
 
-  /** A market's mark price, null before any market data. */
+  /** A market's mark price, null before any market data. Throws UnknownMarketError. */
   markPrice(symbol: string): Decimal | null {
     return this.requireEngine(symbol).mark;
   }
 
-  /** A market's current funding rate. */
+  /** A market's current funding rate. Throws UnknownMarketError. */
   fundingRate(symbol: string): Decimal {
     return this.requireEngine(symbol).fundingRate;
   }
@@ -368,7 +429,20 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
    * Returns how many entries were dropped.
    */
   truncateJournal(throughSeq: number): number {
+    if (!Number.isSafeInteger(throughSeq)) throw new ValidationError("invalid journal sequence", [{ path: "throughSeq", message: "must be an integer" }]);
     return this.journalEntries.truncate(throughSeq);
+  }
+
+  /**
+   * The latest events, oldest first, as delivered to listeners (each has its `type`); at most
+   * `eventLogSize` of them (an option, default 0: none kept). Event ids are consecutive, so a
+   * gap before the first shows how many were dropped. Filter by `types`, or take only those
+   * after the event id `after`.
+   */
+  eventLog(filter: { types?: readonly SimulatorEventName[]; after?: string } = {}): SimulatorEvent[] {
+    const afterSeq = filter?.after === undefined ? 0 : eventSeqOf(filter.after);
+    const types = filter?.types === undefined ? null : new Set<string>(filter.types);
+    return this.eventLogKept.list().filter((e) => (types === null || types.has(e.type)) && eventSeqOf(e.id) > afterSeq);
   }
 
   /** Sequence number of the last command applied. */
@@ -381,7 +455,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return describeState(this.data, this.accounts(), this.options.externalAccountId);
   }
 
-  /** A JSON-safe snapshot of the whole simulator (see `fromSnapshot`). */
+  /** A JSON-safe snapshot of the whole simulator (see `fromSnapshot`); the event log is not part of it. */
   snapshot(): SimulatorSnapshot {
     return takeSnapshot(this.data, this.clock.now(), this.options.externalAccountId);
   }
@@ -434,8 +508,8 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       throw new ValidationError("invalid account id", [{ path: "accountId", message: "must be a non-empty string other than the external account id" }]);
     }
     if (this.data.accounts.has(accountId)) throw new StateConflictError(`account ${accountId} exists`, "account", accountId);
-    const capital = command.initialCapital === undefined ? this.defaultCapital : parseDecimal(command.initialCapital);
-    if (capital === null || capital.lt(0)) {
+    const capital = command.initialCapital === undefined ? this.defaultCapital : journalDecimal(command.initialCapital, "initialCapital");
+    if (capital.lt(0)) {
       throw new ValidationError("invalid initial capital", [{ path: "initialCapital", message: "must be a non-negative decimal" }]);
     }
     const account = newAccount(accountId, capital, this.data.accounts.size);
@@ -443,32 +517,76 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return accountViewOf(account, this.markets);
   }
 
-  private doApplyBook(command: Extract<SimulatorCommand, { type: "applyBook" }>): ApplyBookResult {
+  private doLoadBook(command: Extract<SimulatorCommand, { type: "loadBook" }>): LoadBookResult {
     const engine = this.requireEngine(command.symbol);
-    const applied = engine.applyL2(command, this.clock.now(), this.options.refreshIntervalMs);
-    if (applied.fills.length > 0) {
-      // The market traded through our resting orders.
-      const touches = new Map<string, Touch>();
-      for (const fill of applied.fills) this.applyMakerFill(engine, touches, fill);
-      this.emitPositionEvents(touches);
-    }
-    this.afterMarkChange(engine);
-    return { loaded: applied.loaded, markPrice: engine.mark };
+    const parsed = engine.parseL2(command);
+    return { bidLevels: parsed.snapshot.bids.length, askLevels: parsed.snapshot.asks.length, fills: this.loadInto(engine, parsed) };
   }
 
-  private doSetMarkPrice(command: Extract<SimulatorCommand, { type: "setMarkPrice" }>): void {
+  /** Loads parsed levels into a market now and books the fills of resting orders they crossed. */
+  private loadInto(engine: MarketEngine, parsed: ReturnType<MarketEngine["parseL2"]>): SimFill[] {
+    const fills = engine.loadL2(parsed, this.clock.now());
+    if (fills.length === 0) return [];
+    // The market traded through our resting orders.
+    const touches = new Map<string, Touch>();
+    const booked: SimFill[] = [];
+    for (const fill of fills) {
+      const maker = this.applyMakerFill(engine, touches, fill);
+      if (maker !== null) booked.push(maker);
+    }
+    this.emitPositionEvents(touches);
+    return booked;
+  }
+
+  private doSetMark(command: Extract<SimulatorCommand, { type: "setMark" }>): void {
     const engine = this.requireEngine(command.symbol);
-    const price = parseDecimal(command.price);
-    if (price === null || price.lte(0)) throw new ValidationError("invalid mark price", [{ path: "price", message: "must be a positive decimal" }]);
+    const price = journalDecimal(command.price, "price");
+    if (price.lte(0)) throw new ValidationError("invalid mark price", [{ path: "price", message: "must be positive" }]);
     engine.setMark(price);
-    this.afterMarkChange(engine);
+  }
+
+  private doCheckTriggers(command: Extract<SimulatorCommand, { type: "checkTriggers" }>): TriggerCheckResult {
+    const engines = command.symbol === undefined ? [...this.data.engines.values()] : [this.requireEngine(command.symbol)];
+    return this.checkingTriggers(() => {
+      this.evaluateLiquidations();
+      for (const engine of engines) this.evaluateExitPlans(engine);
+    });
+  }
+
+  private doApplyBook(command: Extract<SimulatorCommand, { type: "applyBook" }>): ApplyBookResult {
+    const engine = this.requireEngine(command.symbol);
+    const parsed = engine.parseL2(command);
+    const now = this.clock.now();
+    const { refreshIntervalMs } = this.options;
+    const loaded = command.load === "always" || engine.isLoadDue(now, refreshIntervalMs);
+    if (parsed.mid !== null) engine.setMark(parsed.mid);
+    const fills = loaded ? this.loadInto(engine, parsed) : [];
+    const triggers = this.checkingTriggers(() => {
+      this.evaluateLiquidations();
+      this.evaluateExitPlans(engine);
+    });
+    return { loaded, nextLoadAt: engine.nextLoadAt(now, refreshIntervalMs), markPrice: engine.mark, fills, triggers };
+  }
+
+  /** Runs trigger checks and collects what they closed. */
+  private checkingTriggers(check: () => void): TriggerCheckResult {
+    const outer = this.triggerReport;
+    const report: TriggerCheckResult = { liquidated: [], exits: [] };
+    this.triggerReport = report;
+    try {
+      check();
+    } finally {
+      this.triggerReport = outer;
+    }
+    if (outer !== null) {
+      outer.liquidated.push(...report.liquidated);
+      outer.exits.push(...report.exits);
+    }
+    return report;
   }
 
   private doSetFundingRate(command: Extract<SimulatorCommand, { type: "setFundingRate" }>): void {
-    const engine = this.requireEngine(command.symbol);
-    const rate = parseDecimal(command.rate);
-    if (rate === null) throw new ValidationError("invalid funding rate", [{ path: "rate", message: "must be a decimal" }]);
-    engine.setFundingRate(rate);
+    this.requireEngine(command.symbol).setFundingRate(journalDecimal(command.rate, "rate"));
   }
 
   private doSettleFunding(command: Extract<SimulatorCommand, { type: "settleFunding" }>): void {
@@ -477,10 +595,12 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   private doPlaceOrder(command: Extract<SimulatorCommand, { type: "placeOrder" }>, seq: number): OrderResult {
     const input = command.order;
+    const account = this.requireAccount(input.accountId);
+    const engine = this.requireEngine(input.symbol);
     const orderId = input.orderId ?? this.generatedOrderId(seq);
     const normalized = normalizeOrder(input, orderId, command.closeTrigger ?? "MANUAL", {
-      account: this.data.accounts.get(input.accountId),
-      market: this.data.engines.get(input.symbol),
+      account,
+      market: engine,
       isUsedOrderId: (id) => this.data.usedOrderIds.has(id),
     });
     if ("reason" in normalized) return this.reject(orderId, input.accountId, input.symbol, normalized);
@@ -505,14 +625,11 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   }
 
   private doClosePosition(command: Extract<SimulatorCommand, { type: "closePosition" }>, seq: number): OrderResult {
+    const account = this.requireAccount(command.accountId);
+    this.requireEngine(command.symbol);
     const orderId = command.orderId ?? this.generatedOrderId(seq);
-    const account = this.data.accounts.get(command.accountId);
-    const position = account?.positions.get(command.symbol);
-    const knownMarket = this.data.engines.has(command.symbol);
-    if (account === undefined || position === undefined || !knownMarket) {
-      const reason: RejectReason = account === undefined ? "UNKNOWN_ACCOUNT" : !knownMarket ? "UNKNOWN_MARKET" : "REDUCE_ONLY_NO_POSITION";
-      return this.reject(orderId, command.accountId, command.symbol, { reason });
-    }
+    const position = account.positions.get(command.symbol);
+    if (position === undefined) return this.reject(orderId, command.accountId, command.symbol, { reason: "NO_POSITION", detail: `${command.accountId} holds no ${command.symbol} position` });
     const input: PlaceOrderCommandInput = {
       accountId: command.accountId,
       symbol: command.symbol,
@@ -525,31 +642,38 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return this.doPlaceOrder({ type: "placeOrder", order: input, closeTrigger: "MANUAL" }, seq);
   }
 
-  private doCancelOrder(command: Extract<SimulatorCommand, { type: "cancelOrder" }>): boolean {
-    const account = this.data.accounts.get(command.accountId);
-    if (account === undefined) return false;
+  private doCancelOrder(command: Extract<SimulatorCommand, { type: "cancelOrder" }>): CancelResult {
+    const account = this.requireAccount(command.accountId);
     const inFlight = this.inFlight?.cancel(command.orderId, account.id);
     if (inFlight !== undefined) {
       const { market } = this.requireEngine(inFlight.symbol);
-      this.emitEvent("orderCancelled", { orderId: command.orderId, accountId: account.id, symbol: inFlight.symbol, size: lotsToSize(market, inFlight.sizeLots), reason: "REQUESTED" });
-      return true;
+      const size = lotsToSize(market, inFlight.sizeLots);
+      this.emitEvent("orderCancelled", { orderId: command.orderId, accountId: account.id, symbol: inFlight.symbol, size, reason: "REQUESTED" });
+      return { status: "cancelled", orderId: command.orderId, size };
     }
     const open = account.openOrders.get(command.orderId);
-    if (open === undefined) return false;
-    this.cancelResting(account, open, "REQUESTED");
-    return true;
+    if (open === undefined) {
+      return { status: "rejected", orderId: command.orderId, reason: "UNKNOWN_ORDER", detail: `${account.id} has no live order ${command.orderId}` };
+    }
+    const size = this.cancelResting(account, open, "REQUESTED");
+    return { status: "cancelled", orderId: command.orderId, size };
   }
 
-  private doSetExitPlan(command: Extract<SimulatorCommand, { type: "setExitPlan" }>): PositionView {
+  private doSetExitPlan(command: Extract<SimulatorCommand, { type: "setExitPlan" }>): ExitPlanResult {
     const account = this.requireAccount(command.accountId);
     const engine = this.requireEngine(command.symbol);
     const position = account.positions.get(command.symbol);
-    if (position === undefined) throw new NotFoundError("position", `${command.accountId}/${command.symbol}`);
+    if (position === undefined) {
+      return { status: "rejected", reason: "NO_POSITION", detail: `${command.accountId} holds no ${command.symbol} position` };
+    }
     position.exitPlan = exitPlanFromJson(command.exitPlan);
     engine.setExitTrigger(account.id, exitTriggerOf(account, position));
     const view = positionViewOf(account, position, this.markets);
-    this.afterMarkChange(engine);
-    return view;
+    this.checkingTriggers(() => {
+      this.evaluateLiquidations();
+      this.evaluateExitPlans(engine);
+    });
+    return { status: "updated", position: view };
   }
 
   private doRestore(command: Extract<SimulatorCommand, { type: "restore" }>): PositionView[] {
@@ -577,11 +701,18 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   // ---------------------------------------------------------------- orders
 
-  private reject(orderId: string, accountId: string, symbol: string, rejection: Rejection): OrderResult {
-    this.emitEvent("orderRejected", { orderId, accountId, symbol, reason: rejection.reason, detail: rejection.detail ?? null });
-    return rejection.detail === undefined
-      ? { status: "rejected", orderId, reason: rejection.reason }
-      : { status: "rejected", orderId, reason: rejection.reason, detail: rejection.detail };
+  /**
+   * A refusal as a value. Only an order in flight (latency), whose placement returned
+   * "pending", is also announced (orderRejected), since its result has been handed out.
+   */
+  private reject(orderId: string, accountId: string, symbol: string, rejection: Rejection): OrderRejection {
+    if (this.data.orders.get(orderId)?.status === "PENDING") {
+      this.emitEvent("orderRejected", { orderId, accountId, symbol, reason: rejection.reason, detail: rejection.detail ?? null });
+    }
+    const result: OrderRejection = { status: "rejected", orderId, reason: rejection.reason };
+    if (rejection.detail !== undefined) result.detail = rejection.detail;
+    if (rejection.limit !== undefined) result.limit = rejection.limit;
+    return result;
   }
 
   /** Dynamic checks against the state at arrival (reduce-only, margin), then the book; books what the engine returns. */
@@ -592,11 +723,13 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     const position = account.positions.get(order.symbol);
     let sizeLots = order.sizeLots;
     if (order.reduceOnly) {
-      if (position === undefined) return this.reject(order.orderId, order.accountId, order.symbol, { reason: "REDUCE_ONLY_NO_POSITION" });
-      if (order.side !== closingOrderSide(position.amount.side)) return this.reject(order.orderId, order.accountId, order.symbol, { reason: "REDUCE_ONLY_WRONG_SIDE" });
+      if (position === undefined) return this.reject(order.orderId, order.accountId, order.symbol, { reason: "REDUCE_ONLY_NO_POSITION", detail: `no ${order.symbol} position to reduce` });
+      if (order.side !== closingOrderSide(position.amount.side)) {
+        return this.reject(order.orderId, order.accountId, order.symbol, { reason: "REDUCE_ONLY_WRONG_SIDE", detail: `a ${order.side} order would grow the ${position.amount.side} position` });
+      }
       sizeLots = Math.min(sizeLots, sizeToLots(market, position.amount.quantity));
     }
-    const leverage = order.leverage ?? position?.leverage ?? ONE.div(market.initialMarginFraction);
+    const leverage = order.leverage ?? position?.leverage ?? market.defaultLeverage;
     if (!order.reduceOnly) {
       // The fill is estimated by walking the book; a pure reduction always fits.
       const estimate = engine.estimateTakerFill(order.side, sizeLots, order.priceTicks, order.postOnly);
@@ -605,22 +738,26 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       if (shortfall !== null) return this.reject(order.orderId, order.accountId, order.symbol, { reason: "INSUFFICIENT_MARGIN", detail: shortfall });
     }
     const result = engine.submit({ ...order, sizeLots, leverage });
-    if (result.status === "rejected") return this.reject(order.orderId, order.accountId, order.symbol, { reason: result.reason });
+    if (result.status === "rejected") return this.reject(order.orderId, order.accountId, order.symbol, { reason: result.reason, detail: bookRejectionDetail(result.reason) });
     this.data.usedOrderIds.add(order.orderId);
-    this.emitEvent("orderAccepted", {
-      orderId: order.orderId,
-      accountId: order.accountId,
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      size: lotsToSize(market, sizeLots),
-      price: order.priceTicks === undefined ? null : ticksToPrice(market, order.priceTicks),
-      timeInForce: order.timeInForce,
-      postOnly: order.postOnly,
-      reduceOnly: order.reduceOnly,
-      leverage,
-      closeTrigger: position !== undefined && order.side === closingOrderSide(position.amount.side) ? order.closeTrigger : null,
-    });
+    const accepted = this.data.orders.accept(
+      {
+        orderId: order.orderId,
+        accountId: order.accountId,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        size: lotsToSize(market, sizeLots),
+        price: order.priceTicks === undefined ? null : ticksToPrice(market, order.priceTicks),
+        timeInForce: order.timeInForce,
+        postOnly: order.postOnly,
+        reduceOnly: order.reduceOnly,
+        leverage,
+        closeTrigger: position !== undefined && order.side === closingOrderSide(position.amount.side) ? order.closeTrigger : null,
+      },
+      this.clock.now(),
+    );
+    this.emitEvent("orderAccepted", { order: accepted });
     const taker: FillParty = {
       accountId: order.accountId,
       orderId: order.orderId,
@@ -634,7 +771,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     // Events in order: for each execution the taker's fill then the maker's, makers removed by
     // self-trade prevention, the cancelled remainder, then what happened to positions.
     const touches = new Map<string, Touch>();
-    const fills: Fill[] = [];
+    const fills: SimFill[] = [];
     for (const fill of result.fills) {
       fills.push(this.applyFill(engine, touches, fill, taker));
       this.applyMakerFill(engine, touches, fill);
@@ -664,7 +801,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   }
 
   /** Books one side of an execution on its account; the position's exit trigger follows. */
-  private applyFill(engine: MarketEngine, touches: Map<string, Touch>, fill: EngineFill, party: FillParty): Fill {
+  private applyFill(engine: MarketEngine, touches: Map<string, Touch>, fill: EngineFill, party: FillParty): SimFill {
     const account = this.data.accounts.get(party.accountId) as AccountState;
     const booked = applyAccountFill(account, engine.market, touches, fill, party, this.clock.now());
     if (booked.closed !== null) this.data.closedTrades.push(booked.closed);
@@ -673,12 +810,12 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return booked.fill;
   }
 
-  /** Books the maker side of an execution when the maker is a simulated account (not external liquidity). */
-  private applyMakerFill(engine: MarketEngine, touches: Map<string, Touch>, fill: EngineFill): void {
+  /** Books the maker side of an execution when the maker is a simulated account (not external liquidity); returns its fill. */
+  private applyMakerFill(engine: MarketEngine, touches: Map<string, Touch>, fill: EngineFill): SimFill | null {
     const maker = fill.maker;
     const account = maker === null ? undefined : this.data.accounts.get(maker.accountId);
-    if (maker === null || account === undefined) return;
-    this.applyFill(engine, touches, fill, {
+    if (maker === null || account === undefined) return null;
+    const booked = this.applyFill(engine, touches, fill, {
       accountId: account.id,
       orderId: maker.orderId,
       side: maker.side,
@@ -689,6 +826,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       closeTrigger: "MANUAL",
     });
     if (fill.makerRemainingLots === 0) account.openOrders.delete(maker.orderId);
+    return booked;
   }
 
   /** Emits opened / changed / closed for every position an operation touched, then keeps reduce-only orders honest. */
@@ -722,13 +860,15 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     }
   }
 
-  private cancelResting(account: AccountState, open: Readonly<RestingOrder>, reason: CancelReason): void {
+  /** Takes a resting order off its book; returns the size it had left. */
+  private cancelResting(account: AccountState, open: Readonly<RestingOrder>, reason: CancelReason): Decimal {
     const engine = this.requireEngine(open.symbol);
     const remainingLots = engine.cancel(open.orderId);
     account.openOrders.delete(open.orderId);
-    if (remainingLots !== null) {
-      this.emitEvent("orderCancelled", { orderId: open.orderId, accountId: account.id, symbol: open.symbol, size: lotsToSize(engine.market, remainingLots), reason });
-    }
+    if (remainingLots === null) return ZERO;
+    const size = lotsToSize(engine.market, remainingLots);
+    this.emitEvent("orderCancelled", { orderId: open.orderId, accountId: account.id, symbol: open.symbol, size, reason });
+    return size;
   }
 
   /** A resting order the engine already took off the book. */
@@ -741,12 +881,6 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   // ---------------------------------------------------------------- marks, exits, liquidation, funding
 
-  /** Liquidations first: an account that is insolvent at this mark is liquidated, whatever its stops say. */
-  private afterMarkChange(engine: MarketEngine): void {
-    this.evaluateLiquidations();
-    this.evaluateExitPlans(engine);
-  }
-
   /** Closes, at market, every position of this market whose stop or target the mark crossed (accounts in creation order). */
   private evaluateExitPlans(engine: MarketEngine): void {
     for (const { accountId, positionId, trigger } of engine.crossedExits()) {
@@ -758,11 +892,11 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     }
   }
 
-  private closeAtMarket(account: AccountState, engine: MarketEngine, position: PositionState, trigger: CloseTrigger): OrderResult {
+  private closeAtMarket(account: AccountState, engine: MarketEngine, position: PositionState, trigger: "STOP" | "TARGET" | "LIQUIDATION"): OrderResult {
     let orderId = `${trigger.toLowerCase()}-${++this.data.autoOrderSeq}`;
     // A caller may have used the same id for an order of its own.
     while (this.isOrderIdTaken(orderId)) orderId = `${trigger.toLowerCase()}-${++this.data.autoOrderSeq}`;
-    return this.executeOrder({
+    const result = this.executeOrder({
       orderId,
       accountId: account.id,
       symbol: engine.market.symbol,
@@ -777,6 +911,9 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       exitPlan: null,
       closeTrigger: trigger,
     });
+    const exit: TriggeredExit = { accountId: account.id, symbol: engine.market.symbol, trigger, result };
+    this.triggerReport?.exits.push(exit);
+    return result;
   }
 
   /** Liquidates every account whose equity fell below its maintenance margin, in creation order. */
@@ -794,6 +931,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
       }
       absorbBadDebt(account);
       const badDebt = account.badDebt.minus(badDebtBefore);
+      this.triggerReport?.liquidated.push(account.id);
       this.emitEvent("liquidated", { accountId: account.id, equity: margin.equity, maintenanceMargin: margin.maintenanceMargin, symbols, badDebt });
     }
   }
@@ -849,10 +987,28 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return engine;
   }
 
-  private emitEvent<K extends keyof SimulatorEventMap>(name: K, payload: Omit<SimulatorEventMap[K][0], "id" | "tsEvent" | "tsInit">): void {
+  private emitEvent<K extends keyof SimulatorEventMap>(name: K, payload: Omit<SimulatorEventMap[K][0], "type" | "id" | "tsEvent" | "tsInit">): void {
     const now = this.clock.now();
-    const event = { id: `e${++this.data.eventSeq}`, tsEvent: now, tsInit: now, ...payload } as SimulatorEventMap[K][0];
+    const event = { type: name, id: `e${++this.data.eventSeq}`, tsEvent: now, tsInit: now, ...payload } as SimulatorEventMap[K][0];
     this.data.orders.track(name, event, now);
-    this.events.push([name, event]);
+    this.events.push(event);
+  }
+}
+
+/** The number of an event id ("e12" -> 12); 0 for anything else. */
+function eventSeqOf(id: string): number {
+  const n = typeof id === "string" && id.startsWith("e") ? Number(id.slice(1)) : Number.NaN;
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+/** Words for a refusal the book makes. */
+function bookRejectionDetail(reason: string): string {
+  switch (reason) {
+    case "POST_ONLY_WOULD_CROSS":
+      return "a post-only order would have taken liquidity";
+    case "FOK_NOT_FILLABLE":
+      return "a fill-or-kill order could not fill completely at its limit";
+    default:
+      return `the book refused it: ${reason}`;
   }
 }

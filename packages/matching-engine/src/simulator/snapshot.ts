@@ -22,7 +22,7 @@ import {
   toDecimal,
 } from "@autonome/core";
 import type { TimeInForce } from "../types.js";
-import { jsonSafe } from "./decimal-text.js";
+import { jsonSafe } from "../decimal-input.js";
 import { type AccountState, exitTriggerOf } from "./ledger.js";
 import type { MarketEngine, RestingOrder } from "./market-engine.js";
 import { OrderRecords } from "./order-records.js";

@@ -6,8 +6,6 @@
 import type {
   CloseTrigger,
   Decimal,
-  DecimalLike,
-  ExitPlan,
   ExitPlanJson,
   Fill,
   OrderSide,
@@ -16,21 +14,26 @@ import type {
   Side,
   Trade,
 } from "@autonome/core";
-import type { TimeInForce } from "../types.js";
+import type { BrokenLimit, TimeInForce } from "../types.js";
+import type { DecimalInput, ExitPlanInput } from "../decimal-input.js";
 import type { LatencyRange } from "./latency.js";
 import type { OrderStatus } from "./order-lifecycle.js";
 
-/** Tunables of the simulated exchange; every one has a default. */
+/** Tunables of the simulated exchange; every one has a default (DEFAULT_SIMULATOR_OPTIONS). */
 export interface SimulatorOptions {
   /** Cash of a new account in quote units (USD). Default 10000. */
-  initialCapital: DecimalLike;
+  initialCapital: DecimalInput;
   /** Fee rate of taker fills (a fraction: 0.001 = 10 bp). Default 0.001. */
-  takerFeeRate: DecimalLike;
+  takerFeeRate: DecimalInput;
   /** Fee rate of maker fills (negative for a rebate). Default 0.0005. */
-  makerFeeRate: DecimalLike;
+  makerFeeRate: DecimalInput;
   /** Extra fee rate charged on liquidation fills, on top of the taker fee. Default 0. */
-  liquidationFeeRate: DecimalLike;
-  /** Minimum time between two loads of an L2 snapshot into a market's book. Default 5000. */
+  liquidationFeeRate: DecimalInput;
+  /**
+   * `applyBook` replaces a market's liquidity only when this many ms (of the clock) have
+   * passed since the last load, so liquidity a taker consumed stays consumed meanwhile.
+   * 0 loads on every call. Default 5000. `loadBook` always loads.
+   */
   refreshIntervalMs: number;
   /** Order latency drawn per order from this range; null (the default) = orders arrive at once. Needs a TimerClock. */
   latency: LatencyRange | null;
@@ -38,38 +41,37 @@ export interface SimulatorOptions {
   seed: number | string;
   /**
    * Funding settlement period, aligned to the epoch (3_600_000 = on the hour, as Lighter
-   * settles hourly). 0 disables scheduled funding; `settleFunding()` always works. Default 3_600_000.
-   * Scheduled settlement needs a TimerClock.
+   * settles). Default 0: no scheduled funding; `settleFunding()` always works. Scheduled
+   * settlement needs a TimerClock.
    */
   fundingIntervalMs: number;
   /** Account id that owns the liquidity loaded from L2 snapshots. Default "__external__". */
   externalAccountId: string;
+  /** How many of the latest events `eventLog()` keeps (the oldest go first). Default 0: no log. */
+  eventLogSize: number;
 }
-
-/** A book-side order type. */
-export type SimOrderType = "market" | "limit";
 
 /** An order as a simulated account submits it; sizes in base units. */
 export interface PlaceOrderInput {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   /** Size in base units (on the market's lot grid). */
-  size: DecimalLike;
+  size: DecimalInput;
   /** Limit price; for a market order an optional worst acceptable price. */
-  price?: DecimalLike;
+  price?: DecimalInput;
   /** Default GTC for limit, IOC for market. */
   timeInForce?: TimeInForce;
   postOnly?: boolean;
   /** Only reduces the position; a larger size is cut to the position's size. */
   reduceOnly?: boolean;
-  /** Leverage of the resulting position. Default: the open position's, else 1 / market.initialMarginFraction. */
-  leverage?: DecimalLike;
+  /** Leverage of the resulting position. Default: the open position's, else the market's default leverage. */
+  leverage?: DecimalInput;
   /** Default: generated from the command's sequence number ("o<seq>"). */
   orderId?: string;
   /** Exit plan attached to the position this order opens (or replaces the plan of the one it grows). */
-  exitPlan?: ExitPlan;
+  exitPlan?: ExitPlanInput;
 }
 
 /** Opening a position with a market order. */
@@ -77,17 +79,42 @@ export interface OpenPositionInput {
   accountId: string;
   symbol: string;
   side: Side;
-  quantity: DecimalLike;
-  leverage?: DecimalLike;
-  exitPlan?: ExitPlan;
+  quantity: DecimalInput;
+  leverage?: DecimalInput;
+  exitPlan?: ExitPlanInput;
   orderId?: string;
   /** Protection: the worst price level the market order may take. */
-  worstPrice?: DecimalLike;
+  worstPrice?: DecimalInput;
+}
+
+/**
+ * A refusal, as a value: nothing changed. `reason` is the stable code to branch on, `detail`
+ * says it in words, `limit` names the market limit it broke (minimum size or notional,
+ * maximum leverage) with its value.
+ */
+export interface Rejected {
+  status: "rejected";
+  reason: RejectReason;
+  detail?: string;
+  limit?: BrokenLimit;
+}
+
+/** A refused order (or cancel): a Rejected with the order's id. */
+export interface OrderRejection extends Rejected {
+  orderId: string;
+}
+
+/** One execution of a simulated account's order: core's Fill plus both orders of the match. */
+export interface SimFill extends Fill {
+  /** The resting order that provided the liquidity (for external liquidity an id of the snapshot level). */
+  makerOrderId: string;
+  /** The order that took it. */
+  takerOrderId: string;
 }
 
 /** What placing an order did, as a value. */
 export type OrderResult =
-  | { status: "rejected"; orderId: string; reason: RejectReason; detail?: string }
+  | OrderRejection
   /** Latency is on: the order is on its way and meets the book at `arrivesAt`. */
   | { status: "pending"; orderId: string; arrivesAt: number }
   | {
@@ -97,8 +124,30 @@ export type OrderResult =
       /** Volume-weighted fill price; null without fills. */
       averagePrice: Decimal | null;
       restingSize: Decimal;
-      fills: Fill[];
+      fills: SimFill[];
     };
+
+/** What cancelling did: the size taken off the book, or UNKNOWN_ORDER when the order is not live (filled, cancelled, never placed). */
+export type CancelResult = { status: "cancelled"; orderId: string; size: Decimal } | OrderRejection;
+
+/** What setting an exit plan did: the position with its new plan, or NO_POSITION. */
+export type ExitPlanResult = { status: "updated"; position: PositionView } | Rejected;
+
+/** A position a trigger check closed (or tried to): why, and what its closing order did. */
+export interface TriggeredExit {
+  accountId: string;
+  symbol: string;
+  trigger: "STOP" | "TARGET" | "LIQUIDATION";
+  result: OrderResult;
+}
+
+/** What `checkTriggers` did at the current marks. */
+export interface TriggerCheckResult {
+  /** Accounts liquidated, in creation order. */
+  liquidated: string[];
+  /** Every closing order sent, liquidations first. */
+  exits: TriggeredExit[];
+}
 
 /** An open position with its live numbers. */
 export interface PositionView extends Position {
@@ -167,30 +216,49 @@ export interface PersistedOpenOrder {
   orderId: string;
   symbol: string;
   side: Side;
-  quantity: DecimalLike;
-  entryPrice: DecimalLike;
-  leverage: DecimalLike;
-  exitPlan: ExitPlan;
-  openedAt: number;
+  quantity: DecimalInput;
+  entryPrice: DecimalInput;
+  /** Default: the market's default leverage. */
+  leverage?: DecimalInput;
+  /** Default: none. */
+  exitPlan?: ExitPlanInput;
+  /** Epoch ms; default the clock's now. */
+  openedAt?: number;
   /**
    * Net funding the position accrued before it was persisted (positive = received), USD;
    * default 0. Already in the account's cash: restore carries it into the position (so its
    * close reports it in `funding` and `realizedPnl`) without changing cash.
    */
-  funding?: DecimalLike;
+  funding?: DecimalInput;
 }
 
-/** An L2 snapshot as market data delivers it: [price, size] pairs, best first. */
+/** An L2 snapshot as market data delivers it: [price, size] pairs (any order; a size of 0 is skipped). */
 export interface L2Book {
-  bids: ReadonlyArray<readonly [DecimalLike, DecimalLike]>;
-  asks: ReadonlyArray<readonly [DecimalLike, DecimalLike]>;
+  bids: ReadonlyArray<readonly [DecimalInput, DecimalInput]>;
+  asks: ReadonlyArray<readonly [DecimalInput, DecimalInput]>;
 }
 
-/** What applying market data did. */
+/** What loading liquidity did. */
+export interface LoadBookResult {
+  /** Levels loaded a side (zero-size levels skipped). */
+  bidLevels: number;
+  askLevels: number;
+  /** Fills of the simulated accounts' resting orders that the new liquidity crossed (the market traded through them). */
+  fills: SimFill[];
+}
+
+/** What applying market data did: setMark, loadBook when due, checkTriggers. */
 export interface ApplyBookResult {
-  /** Whether the snapshot replaced the book's external liquidity (refresh interval elapsed). */
+  /** Whether the snapshot replaced the market's liquidity on this call. */
   loaded: boolean;
+  /** Clock time from which the next `applyBook` loads ("due" rule). */
+  nextLoadAt: number;
+  /** The mark after the call: the snapshot's mid, or unchanged when a side is empty. */
   markPrice: Decimal | null;
+  /** Crossing fills of the load (empty when nothing was loaded). */
+  fills: SimFill[];
+  /** What the trigger check at the new mark did. */
+  triggers: TriggerCheckResult;
 }
 
 /** JSON-safe order input of the journal. */
@@ -198,7 +266,7 @@ export interface PlaceOrderCommandInput {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   size: string;
   price?: string;
   timeInForce?: TimeInForce;
@@ -212,8 +280,10 @@ export interface PlaceOrderCommandInput {
 /** One state-changing request to the simulator, as the journal records it. */
 export type SimulatorCommand =
   | { type: "createAccount"; accountId: string; initialCapital?: string }
-  | { type: "applyBook"; symbol: string; bids: Array<[string, string]>; asks: Array<[string, string]> }
-  | { type: "setMarkPrice"; symbol: string; price: string }
+  | { type: "applyBook"; symbol: string; bids: Array<[string, string]>; asks: Array<[string, string]>; load?: "always" }
+  | { type: "loadBook"; symbol: string; bids: Array<[string, string]>; asks: Array<[string, string]> }
+  | { type: "setMark"; symbol: string; price: string }
+  | { type: "checkTriggers"; symbol?: string }
   | { type: "setFundingRate"; symbol: string; rate: string }
   | { type: "settleFunding"; symbol?: string }
   | { type: "placeOrder"; order: PlaceOrderCommandInput; closeTrigger?: CloseTrigger }
@@ -229,7 +299,7 @@ export type SimulatorCommand =
         side: Side;
         quantity: string;
         entryPrice: string;
-        leverage: string;
+        leverage?: string;
         exitPlan: ExitPlanJson;
         openedAt: number;
         funding?: string;
@@ -280,7 +350,7 @@ export interface SnapshotPendingOrder {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   sizeLots: number;
   priceTicks: number | null;
   timeInForce: TimeInForce;
@@ -343,7 +413,7 @@ export interface OrderView {
   accountId: string;
   symbol: string;
   side: OrderSide;
-  type: SimOrderType;
+  type: "market" | "limit";
   /** Size that met the book (a reduce-only order is cut to the position). */
   size: Decimal;
   price: Decimal | null;

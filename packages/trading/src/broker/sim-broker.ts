@@ -36,13 +36,7 @@ import {
 } from "@autonome/core";
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { MarketSource } from "@autonome/market-data";
-import {
-  DEFAULT_SIMULATOR_OPTIONS,
-  ExchangeSimulator,
-  type FundingPaidEvent,
-  type PositionClosedEvent,
-  type SimulatorOptions,
-} from "@autonome/matching-engine";
+import { ExchangeSimulator, type FundingPaidEvent, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
 import { SerialQueue, compareIds, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
@@ -78,7 +72,8 @@ export interface SimBrokerOptions {
   clock?: Clock;
   /**
    * ExchangeSimulator options (DEFAULT_SIMULATOR_OPTIONS); `initialCapital` is each new
-   * account's cash, `fundingIntervalMs` the interval an interval rate is charged on (0: never).
+   * account's cash, `fundingIntervalMs` the interval an interval rate is charged on (default
+   * one hour; 0: never).
    */
   simulator?: Partial<SimulatorOptions>;
   /** How the source's funding is charged. Default "auto". */
@@ -103,6 +98,9 @@ interface QueuedClose {
 }
 
 const key = (accountId: string, symbol: string) => `${accountId}\u0000${symbol}`;
+
+/** The interval a live funding rate is charged on when the options name none: hourly, as Lighter settles. */
+const DEFAULT_FUNDING_INTERVAL_MS = 3_600_000;
 
 /** The simulated broker. */
 export class SimBroker implements Broker {
@@ -165,7 +163,7 @@ export class SimBroker implements Broker {
     this.initialCapital = toDecimal(options.simulator?.initialCapital ?? 10_000);
     this.exclusive = options.exclusive ?? false;
     this.fundingMode = options.funding ?? "auto";
-    this.fundingIntervalMs = options.simulator?.fundingIntervalMs ?? DEFAULT_SIMULATOR_OPTIONS.fundingIntervalMs;
+    this.fundingIntervalMs = options.simulator?.fundingIntervalMs ?? DEFAULT_FUNDING_INTERVAL_MS;
     if (!Number.isSafeInteger(this.fundingIntervalMs) || this.fundingIntervalMs < 0) {
       throw new ValidationError("invalid simulator options", [{ path: "fundingIntervalMs", message: "must be a non-negative integer of ms" }]);
     }
