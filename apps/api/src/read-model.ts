@@ -111,6 +111,8 @@ export function tradeDto(t: ClosedOrder): TradeDto {
  */
 function reasoningOf(inv: InvocationRecord): string | null {
   const payload = inv.responsePayload as Record<string, unknown> | null | undefined;
+  // The agent's payload keeps the chain of thought and the answer apart: no reasoning is null, not the answer.
+  if (payload !== null && typeof payload === "object" && "answer" in payload && payload.reasoning === null) return null;
   if (payload !== null && typeof payload === "object") {
     for (const key of ["reasoning", "thinking", "rationale"]) {
       const value = payload[key];
@@ -118,6 +120,20 @@ function reasoningOf(inv: InvocationRecord): string | null {
     }
   }
   return inv.response !== null && inv.response.trim() !== "" ? inv.response : null;
+}
+
+/** The models' health rows, and the reason health is degraded by models the worker paused (named, with why), or null. */
+function modelHealth(models: ReadonlyArray<ModelRecord>): { modelRows: Health["models"]; degradedReason: string | null } {
+  const modelRows = models.map((m) => ({
+    id: m.id,
+    name: m.name,
+    enabled: m.enabled,
+    pausedReason: m.pausedReason,
+    failedWorkflowCount: m.failedWorkflowCount,
+    failedToolCallCount: m.failedToolCallCount,
+  }));
+  const paused = models.filter((m) => !m.enabled && m.pausedReason !== null).map((m) => `model ${m.name} paused: ${m.pausedReason}`);
+  return { modelRows, degradedReason: paused.length > 0 ? paused.join("; ") : null };
 }
 
 /** The wire form of an invocation. */
@@ -139,6 +155,7 @@ export function invocationDto(inv: InvocationRecord): InvocationDto {
     toolCalls: inv.toolCalls.map((t) => ({
       id: t.id,
       type: t.type,
+      tool: t.tool,
       arguments: t.arguments,
       result: t.result,
       accepted: t.accepted,
@@ -238,7 +255,7 @@ export class ArenaReader {
   private readonly staleAfterMs: number;
   private readonly localWorker: (() => LocalWorkerHealth | null) | undefined;
   /** The last health the database gave, shown while it is down. */
-  private lastRead: { workers: Health["workers"]; models: Health["models"] } | null = null;
+  private lastRead: { workers: Health["workers"]; models: Health["models"]; degradedReason: string | null } | null = null;
   private databaseDownSince: number | null = null;
 
   constructor(options: ArenaReaderOptions) {
@@ -448,6 +465,7 @@ export class ArenaReader {
         databaseError: error instanceof Error ? error.message.split("\n").filter((l) => l.trim() !== "").pop()!.trim() : String(error),
         workers: this.withLocalWorker(this.lastRead?.workers ?? [], now),
         models: this.lastRead?.models ?? [],
+        degradedReason: this.lastRead?.degradedReason ?? null,
         stream,
       };
     }
@@ -463,9 +481,10 @@ export class ArenaReader {
     else if (running.every((w) => w.stale)) status = "stale";
     else if (running.some((w) => w.degraded && !w.stale)) status = "degraded";
     else status = "ok";
-    const modelRows = models.map((m) => ({ id: m.id, name: m.name, enabled: m.enabled, failedWorkflowCount: m.failedWorkflowCount, failedToolCallCount: m.failedToolCallCount }));
-    this.lastRead = { workers: shown, models: modelRows };
-    return { status, asOf: now, database: "up", databaseDownSince: null, databaseError: null, workers: shown, models: modelRows, stream };
+    const { modelRows, degradedReason } = modelHealth(models);
+    if (status === "ok" && degradedReason !== null) status = "degraded";
+    this.lastRead = { workers: shown, models: modelRows, degradedReason };
+    return { status, asOf: now, database: "up", databaseDownSince: null, databaseError: null, workers: shown, models: modelRows, degradedReason, stream };
   }
 
   /** `workers` with this process's worker (if any) replaced by its live state. */

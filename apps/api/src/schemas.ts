@@ -233,7 +233,10 @@ export const InvocationIdParams = z.object({ id: uuid.openapi({ param: { name: "
 export const ToolCallSchema = z
   .object({
     id: uuid,
-    type: z.enum(["CREATE_POSITION", "CLOSE_POSITION", "HOLDING", "UPDATE_EXIT_PLAN"]),
+    /** Null for a call to a tool that does not exist. */
+    type: z.enum(["CREATE_POSITION", "CLOSE_POSITION", "HOLDING", "UPDATE_EXIT_PLAN"]).nullable(),
+    /** The tool's name as the model wrote it. */
+    tool: z.string(),
     arguments: z.unknown(),
     result: z.unknown(),
     accepted: z.boolean(),
@@ -319,7 +322,19 @@ export const HealthSchema = z
         stale: z.boolean(),
       }),
     ),
-    models: z.array(z.object({ id: uuid, name: z.string(), enabled: z.boolean(), failedWorkflowCount: z.number().int(), failedToolCallCount: z.number().int() })),
+    models: z.array(
+      z.object({
+        id: uuid,
+        name: z.string(),
+        enabled: z.boolean(),
+        /** Why the worker paused the model (configuration errors in a row), or null. */
+        pausedReason: z.string().nullable(),
+        failedWorkflowCount: z.number().int(),
+        failedToolCallCount: z.number().int(),
+      }),
+    ),
+    /** Why the status is degraded by a model (named, with its reason), or null. */
+    degradedReason: z.string().nullable(),
     stream: z.object({ lastEventSeq: z.number().int(), subscribers: z.number().int() }),
   })
   .openapi("Health");

@@ -193,6 +193,21 @@ for (const kind of ["pglite", "postgres"] as const) {
       expect(json.models.find((m: any) => m.name === "gpt-test")).toBeDefined();
     });
 
+    it("is degraded, naming the model and the reason, while the worker has paused a model after configuration errors", async () => {
+      const model = arena.models[1]!;
+      await db.models.setEnabled(model.id, false, "3 configuration errors in a row: 401 Incorrect API key provided");
+      try {
+        const { json } = await get("/api/health");
+        expect(json.status).toBe("degraded");
+        expect(json.degradedReason).toBe(`model ${model.name} paused: 3 configuration errors in a row: 401 Incorrect API key provided`);
+        expect(json.models.find((m: any) => m.id === model.id)).toMatchObject({ enabled: false, pausedReason: "3 configuration errors in a row: 401 Incorrect API key provided" });
+      } finally {
+        await db.models.setEnabled(model.id, true);
+      }
+      const { json } = await get("/api/health");
+      expect([json.status, json.degradedReason]).toEqual(["ok", null]);
+    });
+
     it("streams events live with a per-model filter, heartbeats, Last-Event-ID resume and a gap notice past the buffer", async () => {
       const [a, b] = [arena.models[0]!.id, arena.models[1]!.id];
       const all = await openSse(`${base}/api/events`);

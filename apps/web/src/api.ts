@@ -83,7 +83,7 @@ export interface Invocation {
   steps: unknown;
   error: string | null;
   startedAt: number;
-  toolCalls: { id: string; type: string; arguments: unknown; accepted: boolean; rejectionReason: string | null }[];
+  toolCalls: { id: string; type: string | null; tool: string; arguments: unknown; accepted: boolean; rejectionReason: string | null }[];
 }
 
 /** A page of a list. */

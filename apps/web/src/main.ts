@@ -156,7 +156,7 @@ function tradesHtml(items: Trade[]): string {
 function invocationHtml(inv: Invocation): string {
   const calls = inv.toolCalls
     .map(
-      (c) => `<li class="${c.accepted ? "" : "rejected"}"><code>${esc(c.type)}</code> <code class="args">${esc(JSON.stringify(c.arguments))}</code>${c.accepted ? "" : ` — rejected: ${esc(c.rejectionReason)}`}</li>`,
+      (c) => `<li class="${c.accepted ? "" : "rejected"}"><code>${esc(c.type ?? c.tool)}</code> <code class="args">${esc(JSON.stringify(c.arguments))}</code>${c.accepted ? "" : ` — rejected: ${esc(c.rejectionReason)}`}</li>`,
     )
     .join("");
   return `<details class="chat">

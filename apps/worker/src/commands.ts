@@ -138,10 +138,13 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
         const models = await db.models.list();
         const open = await db.orders.allOpenOrders();
         const rows = [["NAME", "VARIANT", "MODEL", "ENABLED", "MODE", "OPEN", "ID"]];
+        const reasons: string[] = [];
         for (const m of models) {
-          rows.push([m.name, m.variant, `${m.provider}/${m.modelName}`, m.enabled ? "yes" : "paused", m.mode ?? (config.simulationEnabled ? "sim*" : "live*"), String(open.filter((o) => o.modelId === m.id).length), m.id]);
+          if (!m.enabled && m.pausedReason) reasons.push(`${m.name}: paused by the worker, ${m.pausedReason}; resume with \`autonome models resume ${m.name}\``);
+          rows.push([m.name, m.variant, `${m.provider}/${m.modelName}`, m.enabled ? "yes" : m.pausedReason ? "paused!" : "paused", m.mode ?? (config.simulationEnabled ? "sim*" : "live*"), String(open.filter((o) => o.modelId === m.id).length), m.id]);
         }
         out(models.length === 0 ? "no models" : table(rows));
+        for (const r of reasons) out(r);
         return 0;
       }
       case "add": {
@@ -171,7 +174,8 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
       case "resume": {
         const model = await findModel(db, rest[0]);
         await db.models.setEnabled(model.id, command === "resume");
-        out(command === "pause" ? `paused ${model.name}: it stops at the next tick and never trades until resumed` : `resumed ${model.name}: it trades from the next tick`);
+        const was = command === "resume" && model.pausedReason ? ` (it was paused by the worker: ${model.pausedReason})` : "";
+        out(command === "pause" ? `paused ${model.name}: it stops at the next tick and never trades until resumed` : `resumed ${model.name}: it trades from the next tick${was}`);
         const holder = via === "worker" ? null : await holderOf(db, clock, config, model);
         if (holder !== null && "none" in holder) out(`  no live worker holds ${model.name} now (${holder.none}); this applies when a worker takes it`);
         return 0;

@@ -10,7 +10,10 @@ export {
   updateExitPlanArgsSchema,
   type DecisionOptions,
   decisionFromToolCall,
+  NUMERIC_ARGUMENT_RULE,
 } from "./tools.js";
+export { type ReasoningSource, type CompletionRecord, type WireOptions, WireLedger, usageFromWire, splitThinkTag } from "./wire.js";
+export { type JsonDecision, type JsonDecisionParse, jsonDecisionInstructions, parseJsonDecisions } from "./json-decision.js";
 export { type ToolCallStatus, type ToolCallRecord, type TradingSessionOptions, TradingSession } from "./session.js";
 export {
   type AgentInput,
@@ -19,14 +22,17 @@ export {
   type AttemptOutcome,
   type AttemptRecord,
   type InvocationResult,
+  type ResponsePayload,
+  responsePayloadOf,
   NO_USAGE,
   addUsage,
   toInvocationFinished,
 } from "./result.js";
-export { type FailureClass, classifyFailure, backoffDelayMs, retryDelayMs } from "./retry.js";
+export { type FailureClass, classifyFailure, failureMessage, backoffDelayMs, retryDelayMs } from "./retry.js";
 export {
   type TokenPricing,
   type OpenAiEndpoint,
+  type DecisionFormat,
   type RunPolicy,
   DEFAULT_RUN_POLICY,
   tokenCost,

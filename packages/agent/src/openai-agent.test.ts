@@ -10,6 +10,7 @@ const OPEN_BTC = {
   name: "create_position",
   arguments: { symbol: "BTC", side: "LONG", quantity: 0.02, leverage: 5, exit_plan: { stop: 97000, target: 106000, invalidation: "loses 97k", confidence: 0.7 } },
 };
+const HOLD = { name: "hold", arguments: { reason: "no edge" } };
 const FAST: InvokeOptions = { policy: { backoffBaseMs: 5, timeoutMs: 20_000 } };
 
 let server: OpenAiTestServer | undefined;
@@ -51,7 +52,7 @@ describe("runOpenAiAgent over a real HTTP OpenAI-compatible server", () => {
     expect(server!.requests[0]!.tools?.map((t) => t.function.name).sort()).toEqual(["close_position", "create_position", "hold", "update_exit_plan"]);
     expect(server!.requests[0]!.headers.authorization).toBe("Bearer sk-test-123");
     // Two completions at 100 in / 20 out; cost = (200 * 2 + 40 * 8) / 1e6
-    expect(result.usage).toEqual({ inputTokens: 200, outputTokens: 40, totalTokens: 240 });
+    expect(result.usage).toEqual({ inputTokens: 200, outputTokens: 40, totalTokens: 240, cachedInputTokens: 0 });
     expect(result.costUsd.toString()).toBe("0.00072");
     expect(result.steps.map((s) => s.kind)).toEqual(["model", "tool", "model"]);
     expect(result.attempts).toHaveLength(1);
@@ -129,7 +130,7 @@ describe("runOpenAiAgent over a real HTTP OpenAI-compatible server", () => {
   });
 
   it("retries a 500 and a 429 with backoff and succeeds on the third attempt", async () => {
-    const { agent, executor, input } = await setup([errorReply(500), errorReply(429), textReply("holding")]);
+    const { agent, executor, input } = await setup([errorReply(500), errorReply(429), toolCallsReply(HOLD), textReply("holding")]);
     const result = await agent.invoke(input, executor, FAST);
 
     expect(result.ok).toBe(true);
@@ -139,7 +140,7 @@ describe("runOpenAiAgent over a real HTTP OpenAI-compatible server", () => {
   });
 
   it("honours a Retry-After hint longer than the backoff", async () => {
-    const { agent, executor, input } = await setup([errorReply(429, "slow down", { "retry-after": "1" }), textReply("ok")]);
+    const { agent, executor, input } = await setup([errorReply(429, "slow down", { "retry-after": "1" }), toolCallsReply(HOLD), textReply("ok")]);
     const result = await agent.invoke(input, executor, FAST);
 
     expect(result.ok).toBe(true);

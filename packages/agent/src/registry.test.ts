@@ -28,7 +28,7 @@ describe("retry policy", () => {
   it("retries rate limits, server errors and connection failures, not other client errors", () => {
     expect(classifyFailure({ status: 429 })).toMatchObject({ code: "RATE_LIMITED", retryable: true });
     expect(classifyFailure({ status: 503 })).toMatchObject({ code: "UPSTREAM", retryable: true });
-    expect(classifyFailure({ status: 401 })).toMatchObject({ code: "MODEL_ERROR", retryable: false });
+    expect(classifyFailure({ status: 401 })).toMatchObject({ code: "CONFIG", retryable: false });
     expect(classifyFailure(new Error("fetch failed"))).toMatchObject({ code: "NETWORK", retryable: true });
     expect(classifyFailure(new Error("something else"))).toMatchObject({ retryable: false });
   });

@@ -32,6 +32,8 @@ const common = {
   limits: limitsSchema.optional(),
   maxSteps: z.number().int().min(1).max(100).optional(),
   timeoutMs: z.number().int().positive().optional(),
+  /** Retries after the first attempt of a run. */
+  maxRetries: z.number().int().min(0).max(10).optional(),
 };
 
 /** Configuration of an OpenAI-compatible model. */
@@ -45,7 +47,12 @@ export const openAiModelConfigSchema = z
     model: z.string().min(1),
     temperature: z.number().min(0).max(2).optional(),
     maxOutputTokens: z.number().int().positive().optional(),
-    pricing: z.object({ inputPerMillionUsd: z.number().nonnegative(), outputPerMillionUsd: z.number().nonnegative() }).strict().optional(),
+    pricing: z
+      .object({ inputPerMillionUsd: z.number().nonnegative(), outputPerMillionUsd: z.number().nonnegative(), cachedInputPerMillionUsd: z.number().nonnegative().optional() })
+      .strict()
+      .optional(),
+    /** "json" for endpoints without tool calling: the decision is a fenced JSON block in the reply. */
+    decisionFormat: z.enum(["tools", "json"]).optional(),
   })
   .strict();
 
@@ -68,7 +75,10 @@ export const DEFAULT_MODEL_CONFIGS: readonly ModelConfig[] = Object.freeze([
 
 /** Options of one invocation. */
 export interface InvokeOptions {
-  /** Overrides of the run policy (steps, retries, backoff, timeout). */
+  /**
+   * The caller's defaults of the run policy (steps, retries, backoff, timeout); a model entry's
+   * own maxSteps, timeoutMs and maxRetries win over them.
+   */
   policy?: Partial<RunPolicy>;
   /** Risk limits; the entry's own limits are applied on top. */
   limits?: RiskLimits;
@@ -128,6 +138,7 @@ function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string
           modelId: config.id,
           ok: true,
           text: decision.reasoning,
+          reasoning: decision.reasoning,
           toolCalls: records,
           steps: records.map((r, i) => ({ index: i + 1, kind: "tool" as const, attempt: 1, tool: r.tool, status: r.status, at: r.at })),
           attempts: [{ attempt: 1, outcome: "ok" as const, error: null, startedAt, endedAt: clock.now() }],
@@ -154,6 +165,7 @@ function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string
     ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
     ...(config.maxOutputTokens !== undefined ? { maxOutputTokens: config.maxOutputTokens } : {}),
     ...(config.pricing ? { pricing: config.pricing } : {}),
+    ...(config.decisionFormat ? { decisionFormat: config.decisionFormat } : {}),
   };
   return {
     id: config.id,
@@ -162,10 +174,12 @@ function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string
     config,
     invoke(input, executor, options = {}) {
       const session = new TradingSession({ executor, clock, limits: limitsFor(config, options.limits ?? DEFAULT_RISK_LIMITS), ...(options.onToolCall ? { onRecord: options.onToolCall } : {}) });
+      // The entry's own settings win over the caller's defaults (the workflow's globals).
       const policy: Partial<RunPolicy> = {
+        ...options.policy,
         ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
         ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
-        ...options.policy,
+        ...(config.maxRetries !== undefined ? { maxRetries: config.maxRetries } : {}),
       };
       return runOpenAiAgent({ modelId: config.id, endpoint, input, session, clock, policy, ...(options.signal ? { signal: options.signal } : {}) });
     },

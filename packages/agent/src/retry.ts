@@ -6,7 +6,7 @@
 /** How a failed model request is classified. */
 export interface FailureClass {
   /** Stable code recorded with the invocation. */
-  code: "RATE_LIMITED" | "UPSTREAM" | "NETWORK" | "MODEL_ERROR";
+  code: "RATE_LIMITED" | "UPSTREAM" | "NETWORK" | "MODEL_ERROR" | "CONFIG" | "TRUNCATED" | "EMPTY_REPLY";
   retryable: boolean;
   /** HTTP status, when the endpoint answered. */
   status: number | null;
@@ -33,16 +33,43 @@ function statusOf(error: unknown): number | null {
   return null;
 }
 
-/** Classifies an error thrown by a model request: 429, 5xx, 408/409 and connection failures are retryable; other 4xx are not. */
+/** The error code of an endpoint's error body (`error.code`), as the OpenAI client keeps it. */
+function wireCodeOf(error: unknown): string | null {
+  const e = error as { code?: unknown; error?: { code?: unknown } } | null;
+  if (!e || typeof e !== "object") return null;
+  const code = e.code ?? e.error?.code;
+  return typeof code === "string" ? code : null;
+}
+
+/**
+ * Classifies an error thrown by a model request: 429, 5xx, 408/409, an empty reply and connection
+ * failures are retryable; 401, 403 and 404 are configuration errors (a bad key, a mistyped model),
+ * never retried; a reply truncated at the output limit and other 4xx are not retried.
+ */
 export function classifyFailure(error: unknown): FailureClass {
   const status = statusOf(error);
   const retryAfterMs = retryAfterOf(error);
+  const wire = wireCodeOf(error);
+  if (wire === "reply_truncated") return { code: "TRUNCATED", retryable: false, status, retryAfterMs };
+  if (wire === "empty_choices") return { code: "EMPTY_REPLY", retryable: true, status, retryAfterMs };
+  if (status === 401 || status === 403 || status === 404) return { code: "CONFIG", retryable: false, status, retryAfterMs };
   if (status === 429) return { code: "RATE_LIMITED", retryable: true, status, retryAfterMs };
   if (status !== null && (status >= 500 || status === 408 || status === 409)) return { code: "UPSTREAM", retryable: true, status, retryAfterMs };
   if (status !== null) return { code: "MODEL_ERROR", retryable: false, status, retryAfterMs };
   const name = error instanceof Error ? `${error.name} ${error.constructor.name} ${error.message}` : String(error);
   if (/Connection|ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|EPIPE|terminated/i.test(name)) return { code: "NETWORK", retryable: true, status: null, retryAfterMs: null };
   return { code: "MODEL_ERROR", retryable: false, status: null, retryAfterMs: null };
+}
+
+/**
+ * An error as one clean line for the record: the endpoint's message without the client's
+ * troubleshooting boilerplate ("Troubleshooting URL: ..."), stack or extra lines.
+ */
+export function failureMessage(error: unknown): string {
+  const raw = error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error);
+  const text = (raw ?? "unknown error").split(/\n\s*Troubleshooting URL:/)[0] ?? "";
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? "unknown error";
+  return line.trim();
 }
 
 /** The wait before a retry: the exponential backoff, or the endpoint's Retry-After hint when longer (capped at 60 s). */

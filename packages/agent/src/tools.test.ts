@@ -1,6 +1,6 @@
 import { ValidationError, emptyExitPlan, toDecimal } from "@autonome/core";
 import { describe, expect, it } from "vitest";
-import { decisionFromToolCall } from "./tools.js";
+import { NUMERIC_ARGUMENT_RULE, TOOL_SPECS, decisionFromToolCall } from "./tools.js";
 
 const NOW = 1_000_000;
 
@@ -35,5 +35,40 @@ describe("decisionFromToolCall", () => {
     expect(decision.exitPlan.stop?.toString()).toBe("99000");
     expect(decision.exitPlan.target?.toString()).toBe("110000");
     expect(decision.exitPlan.confidence).toBe(0.6);
+  });
+
+  it("applies one coercion rule to every numeric argument: numbers and decimal strings everywhere, nothing else anywhere", () => {
+    const decision = decisionFromToolCall(
+      "create_position",
+      {
+        symbol: "BTC",
+        side: "LONG",
+        quantity: "0.008",
+        leverage: "5",
+        exit_plan: { stop: "97000", target: "106000", invalidation_price: "96000", confidence: "0.7", time_exit_minutes: "60", cooldown_minutes: "30" },
+      },
+      { nowMs: NOW },
+    );
+    if (decision.type !== "CREATE_POSITION") throw new Error("unexpected");
+    expect(decision.quantity?.toString()).toBe("0.008");
+    expect(decision.leverage.toString()).toBe("5");
+    expect(decision.exitPlan.confidence).toBe(0.7);
+    expect(decision.exitPlan.timeExit).toBe(NOW + 60 * 60_000);
+    expect(decision.exitPlan.cooldownUntil).toBe(NOW + 30 * 60_000);
+    for (const [field, bad] of [
+      ["leverage", "5x"],
+      ["leverage", "0x10"],
+      ["quantity", ""],
+      ["quantity", true],
+      ["leverage", "500"],
+    ] as const) {
+      expect(() => decisionFromToolCall("create_position", { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 5, exit_plan: {}, [field]: bad }, { nowMs: NOW }), `${field}=${String(bad)}`).toThrow(
+        ValidationError,
+      );
+    }
+    expect(() => decisionFromToolCall("update_exit_plan", { symbol: "BTC", exit_plan: { time_exit_minutes: "1.5" } }, { nowMs: NOW })).toThrow(/whole number of minutes/);
+    // The rule is stated where the model reads it.
+    expect(TOOL_SPECS.create_position.description).toContain(NUMERIC_ARGUMENT_RULE);
+    expect(TOOL_SPECS.update_exit_plan.description).toContain(NUMERIC_ARGUMENT_RULE);
   });
 });

@@ -2,7 +2,7 @@
  * The four trading tools: their zod schemas (what the model sees as JSON schema),
  * validation of untrusted arguments, and conversion to core's TradingDecision.
  * Arguments are snake_case as models write them; prices are numbers or decimal
- * strings and become Decimals.
+ * strings and become Decimals; every numeric argument follows one rule (NUMERIC_ARGUMENT_RULE).
  */
 import {
   type Decimal,
@@ -22,14 +22,31 @@ import { z } from "zod";
 // The tool names and the decision each makes are core's (one table for every package); re-exported here for the agent's users.
 export { TOOL_NAMES, type ToolName };
 
-const positive = z.union([z.number(), z.string()]).refine((v) => {
-  try {
-    const d = toDecimal(v);
-    return d.isFinite() && d.gt(0);
-  } catch {
-    return false;
-  }
-}, "must be a positive number");
+/**
+ * The one coercion rule of every numeric argument: a JSON number or a decimal string
+ * ("5", "0.008", "1e-3") is accepted; anything else (hex, "5x", "", booleans) is refused.
+ */
+export const NUMERIC_ARGUMENT_RULE = 'Every numeric argument may be a JSON number or a decimal string ("5", "0.008").';
+
+const DECIMAL_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A numeric argument's value as a Decimal, or null when it is not a number under the rule. */
+function numericValue(v: unknown): Decimal | null {
+  if (typeof v === "number") return Number.isFinite(v) ? toDecimal(v) : null;
+  if (typeof v === "string" && DECIMAL_TEXT.test(v.trim())) return toDecimal(v.trim());
+  return null;
+}
+
+/** A numeric argument (number or decimal string) that satisfies `check`. */
+function numeric(check: (d: Decimal) => boolean, message: string) {
+  return z.union([z.number(), z.string()]).refine((v) => {
+    const d = numericValue(v);
+    return d !== null && check(d);
+  }, message);
+}
+
+const positive = numeric((d) => d.gt(0), "must be a positive number (a number or a decimal string)");
+const wholeMinutes = (max: number) => numeric((d) => d.isInteger() && d.gt(0) && d.lte(max), `must be a whole number of minutes from 1 to ${max}`);
 
 const symbol = z.string().min(1).max(20).describe("Market symbol, for example BTC");
 
@@ -40,9 +57,9 @@ export const exitPlanArgsSchema = z
     target: positive.optional().describe("Take-profit trigger price: above entry for LONG, below for SHORT"),
     invalidation: z.string().max(500).optional().describe("In words, what would prove the trade wrong"),
     invalidation_price: positive.optional().describe("A price that, if crossed, invalidates the idea"),
-    confidence: z.number().min(0).max(1).optional().describe("Your confidence in the trade, from 0 to 1"),
-    time_exit_minutes: z.number().int().positive().max(60 * 24 * 30).optional().describe("Close the position after this many minutes"),
-    cooldown_minutes: z.number().int().positive().max(60 * 24 * 7).optional().describe("After the position closes, no new entry on this symbol for this many minutes"),
+    confidence: numeric((d) => d.gte(0) && d.lte(1), "must be a number from 0 to 1").optional().describe("Your confidence in the trade, from 0 to 1"),
+    time_exit_minutes: wholeMinutes(60 * 24 * 30).optional().describe("Close the position after this many minutes"),
+    cooldown_minutes: wholeMinutes(60 * 24 * 7).optional().describe("After the position closes, no new entry on this symbol for this many minutes"),
   })
   .strict();
 
@@ -53,7 +70,7 @@ export const createPositionArgsSchema = z
     side: z.enum(["LONG", "SHORT"]).describe("LONG profits when the price rises, SHORT when it falls"),
     quantity: positive.optional().describe("Size in base units; give this or risk_usd"),
     risk_usd: positive.optional().describe("Dollars to lose if the stop fills; the size is derived from the stop distance and confidence"),
-    leverage: z.number().min(1).max(100).describe("Leverage, for example 5"),
+    leverage: numeric((d) => d.gte(1) && d.lte(100), "must be a number from 1 to 100").describe("Leverage, for example 5"),
     exit_plan: exitPlanArgsSchema.describe("Stop, target, invalidation and confidence"),
   })
   .strict();
@@ -70,12 +87,12 @@ export const updateExitPlanArgsSchema = z
 /** Each tool's description and schema. */
 export const TOOL_SPECS = {
   create_position: {
-    description: "Open a new position with an exit plan. Give quantity or risk_usd (not both). Passes risk checks before execution.",
+    description: `Open a new position with an exit plan. Give quantity or risk_usd (not both). Passes risk checks before execution. ${NUMERIC_ARGUMENT_RULE}`,
     schema: createPositionArgsSchema,
   },
   close_position: { description: "Close the open position of a symbol at market.", schema: closePositionArgsSchema },
   hold: { description: "Do nothing this run, and say why.", schema: holdArgsSchema },
-  update_exit_plan: { description: "Change the stop, target, invalidation or confidence of an open position.", schema: updateExitPlanArgsSchema },
+  update_exit_plan: { description: `Change the stop, target, invalidation or confidence of an open position. ${NUMERIC_ARGUMENT_RULE}`, schema: updateExitPlanArgsSchema },
 } as const satisfies Record<ToolName, { description: string; schema: z.ZodType }>;
 
 type ExitPlanArgs = z.infer<typeof exitPlanArgsSchema>;
@@ -84,7 +101,8 @@ function issuesOf(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
 }
 
-const dec = (v: string | number | undefined): Decimal | null => (v === undefined ? null : toDecimal(v));
+const dec = (v: string | number | undefined): Decimal | null => (v === undefined ? null : numericValue(v));
+const numberOf = (v: string | number): number => numericValue(v)!.toNumber();
 
 function planFromArgs(args: ExitPlanArgs, nowMs: number, base: ExitPlan = emptyExitPlan()): ExitPlan {
   return {
@@ -92,9 +110,9 @@ function planFromArgs(args: ExitPlanArgs, nowMs: number, base: ExitPlan = emptyE
     target: args.target !== undefined ? dec(args.target) : base.target,
     invalidation: args.invalidation ?? base.invalidation,
     invalidationPrice: args.invalidation_price !== undefined ? dec(args.invalidation_price) : base.invalidationPrice,
-    confidence: args.confidence ?? base.confidence,
-    timeExit: args.time_exit_minutes !== undefined ? nowMs + args.time_exit_minutes * 60_000 : base.timeExit,
-    cooldownUntil: args.cooldown_minutes !== undefined ? nowMs + args.cooldown_minutes * 60_000 : base.cooldownUntil,
+    confidence: args.confidence !== undefined ? numberOf(args.confidence) : base.confidence,
+    timeExit: args.time_exit_minutes !== undefined ? nowMs + numberOf(args.time_exit_minutes) * 60_000 : base.timeExit,
+    cooldownUntil: args.cooldown_minutes !== undefined ? nowMs + numberOf(args.cooldown_minutes) * 60_000 : base.cooldownUntil,
   };
 }
 
@@ -135,7 +153,7 @@ export function decisionFromToolCall(name: string, rawArgs: unknown, options: De
         side: a.side,
         quantity: dec(a.quantity),
         riskUsd: dec(a.risk_usd),
-        leverage: toDecimal(a.leverage),
+        leverage: numericValue(a.leverage)!,
         exitPlan: planFromArgs(a.exit_plan, options.nowMs),
       };
     }

@@ -64,6 +64,10 @@ export interface TradingStore {
   recordToolCall(input: RecordToolCallInput): Promise<void>;
   finishInvocation(invocationId: string, input: FinishInput): Promise<void>;
   recordFailedWorkflow(modelId: string): Promise<void>;
+  /** The errors of the model's last `count` finished invocations, newest first (null for a success). */
+  recentErrors(modelId: string, count: number): Promise<Array<string | null>>;
+  /** Pauses the model with the reason (written at once, also by the memory store). */
+  pauseModel(modelId: string, reason: string): Promise<void>;
   recordSnapshot(input: SnapshotInput): Promise<void>;
   /** A position was opened (its Order is written): the executor calls it. */
   positionOpened(order: OpenOrder): void;
@@ -94,9 +98,9 @@ function countActions(invocations: ReadonlyArray<ReadonlyArray<{ type: DecisionT
 }
 
 /** The accepted calls of one invocation, with the symbol each names (the action counts' input). */
-function acceptedActions(calls: ReadonlyArray<{ type: DecisionType; accepted: boolean; arguments: unknown }>): Array<{ type: DecisionType; symbol: string | null }> {
+function acceptedActions(calls: ReadonlyArray<{ type: DecisionType | null; accepted: boolean; arguments: unknown }>): Array<{ type: DecisionType; symbol: string | null }> {
   return calls.flatMap((c) => {
-    if (!c.accepted) return [];
+    if (!c.accepted || c.type === null) return [];
     const symbol = (c.arguments as { symbol?: unknown } | null)?.symbol;
     return [{ type: c.type, symbol: typeof symbol === "string" ? symbol : null }];
   });
@@ -195,6 +199,17 @@ export class DbTradingStore implements TradingStore {
   }
 
   /** @inheritdoc */
+  async recentErrors(modelId: string, count: number): Promise<Array<string | null>> {
+    const page = await this.db.invocations.list({ modelId, limit: count });
+    return page.items.filter((i) => i.finishedAt !== null).map((i) => i.error);
+  }
+
+  /** @inheritdoc */
+  async pauseModel(modelId: string, reason: string): Promise<void> {
+    await this.db.models.setEnabled(modelId, false, reason);
+  }
+
+  /** @inheritdoc */
   async recordSnapshot(input: SnapshotInput): Promise<void> {
     const { openPositions: _, ...snapshot } = input;
     await this.db.portfolio.record(snapshot);
@@ -227,6 +242,8 @@ interface ModelMemory {
   trades: ClosedOrder[];
   tradeMetrics: TradeMetrics;
   recentCalls: Array<Array<{ type: DecisionType; symbol: string | null }>>;
+  /** Errors of the recent finished invocations, newest first. */
+  recentErrors: Array<string | null>;
   invocationCount: number;
   name: string;
   /** The last snapshot's equity. */
@@ -282,6 +299,7 @@ export class MemoryTradingStore implements TradingStore {
       recentEquity: snapshots.map((s) => ({ ts: s.at, equity: s.total })),
       trades: closed.items,
       tradeMetrics: computeTradeMetrics(closed.items),
+      recentErrors: recent.items.filter((inv) => inv.finishedAt !== null).map((inv) => inv.error),
       recentCalls: recent.items.reverse().map((inv) => acceptedActions(inv.toolCalls)),
       invocationCount: fresh.invocationCount,
       name: fresh.name,
@@ -362,6 +380,19 @@ export class MemoryTradingStore implements TradingStore {
     const m = await this.memoryOf({ id: done.modelId, name: done.modelId });
     m.recentCalls.push(acceptedActions(done.toolCalls));
     if (m.recentCalls.length > RECENT_INVOCATIONS) m.recentCalls.shift();
+    m.recentErrors.unshift(done.error ?? null);
+    m.recentErrors.length = Math.min(m.recentErrors.length, RECENT_INVOCATIONS);
+  }
+
+  /** @inheritdoc */
+  async recentErrors(modelId: string, count: number): Promise<Array<string | null>> {
+    const m = await this.memoryOf({ id: modelId, name: modelId });
+    return m.recentErrors.slice(0, count);
+  }
+
+  /** @inheritdoc The Models row is written at once: a pause must hold whatever the batch does. */
+  async pauseModel(modelId: string, reason: string): Promise<void> {
+    await this.db.models.setEnabled(modelId, false, reason);
   }
 
   /** @inheritdoc */

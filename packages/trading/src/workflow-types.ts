@@ -31,4 +31,6 @@ export interface WorkflowResult {
   outputTokens: number;
   /** Clock ms spent, end to end. */
   durationMs: number;
+  /** Set when this run paused the model (configuration errors in a row): why. */
+  pausedReason?: string;
 }

@@ -4,11 +4,14 @@
  * computes performance metrics; reads the shared market intelligence; builds the
  * variant's prompts; records the invocation; runs the agent (retries and timeouts are
  * the agent's run policy) with a ToolExecutor over the model's broker; records every
- * tool call (accepted, or rejected with the reason); finishes the invocation; and
- * publishes the events. Model and broker failures end up in the result and the
- * Invocations row, never as a throw.
+ * tool call (accepted, or rejected with the reason; a call to a tool that does not exist
+ * too); finishes the invocation with the reasoning and the answer apart (responsePayload);
+ * pauses a model after CONFIG_ERRORS_TO_PAUSE configuration errors in a row (a bad key, a
+ * mistyped model); and publishes the events. Model and broker failures end up in the result
+ * and the Invocations row, never as a throw. Everything the prompt lists is in a stable order
+ * (positions by symbol, then time), so a rerun of a backtest sends the same prompts.
  */
-import { type InvocationResult, type ToolCallRecord, type TradingAgent, toInvocationFinished } from "@autonome/agent";
+import { type InvocationResult, type ToolCallRecord, type TradingAgent, responsePayloadOf, toInvocationFinished } from "@autonome/agent";
 import { type DecisionType, type Position, decisionTypeOfTool, toDecimal } from "@autonome/core";
 import type { ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
@@ -18,6 +21,14 @@ import { errorMessage, toPosition } from "./internal/util.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { BrokerToolExecutor } from "./tool-executor.js";
 import type { WorkflowResult, WorkflowToolCall } from "./workflow-types.js";
+
+/** Configuration errors (401, 403, 404) in a row after which the worker pauses a model. */
+export const CONFIG_ERRORS_TO_PAUSE = 3;
+
+/** Positions in the prompt's order: by symbol, then by opening time, then by order id. */
+function promptOrder(a: Position, b: Position): number {
+  return a.symbol.localeCompare(b.symbol) || a.openedAt - b.openedAt || a.orderId.localeCompare(b.orderId);
+}
 
 /** What a tool call was, as the records and the result describe it; `type` null for a tool we do not know. */
 function describeCall(call: ToolCallRecord): { type: DecisionType | null; symbol: string | null; accepted: boolean; reason: string | null } {
@@ -128,7 +139,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     ]);
     const history = await store.modelHistory(model, startedAt, account.equity);
     const markets = broker.markets();
-    const positions: Position[] = account.positions.map((p) => toPosition(p.order));
+    const positions: Position[] = account.positions.map((p) => toPosition(p.order)).sort(promptOrder);
     const liquidationPrices = new Map(account.positions.flatMap((p) => (p.liquidationPrice ? [[p.order.symbol, p.liquidationPrice] as const] : [])));
     const exposure = summarizePositionRisk({ positions, marks, markets, accountValue: account.equity, liquidationPrices });
     const { performance } = history;
@@ -163,12 +174,13 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     const pending: Promise<void>[] = [];
     const record = async (call: ToolCallRecord): Promise<void> => {
       const { type, symbol, accepted, reason } = describeCall(call);
-      if (type === null || recorded.has(call.sequence)) return;
+      if (recorded.has(call.sequence)) return;
       recorded.add(call.sequence);
       try {
         await store.recordToolCall({
           invocationId: id,
           type,
+          tool: call.tool,
           arguments: call.args ?? {},
           result: call.result ? { ok: call.result.ok, message: call.result.message, orderId: call.result.orderId ?? null, status: call.status } : { status: call.status },
           accepted,
@@ -179,6 +191,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
         recorded.delete(call.sequence); // tried again once the agent is done
         throw error;
       }
+      if (type === null) return; // no decision to publish: the call named no tool we know
       events.publish(
         "decisionMade",
         {
@@ -209,16 +222,13 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     for (const call of result.toolCalls) {
       const { type, symbol, accepted, reason } = describeCall(call);
       toolCalls.push({ type, tool: call.tool, symbol, accepted, status: call.status, reason, orderId: call.result?.orderId ?? null });
-      if (type === null) {
-        logger.warn("unknown tool call not recorded", { modelId: model.id, tool: call.tool });
-        continue;
-      }
       await record(call);
     }
 
     const finishedAt = Math.max(clock.now(), startedAt);
     await store.finishInvocation(invocationId, {
       response: result.text,
+      responsePayload: responsePayloadOf(result),
       inputTokens: result.usage.inputTokens,
       outputTokens: result.usage.outputTokens,
       cost: result.costUsd,
@@ -228,6 +238,9 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       finishedAt,
     });
     if (!result.ok) await store.recordFailedWorkflow(model.id);
+    if (result.errorCode === "NO_ACTION") logger.warn("model decided nothing", { modelId: model.id, model: model.name, error: result.error });
+    let pausedReason: string | null = null;
+    if (result.errorCode === "CONFIG") pausedReason = await pauseAfterConfigErrors(runtime, model);
     events.publish(
       "invocationFinished",
       // The agent's payload, under the model's row id (the agent knows its configuration id).
@@ -255,6 +268,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       inputTokens: result.usage.inputTokens,
       outputTokens: result.usage.outputTokens,
       durationMs: clock.now() - startedAt,
+      ...(pausedReason !== null ? { pausedReason } : {}),
     };
   } catch (error) {
     const message = errorMessage(error);
@@ -264,5 +278,25 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     }
     await store.recordFailedWorkflow(model.id).catch(() => undefined);
     return failure(model, startedAt, clock.now(), message, "WORKFLOW", invocationId);
+  }
+}
+
+/**
+ * After a configuration error: when the model's last CONFIG_ERRORS_TO_PAUSE invocations all
+ * ended in one, pauses it with the reason (resume with `autonome models resume`). Returns the
+ * reason when it paused the model.
+ */
+async function pauseAfterConfigErrors(runtime: TradingRuntime, model: ModelRecord): Promise<string | null> {
+  const { store, logger } = runtime;
+  try {
+    const errors = await store.recentErrors(model.id, CONFIG_ERRORS_TO_PAUSE);
+    if (errors.length < CONFIG_ERRORS_TO_PAUSE || !errors.every((e) => e !== null && e.startsWith("CONFIG: "))) return null;
+    const reason = `${CONFIG_ERRORS_TO_PAUSE} configuration errors in a row: ${errors[0]!.slice("CONFIG: ".length)}`;
+    await store.pauseModel(model.id, reason);
+    logger.error("model paused", { modelId: model.id, model: model.name, reason });
+    return reason;
+  } catch (error) {
+    logger.warn("could not pause the model after configuration errors", { modelId: model.id, error: errorMessage(error) });
+    return null;
   }
 }

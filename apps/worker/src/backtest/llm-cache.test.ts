@@ -14,9 +14,13 @@ let decisions = 0;
 /** Opens a small BTC long at the first decision, holds after; answers "done" after a tool result. */
 function reply(request: RecordedRequest): ScriptedReply {
   if (request.messages.at(-1)?.role === "tool") return { kind: "text", content: "done", usage: { promptTokens: 900, completionTokens: 10 } };
+  // Two positions opened in the same tick: the prompts after it list both, in an order that must not depend on their random order ids.
   const call =
     decisions++ === 0
-      ? toolCallsReply({ name: "create_position", arguments: { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 2, exit_plan: { stop: 90000, target: 120000, invalidation: "BTC below 90k", confidence: 0.6 } } })
+      ? toolCallsReply(
+          { name: "create_position", arguments: { symbol: "ETH", side: "LONG", quantity: 0.1, leverage: 2, exit_plan: { stop: 2000, target: 3000, invalidation: "ETH below 2k", confidence: 0.6 } } },
+          { name: "create_position", arguments: { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 2, exit_plan: { stop: 90000, target: 120000, invalidation: "BTC below 90k", confidence: 0.6 } } },
+        )
       : toolCallsReply({ name: "hold", arguments: { reason: "trend intact" } });
   return { ...(call as Extract<ScriptedReply, { kind: "tool_calls" }>), usage: { promptTokens: 1000, completionTokens: 40 } };
 }
@@ -42,6 +46,8 @@ describe("LLM models in a backtest", () => {
       expect(first.rows[0]!.costUsd).not.toBe("0.000000");
       expect(first.rows[0]!.feesUsd).not.toBe("0.00"); // the scripted long was really opened
       expect(readdirSync(join(work, "cache")).length).toBe(calls);
+      // Both positions were open together in the later prompts (what the stable order is about).
+      expect(server.requests.some((r) => JSON.stringify(r.messages).includes("- BTC LONG") && JSON.stringify(r.messages).includes("- ETH LONG"))).toBe(true);
 
       const second = await run(join(work, "second"));
       expect(server.requests.length).toBe(calls);

@@ -67,6 +67,27 @@ describeEachDatabase("InvocationsRepository", (t) => {
     expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(1);
   });
 
+  it("records a call to a tool that does not exist, under its name, as a failed tool call; in batches too", async () => {
+    const m = await model();
+    const inv = await t.db.invocations.start({ modelId: m.id, prompt: "p" });
+    await t.db.invocations.recordToolCall({ invocationId: inv.id, type: null, tool: "buy_btc", arguments: { size: 1 }, accepted: false, rejectionReason: "invalid: unknown tool buy_btc" });
+    await t.db.invocations.recordToolCall({ invocationId: inv.id, type: "HOLDING", arguments: { reason: "x" }, accepted: true });
+    const stored = await t.db.invocations.byId(inv.id);
+    expect(stored?.toolCalls.map((c) => [c.type, c.tool, c.accepted, c.rejectionReason])).toEqual([
+      [null, "buy_btc", false, "invalid: unknown tool buy_btc"],
+      ["HOLDING", "hold", true, null],
+    ]);
+    expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(1);
+    const [id] = await t.db.invocations.recordCompleted([
+      { modelId: m.id, prompt: "p", toolCalls: [{ type: null, tool: "sell_all", arguments: {}, accepted: false, rejectionReason: "invalid: unknown tool sell_all" }] },
+    ]);
+    expect((await t.db.invocations.byId(id!))?.toolCalls.map((c) => [c.type, c.tool])).toEqual([[null, "sell_all"]]);
+    expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(2);
+    // An unknown tool needs its name and cannot be accepted.
+    await expect(t.db.invocations.recordToolCall({ invocationId: inv.id, type: null, arguments: {}, accepted: false, rejectionReason: "x" })).rejects.toBeInstanceOf(ValidationError);
+    await expect(t.db.invocations.recordToolCall({ invocationId: inv.id, type: null, tool: "x", arguments: {}, accepted: true })).rejects.toBeInstanceOf(ValidationError);
+  });
+
   it("rejects bad tool calls and unknown ids with typed errors and writes nothing", async () => {
     const m = await model();
     const inv = await t.db.invocations.start({ modelId: m.id, prompt: "p" });

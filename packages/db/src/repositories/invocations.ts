@@ -4,7 +4,17 @@
  * Starting an invocation counts it on the model; a rejected tool call counts as a failed
  * one; both in the same transaction as the row.
  */
-import { type Clock, type Decimal, type DecimalLike, type DecisionType, NotFoundError, StateConflictError, ValidationError, ZERO } from "@autonome/core";
+import {
+  type Clock,
+  type Decimal,
+  type DecimalLike,
+  type DecisionType,
+  NotFoundError,
+  StateConflictError,
+  ValidationError,
+  ZERO,
+  toolOfDecisionType,
+} from "@autonome/core";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { Invocation as InvocationRow, ToolCall as ToolCallRow } from "../../generated/prisma/client.js";
 import {
@@ -30,7 +40,10 @@ import type { TimeRange } from "./portfolio-snapshots.js";
 export interface ToolCallRecord {
   id: string;
   invocationId: string;
-  type: DecisionType;
+  /** Null for a call to a tool that does not exist. */
+  type: DecisionType | null;
+  /** The tool's name as the model wrote it. */
+  tool: string;
   arguments: unknown;
   result: unknown;
   accepted: boolean;
@@ -91,7 +104,10 @@ export interface FinishInvocationInput {
 /** What recording a tool call stores. */
 export interface RecordToolCallInput {
   invocationId: string;
-  type: DecisionType;
+  /** Null for a call to a tool that does not exist (then `tool` is required, and the call is not accepted). */
+  type: DecisionType | null;
+  /** The tool's name as the model wrote it; defaults to the type's tool. */
+  tool?: string;
   arguments: unknown;
   result?: unknown;
   accepted: boolean;
@@ -141,6 +157,7 @@ function toToolCall(row: ToolCallRow): ToolCallRecord {
     id: row.id,
     invocationId: row.invocationId,
     type: row.type,
+    tool: row.tool,
     arguments: row.arguments,
     result: row.result,
     accepted: row.accepted,
@@ -209,10 +226,17 @@ function finishData(input: FinishInvocationInput, finishedAt: Date): Prisma.Invo
 
 /** The validated row of a tool call (without its invocation). */
 function toolCallData(input: Omit<RecordToolCallInput, "invocationId">, now: number): Omit<Prisma.ToolCallCreateManyInput, "invocationId"> {
-  if (!TOOL_CALL_TYPES.includes(input.type)) {
-    throw new ValidationError("invalid tool call type", [{ path: "type", message: `must be one of ${TOOL_CALL_TYPES.join(", ")}` }]);
+  if (input.type !== null && !TOOL_CALL_TYPES.includes(input.type)) {
+    throw new ValidationError("invalid tool call type", [{ path: "type", message: `must be one of ${TOOL_CALL_TYPES.join(", ")} or null` }]);
   }
   if (typeof input.accepted !== "boolean") throw new ValidationError("invalid tool call", [{ path: "accepted", message: "must be a boolean" }]);
+  const tool = input.tool ?? (input.type === null ? undefined : toolOfDecisionType(input.type));
+  if (typeof tool !== "string" || tool.trim() === "" || tool.length > 200) {
+    throw new ValidationError("invalid tool call", [{ path: "tool", message: "must be the tool's name, 1-200 characters (required for an unknown tool)" }]);
+  }
+  if (input.type === null && input.accepted) {
+    throw new ValidationError("invalid tool call", [{ path: "accepted", message: "a call to an unknown tool cannot be accepted" }]);
+  }
   const reason = input.rejectionReason ?? null;
   if (input.accepted && reason !== null) {
     throw new ValidationError("invalid tool call", [{ path: "rejectionReason", message: "an accepted tool call has no rejection reason" }]);
@@ -225,6 +249,7 @@ function toolCallData(input: Omit<RecordToolCallInput, "invocationId">, now: num
     // Ordered ids: tool calls made in the same millisecond read back in the order they were made.
     id: orderedUuid(),
     type: input.type,
+    tool,
     arguments: checkJson("arguments", input.arguments ?? {}) as Prisma.InputJsonValue,
     ...(result === undefined ? {} : { result }),
     accepted: input.accepted,
@@ -352,11 +377,11 @@ export class InvocationsRepository {
             )}`;
         }
         for (const chunk of chunks(toolCalls)) {
-          await tx.$executeRaw`INSERT INTO tool_calls (id, invocation_id, type, arguments, result, accepted, rejection_reason, created_at)
+          await tx.$executeRaw`INSERT INTO tool_calls (id, invocation_id, type, tool, arguments, result, accepted, rejection_reason, created_at)
             VALUES ${Prisma.join(
               chunk.map(
                 (r) =>
-                  Prisma.sql`(${r.id}::uuid, ${r.invocationId}::uuid, ${r.type}::"ToolCallType", ${jsonText(r.arguments)}::jsonb, ${jsonText(r.result)}::jsonb, ${r.accepted}, ${r.rejectionReason ?? null}, ${r.createdAt}::timestamptz)`,
+                  Prisma.sql`(${r.id}::uuid, ${r.invocationId}::uuid, ${r.type ?? null}::"ToolCallType", ${r.tool}, ${jsonText(r.arguments)}::jsonb, ${jsonText(r.result)}::jsonb, ${r.accepted}, ${r.rejectionReason ?? null}, ${r.createdAt}::timestamptz)`,
               ),
             )}`;
         }

@@ -54,6 +54,16 @@ describeEachDatabase("ModelsRepository", (t) => {
     expect((await t.db.models.listEnabled()).map((m) => `${m.name}/${m.variant}`)).toEqual(["a/y", "b/default"]);
   });
 
+  it("keeps the reason of a pause and clears it on resume", async () => {
+    const m = await t.db.models.create({ name: "r", provider: "p", modelName: "m" });
+    expect(m.pausedReason).toBeNull();
+    const paused = await t.db.models.setEnabled(m.id, false, "3 configuration errors in a row: 401 Incorrect API key provided");
+    expect([paused.enabled, paused.pausedReason]).toEqual([false, "3 configuration errors in a row: 401 Incorrect API key provided"]);
+    const resumed = await t.db.models.setEnabled(m.id, true);
+    expect([resumed.enabled, resumed.pausedReason]).toEqual([true, null]);
+    expect((await t.db.models.setEnabled(m.id, false)).pausedReason).toBeNull();
+  });
+
   it("increments counters atomically under concurrency", async () => {
     const m = await t.db.models.create({ name: "c", provider: "p", modelName: "m" });
     await Promise.all(Array.from({ length: 20 }, () => t.db.models.incrementCounters(m.id, { invocations: 1, failedToolCalls: 2 })));

@@ -19,6 +19,8 @@ export interface ModelRecord {
   modelName: string;
   variant: string;
   enabled: boolean;
+  /** Why the worker paused it (configuration errors), or null. */
+  pausedReason: string | null;
   /** Null: the global default (IS_SIMULATION_ENABLED) applies. */
   mode: TradingMode | null;
   /** Lighter account index for live mode. */
@@ -61,6 +63,7 @@ function toRecord(row: ModelRow): ModelRecord {
     modelName: row.modelName,
     variant: row.variant,
     enabled: row.enabled,
+    pausedReason: row.pausedReason,
     mode: row.mode,
     accountIndex: row.accountIndex === null ? null : Number(row.accountIndex),
     invocationCount: row.invocationCount,
@@ -164,10 +167,14 @@ export class ModelsRepository {
     return rows.map(toRecord);
   }
 
-  /** Enables or pauses a model; NotFoundError when it does not exist. */
-  async setEnabled(id: string, enabled: boolean): Promise<ModelRecord> {
+  /**
+   * Enables or pauses a model; NotFoundError when it does not exist. A pause may say why (the
+   * worker's, after configuration errors); enabling clears the reason.
+   */
+  async setEnabled(id: string, enabled: boolean, reason?: string | null): Promise<ModelRecord> {
     const checked = checkId("model", id);
-    const { count } = await this.prisma.model.updateMany({ where: { id: checked }, data: { enabled } });
+    const pausedReason = enabled ? null : reason === undefined || reason === null ? null : checkText("reason", reason, 1000);
+    const { count } = await this.prisma.model.updateMany({ where: { id: checked }, data: { enabled, pausedReason } });
     if (count === 0) throw new NotFoundError("model", checked);
     return this.require(checked);
   }
