@@ -10,7 +10,7 @@ import { AutonomeError } from "@autonome/core";
 import pg from "pg";
 import type { BacktestReport } from "../backtest/report.js";
 import type { RunModelMetrics, RunOutcome } from "./run.js";
-import type { RunSpec, SeasonSpec } from "./spec.js";
+import { type RunSpec, type SeasonSpec, canonicalJson } from "./spec.js";
 
 /** The schema of the season tables. */
 export const SEASON_SCHEMA = "autonome_season";
@@ -134,7 +134,9 @@ export class SeasonStore {
       const inserted = await client.query(`INSERT INTO ${SEASON_SCHEMA}.seasons (id, spec, budget_tokens, budget_usd) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`, [id, JSON.stringify(spec), budget.tokens, budget.usd]);
       if (inserted.rowCount === 0) {
         const existing = await client.query(`SELECT spec FROM ${SEASON_SCHEMA}.seasons WHERE id = $1 FOR UPDATE`, [id]);
-        if (JSON.stringify(existing.rows[0].spec.runs) !== JSON.stringify(spec.runs) || JSON.stringify(existing.rows[0].spec.models) !== JSON.stringify(spec.models)) {
+        // jsonb keeps no key order: compare canonical texts.
+        const stored = existing.rows[0].spec as SeasonSpec;
+        if (canonicalJson(stored.runs) !== canonicalJson(spec.runs) || canonicalJson(stored.models) !== canonicalJson(spec.models)) {
           throw new SeasonConflictError(`season ${id} already exists with other models or runs; pick another --season name`);
         }
         await client.query(`UPDATE ${SEASON_SCHEMA}.seasons SET budget_tokens = $2, budget_usd = $3 WHERE id = $1`, [id, budget.tokens, budget.usd]);
