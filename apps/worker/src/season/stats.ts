@@ -242,7 +242,7 @@ export function rankModels(models: readonly string[], pairs: readonly PairCompar
     return v === undefined || Number.isNaN(v) ? Number.NEGATIVE_INFINITY : direction * v;
   };
   const order = [...models].sort((x, y) => score.get(y)! - score.get(x)! || meanOf(y) - meanOf(x) || x.localeCompare(y));
-  const relations = order.slice(1).map((right, i) => (beats.has(`${order[i]}\u0000${right}`) ? ">" : "~") as ">" | "~");
+  const relations = order.slice(1).map((right, i): ">" | "~" => (beats.has(`${order[i]}\u0000${right}`) ? ">" : "~"));
   const text = order.map((m, i) => (i === 0 ? m : `${relations[i - 1]} ${m}`)).join(" ");
   return { order, relations, text };
 }

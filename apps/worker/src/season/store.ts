@@ -133,9 +133,9 @@ export class SeasonStore {
       await client.query("BEGIN");
       const inserted = await client.query(`INSERT INTO ${SEASON_SCHEMA}.seasons (id, spec, budget_tokens, budget_usd) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`, [id, JSON.stringify(spec), budget.tokens, budget.usd]);
       if (inserted.rowCount === 0) {
-        const existing = await client.query(`SELECT spec FROM ${SEASON_SCHEMA}.seasons WHERE id = $1 FOR UPDATE`, [id]);
+        const existing = await client.query<{ spec: SeasonSpec }>(`SELECT spec FROM ${SEASON_SCHEMA}.seasons WHERE id = $1 FOR UPDATE`, [id]);
         // jsonb keeps no key order: compare canonical texts.
-        const stored = existing.rows[0].spec as SeasonSpec;
+        const stored = existing.rows[0]!.spec;
         if (canonicalJson(stored.runs) !== canonicalJson(spec.runs) || canonicalJson(stored.models) !== canonicalJson(spec.models)) {
           throw new SeasonConflictError(`season ${id} already exists with other models or runs; pick another --season name`);
         }
@@ -169,8 +169,8 @@ export class SeasonStore {
 
   /** The stored backtest report of a done run. */
   async report(id: string, index: number): Promise<BacktestReport | null> {
-    const { rows } = await this.pool.query(`SELECT report FROM ${SEASON_SCHEMA}.runs WHERE season_id = $1 AND run_index = $2 AND status = 'done'`, [id, index]);
-    return (rows[0]?.report as BacktestReport | undefined) ?? null;
+    const { rows } = await this.pool.query<{ report: BacktestReport }>(`SELECT report FROM ${SEASON_SCHEMA}.runs WHERE season_id = $1 AND run_index = $2 AND status = 'done'`, [id, index]);
+    return rows[0]?.report ?? null;
   }
 
   /** Records that a job was sent for the run. */
