@@ -11,6 +11,11 @@ runCli(process.argv.slice(2)).then(
       process.stderr.write(`autonome: ${error.message}\n${USAGE}\n`);
       process.exit(2);
     }
+    // Bad input of a command (a flag, a file, a range): said before any work starts.
+    if (isAutonomeError(error) && (error.code === "BACKTEST_INPUT" || error.code === "SEASON_CONFLICT")) {
+      process.stderr.write(`autonome: ${error.message}\n`);
+      process.exit(2);
+    }
     const failure = startupFailure(error);
     if (failure.exitCode === 2) {
       process.stderr.write(`autonome: ${failure.line}\n`);

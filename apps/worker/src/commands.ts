@@ -14,6 +14,7 @@ import { connectDatabase } from "./embedded.js";
 import { SILENT } from "./logger.js";
 import { processAlive } from "./takeover.js";
 import { runDataCommand } from "./data/command.js";
+import { seasonMain } from "./season/command.js";
 
 /** The help text. */
 export const USAGE = `usage: autonome models <command>
@@ -25,7 +26,9 @@ export const USAGE = `usage: autonome models <command>
   resume <name|id>
   flatten <name|id> [--queue]       closes the model's positions at market; exit 1 when no live
       [--wait-ms N]                 worker holds the model, unless --queue leaves the request for the next one
-       autonome data download [--source binance|lighter] --from D --to D  (see autonome data --help)`;
+       autonome data download [--source binance|lighter] --from D --to D  (see autonome data --help)
+       autonome season [--demo] [--windows K] [--seeds S] ... (see autonome season --help)
+       autonome season worker   (takes season runs from DATABASE_URL's queue)`;
 
 /** A usage error: exit code 2. */
 export class UsageError extends Error {}
@@ -125,6 +128,7 @@ function notClosed(f: { symbol: string; code?: string; reason: string }): string
 export async function runCli(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env, out: (line: string) => void = console.log): Promise<number> {
   const [group, command, ...rest] = argv.filter((a) => a !== "--");
   if (group === "data") return runDataCommand(command === undefined ? [] : [command, ...rest], out);
+  if (group === "season") return seasonMain(command === undefined ? [] : [command, ...rest], env);
   if (group !== "models" || !command || command === "help" || command === "--help") {
     out(USAGE);
     return group === undefined || command === "help" || command === "--help" ? 0 : 2;

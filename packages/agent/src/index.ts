@@ -44,9 +44,12 @@ export {
   type RuleModelKind,
   RULE_MODEL_KINDS,
   type RuleModel,
+  type RuleOptions,
   buyAndHoldBtc,
   trendFollower,
   meanReverter,
+  intradayMomentum,
+  randomTrader,
   RULE_MODELS,
 } from "./rule-models.js";
 export {

@@ -58,7 +58,13 @@ export const openAiModelConfigSchema = z
 
 /** Configuration of a built-in rule model. */
 export const ruleModelConfigSchema = z
-  .object({ ...common, kind: z.literal("rule"), rule: z.enum(RULE_MODEL_KINDS as [RuleModelKind, ...RuleModelKind[]]) })
+  .object({
+    ...common,
+    kind: z.literal("rule"),
+    rule: z.enum(RULE_MODEL_KINDS as [RuleModelKind, ...RuleModelKind[]]),
+    /** Seed of a rule that draws at random (default: the entry's id), combined with the registry's seed. */
+    seed: z.union([z.string().min(1), z.number().int()]).optional(),
+  })
   .strict();
 
 /** One registry entry. */
@@ -106,6 +112,8 @@ export interface RegistryOptions {
   /** Where API keys are read from (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
   clock?: Clock;
+  /** Seed of the rule models that draw at random (a backtest passes its run's seed), combined with each entry's own seed or id. */
+  seed?: string | number;
 }
 
 function limitsFor(config: ModelConfig, base: RiskLimits): RiskLimits {
@@ -119,10 +127,11 @@ function limitsFor(config: ModelConfig, base: RiskLimits): RiskLimits {
   };
 }
 
-function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string | undefined>>, clock: Clock): TradingAgent {
+function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string | undefined>>, clock: Clock, seed: string | number | undefined): TradingAgent {
   const name = config.name ?? config.id;
   if (config.kind === "rule") {
     const rule = RULE_MODELS[config.rule];
+    const ruleSeed = `${seed ?? ""}:${config.seed ?? config.id}`;
     return {
       id: config.id,
       name,
@@ -131,7 +140,7 @@ function createAgentFor(config: ModelConfig, env: Readonly<Record<string, string
       async invoke(input, executor, options = {}) {
         const startedAt = clock.now();
         const session = new TradingSession({ executor, clock, limits: limitsFor(config, options.limits ?? DEFAULT_RISK_LIMITS), ...(options.onToolCall ? { onRecord: options.onToolCall } : {}) });
-        const decision = rule.decide(input.context);
+        const decision = rule.decide(input.context, { seed: ruleSeed });
         for (const call of decision.calls) await session.handle(call.name, call.args);
         const records = [...session.records];
         return {
@@ -224,6 +233,6 @@ export function createModelRegistry(configs: unknown = DEFAULT_MODEL_CONFIGS, op
   }
   const env = options.env ?? process.env;
   const clock = options.clock ?? new SystemClock();
-  return new ModelRegistry(parsed.data.map((c) => createAgentFor(c, env, clock)));
+  return new ModelRegistry(parsed.data.map((c) => createAgentFor(c, env, clock, options.seed)));
 }
 

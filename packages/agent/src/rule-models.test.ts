@@ -1,7 +1,7 @@
 import type { SymbolIntelligence } from "@autonome/prompts";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "./registry.js";
-import { meanReverter, trendFollower } from "./rule-models.js";
+import { intradayMomentum, meanReverter, randomTrader, trendFollower } from "./rule-models.js";
 import { BTC_FLAT, T0, inputFor, paperAccount } from "./testing/helpers.js";
 
 const registry = createModelRegistry(DEFAULT_MODEL_CONFIGS, { env: {} });
@@ -107,5 +107,57 @@ describe("rule models end to end through the risk checks and a paper account", (
         },
       },
     ]);
+  });
+
+  it("intraday momentum goes with the 3m EMA20 and MACD, risking 0.5% with a 1.5% stop, and leaves when the price crosses back", async () => {
+    const { executor } = paperAccount();
+    const agent = createModelRegistry([{ id: "momentum", kind: "rule", rule: "intraday-momentum" }], { env: {} }).get("momentum");
+    const rising: SymbolIntelligence = { symbol: "ETH", currentPrice: 3000, ema20: 2980, macd: 4 };
+    const entered = await agent.invoke(await inputFor(executor, [rising, BTC_FLAT]), executor);
+    expect(entered.toolCalls.map((c) => `${c.tool}:${c.status}`)).toEqual(["create_position:executed"]);
+    // risk $50 / stop distance 45 (1.5% of 3000) = 1.1111 ETH, floored to the lot.
+    expect(executor.positions[0]).toMatchObject({ symbol: "ETH", side: "LONG" });
+    expect(executor.positions[0]!.exitPlan.stop?.toString()).toBe("2955");
+    expect(executor.positions[0]!.exitPlan.target?.toString()).toBe("3135");
+    // Price above the EMA but MACD disagreeing: no entry on a flat symbol, and the open one stays.
+    const mixed = intradayMomentum.decide((await inputFor(executor, [{ ...rising, macd: -1 }, { symbol: "SOL", currentPrice: 150, ema20: 149, macd: -0.1 }])).context);
+    expect(mixed.calls.map((c) => c.name)).toEqual(["hold"]);
+    executor.setMark("ETH", 2970);
+    const left = await agent.invoke(await inputFor(executor, [{ ...rising, currentPrice: 2970 }]), executor);
+    expect(left.toolCalls.map((c) => `${c.tool}:${c.status}`)).toEqual(["close_position:executed"]);
+  });
+
+  it("random trader repeats its draws for a seed and a time, differs across seeds, and enters about one flat symbol in ten", async () => {
+    const { executor } = paperAccount();
+    const markets: SymbolIntelligence[] = ["BTC", "ETH", "SOL", "BNB", "XRP", "DOGE"].map((symbol) => ({ symbol, currentPrice: 100 }));
+    const contexts = await Promise.all(Array.from({ length: 200 }, (_, i) => inputFor(executor, markets, T0 + i * 300_000)));
+    const entries = (seed: string) => contexts.map((input) => randomTrader.decide(input.context, { seed }).calls.filter((c) => c.name === "create_position").map((c) => `${String(c.args.symbol)} ${String(c.args.side)}`));
+    const a = entries("a");
+    expect(entries("a")).toEqual(a);
+    expect(entries("b")).not.toEqual(a);
+    const count = a.flat().length;
+    // 1,200 symbol draws at 10%: 120 expected, sd about 10.4.
+    expect(count).toBeGreaterThan(85);
+    expect(count).toBeLessThan(155);
+    const longs = a.flat().filter((e) => e.endsWith("LONG")).length;
+    expect(longs / count).toBeGreaterThan(0.35);
+    expect(longs / count).toBeLessThan(0.65);
+  });
+
+  it("random trader takes its seed from the registry and the entry, so two entries trade differently", async () => {
+    const registryOf = (seed: number) => createModelRegistry([{ id: "r1", kind: "rule", rule: "random-trader" }, { id: "r2", kind: "rule", rule: "random-trader" }, { id: "r3", kind: "rule", rule: "random-trader", seed: "r1" }], { env: {}, seed });
+    const markets: SymbolIntelligence[] = ["BTC", "ETH", "SOL", "BNB", "XRP", "DOGE"].map((symbol) => ({ symbol, currentPrice: 100 }));
+    const tools = async (seed: number, id: string) => {
+      const out: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const paper = paperAccount().executor;
+        const result = await registryOf(seed).get(id).invoke(await inputFor(paper, markets, T0 + i * 300_000), paper);
+        out.push(JSON.stringify(result.toolCalls.map((c) => [c.tool, c.args])));
+      }
+      return out;
+    };
+    expect(await tools(1, "r1")).toEqual(await tools(1, "r3"));
+    expect(await tools(1, "r1")).not.toEqual(await tools(1, "r2"));
+    expect(await tools(1, "r1")).not.toEqual(await tools(2, "r1"));
   });
 });

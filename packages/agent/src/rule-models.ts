@@ -4,6 +4,7 @@
  * validation, risk checks, executor). They read the same context the prompt is
  * built from, so the embedded default arena really trades.
  */
+import { createRandom } from "@autonome/core";
 import type { Numeric, PositionContext, SymbolIntelligence, TradingPromptContext } from "@autonome/prompts";
 import { isPresent } from "@autonome/prompts";
 import type { ToolName } from "./tools.js";
@@ -22,14 +23,20 @@ export interface RuleDecision {
 }
 
 /** The built-in rule model kinds. */
-export type RuleModelKind = "buy-and-hold-btc" | "trend-follower" | "mean-reverter";
+export type RuleModelKind = "buy-and-hold-btc" | "trend-follower" | "mean-reverter" | "intraday-momentum" | "random-trader";
 /** Every built-in rule model kind. */
-export const RULE_MODEL_KINDS: readonly RuleModelKind[] = ["buy-and-hold-btc", "trend-follower", "mean-reverter"];
+export const RULE_MODEL_KINDS: readonly RuleModelKind[] = ["buy-and-hold-btc", "trend-follower", "mean-reverter", "intraday-momentum", "random-trader"];
 
-/** A deterministic strategy over the prompt context. */
+/** What a rule decides with besides the context. */
+export interface RuleOptions {
+  /** Seed of any randomness: a rule that draws derives its draws from this and the context's time, so a run repeats. */
+  seed: string;
+}
+
+/** A deterministic strategy over the prompt context (and, for a random one, a seed). */
 export interface RuleModel {
   kind: RuleModelKind;
-  decide(context: TradingPromptContext): RuleDecision;
+  decide(context: TradingPromptContext, options?: RuleOptions): RuleDecision;
 }
 
 const num = (v: Numeric | null | undefined): number | null => (isPresent(v) ? Number(v.toString()) : null);
@@ -183,9 +190,101 @@ export const meanReverter: RuleModel = {
   },
 };
 
+/** The exit plan and size both intraday rules use: risk 0.5% of the account with a stop 1.5% away and a target 4.5% away, at 3x. */
+function intradayEntry(context: TradingPromptContext, symbol: string, last: number, side: "LONG" | "SHORT", invalidation: string): RuleToolCall {
+  const sign = side === "LONG" ? 1 : -1;
+  return {
+    name: "create_position",
+    args: {
+      symbol,
+      side,
+      risk_usd: Math.round(accountValue(context) * 0.005 * 100) / 100,
+      leverage: 3,
+      exit_plan: { stop: price(last * (1 - sign * 0.015)), target: price(last * (1 + sign * 0.045)), invalidation, confidence: 1 },
+    },
+  };
+}
+
+/**
+ * Follows intraday momentum on the 3-minute series: long when the price is above its
+ * EMA20 and MACD is positive, short in the mirror case, out when the price crosses back
+ * over the EMA20. It is the rule that finds a season's planted signal (a persistent drift
+ * shows as price away from its EMA with MACD agreeing).
+ */
+export const intradayMomentum: RuleModel = {
+  kind: "intraday-momentum",
+  decide(context) {
+    const calls: RuleToolCall[] = [];
+    const reasons: string[] = [];
+    for (const m of context.markets) {
+      const last = num(m.currentPrice);
+      const ema20 = num(m.ema20);
+      const macdNow = num(m.macd);
+      if (last === null || ema20 === null || macdNow === null) continue;
+      const open = positionOf(context, m.symbol);
+      if (open) {
+        if ((open.side === "LONG" && last < ema20) || (open.side === "SHORT" && last > ema20)) {
+          calls.push({ name: "close_position", args: { symbol: m.symbol, reason: "price crossed back over the 3m EMA20" } });
+          reasons.push(`${m.symbol}: closing the ${open.side}, momentum faded (price ${price(last)} vs EMA20 ${price(ema20)}).`);
+        }
+        continue;
+      }
+      const up = last > ema20 && macdNow > 0;
+      const down = last < ema20 && macdNow < 0;
+      if (!up && !down) continue;
+      const side = up ? "LONG" : "SHORT";
+      calls.push(intradayEntry(context, m.symbol, last, side, `price crosses ${up ? "below" : "above"} the 3m EMA20`));
+      reasons.push(`${m.symbol}: ${side} with the 3m momentum (price ${price(last)} vs EMA20 ${price(ema20)}, MACD ${macdNow.toPrecision(3)}).`);
+    }
+    return finish(calls, reasons, "No intraday momentum on any symbol: holding.");
+  },
+};
+
+/** Chance a flat symbol is entered, and an open one closed, at each invocation. */
+const RANDOM_ENTRY = 0.1;
+const RANDOM_EXIT = 0.1;
+
+/**
+ * Trades at random, as a control: a flat symbol is entered with probability 0.1 on a
+ * coin-flip side (the same size and exit plan as intraday-momentum), an open one closed
+ * with probability 0.1. The draws come from the seed and the context's time, so a run
+ * with the same seed repeats and another seed trades differently.
+ */
+export const randomTrader: RuleModel = {
+  kind: "random-trader",
+  decide(context, options) {
+    const random = createRandom(`${options?.seed ?? "random-trader"}@${context.nowMs}`);
+    const calls: RuleToolCall[] = [];
+    const reasons: string[] = [];
+    for (const m of context.markets) {
+      // Three draws a symbol whatever happens, so one symbol's state never shifts another's draws.
+      const act = random.next();
+      const long = random.next() < 0.5;
+      void random.next();
+      const last = num(m.currentPrice);
+      if (last === null || last <= 0) continue;
+      const open = positionOf(context, m.symbol);
+      if (open) {
+        if (act < RANDOM_EXIT) {
+          calls.push({ name: "close_position", args: { symbol: m.symbol, reason: "random exit" } });
+          reasons.push(`${m.symbol}: closing the ${open.side} at random.`);
+        }
+        continue;
+      }
+      if (act >= RANDOM_ENTRY) continue;
+      const side = long ? "LONG" : "SHORT";
+      calls.push(intradayEntry(context, m.symbol, last, side, "none: a random entry"));
+      reasons.push(`${m.symbol}: ${side} at random.`);
+    }
+    return finish(calls, reasons, "No coin came up this time: holding.");
+  },
+};
+
 /** The rule model of a kind. */
 export const RULE_MODELS: Readonly<Record<RuleModelKind, RuleModel>> = Object.freeze({
   "buy-and-hold-btc": buyAndHoldBtc,
   "trend-follower": trendFollower,
   "mean-reverter": meanReverter,
+  "intraday-momentum": intradayMomentum,
+  "random-trader": randomTrader,
 });

@@ -17,6 +17,7 @@ export {
   SyntheticMarket,
   type SyntheticMarketOptions,
   type SyntheticSymbolParams,
+  type SyntheticSignal,
   DEFAULT_SYNTHETIC_PARAMS,
 } from "./synthetic-market.js";
 export { ReplayMarket, ReplayRecording, type ReplayMarketOptions, type FileSpec } from "./replay/replay-market.js";

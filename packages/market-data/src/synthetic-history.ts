@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { DEFAULT_MARKETS, ManualClock, type Market } from "@autonome/core";
 import { MINUTE_MS } from "./internal/candle-store.js";
 import { MarketRecorder } from "./recorder.js";
-import { SyntheticMarket } from "./synthetic-market.js";
+import { SyntheticMarket, type SyntheticSignal } from "./synthetic-market.js";
 
 /** What history to write. */
 export interface SyntheticHistoryOptions {
@@ -23,6 +23,8 @@ export interface SyntheticHistoryOptions {
   symbols?: readonly string[];
   /** Market metadata (default core's DEFAULT_MARKETS: the six majors). */
   markets?: readonly Market[];
+  /** A planted momentum signal (see SyntheticMarketOptions.signal); none by default. */
+  signal?: SyntheticSignal;
 }
 
 /** The files written and what they hold. */
@@ -59,7 +61,7 @@ export async function writeSyntheticHistory(options: SyntheticHistoryOptions): P
     return market;
   });
   const clock = new ManualClock(startTime);
-  const source = new SyntheticMarket({ clock, seed: options.seed, markets, historyMinutes: 0 });
+  const source = new SyntheticMarket({ clock, seed: options.seed, markets, historyMinutes: 0, ...(options.signal ? { signal: options.signal } : {}) });
   const recorder = new MarketRecorder({ source, directory: options.directory, bookDepth: 1 });
   // Bars close as the clock passes their minute: advancing to the end closes exactly `minutes` of them.
   const end = startTime + options.minutes * MINUTE_MS;

@@ -39,6 +39,31 @@ function correlation(a: number[], b: number[]): number {
 }
 
 describe("SyntheticMarket", () => {
+  it("plants a momentum signal on request: the last hour's return predicts the next hour's", () => {
+    const momentum = (options: Partial<SyntheticMarketOptions>) => {
+      const { market } = makeMarket({ historyMinutes: 10 * 24 * 60, ...options });
+      const pastNext: Array<[number, number]> = [];
+      for (const symbol of ["BTC", "ETH", "SOL", "XRP"]) {
+        const closes = market.candles(symbol, "1h", 240).map((c) => c.close);
+        for (let i = 1; i + 1 < closes.length; i++) pastNext.push([Math.log(closes[i]! / closes[i - 1]!), Math.log(closes[i + 1]! / closes[i]!)]);
+      }
+      return correlation(pastNext.map((p) => p[0]), pastNext.map((p) => p[1]));
+    };
+    const without = momentum({});
+    const withSignal = momentum({ signal: { strength: 0.3, halfLifeMinutes: 240 } });
+    expect(Math.abs(without)).toBeLessThan(0.2);
+    // Measured: -0.13 without (noise over ~240 hourly returns of correlated symbols), 0.59 with.
+    expect(withSignal).toBeGreaterThan(0.3);
+  });
+
+  it("leaves every other draw as it was: a signal of strength 0 gives the same market as none", () => {
+    const plain = makeMarket().market;
+    const zero = makeMarket({ signal: { strength: 0 } }).market;
+    expect(zero.candles("BTC", "1h", 48)).toEqual(plain.candles("BTC", "1h", 48));
+    expect(zero.fundingRate("ETH")).toEqual(plain.fundingRate("ETH"));
+    expect(() => makeMarket({ signal: { strength: -1 } })).toThrow(RangeError);
+  });
+
   it("reproduces the same market from the same seed and another from another seed", () => {
     const a = makeMarket().market;
     const b = makeMarket().market;

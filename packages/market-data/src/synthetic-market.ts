@@ -70,6 +70,21 @@ export interface SyntheticMarketOptions {
   fundingIntervalMs?: number;
   /** Synthesized book shape. */
   depth?: Partial<DepthProfile>;
+  /**
+   * A planted, tradable signal: each symbol's log price also follows a hidden drift that
+   * persists (an AR(1) with this half-life) and is drawn from its own random stream, so
+   * recent momentum predicts the next move. Off by default (and then every other draw is
+   * unchanged, seed for seed).
+   */
+  signal?: SyntheticSignal;
+}
+
+/** A planted momentum signal of a {@link SyntheticMarket}. */
+export interface SyntheticSignal {
+  /** Stationary standard deviation of the hidden drift, as a multiple of the symbol's long-run per-minute volatility (0.2 = a drift of 0.2 sigma a minute, typically). */
+  strength: number;
+  /** Half-life of the drift in minutes (default 240). */
+  halfLifeMinutes?: number;
 }
 
 interface SymbolState {
@@ -90,6 +105,10 @@ interface SymbolState {
   builder: BarBuilder;
   funding: { rate: number; ts: number } | undefined;
   stepIndex: number;
+  /** Hidden drift of the planted signal, log return per step (0 without a signal). */
+  drift: number;
+  /** Stream of the signal's draws (absent without a signal). */
+  signalRandom: Random | undefined;
 }
 
 const YEAR_MS = 365 * 24 * 3_600_000;
@@ -107,6 +126,9 @@ export class SyntheticMarket extends BaseMarketSource {
   private readonly jumpSize: number;
   private readonly fundingIntervalMs: number;
   private readonly profile: DepthProfile;
+  /** Per-step persistence and innovation scale (per unit of base per-step volatility) of the signal's drift. */
+  private readonly signalPersistence: number;
+  private readonly signalInnovation: number;
   private nextStepTs: number;
   private nextFundingTs: number;
   private readonly closedQueue: Array<{ symbol: string; index: number }> = [];
@@ -127,6 +149,14 @@ export class SyntheticMarket extends BaseMarketSource {
     this.jumpSize = options.jumpSize ?? 0.012;
     this.fundingIntervalMs = options.fundingIntervalMs ?? 3_600_000;
     this.profile = depthProfile(options.depth);
+    const signal = options.signal;
+    if (signal && (!(signal.strength >= 0) || !((signal.halfLifeMinutes ?? 240) > 0))) throw new RangeError("signal needs strength >= 0 and halfLifeMinutes > 0");
+    const stepsPerMinuteCount = MINUTE_MS / this.stepMs;
+    // Per step: drift' = phi * drift + sqrt(1 - phi^2) * s * N(0,1) has stationary sd s; a
+    // drift of `strength` sigmas a minute is strength / stepsPerMinute per-minute-sigmas a step,
+    // and a per-minute sigma is sqrt(stepsPerMinute) per-step sigmas.
+    this.signalPersistence = signal ? 0.5 ** (1 / ((signal.halfLifeMinutes ?? 240) * stepsPerMinuteCount)) : 0;
+    this.signalInnovation = signal ? (signal.strength / Math.sqrt(stepsPerMinuteCount)) * Math.sqrt(1 - this.signalPersistence ** 2) : 0;
     const root = createRandom(options.seed);
     this.common = root.fork("common");
     const stepsPerYear = YEAR_MS / this.stepMs;
@@ -164,9 +194,13 @@ export class SyntheticMarket extends BaseMarketSource {
         ),
         funding: undefined,
         stepIndex: 0,
+        drift: 0,
+        signalRandom: undefined,
       };
       this.states.set(symbol, state);
     }
+    // Forked after every other stream, so turning the signal on leaves those draws as they were.
+    if (signal) for (const [symbol, state] of this.states) state.signalRandom = root.fork(`signal:${symbol}`);
     const now = this.clock.now();
     this.startTime = Math.floor(now / this.stepMs) * this.stepMs;
     const historyMinutes = options.historyMinutes ?? 10 * 24 * 60;
@@ -214,6 +248,11 @@ export class SyntheticMarket extends BaseMarketSource {
       const ownJump = random.next() < this.jumpProbability ? random.normal() * this.jumpSize : 0;
       const ret = Math.sqrt(state.variance) * shock + ownJump + marketJump * loading;
       state.logPrice += ret - 0.5 * state.variance;
+      if (state.signalRandom) {
+        // The planted signal: a persistent hidden drift, scaled to the symbol's long-run volatility.
+        state.drift = this.signalPersistence * state.drift + this.signalInnovation * Math.sqrt(state.baseVariance) * state.signalRandom.normal();
+        state.logPrice += state.drift;
+      }
       state.variance = state.baseVariance * (1 - this.alpha - this.beta) + this.alpha * ret * ret + this.beta * state.variance;
       // Premium: mean-reverting (half-life ~ 1h), leaning with returns (momentum buyers pay up).
       state.premium += -state.premium * (this.stepMs / 3_600_000) * 0.7 + 0.00002 * random.normal() + 0.05 * ret;

@@ -120,7 +120,8 @@ export function parseTimeMs(text: string, flag: string): number {
   return value;
 }
 
-function filesOf(path: string, kind: "klines" | "funding"): string[] {
+/** The kline or funding CSV files of a path: the file itself, or a directory's (funding ones named *funding*). */
+export function filesOf(path: string, kind: "klines" | "funding"): string[] {
   if (!existsSync(path)) throw new BacktestInputError(`data file ${path} does not exist`, path);
   if (!statSync(path).isDirectory()) return [path];
   const names = readdirSync(path).filter((f) => /\.csv(\.gz)?$/.test(f)).sort();
@@ -137,6 +138,43 @@ export function readModelsFile(path: string): unknown {
   } catch (error) {
     throw new BacktestInputError(`models file ${path} is not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}: ${(error as Error).message}`, "--models-file");
   }
+}
+
+/** The models of a models file (default: the three built-in rule models), only `only` when given. */
+export function loadModels(modelsFile: string | undefined, only: readonly string[]): ModelConfig[] {
+  let models: ModelConfig[] = [...DEFAULT_MODEL_CONFIGS];
+  if (modelsFile !== undefined) {
+    const parsed = readModelsFile(modelsFile);
+    if (!Array.isArray(parsed)) throw new BacktestInputError(`models file ${modelsFile} must hold a list of models`, "--models-file");
+    models = parsed as ModelConfig[];
+  }
+  if (only.length > 0) {
+    const ids = models.map((m) => (m as { id?: string }).id);
+    for (const id of only) if (!ids.includes(id)) throw new BacktestInputError(`unknown model ${id}; configured: ${ids.join(", ")}`, "--models");
+    models = models.filter((m) => only.includes(m.id));
+  }
+  return models;
+}
+
+/** `--simulator JSON` (DEFAULT_SIMULATOR_OPTIONS keys) with `--capital USD` on top. */
+export function parseSimulatorOverrides(simText: string | undefined, capital: string | undefined): SimulatorOverrides {
+  let simulator: SimulatorOverrides = {};
+  if (simText) {
+    let json: unknown;
+    try {
+      json = JSON.parse(simText);
+    } catch {
+      throw new BacktestInputError("--simulator is not JSON", "--simulator");
+    }
+    const parsed = simulatorSchema.safeParse(json);
+    if (!parsed.success) throw new BacktestInputError(`--simulator is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, "--simulator");
+    simulator = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  }
+  if (capital !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(capital) || Number(capital) <= 0) throw new BacktestInputError(`--capital ${capital} is not a positive amount`, "--capital");
+    simulator = { ...simulator, initialCapital: capital };
+  }
+  return simulator;
 }
 
 /** `--help` was asked for. */
@@ -173,40 +211,12 @@ export function parseBacktestArgs(argv: readonly string[], env: Readonly<Record<
   const fundingPaths = list("--funding").map(at);
   const funding = fundingPaths.length > 0 ? fundingPaths.flatMap((p) => filesOf(p, "funding")) : sources.flatMap((p) => (statSync(p).isDirectory() ? filesOf(p, "funding") : []));
 
-  let models: ModelConfig[] = [...DEFAULT_MODEL_CONFIGS];
   const modelsFile = one("--models-file");
-  if (modelsFile !== undefined) {
-    const parsed = readModelsFile(at(modelsFile));
-    if (!Array.isArray(parsed)) throw new BacktestInputError(`models file ${modelsFile} must hold a list of models`, "--models-file");
-    models = parsed as ModelConfig[];
-  }
-  const only = list("--models");
-  if (only.length > 0) {
-    const ids = models.map((m) => (m as { id?: string }).id);
-    for (const id of only) if (!ids.includes(id)) throw new BacktestInputError(`unknown model ${id}; configured: ${ids.join(", ")}`, "--models");
-    models = models.filter((m) => only.includes(m.id));
-  }
+  const models = loadModels(modelsFile === undefined ? undefined : at(modelsFile), list("--models"));
 
   const seedText = one("--seed") ?? "42";
   if (!/^\d+$/.test(seedText)) throw new BacktestInputError(`--seed ${seedText} is not a non-negative integer`, "--seed");
-  let simulator: SimulatorOverrides = {};
-  const simText = one("--simulator") ?? env.DEFAULT_SIMULATOR_OPTIONS;
-  if (simText) {
-    let json: unknown;
-    try {
-      json = JSON.parse(simText);
-    } catch {
-      throw new BacktestInputError("--simulator is not JSON", "--simulator");
-    }
-    const parsed = simulatorSchema.safeParse(json);
-    if (!parsed.success) throw new BacktestInputError(`--simulator is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, "--simulator");
-    simulator = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
-  }
-  const capital = one("--capital");
-  if (capital !== undefined) {
-    if (!/^\d+(\.\d+)?$/.test(capital) || Number(capital) <= 0) throw new BacktestInputError(`--capital ${capital} is not a positive amount`, "--capital");
-    simulator = { ...simulator, initialCapital: capital };
-  }
+  const simulator = parseSimulatorOverrides(one("--simulator") ?? env.DEFAULT_SIMULATOR_OPTIONS, one("--capital"));
   const symbols = list("--symbols").map((s) => s.toUpperCase().replace(/USDT$/, ""));
   const from = one("--from");
   const to = one("--to");

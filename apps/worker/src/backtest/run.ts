@@ -183,7 +183,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
   const cache = await startLlmCache(prepared.models, options.llmCacheDir);
   let agents: ModelRegistry;
   try {
-    agents = createModelRegistry(cache.models, { clock, ...(hooks.env ? { env: hooks.env } : {}) });
+    agents = createModelRegistry(cache.models, { clock, seed: options.seed, ...(hooks.env ? { env: hooks.env } : {}) });
   } catch (error) {
     await cache.close();
     throw new BacktestInputError(isAutonomeError(error) ? error.message : String(error), "--models-file");
