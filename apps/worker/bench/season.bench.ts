@@ -8,7 +8,7 @@
  * market of the same size; the `data:` line says which. SEASON_BENCH_PROCESSES=1,2 picks
  * the process counts. Last line: `season: 20 runs x 3 models: ...runs/min with N processes...`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeSyntheticHistory } from "@autonome/market-data";
@@ -16,6 +16,7 @@ import { SYNTHETIC_MINUTES, SYNTHETIC_SEED, dataDirOption } from "../../../scrip
 import { seasonMain } from "../src/season/command.js";
 
 const out = mkdtempSync(join(tmpdir(), "autonome-season-bench-"));
+chmodSync(out, 0o755); // as root the embedded server runs as `postgres`, who must reach its data directory
 try {
   let dataDir = dataDirOption();
   if (dataDir === undefined) {
