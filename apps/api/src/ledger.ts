@@ -108,6 +108,8 @@ export class ArenaLedger {
   private timer: ReturnType<typeof setInterval> | undefined;
   private started: Promise<void> | null = null;
   private version = 0;
+  /** Set by whatever changed the model during the current update; listeners hear only real changes. */
+  private dirty = false;
 
   constructor(options: LedgerOptions) {
     this.db = options.db;
@@ -167,14 +169,24 @@ export class ArenaLedger {
       after = { closedAt: last.closedAt, orderId: last.orderId };
     }
     await Promise.all([...this.modelsById.keys()].map((id) => this.syncCurve(id)));
-    this.open = await this.db.orders.allOpenOrders();
+    await this.refreshOpen();
     await Promise.all([...this.modelsById.keys()].map((id) => this.loadRuns(id)));
     this.version++;
   }
 
   private async refreshModels(): Promise<void> {
     const models = await this.db.models.list();
+    const signature = (list: Iterable<ModelRecord>) => [...list].map((m) => `${m.id}:${m.enabled}:${m.mode}:${m.invocationCount}:${m.failedWorkflowCount}`).join(",");
+    if (signature(models) !== signature(this.modelsById.values())) this.dirty = true;
     this.modelsById = new Map(models.map((m) => [m.id, m]));
+  }
+
+  private async refreshOpen(): Promise<void> {
+    const open = await this.db.orders.allOpenOrders();
+    const signature = (list: readonly OpenOrder[]) =>
+      list.map((o) => `${o.orderId}:${o.quantity.toString()}:${o.fees.toString()}:${o.slTriggerPrice?.toString()}:${o.tpTriggerPrice?.toString()}:${JSON.stringify(o.exitPlan)}`).join(",");
+    if (signature(open) !== signature(this.open)) this.dirty = true;
+    this.open = open;
   }
 
   private async loadRuns(modelId: string): Promise<void> {
@@ -205,6 +217,7 @@ export class ArenaLedger {
       this.trades.set(t.modelId, index);
     }
     index.add(t);
+    this.dirty = true;
     if (t.closedAt > this.newestClose) this.newestClose = t.closedAt;
     this.recent.set(t.orderId, t.closedAt);
     if (this.recent.size % 1024 === 0) this.pruneRecent();
@@ -225,6 +238,7 @@ export class ArenaLedger {
     this.curves.set(modelId, curve);
     const lastTs = curve.ts.at(-1);
     const rows = await this.db.portfolio.history(modelId, lastTs === undefined ? {} : { from: lastTs + 1 }, 100_000);
+    if (rows.length > 0) this.dirty = true;
     for (const s of rows) {
       const total = s.total.toString();
       curve.ts.push(s.at);
@@ -244,7 +258,7 @@ export class ArenaLedger {
       const last = page[page.length - 1]!;
       after = { closedAt: last.closedAt, orderId: last.orderId };
     }
-    this.open = await this.db.orders.allOpenOrders();
+    await this.refreshOpen();
     await this.refreshModels();
     await Promise.all([...this.modelsById.keys()].map((id) => this.syncCurve(id)));
   }
@@ -252,7 +266,9 @@ export class ArenaLedger {
   private enqueue(work: () => Promise<void> | void): Promise<void> {
     const run = this.queue.then(async () => {
       await this.ready();
+      this.dirty = false;
       await work();
+      if (!this.dirty) return;
       this.version++;
       for (const listener of [...this.listeners]) listener();
     });
@@ -282,14 +298,14 @@ export class ArenaLedger {
               fees: order.fees.toString(),
             });
           }
-          this.open = await this.db.orders.allOpenOrders();
+          await this.refreshOpen();
         });
       }
       case "positionOpened":
       case "exitPlanUpdated":
         return this.enqueue(async () => {
           if (modelId !== null && !this.modelsById.has(modelId)) await this.refreshModels();
-          this.open = await this.db.orders.allOpenOrders();
+          await this.refreshOpen();
         });
       case "portfolioSnapshotted":
         return this.enqueue(async () => {
@@ -303,6 +319,7 @@ export class ArenaLedger {
           const runs = this.runs.get(modelId) ?? emptyRuns();
           this.runs.set(modelId, runs);
           runs.lastRunAt = event.tsEvent;
+          this.dirty = true;
           if (p.ok === true) {
             runs.consecutiveFailures = 0;
             runs.lastSuccessAt = event.tsEvent;
@@ -330,6 +347,7 @@ export class ArenaLedger {
               runs.lastFailureAt = event.tsEvent;
               runs.lastRunAt = event.tsEvent;
               runs.lastError = reason;
+              this.dirty = true;
             }
           }
           await this.catchUp();

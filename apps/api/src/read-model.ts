@@ -311,15 +311,11 @@ export class ArenaReader {
       const accountValue = latestTotal === undefined ? null : toDecimal(latestTotal);
       const effectiveFrom = baseline?.kind === "windowStart" ? from : null;
       const stats = this.ledger.tradesOf(model.id).stats(effectiveFrom);
-      const points = windowPoints(this.ledger, model.id, baseline);
-      const sampled = downsample(
-        points.ts.map((at, k) => ({ at, k })),
-        METRIC_POINTS,
-      ).map(({ k }) => ({ ts: points.ts[k]!, value: points.value[k]! }));
-      const metrics = computeCurveMetrics(sampled, undefined, DEFAULT_METRIC_MINIMUMS);
+      const metrics = this.curveMetrics(model.id, window, baseline);
       const pnl = baseline !== null && accountValue !== null ? accountValue.minus(baseline.value) : null;
       const ret = pnl !== null && baseline !== null && baseline.value.gt(0) ? pnl.div(baseline.value).toNumber() : null;
       const runs = this.ledger.runsOf(model.id);
+      const curvePoints = curve.ts.length - (baseline === null ? 0 : upperBound(curve.ts, baseline.at)) + (baseline === null ? 0 : 1);
       rows.push({
         model: this.dto(model),
         accountValue: str(accountValue),
@@ -336,7 +332,7 @@ export class ArenaReader {
         biggestLoss: stats.worst !== null && Number(stats.worst) < 0 ? stats.worst : null,
         sharpe: metrics.sharpe,
         sharpeUnavailable: metrics.sharpe === null ? (metrics.unavailable.sharpe ?? null) : null,
-        maxDrawdown: points.ts.length >= 2 ? metrics.maxDrawdown : null,
+        maxDrawdown: curvePoints >= 2 ? metrics.maxDrawdown : null,
         openPositions: openBy.get(model.id) ?? 0,
         lastSnapshotAt: curve.ts.at(-1) ?? null,
         failing:
@@ -371,6 +367,29 @@ export class ArenaReader {
     );
     return { window, sort, from, to, rows: rows.map((r, i) => ({ rank: i + 1, ...r })) };
   }
+
+  /**
+   * Sharpe and drawdown of a model's curve over a window, sampled to METRIC_POINTS over its
+   * real span. Remembered until the curve or its baseline changes (a snapshot arrives or
+   * leaves the window), so a leaderboard rebuilt after an event recomputes only what moved.
+   */
+  private curveMetrics(modelId: string, window: WindowName, baseline: Baseline | null): ReturnType<typeof computeCurveMetrics> {
+    const curve = this.ledger.curveOf(modelId);
+    const key = `${modelId}:${window}:${curve.ts.length}:${curve.ts.at(-1) ?? ""}:${baseline?.at ?? ""}:${baseline?.value.toString() ?? ""}`;
+    const known = this.metricsMemo.get(key);
+    if (known !== undefined) return known;
+    const points = windowPoints(this.ledger, modelId, baseline);
+    const sampled = downsample(
+      points.ts.map((at, k) => ({ at, k })),
+      METRIC_POINTS,
+    ).map(({ k }) => ({ ts: points.ts[k]!, value: points.value[k]! }));
+    const metrics = computeCurveMetrics(sampled, undefined, DEFAULT_METRIC_MINIMUMS);
+    if (this.metricsMemo.size > 2_000) this.metricsMemo.clear();
+    this.metricsMemo.set(key, metrics);
+    return metrics;
+  }
+
+  private readonly metricsMemo = new Map<string, ReturnType<typeof computeCurveMetrics>>();
 
   /** Every performance metric of one model over a window; ratios of too short a sample are null with the reason. */
   async analytics(modelId: string, window: WindowName): Promise<Analytics> {

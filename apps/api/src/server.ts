@@ -97,7 +97,7 @@ function defaultLogError(line: string, error: unknown): void {
 export const DEFAULT_RESPONSE_CACHE_MS = 500;
 
 /** Events after which cached reads are stale. */
-const STATE_EVENTS = new Set<string>(["positionOpened", "positionClosed", "exitTriggered", "positionLiquidated", "exitPlanUpdated", "portfolioSnapshotted", "tickFinished"]);
+const STATE_EVENTS = new Set<string>(["positionOpened", "positionClosed", "exitTriggered", "positionLiquidated", "exitPlanUpdated", "portfolioSnapshotted", "tickFinished", "invocationFinished"]);
 
 /** apps/web/dist next to this app, if built. */
 export function defaultStaticDir(): string | null {
@@ -162,10 +162,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       const symbol = (event.payload as unknown as { symbol?: unknown }).symbol;
       if (typeof symbol === "string") reader.knownSymbols.add(symbol);
     }
-    if (STATE_EVENTS.has(event.type)) {
-      cache.invalidate();
-      responses.invalidate();
-    }
+    // Plain reads (the model list's counters) are dropped at once; the answers when the
+    // read model has applied the event (ledger.onChange above).
+    if (STATE_EVENTS.has(event.type)) cache.invalidate();
     void ledger.apply(event);
     hub.push(event);
   };
