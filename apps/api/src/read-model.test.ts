@@ -144,7 +144,7 @@ describe("the incremental read model", () => {
     const payload = { modelId: model.id, orderId: o.orderId, symbol: "SOL", side: "LONG" as const, quantity: "1", entryPrice: "150", exitPrice: "155", realizedPnl: closed.realizedPnl.toString(), closeTrigger: null };
     bus.publish("positionClosed", payload, clock.now());
     bus.publish("positionClosed", payload, clock.now());
-    await api.ledger.settled();
+    await api.settled();
     const row = await rowOf(model.id);
     expect([row.trades, row.realizedPnl, row.fees, row.biggestWin]).toEqual([1, "4.8", "0.2", "4.8"]);
   });
@@ -156,7 +156,7 @@ describe("the incremental read model", () => {
     await db.orders.closePosition({ orderId: o.orderId, exitPrice: "3010", closeTrigger: null });
     expect((await rowOf(model.id)).trades).toBe(1);
     bus.publish("tickFinished", { tick: 13, durationMs: 10, succeeded: [model.id], failed: [], timedOut: [] }, clock.now());
-    await api.ledger.settled();
+    await api.settled();
     const row = await rowOf(model.id);
     expect([row.trades, row.biggestLoss, row.losses]).toEqual([2, "-10", 1]);
   });
@@ -169,7 +169,7 @@ describe("the incremental read model", () => {
       clock.advanceBy(15_000);
       bus.publish("invocationFinished", { modelId: model.id, invocationId: globalThis.crypto.randomUUID(), ok: false, latencyMs: 5, inputTokens: 0, outputTokens: 0, toolCalls: 0, error: "401 Unauthorized from the endpoint" }, clock.now());
     }
-    await api.ledger.settled();
+    await api.settled();
     const row = await rowOf(model.id);
     expect(row.rank).toBe(3);
     expect(row.failing).toEqual({ consecutiveFailures: 3, lastError: "401 Unauthorized from the endpoint", since: clock.now() });
@@ -179,7 +179,7 @@ describe("the incremental read model", () => {
     expect(health.models.find((m: any) => m.id === model.id).failing.consecutiveFailures).toBe(3);
     // One good run clears it.
     bus.publish("invocationFinished", { modelId: model.id, invocationId: globalThis.crypto.randomUUID(), ok: true, latencyMs: 5, inputTokens: 0, outputTokens: 0, toolCalls: 1, error: null }, clock.now());
-    await api.ledger.settled();
+    await api.settled();
     expect((await rowOf(model.id)).failing).toBeNull();
     expect((await getJson(base, "/api/health")).json.status).toBe("ok");
   });

@@ -301,7 +301,7 @@ describe("api answer caching", () => {
       expect(await openOf(quiet)).toBe(0);
       bus.publish("positionOpened", { modelId: quiet, orderId: opened.orderId, symbol: "BTC", side: "LONG", quantity: "0.01", entryPrice: "103000", leverage: "2", fee: "0", exitPlan: plan }, clock.now());
       // The read model applies the event (one read of the open orders) and drops the answers.
-      await api.ledger.settled();
+      await api.settled();
       expect(await positions()).toEqual({ count: 3, btc: ["103000", "103000"] });
       expect(await openOf(quiet)).toBe(1);
       // Written without an event: the read model finds it at its next catch-up (every ledgerSyncMs of real time).

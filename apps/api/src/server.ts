@@ -76,8 +76,10 @@ export interface ApiServer {
   readonly app: OpenAPIHono;
   /** The live event buffer; `hub.push` feeds the stream directly. */
   readonly hub: EventHub;
-  /** The incremental read model (`settled()` resolves once the events heard so far are applied). */
+  /** The incremental read model. */
   readonly ledger: ArenaLedger;
+  /** Resolves once the events heard so far are applied and the answers they changed rebuilt. */
+  settled(): Promise<void>;
   /** Starts listening (and following the event channel, if any); resolves to the address. */
   listen(options?: { port?: number; host?: string }): Promise<{ port: number; host: string; url: string }>;
   /** Ends live streams, stops following events and closes the HTTP server (not the database). */
@@ -135,9 +137,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     ...(options.defaultMode === undefined ? {} : { defaultMode: options.defaultMode }),
     ...(options.localWorker ? { localWorker: options.localWorker } : {}),
   });
-  // Answers change when the read model applied an update: drop them then (not when the event
-  // arrives, so requests never wait for the database; the update itself takes milliseconds).
-  ledger.onChange(() => responses.invalidate());
+  // Answers change when the read model applied an update: rebuild them then, in the
+  // background (requests get the previous answer until the new one is built, so none waits).
+  ledger.onChange(() => void responses.refresh());
   const streams = new Set<() => void>();
   const app = createApp({
     reader,
@@ -179,6 +181,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     app,
     hub,
     ledger,
+    async settled() {
+      await ledger.settled();
+      await responses.settled();
+    },
     async listen({ port = 0, host = "127.0.0.1" } = {}) {
       if (server !== undefined) throw new Error("the api is already listening");
       if (options.eventChannel !== undefined && unsubscribeChannel === undefined) {

@@ -76,8 +76,8 @@ export interface LedgerCursor {
 interface LedgerRaw {
   id: string;
   model_id: string;
-  opened_at: Date;
-  closed_at: Date;
+  opened_at: number;
+  closed_at: number;
   realized_pnl: string | null;
   fees: string;
 }
@@ -104,15 +104,18 @@ export class LeaderboardRepository {
         : Prisma.sql`status = 'CLOSED' AND closed_at >= ${toDbTime("after.closedAt", after.closedAt)}::timestamptz
             AND (closed_at > ${toDbTime("after.closedAt", after.closedAt)}::timestamptz OR id > ${checkId("order", after.orderId)}::uuid)`;
     const rows = await this.prisma.$queryRaw<LedgerRaw[]>`
-      SELECT id::text AS id, model_id::text AS model_id, opened_at, closed_at, realized_pnl::text AS realized_pnl, fees::text AS fees
+      SELECT id::text AS id, model_id::text AS model_id,
+             (extract(epoch FROM opened_at) * 1000)::float8 AS opened_at, (extract(epoch FROM closed_at) * 1000)::float8 AS closed_at,
+             realized_pnl::text AS realized_pnl, fees::text AS fees
       FROM orders WHERE ${where}
       ORDER BY closed_at, id
       LIMIT ${limit}`;
     return rows.map((r) => ({
       orderId: r.id,
       modelId: r.model_id,
-      openedAt: new Date(r.opened_at).getTime(),
-      closedAt: new Date(r.closed_at).getTime(),
+      // Epoch ms as numbers (no Date per row: a first pass reads every closed order).
+      openedAt: Math.round(Number(r.opened_at)),
+      closedAt: Math.round(Number(r.closed_at)),
       realizedPnl: r.realized_pnl ?? "0",
       fees: r.fees,
     }));
