@@ -52,7 +52,9 @@ const ACRONYMS = new Set(["btc", "eth", "sol", "bnb", "xrp", "doge", "gpt", "llm
  * A model's display name: "Trend follower" for the slug trend-follower, "GPT 4o mini
  * (aggressive)" for gpt-4o-mini in variant aggressive; a name that is not a slug is kept.
  */
-export function displayNameOf(m: Pick<ModelRecord, "name" | "variant">): string {
+export function displayNameOf(m: Pick<ModelRecord, "name" | "variant">, configured?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined): string {
+  const given = configured?.(m);
+  if (given !== undefined && given.trim() !== "") return m.variant === "default" ? given : `${given} (${m.variant})`;
   const slug = /^[a-z0-9]+(?:[-_][a-z0-9.]+)*$/.test(m.name);
   const words = slug ? m.name.split(/[-_]/).map((w, i) => (ACRONYMS.has(w) ? w.toUpperCase() : i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w)) : [m.name];
   const name = words.join(" ");
@@ -76,11 +78,11 @@ function exitPlanDto(plan: ExitPlan): PositionDto["exitPlan"] {
 }
 
 /** The wire form of a model; `defaultMode` is the mode of a model that names none. */
-export function modelDto(m: ModelRecord, defaultMode: "SIM" | "LIVE" = "SIM"): ModelDto {
+export function modelDto(m: ModelRecord, defaultMode: "SIM" | "LIVE" = "SIM", names?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined): ModelDto {
   return {
     id: m.id,
     name: m.name,
-    displayName: displayNameOf(m),
+    displayName: displayNameOf(m, names),
     effectiveMode: m.mode ?? defaultMode,
     provider: m.provider,
     modelName: m.modelName,
@@ -217,6 +219,8 @@ export interface ArenaReaderOptions {
   localWorker?: () => LocalWorkerHealth | null;
   /** The mode of a model that names none (IS_SIMULATION_ENABLED of the worker). Default SIM. */
   defaultMode?: "SIM" | "LIVE";
+  /** Display names the configuration gives (by slug); a slug without one is shown humanized. */
+  displayNames?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined;
 }
 
 /** A worker's scheduler state as it knows it itself (a heartbeat row not yet written). */
@@ -235,13 +239,13 @@ export interface FailingModel {
  * Health's view of the models' runs: the models failing every run (FAILING_AFTER_RUNS in a
  * row or more). Kept apart so other checks can join it; any entry makes health degraded.
  */
-export function failingModels(ledger: ArenaLedger, models: readonly ModelRecord[]): FailingModel[] {
+export function failingModels(ledger: ArenaLedger, models: readonly ModelRecord[], names?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined): FailingModel[] {
   const out: FailingModel[] = [];
   for (const m of models) {
     if (!m.enabled) continue;
     const runs = ledger.runsOf(m.id);
     if (runs.consecutiveFailures >= FAILING_AFTER_RUNS) {
-      out.push({ modelId: m.id, name: displayNameOf(m), consecutiveFailures: runs.consecutiveFailures, lastError: runs.lastError, lastFailureAt: runs.lastFailureAt });
+      out.push({ modelId: m.id, name: displayNameOf(m, names), consecutiveFailures: runs.consecutiveFailures, lastError: runs.lastError, lastFailureAt: runs.lastFailureAt });
     }
   }
   return out;
@@ -256,6 +260,7 @@ export class ArenaReader {
   readonly ledger: ArenaLedger;
   private readonly staleAfterMs: number;
   private readonly defaultMode: "SIM" | "LIVE";
+  private readonly names: ((m: Pick<ModelRecord, "name" | "variant">) => string | undefined) | undefined;
   private readonly localWorker: (() => LocalWorkerHealth | null) | undefined;
   /** The last health the database gave, shown while it is down. */
   private lastRead: { workers: Health["workers"]; models: Health["models"] } | null = null;
@@ -270,6 +275,7 @@ export class ArenaReader {
     this.ledger = options.ledger;
     this.staleAfterMs = options.staleAfterMs;
     this.defaultMode = options.defaultMode ?? "SIM";
+    this.names = options.displayNames;
   }
 
   private range(window: WindowName): { from: number | null; to: number } {
@@ -279,7 +285,7 @@ export class ArenaReader {
   }
 
   private dto(m: ModelRecord): ModelDto {
-    return modelDto(m, this.defaultMode);
+    return modelDto(m, this.defaultMode, this.names);
   }
 
   /** Every model. */
@@ -468,7 +474,7 @@ export class ArenaReader {
       from,
       to,
       bucketMs: Math.round(step),
-      models: models.map((m) => ({ id: m.id, displayName: displayNameOf(m) })),
+      models: models.map((m) => ({ id: m.id, displayName: displayNameOf(m, this.names) })),
       matrix,
       note: "Pearson correlation of returns over 60 equal buckets of the window; null where two models share fewer than three returns or one has no variance.",
     };
@@ -592,7 +598,7 @@ export class ArenaReader {
       );
       return {
         modelId: m.id,
-        name: displayNameOf(m),
+        name: displayNameOf(m, this.names),
         baseline: baseline === null ? null : { value: baseline.value.toString(), at: baseline.at, kind: baseline.kind },
         points: kept.map(({ k }) => ({ t: w.ts[k]!, total: w.total[k]! })),
       };
@@ -629,7 +635,7 @@ export class ArenaReader {
     );
     const running = shown.filter((w) => w.status === "running");
     await this.ledger.ready().catch(() => undefined);
-    const failing = failingModels(this.ledger, models);
+    const failing = failingModels(this.ledger, models, this.names);
     let status: Health["status"];
     if (running.length === 0) status = "noWorker";
     else if (running.every((w) => w.stale)) status = "stale";
@@ -641,7 +647,7 @@ export class ArenaReader {
       return {
         id: m.id,
         name: m.name,
-        displayName: displayNameOf(m),
+        displayName: displayNameOf(m, this.names),
         enabled: m.enabled,
         failedWorkflowCount: m.failedWorkflowCount,
         failedToolCallCount: m.failedToolCallCount,

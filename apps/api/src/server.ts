@@ -60,6 +60,8 @@ export interface ApiServerOptions {
   initialCapitalUsd?: DecimalLike;
   /** The mode of models that name none (the worker's IS_SIMULATION_ENABLED). Default SIM. */
   defaultMode?: "SIM" | "LIVE";
+  /** Display names from the worker's configuration, by a model's slug (name) and variant; others are shown humanized. */
+  displayNames?: (model: { name: string; variant: string }) => string | undefined;
   /** Most SSE streams open at once; past it a stream request gets 503 with Retry-After. Default 200. */
   maxStreams?: number;
   /** Most events queued for one slow SSE client; past it the client is dropped with a retry hint. Default 1,000. */
@@ -135,6 +137,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     ledger,
     staleAfterMs: options.staleAfterMs ?? 15 * 60_000,
     ...(options.defaultMode === undefined ? {} : { defaultMode: options.defaultMode }),
+    ...(options.displayNames === undefined ? {} : { displayNames: options.displayNames }),
     ...(options.localWorker ? { localWorker: options.localWorker } : {}),
   });
   // Answers change when the read model applied an update: rebuild them then, in the
