@@ -37,7 +37,8 @@ export function mountEquityChart(element: HTMLElement, height = 360): EquityChar
         const colour = colours.get(s.modelId) ?? PALETTE[i % PALETTE.length]!;
         let entry = lines.get(s.modelId);
         if (entry === undefined) {
-          const line = chart.addSeries(LineSeries, { color: colour, lineWidth: 2, title: s.name, priceLineVisible: false, lastValueVisible: true });
+          // Names beside the last values only where there is room for them (not on a phone).
+          const line = chart.addSeries(LineSeries, { color: colour, lineWidth: 2, title: element.clientWidth >= 600 ? s.name : "", priceLineVisible: false, lastValueVisible: true });
           entry = { line, markers: createSeriesMarkers(line, []) };
           lines.set(s.modelId, entry);
         }

@@ -426,10 +426,10 @@ async function renderArena(seq: number): Promise<void> {
         <div class="bar"><h2>Leaderboard</h2><span class="muted small">Return and PnL from the starting capital, or from the account value at the window's start for a model trading before it. Click a column to sort.</span></div>
         <table class="board cards"><thead id="board-head"></thead><tbody id="board-rows"></tbody></table>
       </section>
-      <div class="grid3">
+      <section class="panel"><h2>Open positions</h2>${positionsTable("arena-positions", true)}<p class="muted small">* marked at the last price the arena recorded.</p></section>
+      <div class="grid2">
         <section class="panel"><h2>Completed trades</h2><ul id="arena-trades" class="list"></ul><div id="arena-trades-more" class="more"></div></section>
-        <section class="panel"><h2>ModelChat</h2><div id="arena-chat" class="decisions"></div><div id="arena-chat-more" class="more"></div></section>
-        <section class="panel"><h2>Positions</h2><div id="arena-positions-wrap">${positionsTable("arena-positions", true)}</div><p class="muted small">* marked at the last price the arena recorded.</p></section>
+        <section class="panel"><h2>ModelChat <span class="muted small">every decision of every model</span></h2><div id="arena-chat" class="decisions"></div><div id="arena-chat-more" class="more"></div></section>
       </div>
       <section class="panel"><h2>Live</h2><ul id="feed" class="feed"></ul></section>`;
     chart = mountEquityChart(document.getElementById("equity")!);
