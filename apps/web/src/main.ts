@@ -248,13 +248,14 @@ function actionChips(calls: readonly ToolCall[]): string {
   return calls
     .map((c) => {
       const a = (c.arguments ?? {}) as Record<string, unknown>;
+      const text = (v: unknown): string | null => (typeof v === "string" || typeof v === "number" ? String(v) : null);
       const sym = typeof a.symbol === "string" ? a.symbol.toUpperCase() : "";
       let label: string;
       let cls: string;
       switch (c.type) {
         case "CREATE_POSITION": {
           const side = typeof a.side === "string" ? a.side.toUpperCase() : "OPEN";
-          label = `${side} ${sym}${a.leverage !== undefined ? ` ${esc(String(a.leverage))}x` : ""}`;
+          label = `${side} ${sym}${text(a.leverage) !== null ? ` ${text(a.leverage)}x` : ""}`;
           cls = side === "SHORT" ? "short" : "long";
           break;
         }
@@ -270,7 +271,7 @@ function actionChips(calls: readonly ToolCall[]): string {
           label = "HOLD";
           cls = "hold";
       }
-      const size = c.type === "CREATE_POSITION" ? (a.quantity !== undefined ? ` · ${esc(String(a.quantity))}` : a.risk_usd !== undefined ? ` · risk $${esc(String(a.risk_usd))}` : "") : "";
+      const size = c.type === "CREATE_POSITION" ? (text(a.quantity) !== null ? ` · ${esc(text(a.quantity))}` : text(a.risk_usd) !== null ? ` · risk $${esc(text(a.risk_usd))}` : "") : "";
       const verdict = c.accepted ? `<span class="ok">✓</span>` : `<span class="bad">✗</span> <span class="why">${esc(c.rejectionReason ?? "rejected")}</span>`;
       return `<span class="chip-act ${cls} ${c.accepted ? "" : "rejected"}" title="${esc(JSON.stringify(c.arguments))}">${esc(label)}${size} ${verdict}</span>`;
     })
@@ -434,7 +435,7 @@ async function renderArena(seq: number): Promise<void> {
       <section class="panel"><h2>Live</h2><ul id="feed" class="feed"></ul></section>`;
     chart = mountEquityChart(document.getElementById("equity")!);
   }
-  const [board, equity, positions, trades, chats] = await Promise.all([
+  const [board, equity, positions, trades] = await Promise.all([
     getJson<{ rows: LeaderboardRow[] }>(`/api/leaderboard?window=${state.window}`),
     getJson<Equity>(`/api/equity?window=${state.window}&points=400`),
     getJson<{ items: Position[] }>("/api/positions"),
@@ -743,7 +744,7 @@ app.addEventListener("click", (e) => {
     for (const th of document.querySelectorAll<HTMLElement>(`th[data-table="${table}"]`)) {
       const on = th.dataset.sort === key;
       th.classList.toggle("sorted", on);
-      th.textContent = `${th.textContent!.replace(/ [▲▼]$/, "")}${on ? (state.sorts.get(table)!.dir === 1 ? " ▲" : " ▼") : ""}`;
+      th.textContent = `${th.textContent.replace(/ [▲▼]$/, "")}${on ? (state.sorts.get(table)!.dir === 1 ? " ▲" : " ▼") : ""}`;
     }
   }
   if (older) {

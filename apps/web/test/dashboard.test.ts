@@ -164,7 +164,7 @@ describe.skipIf(CHROMIUM.path === undefined)("dashboard in Chromium", () => {
     const first = await page.textContent("#model-chat details.decision:first-child summary");
     expect(first).toMatch(/CLOSE BTC\s*✗\s*no open position on BTC/);
     // The decision opened before is still open, is the same element, and the steps inside it too.
-    expect(await page.evaluate(() => (document.querySelector("#model-chat details.decision[open]") as HTMLElement & { marked?: boolean } | null)?.marked === true)).toBe(true);
+    expect(await page.evaluate(() => document.querySelector<HTMLElement & { marked?: boolean }>("#model-chat details.decision[open]")?.marked === true)).toBe(true);
     expect(await page.isVisible("#model-chat details.decision[open] pre.steps")).toBe(true);
     expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
     // Load older: the page has both decisions; nothing older remains.
