@@ -1,6 +1,9 @@
 /**
  * Load bench: 1,000,000 Orders rows in PostgreSQL (TEST_DATABASE_URL or DATABASE_URL),
- * then 200 requests/s against the leaderboard and the positions, each on its own. Three
+ * then 200 requests/s against the leaderboard and the positions, each on its own; then
+ * 1,000 requests/s while the api hears a real trading event every second (a trade closed,
+ * a snapshot written, a tick finished, in turn); then the leaderboard with no answer cache,
+ * request after request (what each request would cost without it). Three
  * processes: this one (seeding, orchestration), the api (serve.ts: standalone, no live
  * market, so positions are marked at the last known prices, with its default caches) and
  * the load generator (load.ts: a constant-rate schedule, latency measured from each
@@ -38,6 +41,10 @@ const MODELS = 20;
 const SYMBOLS = ["BTC", "ETH", "SOL", "BNB", "DOGE", "XRP"];
 const OPEN = MODELS * SYMBOLS.length;
 const RATE = 200;
+/** The second phase: this rate with one trading event a second. */
+const BUSY_RATE = Number(process.env.BENCH_BUSY_RATE ?? 1000);
+/** Sequential requests of the uncached leaderboard. */
+const UNCACHED_REQUESTS = 200;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 60);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -59,9 +66,9 @@ interface LoadResult {
 }
 
 /** Runs bench/load.ts in its own process against `url`. */
-async function constantRate(url: string): Promise<LoadResult> {
+async function constantRate(url: string, rate = RATE): Promise<LoadResult> {
   const script = fileURLToPath(new URL("./load.ts", import.meta.url));
-  const { stdout } = await run(process.execPath, ["--import", "tsx", script, url, String(RATE), String(DURATION_S), String(CONNECTIONS), String(WARMUP_S)], {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", script, url, String(rate), String(DURATION_S), String(CONNECTIONS), String(WARMUP_S)], {
     timeout: (DURATION_S + WARMUP_S + 60) * 1000,
   });
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadResult;
@@ -92,7 +99,8 @@ async function existingOrders(): Promise<number> {
       return 0;
     }
     const [count] = await testSql(probe).query<{ n: bigint }>(`SELECT count(*) AS n FROM "${SCHEMA}".orders`);
-    if (Number(count!.n) === ORDERS) return ORDERS;
+    // A reused schema also holds the trades the event phase wrote.
+    if (Number(count!.n) >= ORDERS) return ORDERS;
     await testSql(probe).execute(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
     return 0;
   } finally {
@@ -138,19 +146,31 @@ try {
     `${reused ? "reused" : "seeded"} ${counts[0]!.orders} orders (${OPEN} open) and ${counts[0]!.snapshots} snapshots for ${MODELS} models in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 
-  const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./serve.ts", import.meta.url))], {
-    env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_SCHEMA: SCHEMA },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    server.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\S+)/.exec(out);
-      if (match) resolve(match[1]!);
+  /** Starts bench/serve.ts with extra environment; resolves once it listens. */
+  const serve = async (env: Record<string, string>) => {
+    const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./serve.ts", import.meta.url))], {
+      env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_SCHEMA: SCHEMA, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
     });
-    server.once("exit", (code) => reject(new Error(`api process exited with ${code}`)));
-  });
+    const { base, readyMs } = await new Promise<{ base: string; readyMs: number }>((resolve, reject) => {
+      let out = "";
+      server.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /ready (\d+)\s+listening (\S+)/.exec(out);
+        if (match) resolve({ readyMs: Number(match[1]), base: match[2]! });
+      });
+      server.once("exit", (code) => reject(new Error(`api process exited with ${code}`)));
+    });
+    const stop = async () => {
+      const exited = new Promise((resolve) => server.once("exit", resolve));
+      server.kill("SIGTERM");
+      await exited;
+    };
+    return { base, readyMs, stop };
+  };
+  const first = await serve({ BENCH_EVENT_INTERVAL_MS: process.env.BENCH_EVENT_INTERVAL_MS ?? "0" });
+  const base = first.base;
+  console.log(`read model built from ${ORDERS} orders in ${first.readyMs} ms (api start)`);
   const p99: Record<string, number> = {};
   try {
     for (const [name, path] of [
@@ -180,16 +200,59 @@ try {
       }
     }
   } finally {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.kill("SIGTERM");
-    await exited;
+    await first.stop();
   }
+
+  // Phase 2: BUSY_RATE req/s while a real trading event arrives every second.
+  const busy = await serve({ BENCH_EVENT_INTERVAL_MS: "1000", BENCH_EVENTS: "trading" });
+  const busyP99: Record<string, number> = {};
+  try {
+    for (const [name, path] of [
+      ["leaderboard", "/api/leaderboard?window=7d"],
+      ["positions", "/api/positions"],
+    ] as const) {
+      const result = await constantRate(busy.base + path, BUSY_RATE);
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name} at ${BUSY_RATE} req/s: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      console.log(
+        `${name} at ${BUSY_RATE} req/s, a trading event every second: ${result.requests} requests in ${result.durationS} s, latency p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, p99.9 ${result.p999} ms, max ${result.max} ms`,
+      );
+      busyP99[name] = result.p99;
+    }
+  } finally {
+    await busy.stop();
+  }
+
+  // Phase 3: no answer cache, one request after another: what building the answer costs.
+  const uncached = await serve({ BENCH_RESPONSE_CACHE_MS: "0" });
+  const uncachedMs: number[] = [];
+  let coldMs = 0;
+  try {
+    for (let i = 0; i <= UNCACHED_REQUESTS; i++) {
+      const t = performance.now();
+      const response = await fetch(`${uncached.base}/api/leaderboard?window=7d`);
+      if (!response.ok) throw new Error(`uncached leaderboard answered ${response.status}`);
+      await response.arrayBuffer();
+      // The first one also computes every model's curve metrics (remembered until the curve moves).
+      if (i === 0) coldMs = performance.now() - t;
+      else uncachedMs.push(performance.now() - t);
+    }
+  } finally {
+    await uncached.stop();
+  }
+  uncachedMs.sort((a, b) => a - b);
+  const pick = (p: number) => uncachedMs[Math.min(uncachedMs.length - 1, Math.ceil((p / 100) * uncachedMs.length) - 1)]!;
   console.log(
-    `generator: bench/load.ts in its own process (node:http keep-alive), constant rate ${RATE} req/s on a fixed ${1000 / RATE} ms schedule, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per route, latency from scheduled send to last byte`,
+    `uncached leaderboard (7d, 20 models, no answer cache), ${UNCACHED_REQUESTS} requests one after another: p50 ${pick(50).toFixed(1)} ms, p99 ${pick(99).toFixed(1)} ms, max ${uncachedMs.at(-1)!.toFixed(1)} ms; the first after start ${coldMs.toFixed(1)} ms`,
+  );
+  console.log(
+    `generator: bench/load.ts in its own process (node:http keep-alive), constant rate ${RATE} (then ${BUSY_RATE}) req/s on a fixed schedule, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per route, latency from scheduled send to last byte`,
   );
   const eventIntervalMs = Number(process.env.BENCH_EVENT_INTERVAL_MS ?? 0);
   if (eventIntervalMs > 0) console.log(`events: the api heard tickFinished every ${eventIntervalMs} ms (each clears its caches)`);
   console.log(`api at ${RATE} req/s: leaderboard p99 ${Math.ceil(p99.leaderboard!)} ms, positions p99 ${Math.ceil(p99.positions!)} ms`);
+  console.log(
+    `api at ${BUSY_RATE} req/s with an event every second: leaderboard p99 ${Math.ceil(busyP99.leaderboard!)} ms, positions p99 ${Math.ceil(busyP99.positions!)} ms, uncached leaderboard ${Math.ceil(Math.max(coldMs, pick(99)))} ms`,
+  );
 } finally {
   // BENCH_KEEP=1 leaves the data for EXPLAIN ANALYZE; BENCH_REUSE=1 for the next run.
   if (process.env.BENCH_KEEP !== "1" && !REUSE) await testSql(db).execute(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).catch(() => undefined);

@@ -15,6 +15,11 @@ import type { ResponseCache, SerializedJson } from "./response-cache.js";
 import {
   AnalyticsQuery,
   AnalyticsSchema,
+  CorrelationQuery,
+  CorrelationSchema,
+  PricesSchema,
+  RecentEventsQuery,
+  RecentEventsSchema,
   EquityQuery,
   EquitySchema,
   ErrorSchema,
@@ -48,6 +53,25 @@ export interface AppDeps {
   staticDir: string | null;
   /** Registers a function that ends a live stream when the server closes. */
   trackStream(end: () => void): () => void;
+  /** How many streams are open. */
+  openStreams(): number;
+  /** Most streams open at once (more get 503 with Retry-After). */
+  maxStreams: number;
+  /** Most events queued for one client before it is dropped with a retry hint. */
+  maxQueuedEvents: number;
+  /** Logs a 5xx (with its request id) or a background failure. */
+  logError(line: string, error: unknown): void;
+}
+
+/** Seconds a client dropped for being slow, or refused for too many streams, should wait. */
+const RETRY_AFTER_S = 5;
+
+/** What every route documents about its query string. */
+const STRICT_QUERY_NOTE = "Unknown query parameters are refused: 400 INVALID_INPUT naming the allowed ones.";
+
+/** The query parameter names a route's schema allows. */
+function allowedKeys(schema: z.ZodObject | undefined): string[] {
+  return schema === undefined ? [] : Object.keys(schema.shape);
 }
 
 const errors = {
@@ -96,24 +120,74 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     await next();
   });
 
+  // Every answer carries a request id; a 5xx is logged with it (and the client can quote it).
+  app.use("*", async (c, next) => {
+    const id = globalThis.crypto.randomUUID();
+    c.set("requestId" as never, id as never);
+    c.header("X-Request-Id", id);
+    await next();
+  });
+
   app.onError((error, c) => {
     const { status, body } = toErrorResponse(error);
+    if (status >= 500) {
+      const id = (c.get("requestId" as never) as string | undefined) ?? "-";
+      deps.logError(`autonome api: ${status} ${c.req.method} ${c.req.path} request ${id}`, error);
+    }
     return c.json(body, status);
   });
+
+  // Unknown query parameters are an error, not ignored: /api/positions?modelid=... (a typo)
+  // would otherwise answer every model's positions. Each route's allowed names come from its schema.
+  const routesQuery: [RegExp, z.ZodObject | undefined][] = [
+    [/^\/api\/models$/, undefined],
+    [/^\/api\/models\/[^/]+$/, undefined],
+    [/^\/api\/leaderboard$/, LeaderboardQuery],
+    [/^\/api\/models\/[^/]+\/analytics$/, AnalyticsQuery],
+    [/^\/api\/analytics\/correlation$/, CorrelationQuery],
+    [/^\/api\/positions$/, PositionsQuery],
+    [/^\/api\/prices$/, undefined],
+    [/^\/api\/trades$/, TradesQuery],
+    [/^\/api\/invocations$/, InvocationsQuery],
+    [/^\/api\/invocations\/failed$/, InvocationsQuery],
+    [/^\/api\/invocations\/[^/]+$/, undefined],
+    [/^\/api\/equity$/, EquityQuery],
+    [/^\/api\/health$/, undefined],
+    [/^\/api\/events$/, StreamQuery],
+    [/^\/api\/events\/recent$/, RecentEventsQuery],
+  ];
+  app.use("/api/*", async (c, next) => {
+    const route = routesQuery.find(([pattern]) => pattern.test(c.req.path));
+    if (route !== undefined) {
+      const allowed = allowedKeys(route[1]);
+      const unknown = [...new Set(new URL(c.req.url).searchParams.keys())].filter((k) => !allowed.includes(k));
+      if (unknown.length > 0) {
+        const names = allowed.length === 0 ? "none" : allowed.join(", ");
+        throw new ValidationError(
+          "invalid query",
+          unknown.map((k) => ({ path: k, message: `unknown query parameter; allowed: ${names}` })),
+        );
+      }
+    }
+    await next();
+  });
+
+  /** createRoute with the strict-query note appended to the description. */
+  const route: typeof createRoute = (config) => createRoute({ ...config, description: [config.description, STRICT_QUERY_NOTE].filter(Boolean).join(" ") });
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
   app.openapi(
-    createRoute({ method: "get", path: "/api/models", tags: ["models"], summary: "Every model", description: cachedNote, responses: ok(z.object({ items: z.array(ModelSchema) }), "The models") }),
+    route({ method: "get", path: "/api/models", tags: ["models"], summary: "Every model", description: cachedNote, responses: ok(z.object({ items: z.array(ModelSchema) }), "The models") }),
     async (c) => sendJson(c, await responses.get("models", async () => ({ items: await reader.models() }))),
   );
 
   app.openapi(
-    createRoute({ method: "get", path: "/api/models/{id}", tags: ["models"], summary: "One model", request: { params: ModelIdParams }, responses: ok(ModelSchema, "The model") }),
+    route({ method: "get", path: "/api/models/{id}", tags: ["models"], summary: "One model", request: { params: ModelIdParams }, responses: ok(ModelSchema, "The model") }),
     async (c) => c.json(await reader.model(c.req.valid("param").id), 200),
   );
 
   app.openapi(
-    createRoute({
+    route({
       method: "get",
       path: "/api/leaderboard",
       tags: ["leaderboard"],
@@ -129,7 +203,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
 
   app.openapi(
-    createRoute({
+    route({
       method: "get",
       path: "/api/models/{id}/analytics",
       tags: ["analytics"],
@@ -141,7 +215,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
 
   app.openapi(
-    createRoute({
+    route({
       method: "get",
       path: "/api/positions",
       tags: ["positions"],
@@ -157,7 +231,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
 
   app.openapi(
-    createRoute({
+    route({
       method: "get",
       path: "/api/trades",
       tags: ["trades"],
@@ -181,7 +255,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
 
   for (const failedOnly of [false, true]) {
     app.openapi(
-      createRoute({
+      route({
         method: "get",
         path: failedOnly ? "/api/invocations/failed" : "/api/invocations",
         tags: ["invocations"],
@@ -205,7 +279,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   }
 
   app.openapi(
-    createRoute({
+    route({
       method: "get",
       path: "/api/invocations/{id}",
       tags: ["invocations"],
@@ -217,7 +291,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
 
   app.openapi(
-    createRoute({
+    route({
       method: "get",
       path: "/api/equity",
       tags: ["equity"],
@@ -233,12 +307,57 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
 
   app.openapi(
-    createRoute({ method: "get", path: "/api/health", tags: ["health"], summary: "The workers' scheduler state", responses: ok(HealthSchema, "Health") }),
+    route({
+      method: "get",
+      path: "/api/analytics/correlation",
+      tags: ["analytics"],
+      summary: "Correlation matrix of the models' returns over a window",
+      description: cachedNote,
+      request: { query: CorrelationQuery },
+      responses: ok(CorrelationSchema, "The matrix"),
+    }),
+    async (c) => {
+      const { window } = c.req.valid("query");
+      return sendJson(c, await responses.get(`correlation:${window}`, () => reader.correlation(window)));
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/api/prices",
+      tags: ["positions"],
+      summary: "Price of every coin the arena trades: live, else the last the arena recorded",
+      description: cachedNote,
+      responses: ok(PricesSchema, "Prices"),
+    }),
+    async (c) => sendJson(c, await responses.get("prices", () => reader.prices())),
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/api/events/recent",
+      tags: ["events"],
+      summary: "The newest events of the live stream's buffer, newest first (what a page shows before the next event)",
+      request: { query: RecentEventsQuery },
+      responses: ok(RecentEventsSchema, "Recent events"),
+    }),
+    (c) => {
+      const { limit } = c.req.valid("query");
+      const replay = hub.since(Math.max(0, hub.lastSeq - limit));
+      const items = replay.events.reverse().map((e) => ({ id: `${deps.bootId}-${e.seq}`, event: e.event as unknown }));
+      return c.json({ lastEventId: hub.lastSeq === 0 ? null : `${deps.bootId}-${hub.lastSeq}`, items }, 200);
+    },
+  );
+
+  app.openapi(
+    route({ method: "get", path: "/api/health", tags: ["health"], summary: "The workers' scheduler state", responses: ok(HealthSchema, "Health") }),
     async (c) => c.json(await reader.health({ lastEventSeq: hub.lastSeq, subscribers: hub.subscriberCount }), 200),
   );
 
   app.openapi(
-    createRoute({
+    route({
       method: "get",
       path: "/api/events",
       tags: ["events"],
@@ -248,6 +367,10 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     }),
     (c) => {
       const q = c.req.valid("query");
+      if (deps.openStreams() >= deps.maxStreams) {
+        c.header("Retry-After", String(RETRY_AFTER_S));
+        throw new HttpError(503, "TOO_MANY_STREAMS", `${deps.maxStreams} streams are open, the most this api serves; retry in ${RETRY_AFTER_S} s`);
+      }
       const filter: StreamFilter = {};
       if (q.modelId !== undefined) filter.modelId = q.modelId;
       if (q.types !== undefined && q.types.trim() !== "") {
@@ -258,17 +381,26 @@ export function createApp(deps: AppDeps): OpenAPIHono {
         }
         filter.types = new Set(types as ArenaEventType[]);
       }
-      const lastEventId = c.req.header("Last-Event-ID") ?? c.req.query("lastEventId");
+      const lastEventId = c.req.header("Last-Event-ID") ?? q.lastEventId;
       return streamSSE(c, async (stream) => {
         const queue: SequencedEvent[] = [];
         let wake: (() => void) | null = null;
         let ended = false;
+        let overflowed = false;
         const end = () => {
           ended = true;
           wake?.();
         };
         const untrack = deps.trackStream(end);
         const unsubscribe = hub.subscribe((e) => {
+          if (overflowed) return;
+          // A client that cannot keep up is dropped instead of queueing without bound.
+          if (queue.length >= deps.maxQueuedEvents) {
+            overflowed = true;
+            queue.length = 0;
+            end();
+            return;
+          }
           queue.push(e);
           wake?.();
         });
@@ -300,6 +432,10 @@ export function createApp(deps: AppDeps): OpenAPIHono {
             wake = null;
             if (beat && !ended) await stream.write(`: heartbeat ${Date.now()}\n\n`);
           }
+          if (overflowed) {
+            await stream.write(`retry: ${RETRY_AFTER_S * 1000}\n\n`);
+            await stream.writeSSE({ event: "dropped", data: JSON.stringify({ reason: `more than ${deps.maxQueuedEvents} events were waiting for this client`, retryAfterMs: RETRY_AFTER_S * 1000 }) });
+          }
         } finally {
           unsubscribe();
           untrack();
@@ -310,7 +446,14 @@ export function createApp(deps: AppDeps): OpenAPIHono {
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "Autonome api", version: "0.0.0", description: "Read-only view of the Autonome arena: models, leaderboard, positions, trades, invocations, equity, health and a live event stream." },
+    info: {
+      title: "Autonome api",
+      version: "0.0.0",
+      description:
+        "Read-only view of the Autonome arena: models, leaderboard, positions, trades, invocations, equity, health and a live event stream. " +
+        `${STRICT_QUERY_NOTE} Every answer carries X-Request-Id; a 500 is logged with it. ` +
+        `At most ${deps.maxStreams} event streams are open at once (more get 503 with Retry-After), and a client more than ${deps.maxQueuedEvents} events behind is dropped with a \`dropped\` event and a retry hint.`,
+    },
   });
 
   app.get("*", async (c) => {

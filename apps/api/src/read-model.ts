@@ -3,14 +3,16 @@
  * composes @autonome/db (records) and @autonome/risk (metrics) and holds no trading
  * rule of its own; ranking is a sort of what the metrics say.
  */
-import { type Clock, type Decimal, type ExitPlan, NotFoundError, ZERO, notional, unrealizedPnl } from "@autonome/core";
-import type { ClosedOrder, Db, InvocationRecord, LeaderboardInput, ModelRecord, OpenOrder, PortfolioSnapshotRecord } from "@autonome/db";
-import { type EquitySnapshot, computePerformanceMetrics } from "@autonome/risk";
+import { type Clock, DEFAULT_MARKETS, type Decimal, type ExitPlan, NotFoundError, ZERO, notional, toDecimal, unrealizedPnl } from "@autonome/core";
+import type { ClosedOrder, Db, InvocationRecord, ModelRecord, OpenOrder } from "@autonome/db";
+import { DEFAULT_METRIC_MINIMUMS, computeCurveMetrics, computePerformanceMetrics, estimateLiquidationPrice, pearsonCorrelation } from "@autonome/risk";
+import { type ArenaLedger, type Baseline, FAILING_AFTER_RUNS, upperBound } from "./ledger.js";
 import type { z } from "@hono/zod-openapi";
 import type { Marker } from "./prices.js";
 import type { ReadCache } from "./read-cache.js";
 import {
   type AnalyticsSchema,
+  type CorrelationSchema,
   type EquitySchema,
   type HealthSchema,
   type InvocationSchema,
@@ -35,21 +37,28 @@ type TradeDto = z.infer<typeof TradeSchema>;
 type InvocationDto = z.infer<typeof InvocationSchema>;
 type Equity = z.infer<typeof EquitySchema>;
 type Health = z.infer<typeof HealthSchema>;
+type Correlation = z.infer<typeof CorrelationSchema>;
 
 /** Most trades the analytics of one window reads. */
 export const MAX_ANALYTICS_TRADES = 10_000;
-/** Most snapshots one model's metrics read. */
-const MAX_SNAPSHOTS = 10_000;
-/**
- * The leaderboard's Sharpe and drawdown use the last snapshot of each bucket: 5-minute
- * returns over a day, hourly over a week, 4-hourly over a month, daily over all time
- * (the resolutions thinning keeps), so one database query serves every model.
- */
-export const LEADERBOARD_BUCKET_MS: Record<WindowName, number> = { "24h": 300_000, "7d": 3_600_000, "30d": 4 * 3_600_000, all: 86_400_000 };
+const MARKETS = new Map(DEFAULT_MARKETS.map((m) => [m.symbol, m]));
 
-/** Resolves after the I/O and timers already due have run (breaks long computations into slices). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** Points of each curve the leaderboard's Sharpe and drawdown read (buckets sized to the data's real span). */
+const METRIC_POINTS = 300;
+/** Words shown in capitals in display names. */
+const ACRONYMS = new Set(["btc", "eth", "sol", "bnb", "xrp", "doge", "gpt", "llm", "ai", "api", "usd", "ml"]);
+
+/**
+ * A model's display name: "Trend follower" for the slug trend-follower, "GPT 4o mini
+ * (aggressive)" for gpt-4o-mini in variant aggressive; a name that is not a slug is kept.
+ */
+export function displayNameOf(m: Pick<ModelRecord, "name" | "variant">, configured?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined): string {
+  const given = configured?.(m);
+  if (given !== undefined && given.trim() !== "") return m.variant === "default" ? given : `${given} (${m.variant})`;
+  const slug = /^[a-z0-9]+(?:[-_][a-z0-9.]+)*$/.test(m.name);
+  const words = slug ? m.name.split(/[-_]/).map((w, i) => (ACRONYMS.has(w) ? w.toUpperCase() : i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w)) : [m.name];
+  const name = words.join(" ");
+  return m.variant === "default" ? name : `${name} (${m.variant})`;
 }
 
 function str(value: Decimal | null): string | null {
@@ -68,11 +77,13 @@ function exitPlanDto(plan: ExitPlan): PositionDto["exitPlan"] {
   };
 }
 
-/** The wire form of a model. */
-export function modelDto(m: ModelRecord): ModelDto {
+/** The wire form of a model; `defaultMode` is the mode of a model that names none. */
+export function modelDto(m: ModelRecord, defaultMode: "SIM" | "LIVE" = "SIM", names?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined): ModelDto {
   return {
     id: m.id,
     name: m.name,
+    displayName: displayNameOf(m, names),
+    effectiveMode: m.mode ?? defaultMode,
     provider: m.provider,
     modelName: m.modelName,
     variant: m.variant,
@@ -109,7 +120,7 @@ export function tradeDto(t: ClosedOrder): TradeDto {
  * The model's reasoning: a reasoning field of the stored response payload when the provider
  * returned one separately, else the model's final text (the agent records its reasoning there).
  */
-function reasoningOf(inv: InvocationRecord): string | null {
+export function reasoningOf(inv: InvocationRecord): string | null {
   const payload = inv.responsePayload as Record<string, unknown> | null | undefined;
   // The agent's payload keeps the chain of thought and the answer apart: no reasoning is null, not the answer.
   if (payload !== null && typeof payload === "object" && "answer" in payload && payload.reasoning === null) return null;
@@ -122,18 +133,12 @@ function reasoningOf(inv: InvocationRecord): string | null {
   return inv.response !== null && inv.response.trim() !== "" ? inv.response : null;
 }
 
-/** The models' health rows, and the reason health is degraded by models the worker paused (named, with why), or null. */
-function modelHealth(models: ReadonlyArray<ModelRecord>): { modelRows: Health["models"]; degradedReason: string | null } {
-  const modelRows = models.map((m) => ({
-    id: m.id,
-    name: m.name,
-    enabled: m.enabled,
-    pausedReason: m.pausedReason,
-    failedWorkflowCount: m.failedWorkflowCount,
-    failedToolCallCount: m.failedToolCallCount,
-  }));
+/** Why the worker paused each model (configuration errors in a row), and the reason health is degraded by them (named, with why), or null. */
+function pausedModels(models: ReadonlyArray<ModelRecord>): { pausedBy: Map<string, string>; degradedReason: string | null } {
+  const pausedBy = new Map<string, string>();
+  for (const m of models) if (m.pausedReason !== null) pausedBy.set(m.id, m.pausedReason);
   const paused = models.filter((m) => !m.enabled && m.pausedReason !== null).map((m) => `model ${m.name} paused: ${m.pausedReason}`);
-  return { modelRows, degradedReason: paused.length > 0 ? paused.join("; ") : null };
+  return { pausedBy, degradedReason: paused.length > 0 ? paused.join("; ") : null };
 }
 
 /** The wire form of an invocation. */
@@ -188,36 +193,19 @@ export function downsample<T extends { at: number }>(snapshots: readonly T[], po
   return kept;
 }
 
-function toEquity(snapshots: readonly PortfolioSnapshotRecord[]): EquitySnapshot[] {
-  return snapshots.map((s) => ({ ts: s.at, equity: s.total }));
-}
-
-/** One leaderboard row (unranked) from a model's inputs and its sampled curve over the window. */
-function leaderboardRow(input: LeaderboardInput, snapshots: readonly PortfolioSnapshotRecord[]): Omit<LeaderboardRow, "rank"> {
-  const metrics = computePerformanceMetrics({ snapshots: toEquity(snapshots), trades: [] });
-  const first = snapshots[0];
-  const latest = input.latestSnapshot;
-  const stats = input.closedTrades;
-  const accountValue = latest?.total ?? null;
-  const pnl = first !== undefined && accountValue !== null ? accountValue.minus(first.total) : null;
-  const ret = first !== undefined && accountValue !== null && first.total.gt(0) ? accountValue.div(first.total).minus(1).toNumber() : null;
+/**
+ * The points of a window's curve from its baseline: the baseline as the first point, then
+ * every snapshot after it. The table's return, the chart's percent and the analytics all
+ * read these, so they agree.
+ */
+export function windowPoints(ledger: ArenaLedger, modelId: string, baseline: Baseline | null): { ts: number[]; total: string[]; value: number[] } {
+  const curve = ledger.curveOf(modelId);
+  if (baseline === null) return { ts: [...curve.ts], total: [...curve.total], value: [...curve.value] };
+  const i = upperBound(curve.ts, baseline.at);
   return {
-    model: modelDto(input.model),
-    accountValue: str(accountValue),
-    return: ret,
-    pnl: str(pnl),
-    realizedPnl: stats.realizedPnl.toString(),
-    fees: stats.fees.toString(),
-    winRate: stats.count > 0 ? stats.wins / stats.count : null,
-    trades: stats.count,
-    wins: stats.wins,
-    losses: stats.losses,
-    biggestWin: stats.bestTrade !== null && stats.bestTrade.gt(0) ? stats.bestTrade.toString() : null,
-    biggestLoss: stats.worstTrade !== null && stats.worstTrade.lt(0) ? stats.worstTrade.toString() : null,
-    sharpe: metrics.sharpe,
-    maxDrawdown: snapshots.length >= 2 ? metrics.maxDrawdown : null,
-    openPositions: input.openPositions,
-    lastSnapshotAt: latest?.at ?? null,
+    ts: [baseline.at, ...curve.ts.slice(i)],
+    total: [baseline.value.toString(), ...curve.total.slice(i)],
+    value: [baseline.value.toNumber(), ...curve.value.slice(i)],
   };
 }
 
@@ -234,16 +222,45 @@ export interface ArenaReaderOptions {
   clock: Clock;
   marker: Marker;
   cache: ReadCache;
-  /** The cache of the heavy aggregates (leaderboard, equity curves), reloaded less often. */
-  aggregates: ReadCache;
+  /** The incremental read model (trades, curves, open orders, run outcomes). */
+  ledger: ArenaLedger;
   /** A worker whose heartbeat is older than this is reported stale. */
   staleAfterMs: number;
   /** The scheduler state of a worker in this process, shown live (also while the database is down). */
   localWorker?: () => LocalWorkerHealth | null;
+  /** The mode of a model that names none (IS_SIMULATION_ENABLED of the worker). Default SIM. */
+  defaultMode?: "SIM" | "LIVE";
+  /** Display names the configuration gives (by slug); a slug without one is shown humanized. */
+  displayNames?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined;
 }
 
 /** A worker's scheduler state as it knows it itself (a heartbeat row not yet written). */
 export type LocalWorkerHealth = Omit<Health["workers"][number], "stale">;
+
+/** A model that fails every run: who, since when and why (for the leaderboard and health). */
+export interface FailingModel {
+  modelId: string;
+  name: string;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastFailureAt: number | null;
+}
+
+/**
+ * Health's view of the models' runs: the models failing every run (FAILING_AFTER_RUNS in a
+ * row or more). Kept apart so other checks can join it; any entry makes health degraded.
+ */
+export function failingModels(ledger: ArenaLedger, models: readonly ModelRecord[], names?: (m: Pick<ModelRecord, "name" | "variant">) => string | undefined): FailingModel[] {
+  const out: FailingModel[] = [];
+  for (const m of models) {
+    if (!m.enabled) continue;
+    const runs = ledger.runsOf(m.id);
+    if (runs.consecutiveFailures >= FAILING_AFTER_RUNS) {
+      out.push({ modelId: m.id, name: displayNameOf(m, names), consecutiveFailures: runs.consecutiveFailures, lastError: runs.lastError, lastFailureAt: runs.lastFailureAt });
+    }
+  }
+  return out;
+}
 
 /** Reads everything the routes show. */
 export class ArenaReader {
@@ -251,8 +268,10 @@ export class ArenaReader {
   private readonly clock: Clock;
   private readonly marker: Marker;
   private readonly cache: ReadCache;
-  private readonly aggregates: ReadCache;
+  readonly ledger: ArenaLedger;
   private readonly staleAfterMs: number;
+  private readonly defaultMode: "SIM" | "LIVE";
+  private readonly names: ((m: Pick<ModelRecord, "name" | "variant">) => string | undefined) | undefined;
   private readonly localWorker: (() => LocalWorkerHealth | null) | undefined;
   /** The last health the database gave, shown while it is down. */
   private lastRead: { workers: Health["workers"]; models: Health["models"]; degradedReason: string | null } | null = null;
@@ -264,8 +283,10 @@ export class ArenaReader {
     this.clock = options.clock;
     this.marker = options.marker;
     this.cache = options.cache;
-    this.aggregates = options.aggregates;
+    this.ledger = options.ledger;
     this.staleAfterMs = options.staleAfterMs;
+    this.defaultMode = options.defaultMode ?? "SIM";
+    this.names = options.displayNames;
   }
 
   private range(window: WindowName): { from: number | null; to: number } {
@@ -274,77 +295,199 @@ export class ArenaReader {
     return { from: length === null ? null : to - length, to };
   }
 
+  private dto(m: ModelRecord): ModelDto {
+    return modelDto(m, this.defaultMode, this.names);
+  }
+
   /** Every model. */
   async models(): Promise<ModelDto[]> {
-    return this.cache.get("models", async () => (await this.db.models.list()).map(modelDto));
+    return this.cache.get("models", async () => (await this.db.models.list()).map((m) => this.dto(m)));
   }
 
   /** One model (NotFoundError when unknown). */
   async model(id: string): Promise<ModelDto> {
-    return modelDto(await this.db.models.require(id));
+    return this.dto(await this.db.models.require(id));
   }
 
-  private snapshots(modelId: string, from: number | null): Promise<PortfolioSnapshotRecord[]> {
-    return this.cache.get(`snapshots:${modelId}:${from === null ? "all" : Math.floor(from / 60_000)}`, () =>
-      this.db.portfolio.history(modelId, from === null ? {} : { from }, MAX_SNAPSHOTS),
-    );
+  private async requireModel(id: string): Promise<ModelRecord> {
+    await this.ledger.ready();
+    return this.ledger.model(id) ?? (await this.db.models.require(id));
   }
 
-  /** The leaderboard over a window, sorted. */
+  /** The leaderboard over a window, sorted; from the ledger, no database read. */
   async leaderboard(window: WindowName, sort: (typeof LEADERBOARD_SORTS)[number]): Promise<Leaderboard> {
-    return this.aggregates.get(`leaderboard:${window}:${sort}`, async () => {
-      const { from, to } = this.range(window);
-      const [inputs, curves] = await Promise.all([
-        this.db.leaderboard.inputs(from === null ? {} : { from }),
-        this.db.portfolio.sampled(from === null ? {} : { from }, LEADERBOARD_BUCKET_MS[window]),
-      ]);
-      const rows: Omit<LeaderboardRow, "rank">[] = [];
-      for (const input of inputs) {
-        // Each model's metrics are a few ms of Decimal work: let waiting requests run between them.
-        if (rows.length > 0) await yieldToEventLoop();
-        rows.push(leaderboardRow(input, curves.get(input.model.id) ?? []));
+    await this.ledger.ready();
+    const { from, to } = this.range(window);
+    const rows: Omit<LeaderboardRow, "rank">[] = [];
+    const openBy = new Map<string, number>();
+    for (const o of this.ledger.openOrders()) openBy.set(o.modelId, (openBy.get(o.modelId) ?? 0) + 1);
+    for (const model of this.ledger.models()) {
+      const baseline = this.ledger.baseline(model.id, from);
+      const curve = this.ledger.curveOf(model.id);
+      const latestTotal = curve.total.at(-1);
+      const accountValue = latestTotal === undefined ? null : toDecimal(latestTotal);
+      const effectiveFrom = baseline?.kind === "windowStart" ? from : null;
+      const stats = this.ledger.tradesOf(model.id).stats(effectiveFrom);
+      const metrics = this.curveMetrics(model.id, window, baseline);
+      const pnl = baseline !== null && accountValue !== null ? accountValue.minus(baseline.value) : null;
+      const ret = pnl !== null && baseline !== null && baseline.value.gt(0) ? pnl.div(baseline.value).toNumber() : null;
+      const runs = this.ledger.runsOf(model.id);
+      const curvePoints = curve.ts.length - (baseline === null ? 0 : upperBound(curve.ts, baseline.at)) + (baseline === null ? 0 : 1);
+      rows.push({
+        model: this.dto(model),
+        accountValue: str(accountValue),
+        return: ret,
+        pnl: str(pnl),
+        baseline: baseline === null ? null : { value: baseline.value.toString(), at: baseline.at, kind: baseline.kind },
+        realizedPnl: stats.realizedPnl,
+        fees: stats.fees,
+        winRate: stats.count > 0 ? stats.wins / stats.count : null,
+        trades: stats.count,
+        wins: stats.wins,
+        losses: stats.losses,
+        biggestWin: stats.best !== null && Number(stats.best) > 0 ? stats.best : null,
+        biggestLoss: stats.worst !== null && Number(stats.worst) < 0 ? stats.worst : null,
+        sharpe: metrics.sharpe,
+        sharpeUnavailable: metrics.sharpe === null ? (metrics.unavailable.sharpe ?? null) : null,
+        maxDrawdown: curvePoints >= 2 ? metrics.maxDrawdown : null,
+        openPositions: openBy.get(model.id) ?? 0,
+        lastSnapshotAt: curve.ts.at(-1) ?? null,
+        failing:
+          model.enabled && runs.consecutiveFailures >= FAILING_AFTER_RUNS
+            ? { consecutiveFailures: runs.consecutiveFailures, lastError: runs.lastError, since: runs.lastFailureAt }
+            : null,
+      });
+    }
+    const key = (r: Omit<LeaderboardRow, "rank">): number | null => {
+      switch (sort) {
+        case "accountValue":
+          return r.accountValue === null ? null : Number(r.accountValue);
+        case "return":
+          return r.return;
+        case "pnl":
+          return r.pnl === null ? null : Number(r.pnl);
+        case "sharpe":
+          return r.sharpe;
+        case "winRate":
+          return r.winRate;
+        case "trades":
+          return r.trades;
       }
-      const key = (r: Omit<LeaderboardRow, "rank">): number | null => {
-        switch (sort) {
-          case "accountValue":
-            return r.accountValue === null ? null : Number(r.accountValue);
-          case "return":
-            return r.return;
-          case "pnl":
-            return r.pnl === null ? null : Number(r.pnl);
-          case "sharpe":
-            return r.sharpe;
-          case "winRate":
-            return r.winRate;
-          case "trades":
-            return r.trades;
-        }
-      };
-      rows.sort((a, b) => compareNullable(key(a), key(b)) || a.model.name.localeCompare(b.model.name) || a.model.variant.localeCompare(b.model.variant));
-      return { window, sort, from, to, rows: rows.map((r, i) => ({ rank: i + 1, ...r })) };
-    });
+    };
+    // A model failing every run ranks below the ones that run, whatever its numbers.
+    rows.sort(
+      (a, b) =>
+        Number(a.failing !== null) - Number(b.failing !== null) ||
+        compareNullable(key(a), key(b)) ||
+        a.model.name.localeCompare(b.model.name) ||
+        a.model.variant.localeCompare(b.model.variant),
+    );
+    return { window, sort, from, to, rows: rows.map((r, i) => ({ rank: i + 1, ...r })) };
   }
 
-  /** Every performance metric of one model over a window. */
+  /**
+   * Sharpe and drawdown of a model's curve over a window, sampled to METRIC_POINTS over its
+   * real span. Remembered until the curve or its baseline changes (a snapshot arrives or
+   * leaves the window), so a leaderboard rebuilt after an event recomputes only what moved.
+   */
+  private curveMetrics(modelId: string, window: WindowName, baseline: Baseline | null): ReturnType<typeof computeCurveMetrics> {
+    const curve = this.ledger.curveOf(modelId);
+    const key = `${modelId}:${window}:${curve.ts.length}:${curve.ts.at(-1) ?? ""}:${baseline?.at ?? ""}:${baseline?.value.toString() ?? ""}`;
+    const known = this.metricsMemo.get(key);
+    if (known !== undefined) return known;
+    const points = windowPoints(this.ledger, modelId, baseline);
+    const sampled = downsample(
+      points.ts.map((at, k) => ({ at, k })),
+      METRIC_POINTS,
+    ).map(({ k }) => ({ ts: points.ts[k]!, value: points.value[k]! }));
+    const metrics = computeCurveMetrics(sampled, undefined, DEFAULT_METRIC_MINIMUMS);
+    if (this.metricsMemo.size > 2_000) this.metricsMemo.clear();
+    this.metricsMemo.set(key, metrics);
+    return metrics;
+  }
+
+  private readonly metricsMemo = new Map<string, ReturnType<typeof computeCurveMetrics>>();
+
+  /** Every performance metric of one model over a window; ratios of too short a sample are null with the reason. */
   async analytics(modelId: string, window: WindowName): Promise<Analytics> {
-    const model = await this.db.models.require(modelId);
+    const model = await this.requireModel(modelId);
     const { from, to } = this.range(window);
-    const [snapshots, { trades, truncated }] = await Promise.all([this.snapshots(model.id, from), this.tradesSince(model.id, from)]);
-    const m = computePerformanceMetrics({ snapshots: toEquity(snapshots), trades });
+    const baseline = this.ledger.baseline(model.id, from);
+    const points = windowPoints(this.ledger, model.id, baseline);
+    const effectiveFrom = baseline?.kind === "windowStart" ? from : null;
+    const { trades, truncated } = await this.tradesSince(model.id, effectiveFrom);
+    const m = computePerformanceMetrics({
+      snapshots: points.ts.map((ts, k) => ({ ts, equity: toDecimal(points.total[k]!) })),
+      trades,
+      minimums: DEFAULT_METRIC_MINIMUMS,
+    });
+    const { unavailable, ...rest } = m;
     return {
-      model: modelDto(model),
+      model: this.dto(model),
       window,
       from,
       to,
+      baseline: baseline === null ? null : { value: baseline.value.toString(), at: baseline.at, kind: baseline.kind },
       tradesTruncated: truncated,
       metrics: {
-        ...m,
+        ...rest,
         expectancy: str(m.expectancy),
         biggestWin: str(m.biggestWin),
         biggestLoss: str(m.biggestLoss),
         feesPaid: m.feesPaid.toString(),
         realizedPnl: m.realizedPnl.toString(),
       },
+      unavailable: unavailable ?? {},
+    };
+  }
+
+  /** Pearson correlation of the models' returns over a window, on a common time grid. */
+  async correlation(window: WindowName): Promise<Correlation> {
+    await this.ledger.ready();
+    const { from, to } = this.range(window);
+    const models = this.ledger.models();
+    const grids = models.map((m) => windowPoints(this.ledger, m.id, this.ledger.baseline(m.id, from)));
+    const start = Math.min(...grids.map((g) => g.ts[0] ?? to), to);
+    const buckets = 60;
+    const step = Math.max(1, (to - start) / buckets);
+    // Each model's value at the end of each bucket (the last point at or before it), then its returns.
+    const returns = grids.map((g) => {
+      const values: (number | null)[] = [];
+      for (let b = 1; b <= buckets; b++) {
+        const i = upperBound(g.ts, start + b * step) - 1;
+        values.push(i < 0 ? null : g.value[i]!);
+      }
+      const r: (number | null)[] = [];
+      for (let b = 1; b < values.length; b++) {
+        const prev = values[b - 1];
+        const cur = values[b];
+        r.push(prev === null || prev === undefined || cur === null || cur === undefined || prev <= 0 ? null : cur / prev - 1);
+      }
+      return r;
+    });
+    const matrix = models.map((_, i) =>
+      models.map((__, j) => {
+        if (i === j) return 1;
+        const xs: number[] = [];
+        const ys: number[] = [];
+        returns[i]!.forEach((x, k) => {
+          const y = returns[j]![k];
+          if (x !== null && y !== null && y !== undefined) {
+            xs.push(x);
+            ys.push(y);
+          }
+        });
+        return xs.length >= 3 ? pearsonCorrelation(xs, ys) : null;
+      }),
+    );
+    return {
+      window,
+      from,
+      to,
+      bucketMs: Math.round(step),
+      models: models.map((m) => ({ id: m.id, displayName: displayNameOf(m, this.names) })),
+      matrix,
+      note: "Pearson correlation of returns over 60 equal buckets of the window; null where two models share fewer than three returns or one has no variance.",
     };
   }
 
@@ -364,19 +507,23 @@ export class ArenaReader {
     return { trades, truncated: true };
   }
 
-  /** Open positions marked at current prices. */
+  /** Open positions marked at current prices, from the ledger's open orders. */
   async positions(modelId: string | undefined, limit: number): Promise<Positions> {
-    if (modelId !== undefined) await this.db.models.require(modelId);
-    const open = await this.cache.get(`open:${modelId ?? "all"}`, () =>
-      modelId === undefined ? this.db.orders.allOpenOrders() : this.db.orders.openOrdersOfModel(modelId),
-    );
+    if (modelId !== undefined) await this.requireModel(modelId);
+    await this.ledger.ready();
+    const all = this.ledger.openOrders();
+    const open = modelId === undefined ? all : all.filter((o) => o.modelId === modelId);
     const shown = open.slice(0, limit);
     const marks = await this.marker.marksFor(shown);
+    const now = this.clock.now();
     let total = ZERO;
     const items = shown.map((o: OpenOrder): PositionDto => {
       const mark = marks.get(o.symbol) ?? { price: null, source: "none" as const, at: null };
       const pnl = mark.price === null ? null : unrealizedPnl(o.side, o.quantity, o.entryPrice, mark.price);
       if (pnl !== null) total = total.plus(pnl);
+      // Estimated from the market's maintenance margin (isolated margin, fees and funding left out).
+      const market = MARKETS.get(o.symbol);
+      const liquidation = market === undefined || o.leverage.lte(0) ? null : estimateLiquidationPrice(o.side, o.entryPrice, o.leverage, market.maintenanceMarginFraction);
       return {
         orderId: o.orderId,
         modelId: o.modelId,
@@ -390,14 +537,29 @@ export class ArenaReader {
         priceSource: mark.source,
         notional: mark.price === null ? null : notional(o.quantity, mark.price).toDecimalPlaces(8).toString(),
         unrealizedPnl: pnl === null ? null : pnl.toDecimalPlaces(8).toString(),
+        liquidationPrice: liquidation === null ? null : liquidation.toDecimalPlaces(8).toString(),
+        holdingMs: Math.max(0, now - o.openedAt),
         exitPlan: exitPlanDto(o.exitPlan),
         slTriggerPrice: str(o.slTriggerPrice),
         tpTriggerPrice: str(o.tpTriggerPrice),
         openedAt: o.openedAt,
       };
     });
-    return { asOf: this.clock.now(), items, totalUnrealizedPnl: total.toDecimalPlaces(8).toString(), truncated: open.length > shown.length };
+    return { asOf: now, items, totalUnrealizedPnl: total.toDecimalPlaces(8).toString(), truncated: open.length > shown.length };
   }
+
+  /** Prices of every symbol the arena trades or traded: live, else the last the arena recorded. */
+  async prices(): Promise<{ asOf: number; items: { symbol: string; price: string | null; source: "live" | "lastKnown" | "none"; at: number | null }[] }> {
+    await this.ledger.ready();
+    const symbols = new Set<string>(this.ledger.openOrders().map((o) => o.symbol));
+    for (const s of this.knownSymbols) symbols.add(s);
+    const sorted = [...symbols].sort();
+    const marks = await Promise.all(sorted.map((s) => this.marker.mark(s)));
+    return { asOf: this.clock.now(), items: sorted.map((symbol, i) => ({ symbol, price: str(marks[i]!.price), source: marks[i]!.source, at: marks[i]!.at })) };
+  }
+
+  /** Symbols seen in events or trades (the price strip's coins). */
+  readonly knownSymbols = new Set<string>();
 
   /** Closed trades, newest first, one page. */
   async trades(query: { modelId?: string; symbol?: string; limit: number; cursor?: string }): Promise<{ items: TradeDto[]; nextCursor: string | null }> {
@@ -430,22 +592,29 @@ export class ArenaReader {
     return invocationDto(inv);
   }
 
-  /** Equity curves of every model (or one), downsampled. */
+  /**
+   * Equity curves of every model (or one) over a window, each from its baseline (the same
+   * one the leaderboard's return uses) and downsampled to `points` over the data's real
+   * span, so a minutes-old arena shows a curve.
+   */
   async equity(window: WindowName, points: number, modelId?: string): Promise<Equity> {
-    return this.aggregates.get(`equity:${window}:${points}:${modelId ?? "all"}`, async () => {
-      const models = modelId === undefined ? await this.db.models.list() : [await this.db.models.require(modelId)];
-      const { from, to } = this.range(window);
-      // Coarse buckets in the database (about 2x the points asked for; hourly for all
-      // time, which thinning keeps at most for 30 days), the exact count here.
-      const bucketMs = from === null ? 3_600_000 : Math.max(1000, Math.floor((to - from) / (points * 2)));
-      const curves = await this.db.portfolio.sampled(from === null ? {} : { from }, bucketMs, modelId === undefined ? {} : { modelId });
-      const series = models.map((m) => ({
+    const models = modelId === undefined ? (await this.ledger.ready(), this.ledger.models()) : [await this.requireModel(modelId)];
+    const { from, to } = this.range(window);
+    const series = models.map((m) => {
+      const baseline = this.ledger.baseline(m.id, from);
+      const w = windowPoints(this.ledger, m.id, baseline);
+      const kept = downsample(
+        w.ts.map((at, k) => ({ at, k })),
+        points,
+      );
+      return {
         modelId: m.id,
-        name: m.variant === "default" ? m.name : `${m.name} (${m.variant})`,
-        points: downsample(curves.get(m.id) ?? [], points).map((s) => ({ t: s.at, total: s.total.toString() })),
-      }));
-      return { window, from, to, series };
+        name: displayNameOf(m, this.names),
+        baseline: baseline === null ? null : { value: baseline.value.toString(), at: baseline.at, kind: baseline.kind },
+        points: kept.map(({ k }) => ({ t: w.ts[k]!, total: w.total[k]! })),
+      };
     });
+    return { window, from, to, series };
   }
 
   /** The workers' scheduler state and the models' failure counters. */
@@ -459,6 +628,7 @@ export class ArenaReader {
       this.databaseDownSince ??= now;
       return {
         status: "databaseDown",
+        reasons: ["the database cannot be read"],
         asOf: now,
         database: "down",
         databaseDownSince: this.databaseDownSince,
@@ -476,15 +646,36 @@ export class ArenaReader {
       now,
     );
     const running = shown.filter((w) => w.status === "running");
+    await this.ledger.ready().catch(() => undefined);
+    const failing = failingModels(this.ledger, models, this.names);
     let status: Health["status"];
     if (running.length === 0) status = "noWorker";
     else if (running.every((w) => w.stale)) status = "stale";
-    else if (running.some((w) => w.degraded && !w.stale)) status = "degraded";
+    else if (running.some((w) => w.degraded && !w.stale) || failing.length > 0) status = "degraded";
     else status = "ok";
-    const { modelRows, degradedReason } = modelHealth(models);
+    const failingBy = new Map(failing.map((f) => [f.modelId, f]));
+    const { pausedBy, degradedReason } = pausedModels(models);
     if (status === "ok" && degradedReason !== null) status = "degraded";
+    const modelRows = models.map((m) => {
+      const f = failingBy.get(m.id);
+      return {
+        id: m.id,
+        name: m.name,
+        displayName: displayNameOf(m, this.names),
+        enabled: m.enabled,
+        pausedReason: pausedBy.get(m.id) ?? null,
+        failedWorkflowCount: m.failedWorkflowCount,
+        failedToolCallCount: m.failedToolCallCount,
+        failing: f === undefined ? null : { consecutiveFailures: f.consecutiveFailures, lastError: f.lastError, since: f.lastFailureAt },
+      };
+    });
+    const reasons = [
+      ...running.filter((w) => w.degraded && !w.stale).map((w) => `worker ${w.workerId}: ${w.degradedReason ?? "degraded"}`),
+      ...(degradedReason === null ? [] : [degradedReason]),
+      ...failing.map((f) => `${f.name} failed its last ${f.consecutiveFailures} runs${f.lastError === null ? "" : `: ${f.lastError}`}`),
+    ];
     this.lastRead = { workers: shown, models: modelRows, degradedReason };
-    return { status, asOf: now, database: "up", databaseDownSince: null, databaseError: null, workers: shown, models: modelRows, degradedReason, stream };
+    return { status, reasons, asOf: now, database: "up", databaseDownSince: null, databaseError: null, workers: shown, models: modelRows, degradedReason, stream };
   }
 
   /** `workers` with this process's worker (if any) replaced by its live state. */

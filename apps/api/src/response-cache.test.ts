@@ -46,3 +46,61 @@ describe("ResponseCache", () => {
     expect(decode(await off.get("k", async () => ++builds))).toBe(2);
   });
 });
+
+describe("ResponseCache.refresh", () => {
+  it("rebuilds the answers in use in the background, serving the previous one until the new one is built", async () => {
+    const clock = new ManualClock(0);
+    const cache = new ResponseCache(500, () => clock.now());
+    let version = "v1";
+    let release: () => void = () => undefined;
+    let gate: Promise<void> = Promise.resolve();
+    const build = async () => {
+      const seen = version;
+      await gate;
+      return seen;
+    };
+    expect(decode(await cache.get("k", build))).toBe("v1");
+    version = "v2";
+    gate = new Promise((resolve) => (release = resolve));
+    const refreshed = cache.refresh();
+    // The rebuild is under way: a request does not wait for it.
+    expect(decode(await cache.get("k", build))).toBe("v1");
+    release();
+    await refreshed;
+    expect(decode(await cache.get("k", build))).toBe("v2");
+    // Past the bound with a rebuild under way, a request gets the rebuild, never the stale bytes.
+    version = "v3";
+    gate = new Promise((resolve) => (release = resolve));
+    const again = cache.refresh();
+    clock.advanceBy(500);
+    const pending = cache.get("k", build);
+    release();
+    expect(decode(await pending)).toBe("v3");
+    await again;
+  });
+
+  it("never replaces a newer rebuild with an older one, and drops answers nobody asked for", async () => {
+    const clock = new ManualClock(0);
+    const cache = new ResponseCache(60_000, () => clock.now(), 500, 1_000);
+    const releases: (() => void)[] = [];
+    let version = 0;
+    const build = async () => {
+      const seen = ++version;
+      if (seen > 1) await new Promise<void>((resolve) => releases.push(resolve));
+      return seen;
+    };
+    expect(decode(await cache.get("k", build))).toBe(1);
+    const first = cache.refresh();
+    const second = cache.refresh();
+    releases[1]!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    releases[0]!();
+    await Promise.all([first, second]);
+    expect(decode(await cache.get("k", build))).toBe(3);
+    clock.advanceBy(2_000);
+    await cache.refresh();
+    let rebuilt = false;
+    expect(decode(await cache.get("k", async () => ((rebuilt = true), "fresh")))).toBe("fresh");
+    expect(rebuilt).toBe(true);
+  });
+});

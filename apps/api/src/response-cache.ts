@@ -16,6 +16,13 @@ interface Entry {
   body: Promise<SerializedJson<unknown>>;
   /** When its build began (epoch ms of the injected clock). */
   startedAt: number;
+  build: () => Promise<unknown>;
+  /** Order of the build among the key's builds (a newer one is never replaced by an older one). */
+  seq: number;
+  /** When it was last asked for. */
+  usedAt: number;
+  /** A background rebuild under way. */
+  next?: Entry;
 }
 
 const encoder = new TextEncoder();
@@ -23,12 +30,16 @@ const encoder = new TextEncoder();
 /** Keyed cache of serialized JSON answers with a strict time bound and single-flight builds. */
 export class ResponseCache {
   private entries = new Map<string, Entry>();
+  private seq = 0;
+  private refreshing: Promise<unknown> = Promise.resolve();
 
   constructor(
     /** How long an answer is reused (ms); 0 disables the cache. */
     readonly ttlMs: number,
     private readonly now: () => number,
     private readonly maxEntries = 500,
+    /** Answers not asked for in this long are dropped by refresh() instead of rebuilt. */
+    private readonly idleMs = 10_000,
   ) {}
 
   /** The answer of `key` as UTF-8 JSON: the cached bytes, or `build()`'s value serialized. */
@@ -36,16 +47,62 @@ export class ResponseCache {
     if (this.ttlMs <= 0) return build().then(serialize);
     const now = this.now();
     const entry = this.entries.get(key);
-    if (entry !== undefined && now - entry.startedAt < this.ttlMs) return entry.body as Promise<SerializedJson<T>>;
+    if (entry !== undefined) {
+      entry.usedAt = now;
+      if (now - entry.startedAt < this.ttlMs) return entry.body as Promise<SerializedJson<T>>;
+      if (entry.next !== undefined && now - entry.next.startedAt < this.ttlMs) return entry.next.body as Promise<SerializedJson<T>>;
+    }
     const entries = this.entries;
     if (entry === undefined && entries.size >= this.maxEntries) entries.clear();
+    return this.start(entries, key, build, now, true).body as Promise<SerializedJson<T>>;
+  }
+
+  /** Starts a build of `key`; the entry takes its place now (`replace`) or once it is built. */
+  private start(entries: Map<string, Entry>, key: string, build: () => Promise<unknown>, now: number, replace: boolean): Entry {
     const body = build().then(serialize);
-    const fresh: Entry = { body, startedAt: now };
-    entries.set(key, fresh);
-    body.catch(() => {
-      if (entries.get(key) === fresh) entries.delete(key);
-    });
-    return body;
+    const fresh: Entry = { body, startedAt: now, build, seq: ++this.seq, usedAt: now };
+    if (replace) entries.set(key, fresh);
+    body.then(
+      () => {
+        const current = entries.get(key);
+        if (current !== undefined && current.seq < fresh.seq) entries.set(key, { ...fresh, usedAt: current.usedAt });
+        if (current?.next === fresh) current.next = undefined;
+      },
+      () => {
+        const current = entries.get(key);
+        if (current === fresh) entries.delete(key);
+        else if (current?.next === fresh) current.next = undefined;
+      },
+    );
+    return fresh;
+  }
+
+  /**
+   * Rebuilds every answer in use in the background (the state behind them changed); each
+   * is swapped in when built. Resolves once these rebuilds are done.
+   */
+  refresh(): Promise<void> {
+    if (this.ttlMs <= 0) return Promise.resolve();
+    const now = this.now();
+    const entries = this.entries;
+    const builds: Promise<unknown>[] = [];
+    for (const [key, entry] of entries) {
+      if (now - entry.usedAt > this.idleMs) {
+        entries.delete(key);
+        continue;
+      }
+      const next = this.start(entries, key, entry.build, now, false);
+      entry.next = next;
+      builds.push(next.body.catch(() => undefined));
+    }
+    const done = Promise.all([this.refreshing, ...builds]).then(() => undefined);
+    this.refreshing = done;
+    return done;
+  }
+
+  /** Resolves once the rebuilds started so far are done. */
+  settled(): Promise<void> {
+    return this.refreshing.then(() => undefined);
   }
 
   /** Forgets every answer (trading state changed). */

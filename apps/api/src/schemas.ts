@@ -43,7 +43,12 @@ export const ErrorSchema = z
 export const ModelSchema = z
   .object({
     id: uuid,
+    /** The model's slug (unique with its variant). */
     name: z.string(),
+    /** What a person reads: "Trend follower", "GPT 4o (aggressive)". */
+    displayName: z.string(),
+    /** The mode it trades in: its own, or the worker's default when it names none. */
+    effectiveMode: z.enum(["SIM", "LIVE"]),
     provider: z.string(),
     modelName: z.string(),
     variant: z.string(),
@@ -68,6 +73,20 @@ export const LeaderboardQuery = z.object({
   sort: z.enum(LEADERBOARD_SORTS).default("accountValue").openapi({ param: { name: "sort", in: "query" } }),
 });
 
+const baselineSchema = z
+  .object({
+    value: money,
+    at: epochMs,
+    /** startingCapital: the window began before the model traded (or is "all"); windowStart: the account value at the window's start. */
+    kind: z.enum(["startingCapital", "windowStart"]),
+  })
+  .openapi("Baseline", { description: "Where a window's return and PnL are measured from." });
+
+const failingSchema = z
+  .object({ consecutiveFailures: z.number().int(), lastError: z.string().nullable(), since: epochMs.nullable() })
+  .nullable()
+  .openapi("Failing", { description: "Set when the model failed its last runs in a row (3 or more)." });
+
 /** One leaderboard row. */
 export const LeaderboardRowSchema = z
   .object({
@@ -78,6 +97,8 @@ export const LeaderboardRowSchema = z
     return: z.number().nullable(),
     /** Account value change over the window. */
     pnl: moneyOrNull,
+    /** What return and PnL are measured from; null without a starting capital (a LIVE model before its first snapshot). */
+    baseline: baselineSchema.nullable(),
     realizedPnl: money,
     fees: money,
     winRate: z.number().nullable(),
@@ -87,9 +108,12 @@ export const LeaderboardRowSchema = z
     biggestWin: moneyOrNull,
     biggestLoss: moneyOrNull,
     sharpe: z.number().nullable(),
+    /** Why Sharpe is null (too short a sample, say). */
+    sharpeUnavailable: z.string().nullable(),
     maxDrawdown: z.number().nullable(),
     openPositions: z.number().int(),
     lastSnapshotAt: epochMs.nullable(),
+    failing: failingSchema,
   })
   .openapi("LeaderboardRow");
 
@@ -108,6 +132,7 @@ export const AnalyticsSchema = z
     window: z.enum(WINDOWS),
     from: epochMs.nullable(),
     to: epochMs,
+    baseline: baselineSchema.nullable(),
     /** True when the window held more trades than analysed (the newest are used). */
     tradesTruncated: z.boolean(),
     metrics: z.object({
@@ -135,8 +160,45 @@ export const AnalyticsSchema = z
       realizedPnl: money,
       decisionQuality: z.number().nullable(),
     }),
+    /** Why each null metric is null (for example "needs 7 d of history to annualize; has 5 min"). */
+    unavailable: z.record(z.string(), z.string()),
   })
   .openapi("Analytics");
+
+/** Correlation query. */
+export const CorrelationQuery = z.object({ window: windowParam });
+
+/** Pearson correlation of the models' returns. */
+export const CorrelationSchema = z
+  .object({
+    window: z.enum(WINDOWS),
+    from: epochMs.nullable(),
+    to: epochMs,
+    bucketMs: z.number().int(),
+    models: z.array(z.object({ id: uuid, displayName: z.string() })),
+    /** matrix[i][j]: correlation of model i's returns with model j's; null when undefined. */
+    matrix: z.array(z.array(z.number().nullable())),
+    note: z.string(),
+  })
+  .openapi("Correlation");
+
+/** Coin prices. */
+export const PricesSchema = z
+  .object({
+    asOf: epochMs,
+    items: z.array(z.object({ symbol: z.string(), price: z.string().nullable(), source: z.enum(["live", "lastKnown", "none"]), at: epochMs.nullable() })),
+  })
+  .openapi("Prices");
+
+/** Recent events query. */
+export const RecentEventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1_000).default(50).openapi({ param: { name: "limit", in: "query" } }),
+});
+
+/** The newest events of the live stream's buffer, newest first. */
+export const RecentEventsSchema = z
+  .object({ lastEventId: z.string().nullable(), items: z.array(z.object({ id: z.string(), event: z.unknown() })) })
+  .openapi("RecentEvents");
 
 const exitPlanSchema = z
   .object({
@@ -172,6 +234,10 @@ export const PositionSchema = z
     priceSource: z.enum(["live", "lastKnown", "none"]),
     notional: moneyOrNull,
     unrealizedPnl: moneyOrNull,
+    /** Estimated from the market's maintenance margin (isolated; fees and funding left out); null for an unknown market. */
+    liquidationPrice: z.string().nullable(),
+    /** How long it has been open (ms). */
+    holdingMs: z.number().int(),
     exitPlan: exitPlanSchema,
     slTriggerPrice: z.string().nullable(),
     tpTriggerPrice: z.string().nullable(),
@@ -285,7 +351,10 @@ export const EquitySchema = z
     series: z.array(
       z.object({
         modelId: uuid,
+        /** Display name. */
         name: z.string(),
+        /** The first point's value and what it is: percent mode is total / baseline - 1, as the leaderboard's return. */
+        baseline: baselineSchema.nullable(),
         points: z.array(z.object({ t: epochMs, total: money })),
       }),
     ),
@@ -297,6 +366,8 @@ export const HealthSchema = z
   .object({
     /** databaseDown: the api cannot read the database; `workers` is what it knew last (and this process's worker, live). */
     status: z.enum(["ok", "degraded", "stale", "noWorker", "databaseDown"]),
+    /** Why it is not ok, one sentence each (a degraded worker, a model failing every run). */
+    reasons: z.array(z.string()),
     asOf: epochMs,
     database: z.enum(["up", "down"]),
     /** When the api's reads started failing, or null while it can read. */
@@ -326,11 +397,13 @@ export const HealthSchema = z
       z.object({
         id: uuid,
         name: z.string(),
+        displayName: z.string(),
         enabled: z.boolean(),
         /** Why the worker paused the model (configuration errors in a row), or null. */
         pausedReason: z.string().nullable(),
         failedWorkflowCount: z.number().int(),
         failedToolCallCount: z.number().int(),
+        failing: failingSchema,
       }),
     ),
     /** Why the status is degraded by a model (named, with its reason), or null. */
@@ -347,4 +420,9 @@ export const StreamQuery = z.object({
     .max(500)
     .optional()
     .openapi({ param: { name: "types", in: "query" }, description: "comma-separated event types" }),
+  lastEventId: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ param: { name: "lastEventId", in: "query" }, description: "resume after this event (as the Last-Event-ID header)" }),
 });

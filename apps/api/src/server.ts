@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ArenaEvent, type ArenaEventBus, type Clock, SystemClock } from "@autonome/core";
+import { type ArenaEvent, type ArenaEventBus, type Clock, type DecimalLike, SystemClock } from "@autonome/core";
 import { type Db, type EventChannel, createDb, createEventChannel } from "@autonome/db";
 import { type ServerType, createAdaptorServer } from "@hono/node-server";
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -17,6 +17,7 @@ import { EventHub, type HubEvent } from "./event-hub.js";
 import { LastKnownPrices, Marker, type PriceProvider } from "./prices.js";
 import { ReadCache } from "./read-cache.js";
 import { ResponseCache } from "./response-cache.js";
+import { ArenaLedger } from "./ledger.js";
 import { ArenaReader, type LocalWorkerHealth } from "./read-model.js";
 
 /** What createApiServer needs; only `db` is required. */
@@ -42,13 +43,6 @@ export interface ApiServerOptions {
    */
   cacheTtlMs?: number;
   /**
-   * The same for the heavy aggregates, the leaderboard and the equity curves: they change
-   * only on trading events, which clear them at once, so this is only the safety net for a
-   * missed event and the slide of the window. Default 60 s (or `cacheTtlMs` when that is
-   * longer, 0 when it is 0).
-   */
-  aggregateTtlMs?: number;
-  /**
    * How long a serialized answer of the models, leaderboard, positions and equity routes is
    * reused (single flight; never served longer than this after its build began, so live
    * marks are at most this stale). Trading events clear it at once. Default 500 ms, or
@@ -62,6 +56,20 @@ export interface ApiServerOptions {
    * /api/health instead of its heartbeat row, also while the database is down.
    */
   localWorker?: () => LocalWorkerHealth | null;
+  /** Each simulated model's starting capital (the worker's simulator initialCapital). Default 10,000. */
+  initialCapitalUsd?: DecimalLike;
+  /** The mode of models that name none (the worker's IS_SIMULATION_ENABLED). Default SIM. */
+  defaultMode?: "SIM" | "LIVE";
+  /** Display names from the worker's configuration, by a model's slug (name) and variant; others are shown humanized. */
+  displayNames?: (model: { name: string; variant: string }) => string | undefined;
+  /** Most SSE streams open at once; past it a stream request gets 503 with Retry-After. Default 200. */
+  maxStreams?: number;
+  /** Most events queued for one slow SSE client; past it the client is dropped with a retry hint. Default 1,000. */
+  maxQueuedEvents?: number;
+  /** Where 5xx answers and background failures are logged (one line each, with the request id). Default stderr. */
+  logError?: (line: string, error: unknown) => void;
+  /** How often the read model catches up with events it may have missed. Default 15 s. */
+  ledgerSyncMs?: number;
 }
 
 /** A running or ready api. */
@@ -70,20 +78,30 @@ export interface ApiServer {
   readonly app: OpenAPIHono;
   /** The live event buffer; `hub.push` feeds the stream directly. */
   readonly hub: EventHub;
+  /** The incremental read model. */
+  readonly ledger: ArenaLedger;
+  /** Resolves once the events heard so far are applied and the answers they changed rebuilt. */
+  settled(): Promise<void>;
   /** Starts listening (and following the event channel, if any); resolves to the address. */
   listen(options?: { port?: number; host?: string }): Promise<{ port: number; host: string; url: string }>;
   /** Ends live streams, stops following events and closes the HTTP server (not the database). */
   close(): Promise<void>;
 }
 
-/** Default of ApiServerOptions.aggregateTtlMs. */
-export const DEFAULT_AGGREGATE_TTL_MS = 60_000;
+/** Default of ApiServerOptions.maxStreams. */
+export const DEFAULT_MAX_STREAMS = 200;
+/** Default of ApiServerOptions.maxQueuedEvents. */
+export const DEFAULT_MAX_QUEUED_EVENTS = 1_000;
+
+function defaultLogError(line: string, error: unknown): void {
+  process.stderr.write(`${line}${error instanceof Error && error.stack ? `\n${error.stack}` : error === undefined ? "" : ` ${String(error)}`}\n`);
+}
 
 /** Default of ApiServerOptions.responseCacheMs. */
 export const DEFAULT_RESPONSE_CACHE_MS = 500;
 
 /** Events after which cached reads are stale. */
-const STATE_EVENTS = new Set<string>(["positionOpened", "positionClosed", "exitTriggered", "positionLiquidated", "exitPlanUpdated", "portfolioSnapshotted", "tickFinished"]);
+const STATE_EVENTS = new Set<string>(["positionOpened", "positionClosed", "exitTriggered", "positionLiquidated", "exitPlanUpdated", "portfolioSnapshotted", "tickFinished", "invocationFinished"]);
 
 /** apps/web/dist next to this app, if built. */
 export function defaultStaticDir(): string | null {
@@ -101,18 +119,30 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const hub = new EventHub(options.ringBufferSize ?? 1_000);
   const cacheTtlMs = options.cacheTtlMs ?? 10_000;
   const cache = new ReadCache(cacheTtlMs, now);
-  const aggregates = new ReadCache(options.aggregateTtlMs ?? (cacheTtlMs <= 0 ? 0 : Math.max(cacheTtlMs, DEFAULT_AGGREGATE_TTL_MS)), now);
   const responses = new ResponseCache(options.responseCacheMs ?? Math.min(DEFAULT_RESPONSE_CACHE_MS, cacheTtlMs), now);
   const lastKnown = new LastKnownPrices(options.db, now);
+  const logError = options.logError ?? defaultLogError;
+  const ledger = new ArenaLedger({
+    db: options.db,
+    clock,
+    ...(options.initialCapitalUsd === undefined ? {} : { initialCapitalUsd: options.initialCapitalUsd }),
+    ...(options.ledgerSyncMs === undefined ? {} : { syncIntervalMs: options.ledgerSyncMs }),
+    onError: (error) => logError("autonome api: read model update failed (the next event or catch-up retries)", error),
+  });
   const reader = new ArenaReader({
     db: options.db,
     clock,
     marker: new Marker(options.prices, lastKnown),
     cache,
-    aggregates,
+    ledger,
     staleAfterMs: options.staleAfterMs ?? 15 * 60_000,
+    ...(options.defaultMode === undefined ? {} : { defaultMode: options.defaultMode }),
+    ...(options.displayNames === undefined ? {} : { displayNames: options.displayNames }),
     ...(options.localWorker ? { localWorker: options.localWorker } : {}),
   });
+  // Answers change when the read model applied an update: rebuild them then, in the
+  // background (requests get the previous answer until the new one is built, so none waits).
+  ledger.onChange(() => void responses.refresh());
   const streams = new Set<() => void>();
   const app = createApp({
     reader,
@@ -121,6 +151,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     bootId: globalThis.crypto.randomUUID().slice(0, 8),
     heartbeatMs: options.heartbeatMs ?? 15_000,
     staticDir: options.staticDir === undefined ? defaultStaticDir() : options.staticDir,
+    maxStreams: options.maxStreams ?? DEFAULT_MAX_STREAMS,
+    maxQueuedEvents: options.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS,
+    logError,
+    openStreams: () => streams.size,
     trackStream(end) {
       streams.add(end);
       return () => streams.delete(end);
@@ -128,21 +162,32 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
 
   const receive = (event: HubEvent) => {
-    if ("payload" in event) lastKnown.observe(event);
-    if (STATE_EVENTS.has(event.type)) {
-      cache.invalidate();
-      aggregates.invalidate();
-      responses.invalidate();
+    if ("payload" in event) {
+      lastKnown.observe(event);
+      const symbol = (event.payload as unknown as { symbol?: unknown }).symbol;
+      if (typeof symbol === "string") reader.knownSymbols.add(symbol);
     }
+    // Plain reads (the model list's counters) are dropped at once; the answers when the
+    // read model has applied the event (ledger.onChange above).
+    if (STATE_EVENTS.has(event.type)) cache.invalidate();
+    void ledger.apply(event);
     hub.push(event);
   };
   const offBus = options.events?.onAny((event: ArenaEvent) => receive(event));
   let unsubscribeChannel: (() => Promise<void>) | undefined;
   let server: ServerType | undefined;
 
+  // Build the read model at once (one pass over Orders); requests wait for it only until it is built.
+  ledger.ready().catch((error: unknown) => logError("autonome api: read model could not be built (requests retry it)", error));
+
   return {
     app,
     hub,
+    ledger,
+    async settled() {
+      await ledger.settled();
+      await responses.settled();
+    },
     async listen({ port = 0, host = "127.0.0.1" } = {}) {
       if (server !== undefined) throw new Error("the api is already listening");
       if (options.eventChannel !== undefined && unsubscribeChannel === undefined) {
@@ -163,6 +208,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
     async close() {
       offBus?.();
+      ledger.close();
       for (const end of [...streams]) end();
       if (unsubscribeChannel !== undefined) await unsubscribeChannel();
       unsubscribeChannel = undefined;

@@ -4,6 +4,8 @@
 export interface Model {
   id: string;
   name: string;
+  displayName: string;
+  effectiveMode: "SIM" | "LIVE";
   provider: string;
   modelName: string;
   variant: string;
@@ -14,6 +16,20 @@ export interface Model {
   failedToolCallCount: number;
 }
 
+/** Where a window's return is measured from. */
+export interface Baseline {
+  value: string;
+  at: number;
+  kind: "startingCapital" | "windowStart";
+}
+
+/** A model failing its runs. */
+export interface Failing {
+  consecutiveFailures: number;
+  lastError: string | null;
+  since: number | null;
+}
+
 /** One leaderboard row. */
 export interface LeaderboardRow {
   rank: number;
@@ -21,20 +37,25 @@ export interface LeaderboardRow {
   accountValue: string | null;
   return: number | null;
   pnl: string | null;
+  baseline: Baseline | null;
   realizedPnl: string;
   fees: string;
   winRate: number | null;
   trades: number;
+  wins: number;
+  losses: number;
   biggestWin: string | null;
   biggestLoss: string | null;
   sharpe: number | null;
+  sharpeUnavailable: string | null;
   maxDrawdown: number | null;
   openPositions: number;
+  failing: Failing | null;
 }
 
 /** Equity series. */
 export interface Equity {
-  series: { modelId: string; name: string; points: { t: number; total: string }[] }[];
+  series: { modelId: string; name: string; baseline: Baseline | null; points: { t: number; total: string }[] }[];
 }
 
 /** An open position. */
@@ -50,13 +71,18 @@ export interface Position {
   priceSource: string;
   unrealizedPnl: string | null;
   notional: string | null;
+  liquidationPrice: string | null;
+  holdingMs: number;
   exitPlan: { stop: string | null; target: string | null; invalidation: string | null; confidence: number | null };
+  slTriggerPrice: string | null;
+  tpTriggerPrice: string | null;
   openedAt: number;
 }
 
 /** A closed trade. */
 export interface Trade {
   orderId: string;
+  modelId: string;
   symbol: string;
   side: "LONG" | "SHORT";
   quantity: string;
@@ -68,6 +94,19 @@ export interface Trade {
   closeTrigger: string | null;
   openedAt: number;
   closedAt: number;
+}
+
+/** One tool call of an invocation. */
+export interface ToolCall {
+  id: string;
+  /** Null for a call to a tool that does not exist. */
+  type: string | null;
+  /** The tool's name as the model wrote it. */
+  tool: string;
+  arguments: unknown;
+  result: unknown;
+  accepted: boolean;
+  rejectionReason: string | null;
 }
 
 /** An invocation. */
@@ -83,13 +122,19 @@ export interface Invocation {
   steps: unknown;
   error: string | null;
   startedAt: number;
-  toolCalls: { id: string; type: string | null; tool: string; arguments: unknown; accepted: boolean; rejectionReason: string | null }[];
+  finishedAt: number | null;
+  toolCalls: ToolCall[];
 }
 
 /** A page of a list. */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** Coin prices. */
+export interface Prices {
+  items: { symbol: string; price: string | null; source: string }[];
 }
 
 /** GETs JSON from the api; throws with the api's error message. */

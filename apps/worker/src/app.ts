@@ -195,11 +195,16 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     // embedded database no other process can open it, and events arrive on the bus.
     if (config.apiPort !== null) {
       const startedAt = clock.now();
+      const names = new Map(config.models.map((m) => [`${modelRowOf(m).name}\u0000${m.variant ?? "default"}`, m.name]));
       const api = createApiServer({
         db,
         events,
         prices: market,
         clock,
+        // Return and PnL from each simulated model's real starting capital; SIM/LIVE badges; the configured names.
+        initialCapitalUsd: config.simulator.initialCapital ?? 10_000,
+        defaultMode: config.simulationEnabled ? "SIM" : "LIVE",
+        displayNames: (m) => names.get(`${m.name}\u0000${m.variant}`),
         // /api/health shows this worker live, also while the database is down.
         localWorker: () => (schedulerRef === undefined ? null : { ...schedulerRef.health(), host: hostname(), pid: process.pid, status: "running", startedAt, updatedAt: clock.now() }),
       });

@@ -60,7 +60,7 @@ export {
   type ThinningResult,
   PortfolioSnapshotsRepository,
 } from "./repositories/portfolio-snapshots.js";
-export { type LeaderboardInput, type ClosedTradeStats, LeaderboardRepository } from "./repositories/leaderboard.js";
+export { type LeaderboardInput, type ClosedTradeStats, type LedgerTrade, type LedgerCursor, LeaderboardRepository } from "./repositories/leaderboard.js";
 export { type LeaseRecord, LeasesRepository } from "./repositories/leases.js";
 export { type WorkerHeartbeatRecord, type WorkerHeartbeatInput, WorkerHeartbeatsRepository } from "./repositories/worker-heartbeats.js";
 export { type ControlRequestRecord, ControlRequestsRepository } from "./repositories/control-requests.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { EquityCurveTracker, type MetricsTrade, YEAR_MS, computeEquityMetrics, computePerformanceMetrics, computeTradeMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
+import { DEFAULT_METRIC_MINIMUMS, EquityCurveTracker, type MetricsTrade, YEAR_MS, computeEquityMetrics, computePerformanceMetrics, computeTradeMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
 import { d } from "./testing/fixtures.js";
 
 const Q = YEAR_MS / 4; // quarterly sampling: 4 periods a year
@@ -155,5 +155,37 @@ describe("computeTradeMetrics", () => {
     const { totalReturn, annualizedReturn, sharpe, sortino, calmar, maxDrawdown, maxDrawdownDurationMs, ...rest } = computePerformanceMetrics({ snapshots, trades, intervalMs: Q });
     expect(computeTradeMetrics(trades)).toEqual(rest);
     expect(computeTradeMetrics([]).tradeCount).toBe(0);
+  });
+});
+
+describe("computePerformanceMetrics with minimums", () => {
+  // Five minutes of 30-second snapshots falling 0.1% each: arithmetic annualizes this to
+  // absurd figures, so a dashboard must show none.
+  const start = Date.UTC(2026, 0, 1);
+  const short = Array.from({ length: 11 }, (_, i) => ({ ts: start + i * 30_000, equity: d(10_000 * 0.999 ** i) }));
+
+  it("leaves the short sample's ratios unset and says why, while the raw formulas give absurd values", () => {
+    const raw = computePerformanceMetrics({ snapshots: short, trades: [] });
+    // The unguarded arithmetic: a -1% fall over five minutes compounds to about -100% a year.
+    expect(raw.annualizedReturn).not.toBeNull();
+    const gated = computePerformanceMetrics({ snapshots: short, trades: [], minimums: DEFAULT_METRIC_MINIMUMS });
+    expect(gated.totalReturn).toBeCloseTo(0.999 ** 10 - 1, 12);
+    expect(gated.annualizedReturn).toBeNull();
+    expect(gated.calmar).toBeNull();
+    expect(gated.sharpe).toBeNull();
+    expect(gated.sortino).toBeNull();
+    expect(gated.unavailable?.annualizedReturn).toBe("needs 7 d of history to annualize; has 5 min");
+    expect(gated.unavailable?.sharpe).toBe("needs 20 returns over 1 d; has 10 over 5 min");
+    expect(gated.unavailable?.winRate).toBe("no closed trades");
+    expect(gated.unavailable?.totalReturn).toBeUndefined();
+  });
+
+  it("shows every ratio once the sample is long enough", () => {
+    const long = Array.from({ length: 40 }, (_, i) => ({ ts: start + i * 6 * 3_600_000, equity: d(10_000 + ((i * 37) % 11) * 10 + i) }));
+    const m = computePerformanceMetrics({ snapshots: long, trades, minimums: DEFAULT_METRIC_MINIMUMS });
+    expect(m.sharpe).not.toBeNull();
+    expect(m.annualizedReturn).not.toBeNull();
+    expect(m.calmar).not.toBeNull();
+    expect(m.unavailable).toEqual({});
   });
 });

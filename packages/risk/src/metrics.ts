@@ -7,7 +7,12 @@
  * sqrt(periods per year) with a 365-day crypto year; annualised return is
  * compounded, (1 + total)^(periodsPerYear / returns) - 1; Calmar is annualised
  * return over max drawdown. A ratio that is undefined (no variance, no losses,
- * too few points) is null, never Infinity or NaN.
+ * too few points) is null, never Infinity or NaN. With `minimums` (what a dashboard
+ * shows), a ratio whose sample is too short to mean anything is null too, and every
+ * null metric gets its reason in `unavailable`: annualizing five minutes of returns
+ * gives numbers like 1e21 %, which are true arithmetic and no information.
+ * The curve is evaluated in floating point (one conversion per snapshot), as metrics
+ * are; money (fees, PnL, expectancy) stays Decimal.
  */
 import { type Decimal, type Trade, ZERO, sumDecimals } from "@autonome/core";
 import type { EquitySnapshot } from "./circuit-breaker.js";
@@ -19,6 +24,38 @@ export const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 export type MetricsTrade = Pick<Trade, "side" | "leverage" | "realizedPnl" | "fees" | "openedAt" | "closedAt"> & {
   exitPlan: { confidence: number | null };
 };
+
+/** Names of the metrics that can be null (unavailable). */
+export type MetricName =
+  | "totalReturn"
+  | "annualizedReturn"
+  | "sharpe"
+  | "sortino"
+  | "calmar"
+  | "winRate"
+  | "profitFactor"
+  | "expectancy"
+  | "biggestWin"
+  | "biggestLoss"
+  | "averageHoldMs"
+  | "medianHoldMs"
+  | "longShare"
+  | "averageLeverage"
+  | "averageConfidence"
+  | "decisionQuality";
+
+/** How much data a ratio needs before it is shown (see {@link DEFAULT_METRIC_MINIMUMS}). */
+export interface MetricMinimums {
+  /** Annualized return and Calmar need the curve to span at least this long (ms). */
+  annualizeSpanMs: number;
+  /** Sharpe and Sortino need at least this many returns... */
+  ratioReturns: number;
+  /** ...over at least this span (ms). */
+  ratioSpanMs: number;
+}
+
+/** A week of curve before annualizing; a day and 20 returns before Sharpe or Sortino. */
+export const DEFAULT_METRIC_MINIMUMS: MetricMinimums = { annualizeSpanMs: 7 * 86_400_000, ratioReturns: 20, ratioSpanMs: 86_400_000 };
 
 /** Every metric the leaderboard and the prompt show. */
 export interface PerformanceMetrics {
@@ -54,6 +91,8 @@ export interface PerformanceMetrics {
   realizedPnl: Decimal;
   /** Pearson correlation of stated confidence with realized PnL; null with fewer than two such trades or no variance. */
   decisionQuality: number | null;
+  /** Why each null metric is null; filled only when `minimums` were given. */
+  unavailable?: Partial<Record<MetricName, string>>;
 }
 
 /** Inputs of {@link computePerformanceMetrics}. */
@@ -62,6 +101,14 @@ export interface MetricsInput {
   trades: readonly MetricsTrade[];
   /** Sampling interval of the snapshots in ms; inferred from the median gap when absent. */
   intervalMs?: number;
+  /** Hide ratios of too short a sample and explain every null metric (see {@link MetricMinimums}). */
+  minimums?: MetricMinimums;
+}
+
+/** A point of an equity curve in floating point (metrics only; never money arithmetic). */
+export interface EquityPoint {
+  ts: number;
+  value: number;
 }
 
 function mean(values: readonly number[]): number {
@@ -100,7 +147,7 @@ export function pearsonCorrelation(xs: readonly number[], ys: readonly number[])
 /** Max drawdown (fraction) and its longest duration (ms) of an equity curve sorted by time. */
 export function drawdownStats(snapshots: readonly EquitySnapshot[]): { maxDrawdown: number; maxDrawdownDurationMs: number } {
   const state = emptyCurve();
-  for (const s of snapshots) stepCurve(state, s);
+  for (const s of snapshots) stepCurve(state, toPoint(s));
   const { maxDrawdown, maxDrawdownDurationMs } = curveMetrics(state, 0);
   return { maxDrawdown, maxDrawdownDurationMs };
 }
@@ -120,14 +167,14 @@ export type TradeMetrics = Omit<PerformanceMetrics, keyof EquityMetrics>;
  */
 interface CurveState {
   count: number;
-  first: EquitySnapshot | undefined;
-  last: EquitySnapshot | undefined;
+  first: EquityPoint | undefined;
+  last: EquityPoint | undefined;
   returns: number;
   /** Welford's running mean and sum of squared deviations of the returns. */
   mean: number;
   m2: number;
   downside2: number;
-  peak: EquitySnapshot | undefined;
+  peak: EquityPoint | undefined;
   underwater: boolean;
   maxDrawdown: number;
   longest: number;
@@ -147,10 +194,10 @@ const emptyCurve = (): CurveState => ({
   longest: 0,
 });
 
-function stepCurve(state: CurveState, s: EquitySnapshot): void {
+function stepCurve(state: CurveState, s: EquityPoint): void {
   const prev = state.last;
-  if (prev && prev.equity.gt(0)) {
-    const r = s.equity.div(prev.equity).minus(1).toNumber();
+  if (prev && prev.value > 0) {
+    const r = s.value / prev.value - 1;
     state.returns++;
     const delta = r - state.mean;
     state.mean += delta / state.returns;
@@ -160,7 +207,7 @@ function stepCurve(state: CurveState, s: EquitySnapshot): void {
   state.first ??= s;
   state.last = s;
   state.count++;
-  if (!state.peak || s.equity.gte(state.peak.equity)) {
+  if (!state.peak || s.value >= state.peak.value) {
     // Recovered: the stretch below the old peak ends here.
     if (state.peak && state.underwater) state.longest = Math.max(state.longest, s.ts - state.peak.ts);
     state.peak = s;
@@ -168,37 +215,78 @@ function stepCurve(state: CurveState, s: EquitySnapshot): void {
     return;
   }
   state.underwater = true;
-  if (state.peak.equity.gt(0)) state.maxDrawdown = Math.max(state.maxDrawdown, state.peak.equity.minus(s.equity).div(state.peak.equity).toNumber());
+  if (state.peak.value > 0) state.maxDrawdown = Math.max(state.maxDrawdown, (state.peak.value - s.value) / state.peak.value);
 }
 
-function curveMetrics(state: CurveState, intervalMs: number): EquityMetrics {
+const toPoint = (s: EquitySnapshot): EquityPoint => ({ ts: s.ts, value: s.equity.toNumber() });
+
+function curveMetrics(state: CurveState, intervalMs: number, minimums?: MetricMinimums): EquityMetrics & { unavailable: Partial<Record<MetricName, string>> } {
   const periodsPerYear = intervalMs > 0 ? YEAR_MS / intervalMs : 0;
   const { first, last } = state;
-  const totalReturn = first && last && state.count >= 2 && first.equity.gt(0) ? last.equity.div(first.equity).minus(1).toNumber() : null;
+  const totalReturn = first && last && state.count >= 2 && first.value > 0 ? last.value / first.value - 1 : null;
+  const spanMs = first && last ? last.ts - first.ts : 0;
+  const unavailable: Partial<Record<MetricName, string>> = {};
   let sharpe: number | null = null;
   let sortino: number | null = null;
   let annualizedReturn: number | null = null;
-  if (state.returns >= 2 && periodsPerYear > 0) {
+  const ratioShort =
+    minimums !== undefined && (state.returns < minimums.ratioReturns || spanMs < minimums.ratioSpanMs)
+      ? `needs ${minimums.ratioReturns} returns over ${describeSpan(minimums.ratioSpanMs)}; has ${state.returns} over ${describeSpan(spanMs)}`
+      : null;
+  const annualizeShort =
+    minimums !== undefined && spanMs < minimums.annualizeSpanMs ? `needs ${describeSpan(minimums.annualizeSpanMs)} of history to annualize; has ${describeSpan(spanMs)}` : null;
+  if (state.returns >= 2 && periodsPerYear > 0 && ratioShort === null) {
     const sd = Math.sqrt(state.m2 / (state.returns - 1));
     sharpe = sd > 0 ? finiteOrNull((state.mean / sd) * Math.sqrt(periodsPerYear)) : null;
     const downside = Math.sqrt(state.downside2 / state.returns);
     sortino = downside > 0 ? finiteOrNull((state.mean / downside) * Math.sqrt(periodsPerYear)) : null;
   }
-  if (totalReturn !== null && state.returns >= 1 && periodsPerYear > 0) {
+  if (totalReturn !== null && state.returns >= 1 && periodsPerYear > 0 && annualizeShort === null) {
     annualizedReturn = finiteOrNull((1 + totalReturn) ** (periodsPerYear / state.returns) - 1);
   }
   const maxDrawdownDurationMs = state.peak && last && state.underwater ? Math.max(state.longest, last.ts - state.peak.ts) : state.longest;
   const calmar = annualizedReturn !== null && state.maxDrawdown > 0 ? finiteOrNull(annualizedReturn / state.maxDrawdown) : null;
-  return { totalReturn, annualizedReturn, sharpe, sortino, calmar, maxDrawdown: state.maxDrawdown, maxDrawdownDurationMs };
+  if (totalReturn === null) unavailable.totalReturn = "needs two snapshots";
+  if (sharpe === null) unavailable.sharpe = ratioShort ?? (state.returns < 2 ? "needs three snapshots" : "returns have no variance");
+  if (sortino === null) unavailable.sortino = ratioShort ?? (state.returns < 2 ? "needs three snapshots" : "no losing period");
+  if (annualizedReturn === null) unavailable.annualizedReturn = annualizeShort ?? unavailable.totalReturn ?? "undefined";
+  if (calmar === null) unavailable.calmar = annualizeShort ?? unavailable.annualizedReturn ?? "no drawdown";
+  return { totalReturn, annualizedReturn, sharpe, sortino, calmar, maxDrawdown: state.maxDrawdown, maxDrawdownDurationMs, unavailable };
+}
+
+/** "3 d", "5 h", "12 min" or "40 s": a span for a reason text. */
+function describeSpan(ms: number): string {
+  if (ms >= 86_400_000) return `${+(ms / 86_400_000).toFixed(1)} d`;
+  if (ms >= 3_600_000) return `${+(ms / 3_600_000).toFixed(1)} h`;
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 1000)} s`;
 }
 
 /** The curve metrics of snapshots (any order); the interval is inferred from the median gap when absent. */
 export function computeEquityMetrics(snapshots: readonly EquitySnapshot[], intervalMs?: number): EquityMetrics {
-  const sorted = [...snapshots].sort((a, b) => a.ts - b.ts);
+  const { unavailable: _, ...metrics } = computeCurveMetrics(snapshots.map(toPoint), intervalMs);
+  return metrics;
+}
+
+/**
+ * The curve metrics of floating-point points (any order), with the reason of each null
+ * one; with `minimums`, ratios of too short a sample are null. The interval is inferred
+ * from the median gap when absent.
+ */
+export function computeCurveMetrics(
+  points: readonly EquityPoint[],
+  intervalMs?: number,
+  minimums?: MetricMinimums,
+): EquityMetrics & { unavailable: Partial<Record<MetricName, string>> } {
+  const sorted = [...points].sort((a, b) => a.ts - b.ts);
   const state = emptyCurve();
   for (const s of sorted) stepCurve(state, s);
-  const gaps = sorted.slice(1).map((s, i) => s.ts - sorted[i]!.ts);
-  return curveMetrics(state, intervalMs ?? (gaps.length > 0 ? median(gaps) : 0));
+  let interval = intervalMs;
+  if (interval === undefined) {
+    const gaps = sorted.slice(1).map((s, i) => s.ts - sorted[i]!.ts);
+    interval = gaps.length > 0 ? median(gaps) : 0;
+  }
+  return curveMetrics(state, interval, minimums);
 }
 
 /**
@@ -209,6 +297,7 @@ export function computeEquityMetrics(snapshots: readonly EquitySnapshot[], inter
  */
 export class EquityCurveTracker {
   private readonly state = emptyCurve();
+  private lastSnapshot: EquitySnapshot | undefined;
 
   /** @param intervalMs the snapshots' sampling interval (annualisation), > 0. */
   constructor(readonly intervalMs: number) {
@@ -222,7 +311,7 @@ export class EquityCurveTracker {
 
   /** The last snapshot pushed, if any. */
   get last(): EquitySnapshot | undefined {
-    return this.state.last;
+    return this.lastSnapshot;
   }
 
   /** Adds the next snapshot; RangeError when it is older than the last one. */
@@ -230,15 +319,16 @@ export class EquityCurveTracker {
     if (this.state.last && snapshot.ts < this.state.last.ts) {
       throw new RangeError(`snapshot at ${snapshot.ts} is older than the last one (${this.state.last.ts})`);
     }
-    stepCurve(this.state, snapshot);
+    stepCurve(this.state, toPoint(snapshot));
+    this.lastSnapshot = snapshot;
   }
 
   /** The curve's metrics, with `provisional` as one more point when given (it is not kept). */
   metrics(provisional?: EquitySnapshot): EquityMetrics {
-    if (!provisional || (this.state.last && provisional.ts < this.state.last.ts)) return curveMetrics(this.state, this.intervalMs);
     const state = { ...this.state };
-    stepCurve(state, provisional);
-    return curveMetrics(state, this.intervalMs);
+    if (provisional && !(this.state.last && provisional.ts < this.state.last.ts)) stepCurve(state, toPoint(provisional));
+    const { unavailable: _, ...metrics } = curveMetrics(state, this.intervalMs);
+    return metrics;
   }
 }
 
@@ -289,7 +379,25 @@ export function computeTradeMetrics(input: readonly MetricsTrade[]): TradeMetric
   };
 }
 
-/** Computes every performance metric; pure and deterministic. */
+/** Computes every performance metric; pure and deterministic. With `minimums`, also why each null one is null. */
 export function computePerformanceMetrics(input: MetricsInput): PerformanceMetrics {
-  return { ...computeEquityMetrics(input.snapshots, input.intervalMs), ...computeTradeMetrics(input.trades) };
+  const { unavailable, ...curve } = computeCurveMetrics(input.snapshots.map(toPoint), input.intervalMs, input.minimums);
+  const trades = computeTradeMetrics(input.trades);
+  if (input.minimums === undefined) return { ...curve, ...trades };
+  return { ...curve, ...trades, unavailable: { ...unavailable, ...tradeReasons(trades) } };
+}
+
+/** Why each null trade metric is null. */
+export function tradeReasons(m: TradeMetrics): Partial<Record<MetricName, string>> {
+  const reasons: Partial<Record<MetricName, string>> = {};
+  const none = "no closed trades";
+  if (m.tradeCount === 0) {
+    for (const k of ["winRate", "expectancy", "averageHoldMs", "medianHoldMs", "longShare", "averageLeverage"] as const) reasons[k] = none;
+  }
+  if (m.biggestWin === null) reasons.biggestWin = m.tradeCount === 0 ? none : "no winning trade";
+  if (m.biggestLoss === null) reasons.biggestLoss = m.tradeCount === 0 ? none : "no losing trade";
+  if (m.profitFactor === null) reasons.profitFactor = m.tradeCount === 0 ? none : "no losing trade";
+  if (m.averageConfidence === null) reasons.averageConfidence = "no trade stated a confidence";
+  if (m.decisionQuality === null) reasons.decisionQuality = "needs two trades with a stated confidence and varied outcomes";
+  return reasons;
 }

@@ -51,3 +51,27 @@ describeEachDatabase("LeaderboardRepository", (t) => {
     expect(T0).toBeLessThan(windowStart);
   });
 });
+
+describeEachDatabase("LeaderboardRepository.ledgerPage", (t) => {
+  it("pages closed trades in (closedAt, id) order strictly after a cursor, leaving open orders out", async () => {
+    const m = await t.db.models.create({ name: "ledger", provider: "p", modelName: "x" });
+    const closed: string[] = [];
+    for (const [exit, fee] of [["110", "0.5"], ["95", "0.25"], ["100", "0"]] as const) {
+      const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "BTC", side: "LONG", quantity: "1", leverage: "1", entryPrice: "100", exitPlan: emptyExitPlan(), entryFee: fee });
+      t.clock.advanceBy(1000);
+      closed.push((await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: exit, closeTrigger: null, exitFee: fee })).orderId);
+    }
+    await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "SHORT", quantity: "1", leverage: "1", entryPrice: "1", exitPlan: emptyExitPlan() });
+
+    const all = await t.db.leaderboard.ledgerPage(null, 10);
+    expect(all.map((r) => r.orderId)).toEqual(closed);
+    // +10 - 2 x 0.5 fees = 9; -5 - 0.5 = -5.5; 0.
+    expect(all.map((r) => Number(r.realizedPnl))).toEqual([9, -5.5, 0]);
+    expect(all.map((r) => Number(r.fees))).toEqual([1, 0.5, 0]);
+    expect(all[0]!.closedAt - all[0]!.openedAt).toBe(1000);
+    const first = await t.db.leaderboard.ledgerPage(null, 1);
+    const rest = await t.db.leaderboard.ledgerPage({ closedAt: first[0]!.closedAt, orderId: first[0]!.orderId }, 10);
+    expect(rest.map((r) => r.orderId)).toEqual(closed.slice(1));
+    await expect(t.db.leaderboard.ledgerPage(null, 0)).rejects.toThrow("invalid limit");
+  });
+});

@@ -4,9 +4,9 @@
  * the number of models. Ranking and ratios (Sharpe, win rate) are the caller's:
  * they are pure functions of these inputs (see @autonome/risk).
  */
-import { type Decimal, ZERO } from "@autonome/core";
+import { type Decimal, ValidationError, ZERO } from "@autonome/core";
 import { Prisma } from "../../generated/prisma/client.js";
-import { fromDbDecimal, fromDbDecimalOrNull, toDbTime } from "../internal/convert.js";
+import { checkId, fromDbDecimal, fromDbDecimalOrNull, toDbTime } from "../internal/convert.js";
 import type { DbClient } from "../internal/client.js";
 import type { ModelRecord, ModelsRepository } from "./models.js";
 import type { PortfolioSnapshotRecord, TimeRange } from "./portfolio-snapshots.js";
@@ -55,12 +55,61 @@ interface SnapshotRaw {
   unrealized_pnl: { toString(): string };
 }
 
+/** A closed trade as an incremental read model keeps it: exact decimal strings, epoch ms. */
+export interface LedgerTrade {
+  orderId: string;
+  modelId: string;
+  openedAt: number;
+  closedAt: number;
+  /** Net of fees, USD, exact decimal string. */
+  realizedPnl: string;
+  /** USD, exact decimal string. */
+  fees: string;
+}
+
+/** Where a page of the ledger starts: strictly after this (closedAt, orderId). */
+export interface LedgerCursor {
+  closedAt: number;
+  orderId: string;
+}
+
 /** Reads leaderboard inputs. */
 export class LeaderboardRepository {
   constructor(
     private readonly prisma: DbClient,
     private readonly models: ModelsRepository,
   ) {}
+
+  /**
+   * Closed trades in (closedAt, id) order, strictly after `after` (from the first when null),
+   * at most `limit` (1..100,000): the pages an incremental read model is built from once and
+   * caught up with afterwards, through the (status, closed_at) index.
+   */
+  async ledgerPage(after: LedgerCursor | null, limit: number): Promise<LedgerTrade[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+      throw new ValidationError("invalid limit", [{ path: "limit", message: "must be an integer in [1, 100000]" }]);
+    }
+    const where =
+      after === null
+        ? Prisma.sql`status = 'CLOSED'`
+        : Prisma.sql`status = 'CLOSED' AND closed_at >= ${toDbTime("after.closedAt", after.closedAt)}::timestamptz
+            AND (closed_at > ${toDbTime("after.closedAt", after.closedAt)}::timestamptz OR id > ${checkId("order", after.orderId)}::uuid)`;
+    // One row per page: the trades packed in one text (a line each), so a first pass over a
+    // million orders decodes twenty strings instead of a million rows.
+    const [packed] = await this.prisma.$queryRaw<{ lines: string | null }[]>`
+      SELECT string_agg(
+               id::text || ' ' || model_id::text || ' ' ||
+               (extract(epoch FROM opened_at) * 1000)::bigint::text || ' ' || (extract(epoch FROM closed_at) * 1000)::bigint::text || ' ' ||
+               coalesce(realized_pnl::text, '0') || ' ' || fees::text,
+               E'\n' ORDER BY closed_at, id) AS lines
+      FROM (SELECT id, model_id, opened_at, closed_at, realized_pnl, fees FROM orders WHERE ${where} ORDER BY closed_at, id LIMIT ${limit}) AS page`;
+    const text = packed?.lines ?? null;
+    if (text === null || text === "") return [];
+    return text.split("\n").map((line) => {
+      const [orderId, modelId, openedAt, closedAt, realizedPnl, fees] = line.split(" ") as [string, string, string, string, string, string];
+      return { orderId, modelId, openedAt: Number(openedAt), closedAt: Number(closedAt), realizedPnl, fees };
+    });
+  }
 
   /** Inputs for every model (or only enabled ones), trade statistics over trades closed in `window`. */
   async inputs(window: TimeRange = {}, options: { enabledOnly?: boolean } = {}): Promise<LeaderboardInput[]> {

@@ -1,0 +1,53 @@
+import { toDecimal } from "@autonome/core";
+import { describe, expect, it } from "vitest";
+import { TradeIndex, fromScaled, toScaled } from "./trade-index.js";
+
+/** A seeded generator (mulberry32), so the comparison is reproducible. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("TradeIndex", () => {
+  it("scales decimal strings exactly and back", () => {
+    expect(toScaled("-1.5", 2)).toBe(-150n);
+    expect(toScaled("0.00000001", 8)).toBe(1n);
+    expect(toScaled("12", 2)).toBe(1200n);
+    expect(fromScaled(-150n, 2)).toBe("-1.5");
+    expect(fromScaled(5n, 8)).toBe("0.00000005");
+    expect(fromScaled(0n, 2)).toBe("0");
+    expect(() => toScaled("1.005", 2)).toThrow(RangeError);
+  });
+
+  it("gives every window the statistics a direct count over the trades gives, for trades added in and out of order", () => {
+    const next = random(42);
+    const index = new TradeIndex();
+    const trades: { closedAt: number; pnl: string; fee: string }[] = [];
+    for (let i = 0; i < 1500; i++) {
+      // Mostly in order, one in ten closed before the newest already held.
+      const closedAt = i % 10 === 9 ? Math.floor(next() * i * 1000) : i * 1000;
+      const pnl = ((Math.floor(next() * 20001) - 10000) / 100).toFixed(2);
+      const fee = (Math.floor(next() * 1e6) / 1e8).toFixed(8);
+      trades.push({ closedAt, pnl, fee });
+      index.add({ openedAt: closedAt - 500, closedAt, realizedPnl: pnl, fees: fee });
+    }
+    for (const from of [null, 0, 1, 500_000, 777_777, 1_200_000, 1_499_000, 2_000_000]) {
+      const inWindow = trades.filter((t) => from === null || t.closedAt >= from);
+      const pnls = inWindow.map((t) => toDecimal(t.pnl));
+      const stats = index.stats(from);
+      expect(stats.count).toBe(inWindow.length);
+      expect(stats.wins).toBe(pnls.filter((p) => p.gt(0)).length);
+      expect(stats.losses).toBe(pnls.filter((p) => p.lt(0)).length);
+      expect(toDecimal(stats.realizedPnl).eq(pnls.reduce((a, b) => a.plus(b), toDecimal(0)))).toBe(true);
+      expect(toDecimal(stats.fees).eq(inWindow.reduce((a, t) => a.plus(t.fee), toDecimal(0)))).toBe(true);
+      expect(stats.best === null ? null : toDecimal(stats.best).toNumber()).toBe(pnls.length === 0 ? null : Math.max(...pnls.map((p) => p.toNumber())));
+      expect(stats.worst === null ? null : toDecimal(stats.worst).toNumber()).toBe(pnls.length === 0 ? null : Math.min(...pnls.map((p) => p.toNumber())));
+    }
+    expect(index.firstOpenedAt).toBe(Math.min(...trades.map((t) => t.closedAt)) - 500);
+  });
+});

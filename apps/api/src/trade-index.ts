@@ -1,0 +1,190 @@
+/**
+ * One model's closed trades as an index for window statistics: trades sorted by closedAt
+ * with prefix sums, so the statistics of any window [from, now] cost a binary search and
+ * a few subtractions, whatever the number of trades.
+ *
+ * Invariants: `closedAt` is sorted ascending; `cumRealized[i]`, `cumFees[i]`, `cumWins[i]`
+ * and `cumLosses[i]` are the sums over trades [0, i); `blockMax[b]` / `blockMin[b]` are
+ * the largest / smallest realized PnL of trades [b * BLOCK, (b + 1) * BLOCK). Money is
+ * exact: realized PnL in cents (the column is numeric(18,2)) and fees in 1e-8 USD
+ * (numeric(18,8)), as BigInt sums; per-trade cents also as float64, exact below 2^53.
+ */
+import type { LedgerTrade } from "@autonome/db";
+
+const BLOCK = 128;
+
+/** Scales an exact decimal string to an integer of `places` decimals ("-1.5", 2 -> -150n). */
+export function toScaled(text: string, places: number): bigint {
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  if (match === null) throw new RangeError(`not a decimal: ${text}`);
+  const [, sign, whole = "", frac = ""] = match;
+  if (frac.length > places && /[1-9]/.test(frac.slice(places))) throw new RangeError(`${text} has more than ${places} decimals`);
+  const digits = `${whole || "0"}${frac.slice(0, places).padEnd(places, "0")}`;
+  const value = BigInt(digits);
+  return sign === "-" ? -value : value;
+}
+
+/** The exact decimal string of a scaled integer, without trailing zeros (-150n, 2 -> "-1.5"). */
+export function fromScaled(value: bigint, places: number): string {
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(places + 1, "0");
+  const whole = digits.slice(0, digits.length - places);
+  const frac = digits.slice(digits.length - places).replace(/0+$/, "");
+  return `${negative ? "-" : ""}${whole}${frac === "" ? "" : `.${frac}`}`;
+}
+
+/** The statistics of a model's trades closed in a window. */
+export interface WindowTradeStats {
+  count: number;
+  wins: number;
+  losses: number;
+  /** Net realized PnL, exact decimal string. */
+  realizedPnl: string;
+  /** Fees, exact decimal string. */
+  fees: string;
+  /** Largest realized PnL, or null without trades. */
+  best: string | null;
+  /** Smallest realized PnL, or null without trades. */
+  worst: string | null;
+}
+
+function grow<T extends Float64Array | BigInt64Array | Int32Array>(array: T, size: number): T {
+  if (array.length >= size) return array;
+  const next = new (array.constructor as new (n: number) => T)(Math.max(size, array.length * 2, 16));
+  next.set(array as never);
+  return next;
+}
+
+/** A model's closed trades, indexed for window statistics. */
+export class TradeIndex {
+  private n = 0;
+  private closedAt = new Float64Array(16);
+  private cents = new Float64Array(16);
+  private feeUnits = new BigInt64Array(16);
+  private cumRealized = new BigInt64Array(17);
+  private cumFees = new BigInt64Array(17);
+  private cumWins = new Int32Array(17);
+  private cumLosses = new Int32Array(17);
+  private blockMax: number[] = [];
+  private blockMin: number[] = [];
+  /** The earliest open time of any trade (when the model started trading), or null. */
+  firstOpenedAt: number | null = null;
+
+  /** How many trades. */
+  get size(): number {
+    return this.n;
+  }
+
+  /** Adds a trade, in order (O(1)) or, when it closed before the newest, by insertion (O(n)). */
+  add(trade: Pick<LedgerTrade, "openedAt" | "closedAt" | "realizedPnl" | "fees">): void {
+    const cents = toScaled(trade.realizedPnl, 2);
+    const fees = toScaled(trade.fees, 8);
+    this.firstOpenedAt = this.firstOpenedAt === null ? trade.openedAt : Math.min(this.firstOpenedAt, trade.openedAt);
+    const size = this.n + 1;
+    this.closedAt = grow(this.closedAt, size);
+    this.cents = grow(this.cents, size);
+    this.feeUnits = grow(this.feeUnits, size);
+    this.cumRealized = grow(this.cumRealized, size + 1);
+    this.cumFees = grow(this.cumFees, size + 1);
+    this.cumWins = grow(this.cumWins, size + 1);
+    this.cumLosses = grow(this.cumLosses, size + 1);
+    let at = this.n;
+    if (this.n > 0 && trade.closedAt < this.closedAt[this.n - 1]!) {
+      at = this.upperBound(trade.closedAt);
+      this.closedAt.copyWithin(at + 1, at, this.n);
+      this.cents.copyWithin(at + 1, at, this.n);
+      this.feeUnits.copyWithin(at + 1, at, this.n);
+    }
+    this.closedAt[at] = trade.closedAt;
+    this.cents[at] = Number(cents);
+    this.feeUnits[at] = fees;
+    this.n = size;
+    this.rebuildFrom(at);
+  }
+
+  private rebuildFrom(start: number): void {
+    for (let i = start; i < this.n; i++) {
+      const c = this.cents[i]!;
+      this.cumRealized[i + 1] = this.cumRealized[i]! + BigInt(c);
+      this.cumFees[i + 1] = this.cumFees[i]! + this.feeUnits[i]!;
+      this.cumWins[i + 1] = this.cumWins[i]! + (c > 0 ? 1 : 0);
+      this.cumLosses[i + 1] = this.cumLosses[i]! + (c < 0 ? 1 : 0);
+    }
+    const firstBlock = Math.floor(start / BLOCK);
+    const blocks = Math.ceil(this.n / BLOCK);
+    this.blockMax.length = blocks;
+    this.blockMin.length = blocks;
+    for (let b = firstBlock; b < blocks; b++) {
+      let max = -Infinity;
+      let min = Infinity;
+      for (let i = b * BLOCK; i < Math.min(this.n, (b + 1) * BLOCK); i++) {
+        const c = this.cents[i]!;
+        if (c > max) max = c;
+        if (c < min) min = c;
+      }
+      this.blockMax[b] = max;
+      this.blockMin[b] = min;
+    }
+  }
+
+  /** The first index whose closedAt is >= `t`. */
+  private lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.closedAt[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first index whose closedAt is > `t`. */
+  private upperBound(t: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.closedAt[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Statistics of the trades closed at or after `from` (every trade when null). */
+  stats(from: number | null): WindowTradeStats {
+    const i = from === null ? 0 : this.lowerBound(from);
+    const n = this.n;
+    const count = n - i;
+    let best = -Infinity;
+    let worst = Infinity;
+    if (count > 0) {
+      const firstFull = Math.ceil(i / BLOCK);
+      const lastFull = Math.floor(n / BLOCK);
+      const headEnd = Math.min(n, firstFull * BLOCK);
+      for (let k = i; k < headEnd; k++) {
+        const c = this.cents[k]!;
+        if (c > best) best = c;
+        if (c < worst) worst = c;
+      }
+      for (let b = firstFull; b < lastFull; b++) {
+        if (this.blockMax[b]! > best) best = this.blockMax[b]!;
+        if (this.blockMin[b]! < worst) worst = this.blockMin[b]!;
+      }
+      for (let k = Math.max(headEnd, lastFull * BLOCK); k < n; k++) {
+        const c = this.cents[k]!;
+        if (c > best) best = c;
+        if (c < worst) worst = c;
+      }
+    }
+    return {
+      count,
+      wins: this.cumWins[n]! - this.cumWins[i]!,
+      losses: this.cumLosses[n]! - this.cumLosses[i]!,
+      realizedPnl: fromScaled(this.cumRealized[n]! - this.cumRealized[i]!, 2),
+      fees: fromScaled(this.cumFees[n]! - this.cumFees[i]!, 8),
+      best: count > 0 ? fromScaled(BigInt(best), 2) : null,
+      worst: count > 0 ? fromScaled(BigInt(worst), 2) : null,
+    };
+  }
+}
