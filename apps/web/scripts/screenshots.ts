@@ -33,6 +33,15 @@ async function settle(page: Page, selector: string): Promise<void> {
   await page.waitForTimeout(1500);
 }
 
+/** The whole page in one shot: the viewport made as tall as the page (a sticky header stays on top, unlike fullPage). */
+async function wholePage(page: Page, path: string, width: number): Promise<void> {
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width, height: Math.min(height, 4000) });
+  await page.waitForTimeout(800);
+  await page.screenshot({ path });
+  await page.setViewportSize({ width, height: 900 });
+}
+
 try {
   const model = await pickModel();
   const desktop = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -41,14 +50,14 @@ try {
   await desktop.goto(`${base}/`);
   await settle(desktop, "#board-rows tr[data-model]");
   await desktop.click("#arena-chat details.decision summary").catch(() => undefined);
-  await desktop.screenshot({ path: join(out, "arena-desktop.png"), fullPage: true });
+  await wholePage(desktop, join(out, "arena-desktop.png"), 1440);
   await desktop.goto(`${base}/#/model/${model}/chat`);
   await settle(desktop, "#model-chat details.decision");
   await desktop.click("#model-chat details.decision summary");
   await desktop.screenshot({ path: join(out, "model-desktop.png") });
   await desktop.goto(`${base}/#/analytics`);
   await settle(desktop, "#correlation");
-  await desktop.screenshot({ path: join(out, "analytics-desktop.png"), fullPage: true });
+  await wholePage(desktop, join(out, "analytics-desktop.png"), 1440);
 
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   await phone.goto(`${base}/`);
