@@ -24,3 +24,38 @@ export class MigrationError extends AutonomeError {
     super(`migration ${migration}: ${message}`, options);
   }
 }
+
+/** Who holds a model's lease when a run finds it lost (see LeaseLostError). */
+export interface LeaseHolder {
+  workerId: string;
+  token: number;
+  /** Epoch ms, the database's clock. */
+  expiresAt: number;
+  /** The lease had expired when checked. */
+  expired: boolean;
+}
+
+/**
+ * A run's lease no longer holds: it lapsed, another worker took the model over, or the
+ * model was claimed again for a new run (its stale run cleared). The run must stop before
+ * its next broker call; nothing was sent for the call that found it.
+ */
+export class LeaseLostError extends AutonomeError {
+  readonly code = "LEASE_LOST";
+  constructor(
+    /** The lease the run was started under. */
+    readonly ticket: { modelId: string; workerId: string; token: number },
+    /** The lease as it stands now, or null when the model has none. */
+    readonly current: LeaseHolder | null,
+  ) {
+    super(
+      `lease of model ${ticket.modelId} lost by ${ticket.workerId} (token ${ticket.token}): ${
+        current === null
+          ? "released"
+          : current.workerId === ticket.workerId && current.token === ticket.token
+            ? `expired at ${new Date(current.expiresAt).toISOString()}`
+            : `${current.expired ? "last " : ""}held by ${current.workerId} (token ${current.token}) until ${new Date(current.expiresAt).toISOString()}`
+      }`,
+    );
+  }
+}
