@@ -63,7 +63,7 @@ export {
   type ThinningResult,
   PortfolioSnapshotsRepository,
 } from "./repositories/portfolio-snapshots.js";
-export { type LeaderboardInput, type ClosedTradeStats, LeaderboardRepository } from "./repositories/leaderboard.js";
+export { type LeaderboardInput, type ClosedTradeStats, type ModelStanding, LeaderboardRepository } from "./repositories/leaderboard.js";
 export { type LeaseRecord, type LeaseGrant, type LeaseTicket, LeasesRepository } from "./repositories/leases.js";
 export { type WorkerHeartbeatRecord, type WorkerHeartbeatInput, WorkerHeartbeatsRepository } from "./repositories/worker-heartbeats.js";
 export { type ControlRequestRecord, ControlRequestsRepository } from "./repositories/control-requests.js";
