@@ -35,6 +35,15 @@ export interface LeaseHolder {
   expired: boolean;
 }
 
+/** Why a run's lease is lost, in words. */
+function lostBecause(ticket: { workerId: string; token: number }, current: LeaseHolder | null, reason: string | undefined): string {
+  if (reason !== undefined) return reason;
+  if (current === null) return "released";
+  const until = new Date(current.expiresAt).toISOString();
+  if (current.workerId === ticket.workerId && current.token === ticket.token) return `expired at ${until}`;
+  return `${current.expired ? "last " : ""}held by ${current.workerId} (token ${current.token}) until ${until}`;
+}
+
 /**
  * A run's lease no longer holds: it lapsed, another worker took the model over, or the
  * model was claimed again for a new run (its stale run cleared). The run must stop before
@@ -45,17 +54,11 @@ export class LeaseLostError extends AutonomeError {
   constructor(
     /** The lease the run was started under. */
     readonly ticket: { modelId: string; workerId: string; token: number },
-    /** The lease as it stands now, or null when the model has none. */
+    /** The lease as it stands now, or null when the model has none (or when `reason` says why instead). */
     readonly current: LeaseHolder | null,
+    /** Why, when it was not the database that said so (a run fenced off by its own worker). */
+    reason?: string,
   ) {
-    super(
-      `lease of model ${ticket.modelId} lost by ${ticket.workerId} (token ${ticket.token}): ${
-        current === null
-          ? "released"
-          : current.workerId === ticket.workerId && current.token === ticket.token
-            ? `expired at ${new Date(current.expiresAt).toISOString()}`
-            : `${current.expired ? "last " : ""}held by ${current.workerId} (token ${current.token}) until ${new Date(current.expiresAt).toISOString()}`
-      }`,
-    );
+    super(`lease of model ${ticket.modelId} lost by ${ticket.workerId} (token ${ticket.token}): ${lostBecause(ticket, current, reason)}`);
   }
 }

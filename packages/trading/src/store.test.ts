@@ -110,7 +110,7 @@ describe("MemoryTradingStore", () => {
       await store.recordToolCall({ invocationId: id, type: "HOLDING", arguments: { reason: "flat" }, accepted: true, createdAt: T0 + 1 });
       await store.finishInvocation(id, { response: "ok", finishedAt: T0 + 2 });
       await store.recordSnapshot({ modelId: model.id, total: toDecimal(10_100), available: toDecimal(10_100), unrealizedPnl: toDecimal(0), at: T0 + 2, openPositions: 0 });
-      await store.recordFailedWorkflow(model.id);
+      await store.recordFailedRun({ modelId: model.id, invocationId: null, finish: {} });
       expect(await db.invocations.byId(id)).toBeNull();
       expect((await store.modelHistory(model, T0 + TICK, toDecimal(10_201))).invocationCount).toBe(1);
       await store.flush();
