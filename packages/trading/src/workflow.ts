@@ -16,7 +16,7 @@
  */
 import { type InvocationResult, type ToolCallRecord, type TradingAgent, toInvocationFinished } from "@autonome/agent";
 import { type DecisionType, type Position, decisionTypeOfTool, toDecimal } from "@autonome/core";
-import type { ModelRecord } from "@autonome/db";
+import { LeaseLostError, type ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
 import { type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
 import { summarizePositionRisk } from "@autonome/risk";
@@ -251,7 +251,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     }
 
     // A run stopped by its lease failed for that reason, whatever the agent made of the abort.
-    const lost = executor.lostLease;
+    const lost = executor.lostLease ?? (runSignal.reason instanceof LeaseLostError ? runSignal.reason : null);
     const ok = result.ok && lost === null;
     const error = lost ? lost.message : result.error;
     const errorCode = lost ? "LEASE_LOST" : result.errorCode;
