@@ -303,6 +303,17 @@ export class LiveTradingStore extends DbTradingStore {
     this.states.peek(finished.modelId)?.invocationFinished(acceptedActions(finished.toolCalls));
   }
 
+  /** @inheritdoc A failed run's accepted calls count among the recent actions too, as they do when read from the database. */
+  override async recordFailedRun(run: FailedRun): Promise<FailedRunOutcome> {
+    const outcome = await super.recordFailedRun(run);
+    const state = this.states.peek(run.modelId);
+    if (outcome !== "pending" && run.invocationId !== null && state !== undefined) {
+      const finished = await this.db.invocations.byId(run.invocationId).catch(() => null);
+      if (finished !== null) state.invocationFinished(acceptedActions(finished.toolCalls));
+    }
+    return outcome;
+  }
+
   /** @inheritdoc */
   override async recordSnapshot(input: SnapshotInput): Promise<void> {
     await super.recordSnapshot(input);
