@@ -8,7 +8,7 @@ import { createApiServer } from "@autonome/api";
 import { type ArenaEvent, ArenaEventBus, type Clock, ConfigError, SystemClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb, createEventChannel } from "@autonome/db";
 import { LighterMarket, type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
-import { type TradingRuntime, createTradingRuntime, flattenModel, runTick } from "@autonome/trading";
+import { LiveTradingStore, type TradingRuntime, createTradingRuntime, flattenModel, runTick } from "@autonome/trading";
 import { readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -69,10 +69,20 @@ export async function createMarket(config: WorkerConfig, clock: Clock): Promise<
   }
 }
 
-/** The trading runtime of a configuration over an open database (the worker's, or the CLI's when no worker runs). */
-export async function createRuntime(config: WorkerConfig, db: Db, clock: Clock, logger: Logger): Promise<{ runtime: TradingRuntime; market: MarketSource; events: ArenaEventBus }> {
+/**
+ * The trading runtime of a configuration over an open database (the worker's, or the CLI's
+ * when no worker runs). Subscribe to `events` before: the closes start-up reconciliation
+ * finds are published while the runtime is created. History is read through a
+ * LiveTradingStore: each model's state loaded once and kept up to date by the tick.
+ */
+export async function createRuntime(
+  config: WorkerConfig,
+  db: Db,
+  clock: Clock,
+  logger: Logger,
+  events: ArenaEventBus = new ArenaEventBus(),
+): Promise<{ runtime: TradingRuntime; market: MarketSource; events: ArenaEventBus }> {
   const market = await createMarket(config, clock);
-  const events = new ArenaEventBus();
   try {
     const agents = createModelRegistry(registryConfigs(config.models), { clock });
     const runtime = await createTradingRuntime({
@@ -93,6 +103,7 @@ export async function createRuntime(config: WorkerConfig, db: Db, clock: Clock, 
           }
         : {}),
       options: { agentTimeoutMs: config.agentTimeoutMs },
+      store: new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: config.tradeIntervalMs }),
       logger,
     });
     return { runtime, market, events };
@@ -170,17 +181,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       const seeded = await seedModels(db, config.models);
       logger.info("models ready", { configured: seeded.length, enabled: seeded.filter((m) => m.enabled).length, source: config.modelsSource });
     }
-    const { runtime, market, events } = await createRuntime(config, db, clock, log);
-    closers.push(() => market.close());
-    closers.push(() => runtime.close());
-    if (runtime.startReport.actions.length > 0 || runtime.startReport.closes.length > 0) {
-      logger.info("restored", { actions: runtime.startReport.actions.length, closes: runtime.startReport.closes.length });
-    }
-    const openAtStart = await db.orders.allOpenOrders();
-    logger.info("open positions restored", { positions: openAtStart.length });
-
     // Events: readable log lines, and NOTIFY for an api in another process (PostgreSQL only:
     // with the embedded database the api runs in this process and listens on the bus).
+    // Subscribed before the runtime exists: start-up reconciliation publishes its closes.
+    const events = new ArenaEventBus();
     const unsubscribeLog = events.onAny((event) => logEvent(logger, event));
     closers.push(async () => unsubscribeLog());
     if (config.databaseUrl !== null) {
@@ -190,6 +194,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       });
       closers.push(async () => unsubscribeNotify());
     }
+    const { runtime, market } = await createRuntime(config, db, clock, log, events);
+    closers.push(() => market.close());
+    closers.push(() => runtime.close());
+    if (runtime.startReport.actions.length > 0 || runtime.startReport.closes.length > 0) {
+      logger.info("restored", { actions: runtime.startReport.actions.length, closes: runtime.startReport.closes.length });
+    }
+    const openAtStart = await db.orders.allOpenOrders();
+    logger.info("open positions restored", { positions: openAtStart.length });
 
     // The read side and dashboard run in this process when API_PORT is set: with the
     // embedded database no other process can open it, and events arrive on the bus.
@@ -225,12 +237,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       hooks: {
         // The tick of @autonome/trading (market to now, reconcile, every model's workflow, snapshots),
         // each model's workflow under the scheduler's deadline, all at once.
-        async runBatch(models, runModel) {
+        async runBatch(models, runModel, { acquired }) {
           await runTick(runtime, {
             models,
+            acquired,
             runModel: (model, workflow) =>
-              runModel(model, async (signal) => {
-                const result = await workflow(signal);
+              runModel(model, async (signal, fence) => {
+                const result = await workflow(signal, fence);
                 return { ok: result.ok, error: result.error };
               }),
             onWorkflow(model, result) {
@@ -252,6 +265,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
         const otherLeases = new Set((await db.leases.list()).filter((l) => l.workerId !== scheduler.workerId).map((l) => l.modelId));
         const models = (await db.models.list()).filter((m) => !otherLeases.has(m.id));
         await serveControlRequests(runtime, models, scheduler.workerId, log);
+        // Failed runs the database could not take during an outage, written now that it answers.
+        const written = await runtime.store.retryPending();
+        if (written > 0) logger.info("failed runs recorded after the outage", { runs: written });
       })().then(
         () => outage.ok(),
         (error: unknown) => log.warn("control requests not served", { error }),
@@ -263,6 +279,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     // A restart does not wait one lease TTL for its own dead predecessor.
     const freed = await takeOverDeadLeases(db, scheduler.workerId, embedded !== null);
     if (freed.length > 0) logger.info("leases of dead workers taken over", { models: freed.length, from: [...new Set(freed.map((f) => f.workerId))].join(",") });
+    await abandonDeadInvocations(db, clock, config.staleAfterMs, freed.map((f) => f.modelId), logger);
 
     if (options.autoStart ?? true) scheduler.start();
     logger.info("worker started", { workerId: scheduler.workerId, intervalMs: config.tradeIntervalMs, simulation: config.simulationEnabled, market: config.marketSource });
@@ -291,6 +308,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     else await db.close();
     throw error;
   }
+}
+
+/**
+ * Closes as ABANDONED (and counts as failed) the invocations no run will finish: every one
+ * unfinished for longer than STALE_AFTER_MS, and every unfinished one of the models taken
+ * over from dead workers (their runs died with them).
+ */
+export async function abandonDeadInvocations(db: Db, clock: Clock, staleAfterMs: number, freedModelIds: readonly string[], logger: Logger): Promise<number> {
+  const now = clock.now();
+  const old = await db.invocations.abandonUnfinished({ startedBefore: now - staleAfterMs, reason: `unfinished for longer than STALE_AFTER_MS (${staleAfterMs} ms): its worker stopped or died` });
+  const orphaned = freedModelIds.length === 0 ? [] : await db.invocations.abandonUnfinished({ startedBefore: now, modelIds: freedModelIds, reason: "its worker died" });
+  const closed = [...old, ...orphaned];
+  if (closed.length > 0) logger.warn("invocations closed as ABANDONED", { invocations: closed.length, models: new Set(closed.map((c) => c.modelId)).size });
+  return closed.length;
 }
 
 let serving = false;

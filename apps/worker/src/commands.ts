@@ -68,7 +68,7 @@ async function liveWorker(db: Db, clock: Clock, config: WorkerConfig): Promise<b
 async function holderOf(db: Db, clock: Clock, config: WorkerConfig, model: ModelRecord): Promise<{ workerId: string } | { none: string }> {
   const freshWithinMs = Math.max(2 * config.tradeIntervalMs + config.modelRunTimeoutMs, 60_000);
   const live = (await db.heartbeats.list()).filter((h) => h.status === "running" && clock.now() - h.updatedAt < freshWithinMs && !(h.host === hostname() && !processAlive(h.pid)));
-  const lease = (await db.leases.list()).find((l) => l.modelId === model.id && l.expiresAt > clock.now());
+  const lease = (await db.leases.list()).find((l) => l.modelId === model.id && !l.expired);
   if (lease) return live.some((h) => h.workerId === lease.workerId) ? { workerId: lease.workerId } : { none: `it is leased by ${lease.workerId}, not running, until ${new Date(lease.expiresAt).toISOString()}` };
   return live[0] ? { workerId: live[0].workerId } : { none: "no worker is running" };
 }

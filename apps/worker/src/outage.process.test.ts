@@ -4,47 +4,14 @@
  * 200 with `database: "down"` and the worker's last tick meanwhile. The database is cut
  * by a TCP relay in front of TEST_DATABASE_URL (skipped without it, failing when CI=true).
  */
-import { type AddressInfo, type Server, type Socket, createConnection, createServer } from "node:net";
-import { testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
+import { type AddressInfo, createServer } from "node:net";
+import { TcpRelay, testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { type RunningWorker, startWorkerProcess } from "./testing/worker-process.js";
 
 const url = testDatabaseUrl();
 const problem = await testPostgresSkipReason("the database outage test");
-
-/** A TCP relay to PostgreSQL that can be cut (refusing and dropping every connection) and restored. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = createConnection(this.target);
-      this.sockets.add(client).add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
-      };
-      client.on("error", drop).on("close", drop);
-      upstream.on("error", drop).on("close", drop);
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -65,7 +32,7 @@ async function until(running: RunningWorker, what: string, predicate: () => bool
 
 describe.skipIf(problem !== null)("a database outage under a running worker", () => {
   const target = new URL(url ?? "postgresql://localhost/x");
-  const relay = new Relay({ host: target.hostname || "127.0.0.1", port: Number(target.port || 5432) });
+  const relay = new TcpRelay({ host: target.hostname || "127.0.0.1", port: Number(target.port || 5432) });
   const schema = `test_${globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   let worker: RunningWorker | undefined;
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { type ArenaEvent, ArenaEventBus, ManualClock } from "@autonome/core";
-import { type Db, type ModelRecord, createDb } from "@autonome/db";
+import { type Db, LeaseLostError, type ModelRecord, createDb } from "@autonome/db";
+import type { BrokerFence } from "@autonome/trading";
 import { truncateAllTables } from "@autonome/db/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
@@ -42,10 +43,13 @@ describe("Scheduler", () => {
   }
 
   /** Hooks that run every model of the batch at once through the scheduler, then `after` (as runTick does around its runs). */
-  function eachModel(runModel: (model: ModelRecord, signal: AbortSignal) => Promise<ModelRunOutcome>, after?: (batch: readonly ModelRecord[]) => Promise<void>): SchedulerHooks {
+  function eachModel(
+    runModel: (model: ModelRecord, signal: AbortSignal, fence: BrokerFence) => Promise<ModelRunOutcome>,
+    after?: (batch: readonly ModelRecord[]) => Promise<void>,
+  ): SchedulerHooks {
     return {
       async runBatch(batch, run) {
-        await Promise.all(batch.map((m) => run(m, (signal) => runModel(m, signal))));
+        await Promise.all(batch.map((m) => run(m, (signal, fence) => runModel(m, signal, fence))));
         await after?.(batch);
       },
     };
@@ -194,15 +198,15 @@ describe("Scheduler", () => {
     const [a, b] = await models("a", "b");
     const ranBy: Record<string, string[]> = { w1: [], w2: [] };
     const hooks = (w: string): SchedulerHooks => eachModel(async (m) => (ranBy[w]!.push(m.name), { ok: true }));
-    const w1 = scheduler(hooks("w1"), { workerId: "w1", leaseTtlMs: 60_000 });
-    const w2 = scheduler(hooks("w2"), { workerId: "w2", leaseTtlMs: 60_000 });
+    const w1 = scheduler(hooks("w1"), { workerId: "w1", leaseTtlMs: 3_000 });
+    const w2 = scheduler(hooks("w2"), { workerId: "w2", leaseTtlMs: 3_000 });
     const [r1, r2] = await Promise.all([w1.runTick(), w2.runTick()]);
     expect([...r1.ran, ...r2.ran].sort()).toEqual([a!.id, b!.id].sort());
     // The holder keeps its models tick after tick while its leases are fresh.
     await w2.runTick();
     expect(ranBy.w2!.length + ranBy.w1!.length).toBe(2);
-    // w1 "dies" (no stop, no renewal): its leases expire and w2 takes its models.
-    clock.advanceTo(T0 + 60_000);
+    // w1 "dies" (no stop, no renewal): its leases expire (the database's clock) and w2 takes its models.
+    await new Promise((r) => setTimeout(r, 3_100));
     const taken = await w2.runTick();
     expect(taken.ran.sort()).toEqual([a!.id, b!.id].sort());
     // A graceful stop frees them at once.
@@ -216,6 +220,7 @@ describe("Scheduler", () => {
     const [a] = await models("alpha");
     const w1 = scheduler(eachModel(async () => ({ ok: true })), { workerId: "w1", leaseTtlMs: 60_000 });
     expect((await w1.runTick()).ran).toEqual([a!.id]);
+    const [lease] = await db.leases.list();
     const lines: string[] = [];
     const w2 = new Scheduler({
       db,
@@ -230,31 +235,123 @@ describe("Scheduler", () => {
     expect((await w2.runTick()).skipped).toEqual([a!.id]);
     const started = lines.filter((l) => l.includes("tick started"));
     expect(started).toHaveLength(1);
-    expect(started[0]).toContain(`waiting=alpha:w1@${new Date(T0 + 60_000).toISOString()}`);
+    expect(started[0]).toContain(`waiting=alpha:w1@${new Date(lease!.expiresAt).toISOString()}`);
+    // The expiry is the database's: one TTL after it granted the lease, whatever the workers' clock says.
+    expect(lease!.expiresAt - lease!.acquiredAt).toBe(60_000);
   });
 
   it("keeps a live worker's models between ticks by renewing its leases, long past one lease TTL", async () => {
     const [a, b] = await models("a", "b");
     const w1 = scheduler(eachModel(async () => ({ ok: true })), { workerId: "w1", leaseTtlMs: 300 });
     const w2 = scheduler(eachModel(async () => ({ ok: true })), { workerId: "w2", leaseTtlMs: 300 });
-    /** Waits (real time, bounded) until every lease is w1's and lasts beyond `t`. */
-    const renewedPast = async (t: number) => {
-      for (let i = 0; i < 200; i++) {
-        const leases = await db.leases.list();
-        if (leases.length === 2 && leases.every((l) => l.workerId === "w1" && l.expiresAt > t)) return;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`leases not renewed past ${t}`);
-    };
     w1.start(); // one tick now, the next in a minute: the renewals keep its leases meanwhile
-    await renewedPast(T0);
-    clock.advanceTo(T0 + 250);
-    await renewedPast(T0 + 300);
-    clock.advanceTo(T0 + 500);
-    await renewedPast(T0 + 550);
-    clock.advanceTo(T0 + 700); // past the first lease's TTL twice over
+    for (let i = 0; i < 200 && (await db.leases.list()).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    const first = await db.leases.list();
+    await new Promise((r) => setTimeout(r, 1_000)); // past the first lease's TTL three times over
     expect((await w2.runTick()).ran).toEqual([]);
-    expect((await db.leases.list()).map((l) => [l.modelId, l.workerId]).sort()).toEqual([[a!.id, "w1"], [b!.id, "w1"]].sort());
+    const later = await db.leases.list();
+    expect(later.map((l) => [l.modelId, l.workerId, l.expired]).sort()).toEqual([[a!.id, "w1", false], [b!.id, "w1", false]].sort());
+    // Renewed under the same tokens, and later expiries.
+    expect(later.map((l) => l.token).sort()).toEqual(first.map((l) => l.token).sort());
+    expect(Math.min(...later.map((l) => l.expiresAt))).toBeGreaterThan(Math.max(...first.map((l) => l.expiresAt)));
+  });
+
+  it("stops a run whose lease was not renewed and fences it off: no broker call of it starts again", async () => {
+    const [m] = await models("m");
+    const entered = deferred<void>();
+    let fenceOf: BrokerFence | undefined;
+    let abortedWith: unknown;
+    const s = scheduler(
+      eachModel(
+        (_model, signal, fence) =>
+          new Promise((resolve) => {
+            fenceOf = fence;
+            entered.resolve();
+            signal.addEventListener("abort", () => {
+              abortedWith = signal.reason;
+              resolve({ ok: false, error: "aborted" });
+            });
+          }),
+      ),
+      { workerId: "w1", modelRunTimeoutMs: 60_000, leaseTtlMs: 60_000 },
+    );
+    const { settled } = await s.tick();
+    await entered.promise;
+    // The lease goes to another worker (w1's lapsed while it was paused, say).
+    await db.leases.release("w1");
+    await db.leases.claim([m!.id], "w2", 60_000);
+    await s.renewLeases();
+    expect(abortedWith).toBeInstanceOf(LeaseLostError);
+    let sent = false;
+    await expect(fenceOf!.guard(async () => (sent = true))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(sent).toBe(false);
+    expect((await settled).failed).toEqual([m!.id]);
+  });
+
+  it("fences a stale run off before its model starts again, and waits for the broker call the old run is inside", async () => {
+    const [m] = await models("m");
+    const brokerCall = deferred<void>();
+    const inside = deferred<void>();
+    let runs = 0;
+    let oldFence: BrokerFence | undefined;
+    let oldRunSentAfterClear = false;
+    const s = scheduler(
+      eachModel(async (_model, _signal, fence) => {
+        runs += 1;
+        if (runs > 1) return { ok: true };
+        oldFence = fence;
+        // The old run is inside a broker call (an order on its way to the venue) and ignores its abort.
+        await fence.guard(async () => {
+          inside.resolve();
+          await brokerCall.promise;
+        });
+        // Its next broker call must not be sent.
+        await fence.guard(async () => (oldRunSentAfterClear = true)).catch(() => undefined);
+        return { ok: true };
+      }),
+      { modelRunTimeoutMs: 100, staleAfterMs: 600_000 },
+    );
+    expect((await s.runTick()).timedOut).toEqual([m!.id]);
+    await inside.promise;
+    clock.advanceTo(T0 + 600_000);
+    // Stale, but its broker call is in flight: cleared and fenced, not started again yet.
+    const cleared = await s.runTick();
+    expect(cleared.stale).toEqual([m!.id]);
+    expect(cleared.ran).toEqual([]);
+    expect(cleared.skipped).toEqual([m!.id]);
+    expect(runs).toBe(1);
+    brokerCall.resolve();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(oldRunSentAfterClear).toBe(false);
+    // The call ended: the model runs again, under a new lease that the old fence does not hold.
+    const again = await s.runTick();
+    expect(again.succeeded).toEqual([m!.id]);
+    expect(runs).toBe(2);
+    await expect(oldFence!.guard(async () => "late")).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it("closes a stale run's unfinished invocation as ABANDONED and counts it as a failed workflow", async () => {
+    const [m] = await models("m");
+    const hang = deferred<ModelRunOutcome>();
+    let invocationId: string | undefined;
+    let runs = 0;
+    const s = scheduler(
+      eachModel(async (model) => {
+        runs += 1;
+        if (runs > 1) return { ok: true };
+        invocationId = (await db.invocations.start({ modelId: model.id, prompt: "p" })).id;
+        return hang.promise;
+      }),
+      { modelRunTimeoutMs: 100, staleAfterMs: 600_000 },
+    );
+    await s.runTick();
+    clock.advanceTo(T0 + 600_000);
+    const report = await s.runTick();
+    expect(report).toMatchObject({ stale: [m!.id], abandoned: 1 });
+    const invocation = (await db.invocations.byId(invocationId!))!;
+    expect(invocation.error).toMatch(/^ABANDONED: its run was cleared as stale/);
+    expect((await db.models.require(m!.id)).failedWorkflowCount).toBe(1);
+    hang.resolve({ ok: true });
   });
 
   it("on stop aborts what still runs after the grace period, persists the batch and releases its leases", async () => {

@@ -6,13 +6,22 @@
  * longer than `staleAfterMs` is marked stale, aborted and cleared so it can run again.
  * When the batch has settled the heartbeat row records the health the api shows.
  *
+ * Leases fence: each run is started under the lease its tick claimed (a new fencing token,
+ * expiry by the database's clock) and gets a LeaseFence that every broker call of the run
+ * checks first. A run whose lease is not renewed (it lapsed, or another worker took the
+ * model) is aborted and fenced off; a stale run is fenced off locally before its model may
+ * start again, and its model waits until no broker call of the old run is in flight.
+ * Unfinished invocations of a stale run are closed as ABANDONED and counted.
+ *
  * Invariants: a model runs at most once at a time in this process (the `running` map)
- * and across processes (the lease); every tick's batch ends with a tickFinished event and
- * a heartbeat, whatever its runs did.
+ * and across processes (the lease); no broker call of a run starts after its lease is
+ * lost; every tick's batch ends with a tickFinished event and a heartbeat, whatever its
+ * runs did.
  */
 import { hostname } from "node:os";
 import type { ArenaEventBus, Clock } from "@autonome/core";
-import type { Db, LeaseRecord, ModelRecord } from "@autonome/db";
+import { type Db, type LeaseGrant, LeaseLostError, type LeaseRecord, type ModelRecord } from "@autonome/db";
+import { type BrokerFence, LeaseFence } from "@autonome/trading";
 import { type HealthThresholds, DEFAULT_HEALTH_THRESHOLDS, assessHealth } from "./health.js";
 import { type Logger, SILENT } from "./logger.js";
 
@@ -27,12 +36,23 @@ export type RunStatus = "ok" | "failed" | "timeout";
 
 /**
  * Runs one model's work under the scheduler: `run` gets an AbortSignal that fires at the
- * model's deadline (`modelRunTimeoutMs`), a stale clear or shutdown, and must honour it; the
- * scheduler stops waiting at the deadline anyway (the model stays "running", skipped by
- * later ticks, until `run` really ends). Resolves with the status; never rejects (a throw
- * from `run` is a failed run). Each model of the batch runs at most once.
+ * model's deadline (`modelRunTimeoutMs`), a stale clear, a lost lease or shutdown, and must
+ * honour it; and the fence of the run's lease, which every broker call that trades must pass
+ * (runTradeWorkflow's `fence`). The scheduler stops waiting at the deadline anyway (the model
+ * stays "running", skipped by later ticks, until `run` really ends). Resolves with the
+ * status; never rejects (a throw from `run` is a failed run). Each model of the batch runs
+ * at most once.
  */
-export type ScheduledRun = (model: ModelRecord, run: (signal: AbortSignal) => Promise<ModelRunOutcome>) => Promise<RunStatus>;
+export type ScheduledRun = (model: ModelRecord, run: (signal: AbortSignal, fence: BrokerFence) => Promise<ModelRunOutcome>) => Promise<RunStatus>;
+
+/** What a batch is told besides its models. */
+export interface BatchContext {
+  /**
+   * Models whose lease did not continue this worker's own (new here, taken over, or claimed
+   * after it lapsed): another process may have traded them since their last run here.
+   */
+  acquired: readonly string[];
+}
 
 /** The work the scheduler drives; the worker wires it to runTick of @autonome/trading. */
 export interface SchedulerHooks {
@@ -42,7 +62,7 @@ export interface SchedulerHooks {
    * reconcile, snapshot). A model it never runs counts as failed (a failed reconciliation:
    * a failed cycle); a rejection is logged and the models that ran keep their outcome.
    */
-  runBatch(models: readonly ModelRecord[], runModel: ScheduledRun): Promise<void>;
+  runBatch(models: readonly ModelRecord[], runModel: ScheduledRun, context: BatchContext): Promise<void>;
 }
 
 /** The longest a lease lasts without renewal by default (LEASE_TTL_MS). */
@@ -86,6 +106,8 @@ export interface TickReport {
   skipped: string[];
   /** Models cleared as stale at the start of the tick. */
   stale: string[];
+  /** Unfinished invocations of the stale runs closed as ABANDONED. */
+  abandoned: number;
   durationMs: number;
 }
 
@@ -105,6 +127,9 @@ interface RunningModel {
   startedAt: number;
   controller: AbortController;
   settled: Promise<void>;
+  fence: LeaseFence;
+  /** Order of start in this process (a renewal judges only the runs started before it began). */
+  seq: number;
 }
 
 /** Makes a worker id unique to this process. */
@@ -122,6 +147,9 @@ export class Scheduler {
   private readonly options: Required<SchedulerOptions>;
   private readonly logger: Logger;
   private readonly running = new Map<string, RunningModel>();
+  /** Models of stale runs cleared while a broker call of theirs was in flight: not started again before it ends. */
+  private readonly draining = new Map<string, Promise<void>>();
+  private runSeq = 0;
   private readonly startedAt: number;
   private readonly batches = new Set<Promise<TickReport>>();
   private tickCount = 0;
@@ -172,12 +200,7 @@ export class Scheduler {
   start(): void {
     if (this.loop || this.stopping) return;
     // Keep this worker's leases alive between ticks; a renewal that fails is retried at the next one.
-    this.renewal = setInterval(
-      () => {
-        this.db.leases.renew(this.workerId, this.options.leaseTtlMs).catch((error: unknown) => this.logger.warn("leases not renewed", { error }));
-      },
-      Math.max(100, Math.floor(this.options.leaseTtlMs / 3)),
-    );
+    this.renewal = setInterval(() => void this.renewLeases(), Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
     this.renewal.unref();
     this.loop = (async () => {
       while (!this.stopping) {
@@ -196,6 +219,31 @@ export class Scheduler {
   private wake: (() => void) | undefined;
 
   /**
+   * Renews this worker's unexpired leases (the database's clock) and stops every run that
+   * started before the renewal and whose lease is not among them: it lapsed, or another
+   * worker has the model. A renewal that fails stops nothing (the runs' own fences still
+   * check the lease before each broker call).
+   */
+  async renewLeases(): Promise<void> {
+    const asOf = this.runSeq;
+    let renewed: LeaseGrant[];
+    try {
+      renewed = await this.db.leases.renew(this.workerId, this.options.leaseTtlMs);
+    } catch (error) {
+      this.logger.warn("leases not renewed", { error });
+      return;
+    }
+    const held = new Map(renewed.map((g) => [g.modelId, g.token]));
+    for (const [modelId, run] of this.running) {
+      if (run.seq > asOf || run.fence.revoked || held.get(modelId) === run.fence.ticket.token) continue;
+      const lost = new LeaseLostError(run.fence.ticket, null, "not renewed: it lapsed, or another worker has the model");
+      run.fence.revoke("not renewed: it lapsed, or another worker has the model");
+      run.controller.abort(lost);
+      this.logger.warn("lease lost, run stopped", { modelId, token: run.fence.ticket.token });
+    }
+  }
+
+  /**
    * Starts one tick and returns once its batch is launched; `settled` resolves with the
    * report when every run ended (or timed out) and the batch was persisted.
    */
@@ -205,17 +253,20 @@ export class Scheduler {
     const startedAt = this.clock.now();
     this.lastTickAt = startedAt;
     const stale = this.clearStale(startedAt);
+    const abandoned = await this.abandonStale(stale, startedAt);
 
     let enabled: ModelRecord[];
     let claimed: ModelRecord[];
+    let grants: Map<string, LeaseGrant>;
     let leases: LeaseRecord[];
     try {
       enabled = await this.db.models.listEnabled();
-      const candidates = enabled.filter((m) => !this.running.has(m.id));
-      // A model still running here (not stale) keeps its lease, renewed, so no other worker starts it meanwhile.
-      const stillRunning = enabled.filter((m) => this.running.has(m.id)).map((m) => m.id);
-      const got = new Set(await this.db.leases.claim([...candidates.map((m) => m.id), ...stillRunning], this.workerId, this.options.leaseTtlMs, startedAt));
-      claimed = candidates.filter((m) => got.has(m.id));
+      // A model still running here (not stale) keeps its lease by renewal, under its run's token; one
+      // whose stale run is still inside a broker call waits for it. The others are claimed for a new
+      // run, each under a new token that fences off any earlier run of the model.
+      const candidates = enabled.filter((m) => !this.running.has(m.id) && !this.draining.has(m.id));
+      grants = new Map((await this.db.leases.claim(candidates.map((m) => m.id), this.workerId, this.options.leaseTtlMs)).map((g) => [g.modelId, g]));
+      claimed = candidates.filter((m) => grants.has(m.id));
       // Leases this worker holds on models now disabled are given back, so a resumed model can go anywhere.
       leases = await this.db.leases.list();
       const disabledHere = leases.filter((l) => l.workerId === this.workerId && !enabled.some((m) => m.id === l.modelId));
@@ -224,7 +275,7 @@ export class Scheduler {
       this.recordCycle(false, true);
       this.logger.error("tick could not start", { tick, error });
       await this.writeHeartbeat("running");
-      const report: TickReport = { tick, ran: [], succeeded: [], failed: [], timedOut: [], skipped: [], stale, durationMs: this.clock.now() - startedAt };
+      const report: TickReport = { tick, ran: [], succeeded: [], failed: [], timedOut: [], skipped: [], stale, abandoned, durationMs: this.clock.now() - startedAt };
       return { settled: Promise.resolve(report) };
     }
     const skipped = enabled.filter((m) => !claimed.some((c) => c.id === m.id)).map((m) => m.id);
@@ -237,7 +288,8 @@ export class Scheduler {
     }
     this.logger.info("tick started", { tick, models: claimed.length, skipped: skipped.length, stale: stale.length || undefined, waiting: waiting.length > 0 ? waiting.join(",") : undefined });
 
-    const settled = this.runBatch(tick, startedAt, claimed, skipped, stale);
+    const acquired = claimed.filter((m) => !grants.get(m.id)!.continued).map((m) => m.id);
+    const settled = this.runBatch(tick, startedAt, claimed, grants, acquired, skipped, stale, abandoned);
     this.batches.add(settled);
     void settled.finally(() => this.batches.delete(settled));
     await this.writeHeartbeat("running");
@@ -255,16 +307,49 @@ export class Scheduler {
     for (const [modelId, run] of this.running) {
       const runningForMs = now - run.startedAt;
       if (runningForMs < this.options.staleAfterMs) continue;
+      // Fenced off first: from here on the old run starts no broker call, whatever it does with the abort.
+      run.fence.revoke(`its run was cleared as stale after ${runningForMs} ms`);
       run.controller.abort(new Error(`stale after ${runningForMs} ms`));
       this.running.delete(modelId);
+      const inFlight = run.fence.callsInFlight;
+      if (inFlight > 0) {
+        // Still inside a broker call: the model starts again only once that call has ended.
+        const drained = run.fence.idle().then(() => {
+          if (this.draining.get(modelId) === drained) this.draining.delete(modelId);
+        });
+        this.draining.set(modelId, drained);
+      }
       stale.push(modelId);
       this.events.publish("modelStale", { modelId, runningForMs }, now);
-      this.logger.warn("model stale, cleared", { modelId, runningForMs });
+      this.logger.warn("model stale, cleared", { modelId, runningForMs, brokerCallsInFlight: inFlight || undefined });
     }
     return stale;
   }
 
-  private async runBatch(tick: number, startedAt: number, models: ModelRecord[], skipped: string[], stale: string[]): Promise<TickReport> {
+  /** Closes the unfinished invocations of the models whose runs were cleared as stale (none of them runs any more); returns how many. */
+  private async abandonStale(stale: readonly string[], now: number): Promise<number> {
+    if (stale.length === 0) return 0;
+    try {
+      const closed = await this.db.invocations.abandonUnfinished({ startedBefore: now, modelIds: stale, reason: `its run was cleared as stale (STALE_AFTER_MS ${this.options.staleAfterMs})` });
+      if (closed.length > 0) this.logger.warn("invocations closed as ABANDONED", { invocations: closed.length, models: new Set(closed.map((c) => c.modelId)).size });
+      return closed.length;
+    } catch (error) {
+      // Closed at the next start (or the next stale clear of the model) instead.
+      this.logger.warn("abandoned invocations not closed", { error });
+      return 0;
+    }
+  }
+
+  private async runBatch(
+    tick: number,
+    startedAt: number,
+    models: ModelRecord[],
+    grants: ReadonlyMap<string, LeaseGrant>,
+    acquired: readonly string[],
+    skipped: string[],
+    stale: string[],
+    abandoned: number,
+  ): Promise<TickReport> {
     const succeeded: string[] = [];
     const failed: string[] = [];
     const timedOut: string[] = [];
@@ -275,14 +360,14 @@ export class Scheduler {
           this.logger.error("model not run: not in this batch, or run already", { tick, model: model.name });
           return "failed";
         }
-        const outcome = await this.runOne(model, run);
+        const outcome = await this.runOne(model, grants.get(model.id)!, run);
         if (outcome === "ok") succeeded.push(model.id);
         else if (outcome === "timeout") timedOut.push(model.id);
         else failed.push(model.id);
         return outcome;
       };
       try {
-        await this.hooks.runBatch(models, runModel);
+        await this.hooks.runBatch(models, runModel, { acquired });
       } catch (error) {
         this.logger.error("batch failed", { tick, error });
       }
@@ -294,7 +379,7 @@ export class Scheduler {
       this.recordCycle(succeeded.length > 0, succeeded.length === 0);
     }
     const durationMs = this.clock.now() - startedAt;
-    const report: TickReport = { tick, ran: models.map((m) => m.id), succeeded, failed, timedOut, skipped, stale, durationMs };
+    const report: TickReport = { tick, ran: models.map((m) => m.id), succeeded, failed, timedOut, skipped, stale, abandoned, durationMs };
     this.events.publish("tickFinished", { tick, durationMs, succeeded, failed, timedOut }, this.clock.now());
     this.logger.info("tick finished", { tick, durationMs, succeeded: succeeded.length, failed: failed.length, timedOut: timedOut.length });
     await this.writeHeartbeat("running");
@@ -311,20 +396,22 @@ export class Scheduler {
     this.consecutiveFailedCycles = failedCycle ? this.consecutiveFailedCycles + 1 : 0;
   }
 
-  private runOne(model: ModelRecord, work: (signal: AbortSignal) => Promise<ModelRunOutcome>): Promise<RunStatus> {
+  private runOne(model: ModelRecord, lease: LeaseGrant, work: (signal: AbortSignal, fence: BrokerFence) => Promise<ModelRunOutcome>): Promise<RunStatus> {
     const controller = new AbortController();
+    const fence = new LeaseFence(this.db.leases, lease);
     const startedAt = this.clock.now();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<"timeout">((resolve) => {
+    const deadline = new Promise<RunStatus>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(new Error(`model run exceeded ${this.options.modelRunTimeoutMs} ms`));
         resolve("timeout");
       }, this.options.modelRunTimeoutMs);
-      controller.signal.addEventListener("abort", () => resolve("timeout"), { once: true });
+      // A run stopped for its lost lease failed; one stopped for time (deadline, stale, shutdown) timed out.
+      controller.signal.addEventListener("abort", () => resolve(controller.signal.reason instanceof LeaseLostError ? "failed" : "timeout"), { once: true });
     });
     let started: Promise<ModelRunOutcome>;
     try {
-      started = work(controller.signal);
+      started = work(controller.signal, fence);
     } catch (error) {
       started = Promise.reject(error);
     }
@@ -338,7 +425,7 @@ export class Scheduler {
         return "failed" as const;
       },
     );
-    const entry: RunningModel = { startedAt, controller, settled: Promise.resolve() };
+    const entry: RunningModel = { startedAt, controller, settled: Promise.resolve(), fence, seq: ++this.runSeq };
     // The model stays "running" until its run really ends (or is cleared as stale), even after the deadline.
     entry.settled = run.then(() => {
       if (this.running.get(model.id) === entry) this.running.delete(model.id);

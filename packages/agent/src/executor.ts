@@ -26,12 +26,19 @@ export interface ToolResult {
   filledNotRecorded?: boolean;
 }
 
+/** The tool call a decision came from, as the model sent it (for a record written with the order it causes). */
+export interface ToolCallContext {
+  tool: string;
+  /** The arguments as the model sent them. */
+  args: unknown;
+}
+
 /** Executes decisions for one model's account. */
 export interface ToolExecutor {
   /** Positions, marks, markets, account value, recent closes and the circuit breaker, fresh for each call. */
   riskState(): Promise<RiskState>;
-  /** Executes a decision that passed the risk checks. May reject it (ok false) but should not throw. */
-  execute(decision: TradingDecision): Promise<ToolResult>;
+  /** Executes a decision that passed the risk checks (`call`: the tool call it came from). May reject it (ok false) but should not throw. */
+  execute(decision: TradingDecision, call?: ToolCallContext): Promise<ToolResult>;
   /** The account as text, shown to the model after each executed call. */
   accountState(): Promise<string>;
 }

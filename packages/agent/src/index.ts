@@ -1,4 +1,4 @@
-export { type RiskState, type ToolResult, type ToolExecutor } from "./executor.js";
+export { type RiskState, type ToolResult, type ToolExecutor, type ToolCallContext } from "./executor.js";
 export {
   type ToolName,
   TOOL_NAMES,

@@ -33,6 +33,25 @@ describe("TradingSession", () => {
     expect(session.records.map((r) => r.sequence)).toEqual([1, 2, 3]);
   });
 
+  it("hands the executor the tool call each decision came from, as the model sent it", async () => {
+    const { executor } = paperAccount();
+    const seen: unknown[] = [];
+    const session = new TradingSession({
+      executor: {
+        riskState: () => executor.riskState(),
+        accountState: () => executor.accountState(),
+        execute: (decision, call) => (seen.push(call), executor.execute(decision)),
+      },
+      clock: new ManualClock(T0),
+    });
+    await session.handle("create_position", OPEN);
+    await session.handle("hold", { reason: "flat" });
+    expect(seen).toEqual([
+      { tool: "create_position", args: OPEN },
+      { tool: "hold", args: { reason: "flat" } },
+    ]);
+  });
+
   it("locks the symbol when a failed call's order filled nonetheless, so the model cannot send it again", async () => {
     const { executor } = paperAccount();
     let calls = 0;

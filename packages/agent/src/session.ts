@@ -142,7 +142,7 @@ export class TradingSession {
 
     let result: ToolResult;
     try {
-      result = await this.executor.execute(check.decision);
+      result = await this.executor.execute(check.decision, { tool, args });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return this.push({ tool, args, status: "failed", decision: check.decision, reason, reply: `FAILED: ${reason}.` });

@@ -164,7 +164,7 @@ function buildDb(
         },
         { timeout: options?.timeoutMs ?? TRANSACTION_LIMITS.timeout, maxWait: options?.maxWaitMs ?? TRANSACTION_LIMITS.maxWait },
       ),
-    leases: new LeasesRepository(prisma, clock),
+    leases: new LeasesRepository(prisma),
     heartbeats: new WorkerHeartbeatsRepository(prisma, clock),
     controlRequests: new ControlRequestsRepository(prisma, clock),
     notifications,

@@ -24,3 +24,41 @@ export class MigrationError extends AutonomeError {
     super(`migration ${migration}: ${message}`, options);
   }
 }
+
+/** Who holds a model's lease when a run finds it lost (see LeaseLostError). */
+export interface LeaseHolder {
+  workerId: string;
+  token: number;
+  /** Epoch ms, the database's clock. */
+  expiresAt: number;
+  /** The lease had expired when checked. */
+  expired: boolean;
+}
+
+/** Why a run's lease is lost, in words. */
+function lostBecause(ticket: { workerId: string; token: number }, current: LeaseHolder | null, reason: string | undefined): string {
+  if (reason !== undefined) return reason;
+  if (current === null) return "released";
+  const until = new Date(current.expiresAt).toISOString();
+  if (current.workerId === ticket.workerId && current.token === ticket.token) return `expired at ${until}`;
+  return `${current.expired ? "last " : ""}held by ${current.workerId} (token ${current.token}) until ${until}`;
+}
+
+/**
+ * A run's lease no longer holds: it lapsed, another worker took the model over, or the
+ * model was claimed again for a new run (its stale run cleared). The run must stop before
+ * its next broker call; nothing was sent for the call that found it.
+ */
+export class LeaseLostError extends AutonomeError {
+  readonly code = "LEASE_LOST";
+  constructor(
+    /** The lease the run was started under. */
+    readonly ticket: { modelId: string; workerId: string; token: number },
+    /** The lease as it stands now, or null when the model has none (or when `reason` says why instead). */
+    readonly current: LeaseHolder | null,
+    /** Why, when it was not the database that said so (a run fenced off by its own worker). */
+    reason?: string,
+  ) {
+    super(`lease of model ${ticket.modelId} lost by ${ticket.workerId} (token ${ticket.token}): ${lostBecause(ticket, current, reason)}`);
+  }
+}

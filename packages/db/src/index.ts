@@ -8,7 +8,7 @@ export {
   readMigrationsDir,
   runMigrations,
 } from "./migrator.js";
-export { type MigrationFailure, MigrationError } from "./errors.js";
+export { type MigrationFailure, MigrationError, type LeaseHolder, LeaseLostError } from "./errors.js";
 export {
   type DataDirLock,
   type DataDirLockOwner,
@@ -50,6 +50,9 @@ export {
   type InvocationsQuery,
   type InvocationsHistoryQuery,
   type InvocationsCountQuery,
+  type AbandonInvocationsInput,
+  type AbandonedInvocation,
+  ABANDONED_PREFIX,
   InvocationsRepository,
 } from "./repositories/invocations.js";
 export {
@@ -60,8 +63,8 @@ export {
   type ThinningResult,
   PortfolioSnapshotsRepository,
 } from "./repositories/portfolio-snapshots.js";
-export { type LeaderboardInput, type ClosedTradeStats, type LedgerTrade, type LedgerCursor, LeaderboardRepository } from "./repositories/leaderboard.js";
-export { type LeaseRecord, LeasesRepository } from "./repositories/leases.js";
+export { type LeaderboardInput, type ClosedTradeStats, type LedgerTrade, type LedgerCursor, type ModelStanding, LeaderboardRepository } from "./repositories/leaderboard.js";
+export { type LeaseRecord, type LeaseGrant, type LeaseTicket, LeasesRepository } from "./repositories/leases.js";
 export { type WorkerHeartbeatRecord, type WorkerHeartbeatInput, WorkerHeartbeatsRepository } from "./repositories/worker-heartbeats.js";
 export { type ControlRequestRecord, ControlRequestsRepository } from "./repositories/control-requests.js";
 export { type NotificationTransport } from "./internal/notifications.js";

@@ -11,6 +11,8 @@ export {
   type ReconcileReport,
   type Broker,
   type BrokerRegistry,
+  type OrderAudit,
+  type BrokerWriteHooks,
   emptyReconcileReport,
   mergeReports,
 } from "./broker/broker.js";
@@ -37,14 +39,30 @@ export {
   flattenModel,
   publishCloses,
 } from "./runtime.js";
-export { runTradeWorkflow, agentFor, toSymbolIntelligence } from "./workflow.js";
+export { type WorkflowRunOptions, runTradeWorkflow, agentFor, toSymbolIntelligence } from "./workflow.js";
+export { type BrokerFence, LeaseFence } from "./fence.js";
+export {
+  type ActionRecord,
+  type ModelStatesOptions,
+  ModelState,
+  ModelStates,
+  TRADE_LIMIT,
+  RECENT_INVOCATIONS,
+  RECENT_CLOSES,
+  countActions,
+  acceptedActions,
+} from "./model-state.js";
 export {
   type ModelHistory,
   type RiskHistory,
   type SnapshotInput,
   type FinishInput,
+  type FailedRun,
+  type FailedRunOutcome,
   type TradingStore,
   DbTradingStore,
+  type LiveTradingStoreOptions,
+  LiveTradingStore,
   type MemoryTradingStoreOptions,
   MemoryTradingStore,
 } from "./store.js";

@@ -12,7 +12,7 @@ import { LighterBroker } from "./broker/lighter-broker.js";
 import { SimBroker } from "./broker/sim-broker.js";
 import { errorMessage } from "./internal/util.js";
 import { DbTradingStore, type TradingStore } from "./store.js";
-import { SILENT_LOGGER, type TradingOptions, type TradingRuntime, type TradingRuntimeConfig } from "./runtime-types.js";
+import { SILENT_LOGGER, type TradingLogger, type TradingOptions, type TradingRuntime, type TradingRuntimeConfig } from "./runtime-types.js";
 
 /** What flattening a model did. */
 export interface FlattenResult {
@@ -125,6 +125,8 @@ export async function createTradingRuntime(config: TradingRuntimeConfig): Promis
   const startReport = mergeReports(...reports);
   for (const action of startReport.actions) logger.warn("reconciled on start", { ...action });
   for (const error of startReport.errors) logger.error("start-up reconciliation error", error);
+  // Closes found on start (a stop crossed while no worker ran) are logged and published like every tick's.
+  logCloses(logger, startReport.closes);
 
   const runtime: TradingRuntime = {
     db: config.db,
@@ -144,6 +146,13 @@ export async function createTradingRuntime(config: TradingRuntimeConfig): Promis
   };
   publishCloses(runtime, startReport.closes);
   return runtime;
+}
+
+/** One line per venue close. */
+function logCloses(logger: TradingLogger, closes: readonly VenueClose[]): void {
+  for (const c of closes) {
+    logger.info("position closed at the venue", { modelId: c.order.modelId, symbol: c.order.symbol, closeTrigger: c.closeTrigger, exitPrice: c.order.exitPrice.toString() });
+  }
 }
 
 /** Publishes the events of venue closes: exitTriggered or positionLiquidated, then positionClosed. */
@@ -214,9 +223,7 @@ export async function reconcile(runtime: TradingRuntime, models?: readonly Model
   const report = mergeReports(...reports);
   for (const action of report.actions) runtime.logger.warn("reconciled", { ...action });
   for (const error of report.errors) runtime.logger.error("reconciliation error", error);
-  for (const c of report.closes) {
-    runtime.logger.info("position closed at the venue", { modelId: c.order.modelId, symbol: c.order.symbol, closeTrigger: c.closeTrigger, exitPrice: c.order.exitPrice.toString() });
-  }
+  logCloses(runtime.logger, report.closes);
   publishCloses(runtime, report.closes);
   return report;
 }

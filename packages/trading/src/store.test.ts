@@ -1,11 +1,14 @@
 import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "@autonome/agent";
-import { ArenaEventBus, DEFAULT_MARKETS, ManualClock, toDecimal } from "@autonome/core";
+import { startOpenAiTestServer } from "@autonome/agent/testing";
+import { ArenaEventBus, DEFAULT_MARKETS, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
+import { createDb } from "@autonome/db";
+import { TcpRelay, testSql } from "@autonome/db/testing";
 import type { ClosedOrder, Db, ModelRecord, OrderRecord, Page } from "@autonome/db";
 import { SyntheticMarket } from "@autonome/market-data";
 import { describe, expect, it } from "vitest";
-import { T0, openTestDb } from "./testing/support.js";
+import { T0, openTestDb, postgresSkipReason, postgresUrl } from "./testing/support.js";
 import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
-import { MemoryTradingStore } from "./store.js";
+import { DbTradingStore, LiveTradingStore, MemoryTradingStore } from "./store.js";
 import { runTradeWorkflow } from "./workflow.js";
 
 const TICK = 5 * 60_000;
@@ -27,7 +30,7 @@ async function allOrders(db: Db): Promise<OrderRecord[]> {
 }
 
 /** Runs the three rule models for `ticks` ticks with one store or the other; returns every row, ids replaced by names. */
-async function arena(kind: "db" | "memory", ticks: number) {
+async function arena(kind: "db" | "memory" | "live", ticks: number) {
   const clock = new ManualClock(T0);
   const db: Db = await openTestDb(clock);
   const market = new SyntheticMarket({
@@ -37,7 +40,12 @@ async function arena(kind: "db" | "memory", ticks: number) {
     historyMinutes: 2 * 24 * 60,
   });
   const events = new ArenaEventBus();
-  const store = kind === "memory" ? new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK }) : undefined;
+  const store =
+    kind === "memory"
+      ? new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK })
+      : kind === "live"
+        ? new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK })
+        : undefined;
   const models: ModelRecord[] = [];
   for (const c of DEFAULT_MODEL_CONFIGS) models.push(await db.models.create({ name: c.id, provider: "rule", modelName: c.id }));
   const runtime = await createTradingRuntime({
@@ -85,10 +93,10 @@ async function arena(kind: "db" | "memory", ticks: number) {
   }
 }
 
-describe("MemoryTradingStore", () => {
-  it("gives the workflow what the database store gives it: the same prompts, decisions, Orders, snapshots and counters", async () => {
+describe("MemoryTradingStore and LiveTradingStore", () => {
+  it("give the workflow what the database store gives it: the same prompts, decisions, Orders, snapshots and counters", async () => {
     const ticks = 24;
-    const [viaDb, viaMemory] = [await arena("db", ticks), await arena("memory", ticks)];
+    const [viaDb, viaMemory, viaLive] = [await arena("db", ticks), await arena("memory", ticks), await arena("live", ticks)];
     // The run traded and closed (the flatten at least), so history and standings were exercised.
     expect(viaDb.orders.some((o) => o.status === "CLOSED")).toBe(true);
     expect(viaDb.invocations).toHaveLength(3 * ticks);
@@ -98,8 +106,60 @@ describe("MemoryTradingStore", () => {
     expect(viaMemory.orders).toEqual(viaDb.orders);
     expect(viaMemory.snapshots).toEqual(viaDb.snapshots);
     expect(viaMemory.counters).toEqual(viaDb.counters);
-  }, 120_000);
+    expect(viaLive.invocations).toEqual(viaDb.invocations);
+    expect(viaLive.orders).toEqual(viaDb.orders);
+    expect(viaLive.snapshots).toEqual(viaDb.snapshots);
+    expect(viaLive.counters).toEqual(viaDb.counters);
+  }, 180_000);
+});
 
+describe("LiveTradingStore", () => {
+  it("reads a model's history once and keeps it from its own writes: rows removed behind its back change nothing until forget", async () => {
+    const clock = new ManualClock(T0);
+    const db = await openTestDb(clock);
+    try {
+      const store = new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK });
+      const model = await db.models.create({ name: "m", provider: "rule", modelName: "x" });
+      for (let i = 0; i < 3; i++) {
+        await store.recordSnapshot({ modelId: model.id, total: toDecimal(10_000 + 100 * i), available: toDecimal(10_000), unrealizedPnl: toDecimal(0), at: T0 + i * TICK, openPositions: 0 });
+      }
+      const first = await store.modelHistory(model, T0 + 3 * TICK, toDecimal(10_300));
+      const order = await db.orders.openPosition({ modelId: model.id, symbol: "BTC", side: "LONG", quantity: "1", leverage: "1", entryPrice: "100", exitPlan: { ...emptyExitPlan() } });
+      store.positionOpened(order);
+      clock.advanceTo(T0 + 3 * TICK);
+      const closed = await db.orders.closePosition({ orderId: order.orderId, exitPrice: "90", closeTrigger: null });
+      store.positionClosed(closed);
+      await store.recordSnapshot({ modelId: model.id, total: toDecimal(10_290), available: toDecimal(10_290), unrealizedPnl: toDecimal(0), at: T0 + 3 * TICK, openPositions: 0 });
+      const id = await store.startInvocation(model.id, "p", T0 + 3 * TICK);
+      await store.recordToolCall({ invocationId: id, type: "CLOSE_POSITION", arguments: { symbol: "BTC" }, accepted: true });
+      await store.finishInvocation(id, { response: "ok" });
+      const kept = await store.modelHistory(model, T0 + 4 * TICK, toDecimal(10_290));
+      // What the database store reads from the same rows.
+      const fromDb = await new DbTradingStore(db, () => clock.now()).modelHistory(model, T0 + 4 * TICK, toDecimal(10_290));
+      expect(kept).toEqual(fromDb);
+      expect(kept.performance.tradeCount).toBe(1);
+      expect(kept.invocationCount).toBe(1);
+      expect(kept.actionCounts).toEqual({ BTC: { CLOSE_POSITION: 1 } });
+      expect(kept.performance.totalReturn).not.toBe(first.performance.totalReturn);
+      const risk = await store.riskHistory(model.id, T0 + 4 * TICK, 86_400_000);
+      expect(risk.recentCloses.map((c) => c.closedAt)).toEqual([T0 + 3 * TICK]);
+      // The peak candidates: 10200 and the later 10290 outrank everything before them.
+      expect(risk.equity.map((p) => p.equity.toString())).toEqual(["10290"]);
+
+      // Another process empties the history: the store does not read it again...
+      await testSql(db).execute("DELETE FROM portfolio_snapshots");
+      expect(await store.modelHistory(model, T0 + 4 * TICK, toDecimal(10_290))).toEqual(kept);
+      // ...until told the model may have been written elsewhere.
+      store.forget([model.id]);
+      expect((await store.modelHistory(model, T0 + 4 * TICK, toDecimal(10_290))).performance.totalReturn).not.toBe(kept.performance.totalReturn);
+    } finally {
+      await db.close();
+    }
+  });
+
+});
+
+describe("MemoryTradingStore", () => {
   it("keeps buffered records until flush and writes them in one transaction", async () => {
     const clock = new ManualClock(T0);
     const db = await openTestDb(clock);
@@ -110,7 +170,7 @@ describe("MemoryTradingStore", () => {
       await store.recordToolCall({ invocationId: id, type: "HOLDING", arguments: { reason: "flat" }, accepted: true, createdAt: T0 + 1 });
       await store.finishInvocation(id, { response: "ok", finishedAt: T0 + 2 });
       await store.recordSnapshot({ modelId: model.id, total: toDecimal(10_100), available: toDecimal(10_100), unrealizedPnl: toDecimal(0), at: T0 + 2, openPositions: 0 });
-      await store.recordFailedWorkflow(model.id);
+      await store.recordFailedRun({ modelId: model.id, invocationId: null, finish: {} });
       expect(await db.invocations.byId(id)).toBeNull();
       expect((await store.modelHistory(model, T0 + TICK, toDecimal(10_201))).invocationCount).toBe(1);
       await store.flush();
@@ -129,4 +189,58 @@ describe("MemoryTradingStore", () => {
       await db.close();
     }
   });
+});
+
+const pgSkip = await postgresSkipReason();
+describe.skipIf(pgSkip !== null)("a run failed by a database outage", () => {
+  it("is recorded once the database is back: its invocation finished with the error and the failure counted, once", async () => {
+    const clock = new ManualClock(T0);
+    const relay = TcpRelay.toUrl(postgresUrl!);
+    await relay.open();
+    const schema = `trading_${globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const db = await createDb({ kind: "postgres", url: relay.via(postgresUrl!), schema, clock, maxConnections: 2 });
+    const market = new SyntheticMarket({ clock, seed: 5, markets: DEFAULT_MARKETS.filter((m) => m.symbol === "BTC"), historyMinutes: 24 * 60 });
+    const server = await startOpenAiTestServer();
+    const model = await db.models.create({ name: "llm", provider: "openai", modelName: "test-model" });
+    const runtime = await createTradingRuntime({
+      db,
+      market,
+      clock,
+      agents: createModelRegistry([{ id: "llm", kind: "openai", baseURL: server.baseURL, model: "test-model" }], { clock }),
+      store: new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK }),
+      simulator: { refreshIntervalMs: 0 },
+      options: { retryBackoffMs: 1, maxRetries: 0, agentTimeoutMs: 20_000 },
+    });
+    try {
+      const mid = market.midPrice("BTC").toNumber();
+      server.push({
+        kind: "tool_calls",
+        toolCalls: [{ name: "create_position", arguments: { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 2, exit_plan: { stop: Math.round(mid * 0.95), confidence: 0.5 } } }],
+        delayMs: 300,
+      });
+      const run = runTradeWorkflow(runtime, model);
+      while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+      // The database goes away while the model thinks: the fill cannot be written, nor the invocation finished.
+      await relay.cut();
+      const result = await run;
+      expect(result.ok).toBe(false);
+      expect(result.invocationId).not.toBeNull();
+      await expect(runtime.store.retryPending()).rejects.toThrow();
+      await relay.open();
+      expect(await runtime.store.retryPending()).toBe(1);
+      expect(await runtime.store.retryPending()).toBe(0);
+      const invocation = (await db.invocations.byId(result.invocationId!))!;
+      expect(invocation.finishedAt).not.toBeNull();
+      expect(invocation.error).toMatch(/^WORKFLOW: /);
+      expect((await db.models.require(model.id)).failedWorkflowCount).toBe(1);
+      expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
+    } finally {
+      await runtime.close();
+      await server.close();
+      await market.close();
+      await testSql(db).execute(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.close();
+      await relay.cut();
+    }
+  }, 120_000);
 });

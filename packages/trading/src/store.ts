@@ -4,44 +4,27 @@
  * standings, and its records (invocations with their tool calls, portfolio snapshots,
  * failure counters).
  *
- * Two stores, one interface. DbTradingStore reads and writes the database on every
- * call: right for the live worker, where other workers, the CLI and the api share the
- * tables. MemoryTradingStore is for a process that owns its models' rows alone (a
- * backtest): it reads each model's history from the database once, keeps it in memory
- * (an incremental equity curve, so a long run costs O(1) per tick, not O(history)),
- * and writes its records in batches on `flush()`; Orders are never buffered (brokers
- * write every fill before a tool call returns, in both stores).
+ * Three stores, one interface:
+ *  - DbTradingStore reads and writes the database on every call (a read costs what the
+ *    history holds: 30 days of snapshots, 500 trades).
+ *  - LiveTradingStore (the worker's) writes every record at once like the database store,
+ *    and reads each model's history from ModelStates (model-state.ts): loaded once, kept up
+ *    to date from the tick's own writes, so a tick costs the same after a month as after a
+ *    minute. The worker calls `forget` for a model whose lease did not continue its own.
+ *  - MemoryTradingStore is for a process that owns its models' rows alone (a backtest): the
+ *    same ModelStates, and its records written in batches on `flush()`.
+ * Orders are never buffered (brokers write every fill before a tool call returns, and the
+ * stores that write at once let the record of the call that caused it join the Order's
+ * transaction). A failed run whose record the database cannot take now (it is unreachable)
+ * is kept and written by `retryPending` once it can.
  */
-import type { Decimal, DecisionType } from "@autonome/core";
-import type { ClosedOrder, CompletedInvocationInput, Db, ModelRecord, OpenOrder, RecordSnapshotInput, RecordToolCallInput } from "@autonome/db";
-import type { ActionCounts, CompetitorStanding } from "@autonome/prompts";
-import {
-  type EquitySnapshot,
-  EquityCurveTracker,
-  type PerformanceMetrics,
-  type TradeMetrics,
-  computePerformanceMetrics,
-  computeTradeMetrics,
-} from "@autonome/risk";
-import { compareIds } from "./internal/util.js";
+import { type Decimal, NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
+import type { ClosedOrder, CompletedInvocationInput, Db, DbTransaction, ModelRecord, OpenOrder, RecordSnapshotInput, RecordToolCallInput } from "@autonome/db";
+import type { CompetitorStanding } from "@autonome/prompts";
+import { computePerformanceMetrics } from "@autonome/risk";
+import { type ModelHistory, ModelStates, RECENT_CLOSES, RECENT_INVOCATIONS, type RiskHistory, TRADE_LIMIT, acceptedActions, countActions } from "./model-state.js";
 
-/** What the workflow knows of a model before prompting it. */
-export interface ModelHistory {
-  /** Metrics of the equity curve (with the current equity as its last point) and of the closed trades. */
-  performance: PerformanceMetrics;
-  /** Accepted tool calls of the recent invocations, per symbol ("ALL" without one). */
-  actionCounts: ActionCounts;
-  /** Invocations recorded so far. */
-  invocationCount: number;
-}
-
-/** What the risk checks of a decision read: recent closes (cool-down) and the trailing equity (circuit breaker). */
-export interface RiskHistory {
-  /** Newest first. */
-  recentCloses: ReadonlyArray<Pick<ClosedOrder, "symbol" | "side" | "closedAt" | "exitPlan">>;
-  /** Oldest first, within the window. */
-  equity: EquitySnapshot[];
-}
+export type { ModelHistory, RiskHistory } from "./model-state.js";
 
 /** A snapshot to record, with what the standings show. */
 export interface SnapshotInput extends RecordSnapshotInput {
@@ -51,8 +34,27 @@ export interface SnapshotInput extends RecordSnapshotInput {
   openPositions: number;
 }
 
+/** A run that failed: its model, its invocation (null when it failed before starting one) and how to finish it. */
+export interface FailedRun {
+  modelId: string;
+  invocationId: string | null;
+  /** What the invocation is finished with (its error, at least). */
+  finish: FinishInput;
+}
+
+/**
+ * What became of a failed run's record: written; kept for `retryPending` (the database is
+ * unreachable); or its invocation had been closed as ABANDONED meanwhile (which counted it).
+ */
+export type FailedRunOutcome = "recorded" | "pending" | "abandoned";
+
 /** The persistence port of the workflow. */
 export interface TradingStore {
+  /**
+   * Whether records are written when they are made (so the record of an executed tool call can
+   * join the transaction of the Order it causes); false for a store that writes them on flush.
+   */
+  readonly writesImmediately: boolean;
   /** The model's history as of `now`, with `equity` as the curve's current point. */
   modelHistory(model: ModelRecord, now: number, equity: Decimal): Promise<ModelHistory>;
   /** Recent closes and the equity of the trailing window. */
@@ -61,9 +63,18 @@ export interface TradingStore {
   standings(self: ModelRecord, initialCapital: Decimal): Promise<CompetitorStanding[] | null>;
   /** Starts an invocation; returns its id. */
   startInvocation(modelId: string, prompt: string, startedAt: number): Promise<string>;
-  recordToolCall(input: RecordToolCallInput): Promise<void>;
+  /** Records a tool call; with `tx`, in that transaction (the Order's, see OrderAudit). */
+  recordToolCall(input: RecordToolCallInput, tx?: DbTransaction): Promise<void>;
+  /** Finishes an invocation; StateConflictError when it was closed already (as ABANDONED). */
   finishInvocation(invocationId: string, input: FinishInput): Promise<void>;
-  recordFailedWorkflow(modelId: string): Promise<void>;
+  /**
+   * Records a failed run: its invocation finished (when it has one) and a failed workflow
+   * counted on its model, together. Never rejects: what the database cannot take now is kept
+   * for `retryPending`; an invocation closed as ABANDONED meanwhile is not counted again.
+   */
+  recordFailedRun(run: FailedRun): Promise<FailedRunOutcome>;
+  /** Writes the failed runs kept while the database was unreachable, oldest first; returns how many it wrote. Rejects while it still cannot. */
+  retryPending(): Promise<number>;
   /** The errors of the model's last `count` finished invocations, newest first (null for a success). */
   recentErrors(modelId: string, count: number): Promise<Array<string | null>>;
   /** Pauses the model with the reason (written at once, also by the memory store). */
@@ -73,38 +84,19 @@ export interface TradingStore {
   positionOpened(order: OpenOrder): void;
   /** A position was closed (its Order is written), whatever closed it: tool, venue or operator. */
   positionClosed(order: ClosedOrder): void;
-  /** Writes what is buffered (nothing for the database store). */
+  /** Another process may have written these models' rows: drop what is kept of them in memory (the next read loads them). */
+  forget(modelIds: readonly string[]): void;
+  /** Writes what is buffered (nothing for the stores that write at once). */
   flush(): Promise<void>;
 }
 
 /** What finishing an invocation records. */
 export type FinishInput = Omit<CompletedInvocationInput, "id" | "modelId" | "prompt" | "startedAt" | "toolCalls">;
 
-const TRADE_LIMIT = 500;
-const RECENT_INVOCATIONS = 20;
 const EQUITY_WINDOW_MS = 30 * 86_400_000;
 const STANDINGS_TTL_MS = 60_000;
-
-/** Counts accepted calls per symbol; `invocations` newest first (the order keys appear in the prompt). */
-function countActions(invocations: ReadonlyArray<ReadonlyArray<{ type: DecisionType; symbol: string | null }>>): ActionCounts {
-  const counts: Record<string, Partial<Record<DecisionType, number>>> = {};
-  for (const calls of invocations) {
-    for (const call of calls) {
-      const bucket = (counts[call.symbol ?? "ALL"] ??= {});
-      bucket[call.type] = (bucket[call.type] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-/** The accepted calls of one invocation, with the symbol each names (the action counts' input). */
-function acceptedActions(calls: ReadonlyArray<{ type: DecisionType | null; accepted: boolean; arguments: unknown }>): Array<{ type: DecisionType; symbol: string | null }> {
-  return calls.flatMap((c) => {
-    if (!c.accepted || c.type === null) return [];
-    const symbol = (c.arguments as { symbol?: unknown } | null)?.symbol;
-    return [{ type: c.type, symbol: typeof symbol === "string" ? symbol : null }];
-  });
-}
+/** Failed runs kept while the database is unreachable, at most (the oldest are dropped beyond). */
+const MAX_PENDING_FAILURES = 10_000;
 
 type StandingRow = { modelId: string; modelName: string; value: Decimal; openPositions: number };
 
@@ -135,13 +127,15 @@ class StandingsCache {
   }
 }
 
-/** Reads and writes the database on every call (the live worker). */
+/** Reads and writes the database on every call. */
 export class DbTradingStore implements TradingStore {
+  readonly writesImmediately: boolean = true;
   private readonly standingsCache = new StandingsCache();
+  private pendingFailures: FailedRun[] = [];
 
   constructor(
-    private readonly db: Db,
-    private readonly now: () => number,
+    protected readonly db: Db,
+    protected readonly now: () => number,
   ) {}
 
   /** @inheritdoc */
@@ -162,16 +156,16 @@ export class DbTradingStore implements TradingStore {
   /** @inheritdoc */
   async riskHistory(modelId: string, now: number, windowMs: number): Promise<RiskHistory> {
     const [closes, snapshots] = await Promise.all([
-      this.db.orders.closedTradesOfModel(modelId, { limit: 50 }),
+      this.db.orders.closedTradesOfModel(modelId, { limit: RECENT_CLOSES }),
       this.db.portfolio.history(modelId, { from: now - windowMs }),
     ]);
     return { recentCloses: closes.items, equity: snapshots.map((s) => ({ ts: s.at, equity: s.total })) };
   }
 
-  /** @inheritdoc Read once a minute for every model. */
+  /** @inheritdoc Read once a minute for every model (latest snapshots and open positions: index lookups). */
   async standings(self: ModelRecord, initialCapital: Decimal): Promise<CompetitorStanding[] | null> {
     const rows = await this.standingsCache.rows(this.now(), async () =>
-      (await this.db.leaderboard.inputs({}, { enabledOnly: true })).flatMap((r) =>
+      (await this.db.leaderboard.standings({ enabledOnly: true })).flatMap((r) =>
         r.latestSnapshot ? [{ modelId: r.model.id, modelName: r.model.name, value: r.latestSnapshot.total, openPositions: r.openPositions }] : [],
       ),
     );
@@ -184,8 +178,8 @@ export class DbTradingStore implements TradingStore {
   }
 
   /** @inheritdoc */
-  async recordToolCall(input: RecordToolCallInput): Promise<void> {
-    await this.db.invocations.recordToolCall(input);
+  async recordToolCall(input: RecordToolCallInput, tx?: DbTransaction): Promise<void> {
+    await (tx ?? this.db).invocations.recordToolCall(input);
   }
 
   /** @inheritdoc */
@@ -194,8 +188,53 @@ export class DbTradingStore implements TradingStore {
   }
 
   /** @inheritdoc */
-  async recordFailedWorkflow(modelId: string): Promise<void> {
-    await this.db.models.recordFailedWorkflow(modelId);
+  async recordFailedRun(run: FailedRun): Promise<FailedRunOutcome> {
+    try {
+      return await this.writeFailedRun(run);
+    } catch (error) {
+      if (!retryable(error)) return "recorded";
+      this.pendingFailures.push(run);
+      if (this.pendingFailures.length > MAX_PENDING_FAILURES) this.pendingFailures.shift();
+      return "pending";
+    }
+  }
+
+  /** @inheritdoc */
+  async retryPending(): Promise<number> {
+    let written = 0;
+    while (this.pendingFailures.length > 0) {
+      const run = this.pendingFailures[0]!;
+      try {
+        await this.writeFailedRun(run);
+      } catch (error) {
+        if (retryable(error)) throw error;
+      }
+      this.pendingFailures.shift();
+      written++;
+    }
+    return written;
+  }
+
+  /** Failed runs waiting for the database. */
+  get pendingFailedRuns(): number {
+    return this.pendingFailures.length;
+  }
+
+  /** Finishes the run's invocation and counts the failure in one transaction; "abandoned" when the invocation was closed already. */
+  private async writeFailedRun(run: FailedRun): Promise<FailedRunOutcome> {
+    return this.db.transaction(async (tx) => {
+      if (run.invocationId !== null) {
+        try {
+          await tx.invocations.finish(run.invocationId, run.finish);
+        } catch (error) {
+          // Closed as ABANDONED meanwhile (a stale clear or a restart), which counted it.
+          if (error instanceof StateConflictError) return "abandoned" as const;
+          throw error;
+        }
+      }
+      await tx.models.recordFailedWorkflow(run.modelId);
+      return "recorded" as const;
+    });
   }
 
   /** @inheritdoc */
@@ -216,13 +255,100 @@ export class DbTradingStore implements TradingStore {
   }
 
   /** @inheritdoc */
-  positionOpened(): void {}
+  positionOpened(_order: OpenOrder): void {}
 
   /** @inheritdoc */
-  positionClosed(): void {}
+  positionClosed(_order: ClosedOrder): void {}
+
+  /** @inheritdoc */
+  forget(_modelIds: readonly string[]): void {}
 
   /** @inheritdoc */
   async flush(): Promise<void> {}
+}
+
+/** Whether a failed write may succeed later (not bad input or a missing row, which never will). */
+function retryable(error: unknown): boolean {
+  return !(error instanceof ValidationError || error instanceof NotFoundError);
+}
+
+/** Options of a LiveTradingStore. */
+export interface LiveTradingStoreOptions {
+  db: Db;
+  /** The snapshots' interval (the tick), for annualising the curve's ratios. */
+  snapshotIntervalMs: number;
+  /** The clock's now (standings are read once a minute of it). */
+  now: () => number;
+}
+
+/**
+ * The worker's store: every record written at once (as DbTradingStore), each model's history
+ * read from ModelStates (loaded once, the last 30 days of its curve, kept up to date from
+ * these writes). Tool calls written in an Order's transaction reach the state when their
+ * invocation finishes (read back with it), so a rolled-back one never counts.
+ */
+export class LiveTradingStore extends DbTradingStore {
+  private readonly states: ModelStates;
+
+  constructor(options: LiveTradingStoreOptions) {
+    super(options.db, options.now);
+    this.states = new ModelStates({ db: options.db, snapshotIntervalMs: options.snapshotIntervalMs, equityWindowMs: EQUITY_WINDOW_MS });
+  }
+
+  /** @inheritdoc */
+  override async modelHistory(model: ModelRecord, now: number, equity: Decimal): Promise<ModelHistory> {
+    return (await this.states.of(model, now)).history(now, equity);
+  }
+
+  /** @inheritdoc */
+  override async riskHistory(modelId: string, now: number, windowMs: number): Promise<RiskHistory> {
+    return (await this.states.of({ id: modelId, name: modelId }, now)).riskHistory(now, windowMs);
+  }
+
+  /** @inheritdoc */
+  override async startInvocation(modelId: string, prompt: string, startedAt: number): Promise<string> {
+    const id = await super.startInvocation(modelId, prompt, startedAt);
+    this.states.peek(modelId)?.invocationStarted();
+    return id;
+  }
+
+  /** @inheritdoc */
+  override async finishInvocation(invocationId: string, input: FinishInput): Promise<void> {
+    const finished = await this.db.invocations.finish(invocationId, input);
+    this.states.peek(finished.modelId)?.invocationFinished(acceptedActions(finished.toolCalls));
+  }
+
+  /** @inheritdoc A failed run's accepted calls count among the recent actions too, as they do when read from the database. */
+  override async recordFailedRun(run: FailedRun): Promise<FailedRunOutcome> {
+    const outcome = await super.recordFailedRun(run);
+    const state = this.states.peek(run.modelId);
+    if (outcome !== "pending" && run.invocationId !== null && state !== undefined) {
+      const finished = await this.db.invocations.byId(run.invocationId).catch(() => null);
+      if (finished !== null) state.invocationFinished(acceptedActions(finished.toolCalls));
+    }
+    return outcome;
+  }
+
+  /** @inheritdoc */
+  override async recordSnapshot(input: SnapshotInput): Promise<void> {
+    await super.recordSnapshot(input);
+    this.states.snapshotRecorded(input.modelId, { ts: input.at, equity: input.total });
+  }
+
+  /** @inheritdoc */
+  override positionOpened(order: OpenOrder): void {
+    this.states.positionOpened(order);
+  }
+
+  /** @inheritdoc */
+  override positionClosed(order: ClosedOrder): void {
+    this.states.positionClosed(order);
+  }
+
+  /** @inheritdoc */
+  override forget(modelIds: readonly string[]): void {
+    this.states.forget(modelIds);
+  }
 }
 
 /** Options of a MemoryTradingStore. */
@@ -234,136 +360,64 @@ export interface MemoryTradingStoreOptions {
   now: () => number;
 }
 
-interface ModelMemory {
-  curve: EquityCurveTracker;
-  /** Trailing equity for the circuit breaker (pruned to the longest window asked). */
-  recentEquity: EquitySnapshot[];
-  /** Newest first, at most TRADE_LIMIT. */
-  trades: ClosedOrder[];
-  tradeMetrics: TradeMetrics;
-  recentCalls: Array<Array<{ type: DecisionType; symbol: string | null }>>;
-  /** Errors of the recent finished invocations, newest first. */
-  recentErrors: Array<string | null>;
-  invocationCount: number;
-  name: string;
-  /** The last snapshot's equity. */
-  latest: Decimal | null;
-  /** Open positions now, kept by positionOpened and positionClosed. */
-  openPositions: number;
-}
-
 /** An invocation started and not yet finished: the row it will write, tool calls gathering. */
 type OpenInvocation = CompletedInvocationInput & { toolCalls: Array<Omit<RecordToolCallInput, "invocationId">> };
 
 /**
  * In-memory reads and batched writes for a process that owns its models' rows (a
- * backtest). Each model's history is read from the database once, the first time it
- * is asked for; afterwards the store keeps it from what passes through it (records,
- * snapshots, and the Orders the runtime reports opened and closed).
+ * backtest). Each model's history comes from ModelStates (read from the database once, the
+ * first time it is asked for, then kept from what passes through the store: records,
+ * snapshots, and the Orders the runtime reports opened and closed); the records are written
+ * on `flush()`.
  */
 export class MemoryTradingStore implements TradingStore {
+  readonly writesImmediately = false;
   private readonly db: Db;
-  private readonly intervalMs: number;
-  private readonly memory = new Map<string, Promise<ModelMemory>>();
-  /** The memories loaded so far (what the position hooks update). */
-  private readonly loaded = new Map<string, ModelMemory>();
-  /** Models whose trade metrics wait for a recomputation (a close came in). */
-  private readonly staleTrades = new Set<string>();
+  private readonly states: ModelStates;
   private readonly open = new Map<string, OpenInvocation>();
   private completed: CompletedInvocationInput[] = [];
   private snapshots: RecordSnapshotInput[] = [];
   private failedWorkflows = new Map<string, number>();
-  private riskWindowMs = 86_400_000;
+  /** Errors of each model's recent finished invocations, newest first (read once, see recentErrors). */
+  private readonly errorsBy = new Map<string, Array<string | null>>();
   private readonly now: () => number;
   private readonly standingsCache = new StandingsCache();
 
   constructor(options: MemoryTradingStoreOptions) {
     this.db = options.db;
-    this.intervalMs = options.snapshotIntervalMs;
+    this.states = new ModelStates({ db: options.db, snapshotIntervalMs: options.snapshotIntervalMs });
     this.now = options.now;
-  }
-
-  private async load(model: Pick<ModelRecord, "id" | "name">): Promise<ModelMemory> {
-    const [closed, snapshots, recent, fresh, open] = await Promise.all([
-      this.db.orders.closedTradesOfModel(model.id, { limit: TRADE_LIMIT }),
-      this.db.portfolio.history(model.id),
-      this.db.invocations.list({ modelId: model.id, limit: RECENT_INVOCATIONS }),
-      this.db.models.require(model.id),
-      this.db.orders.openOrdersOfModel(model.id),
-    ]);
-    const curve = new EquityCurveTracker(this.intervalMs);
-    for (const s of snapshots) curve.push({ ts: s.at, equity: s.total });
-    const last = snapshots.at(-1);
-    return {
-      curve,
-      recentEquity: snapshots.map((s) => ({ ts: s.at, equity: s.total })),
-      trades: closed.items,
-      tradeMetrics: computeTradeMetrics(closed.items),
-      recentErrors: recent.items.filter((inv) => inv.finishedAt !== null).map((inv) => inv.error),
-      recentCalls: recent.items.reverse().map((inv) => acceptedActions(inv.toolCalls)),
-      invocationCount: fresh.invocationCount,
-      name: fresh.name,
-      latest: last ? last.total : null,
-      openPositions: open.length,
-    };
-  }
-
-  private async memoryOf(model: Pick<ModelRecord, "id" | "name">): Promise<ModelMemory> {
-    let entry = this.memory.get(model.id);
-    if (!entry) {
-      entry = this.load(model).then((m) => {
-        this.loaded.set(model.id, m);
-        return m;
-      });
-      this.memory.set(model.id, entry);
-      entry.catch(() => this.memory.delete(model.id));
-    }
-    const memory = await entry;
-    if (this.staleTrades.delete(model.id)) memory.tradeMetrics = computeTradeMetrics(memory.trades);
-    return memory;
   }
 
   /** @inheritdoc */
   async modelHistory(model: ModelRecord, now: number, equity: Decimal): Promise<ModelHistory> {
-    const m = await this.memoryOf(model);
-    return {
-      performance: { ...m.curve.metrics({ ts: now, equity }), ...m.tradeMetrics },
-      actionCounts: countActions([...m.recentCalls].reverse()),
-      invocationCount: m.invocationCount,
-    };
+    return (await this.states.of(model, now)).history(now, equity);
   }
 
   /** @inheritdoc */
   async riskHistory(modelId: string, now: number, windowMs: number): Promise<RiskHistory> {
-    const m = await this.memoryOf({ id: modelId, name: modelId });
-    this.riskWindowMs = Math.max(this.riskWindowMs, windowMs);
-    return { recentCloses: m.trades.slice(0, 50), equity: m.recentEquity.filter((s) => s.ts >= now - windowMs) };
+    return (await this.states.of({ id: modelId, name: modelId }, now)).riskHistory(now, windowMs);
   }
 
   /** @inheritdoc Read once a minute for every model, like the database store. */
   async standings(self: ModelRecord, initialCapital: Decimal): Promise<CompetitorStanding[] | null> {
-    const rows = await this.standingsCache.rows(this.now(), async () => {
-      const out: StandingRow[] = [];
-      for (const [modelId, entry] of this.memory) {
-        const m = await entry;
-        if (m.latest) out.push({ modelId, modelName: m.name, value: m.latest, openPositions: m.openPositions });
-      }
-      return out;
-    });
+    const rows = await this.standingsCache.rows(this.now(), async () =>
+      this.states.all().flatMap((m) => (m.latest ? [{ modelId: m.modelId, modelName: m.name, value: m.latest, openPositions: m.openPositions }] : [])),
+    );
     return rows ? rankStandings(rows, self, initialCapital) : null;
   }
 
   /** @inheritdoc */
   async startInvocation(modelId: string, prompt: string, startedAt: number): Promise<string> {
-    const m = await this.memoryOf({ id: modelId, name: modelId });
+    const m = await this.states.of({ id: modelId, name: modelId }, startedAt);
     const id = globalThis.crypto.randomUUID();
     this.open.set(id, { id, modelId, prompt, startedAt, toolCalls: [] });
-    m.invocationCount++;
+    m.invocationStarted();
     return id;
   }
 
-  /** @inheritdoc */
-  async recordToolCall(input: RecordToolCallInput): Promise<void> {
+  /** @inheritdoc Buffered like every record (`tx` is not joined: this store writes on flush). */
+  async recordToolCall(input: RecordToolCallInput, _tx?: DbTransaction): Promise<void> {
     const open = this.open.get(input.invocationId);
     if (!open) throw new Error(`invocation ${input.invocationId} is not open`);
     const { invocationId: _, ...call } = input;
@@ -377,17 +431,24 @@ export class MemoryTradingStore implements TradingStore {
     this.open.delete(invocationId);
     const done = { ...open, ...input };
     this.completed.push(done);
-    const m = await this.memoryOf({ id: done.modelId, name: done.modelId });
-    m.recentCalls.push(acceptedActions(done.toolCalls));
-    if (m.recentCalls.length > RECENT_INVOCATIONS) m.recentCalls.shift();
-    m.recentErrors.unshift(done.error ?? null);
-    m.recentErrors.length = Math.min(m.recentErrors.length, RECENT_INVOCATIONS);
+    this.states.peek(done.modelId)?.invocationFinished(acceptedActions(done.toolCalls));
+    const errors = this.errorsBy.get(done.modelId);
+    if (errors !== undefined) {
+      errors.unshift(done.error ?? null);
+      errors.length = Math.min(errors.length, RECENT_INVOCATIONS);
+    }
   }
 
-  /** @inheritdoc */
+  /** @inheritdoc Read once from the database, then kept from the runs that finish here. */
   async recentErrors(modelId: string, count: number): Promise<Array<string | null>> {
-    const m = await this.memoryOf({ id: modelId, name: modelId });
-    return m.recentErrors.slice(0, count);
+    let errors = this.errorsBy.get(modelId);
+    if (errors === undefined) {
+      const recent = await this.db.invocations.list({ modelId, limit: RECENT_INVOCATIONS });
+      const buffered = this.completed.filter((c) => c.modelId === modelId).reverse().map((c) => c.error ?? null);
+      errors = [...buffered, ...recent.items.filter((inv) => inv.finishedAt !== null).map((inv) => inv.error)].slice(0, RECENT_INVOCATIONS);
+      this.errorsBy.set(modelId, errors);
+    }
+    return errors.slice(0, count);
   }
 
   /** @inheritdoc The Models row is written at once: a pause must hold whatever the batch does. */
@@ -395,41 +456,38 @@ export class MemoryTradingStore implements TradingStore {
     await this.db.models.setEnabled(modelId, false, reason);
   }
 
-  /** @inheritdoc */
-  async recordFailedWorkflow(modelId: string): Promise<void> {
-    this.failedWorkflows.set(modelId, (this.failedWorkflows.get(modelId) ?? 0) + 1);
+  /** @inheritdoc Buffered: written with the next flush. */
+  async recordFailedRun(run: FailedRun): Promise<FailedRunOutcome> {
+    if (run.invocationId !== null && this.open.has(run.invocationId)) await this.finishInvocation(run.invocationId, run.finish);
+    this.failedWorkflows.set(run.modelId, (this.failedWorkflows.get(run.modelId) ?? 0) + 1);
+    return "recorded";
+  }
+
+  /** @inheritdoc Nothing waits: a failed flush keeps its records for the next one. */
+  async retryPending(): Promise<number> {
+    return 0;
   }
 
   /** @inheritdoc */
   async recordSnapshot(input: SnapshotInput): Promise<void> {
     const { openPositions: _, ...snapshot } = input;
-    const m = await this.memoryOf({ id: input.modelId, name: input.modelId });
-    const point = { ts: input.at, equity: input.total };
-    m.curve.push(point);
-    m.recentEquity.push(point);
-    const horizon = input.at - this.riskWindowMs;
-    let drop = 0;
-    while (drop < m.recentEquity.length && m.recentEquity[drop]!.ts < horizon) drop++;
-    if (drop > 0) m.recentEquity.splice(0, drop);
-    m.latest = point.equity;
+    (await this.states.of({ id: input.modelId, name: input.modelId }, input.at)).snapshotRecorded({ ts: input.at, equity: input.total });
     this.snapshots.push(snapshot);
   }
 
   /** @inheritdoc Counted for a model whose history is loaded (a later load reads it from Orders). */
   positionOpened(order: OpenOrder): void {
-    const m = this.loaded.get(order.modelId);
-    if (m) m.openPositions++;
+    this.states.positionOpened(order);
   }
 
   /** @inheritdoc The Order joins the model's trades in the database's order (closed, then id, newest first). */
   positionClosed(order: ClosedOrder): void {
-    const m = this.loaded.get(order.modelId);
-    if (!m || m.trades.some((t) => t.orderId === order.orderId)) return;
-    m.openPositions--;
-    m.trades.push(order);
-    m.trades.sort((a, b) => b.closedAt - a.closedAt || compareIds(b.orderId, a.orderId));
-    m.trades.length = Math.min(m.trades.length, TRADE_LIMIT);
-    this.staleTrades.add(order.modelId);
+    this.states.positionClosed(order);
+  }
+
+  /** @inheritdoc */
+  forget(modelIds: readonly string[]): void {
+    this.states.forget(modelIds);
   }
 
   /** @inheritdoc One transaction: the finished invocations, the snapshots and the failure counters. */

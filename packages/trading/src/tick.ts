@@ -2,6 +2,9 @@
  * One tick of the arena: the sequence every driver of the trade workflow runs (the
  * worker's scheduler, the backtest, the benchmarks and the examples), defined once.
  *
+ * 0. Failed runs the store kept while the database was unreachable are written (when it
+ *    is back); models another process may have traded since (`acquired`) are forgotten by
+ *    the store and rechecked in full by their brokers.
  * 1. The market advances to the clock's now.
  * 2. reconcile(runtime, models): fresh books for the simulator; stops, targets,
  *    liquidations, funding and closes at the venue written and published.
@@ -16,14 +19,15 @@
  */
 import type { ModelRecord } from "@autonome/db";
 import type { ReconcileReport } from "./broker/broker.js";
+import type { BrokerFence } from "./fence.js";
 import { errorMessage } from "./internal/util.js";
 import { reconcile, snapshotPortfolios } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import type { WorkflowResult } from "./workflow-types.js";
 import { runTradeWorkflow } from "./workflow.js";
 
-/** One model's workflow, ready to run (see RunTickOptions.runModel). */
-export type TickWorkflow = (signal?: AbortSignal) => Promise<WorkflowResult>;
+/** One model's workflow, ready to run (see RunTickOptions.runModel); `fence`: the lease the run holds (see WorkflowRunOptions). */
+export type TickWorkflow = (signal?: AbortSignal, fence?: BrokerFence) => Promise<WorkflowResult>;
 
 /** What differs between the drivers of a tick. */
 export interface RunTickOptions {
@@ -43,6 +47,13 @@ export interface RunTickOptions {
   runModel?: (model: ModelRecord, workflow: TickWorkflow) => Promise<unknown>;
   /** Passed to each workflow by the default runModel (a shutdown, a timeout for every run). */
   signal?: AbortSignal;
+  /**
+   * Models another process may have written since their last tick in this runtime (their
+   * lease was not a continuation of this driver's own): the store drops what it keeps of
+   * them and their brokers check them against Orders in full. Default none (a driver that
+   * owns its models, such as a backtest).
+   */
+  acquired?: readonly string[];
   /** Called with each workflow's result as it ends (also one that ends after the tick, when a runModel stopped waiting for it). */
   onWorkflow?: (model: ModelRecord, result: WorkflowResult) => void;
 }
@@ -68,6 +79,14 @@ export async function runTick(runtime: TradingRuntime, options: RunTickOptions =
   const results: Array<WorkflowResult | undefined> = models.map(() => undefined);
   const errors: Array<{ modelId: string | null; error: unknown }> = [];
 
+  // A database that is back takes the failed runs it missed; one that is still down fails the steps below anyway.
+  await runtime.store.retryPending().catch((error: unknown) => runtime.logger.warn("failed runs not written yet", { error: errorMessage(error) }));
+  const acquired = options.acquired ?? [];
+  if (acquired.length > 0) {
+    runtime.store.forget(acquired);
+    for (const broker of runtime.brokers.all()) broker.invalidate(acquired);
+  }
+
   let report: ReconcileReport | undefined;
   try {
     runtime.market.advanceTo(runtime.clock.now());
@@ -79,8 +98,8 @@ export async function runTick(runtime: TradingRuntime, options: RunTickOptions =
   if (report !== undefined) {
     const runOne = async (model: ModelRecord, index: number): Promise<void> => {
       let ended = false;
-      const workflow: TickWorkflow = async (signal) => {
-        const result = await runTradeWorkflow(runtime, model, signal);
+      const workflow: TickWorkflow = async (signal, fence) => {
+        const result = await runTradeWorkflow(runtime, model, signal, fence ? { fence } : {});
         if (!ended) results[index] = result;
         options.onWorkflow?.(model, result);
         return result;

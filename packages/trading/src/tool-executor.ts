@@ -4,12 +4,19 @@
  * `execute`), execution through the model's broker with every fill persisted before
  * the result returns, events for what happened, and the account as text after each
  * executed call.
+ *
+ * Invariants: with a fence, no broker call that trades is sent unless the run's lease is
+ * proven held just before it (a lost lease is reported once, and the call is not sent);
+ * with an invocation and a store that writes at once, an executed call's ToolCall is
+ * written in the transaction of the Order it caused (`recordedWithOrder` tells the
+ * workflow not to write it again).
  */
-import type { RiskState, ToolExecutor, ToolResult } from "@autonome/agent";
-import { type ArenaEventBus, type Clock, type TradingDecision, exitPlanToJson, formatUsd } from "@autonome/core";
-import type { Db, ModelRecord } from "@autonome/db";
+import type { RiskState, ToolCallContext, ToolExecutor, ToolResult } from "@autonome/agent";
+import { type ArenaEventBus, type Clock, type DecisionType, type TradingDecision, exitPlanToJson, formatUsd } from "@autonome/core";
+import { type Db, LeaseLostError, type ModelRecord } from "@autonome/db";
 import { evaluateCircuitBreaker } from "@autonome/risk";
-import type { Broker, BrokerAccount, BrokerFailure } from "./broker/broker.js";
+import type { Broker, BrokerAccount, BrokerFailure, OrderAudit } from "./broker/broker.js";
+import type { BrokerFence } from "./fence.js";
 import { errorMessage, to8, toPosition } from "./internal/util.js";
 import { publishCloses } from "./runtime.js";
 import { DbTradingStore, type TradingStore } from "./store.js";
@@ -25,6 +32,12 @@ export interface BrokerToolExecutorOptions {
   events: ArenaEventBus;
   /** Trailing window of snapshots for the circuit breaker. Default 24 h. */
   circuitBreakerWindowMs?: number;
+  /** The lease the run holds: checked before every broker call that trades. */
+  fence?: BrokerFence;
+  /** Told once when the fence finds the lease lost (the workflow stops the run). */
+  onLeaseLost?: (error: LeaseLostError) => void;
+  /** The invocation the calls belong to: an executed call's ToolCall is written with its Order (when the store writes at once). */
+  invocationId?: string;
 }
 
 /** Executes a model's approved decisions through its broker. */
@@ -34,6 +47,9 @@ export class BrokerToolExecutor implements ToolExecutor {
   /** Orders closed by this executor. */
   readonly closedOrderIds: string[] = [];
   private readonly o: BrokerToolExecutorOptions;
+  /** Results whose ToolCall was written in their Order's transaction. */
+  private readonly withOrder = new WeakSet<ToolResult>();
+  private leaseLost: LeaseLostError | null = null;
 
   constructor(options: BrokerToolExecutorOptions) {
     this.o = options;
@@ -61,67 +77,126 @@ export class BrokerToolExecutor implements ToolExecutor {
     };
   }
 
+  /** Whether this result's ToolCall was written with the Order it caused (the workflow does not write it again). */
+  recordedWithOrder(result: ToolResult | undefined): boolean {
+    return result !== undefined && this.withOrder.has(result);
+  }
+
+  /** The lease loss that stopped this run's broker calls, or null. */
+  get lostLease(): LeaseLostError | null {
+    return this.leaseLost;
+  }
+
   /** @inheritdoc */
-  async execute(decision: TradingDecision): Promise<ToolResult> {
-    const { broker, model, events, clock } = this.o;
+  async execute(decision: TradingDecision, call?: ToolCallContext): Promise<ToolResult> {
     try {
-      switch (decision.type) {
-        case "HOLDING":
-          return { ok: true, message: `holding: ${decision.reason}` };
-        case "CREATE_POSITION": {
-          if (decision.quantity === null) return { ok: false, message: "no quantity: give quantity or risk_usd with a stop" };
-          const result = await broker.openPosition(model, {
-            symbol: decision.symbol,
-            side: decision.side,
-            quantity: decision.quantity,
-            leverage: decision.leverage,
-            exitPlan: decision.exitPlan,
-          });
-          if (!result.ok) return failure(result);
-          const order = result.value;
-          this.openedOrderIds.push(order.orderId);
-          this.o.store?.positionOpened(order);
-          events.publish(
-            "positionOpened",
-            {
-              modelId: model.id,
-              orderId: order.orderId,
-              symbol: order.symbol,
-              side: order.side,
-              quantity: order.quantity.toString(),
-              entryPrice: order.entryPrice.toString(),
-              leverage: order.leverage.toString(),
-              fee: to8(order.fees).toString(),
-              exitPlan: exitPlanToJson(order.exitPlan),
-            },
-            order.openedAt,
-            clock.now(),
-          );
-          return { ok: true, message: result.message, orderId: order.orderId };
-        }
-        case "CLOSE_POSITION": {
-          const result = await broker.closePosition(model, decision.symbol, null);
-          if (!result.ok) return failure(result);
-          const order = result.value;
-          this.closedOrderIds.push(order.orderId);
-          // The model's own close: positionClosed (and the store told), the way every close is published.
-          publishCloses({ events, clock, ...(this.o.store ? { store: this.o.store } : {}) }, [{ order, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null }]);
-          return { ok: true, message: result.message, orderId: order.orderId };
-        }
-        case "UPDATE_EXIT_PLAN": {
-          const result = await broker.updateExitPlan(model, decision.symbol, decision.exitPlan);
-          if (!result.ok) return failure(result);
-          const order = result.value;
-          events.publish(
-            "exitPlanUpdated",
-            { modelId: model.id, orderId: order.orderId, symbol: order.symbol, exitPlan: exitPlanToJson(order.exitPlan) },
-            clock.now(),
-          );
-          return { ok: true, message: result.message, orderId: order.orderId };
-        }
-      }
+      const audit = this.auditOf(decision.type, call);
+      const result = await this.executeNow(decision, audit?.write);
+      if (result.ok && audit?.written()) this.withOrder.add(result);
+      return result;
     } catch (error) {
+      if (error instanceof LeaseLostError) {
+        if (this.leaseLost === null) {
+          this.leaseLost = error;
+          this.o.onLeaseLost?.(error);
+        }
+        return { ok: false, message: `not sent: ${error.message}` };
+      }
       return { ok: false, message: errorMessage(error) };
+    }
+  }
+
+  /** The ToolCall of an executed call, to write with its Order, when the store writes at once. */
+  private auditOf(type: DecisionType, call: ToolCallContext | undefined): { write: OrderAudit; written: () => boolean } | undefined {
+    const { store, invocationId, clock } = this.o;
+    if (!store?.writesImmediately || invocationId === undefined || call === undefined || type === "HOLDING") return undefined;
+    let written = false;
+    const write: OrderAudit = async (tx, { order, message }) => {
+      await store.recordToolCall(
+        {
+          invocationId,
+          type,
+          arguments: call.args ?? {},
+          result: { ok: true, message, orderId: order.orderId, status: "executed" },
+          accepted: true,
+          rejectionReason: null,
+          createdAt: clock.now(),
+        },
+        tx,
+      );
+      written = true;
+    };
+    return { write, written: () => written };
+  }
+
+  /** Runs a broker call that trades: through the fence when the run has one. */
+  private send<T>(call: () => Promise<T>): Promise<T> {
+    return this.o.fence ? this.o.fence.guard(call) : call();
+  }
+
+  private async executeNow(decision: TradingDecision, audit: OrderAudit | undefined): Promise<ToolResult> {
+    const { broker, model, events, clock } = this.o;
+    switch (decision.type) {
+      case "HOLDING":
+        return { ok: true, message: `holding: ${decision.reason}` };
+      case "CREATE_POSITION": {
+        if (decision.quantity === null) return { ok: false, message: "no quantity: give quantity or risk_usd with a stop" };
+        const quantity = decision.quantity;
+        const result = await this.send(() =>
+          broker.openPosition(
+            model,
+            {
+              symbol: decision.symbol,
+              side: decision.side,
+              quantity,
+              leverage: decision.leverage,
+              exitPlan: decision.exitPlan,
+            },
+            audit,
+          ),
+        );
+        if (!result.ok) return failure(result);
+        const order = result.value;
+        this.openedOrderIds.push(order.orderId);
+        this.o.store?.positionOpened(order);
+        events.publish(
+          "positionOpened",
+          {
+            modelId: model.id,
+            orderId: order.orderId,
+            symbol: order.symbol,
+            side: order.side,
+            quantity: order.quantity.toString(),
+            entryPrice: order.entryPrice.toString(),
+            leverage: order.leverage.toString(),
+            fee: to8(order.fees).toString(),
+            exitPlan: exitPlanToJson(order.exitPlan),
+          },
+          order.openedAt,
+          clock.now(),
+        );
+        return { ok: true, message: result.message, orderId: order.orderId };
+      }
+      case "CLOSE_POSITION": {
+        const result = await this.send(() => broker.closePosition(model, decision.symbol, null, audit));
+        if (!result.ok) return failure(result);
+        const order = result.value;
+        this.closedOrderIds.push(order.orderId);
+        // The model's own close: positionClosed (and the store told), the way every close is published.
+        publishCloses({ events, clock, ...(this.o.store ? { store: this.o.store } : {}) }, [{ order, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null }]);
+        return { ok: true, message: result.message, orderId: order.orderId };
+      }
+      case "UPDATE_EXIT_PLAN": {
+        const result = await this.send(() => broker.updateExitPlan(model, decision.symbol, decision.exitPlan, audit));
+        if (!result.ok) return failure(result);
+        const order = result.value;
+        events.publish(
+          "exitPlanUpdated",
+          { modelId: model.id, orderId: order.orderId, symbol: order.symbol, exitPlan: exitPlanToJson(order.exitPlan) },
+          clock.now(),
+        );
+        return { ok: true, message: result.message, orderId: order.orderId };
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T0, openTestDb } from "./testing/support.js";
 import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
+import { LeaseFence } from "./fence.js";
 import { DbTradingStore } from "./store.js";
 import { runTradeWorkflow } from "./workflow.js";
 
@@ -225,5 +226,50 @@ describe("runTradeWorkflow", () => {
     expect(report.actions).toEqual([expect.objectContaining({ kind: "closedByExitPlan", orderId: order.orderId, reason: "TIME_EXIT" })]);
     const closed = await db.orders.byId(order.orderId);
     expect(closed?.status === "CLOSED" && closed.closeTrigger).toBeNull();
+  });
+
+  it("stops a run whose lease is lost before its next broker call: nothing sent, the model not asked again, LEASE_LOST recorded and counted once", async () => {
+    const model = await db.models.create({ name: "llm-fenced", provider: "openai", modelName: "llm" });
+    const [grant] = await db.leases.claim([model.id], "w1", 60_000);
+    const asked = server.requests.length;
+    const mid = market.midPrice("BTC").toNumber();
+    server.push({
+      kind: "tool_calls",
+      toolCalls: [{ name: "create_position", arguments: { symbol: "BTC", side: "LONG", quantity: 0.01, leverage: 2, exit_plan: { stop: Math.round(mid * 0.95), confidence: 0.5 } } }],
+      delayMs: 400,
+    });
+    const run = runTradeWorkflow(runtime, model, undefined, { fence: new LeaseFence(db.leases, grant!) });
+    // While the model thinks, its lease lapses and another worker takes the model.
+    while (server.requests.length === asked) await new Promise((r) => setTimeout(r, 10));
+    await db.leases.release("w1");
+    await db.leases.claim([model.id], "w2", 60_000);
+    const result = await run;
+    expect(result).toMatchObject({ ok: false, errorCode: "LEASE_LOST" });
+    expect(result.error).toMatch(/lease of model .* lost by w1 \(token \d+\): held by w2/);
+    expect(result.toolCalls).toEqual([expect.objectContaining({ tool: "create_position", status: "failed", reason: expect.stringMatching(/^not sent: lease of model/) })]);
+    expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
+    // The agent was stopped: the model was not asked again after the refused call.
+    expect(server.requests.length).toBe(asked + 1);
+    const invocation = (await db.invocations.byId(result.invocationId!))!;
+    expect(invocation.error).toMatch(/^LEASE_LOST: lease of model/);
+    expect(invocation.toolCalls).toEqual([expect.objectContaining({ type: "CREATE_POSITION", accepted: false })]);
+    expect((await db.models.require(model.id)).failedWorkflowCount).toBe(1);
+  });
+
+  it("writes an executed call's ToolCall with its Order, once, and the workflow does not write it again", async () => {
+    const model = await db.models.create({ name: "llm-audited", provider: "openai", modelName: "llm" });
+    const mid = market.midPrice("BTC").toNumber();
+    server.push(
+      toolCallsReply({ name: "create_position", arguments: { symbol: "BTC", side: "SHORT", quantity: 0.01, leverage: 2, exit_plan: { stop: Math.round(mid * 1.05), confidence: 0.5 } } }),
+      toolCallsReply({ name: "hold", arguments: { reason: "done for now" } }),
+      textReply("Short BTC."),
+    );
+    const result = await runTradeWorkflow(runtime, model);
+    expect(result.ok).toBe(true);
+    const order = (await db.orders.openPositionOf(model.id, "BTC"))!;
+    const calls = (await db.invocations.byId(result.invocationId!))!.toolCalls;
+    expect(calls.map((c) => c.type)).toEqual(["CREATE_POSITION", "HOLDING"]);
+    expect(calls[0]!.result).toEqual({ ok: true, message: expect.stringMatching(/^opened SHORT 0\.01 BTC at /), orderId: order.orderId, status: "executed" });
+    expect(calls[0]!.arguments).toMatchObject({ symbol: "BTC", side: "SHORT", quantity: 0.01 });
   });
 });

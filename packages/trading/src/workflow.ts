@@ -10,13 +10,20 @@
  * mistyped model); and publishes the events. Model and broker failures end up in the result
  * and the Invocations row, never as a throw. Everything the prompt lists is in a stable order
  * (positions by symbol, then time), so a rerun of a backtest sends the same prompts.
+ *
+ * Invariants: an executed call's ToolCall is written with the Order it caused (one
+ * transaction, when the store writes at once), never after it; with a fence, a run whose
+ * lease is lost sends no further broker call and is stopped (LEASE_LOST); a failed run is
+ * counted once: now, or, when the database cannot take it, by the store once it can (and
+ * not again when its invocation was closed as ABANDONED meanwhile).
  */
 import { type InvocationResult, type ToolCallRecord, type TradingAgent, responsePayloadOf, toInvocationFinished } from "@autonome/agent";
 import { type DecisionType, type Position, decisionTypeOfTool, toDecimal } from "@autonome/core";
-import type { ModelRecord } from "@autonome/db";
+import { LeaseLostError, type ModelRecord } from "@autonome/db";
 import type { MarketSnapshot } from "@autonome/market-data";
 import { type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
 import { summarizePositionRisk } from "@autonome/risk";
+import type { BrokerFence } from "./fence.js";
 import { errorMessage, toPosition } from "./internal/util.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { BrokerToolExecutor } from "./tool-executor.js";
@@ -120,11 +127,20 @@ function failure(model: ModelRecord, startedAt: number, now: number, error: stri
   };
 }
 
+/** What a driver gives one run besides its model. */
+export interface WorkflowRunOptions {
+  /** The lease the run holds: every broker call that trades checks it first, and a lost lease stops the run (LEASE_LOST). */
+  fence?: BrokerFence;
+}
+
 /** Runs one model's trade workflow. */
-export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelRecord, signal?: AbortSignal): Promise<WorkflowResult> {
+export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelRecord, signal?: AbortSignal, runOptions: WorkflowRunOptions = {}): Promise<WorkflowResult> {
   const { store, clock, events, logger, options } = runtime;
   const startedAt = clock.now();
   if (signal?.aborted) return failure(model, startedAt, clock.now(), "aborted before start", "ABORTED");
+  // The run's own abort: a lost lease stops the agent before it asks the model again.
+  const stop = new AbortController();
+  const runSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   const agent = agentFor(runtime, model);
   if (!agent) return failure(model, startedAt, clock.now(), `no agent configured for model ${model.name} (${model.modelName})`, "NO_AGENT");
 
@@ -166,7 +182,24 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     const prompts = buildTradingPrompts(context);
     invocationId = await store.startInvocation(model.id, `${prompts.systemPrompt}\n\n${prompts.userPrompt}`, startedAt);
 
-    const executor = new BrokerToolExecutor({ db: runtime.db, store, broker, model, clock, events });
+    const executor = new BrokerToolExecutor({
+      db: runtime.db,
+      store,
+      broker,
+      model,
+      clock,
+      events,
+      invocationId,
+      ...(runOptions.fence
+        ? {
+            fence: runOptions.fence,
+            onLeaseLost: (error: Error) => {
+              logger.warn("lease lost, run stopped before its next broker call", { modelId: model.id, model: model.name, error: error.message });
+              stop.abort(error);
+            },
+          }
+        : {}),
+    });
     const id = invocationId;
     // Each tool call is recorded (and its decisionMade published) as the agent handles it, before
     // the model sees the reply: a crash mid-run leaves the calls made so far on record.
@@ -177,7 +210,8 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       if (recorded.has(call.sequence)) return;
       recorded.add(call.sequence);
       try {
-        await store.recordToolCall({
+        // Written already, with the Order it caused.
+        if (!executor.recordedWithOrder(call.result)) await store.recordToolCall({
           invocationId: id,
           type,
           tool: call.tool,
@@ -209,7 +243,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     };
     const result: InvocationResult = await agent.invoke({ systemPrompt: prompts.systemPrompt, userPrompt: prompts.userPrompt, context }, executor, {
       policy: { timeoutMs: options.agentTimeoutMs, maxSteps: options.maxSteps, maxRetries: options.maxRetries, backoffBaseMs: options.retryBackoffMs },
-      ...(signal ? { signal } : {}),
+      signal: runSignal,
       onToolCall: (call) => {
         const done = record(call);
         pending.push(done.catch(() => undefined));
@@ -225,8 +259,13 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       await record(call);
     }
 
+    // A run stopped by its lease failed for that reason, whatever the agent made of the abort.
+    const lost = executor.lostLease ?? (runSignal.reason instanceof LeaseLostError ? runSignal.reason : null);
+    const ok = result.ok && lost === null;
+    const error = lost ? lost.message : result.error;
+    const errorCode = lost ? "LEASE_LOST" : result.errorCode;
     const finishedAt = Math.max(clock.now(), startedAt);
-    await store.finishInvocation(invocationId, {
+    const finish = {
       response: result.text,
       responsePayload: responsePayloadOf(result),
       inputTokens: result.usage.inputTokens,
@@ -234,13 +273,14 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
       cost: result.costUsd,
       latencyMs: result.latencyMs,
       steps: { steps: result.steps, attempts: result.attempts, stepLimitReached: result.stepLimitReached },
-      error: result.error === null ? null : `${result.errorCode ?? "ERROR"}: ${result.error}`,
+      error: error === null ? null : `${errorCode ?? "ERROR"}: ${error}`,
       finishedAt,
-    });
-    if (!result.ok) await store.recordFailedWorkflow(model.id);
+    };
+    if (ok) await store.finishInvocation(invocationId, finish);
+    else await store.recordFailedRun({ modelId: model.id, invocationId, finish });
     if (result.errorCode === "NO_ACTION") logger.warn("model decided nothing", { modelId: model.id, model: model.name, error: result.error });
     let pausedReason: string | null = null;
-    if (result.errorCode === "CONFIG") pausedReason = await pauseAfterConfigErrors(runtime, model);
+    if (errorCode === "CONFIG") pausedReason = await pauseAfterConfigErrors(runtime, model);
     events.publish(
       "invocationFinished",
       // The agent's payload, under the model's row id (the agent knows its configuration id).
@@ -251,16 +291,16 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     logger.info("model decided", {
       modelId: model.id,
       model: model.name,
-      ok: result.ok,
+      ok,
       decisions: toolCalls.map((c) => `${c.tool}${c.symbol ? ` ${c.symbol}` : ""}: ${c.status}`).join("; "),
-      error: result.error,
+      error,
     });
     return {
       modelId: model.id,
       invocationId,
-      ok: result.ok,
-      error: result.error,
-      errorCode: result.errorCode,
+      ok,
+      error,
+      errorCode,
       toolCalls,
       openedOrderIds: executor.openedOrderIds,
       closedOrderIds: executor.closedOrderIds,
@@ -273,11 +313,9 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
   } catch (error) {
     const message = errorMessage(error);
     logger.error("trade workflow failed", { modelId: model.id, model: model.name, error: message });
-    if (invocationId !== null) {
-      await store.finishInvocation(invocationId, { error: `WORKFLOW: ${message}` }).catch(() => undefined);
-    }
-    await store.recordFailedWorkflow(model.id).catch(() => undefined);
-    return failure(model, startedAt, clock.now(), message, "WORKFLOW", invocationId);
+    // Kept by the store until the database takes it, when it cannot now (an outage failed the run).
+    const outcome = await store.recordFailedRun({ modelId: model.id, invocationId, finish: { error: `WORKFLOW: ${message}`, finishedAt: Math.max(clock.now(), startedAt) } });
+    return failure(model, startedAt, clock.now(), message, outcome === "abandoned" ? "ABANDONED" : "WORKFLOW", invocationId);
   }
 }
 

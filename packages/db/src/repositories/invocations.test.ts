@@ -266,4 +266,35 @@ describeEachDatabase("InvocationsRepository", (t) => {
     expect(order(await t.db.invocations.byId(batched!))).toEqual(symbols);
     expect((await t.db.invocations.history()).map(order)).toEqual([symbols, symbols]);
   });
+
+  it("closes unfinished invocations older than a cutoff as ABANDONED, counts each as a failed workflow once, and leaves the rest", async () => {
+    const a = await model("a");
+    const b = await model("b");
+    const old1 = await t.db.invocations.start({ modelId: a.id, prompt: "p" });
+    const old2 = await t.db.invocations.start({ modelId: b.id, prompt: "p" });
+    const done = await t.db.invocations.start({ modelId: a.id, prompt: "p" });
+    await t.db.invocations.finish(done.id, { response: "ok" });
+    t.clock.advanceBy(60_000);
+    const fresh = await t.db.invocations.start({ modelId: a.id, prompt: "p" });
+    t.clock.advanceBy(5_000);
+    // Only model a's, and only those started before the cutoff.
+    const onlyA = await t.db.invocations.abandonUnfinished({ startedBefore: t.clock.now() - 30_000, modelIds: [a.id], reason: "its run was cleared as stale" });
+    expect(onlyA.map((i) => i.id)).toEqual([old1.id]);
+    const closed = (await t.db.invocations.byId(old1.id))!;
+    expect(closed.error).toBe("ABANDONED: its run was cleared as stale");
+    expect(closed.finishedAt).toBe(t.clock.now());
+    expect(closed.latencyMs).toBe(65_000);
+    expect((await t.db.models.require(a.id)).failedWorkflowCount).toBe(1);
+    expect((await t.db.invocations.byId(fresh.id))!.finishedAt).toBeNull();
+    expect((await t.db.invocations.byId(done.id))!.error).toBeNull();
+    // Every model's; the one already closed is not closed or counted again.
+    const all = await t.db.invocations.abandonUnfinished({ startedBefore: t.clock.now() - 30_000, reason: "no worker finished it" });
+    expect(all.map((i) => i.modelId)).toEqual([b.id]);
+    expect((await t.db.models.require(a.id)).failedWorkflowCount).toBe(1);
+    expect((await t.db.models.require(b.id)).failedWorkflowCount).toBe(1);
+    // The run that comes back late cannot finish it.
+    await expect(t.db.invocations.finish(old2.id, { response: "late" })).rejects.toBeInstanceOf(StateConflictError);
+    expect(await t.db.invocations.abandonUnfinished({ startedBefore: t.clock.now(), modelIds: [], reason: "x" })).toEqual([]);
+    await expect(t.db.invocations.abandonUnfinished({ startedBefore: t.clock.now(), reason: " " })).rejects.toBeInstanceOf(ValidationError);
+  });
 });

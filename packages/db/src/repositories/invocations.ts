@@ -150,6 +150,29 @@ export interface InvocationsCountQuery extends TimeRange {
   failedOnly?: boolean;
 }
 
+/** Which unfinished invocations to close as abandoned (InvocationsRepository.abandonUnfinished). */
+export interface AbandonInvocationsInput {
+  /** Only invocations started before this time (epoch ms): older than STALE_AFTER_MS, say. */
+  startedBefore: number;
+  /** Only these models' invocations; every model's when omitted. */
+  modelIds?: readonly string[];
+  /** Why, after "ABANDONED: " in the error column. */
+  reason: string;
+  /** Epoch ms recorded as their finish; defaults to the clock's now. */
+  finishedAt?: number;
+}
+
+/** An invocation closed as abandoned. */
+export interface AbandonedInvocation {
+  id: string;
+  modelId: string;
+  /** Epoch ms. */
+  startedAt: number;
+}
+
+/** The error an abandoned invocation is closed with starts with this. */
+export const ABANDONED_PREFIX = "ABANDONED: ";
+
 const TOOL_CALL_TYPES: readonly DecisionType[] = ["CREATE_POSITION", "CLOSE_POSITION", "HOLDING", "UPDATE_EXIT_PLAN"];
 
 function toToolCall(row: ToolCallRow): ToolCallRecord {
@@ -392,6 +415,40 @@ export class InvocationsRepository {
       throw error;
     }
     return invocations.map((i) => i.id as string);
+  }
+
+  /**
+   * Closes the invocations no run will finish (their worker died, or their run was cleared as
+   * stale): every unfinished invocation started before `startedBefore`, of the given models or
+   * all, is finished with the error "ABANDONED: reason", and each counts as a failed workflow
+   * on its model, in one statement. Returns them, oldest first. A run that still finishes one
+   * later gets StateConflictError from finish (and must not count it again).
+   */
+  async abandonUnfinished(input: AbandonInvocationsInput): Promise<AbandonedInvocation[]> {
+    const before = toDbTime("startedBefore", input.startedBefore);
+    const finishedAt = toDbTime("finishedAt", input.finishedAt ?? this.clock.now());
+    if (typeof input.reason !== "string" || input.reason.trim() === "") {
+      throw new ValidationError("invalid reason", [{ path: "reason", message: "must be a non-empty string" }]);
+    }
+    const modelIds = input.modelIds?.map((id) => checkId("model", id));
+    if (modelIds !== undefined && modelIds.length === 0) return [];
+    const models = modelIds === undefined ? Prisma.empty : Prisma.sql`AND model_id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(modelIds)}::json))`;
+    const rows = await this.prisma.$queryRaw<Array<{ id: string; model_id: string; started_at: Date | string }>>`
+      WITH abandoned AS (
+        UPDATE invocations
+        SET finished_at = GREATEST(${finishedAt}::timestamptz, started_at), error = ${ABANDONED_PREFIX + input.reason},
+            latency_ms = LEAST(FLOOR(EXTRACT(EPOCH FROM (GREATEST(${finishedAt}::timestamptz, started_at) - started_at)) * 1000), 2147483647)::int
+        WHERE finished_at IS NULL AND started_at < ${before}::timestamptz ${models}
+        RETURNING id, model_id, started_at
+      ),
+      counted AS (
+        UPDATE models SET failed_workflow_count = failed_workflow_count + a.n, updated_at = ${new Date(this.clock.now())}::timestamptz
+        FROM (SELECT model_id, count(*)::int AS n FROM abandoned GROUP BY model_id) AS a
+        WHERE models.id = a.model_id
+        RETURNING models.id
+      )
+      SELECT id::text AS id, model_id::text AS model_id, started_at FROM abandoned ORDER BY started_at, id`;
+    return rows.map((r) => ({ id: r.id, modelId: r.model_id, startedAt: r.started_at instanceof Date ? r.started_at.getTime() : new Date(r.started_at).getTime() }));
   }
 
   /** The invocation with its tool calls, or null. */

@@ -49,6 +49,20 @@ describeEachDatabase("LeaderboardRepository", (t) => {
     const before = await t.db.leaderboard.inputs({ to: windowStart });
     expect(before[0]?.closedTrades.realizedPnl.toString()).toBe("100");
     expect(T0).toBeLessThan(windowStart);
+
+    // Standings: the same latest snapshots and open positions, without the trade statistics.
+    const standings = await t.db.leaderboard.standings({ enabledOnly: true });
+    expect(standings.map((s) => [s.model.name, s.openPositions, s.latestSnapshot?.total.toString() ?? null])).toEqual([
+      ["a", 1, "10004.5"],
+      ["b", 0, null],
+    ]);
+    expect((await t.db.leaderboard.standings()).map((s) => s.model.name)).toEqual(["a", "b", "idle"]);
+    // Realized PnL per model, exact: 100 + 9 - 6 + 0 (fees of 0.5 on both legs included).
+    const realized = await t.db.orders.realizedPnlByModel();
+    expect([...realized.entries()]).toEqual([[a.id, expect.anything()]]);
+    expect(realized.get(a.id)?.toString()).toBe("103");
+    expect((await t.db.orders.realizedPnlByModel([idle.id])).size).toBe(0);
+    expect((await t.db.orders.realizedPnlByModel([])).size).toBe(0);
   });
 });
 

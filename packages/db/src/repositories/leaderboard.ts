@@ -73,6 +73,18 @@ export interface LedgerCursor {
   orderId: string;
 }
 
+/** A model's standing: its latest snapshot and how many positions it holds (LeaderboardRepository.standings). */
+export interface ModelStanding {
+  model: ModelRecord;
+  latestSnapshot: PortfolioSnapshotRecord | null;
+  openPositions: number;
+}
+
+function toLatest(modelId: string, s: SnapshotRaw | undefined): PortfolioSnapshotRecord | null {
+  if (s === undefined) return null;
+  return { modelId, at: new Date(s.at).getTime(), total: fromDbDecimal(s.total), available: fromDbDecimal(s.available), unrealizedPnl: fromDbDecimal(s.unrealized_pnl) };
+}
+
 /** Reads leaderboard inputs. */
 export class LeaderboardRepository {
   constructor(
@@ -111,6 +123,33 @@ export class LeaderboardRepository {
     });
   }
 
+  /**
+   * Every model's (or every enabled model's) latest snapshot and open-position count, without
+   * the trade statistics: index lookups and the open orders only, so its cost does not grow with
+   * history (what a running tick shows the models of their competition).
+   */
+  async standings(options: { enabledOnly?: boolean } = {}): Promise<ModelStanding[]> {
+    const [models, open, snapshots] = await Promise.all([
+      options.enabledOnly ? this.models.listEnabled() : this.models.list(),
+      this.prisma.order.groupBy({ by: ["modelId"], where: { status: "OPEN" }, _count: { _all: true } }),
+      this.latestSnapshots(),
+    ]);
+    const openBy = new Map(open.map((o) => [o.modelId, o._count._all]));
+    const snapshotBy = new Map(snapshots.map((s) => [s.model_id, s]));
+    return models.map((model) => ({ model, latestSnapshot: toLatest(model.id, snapshotBy.get(model.id)), openPositions: openBy.get(model.id) ?? 0 }));
+  }
+
+  /** The latest snapshot of each model, through the (model_id, at) index instead of sorting every snapshot. */
+  private latestSnapshots(): Promise<SnapshotRaw[]> {
+    return this.prisma.$queryRaw<SnapshotRaw[]>`
+      SELECT m.id::text AS model_id, s.at, s.total, s.available, s.unrealized_pnl
+      FROM models AS m
+      CROSS JOIN LATERAL (
+        SELECT at, total, available, unrealized_pnl FROM portfolio_snapshots AS p
+        WHERE p.model_id = m.id ORDER BY at DESC LIMIT 1
+      ) AS s`;
+  }
+
   /** Inputs for every model (or only enabled ones), trade statistics over trades closed in `window`. */
   async inputs(window: TimeRange = {}, options: { enabledOnly?: boolean } = {}): Promise<LeaderboardInput[]> {
     const conditions: Prisma.Sql[] = [Prisma.sql`status = 'CLOSED'`];
@@ -134,13 +173,7 @@ export class LeaderboardRepository {
         WHERE ${Prisma.join(conditions, " AND ")}
         GROUP BY model_id`,
       this.prisma.order.groupBy({ by: ["modelId"], where: { status: "OPEN" }, _count: { _all: true } }),
-      this.prisma.$queryRaw<SnapshotRaw[]>`
-        SELECT m.id::text AS model_id, s.at, s.total, s.available, s.unrealized_pnl
-        FROM models AS m
-        CROSS JOIN LATERAL (
-          SELECT at, total, available, unrealized_pnl FROM portfolio_snapshots AS p
-          WHERE p.model_id = m.id ORDER BY at DESC LIMIT 1
-        ) AS s`,
+      this.latestSnapshots(),
     ]);
 
     const totalsBy = new Map(totals.map((t) => [t.model_id, t]));
@@ -152,16 +185,7 @@ export class LeaderboardRepository {
       const s = snapshotBy.get(model.id);
       return {
         model,
-        latestSnapshot:
-          s === undefined
-            ? null
-            : {
-                modelId: model.id,
-                at: new Date(s.at).getTime(),
-                total: fromDbDecimal(s.total),
-                available: fromDbDecimal(s.available),
-                unrealizedPnl: fromDbDecimal(s.unrealized_pnl),
-              },
+        latestSnapshot: toLatest(model.id, s),
         openPositions: openBy.get(model.id) ?? 0,
         closedTrades: {
           count: t?.count ?? 0,

@@ -483,6 +483,23 @@ export class OrdersRepository {
     return row === null ? null : toOpenOrder(row);
   }
 
+  /**
+   * The net realized PnL of each model's closed orders (the models given, or every model),
+   * exact; a model without closed orders is absent. What a simulated account's cash is
+   * rebuilt from.
+   */
+  async realizedPnlByModel(modelIds?: readonly string[]): Promise<Map<string, Decimal>> {
+    const ids = modelIds?.map((id) => checkId("model", id));
+    if (ids !== undefined && ids.length === 0) return new Map();
+    const groups = await this.prisma.order.groupBy({
+      by: ["modelId"],
+      where: { status: "CLOSED", ...(ids === undefined ? {} : { modelId: { in: ids } }) },
+      _sum: { realizedPnl: true },
+      orderBy: { modelId: "asc" },
+    });
+    return new Map(groups.flatMap((g) => (g._sum.realizedPnl === null ? [] : [[g.modelId, fromDbDecimal(g._sum.realizedPnl)] as const])));
+  }
+
   /** Closed trades, newest closedAt first, one page at a time (keyset pagination: stable while rows are added). */
   async closedTrades(query: ClosedTradesQuery = {}): Promise<Page<ClosedOrder>> {
     const limit = checkLimit(query.limit);

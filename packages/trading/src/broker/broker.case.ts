@@ -5,7 +5,7 @@
 import { type ExitPlan, type ManualClock, emptyExitPlan, realizedPnl, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Broker } from "./broker.js";
+import type { Broker, OrderAudit } from "./broker.js";
 
 /** A broker under test, its database and a way to move the venue's price. */
 export interface BrokerHarness {
@@ -111,6 +111,42 @@ export function brokerContract(name: string, factory: () => Promise<BrokerHarnes
       const gross = realizedPnl("SHORT", row.quantity, row.entryPrice, row.exitPrice);
       expect(row.realizedPnl.toNumber()).toBeCloseTo(gross.minus(row.fees).toNumber(), 2);
       expect(row.realizedPnl.gt(0)).toBe(true);
+    });
+
+    it("writes the record of the call that caused an Order in the Order's transaction: both, or neither when the record fails", async () => {
+      const invocation = await h.db.invocations.start({ modelId: h.model.id, prompt: "p" });
+      const recordAs =
+        (type: "CREATE_POSITION" | "CLOSE_POSITION"): OrderAudit =>
+        async (tx, { order, message }) => {
+          await tx.invocations.recordToolCall({ invocationId: invocation.id, type, arguments: { symbol: "BTC" }, result: { orderId: order.orderId, message }, accepted: true });
+        };
+      const refuse: OrderAudit = async () => {
+        throw new Error("record refused");
+      };
+      // A record that fails: no Order either.
+      const unrecorded = await h.broker.openPosition(h.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(2), exitPlan: plan(h.startPrice * 0.9, null) }, refuse);
+      expect(unrecorded.ok).toBe(false);
+      expect(await h.db.orders.openPositionOf(h.model.id, "BTC")).toBeNull();
+      if (unrecorded.ok === false && unrecorded.code === "FILLED_NOT_RECORDED") await h.broker.sync([h.model]); // a venue that kept the fill: reconciled
+      await h.broker.closePosition(h.model, "BTC", "MANUAL");
+
+      const opened = await h.broker.openPosition(h.model, { symbol: "ETH", side: "SHORT", quantity: toDecimal("0.5"), leverage: toDecimal(2), exitPlan: plan(3_300, null) }, recordAs("CREATE_POSITION"));
+      expect(opened.ok).toBe(true);
+      if (!opened.ok) return;
+      // An exit plan whose record fails is not changed.
+      const moved = await h.broker.updateExitPlan(h.model, "ETH", plan(3_600, null), refuse);
+      expect(moved.ok).toBe(false);
+      expect((await h.db.orders.openPositionOf(h.model.id, "ETH"))!.exitPlan.stop?.toNumber()).toBe(3_300);
+      const closed = await h.broker.closePosition(h.model, "ETH", null, recordAs("CLOSE_POSITION"));
+      expect(closed.ok).toBe(true);
+      if (!closed.ok) return;
+      const calls = (await h.db.invocations.byId(invocation.id))!.toolCalls;
+      expect(calls.map((c) => [c.type, (c.result as { orderId: string }).orderId])).toEqual([
+        ["CREATE_POSITION", opened.value.orderId],
+        ["CLOSE_POSITION", closed.value.orderId],
+      ]);
+      expect((calls[0]!.result as { message: string }).message).toMatch(/^opened SHORT 0\.5 ETH at /);
+      expect((calls[1]!.result as { message: string }).message).toMatch(/^closed SHORT 0\.5 ETH at .* realized -?[\d.]+ USD net of fees$/);
     });
 
     it("refuses to close a position that does not exist and writes nothing", async () => {

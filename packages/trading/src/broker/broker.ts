@@ -7,7 +7,7 @@
  * Orders of a model and the venue's positions agree, and every repair is reported.
  */
 import type { CloseTrigger, Decimal, ExitPlan, Market, Side } from "@autonome/core";
-import type { ClosedOrder, ModelRecord, OpenOrder, TradingMode } from "@autonome/db";
+import type { ClosedOrder, Db, DbTransaction, ModelRecord, OpenOrder, OrderRecord, OrdersRepository, TradingMode } from "@autonome/db";
 import { errorMessage } from "../internal/util.js";
 
 /** Opening a position at market. */
@@ -98,6 +98,45 @@ export async function failedOnThrow<T>(what: string, method: () => Promise<Broke
   }
 }
 
+/**
+ * The record of what caused an Order write (the model's tool call), written by the broker in
+ * the transaction that writes the Order, after it: both are stored or neither. `message` is
+ * what the broker reports of the write. A throw rolls the Order write back (the broker then
+ * treats it as a failed write: the simulator unwinds the fill, a live broker reports
+ * FILLED_NOT_RECORDED for reconciliation to repair).
+ */
+export type OrderAudit = (tx: DbTransaction, written: { order: OrderRecord; message: string }) => Promise<void>;
+
+/** Test seams of a broker, unset in production (the crash tests SIGKILL the process there). */
+export interface BrokerWriteHooks {
+  /** Right after an Order row is written by a broker call, before the call's record and the commit. */
+  afterOrderWrite?(): void | Promise<void>;
+}
+
+/**
+ * Writes an Order through `write`, then, with `audit`, the record of its cause, in one
+ * transaction; without one, as the write alone does. `hooks.afterOrderWrite` runs between.
+ */
+export async function writeOrder<T extends OrderRecord>(
+  db: Db,
+  write: (orders: OrdersRepository) => Promise<T>,
+  audit: OrderAudit | undefined,
+  message: (order: T) => string,
+  hooks: BrokerWriteHooks = {},
+): Promise<T> {
+  if (audit === undefined) {
+    const order = await write(db.orders);
+    await hooks.afterOrderWrite?.();
+    return order;
+  }
+  return db.transaction(async (tx) => {
+    const order = await write(tx.orders);
+    await hooks.afterOrderWrite?.();
+    await audit(tx, { order, message: message(order) });
+    return order;
+  });
+}
+
 /** A close that happened at the venue without a tool call (stop, target, liquidation), already persisted. */
 export interface VenueClose {
   order: ClosedOrder;
@@ -163,12 +202,24 @@ export interface Broker {
   start(models: readonly ModelRecord[]): Promise<ReconcileReport>;
   /** Once per tick: feed market data / poll the venue, persist venue closes, repair drift. */
   sync(models: readonly ModelRecord[]): Promise<ReconcileReport>;
-  /** Opens a position at market; the Order is written before this resolves ok. */
-  openPosition(model: ModelRecord, request: OpenPositionRequest): Promise<BrokerResult<OpenOrder>>;
-  /** Closes the model's position on a symbol at market; `closeTrigger` null when the model asked, MANUAL for an operator. */
-  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>>;
-  /** Replaces the exit plan (and the venue's SL/TP orders). */
-  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>>;
+  /**
+   * Another process may have traded these models since this broker last synced them (their
+   * lease went elsewhere and came back): the next sync checks them against Orders in full
+   * (a broker that keeps accounts in memory rebuilds one that drifted).
+   */
+  invalidate(modelIds: readonly string[]): void;
+  /**
+   * Opens a position at market; the Order is written before this resolves ok, and `audit`
+   * (the tool call that asked) in the same transaction.
+   */
+  openPosition(model: ModelRecord, request: OpenPositionRequest, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>>;
+  /**
+   * Closes the model's position on a symbol at market; `closeTrigger` null when the model asked, MANUAL
+   * for an operator. `audit` is written with the close.
+   */
+  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null, audit?: OrderAudit): Promise<BrokerResult<ClosedOrder>>;
+  /** Replaces the exit plan (and the venue's SL/TP orders); `audit` is written with the new plan. */
+  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>>;
   /** The model's account with live numbers. */
   account(model: ModelRecord): Promise<BrokerAccount>;
   /** The model's OPEN Orders as this broker trades them (the simulator's memory, which sync keeps equal to Orders; Lighter's from the database). */

@@ -99,3 +99,69 @@ describe("a crash between the exchange fill and the database write", () => {
     }
   });
 });
+
+describe("a crash between an Order's write and the ToolCall of the call that caused it", () => {
+  const auditChild = fileURLToPath(new URL("../testing/audit-kill-child.ts", import.meta.url));
+  const runChild = (env: Record<string, string>) =>
+    new Promise<{ signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const proc = spawn(process.execPath, ["--import", "tsx", auditChild], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      proc.on("error", reject);
+      proc.on("close", (_code, signal) => resolve({ signal, stdout, stderr }));
+    });
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "autonome-audit-kill-"));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("leaves neither behind: no Order without its ToolCall, and the unfinished invocation is closed as ABANDONED on start", async () => {
+    const dataDir = join(dir, "db");
+    const killed = await runChild({ AUDIT_TEST_DB_DIR: dataDir, AUDIT_TEST_CRASH: "after-order-write" });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+    const { modelId } = JSON.parse(killed.stdout.trim().split("\n")[0]!) as { modelId: string };
+    const clock = new ManualClock(T0);
+    const check = async () => {
+      const db = await createDb({ kind: "pglite", dataDir, clock });
+      try {
+        const orders = await db.orders.allOpenOrders();
+        const calls = (await db.invocations.history({ modelId })).flatMap((i) => i.toolCalls);
+        const recorded = new Set(calls.map((c) => (c.result as { orderId?: string } | null)?.orderId));
+        return { db, orders, calls, recorded };
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+    };
+    let seen = await check();
+    try {
+      // The Order's write was rolled back with the transaction the crash cut short: no Order, no ToolCall.
+      expect(seen.orders.filter((o) => !seen.recorded.has(o.orderId))).toEqual([]);
+      expect(seen.orders).toEqual([]);
+      // The run's invocation was left unfinished; a worker's start closes it as ABANDONED and counts it.
+      const abandoned = await seen.db.invocations.abandonUnfinished({ startedBefore: T0 + 1, reason: "its worker died" });
+      expect(abandoned.map((a) => a.modelId)).toEqual([modelId]);
+      expect((await seen.db.models.require(modelId)).failedWorkflowCount).toBe(1);
+    } finally {
+      await seen.db.close();
+    }
+
+    // Without the crash the same run writes the Order and its ToolCall, together.
+    const lived = await runChild({ AUDIT_TEST_DB_DIR: dataDir });
+    expect(lived.signal, lived.stderr).toBeNull();
+    expect(JSON.parse(lived.stdout.trim().split("\n")[1]!)).toEqual({ ok: true, toolCalls: ["executed"] });
+    seen = await check();
+    try {
+      expect(seen.orders).toHaveLength(1);
+      expect(seen.recorded.has(seen.orders[0]!.orderId)).toBe(true);
+      expect(seen.calls.filter((c) => c.type === "CREATE_POSITION")).toHaveLength(1);
+    } finally {
+      await seen.db.close();
+    }
+  }, 120_000);
+});

@@ -58,7 +58,9 @@ import {
   type BrokerAccount,
   type BrokerFailure,
   type BrokerResult,
+  type BrokerWriteHooks,
   type OpenPositionRequest,
+  type OrderAudit,
   type ReconcileReport,
   type VenueClose,
   emptyReconcileReport,
@@ -67,6 +69,7 @@ import {
   failedOnThrow,
   filledNotRecorded,
   refused,
+  writeOrder,
 } from "./broker.js";
 
 /**
@@ -74,7 +77,7 @@ import {
  * after the exchange filled and before the database write. The kill tests inject hooks
  * that SIGKILL the process there; production code leaves them unset.
  */
-export interface LighterBrokerHooks {
+export interface LighterBrokerHooks extends BrokerWriteHooks {
   /** After an entry filled on the exchange, before its Order is written. */
   afterFill?(): void | Promise<void>;
   /** After a close filled on the exchange, before its Order is closed. */
@@ -209,8 +212,11 @@ export class LighterBroker implements Broker {
     });
   }
 
+  /** @inheritdoc Nothing to do: every sync reconciles each model with the venue and reads its Orders afresh. */
+  invalidate(_modelIds: readonly string[]): void {}
+
   /** @inheritdoc */
-  openPosition(model: ModelRecord, request: OpenPositionRequest): Promise<BrokerResult<OpenOrder>> {
+  openPosition(model: ModelRecord, request: OpenPositionRequest, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
     return this.run(`opening ${request.symbol}`, async () => {
       await this.ready();
       const detail = this.details.get(request.symbol);
@@ -228,30 +234,38 @@ export class LighterBroker implements Broker {
       if (filled.quantity.lte(0)) return refused("order not filled (no liquidity within the slippage cap)");
       await this.p.hooks.afterFill?.();
       let order: OpenOrder;
+      const message = (o: OpenOrder) => `opened ${request.side} ${o.quantity.toString()} ${request.symbol} at ${o.entryPrice.toString()} on Lighter`;
       try {
-        order = await this.p.db.orders.openPosition({
-          modelId: model.id,
-          symbol: request.symbol,
-          side: request.side,
-          quantity: filled.quantity,
-          leverage: request.leverage,
-          entryPrice: to8(filled.averagePrice),
-          entryFee: filled.fee,
-          exitPlan: request.exitPlan,
-          openedAt: this.p.clock.now(),
-        });
+        order = await writeOrder(
+          this.p.db,
+          (orders) =>
+            orders.openPosition({
+              modelId: model.id,
+              symbol: request.symbol,
+              side: request.side,
+              quantity: filled.quantity,
+              leverage: request.leverage,
+              entryPrice: to8(filled.averagePrice),
+              entryFee: filled.fee,
+              exitPlan: request.exitPlan,
+              openedAt: this.p.clock.now(),
+            }),
+          audit,
+          message,
+          this.p.hooks,
+        );
       } catch (error) {
         this.p.logger.error("filled on Lighter but not recorded", { modelId: model.id, symbol: request.symbol, quantity: filled.quantity.toString(), error: errorMessage(error) });
         return filledNotRecorded(`filled ${filled.quantity.toString()} ${request.symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will adopt the position`);
       }
       const placed = await this.placeTriggers(order, request.exitPlan, { stop: true, target: true });
       const note = placed.errors.length > 0 ? `; trigger orders failed: ${placed.errors.join("; ")}` : "";
-      return executed(placed.order, `opened ${request.side} ${order.quantity.toString()} ${request.symbol} at ${order.entryPrice.toString()} on Lighter${note}`);
+      return executed(placed.order, `${message(order)}${note}`);
     });
   }
 
   /** @inheritdoc */
-  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>> {
+  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null, audit?: OrderAudit): Promise<BrokerResult<ClosedOrder>> {
     return this.run(`closing ${symbol}`, async () => {
       await this.ready();
       const report = emptyReconcileReport();
@@ -273,34 +287,40 @@ export class LighterBroker implements Broker {
         return filledNotRecorded(`closed ${filled.quantity.toString()} of ${open.quantity.toString()} ${symbol}; reconciliation will resolve the rest`);
       }
       let closed: ClosedOrder;
+      const message = (c: ClosedOrder) =>
+        `closed ${c.side} ${c.quantity.toString()} ${symbol} at ${c.exitPrice.toString()} on Lighter, realized ${c.realizedPnl.toString()} USD net of fees`;
       try {
-        closed = await this.p.db.orders.closePosition({
-          orderId: open.orderId,
-          exitPrice: to8(filled.averagePrice),
-          exitFee: filled.fee,
-          closeTrigger,
-          closedAt: Math.max(this.p.clock.now(), open.openedAt),
-        });
+        closed = await writeOrder(
+          this.p.db,
+          (orders) =>
+            orders.closePosition({
+              orderId: open.orderId,
+              exitPrice: to8(filled.averagePrice),
+              exitFee: filled.fee,
+              closeTrigger,
+              closedAt: Math.max(this.p.clock.now(), open.openedAt),
+            }),
+          audit,
+          message,
+          this.p.hooks,
+        );
       } catch (error) {
         this.p.logger.error("close filled on Lighter but not recorded", { modelId: model.id, orderId: open.orderId, symbol, error: errorMessage(error) });
         return filledNotRecorded(`closed ${symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will close the Order at the fill`);
       }
-      return executed(
-        closed,
-        `closed ${closed.side} ${closed.quantity.toString()} ${symbol} at ${closed.exitPrice.toString()} on Lighter, realized ${closed.realizedPnl.toString()} USD net of fees`,
-      );
+      return executed(closed, message(closed));
     });
   }
 
   /** @inheritdoc */
-  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>> {
+  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
     return this.run(`updating the ${symbol} exit plan`, async () => {
       await this.ready();
       const open = await this.p.db.orders.openPositionOf(model.id, symbol);
       if (!open) return refused(`no open ${symbol} position`);
       const stopChanged = !sameLevel(open.exitPlan.stop, exitPlan.stop);
       const targetChanged = !sameLevel(open.exitPlan.target, exitPlan.target);
-      const updated = await this.p.db.orders.updateExitPlan(open.orderId, exitPlan);
+      const updated = await writeOrder(this.p.db, (orders) => orders.updateExitPlan(open.orderId, exitPlan), audit, () => `updated the ${symbol} exit plan`, this.p.hooks);
       if (stopChanged && open.slOrderIndex !== null) await this.cancelIndex(symbol, open.slOrderIndex);
       if (targetChanged && open.tpOrderIndex !== null) await this.cancelIndex(symbol, open.tpOrderIndex);
       const cleared = await this.p.db.orders.setTriggerOrders(updated.orderId, {

@@ -126,6 +126,25 @@ describe("SimBroker", () => {
     await broker.close();
   });
 
+  it("rebuilds a model that comes back from another process, which traded it in full meanwhile, once told (invalidate), cash included", async () => {
+    const market = new ControlledMarket(clock, { BTC: 100_000 });
+    const model = await freshModel("came-back");
+    const broker = new SimBroker({ db, market, simulator: simOptions() });
+    await broker.start([model]);
+    // Another worker held the model for a while: it opened and closed a trade this simulator never saw.
+    const opened = await db.orders.openPosition({ modelId: model.id, symbol: "BTC", side: "LONG", quantity: "0.1", leverage: "2", entryPrice: "100000", exitPlan: emptyExitPlan() });
+    const closed = await db.orders.closePosition({ orderId: opened.orderId, exitPrice: "102000", closeTrigger: null });
+    // Its open Orders match (none), and while this broker's worker holds the lease nobody else trades the model: no read of the realized PnL.
+    expect((await broker.sync([model])).actions).toEqual([]);
+    broker.invalidate([model.id]);
+    const report = await broker.sync([model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "resyncedSimulatorAccount", modelId: model.id })]);
+    expect((await broker.account(model)).equity.toFixed(2)).toBe(toDecimal(10_000).plus(closed.realizedPnl).toFixed(2));
+    // Checked once: the next sync trusts it again.
+    expect((await broker.sync([model])).actions).toEqual([]);
+    await broker.close();
+  });
+
   it("trusts its own memory when exclusive: sync reads no Orders, so it leaves another writer's row alone (a backtest owns its database)", async () => {
     const market = new ControlledMarket(clock, { BTC: 100_000 });
     const model = await freshModel("exclusive");

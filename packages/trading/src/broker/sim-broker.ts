@@ -43,7 +43,9 @@ import {
   type Broker,
   type BrokerAccount,
   type BrokerResult,
+  type BrokerWriteHooks,
   type OpenPositionRequest,
+  type OrderAudit,
   type ReconcileReport,
   type VenueClose,
   emptyReconcileReport,
@@ -52,6 +54,7 @@ import {
   failedOnThrow,
   filledNotRecorded,
   refused,
+  writeOrder,
 } from "./broker.js";
 
 /**
@@ -87,6 +90,8 @@ export interface SimBrokerOptions {
    */
   exclusive?: boolean;
   logger?: TradingLogger;
+  /** Test seams (the crash tests); unset in production. */
+  hooks?: BrokerWriteHooks;
 }
 
 interface QueuedClose {
@@ -129,6 +134,11 @@ export class SimBroker implements Broker {
   private readonly pendingFees = new Map<string, Decimal>();
   /** The close trigger to record for a close we asked for (model: null, operator: MANUAL). */
   private readonly requested = new Map<string, CloseTrigger | null>();
+  /** The record to write with a close we asked for (the tool call that asked), per account and symbol. */
+  private readonly requestedAudit = new Map<string, OrderAudit>();
+  /** Models whose realized PnL the next sync compares with Orders (new here, or back from another process). */
+  private readonly recheck = new Set<string>();
+  private readonly hooks: BrokerWriteHooks;
   /** Closes of positions whose entry was never written (unwound fills): not persisted. */
   private readonly discard = new Set<string>();
   /**
@@ -162,6 +172,7 @@ export class SimBroker implements Broker {
     this.marketMap = new Map(markets.map((m) => [m.symbol, m]));
     this.initialCapital = toDecimal(options.simulator?.initialCapital ?? 10_000);
     this.exclusive = options.exclusive ?? false;
+    this.hooks = options.hooks ?? {};
     this.fundingMode = options.funding ?? "auto";
     this.fundingIntervalMs = options.simulator?.fundingIntervalMs ?? DEFAULT_FUNDING_INTERVAL_MS;
     if (!Number.isSafeInteger(this.fundingIntervalMs) || this.fundingIntervalMs < 0) {
@@ -236,11 +247,20 @@ export class SimBroker implements Broker {
       // Orders, not the simulator's command journal, are the record: keep a long-running worker's memory flat.
       this.simulator.truncateJournal(this.simulator.sequence);
       if (this.exclusive) return report;
-      const [realized, open] = await Promise.all([this.realizedByModel(), this.db.orders.allOpenOrders()]);
+      // Open Orders every sync (a bounded read); realized PnL, which grows with history, only for
+      // the models whose open Orders differ from the simulator's, or which another process may
+      // have traded since (invalidate): while this broker's worker holds a model's lease nobody
+      // else closes its trades.
+      const open = await this.db.orders.allOpenOrders();
+      const ordersOf = (modelId: string) => open.filter((o) => o.modelId === modelId);
+      const rechecked = models.filter((m) => this.recheck.has(m.id) || !this.samePositions(m.id, ordersOf(m.id))).map((m) => m.id);
+      const realized = await this.db.orders.realizedPnlByModel(rechecked);
+      for (const id of rechecked) this.recheck.delete(id);
       for (const model of models) {
-        const orders = open.filter((o) => o.modelId === model.id);
+        const orders = ordersOf(model.id);
         try {
-          this.repairDrift(model, realized.get(model.id) ?? ZERO, orders, report);
+          const checked = rechecked.includes(model.id) ? (realized.get(model.id) ?? ZERO) : null;
+          this.repairDrift(model, checked, orders, report);
         } catch (error) {
           report.errors.push({ modelId: model.id, message: errorMessage(error) });
         }
@@ -251,7 +271,12 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
-  openPosition(model: ModelRecord, request: OpenPositionRequest): Promise<BrokerResult<OpenOrder>> {
+  invalidate(modelIds: readonly string[]): void {
+    for (const id of modelIds) if (this.accountOfModel.has(id)) this.recheck.add(id);
+  }
+
+  /** @inheritdoc */
+  openPosition(model: ModelRecord, request: OpenPositionRequest, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
     return this.run(`opening ${request.symbol}`, async () => {
       await this.ensureAccounts([model]);
       const market = this.marketMap.get(request.symbol);
@@ -271,19 +296,29 @@ export class SimBroker implements Broker {
       if (result.status === "pending") return failed("order pending: simulated latency is not supported by the broker");
       if (result.filledSize.lte(0) || result.averagePrice === null) return refused("order not filled: no liquidity");
       const fee = result.fills.reduce((sum, f) => sum.plus(f.fee), ZERO);
+      const partial = result.status === "partially_filled" ? ` (partial: ${result.filledSize.toString()} of ${quantity.toString()})` : "";
+      const message = (o: OpenOrder) => `opened ${request.side} ${o.quantity.toString()} ${request.symbol} at ${o.entryPrice.toString()}, fee ${to8(fee).toString()}${partial}`;
       let order: OpenOrder;
       try {
-        order = await this.db.orders.openPosition({
-          modelId: model.id,
-          symbol: request.symbol,
-          side: request.side,
-          quantity: result.filledSize,
-          leverage: request.leverage,
-          entryPrice: to8(result.averagePrice),
-          entryFee: fee,
-          exitPlan: request.exitPlan,
-          openedAt: this.clock.now(),
-        });
+        const averagePrice = result.averagePrice;
+        order = await writeOrder(
+          this.db,
+          (orders) =>
+            orders.openPosition({
+              modelId: model.id,
+              symbol: request.symbol,
+              side: request.side,
+              quantity: result.filledSize,
+              leverage: request.leverage,
+              entryPrice: to8(averagePrice),
+              entryFee: fee,
+              exitPlan: request.exitPlan,
+              openedAt: this.clock.now(),
+            }),
+          audit,
+          message,
+          this.hooks,
+        );
         this.orderIdOf.set(key(this.acct(model.id), request.symbol), order.orderId);
         this.remember(order);
       } catch (error) {
@@ -299,13 +334,12 @@ export class SimBroker implements Broker {
       }
       const report = emptyReconcileReport();
       await this.flushCloses(report);
-      const partial = result.status === "partially_filled" ? ` (partial: ${result.filledSize.toString()} of ${quantity.toString()})` : "";
-      return executed(order, `opened ${request.side} ${order.quantity.toString()} ${request.symbol} at ${order.entryPrice.toString()}, fee ${to8(fee).toString()}${partial}`);
+      return executed(order, message(order));
     });
   }
 
   /** @inheritdoc */
-  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null): Promise<BrokerResult<ClosedOrder>> {
+  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null, audit?: OrderAudit): Promise<BrokerResult<ClosedOrder>> {
     return this.run(`closing ${symbol}`, async () => {
       await this.ensureAccounts([model]);
       const open = this.openOrdersOf.get(model.id)?.get(symbol);
@@ -322,6 +356,7 @@ export class SimBroker implements Broker {
       }
       const k = key(accountId, symbol);
       this.requested.set(k, closeTrigger);
+      if (audit) this.requestedAudit.set(k, audit);
       let result;
       let writeFailures: Map<string, string>;
       try {
@@ -330,14 +365,10 @@ export class SimBroker implements Broker {
         writeFailures = await this.flushCloses(report);
       } finally {
         this.requested.delete(k);
+        this.requestedAudit.delete(k);
       }
       const closed = this.findClose(report, open.orderId);
-      if (closed) {
-        return executed(
-          closed.order,
-          `closed ${closed.order.side} ${closed.order.quantity.toString()} ${symbol} at ${closed.order.exitPrice.toString()}, realized ${closed.order.realizedPnl.toString()} USD net of fees`,
-        );
-      }
+      if (closed) return executed(closed.order, closeMessage(closed.order));
       const writeError = writeFailures.get(open.orderId);
       if (writeError !== undefined) {
         return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError}); the next sync writes it`);
@@ -353,13 +384,13 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
-  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan): Promise<BrokerResult<OpenOrder>> {
+  updateExitPlan(model: ModelRecord, symbol: string, exitPlan: ExitPlan, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
     return this.run(`updating the ${symbol} exit plan`, async () => {
       await this.ensureAccounts([model]);
       const open = this.openOrdersOf.get(model.id)?.get(symbol);
       const accountId = this.acct(model.id);
       if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return refused(`no open ${symbol} position`);
-      const order = await this.db.orders.updateExitPlan(open.orderId, exitPlan);
+      const order = await writeOrder(this.db, (orders) => orders.updateExitPlan(open.orderId, exitPlan), audit, () => `updated the ${symbol} exit plan`, this.hooks);
       this.remember(order);
       this.simulator.setExitPlan(accountId, symbol, exitPlan);
       const report = emptyReconcileReport();
@@ -440,18 +471,11 @@ export class SimBroker implements Broker {
     this.openOrdersOf.set(modelId, new Map(orders.map((o) => [o.symbol, o])));
   }
 
-  /** Net realized PnL of every model's closed Orders. */
-  private async realizedByModel(): Promise<Map<string, Decimal>> {
-    const inputs = await this.db.leaderboard.inputs();
-    return new Map(inputs.map((i) => [i.model.id, i.closedTrades.realizedPnl]));
-  }
-
   /** Creates simulator accounts for models seen the first time and restores their OPEN Orders. */
   private async ensureAccounts(models: readonly ModelRecord[]): Promise<void> {
     const missing = models.filter((m) => !this.accountOfModel.has(m.id));
     if (missing.length === 0) return;
-    const realized = await this.realizedByModel();
-    const open = await this.db.orders.allOpenOrders();
+    const [realized, open] = await Promise.all([this.db.orders.realizedPnlByModel(missing.map((m) => m.id)), this.db.orders.allOpenOrders()]);
     for (const model of missing) {
       if (this.accountOfModel.has(model.id)) continue;
       this.openAccount(model.id, realized.get(model.id) ?? ZERO, open.filter((o) => o.modelId === model.id));
@@ -620,16 +644,25 @@ export class SimBroker implements Broker {
         }
         const exitPrice = to8(trade.exitPrice);
         const fees = open.fees.plus(item.exitFee);
-        const order = await this.db.orders.closePosition({
-          orderId: open.orderId,
-          exitPrice,
-          closeTrigger: trigger,
-          exitFee: item.exitFee,
-          realizedPnl: netPnl(open.side, open.quantity, open.entryPrice, exitPrice, fees, trade.funding),
-          // The simulator's whole-life funding (restored funding included) is exact; the increments were rounded.
-          funding: to8(trade.funding),
-          closedAt: Math.max(trade.closedAt, open.openedAt),
-        });
+        // The close we asked for is written with the record of the call that asked, when there is one.
+        const audit = asked ? this.requestedAudit.get(k) : undefined;
+        const order = await writeOrder(
+          this.db,
+          (orders) =>
+            orders.closePosition({
+              orderId: open.orderId,
+              exitPrice,
+              closeTrigger: trigger,
+              exitFee: item.exitFee,
+              realizedPnl: netPnl(open.side, open.quantity, open.entryPrice, exitPrice, fees, trade.funding),
+              // The simulator's whole-life funding (restored funding included) is exact; the increments were rounded.
+              funding: to8(trade.funding),
+              closedAt: Math.max(trade.closedAt, open.openedAt),
+            }),
+          audit,
+          closeMessage,
+          this.hooks,
+        );
         this.openOrdersOf.get(modelId)?.delete(trade.symbol);
         this.realizedKnown.set(modelId, (this.realizedKnown.get(modelId) ?? ZERO).plus(order.realizedPnl));
         const close: VenueClose = {
@@ -660,22 +693,32 @@ export class SimBroker implements Broker {
     return failures;
   }
 
+  /** Whether the simulator holds exactly the model's OPEN Orders (of the markets it trades). */
+  private samePositions(modelId: string, modelOrders: readonly OpenOrder[]): boolean {
+    const accountId = this.accountOfModel.get(modelId);
+    if (accountId === undefined) return false;
+    const orders = modelOrders.filter((o) => this.marketMap.has(o.symbol));
+    const positions = this.simulator.positions(accountId);
+    // Funding too: another worker (or this one, for a model it did not sync) may have settled some.
+    return (
+      orders.length === positions.length &&
+      orders.every((o) => positions.some((p) => p.symbol === o.symbol && p.side === o.side && p.quantity.eq(o.quantity) && p.funding.minus(o.funding).abs().lt("0.005")))
+    );
+  }
+
   /**
    * Orders are the truth: when the model's OPEN Orders or its realized PnL differ from
    * what this simulator holds (another worker traded the model, or the CLI flattened it
    * from another process), the model's account is rebuilt from Orders.
    */
-  private repairDrift(model: ModelRecord, realized: Decimal, modelOrders: readonly OpenOrder[], report: ReconcileReport): void {
+  private repairDrift(model: ModelRecord, checked: Decimal | null, modelOrders: readonly OpenOrder[], report: ReconcileReport): void {
     const orders = modelOrders.filter((o) => this.marketMap.has(o.symbol));
     const old = this.acct(model.id);
     const positions = this.simulator.positions(old);
-    // Funding too: another worker (or this one, for a model it did not sync) may have settled some.
-    const samePositions =
-      orders.length === positions.length &&
-      orders.every((o) =>
-        positions.some((p) => p.symbol === o.symbol && p.side === o.side && p.quantity.eq(o.quantity) && p.funding.minus(o.funding).abs().lt("0.005")),
-      );
+    const samePositions = this.samePositions(model.id, modelOrders);
     const known = this.realizedKnown.get(model.id) ?? ZERO;
+    // Realized PnL not read this sync (same positions, and the model never left this worker): this broker's own sum is the record's.
+    const realized = checked ?? known;
     if (samePositions && realized.minus(known).abs().lt("0.005")) return;
     // Retire the old account first so its closes are not taken for the model's.
     this.retired.add(old);
@@ -688,6 +731,11 @@ export class SimBroker implements Broker {
     report.actions.push({ kind: "resyncedSimulatorAccount", modelId: model.id, detail });
     this.logger.warn("rebuilt a simulator account from Orders", { modelId: model.id, detail });
   }
+}
+
+/** What a close reports (and its record keeps). */
+function closeMessage(order: ClosedOrder): string {
+  return `closed ${order.side} ${order.quantity.toString()} ${order.symbol} at ${order.exitPrice.toString()}, realized ${order.realizedPnl.toString()} USD net of fees`;
 }
 
 function safe<T>(f: () => T): T | undefined {
