@@ -112,6 +112,17 @@ export class TradeIndex {
     }
     const firstBlock = Math.floor(start / BLOCK);
     const blocks = Math.ceil(this.n / BLOCK);
+    if (start === this.n - 1) {
+      // Appended: its block's extremes take it in (O(1); a block starts at -Infinity / Infinity).
+      const c = this.cents[start]!;
+      if (this.blockMax.length < blocks) {
+        this.blockMax.push(-Infinity);
+        this.blockMin.push(Infinity);
+      }
+      if (c > this.blockMax[firstBlock]!) this.blockMax[firstBlock] = c;
+      if (c < this.blockMin[firstBlock]!) this.blockMin[firstBlock] = c;
+      return;
+    }
     this.blockMax.length = blocks;
     this.blockMin.length = blocks;
     for (let b = firstBlock; b < blocks; b++) {
