@@ -222,7 +222,9 @@ try {
     await busy.stop();
   }
 
-  // Phase 3: no answer cache, one request after another: what building the answer costs.
+  // Phase 3: no answer cache, one request after another: what building the answer costs (the
+  // summary gives the median over HTTP from this process; p99 and the first request after start,
+  // which also compiles the code and computes every model's curve metrics, are printed above).
   const uncached = await serve({ BENCH_RESPONSE_CACHE_MS: "0" });
   const uncachedMs: number[] = [];
   let coldMs = 0;
@@ -251,7 +253,7 @@ try {
   if (eventIntervalMs > 0) console.log(`events: the api heard tickFinished every ${eventIntervalMs} ms (each clears its caches)`);
   console.log(`api at ${RATE} req/s: leaderboard p99 ${Math.ceil(p99.leaderboard!)} ms, positions p99 ${Math.ceil(p99.positions!)} ms`);
   console.log(
-    `api at ${BUSY_RATE} req/s with an event every second: leaderboard p99 ${Math.ceil(busyP99.leaderboard!)} ms, positions p99 ${Math.ceil(busyP99.positions!)} ms, uncached leaderboard ${Math.ceil(Math.max(coldMs, pick(99)))} ms`,
+    `api at ${BUSY_RATE} req/s with an event every second: leaderboard p99 ${Math.ceil(busyP99.leaderboard!)} ms, positions p99 ${Math.ceil(busyP99.positions!)} ms, uncached leaderboard ${Math.ceil(pick(50))} ms`,
   );
 } finally {
   // BENCH_KEEP=1 leaves the data for EXPLAIN ANALYZE; BENCH_REUSE=1 for the next run.

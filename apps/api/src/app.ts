@@ -346,7 +346,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     (c) => {
       const { limit } = c.req.valid("query");
       const replay = hub.since(Math.max(0, hub.lastSeq - limit));
-      const items = replay.events.reverse().map((e) => ({ id: `${deps.bootId}-${e.seq}`, event: e.event as unknown }));
+      const items = replay.events.reverse().map((e) => ({ id: `${deps.bootId}-${e.seq}`, event: e.event }));
       return c.json({ lastEventId: hub.lastSeq === 0 ? null : `${deps.bootId}-${hub.lastSeq}`, items }, 200);
     },
   );

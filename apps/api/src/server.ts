@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ArenaEvent, type ArenaEventBus, type Clock, type DecimalLike, SystemClock } from "@autonome/core";
-import { type Db, type EventChannel, createDb, createEventChannel } from "@autonome/db";
+import { type Db, type EventChannel, createDb, createEventChannel, describeThrown } from "@autonome/db";
 import { type ServerType, createAdaptorServer } from "@hono/node-server";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createApp } from "./app.js";
@@ -94,7 +94,7 @@ export const DEFAULT_MAX_STREAMS = 200;
 export const DEFAULT_MAX_QUEUED_EVENTS = 1_000;
 
 function defaultLogError(line: string, error: unknown): void {
-  process.stderr.write(`${line}${error instanceof Error && error.stack ? `\n${error.stack}` : error === undefined ? "" : ` ${String(error)}`}\n`);
+  process.stderr.write(`${line}${error instanceof Error && error.stack ? `\n${error.stack}` : error === undefined ? "" : `: ${describeThrown(error)}`}\n`);
 }
 
 /** Default of ApiServerOptions.responseCacheMs. */

@@ -15,6 +15,17 @@ const BLOCK = 128;
 
 /** Scales an exact decimal string to an integer of `places` decimals ("-1.5", 2 -> -150n). */
 export function toScaled(text: string, places: number): bigint {
+  // The common form ("-12.5", "0.05", "3"): split at the point, no regular expression.
+  const dot = text.indexOf(".");
+  const whole = dot < 0 ? text : text.slice(0, dot);
+  const frac = dot < 0 ? "" : text.slice(dot + 1);
+  if (/^[+-]?\d+$/.test(whole) && frac.length <= places && /^\d*$/.test(frac)) {
+    return BigInt(whole + frac.padEnd(places, "0"));
+  }
+  return parseScaled(text, places);
+}
+
+function parseScaled(text: string, places: number): bigint {
   const match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
   if (match === null) throw new RangeError(`not a decimal: ${text}`);
   const [, sign, whole = "", frac = ""] = match;
@@ -48,16 +59,29 @@ export interface WindowTradeStats {
   worst: string | null;
 }
 
-function grow<T extends Float64Array | BigInt64Array | Int32Array>(array: T, size: number): T {
-  if (array.length >= size) return array;
-  const next = new (array.constructor as new (n: number) => T)(Math.max(size, array.length * 2, 16));
-  next.set(array as never);
+function growFloat(array: Float64Array, size: number): Float64Array<ArrayBuffer> {
+  const next = new Float64Array(size);
+  next.set(array);
+  return next;
+}
+
+function growBig(array: BigInt64Array, size: number): BigInt64Array<ArrayBuffer> {
+  const next = new BigInt64Array(size);
+  next.set(array);
+  return next;
+}
+
+function growInt(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(size);
+  next.set(array);
   return next;
 }
 
 /** A model's closed trades, indexed for window statistics. */
 export class TradeIndex {
   private n = 0;
+  /** Trades the arrays hold room for (the prefix arrays one more). */
+  private capacity = 16;
   private closedAt = new Float64Array(16);
   private cents = new Float64Array(16);
   private feeUnits = new BigInt64Array(16);
@@ -81,13 +105,18 @@ export class TradeIndex {
     const fees = toScaled(trade.fees, 8);
     this.firstOpenedAt = this.firstOpenedAt === null ? trade.openedAt : Math.min(this.firstOpenedAt, trade.openedAt);
     const size = this.n + 1;
-    this.closedAt = grow(this.closedAt, size);
-    this.cents = grow(this.cents, size);
-    this.feeUnits = grow(this.feeUnits, size);
-    this.cumRealized = grow(this.cumRealized, size + 1);
-    this.cumFees = grow(this.cumFees, size + 1);
-    this.cumWins = grow(this.cumWins, size + 1);
-    this.cumLosses = grow(this.cumLosses, size + 1);
+    if (size > this.capacity) {
+      // Doubling: appends cost O(1) amortized.
+      const capacity = this.capacity * 2;
+      this.closedAt = growFloat(this.closedAt, capacity);
+      this.cents = growFloat(this.cents, capacity);
+      this.feeUnits = growBig(this.feeUnits, capacity);
+      this.cumRealized = growBig(this.cumRealized, capacity + 1);
+      this.cumFees = growBig(this.cumFees, capacity + 1);
+      this.cumWins = growInt(this.cumWins, capacity + 1);
+      this.cumLosses = growInt(this.cumLosses, capacity + 1);
+      this.capacity = capacity;
+    }
     let at = this.n;
     if (this.n > 0 && trade.closedAt < this.closedAt[this.n - 1]!) {
       at = this.upperBound(trade.closedAt);
@@ -112,6 +141,17 @@ export class TradeIndex {
     }
     const firstBlock = Math.floor(start / BLOCK);
     const blocks = Math.ceil(this.n / BLOCK);
+    if (start === this.n - 1) {
+      // Appended: its block's extremes take it in (O(1); a block starts at -Infinity / Infinity).
+      const c = this.cents[start]!;
+      if (this.blockMax.length < blocks) {
+        this.blockMax.push(-Infinity);
+        this.blockMin.push(Infinity);
+      }
+      if (c > this.blockMax[firstBlock]!) this.blockMax[firstBlock] = c;
+      if (c < this.blockMin[firstBlock]!) this.blockMin[firstBlock] = c;
+      return;
+    }
     this.blockMax.length = blocks;
     this.blockMin.length = blocks;
     for (let b = firstBlock; b < blocks; b++) {

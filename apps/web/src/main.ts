@@ -498,7 +498,8 @@ async function renderModel(seq: number, id: string, tab: string): Promise<void> 
     getJson<Equity>(`/api/equity?window=${state.window}&points=400&modelId=${encodeURIComponent(id)}`),
     getJson<{ items: Position[]; totalUnrealizedPnl: string }>(`/api/positions?modelId=${encodeURIComponent(id)}`),
   ]);
-  const trades = tab === "trades" || tab === "positions" ? await loadList<Trade>(`model-trades:${id}`, tradesPath) : [];
+  // Its trades mark its curve on every tab.
+  const trades = await loadList<Trade>(`model-trades:${id}`, tradesPath);
   if (tab === "chat") await loadList<Invocation>(`model-chat:${id}`, chatPath);
   if (seq !== renderSeq) return;
   const row = board.rows.find((r) => r.model.id === id);
