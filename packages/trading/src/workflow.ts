@@ -138,9 +138,9 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
   const { store, clock, events, logger, options } = runtime;
   const startedAt = clock.now();
   if (signal?.aborted) return failure(model, startedAt, clock.now(), "aborted before start", "ABORTED");
-  // The run's own abort: a lost lease stops the agent before it asks the model again.
+  // The run's own abort, with a fence: a lost lease stops the agent before it asks the model again.
   const stop = new AbortController();
-  const runSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const runSignal = runOptions.fence === undefined ? signal : signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   const agent = agentFor(runtime, model);
   if (!agent) return failure(model, startedAt, clock.now(), `no agent configured for model ${model.name} (${model.modelName})`, "NO_AGENT");
 
@@ -243,7 +243,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     };
     const result: InvocationResult = await agent.invoke({ systemPrompt: prompts.systemPrompt, userPrompt: prompts.userPrompt, context }, executor, {
       policy: { timeoutMs: options.agentTimeoutMs, maxSteps: options.maxSteps, maxRetries: options.maxRetries, backoffBaseMs: options.retryBackoffMs },
-      signal: runSignal,
+      ...(runSignal ? { signal: runSignal } : {}),
       onToolCall: (call) => {
         const done = record(call);
         pending.push(done.catch(() => undefined));
@@ -260,7 +260,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     }
 
     // A run stopped by its lease failed for that reason, whatever the agent made of the abort.
-    const lost = executor.lostLease ?? (runSignal.reason instanceof LeaseLostError ? runSignal.reason : null);
+    const lost = executor.lostLease ?? (runSignal?.reason instanceof LeaseLostError ? runSignal.reason : null);
     const ok = result.ok && lost === null;
     const error = lost ? lost.message : result.error;
     const errorCode = lost ? "LEASE_LOST" : result.errorCode;
