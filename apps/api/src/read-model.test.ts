@@ -100,6 +100,32 @@ describe("a young arena (started minutes ago, no history)", () => {
   });
 });
 
+describe("the read model's catch-up timer", () => {
+  it("finds a trade whose event never came within a few sync intervals", async () => {
+    const clock = new ManualClock(T0);
+    const { db, dispose } = await openTestDb("pglite", clock);
+    const model = await db.models.create({ name: "silent", provider: "rule", modelName: "x" });
+    const api = createApiServer({ db, clock, staticDir: null, cacheTtlMs: 0, ledgerSyncMs: 100 });
+    const { url } = await api.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const trades = async () => ((await getJson(url, "/api/leaderboard?window=all")).json.rows[0].trades as number);
+      expect(await trades()).toBe(0);
+      const o = await db.orders.openPosition({ modelId: model.id, symbol: "BTC", side: "LONG", quantity: "1", leverage: "1", entryPrice: "100", exitPlan: emptyExitPlan() });
+      clock.advanceBy(1_000);
+      await db.orders.closePosition({ orderId: o.orderId, exitPrice: "101", closeTrigger: null });
+      let seen = 0;
+      for (let i = 0; i < 100 && seen === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        seen = await trades();
+      }
+      expect(seen).toBe(1);
+    } finally {
+      await api.close();
+      await dispose();
+    }
+  });
+});
+
 describe("the incremental read model", () => {
   const clock = new ManualClock(T0);
   const bus = new ArenaEventBus();
