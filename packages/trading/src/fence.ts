@@ -33,14 +33,21 @@ export class LeaseFence implements BrokerFence {
     readonly ticket: LeaseTicket,
   ) {}
 
+  /** Why the run was revoked, or null. */
+  private revocation(): LeaseLostError | null {
+    return this.revokedWith;
+  }
+
   /** @inheritdoc */
   async guard<T>(call: () => Promise<T>): Promise<T> {
     if (this.revokedWith) throw this.revokedWith;
     this.inFlight++;
     try {
       await this.leases.assertHeld(this.ticket);
-      // Revoked while the check ran: the scheduler may be starting the model again.
-      if (this.revokedWith) throw this.revokedWith;
+      // Revoked while the check ran: the scheduler may be starting the model again
+      // (read through a method: the field changes across the await, which narrowing ignores).
+      const revoked = this.revocation();
+      if (revoked) throw revoked;
       return await call();
     } finally {
       this.inFlight--;
