@@ -223,7 +223,7 @@ describe.skipIf(CHROMIUM.path === undefined)("dashboard in Chromium", () => {
         clipped: cells.filter((c) => c.getBoundingClientRect().right > window.innerWidth + 0.5 || c.scrollWidth > c.clientWidth + 1).length,
       };
     });
-    expect(layout).toEqual({ display: "block", head: "none", label: '"Model"', clipped: 0 });
+    expect(layout).toEqual({ display: "grid", head: "none", label: '"Model"', clipped: 0 });
     await page.screenshot({ path: join(shots, "phone.png"), fullPage: false });
     expect(errors).toEqual([]);
     await page.close();
