@@ -196,12 +196,14 @@ describe.skipIf(skip)("autonome season on PostgreSQL", () => {
       ]);
       const cache = join(work, "llm-cache");
       const base = ["--seeds", "3", "--synthetic-symbols", "BTC", "--window", "30m", "--warmup", "3h", "--models-file", models, "--processes", "1", "--llm-cache", cache];
-      // 6 ticks a run, one request each: 6,300 tokens a run. A budget of 1,000 is spent by the first run.
+      // 6 ticks a run, two requests each (the server's plain-text reply calls no tool, so the
+      // agent asks once more in the same run, then records NO_ACTION): 12,600 tokens a run.
+      // A budget of 1,000 is spent by the first run.
       const io = captureIo();
       expect(await seasonMain([...base, "--budget-tokens", "1000", "--out", join(work, "budget"), "--season", "budget"], { DATABASE_URL: url }, io), io.errText()).toBe(0);
       const report = JSON.parse(readFileSync(join(work, "budget", "season.json"), "utf8")) as SeasonReport;
       expect(report.runs.map((r) => r.status)).toEqual(["done", "skipped", "skipped"]);
-      expect(report.spent.tokens).toBe(6 * 1050);
+      expect(report.spent.tokens).toBe(6 * 2 * 1050);
       expect(io.lines).toContain("2 runs skipped: the budget was spent");
       expect(io.lines.at(-1)).toMatch(/^season: 1 runs, 2 models/);
       const requests = server.requests.length;
@@ -217,8 +219,8 @@ describe.skipIf(skip)("autonome season on PostgreSQL", () => {
         await store.close();
       }
       const full = JSON.parse(readFileSync(join(work, "nobudget", "season.json"), "utf8")) as SeasonReport;
-      expect(full.spent.tokens).toBe(2 * 6 * 1050);
-      expect(server.requests.length).toBe(requests + 2 * 6);
+      expect(full.spent.tokens).toBe(2 * 6 * 2 * 1050);
+      expect(server.requests.length).toBe(requests + 2 * 6 * 2);
     } finally {
       await server.close();
     }
