@@ -5,10 +5,10 @@ import { ConfigError, ManualClock, StateConflictError, emptyExitPlan } from "@au
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundledMigrations } from "../generated/migrations.js";
-import { DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, redactUrl, splitSchemaFromUrl } from "./db.js";
+import { DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, dropSchema, redactUrl, splitSchemaFromUrl } from "./db.js";
 import { MigrationError } from "./errors.js";
 import { prismaOf } from "./internal/db-internals.js";
-import { T0, dropSchema, freshSchemaName, postgresSkipReason, postgresUrl } from "./testing/databases.js";
+import { T0, freshSchemaName, postgresSkipReason, postgresUrl } from "./testing/databases.js";
 
 describe("redactUrl", () => {
   it("hides the password and nothing else, and all of what is not a URL", () => {

@@ -117,6 +117,20 @@ export function dbTargetFromEnv(env: Record<string, string | undefined> = proces
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+/**
+ * Drops a schema of the PostgreSQL at `url` and everything in it (a test's or a season run's
+ * own schema); nothing when it does not exist.
+ */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Splits `?schema=` off a PostgreSQL URL (Prisma's convention; pg does not know it). */
 export function splitSchemaFromUrl(url: string): { url: string; schema: string | undefined } {
   let parsed: URL;

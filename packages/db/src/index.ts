@@ -1,4 +1,4 @@
-export { type Db, type DbConfig, type DbTarget, type DbTransaction, DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, redactUrl, splitSchemaFromUrl } from "./db.js";
+export { type Db, type DbConfig, type DbTarget, type DbTransaction, DEFAULT_DATA_DIR, createDb, dbTargetFromEnv, dropSchema, redactUrl, splitSchemaFromUrl } from "./db.js";
 export {
   type Migration,
   type MigrationResult,

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AutonomeError } from "@autonome/core";
 import { ReplayRecording, writeSyntheticHistory } from "@autonome/market-data";
-import pg from "pg";
+import { dropSchema } from "@autonome/db";
 import { demoDataDir } from "../backtest/options.js";
 import { type BacktestReport, buildReport } from "../backtest/report.js";
 import { prepareBacktest, runBacktest } from "../backtest/run.js";
@@ -110,15 +110,6 @@ export class RunCache {
   }
 }
 
-async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Runs one run of a season to the end. */
 export async function executeRun(spec: SeasonSpec, run: RunSpec, environment: RunEnvironment, cache = new RunCache()): Promise<RunOutcome> {

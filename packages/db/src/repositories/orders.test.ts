@@ -11,7 +11,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, createDb } from "../db.js";
 import { prismaOf } from "../internal/db-internals.js";
-import { T0, describeEachDatabase, dropSchema, openPostgres, postgresSkipReason, postgresUrl } from "../testing/databases.js";
+import { dropSchema } from "../db.js";
+import { T0, describeEachDatabase, openPostgres, postgresSkipReason, postgresUrl } from "../testing/databases.js";
 
 const PLAN: ExitPlan = {
   ...emptyExitPlan(),

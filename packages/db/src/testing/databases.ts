@@ -7,9 +7,8 @@
  */
 import { type Clock, ManualClock } from "@autonome/core";
 import { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe } from "vitest";
-import { type Db, createDb } from "../db.js";
+import { type Db, createDb, dropSchema } from "../db.js";
 import { testDatabaseUrl, testPostgresSkipReason } from "./postgres.js";
 import { truncateAllTables as truncateAll } from "./sql.js";
 
@@ -35,16 +34,6 @@ export function freshSchemaName(): string {
   return `test_${globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
 }
 
-/** Drops a test schema. */
-export async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Opens a migrated in-memory PGlite database. */
 export async function openPglite(clock: Clock): Promise<Db> {
