@@ -180,16 +180,19 @@ export function parseSimulatorOverrides(simText: string | undefined, capital: st
 /** `--help` was asked for. */
 export class HelpRequested extends Error {}
 
-/** Parses argv into options (paths resolved against `cwd`); throws BacktestInputError or HelpRequested. */
-export function parseBacktestArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): BacktestOptions {
+/**
+ * Splits argv into the values of `known` options (`--name value` or `--name=value`, repeatable)
+ * and the `booleans` given; throws HelpRequested for --help and BacktestInputError for an
+ * unknown option or a missing value. The backtest and the season parse with it.
+ */
+export function parseOptionArgs(argv: readonly string[], known: readonly string[], booleans: readonly string[]): { values: Map<string, string[]>; flags: Set<string> } {
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
-  const known = ["--data", "--funding", "--symbols", "--from", "--to", "--interval", "--models-file", "--models", "--seed", "--simulator", "--capital", "--out", "--llm-cache"];
   const args = argv.filter((a) => a !== "--");
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--help" || arg === "-h") throw new HelpRequested();
-    if (arg === "--no-html") {
+    if (booleans.includes(arg)) {
       flags.add(arg);
       continue;
     }
@@ -200,6 +203,13 @@ export function parseBacktestArgs(argv: readonly string[], env: Readonly<Record<
     if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new BacktestInputError(`${name} needs a value`, name);
     values.set(name, [...(values.get(name) ?? []), value]);
   }
+  return { values, flags };
+}
+
+/** Parses argv into options (paths resolved against `cwd`); throws BacktestInputError or HelpRequested. */
+export function parseBacktestArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): BacktestOptions {
+  const known = ["--data", "--funding", "--symbols", "--from", "--to", "--interval", "--models-file", "--models", "--seed", "--simulator", "--capital", "--out", "--llm-cache"];
+  const { values, flags } = parseOptionArgs(argv, known, ["--no-html"]);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const list = (name: string) => (values.get(name) ?? []).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
   const one = (name: string) => values.get(name)?.at(-1);

@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_MARKETS } from "@autonome/core";
-import { BacktestInputError, HelpRequested, demoDataDir, filesOf, loadModels, parseDurationMs, parseSimulatorOverrides } from "../backtest/options.js";
+import { BacktestInputError, demoDataDir, filesOf, loadModels, parseDurationMs, parseOptionArgs, parseSimulatorOverrides } from "../backtest/options.js";
 import type { SeasonBudget } from "./store.js";
 import type { SeasonMetric, SeasonSignal, SeasonSpecInput } from "./spec.js";
 
@@ -78,27 +78,6 @@ export interface SeasonWorkerCliOptions {
   databaseUrl: string;
 }
 
-function parseArgs(argv: readonly string[], known: readonly string[], booleans: readonly string[]): { values: Map<string, string[]>; flags: Set<string> } {
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  const args = argv.filter((a) => a !== "--");
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--help" || arg === "-h") throw new HelpRequested();
-    if (booleans.includes(arg)) {
-      flags.add(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (!known.includes(name)) throw new BacktestInputError(`unknown option ${arg}; see --help`, arg);
-    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new BacktestInputError(`${name} needs a value`, name);
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
-  return { values, flags };
-}
-
 function nonNegativeInt(text: string | undefined, flag: string, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text)) throw new BacktestInputError(`${flag} ${text} is not a non-negative integer`, flag);
@@ -110,7 +89,7 @@ const DAY_MS = 86_400_000;
 /** Parses `autonome season` arguments (paths resolved against `cwd`). */
 export function parseSeasonArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd: string): SeasonOptions {
   const known = ["--data", "--funding", "--windows", "--seeds", "--window", "--warmup", "--signal", "--synthetic-symbols", "--symbols", "--interval", "--models-file", "--models", "--seed", "--simulator", "--capital", "--metric", "--budget-usd", "--budget-tokens", "--processes", "--run-timeout", "--retries", "--season", "--out", "--llm-cache"];
-  const { values, flags } = parseArgs(argv, known, ["--demo", "--keep-db"]);
+  const { values, flags } = parseOptionArgs(argv, known, ["--demo", "--keep-db"]);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const list = (name: string) => (values.get(name) ?? []).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
   const one = (name: string) => values.get(name)?.at(-1);
@@ -193,7 +172,7 @@ export function parseSeasonArgs(argv: readonly string[], env: Readonly<Record<st
 
 /** Parses `autonome season worker` arguments. */
 export function parseSeasonWorkerArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd: string): SeasonWorkerCliOptions {
-  const { values, flags } = parseArgs(argv, ["--processes", "--data", "--llm-cache", "--run-timeout"], ["--keep-db"]);
+  const { values, flags } = parseOptionArgs(argv, ["--processes", "--data", "--llm-cache", "--run-timeout"], ["--keep-db"]);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const one = (name: string) => values.get(name)?.at(-1);
   const databaseUrl = env.DATABASE_URL?.trim();
