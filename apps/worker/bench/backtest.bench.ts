@@ -14,22 +14,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ReplayRecording, writeSyntheticHistory } from "@autonome/market-data";
+import { ReplayRecording } from "@autonome/market-data";
 import { parseBacktestArgs } from "../src/backtest/options.js";
 import { prepareBacktest, runBacktest } from "../src/backtest/run.js";
-import { SYNTHETIC_MINUTES, SYNTHETIC_SEED, dataDirOption } from "../../../scripts/bench-data.js";
+import { benchHistoryDir } from "./history.js";
 
 const out = mkdtempSync(join(tmpdir(), "autonome-backtest-bench-"));
 try {
-  let dataDir = dataDirOption();
-  if (dataDir === undefined) {
-    const generated = performance.now();
-    const history = await writeSyntheticHistory({ directory: join(out, "synthetic"), seed: SYNTHETIC_SEED, minutes: SYNTHETIC_MINUTES });
-    dataDir = join(out, "synthetic");
-    console.log(`data: synthetic (seed ${SYNTHETIC_SEED}, ${history.symbols.length} symbols x ${history.minutes} min), written in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
-  } else {
-    console.log(`data: ${dataDir} (recorded)`);
-  }
+  const dataDir = await benchHistoryDir(out);
   // A directory means its kline CSVs and its *funding* CSVs, as `pnpm backtest --data DIR` reads it.
   const options = parseBacktestArgs(["--data", dataDir, "--interval", "5m", "--out", join(out, "run")], { DATABASE_URL: process.env.DATABASE_URL });
   const loadStarted = performance.now();

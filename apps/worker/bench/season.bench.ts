@@ -11,22 +11,13 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeSyntheticHistory } from "@autonome/market-data";
-import { SYNTHETIC_MINUTES, SYNTHETIC_SEED, dataDirOption } from "../../../scripts/bench-data.js";
+import { benchHistoryDir } from "./history.js";
 import { seasonMain } from "../src/season/command.js";
 
 const out = mkdtempSync(join(tmpdir(), "autonome-season-bench-"));
 chmodSync(out, 0o755); // as root the embedded server runs as `postgres`, who must reach its data directory
 try {
-  let dataDir = dataDirOption();
-  if (dataDir === undefined) {
-    const generated = performance.now();
-    const history = await writeSyntheticHistory({ directory: join(out, "synthetic"), seed: SYNTHETIC_SEED, minutes: SYNTHETIC_MINUTES });
-    dataDir = join(out, "synthetic");
-    console.log(`data: synthetic (seed ${SYNTHETIC_SEED}, ${history.symbols.length} symbols x ${history.minutes} min), written in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
-  } else {
-    console.log(`data: ${dataDir} (recorded)`);
-  }
+  const dataDir = await benchHistoryDir(out);
   const counts = (process.env.SEASON_BENCH_PROCESSES ?? "1,2").split(",").map(Number);
   const results: string[] = [];
   for (const processes of counts) {
