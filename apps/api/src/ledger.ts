@@ -160,14 +160,7 @@ export class ArenaLedger {
 
   private async build(): Promise<void> {
     await this.refreshModels();
-    let after: { closedAt: number; orderId: string } | null = null;
-    for (;;) {
-      const page = await this.db.leaderboard.ledgerPage(after, PAGE);
-      for (const t of page) this.fold(t);
-      if (page.length < PAGE) break;
-      const last = page[page.length - 1]!;
-      after = { closedAt: last.closedAt, orderId: last.orderId };
-    }
+    await this.foldClosesAfter(null);
     await Promise.all([...this.modelsById.keys()].map((id) => this.syncCurve(id)));
     await this.refreshOpen();
     await Promise.all([...this.modelsById.keys()].map((id) => this.loadRuns(id)));
@@ -248,9 +241,9 @@ export class ArenaLedger {
     if (curve.ts.length > MAX_CURVE_POINTS) this.curves.set(modelId, thinCurve(curve, this.clock.now()));
   }
 
-  /** Catches up with closes since a little before the newest held, and re-reads open orders. */
-  private async catchUp(): Promise<void> {
-    let after: { closedAt: number; orderId: string } = { closedAt: Math.max(0, this.newestClose - HORIZON_MS), orderId: "00000000-0000-0000-0000-000000000000" };
+  /** Folds every closed trade after `from` (from the first when null), a ledger page at a time. */
+  private async foldClosesAfter(from: { closedAt: number; orderId: string } | null): Promise<void> {
+    let after = from;
     for (;;) {
       const page = await this.db.leaderboard.ledgerPage(after, PAGE);
       for (const t of page) this.fold(t);
@@ -258,6 +251,11 @@ export class ArenaLedger {
       const last = page[page.length - 1]!;
       after = { closedAt: last.closedAt, orderId: last.orderId };
     }
+  }
+
+  /** Catches up with closes since a little before the newest held, and re-reads open orders. */
+  private async catchUp(): Promise<void> {
+    await this.foldClosesAfter({ closedAt: Math.max(0, this.newestClose - HORIZON_MS), orderId: "00000000-0000-0000-0000-000000000000" });
     await this.refreshOpen();
     await this.refreshModels();
     await Promise.all([...this.modelsById.keys()].map((id) => this.syncCurve(id)));
