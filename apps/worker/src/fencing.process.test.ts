@@ -5,7 +5,7 @@
  * wakes up with the model's answer in hand, its run must not trade: the model trades once.
  * Skipped without TEST_DATABASE_URL (failing when CI=true).
  */
-import { type OpenAiTestServer, startOpenAiTestServer, toolCallsReply } from "@autonome/agent/testing";
+import { type OpenAiTestServer, startOpenAiTestServer, textReply, toolCallsReply } from "@autonome/agent/testing";
 import { testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -50,6 +50,8 @@ describe.skipIf(problem !== null)("two workers and a stalled run", () => {
         // Worker B's run: it opens BTC.
         toolCallsReply({ name: "create_position", arguments: btcOpen }),
       ],
+      // B's later runs hold (a text-only reply would be a NO_ACTION run, counted as failed).
+      fallback: (request) => (request.messages.at(-1)?.role === "tool" ? textReply("done") : toolCallsReply({ name: "hold", arguments: { reason: "nothing new" } })),
     });
     const database = new URL(url!);
     database.searchParams.set("schema", schema);
@@ -93,7 +95,7 @@ describe.skipIf(problem !== null)("two workers and a stalled run", () => {
     // A's run: finished as lost, counted as failed.
     expect(await firstInvocation()).toMatchObject({ finished: true, error: expect.stringMatching(/^LEASE_LOST: lease of model .* lost by /) });
     const failed = (await sql.query<{ n: number }>(`SELECT failed_workflow_count AS n FROM "${schema}".models WHERE name = 'llm'`)).rows[0]!.n;
-    expect(failed).toBe(1);
+    expect(failed).toBe(1); // A's lost run, and only it
     // A keeps running and leaves the model to B.
     expect(a.child.exitCode).toBeNull();
     a.child.kill("SIGTERM");

@@ -1,9 +1,9 @@
 import { type ArenaEvent, ArenaEventBus, ManualClock, type TradingDecision, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { describe, expect, it } from "vitest";
-import { BROKER_RESULT_CODES, type Broker, type BrokerFailure } from "./broker/broker.js";
+import { BROKER_RESULT_CODES, type Broker, type BrokerAccount, type BrokerFailure } from "./broker/broker.js";
 import { T0 } from "./testing/support.js";
-import { BrokerToolExecutor } from "./tool-executor.js";
+import { BrokerToolExecutor, describeAccount } from "./tool-executor.js";
 
 const model = { id: "m-1", name: "m" } as ModelRecord;
 
@@ -39,5 +39,24 @@ describe("BrokerToolExecutor on a broker failure", () => {
       expect(seen).toEqual([]);
       expect([executor.openedOrderIds, executor.closedOrderIds]).toEqual([[], []]);
     }
+  });
+});
+
+describe("describeAccount", () => {
+  it("lists positions by symbol, then opening time, then order id, whatever order the broker returns them in", () => {
+    const position = (orderId: string, symbol: string, openedAt: number) => ({
+      order: { orderId, modelId: "m-1", symbol, side: "LONG", quantity: toDecimal("0.1"), entryPrice: toDecimal(100), leverage: toDecimal(2), exitPlan: emptyExitPlan(), openedAt },
+      markPrice: toDecimal(101),
+      unrealizedPnl: toDecimal("0.1"),
+      liquidationPrice: null,
+    });
+    const positions = [position("z", "ETH", T0), position("b", "BTC", T0 + 5), position("c", "BTC", T0), position("a", "BTC", T0 + 5)];
+    const text = (list: typeof positions) =>
+      describeAccount({ modelId: "m-1", mode: "SIM", equity: toDecimal(1000), available: toDecimal(900), unrealizedPnl: toDecimal("0.4"), positions: list } as unknown as BrokerAccount);
+    const lines = text(positions).split("\n").slice(1);
+    expect(lines.map((l) => l.split(" ")[0])).toEqual(["BTC", "BTC", "BTC", "ETH"]);
+    // Every permutation the broker could return reads the same.
+    expect(text([...positions].reverse())).toBe(text(positions));
+    expect(text([positions[2]!, positions[0]!, positions[3]!, positions[1]!])).toBe(text(positions));
   });
 });

@@ -17,7 +17,7 @@ import { type Db, LeaseLostError, type ModelRecord } from "@autonome/db";
 import { evaluateCircuitBreaker } from "@autonome/risk";
 import type { Broker, BrokerAccount, BrokerFailure, OrderAudit } from "./broker/broker.js";
 import type { BrokerFence } from "./fence.js";
-import { errorMessage, to8, toPosition } from "./internal/util.js";
+import { errorMessage, positionOrder, to8, toPosition } from "./internal/util.js";
 import { publishCloses } from "./runtime.js";
 import { DbTradingStore, type TradingStore } from "./store.js";
 
@@ -225,7 +225,7 @@ export function describeAccount(account: BrokerAccount): string {
     `Account value ${formatUsd(account.equity)}, available ${formatUsd(account.available)}, unrealized PnL ${formatUsd(account.unrealizedPnl)}.`,
   ];
   if (account.positions.length === 0) lines.push("No open positions.");
-  for (const p of account.positions) {
+  for (const p of [...account.positions].sort((x, y) => positionOrder(x.order, y.order))) {
     const o = p.order;
     const stop = o.exitPlan.stop ? `, stop ${o.exitPlan.stop.toString()}` : "";
     const target = o.exitPlan.target ? `, target ${o.exitPlan.target.toString()}` : "";

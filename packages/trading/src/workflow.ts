@@ -24,18 +24,13 @@ import type { MarketSnapshot } from "@autonome/market-data";
 import { type SymbolIntelligence, type TradingPromptContext, buildTradingPrompts, toPositionContexts } from "@autonome/prompts";
 import { summarizePositionRisk } from "@autonome/risk";
 import type { BrokerFence } from "./fence.js";
-import { errorMessage, toPosition } from "./internal/util.js";
+import { errorMessage, positionOrder, toPosition } from "./internal/util.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { BrokerToolExecutor } from "./tool-executor.js";
 import type { WorkflowResult, WorkflowToolCall } from "./workflow-types.js";
 
 /** Configuration errors (401, 403, 404) in a row after which the worker pauses a model. */
 export const CONFIG_ERRORS_TO_PAUSE = 3;
-
-/** Positions in the prompt's order: by symbol, then by opening time, then by order id. */
-function promptOrder(a: Position, b: Position): number {
-  return a.symbol.localeCompare(b.symbol) || a.openedAt - b.openedAt || a.orderId.localeCompare(b.orderId);
-}
 
 /** What a tool call was, as the records and the result describe it; `type` null for a tool we do not know. */
 function describeCall(call: ToolCallRecord): { type: DecisionType | null; symbol: string | null; accepted: boolean; reason: string | null } {
@@ -155,7 +150,7 @@ export async function runTradeWorkflow(runtime: TradingRuntime, model: ModelReco
     ]);
     const history = await store.modelHistory(model, startedAt, account.equity);
     const markets = broker.markets();
-    const positions: Position[] = account.positions.map((p) => toPosition(p.order)).sort(promptOrder);
+    const positions: Position[] = account.positions.map((p) => toPosition(p.order)).sort(positionOrder);
     const liquidationPrices = new Map(account.positions.flatMap((p) => (p.liquidationPrice ? [[p.order.symbol, p.liquidationPrice] as const] : [])));
     const exposure = summarizePositionRisk({ positions, marks, markets, accountValue: account.equity, liquidationPrices });
     const { performance } = history;

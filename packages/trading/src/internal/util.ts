@@ -8,6 +8,15 @@ export function to8(value: DecimalLike): Decimal {
 }
 
 /** A position as core describes it, from the Order that holds it. */
+/**
+ * The one order positions are shown to a model in (the prompt and the account after a tool
+ * call): by symbol, then opening time, then order id, so the text never depends on a map's
+ * insertion order or on random order ids, and a cached backtest rerun sees the same prompt.
+ */
+export function positionOrder(a: Pick<OpenOrder, "symbol" | "openedAt" | "orderId">, b: Pick<OpenOrder, "symbol" | "openedAt" | "orderId">): number {
+  return a.symbol.localeCompare(b.symbol) || a.openedAt - b.openedAt || a.orderId.localeCompare(b.orderId);
+}
+
 export function toPosition(order: OpenOrder): Position {
   return {
     orderId: order.orderId,
