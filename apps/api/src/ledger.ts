@@ -142,10 +142,13 @@ export class ArenaLedger {
     return this.started;
   }
 
-  /** Stops the catch-up timer. */
+  /** Stops the catch-up timer and applies nothing more (updates already running finish). */
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
   }
+
+  private closed = false;
 
   /** Calls `listener` after each applied update; returns the unsubscribe function. */
   onChange(listener: () => void): () => void {
@@ -262,7 +265,9 @@ export class ArenaLedger {
   }
 
   private enqueue(work: () => Promise<void> | void): Promise<void> {
+    if (this.closed) return this.queue;
     const run = this.queue.then(async () => {
+      if (this.closed) return;
       await this.ready();
       this.dirty = false;
       await work();

@@ -209,6 +209,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     async close() {
       offBus?.();
       ledger.close();
+      // An update already running finishes before the database may go away.
+      await ledger.settled();
       for (const end of [...streams]) end();
       if (unsubscribeChannel !== undefined) await unsubscribeChannel();
       unsubscribeChannel = undefined;
