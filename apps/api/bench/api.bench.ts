@@ -50,6 +50,7 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const REUSE = process.env.BENCH_REUSE === "1";
 const SCHEMA = "api_bench";
+const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const run = promisify(execFile);
 
 /** One route's latencies (ms) as the generator reports them. */
@@ -67,8 +68,9 @@ interface LoadResult {
 
 /** Runs bench/load.ts in its own process against `url`. */
 async function constantRate(url: string, rate = RATE): Promise<LoadResult> {
-  const script = fileURLToPath(new URL("./load.ts", import.meta.url));
-  const { stdout } = await run(process.execPath, ["--import", "tsx", script, url, String(rate), String(DURATION_S), String(CONNECTIONS), String(WARMUP_S)], {
+  // Scripts are named relative to the bench directory (their working directory), so command lines stay short.
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "load.ts", url, String(rate), String(DURATION_S), String(CONNECTIONS), String(WARMUP_S)], {
+    cwd: BENCH_DIR,
     timeout: (DURATION_S + WARMUP_S + 60) * 1000,
   });
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadResult;
@@ -148,7 +150,8 @@ try {
 
   /** Starts bench/serve.ts with extra environment; resolves once it listens. */
   const serve = async (env: Record<string, string>) => {
-    const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./serve.ts", import.meta.url))], {
+    const server = spawn(process.execPath, ["--import", "tsx", "serve.ts"], {
+      cwd: BENCH_DIR,
       env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_SCHEMA: SCHEMA, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
