@@ -9,8 +9,9 @@
  * id; a snapshot reads the model's snapshots after the newest one held; positions
  * re-read the open orders (an index lookup of a few rows). A tick, a truncated event
  * (no payload) or a stream gap catches up through the (status, closed_at) index from a
- * little before the newest close held, deduplicated by order id, and a timer does the
- * same every `syncIntervalMs` in case an event never arrived.
+ * little before the newest close held, deduplicated by order id (a tick: trades and open
+ * orders only), and a timer does all of it, curves and models too, every `syncIntervalMs`
+ * in case an event never arrived.
  *
  * Invariants: every closed order is folded in at most once (order ids of the last
  * HORIZON_MS of closes are remembered); a curve's points are sorted by time with one
@@ -256,10 +257,11 @@ export class ArenaLedger {
     }
   }
 
-  /** Catches up with closes since a little before the newest held, and re-reads open orders. */
-  private async catchUp(): Promise<void> {
+  /** Catches up with closes since a little before the newest held, re-reads open orders and (unless `tradesOnly`) models and curves. */
+  private async catchUp(tradesOnly = false): Promise<void> {
     await this.foldClosesAfter({ closedAt: Math.max(0, this.newestClose - HORIZON_MS), orderId: "00000000-0000-0000-0000-000000000000" });
     await this.refreshOpen();
+    if (tradesOnly) return;
     await this.refreshModels();
     await Promise.all([...this.modelsById.keys()].map((id) => this.syncCurve(id)));
   }
@@ -353,7 +355,8 @@ export class ArenaLedger {
               this.dirty = true;
             }
           }
-          await this.catchUp();
+          // Snapshots arrive with their own events (and the timer catches up with missed ones).
+          await this.catchUp(true);
         });
       default:
         return Promise.resolve();
