@@ -35,6 +35,8 @@ async function settle(page: Page, selector: string): Promise<void> {
 
 /** The whole page in one shot: the viewport made as tall as the page (a sticky header stays on top, unlike fullPage). */
 async function wholePage(page: Page, path: string, width: number): Promise<void> {
+  // No crosshair from the last click.
+  await page.mouse.move(0, 0);
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
   await page.setViewportSize({ width, height: Math.min(height, 4000) });
   await page.waitForTimeout(800);
@@ -54,6 +56,7 @@ try {
   await desktop.goto(`${base}/#/model/${model}/chat`);
   await settle(desktop, "#model-chat details.decision");
   await desktop.click("#model-chat details.decision summary");
+  await desktop.mouse.move(0, 0);
   await desktop.screenshot({ path: join(out, "model-desktop.png") });
   await desktop.goto(`${base}/#/analytics`);
   await settle(desktop, "#correlation");

@@ -294,10 +294,10 @@ function prose(text: string): string {
 function decisionItem(inv: Invocation, withModel: boolean): Keyed {
   const reasons = inv.toolCalls
     .map((c) => (c.arguments as Record<string, unknown> | null)?.reason)
-    .filter((r): r is string => typeof r === "string" && r.trim() !== "");
+    .filter((r): r is string => typeof r === "string" && r.trim() !== "" && r.trim() !== (inv.reasoning ?? "").trim());
   const reasoning = inv.reasoning ?? "";
   const response = inv.response !== null && inv.response !== inv.reasoning ? inv.response : "";
-  const summary = inv.error ? `failed: ${inv.error}` : (response || reasoning).split("\n")[0]!.slice(0, 160);
+  const summary = inv.error ? `failed: ${inv.error}` : inv.finishedAt === null ? "deciding…" : (response || reasoning).split("\n")[0]!.slice(0, 160);
   return {
     key: inv.id,
     html: `<details class="decision ${inv.error ? "error" : ""}" data-invocation="${esc(inv.id)}">
