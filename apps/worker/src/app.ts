@@ -12,7 +12,7 @@ import { LiveTradingStore, type TradingRuntime, createTradingRuntime, flattenMod
 import { readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { type WorkerConfig, redactUrl } from "./config.js";
+import { type WorkerConfig, checkLiveMarket, redactUrl } from "./config.js";
 import { type EmbeddedServer, serveEmbedded } from "./embedded.js";
 import type { Logger } from "./logger.js";
 import { DatabaseOutage, type DatabaseState, outageAwareLogger } from "./outage.js";
@@ -194,6 +194,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       });
       closers.push(async () => unsubscribeNotify());
     }
+    // Live models trade on Lighter's market only (refused before any market or broker starts).
+    checkLiveMarket(config, await db.models.list());
     const { runtime, market } = await createRuntime(config, db, clock, log, events);
     closers.push(() => market.close());
     closers.push(() => runtime.close());
