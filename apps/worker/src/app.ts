@@ -93,7 +93,9 @@ export async function createRuntime(
       clock,
       simulationEnabled: config.simulationEnabled,
       simulator: config.simulator,
-      ...(config.lighter
+      // Live brokers only on Lighter's own market: a model switched to LIVE while this worker runs
+      // another source finds no live broker (its run fails with a ConfigError) instead of trading it.
+      ...(config.lighter && config.marketSource === "lighter"
         ? {
             lighter: {
               baseUrl: config.lighter.baseUrl,
