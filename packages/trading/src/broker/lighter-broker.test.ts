@@ -283,6 +283,18 @@ describe("LighterBroker partial closes, protection while closing, fees and fundi
     // In line now: nothing more to repair.
     expect((await ctx.broker.sync([ctx.model])).actions).toEqual([]);
   });
+
+  it("records a part the venue liquidated between two syncs as a LIQUIDATION part at the liquidation's fill and fee", async () => {
+    await ctx.broker.openPosition(ctx.model, { ...LONG, exitPlan: emptyExitPlan() });
+    const open = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    exchange().liquidate(ACCOUNT_INDEX, BTC, "90000.0", { size: "0.004", takerFee: "0.0500", timeMs: T0 + 60_000 });
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedPartOfPosition", orderId: open.orderId, quantity: "0.004", exitPrice: "90000" })]);
+    const part = report.closes[0]!;
+    // 360 x 0.0005 = 0.18.
+    expect([part.closeTrigger, part.order.closeTrigger, part.order.fees.toString()]).toEqual(["LIQUIDATION", "LIQUIDATION", "0.18"]);
+    expect((await db.orders.openPositionOf(ctx.model.id, "BTC"))!.quantity.toString()).toBe("0.006");
+  });
 });
 
 describe("LighterBroker result codes against the mock exchange", () => {

@@ -653,6 +653,7 @@ export class LighterBroker implements Broker {
     let quote = ZERO;
     let fee = ZERO;
     let newest: number | undefined;
+    let closeTrigger: CloseTrigger = "MANUAL";
     try {
       for (const t of await this.reducingTrades(detail.market.marketId, order.side, order.openedAt - 5_000)) {
         if (covered.gte(missing)) break;
@@ -662,15 +663,32 @@ export class LighterBroker implements Broker {
         quote = quote.plus(take.mul(t.price));
         fee = fee.plus(tradeFeeOf(t, ownOrder)!.mul(take).div(t.size));
         newest ??= t.timestamp;
+        if (t.type === "liquidation" || t.type === "deleverage") closeTrigger = "LIQUIDATION";
       }
     } catch (error) {
       report.errors.push({ modelId: model.id, message: `reading Lighter trades for ${order.symbol} failed (${errorMessage(error)}); the part closed is recorded at the mark` });
+    }
+    let liquidation: LiquidationClose | undefined;
+    if (covered.lt(missing)) {
+      // A partial liquidation the trades do not list: the account's liquidations that cover the part.
+      try {
+        const liquidations = await this.liquidationsSince(detail.market.marketId, order.openedAt, this.p.trading.authToken());
+        liquidation = liquidationClose(liquidations, { side: order.side, quantity: missing, openedAt: order.openedAt }, this.accountIndex).close;
+      } catch (error) {
+        report.errors.push({ modelId: model.id, message: `reading Lighter liquidations for ${order.symbol} failed (${errorMessage(error)})` });
+      }
     }
     let exitPrice: Decimal;
     let detailText: string;
     if (covered.gte(missing) && covered.gt(0)) {
       exitPrice = to8(quote.div(covered));
       detailText = `the venue holds ${order.quantity.minus(missing).toString()} of ${order.quantity.toString()}; the part closed is recorded at the account's trades that reduced it`;
+    } else if (liquidation) {
+      exitPrice = to8(liquidation.price);
+      fee = liquidation.fee;
+      newest = liquidation.at;
+      closeTrigger = "LIQUIDATION";
+      detailText = `the venue holds ${order.quantity.minus(missing).toString()} of ${order.quantity.toString()}; the part was liquidated (${liquidation.ids.join(", ")}) and is recorded at the liquidation's fill`;
     } else {
       try {
         exitPrice = to8(this.p.market.markPrice(order.symbol));
@@ -681,7 +699,7 @@ export class LighterBroker implements Broker {
       detailText = `the venue holds ${order.quantity.minus(missing).toString()} of ${order.quantity.toString()} and no trades of the account explain it; the part closed is recorded at the mark`;
     }
     const closedAt = Math.max(order.openedAt, Math.min(newest ?? clock.now(), clock.now()));
-    const { closed, open } = await db.orders.closePartOfPosition({ orderId: order.orderId, quantity: missing, exitPrice, exitFee: fee, closeTrigger: "MANUAL", closedAt });
+    const { closed, open } = await db.orders.closePartOfPosition({ orderId: order.orderId, quantity: missing, exitPrice, exitFee: fee, closeTrigger, closedAt });
     report.actions.push({
       kind: "closedPartOfPosition",
       modelId: model.id,
@@ -693,7 +711,7 @@ export class LighterBroker implements Broker {
       fees: closed.fees.toString(),
       detail: detailText,
     });
-    report.closes.push({ order: closed, closeTrigger: "MANUAL", triggerPrice: null, markPrice: null });
+    report.closes.push({ order: closed, closeTrigger, triggerPrice: null, markPrice: liquidation?.markPrice ?? null });
     logger.warn("recorded a part of a position Lighter closed without its write", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, quantity: missing.toString(), detail: detailText });
     return open;
   }
