@@ -12,7 +12,7 @@ import { LiveTradingStore, type TradingRuntime, createTradingRuntime, flattenMod
 import { readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { type WorkerConfig, redactUrl } from "./config.js";
+import { type WorkerConfig, checkLiveMarket, redactUrl } from "./config.js";
 import { type EmbeddedServer, serveEmbedded } from "./embedded.js";
 import type { Logger } from "./logger.js";
 import { DatabaseOutage, type DatabaseState, outageAwareLogger } from "./outage.js";
@@ -93,7 +93,9 @@ export async function createRuntime(
       clock,
       simulationEnabled: config.simulationEnabled,
       simulator: config.simulator,
-      ...(config.lighter
+      // Live brokers only on Lighter's own market: a model switched to LIVE while this worker runs
+      // another source finds no live broker (its run fails with a ConfigError) instead of trading it.
+      ...(config.lighter && config.marketSource === "lighter"
         ? {
             lighter: {
               baseUrl: config.lighter.baseUrl,
@@ -194,6 +196,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
       });
       closers.push(async () => unsubscribeNotify());
     }
+    // Live models trade on Lighter's market only (refused before any market or broker starts).
+    checkLiveMarket(config, await db.models.list());
     const { runtime, market } = await createRuntime(config, db, clock, log, events);
     closers.push(() => market.close());
     closers.push(() => runtime.close());

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@autonome/core";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_INTERVALS, describeConfig, loadConfig } from "./config.js";
+import { DEFAULT_INTERVALS, checkLiveMarket, describeConfig, loadConfig } from "./config.js";
 
 const KEY = "ab".repeat(40);
 const LIVE = {
@@ -45,7 +45,7 @@ describe("loadConfig", () => {
       AGENT_TIMEOUT_MS: "1000",
       MODEL_RUN_TIMEOUT_MS: "2000",
       STALE_AFTER_MS: "3000",
-      MARKET_SOURCE: "SYNTHETIC",
+      MARKET_SOURCE: "LIGHTER",
       SEED: "7",
       LOG_LEVEL: "debug",
       API_PORT: "8080",
@@ -62,7 +62,38 @@ describe("loadConfig", () => {
       seed: "7",
       logLevel: "debug",
       apiPort: 8080,
+      marketSource: "lighter",
+      lighterMarket: { restUrl: "http://127.0.0.1:9999", wsUrl: "ws://127.0.0.1:9999/stream", historyMinutes: 1440 },
     });
+  });
+
+  it("trades live models on Lighter's market: the default with IS_SIMULATION_ENABLED=false, any other source refused in one line", () => {
+    expect(loadConfig(LIVE).marketSource).toBe("lighter");
+    expect(loadConfig(LIVE).lighterMarket?.restUrl).toBe("http://127.0.0.1:9999");
+    for (const source of ["synthetic", "replay"]) {
+      const error = configError(() => loadConfig({ ...LIVE, MARKET_SOURCE: source, REPLAY_DIR: "/tmp" }));
+      expect(error.variable).toBe("MARKET_SOURCE");
+      expect(error.message).toBe(
+        `MARKET_SOURCE must be lighter with live models (IS_SIMULATION_ENABLED=false), got "${source}": live orders are never sized or priced from a ${source} market`,
+      );
+    }
+    // Simulation keeps its synthetic default.
+    expect(loadConfig({}).marketSource).toBe("synthetic");
+  });
+
+  it("refuses a model whose own mode is LIVE on a market other than Lighter's, and accepts it on Lighter's", () => {
+    const sim = loadConfig({});
+    const models = [
+      { name: "a", mode: null },
+      { name: "b", mode: "LIVE" as const },
+    ];
+    const error = configError(() => checkLiveMarket(sim, models));
+    expect(error.variable).toBe("MARKET_SOURCE");
+    expect(error.message).toBe('MARKET_SOURCE must be lighter with live models (model b trades live), got "synthetic": live orders are never sized or priced from a synthetic market');
+    expect(() => checkLiveMarket(sim, [{ name: "a", mode: null }, { name: "c", mode: "SIM" }])).not.toThrow();
+    expect(() => checkLiveMarket({ ...sim, marketSource: "lighter" }, models)).not.toThrow();
+    // Models of null mode follow IS_SIMULATION_ENABLED.
+    expect(configError(() => checkLiveMarket({ marketSource: "replay", simulationEnabled: false }, [{ name: "a", mode: null }])).message).toMatch(/model a trades live/);
   });
 
   it("names the variable at fault", () => {

@@ -219,6 +219,27 @@ function readLighter(env: Env, required: boolean): LighterSettings | null {
   };
 }
 
+function liveMarketMessage(source: string, why: string): string {
+  return `must be lighter with live models (${why}), got "${source}": live orders are never sized or priced from a ${source} market`;
+}
+
+/**
+ * Refuses live models on a market other than Lighter's own: with any model trading LIVE (its
+ * own mode, or the default of IS_SIMULATION_ENABLED=false) MARKET_SOURCE must be lighter.
+ * ConfigError naming MARKET_SOURCE (exit 2) otherwise. Checked at start, once the models are read;
+ * a disabled live model counts too (it can be enabled while the worker runs).
+ */
+export function checkLiveMarket(
+  config: Pick<WorkerConfig, "marketSource" | "simulationEnabled">,
+  models: ReadonlyArray<{ name: string; mode: "SIM" | "LIVE" | null }>,
+): void {
+  if (config.marketSource === "lighter") return;
+  const live = models.filter((m) => (m.mode ?? (config.simulationEnabled ? "SIM" : "LIVE")) === "LIVE");
+  if (live.length === 0) return;
+  const names = live.map((m) => m.name).join(", ");
+  fail("MARKET_SOURCE", liveMarketMessage(config.marketSource, `model${live.length > 1 ? "s" : ""} ${names} trade${live.length > 1 ? "" : "s"} live`));
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): WorkerConfig {
   const simulationEnabled = readBoolean(env, "IS_SIMULATION_ENABLED", true);
@@ -253,8 +274,11 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   const leaseTtlMs = readInt(env, "LEASE_TTL_MS", Math.min(DEFAULT_INTERVALS.leaseTtlMs, staleAfterMs), 300, 24 * 60 * MINUTE);
   if (modelRunTimeoutMs > staleAfterMs) fail("MODEL_RUN_TIMEOUT_MS", `(${modelRunTimeoutMs}) must not exceed STALE_AFTER_MS (${staleAfterMs})`);
 
-  const marketRaw = (env.MARKET_SOURCE?.trim() || "synthetic").toLowerCase();
+  // Live orders are sized, risk-checked and priced from the market they trade on: with live
+  // models (IS_SIMULATION_ENABLED=false) the source is Lighter's own market, and nothing else.
+  const marketRaw = (env.MARKET_SOURCE?.trim() || (simulationEnabled ? "synthetic" : "lighter")).toLowerCase();
   if (marketRaw !== "synthetic" && marketRaw !== "replay" && marketRaw !== "lighter") fail("MARKET_SOURCE", `must be synthetic, replay or lighter, got "${env.MARKET_SOURCE}"`);
+  if (!simulationEnabled && marketRaw !== "lighter") fail("MARKET_SOURCE", liveMarketMessage(marketRaw, "IS_SIMULATION_ENABLED=false"));
   const replayDir = env.REPLAY_DIR?.trim() || null;
   if (marketRaw === "replay" && replayDir === null) fail("REPLAY_DIR", "is required with MARKET_SOURCE=replay (a directory of recorded klines)");
 

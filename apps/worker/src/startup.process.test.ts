@@ -75,6 +75,15 @@ describe("a start-up failure is one line naming the setting, exit code 2", () =>
     expect(run.errors).toEqual([expect.stringMatching(/^autonome worker: MODELS is not valid JSON \(.+\)$/)]);
   });
 
+  it("live models on a synthetic market", async () => {
+    const live = { IS_SIMULATION_ENABLED: "false", LIGHTER_BASE_URL: "http://127.0.0.1:9", LIGHTER_API_KEY_INDEX: "3", LIGHTER_ACCOUNT_INDEX: "1", LIGHTER_API_PRIVATE_KEY: "ab".repeat(40) };
+    const run = await failedStart({ ...live, MARKET_SOURCE: "synthetic" });
+    expect(run.code).toBe(2);
+    expect(run.errors).toEqual([
+      'autonome worker: MARKET_SOURCE must be lighter with live models (IS_SIMULATION_ENABLED=false), got "synthetic": live orders are never sized or priced from a synthetic market',
+    ]);
+  });
+
   it("invalid DEFAULT_SIMULATOR_OPTIONS", async () => {
     const run = await failedStart({ DEFAULT_SIMULATOR_OPTIONS: '{"initialCapital": "ten thousand"}' });
     expect(run.code).toBe(2);

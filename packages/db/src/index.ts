@@ -36,6 +36,8 @@ export {
   type TriggerOrdersInput,
   type OpenPositionInput,
   type ClosePositionInput,
+  type ClosePartInput,
+  type PartialClose,
   type ClosedTradesQuery,
   type Page,
   OrdersRepository,

@@ -78,6 +78,8 @@ export {
   type LighterFunding,
   type LighterFundingRate,
   type LighterTrade,
+  type LighterPositionFunding,
+  tradeFeeOf,
   type LighterLiquidation,
   type LiquidationType,
 } from "./rest/schemas.js";

@@ -13,6 +13,8 @@ export {
   type MockOrder,
   type MockLiquidation,
   type MockLiquidateOptions,
+  type MockTrade,
+  type MockPositionFunding,
   type MockTx,
   type SendResult,
 } from "./mock-exchange.js";

@@ -130,6 +130,41 @@ interface Position {
   entryQuote: bigint; // sum of ticks * lots of the open size
 }
 
+/** A trade as the mock keeps it; fees are the venue's parts per million of the notional. */
+export interface MockTrade {
+  id: number;
+  marketId: number;
+  priceTicks: number;
+  lots: number;
+  askId: bigint;
+  bidId: bigint;
+  askAccount: number;
+  bidAccount: number;
+  makerAsk: boolean;
+  /** Epoch ms. */
+  ts: number;
+  txHash: string;
+  /** The taker's fee rate, parts per million of the notional. */
+  takerFeePpm: number;
+  /** The maker's fee rate, parts per million (negative: a rebate). */
+  makerFeePpm: number;
+}
+
+/** A funding settlement of one account's position (what /api/v1/positionFunding serves). */
+export interface MockPositionFunding {
+  id: number;
+  accountIndex: number;
+  marketId: number;
+  /** Epoch ms. */
+  timeMs: number;
+  /** USDC the account received (negative: paid), 6 decimals. */
+  change: Decimal;
+  /** Percent, as the venue writes it. */
+  ratePercent: string;
+  lots: number;
+  side: "long" | "short";
+}
+
 /** Events the server shell forwards to WebSocket subscribers. */
 export interface MockExchangeListener {
   bookChanged(marketId: number): void;
@@ -150,7 +185,11 @@ export class MockExchange {
   private readonly collateral = new Map<number, Decimal>();
   private readonly leverage = new Map<string, { imf: number; marginMode: number }>();
   private readonly lastTradeTicks = new Map<number, number>();
-  private readonly trades: { marketId: number; priceTicks: number; lots: number; askId: bigint; bidId: bigint; askAccount: number; bidAccount: number; makerAsk: boolean; ts: number; txHash: string; id: number }[] = [];
+  private readonly trades: MockTrade[] = [];
+  private readonly feeRates = new Map<number, { takerPpm: number; makerPpm: number }>();
+  private readonly markTicks = new Map<number, number>();
+  private readonly fundingLog: MockPositionFunding[] = [];
+  private nextFundingId = 1;
   private readonly liquidationLog: MockLiquidation[] = [];
   private nextOrderIndex = 1n << 48n;
   private nextTradeId = 1;
@@ -204,7 +243,67 @@ export class MockExchange {
 
   /** Sets the mark price: trigger orders crossed by it fire. */
   setMarkPrice(marketId: number, price: string): void {
-    this.fireTriggers(marketId, this.toTicks(this.market(marketId), price));
+    const ticks = this.toTicks(this.market(marketId), price);
+    this.markTicks.set(marketId, ticks);
+    this.fireTriggers(marketId, ticks);
+  }
+
+  /**
+   * An account's trading fees, parts per million of the notional (200 = 0.02%; a negative maker
+   * fee is a rebate), charged to its collateral on each fill and written on its trades. Default 0.
+   */
+  setFeeRates(accountIndex: number, rates: { takerPpm: number; makerPpm: number }): void {
+    this.feeRates.set(accountIndex, { ...rates });
+  }
+
+  /**
+   * Settles funding in a market as the venue does each hour: every open position pays (or receives)
+   * size x mark x rate (percent, positive: longs pay shorts), rounded to USDC's 6 decimals, into its
+   * collateral, recorded for /api/v1/positionFunding. Mark: `markPrice`, else the last setMarkPrice,
+   * else the last trade. Returns the settlements.
+   */
+  settleFunding(marketId: number, options: { ratePercent: string; markPrice?: string; timeMs?: number }): MockPositionFunding[] {
+    const market = this.market(marketId);
+    const markTicks = options.markPrice !== undefined ? this.toTicks(market, options.markPrice) : this.markTicks.get(marketId) ?? this.lastTradeTicks.get(marketId);
+    if (markTicks === undefined) throw new Error(`market ${marketId} has no mark price`);
+    const mark = new Decimal(markTicks).div(new Decimal(10).pow(market.priceDecimals));
+    const rate = new Decimal(options.ratePercent).div(100);
+    const out: MockPositionFunding[] = [];
+    for (const [key, pos] of this.positions) {
+      const [account, market_] = key.split(":").map(Number);
+      if (market_ !== marketId || pos.lots === 0) continue;
+      const size = new Decimal(Math.abs(pos.lots)).div(new Decimal(10).pow(market.sizeDecimals));
+      const paid = size.mul(mark).mul(rate).toDecimalPlaces(6, Decimal.ROUND_HALF_EVEN);
+      const change = pos.lots > 0 ? paid.neg() : paid;
+      this.collateral.set(account!, (this.collateral.get(account!) ?? new Decimal(0)).plus(change));
+      const entry: MockPositionFunding = {
+        id: this.nextFundingId++, accountIndex: account!, marketId, timeMs: options.timeMs ?? this.clock.now(), change,
+        ratePercent: options.ratePercent, lots: Math.abs(pos.lots), side: pos.lots > 0 ? "long" : "short",
+      };
+      this.fundingLog.push(entry);
+      out.push(entry);
+      this.listener?.accountChanged(account!, marketId);
+    }
+    return out;
+  }
+
+  /** An account's funding settlements, newest first (all markets when marketId is undefined or 255). */
+  positionFundingsOf(accountIndex: number, marketId?: number): MockPositionFunding[] {
+    return this.fundingLog
+      .filter((f) => f.accountIndex === accountIndex && (marketId === undefined || marketId === 255 || f.marketId === marketId))
+      .sort((a, b) => b.id - a.id);
+  }
+
+  /** Trades newest first: an account's (either side), one order's, a market's. */
+  tradesOf(filter: { accountIndex?: number; orderIndex?: bigint; marketId?: number }): MockTrade[] {
+    return this.trades
+      .filter(
+        (t) =>
+          (filter.accountIndex === undefined || t.askAccount === filter.accountIndex || t.bidAccount === filter.accountIndex) &&
+          (filter.orderIndex === undefined || t.askId === filter.orderIndex || t.bidId === filter.orderIndex) &&
+          (filter.marketId === undefined || filter.marketId === 255 || t.marketId === filter.marketId),
+      )
+      .reverse();
   }
 
   /**
@@ -328,7 +427,7 @@ export class MockExchange {
   }
 
   /** Recent trades of a market, newest first. */
-  recentTrades(marketId: number, limit: number): typeof this.trades {
+  recentTrades(marketId: number, limit: number): MockTrade[] {
     return this.trades.filter((t) => t.marketId === marketId).slice(-limit).reverse();
   }
 
@@ -547,14 +646,25 @@ export class MockExchange {
     this.move(taker.accountIndex, taker.marketId, takerSign * fill.sizeLots, fill.priceTicks);
     if (maker) this.move(maker.accountIndex, maker.marketId, -takerSign * fill.sizeLots, fill.priceTicks);
     this.lastTradeTicks.set(taker.marketId, fill.priceTicks);
+    const makerAccount = maker?.accountIndex ?? MOCK_MAKER_ACCOUNT;
+    const takerFeePpm = this.feeRates.get(taker.accountIndex)?.takerPpm ?? 0;
+    const makerFeePpm = this.feeRates.get(makerAccount)?.makerPpm ?? 0;
+    const market = this.market(taker.marketId);
+    const notional = new Decimal(quote.toString()).div(new Decimal(10).pow(market.priceDecimals + market.sizeDecimals));
+    const charge = (account: number, ppm: number) => {
+      if (ppm === 0 || account === MOCK_MAKER_ACCOUNT) return;
+      this.collateral.set(account, (this.collateral.get(account) ?? new Decimal(0)).minus(notional.mul(ppm).div(1_000_000)));
+    };
+    charge(taker.accountIndex, takerFeePpm);
+    charge(makerAccount, makerFeePpm);
     this.trades.push({
       id: this.nextTradeId++, marketId: taker.marketId, priceTicks: fill.priceTicks, lots: fill.sizeLots,
       askId: taker.isAsk ? taker.orderIndex : BigInt(fill.makerOrderId), bidId: taker.isAsk ? BigInt(fill.makerOrderId) : taker.orderIndex,
-      askAccount: taker.isAsk ? taker.accountIndex : maker?.accountIndex ?? MOCK_MAKER_ACCOUNT,
-      bidAccount: taker.isAsk ? maker?.accountIndex ?? MOCK_MAKER_ACCOUNT : taker.accountIndex,
-      makerAsk: !taker.isAsk, ts: this.clock.now(), txHash: "", 
+      askAccount: taker.isAsk ? taker.accountIndex : makerAccount,
+      bidAccount: taker.isAsk ? makerAccount : taker.accountIndex,
+      makerAsk: !taker.isAsk, ts: this.clock.now(), txHash: "", takerFeePpm, makerFeePpm,
     });
-    if (this.trades.length > 1000) this.trades.shift();
+    if (this.trades.length > 10_000) this.trades.shift();
   }
 
   /** Updates a position by a signed lot delta at a price, realizing PnL into collateral on reduction. */

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Decimal, SystemClock, type Clock } from "@autonome/core";
 import { type RawData, WebSocketServer, type WebSocket } from "ws";
-import { DEFAULT_MOCK_MARKETS, MockExchange, type MockLiquidation, type MockMarketSpec, type MockOrder } from "./mock-exchange.js";
+import { DEFAULT_MOCK_MARKETS, MockExchange, type MockLiquidation, type MockMarketSpec, type MockOrder, type MockTrade } from "./mock-exchange.js";
 
 /** Options of the mock server. */
 export interface MockLighterServerOptions {
@@ -193,12 +193,49 @@ export class MockLighterServer {
       }
       case "GET /api/v1/recentTrades": {
         const market = ex.market(num("market_id"));
+        return ok({ trades: ex.recentTrades(market.marketId, num("limit", 50)).map((t) => this.tradeJson(t)) });
+      }
+      case "GET /api/v1/trades": {
+        // sort_by and limit are required by Lighter; an account's trades need its auth token.
+        const sortBy = q.get("sort_by");
+        if (sortBy !== "timestamp" && sortBy !== "trade_id" && sortBy !== "block_height") return err(21501, "invalid sort_by");
+        const limit = num("limit");
+        if (!(limit >= 1 && limit <= 100)) return err(21501, "invalid limit");
+        const accountParam = q.get("account_index");
+        const account = accountParam === null || accountParam === "" ? undefined : Number(accountParam);
+        if (account !== undefined && !ex.checkAuth(auth, account)) return err(20001, "invalid auth", 401);
+        const orderParam = q.get("order_index");
+        const marketParam = q.get("market_id");
+        const before = q.get("cursor") ? Number(q.get("cursor")) : Infinity;
+        let all = ex
+          .tradesOf({
+            ...(account === undefined ? {} : { accountIndex: account }),
+            ...(orderParam ? { orderIndex: BigInt(orderParam) } : {}),
+            ...(marketParam ? { marketId: Number(marketParam) } : {}),
+          })
+          .filter((t) => t.id < before);
+        if (q.get("sort_dir") === "asc") all = all.reverse();
+        const page = all.slice(0, limit);
+        return ok({ next_cursor: all.length > page.length ? String(page[page.length - 1]!.id) : "", trades: page.map((t) => this.tradeJson(t)) });
+      }
+      case "GET /api/v1/positionFunding": {
+        const account = num("account_index");
+        if (!ex.checkAuth(auth, account)) return err(20001, "invalid auth", 401);
+        const limit = num("limit", 100);
+        const marketParam = q.get("market_id");
+        const before = q.get("cursor") ? Number(q.get("cursor")) : Infinity;
+        const all = ex.positionFundingsOf(account, marketParam === null || marketParam === "" ? undefined : Number(marketParam)).filter((f) => f.id < before);
+        const page = all.slice(0, limit);
         return ok({
-          trades: ex.recentTrades(market.marketId, num("limit", 50)).map((t) => ({
-            trade_id: t.id, tx_hash: t.txHash, type: "trade", market_id: t.marketId, size: lots(market, t.lots), price: ticks(market, t.priceTicks),
-            usd_amount: "0", ask_id: t.askId.toString(), bid_id: t.bidId.toString(), ask_account_id: t.askAccount, bid_account_id: t.bidAccount,
-            is_maker_ask: t.makerAsk, block_height: 0, timestamp: t.ts,
-          })),
+          position_fundings: page.map((f) => {
+            const m = ex.market(f.marketId);
+            // Times in seconds, as the documented PositionFunding example writes them.
+            return {
+              timestamp: Math.floor(f.timeMs / 1000), market_id: f.marketId, funding_id: f.id, change: f.change.toFixed(6), rate: f.ratePercent,
+              position_size: lots(m, f.lots), position_side: f.side,
+            };
+          }),
+          next_cursor: all.length > page.length ? String(page[page.length - 1]!.id) : "",
         });
       }
       case "GET /api/v1/account": {
@@ -292,6 +329,20 @@ export class MockLighterServer {
       default:
         return err(29404, `not found: ${method} ${url.pathname}`, 404);
     }
+  }
+
+  /** A trade in the openapi Trade shape: fees as integers in parts per million, left out when zero (as Go's omitempty does). */
+  private tradeJson(t: MockTrade): Record<string, unknown> {
+    const m = this.exchange.market(t.marketId);
+    const size = lots(m, t.lots);
+    const price = ticks(m, t.priceTicks);
+    return {
+      trade_id: t.id, tx_hash: t.txHash, type: "trade", market_id: t.marketId, size, price, usd_amount: new Decimal(size).mul(price).toFixed(6),
+      ask_id: t.askId.toString(), bid_id: t.bidId.toString(), ask_account_id: t.askAccount, bid_account_id: t.bidAccount,
+      is_maker_ask: t.makerAsk, block_height: 0, timestamp: t.ts, transaction_time: t.ts * 1000,
+      ...(t.takerFeePpm !== 0 ? { taker_fee: t.takerFeePpm } : {}),
+      ...(t.makerFeePpm !== 0 ? { maker_fee: t.makerFeePpm } : {}),
+    };
   }
 
   private detailJson(m: MockMarketSpec): Record<string, unknown> {

@@ -161,6 +161,39 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect((await t.db.orders.byId(o.orderId))?.funding.toString()).toBe("-5.75");
   });
 
+  it("closes part of a position in one transaction: a CLOSED order for the part with its share of fees, funding and its PnL, the OPEN rest smaller", async () => {
+    const m = await model();
+    const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "BTC", side: "SHORT", quantity: "0.3", leverage: "4", entryPrice: "100000", exitPlan: PLAN, entryFee: "3", triggers: { slOrderIndex: 7n, slTriggerPrice: "105000" } });
+    await t.db.orders.addFunding(o.orderId, "0.9");
+    const { closed, open } = await t.db.orders.closePartOfPosition({ orderId: o.orderId, quantity: "0.1", exitPrice: "99000", exitFee: "0.99", closeTrigger: null, closedAt: T0 + 60_000 });
+    expect(open.orderId).toBe(o.orderId);
+    expect(closed.orderId).not.toBe(o.orderId);
+    expect([open.quantity.toString(), open.fees.toString(), open.funding.toString(), open.slOrderIndex]).toEqual(["0.2", "2", "0.6", 7n]);
+    expect(closed).toMatchObject({ status: "CLOSED", modelId: m.id, symbol: "BTC", side: "SHORT", closeTrigger: null, closedAt: T0 + 60_000, openedAt: o.openedAt, slOrderIndex: null });
+    expect([closed.quantity.toString(), closed.entryPrice.toString(), closed.leverage.toString(), closed.exitPrice.toString()]).toEqual(["0.1", "100000", "4", "99000"]);
+    // Fees: a third of the entry fee (1) plus the exit fee 0.99; funding a third of 0.9; SHORT: 100 gross - 1.99 + 0.3.
+    expect([closed.fees.toString(), closed.funding.toString(), closed.realizedPnl.toString()]).toEqual(["1.99", "0.3", "98.31"]);
+    expect(closed.exitPlan).toEqual(o.exitPlan);
+    // The rest closes as a position of its own size.
+    const rest = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "98000", closeTrigger: "TARGET", exitFee: "1.96" });
+    expect([rest.quantity.toString(), rest.fees.toString(), rest.realizedPnl.toString()]).toEqual(["0.2", "3.96", "396.64"]);
+    expect((await t.db.orders.closedTrades({ modelId: m.id })).items).toHaveLength(2);
+  });
+
+  it("refuses a partial close of the whole size or more, of a CLOSED order, or before the open, and writes nothing", async () => {
+    const m = await model();
+    const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "LONG", quantity: "1", leverage: "2", entryPrice: "3000", exitPlan: PLAN });
+    const before = await countOrders();
+    await expect(t.db.orders.closePartOfPosition({ orderId: o.orderId, quantity: "1", exitPrice: "3100", closeTrigger: null })).rejects.toThrow(ValidationError);
+    await expect(t.db.orders.closePartOfPosition({ orderId: o.orderId, quantity: "0.000000001", exitPrice: "3100", closeTrigger: null })).rejects.toThrow(ValidationError);
+    await expect(t.db.orders.closePartOfPosition({ orderId: o.orderId, quantity: "0.5", exitPrice: "3100", closeTrigger: null, closedAt: o.openedAt - 1 })).rejects.toThrow(ValidationError);
+    expect(await countOrders()).toBe(before);
+    expect((await t.db.orders.byId(o.orderId))?.quantity.toString()).toBe("1");
+    await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "3100", closeTrigger: null });
+    await expect(t.db.orders.closePartOfPosition({ orderId: o.orderId, quantity: "0.5", exitPrice: "3100", closeTrigger: null })).rejects.toThrow(StateConflictError);
+    expect(await countOrders()).toBe(before);
+  });
+
   it("records a settlement reported with its time once per order, whichever worker reports it first", async () => {
     const m = await model();
     const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "BTC", side: "SHORT", quantity: "1", leverage: "1", entryPrice: "100", exitPlan: PLAN });

@@ -131,6 +131,18 @@ export interface ClosePositionInput {
   closedAt?: number;
 }
 
+/** What closing part of a position records (see OrdersRepository.closePartOfPosition). */
+export interface ClosePartInput extends Omit<ClosePositionInput, "realizedPnl"> {
+  /** Base units closed: > 0 and below the OPEN order's quantity, at most 8 decimals. */
+  quantity: DecimalLike;
+}
+
+/** The two orders a partial close leaves: the CLOSED part and the smaller OPEN rest. */
+export interface PartialClose {
+  closed: ClosedOrder;
+  open: OpenOrder;
+}
+
 /** One page of a newest-first list and the cursor of the next page (null at the end). */
 export interface Page<T> {
   items: T[];
@@ -397,6 +409,73 @@ export class OrdersRepository {
       return tx.order.findUniqueOrThrow({ where: { id: orderId } });
     });
     return toClosedOrder(row);
+  }
+
+  /**
+   * Closes part of an OPEN position in one transaction: the OPEN order shrinks by `quantity`, and
+   * a new CLOSED order records the part closed (same model, symbol, side, entry, leverage, exit
+   * plan and open time; no trigger orders) with its exit price, close trigger and time, its
+   * share of the entry fee plus `exitFee`, its share of the funding settled so far (or `funding`,
+   * the venue's figure for the part), and its realized PnL computed as closePosition does. The
+   * OPEN order keeps the rest of its fees and funding, its trigger orders and its id. Shares are
+   * pro rata to quantity, rounded half-even to 8 decimals; the two orders' fees and funding add up
+   * to the original's plus the exit fee, exactly. ValidationError when `quantity` is not below the
+   * order's (close the whole position with closePosition) or the close time is before the open;
+   * StateConflictError when the order is CLOSED; NotFoundError when there is none. Nothing is
+   * written on any error.
+   */
+  async closePartOfPosition(input: ClosePartInput): Promise<PartialClose> {
+    const orderId = checkId("order", input.orderId);
+    const quantity = toColumnDecimal("quantity", input.quantity, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
+    const exitPrice = toColumnDecimal("exitPrice", input.exitPrice, { column: NUMERIC_18_8, sign: "positive", places: "round" });
+    const exitFee = toColumnDecimal("exitFee", input.exitFee ?? 0, { column: NUMERIC_18_8, places: "round" });
+    if (input.closeTrigger !== null && !CLOSE_TRIGGERS.includes(input.closeTrigger)) {
+      throw new ValidationError("invalid close trigger", [{ path: "closeTrigger", message: `must be one of ${CLOSE_TRIGGERS.join(", ")} or null` }]);
+    }
+    const givenFunding = input.funding === undefined ? null : toColumnDecimal("funding", input.funding, { column: NUMERIC_18_8, places: "round" });
+    const closedAt = toDbTime("closedAt", input.closedAt ?? this.clock.now());
+    const rows = await inTransaction(this.prisma, async (tx) => {
+      // Locks the order: a concurrent close or partial close waits, then sees what this one left.
+      const rows = await tx.$queryRaw<OrderRow[]>`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+      const order = rows[0];
+      if (order === undefined) throw new NotFoundError("order", orderId);
+      if (order.status !== "OPEN") throw new StateConflictError(`order ${orderId} is already CLOSED`, "order", orderId);
+      const total = fromDbDecimal(order.quantity);
+      if (quantity.gte(total)) {
+        throw new ValidationError("invalid partial close", [{ path: "quantity", message: `must be below the position's ${total.toString()} (close it whole with closePosition)` }]);
+      }
+      if (closedAt.getTime() < order.openedAt.getTime()) {
+        throw new ValidationError("invalid close time", [{ path: "closedAt", message: "must not be before the position was opened" }]);
+      }
+      const share = (value: Decimal) => toColumnDecimal("share", value.mul(quantity).div(total), { column: NUMERIC_18_8, places: "round" });
+      const fees = fromDbDecimal(order.fees);
+      const funding = fromDbDecimal(order.funding);
+      const entryFeeShare = share(fees);
+      const fundingShare = givenFunding ?? share(funding);
+      const closedFees = toColumnDecimal("fees", entryFeeShare.plus(exitFee), { column: NUMERIC_18_8, places: "round" });
+      const pnl = toColumnDecimal(
+        "realizedPnl",
+        grossRealizedPnl(order.side, quantity, fromDbDecimal(order.entryPrice), exitPrice).minus(closedFees).plus(fundingShare),
+        { column: NUMERIC_18_2, places: "round" },
+      );
+      const closedId = globalThis.crypto.randomUUID();
+      const now = new Date();
+      await tx.$executeRaw`
+        INSERT INTO orders (id, model_id, symbol, side, quantity, leverage, entry_price, exit_plan, status, exit_price, realized_pnl, fees, funding,
+                            close_trigger, opened_at, closed_at, updated_at)
+        SELECT ${closedId}::uuid, model_id, symbol, side, ${quantity.toString()}::numeric, leverage, entry_price, exit_plan, 'CLOSED',
+               ${exitPrice.toString()}::numeric, ${pnl.toString()}::numeric, ${closedFees.toString()}::numeric, ${fundingShare.toString()}::numeric,
+               ${input.closeTrigger}::"CloseTrigger", opened_at, ${closedAt}::timestamptz, ${now}::timestamptz
+        FROM orders WHERE id = ${orderId}::uuid`;
+      // What accrued funding the part took leaves the rest; a venue figure for the part leaves the rest's accrual as it was.
+      const restFunding = givenFunding === null ? funding.minus(fundingShare) : funding;
+      await tx.$executeRaw`
+        UPDATE orders SET quantity = ${total.minus(quantity).toString()}::numeric, fees = ${fees.minus(entryFeeShare).toString()}::numeric,
+               funding = ${restFunding.toString()}::numeric, updated_at = ${now}::timestamptz
+        WHERE id = ${orderId}::uuid`;
+      return { closed: await tx.order.findUniqueOrThrow({ where: { id: closedId } }), open: await tx.order.findUniqueOrThrow({ where: { id: orderId } }) };
+    });
+    return { closed: toClosedOrder(rows.closed), open: toOpenOrder(rows.open) };
   }
 
   /** Replaces the exit plan of an OPEN order; StateConflictError when CLOSED. */

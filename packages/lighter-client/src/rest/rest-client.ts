@@ -26,6 +26,7 @@ import {
   type LighterLiquidation,
   type LighterMarketDetails,
   type LighterOrder,
+  type LighterPositionFunding,
   type LighterTrade,
   type LighterTx,
   accountFrom,
@@ -43,9 +44,12 @@ import {
   orderBooksSchema,
   orderFrom,
   ordersSchema,
+  positionFundingFrom,
+  positionFundingsSchema,
   sendTxBatchSchema,
   sendTxSchema,
   statusSchema,
+  tradeFrom,
   tradesSchema,
   txSchema,
 } from "./schemas.js";
@@ -147,17 +151,56 @@ export class LighterRestClient {
   /** Recent public trades. */
   async recentTrades(marketId: number, limit = 50): Promise<LighterTrade[]> {
     const body = await this.call({ method: "GET", path: "/api/v1/recentTrades", query: { market_id: marketId, limit } }, tradesSchema);
-    return body.trades.map((t) => ({
-      tradeId: t.trade_id,
-      txHash: t.tx_hash,
-      marketId: t.market_id,
-      price: t.price,
-      size: t.size,
-      askOrderIndex: t.ask_id,
-      bidOrderIndex: t.bid_id,
-      isMakerAsk: t.is_maker_ask,
-      timestamp: t.timestamp,
-    }));
+    return body.trades.map(tradeFrom);
+  }
+
+  /**
+   * Trades from GET /api/v1/trades, newest first (`sort_by=timestamp`, `sort_dir=desc`): an
+   * account's (with its auth token), one order's (`orderIndex`), a market's. Each carries the
+   * fee rates of its maker and taker. Follow `nextCursor` for older pages.
+   */
+  async trades(
+    options: { accountIndex?: number; orderIndex?: bigint; marketId?: number; limit?: number; cursor?: string; authToken?: string } = {},
+  ): Promise<{ trades: LighterTrade[]; nextCursor: string | undefined }> {
+    const body = await this.call(
+      {
+        method: "GET",
+        path: "/api/v1/trades",
+        query: {
+          sort_by: "timestamp",
+          sort_dir: "desc",
+          limit: options.limit ?? 100,
+          account_index: options.accountIndex,
+          order_index: options.orderIndex,
+          market_id: options.marketId,
+          cursor: options.cursor,
+        },
+        ...(options.authToken ? { authToken: options.authToken } : {}),
+      },
+      tradesSchema,
+    );
+    return { trades: body.trades.map(tradeFrom), nextCursor: body.next_cursor || undefined };
+  }
+
+  /**
+   * An account's funding settlements, newest first (GET /api/v1/positionFunding, needs an auth
+   * token): what each position received or paid at each settlement. Follow `nextCursor` for older pages.
+   */
+  async positionFunding(
+    accountIndex: number,
+    authToken: string,
+    options: { marketId?: number; limit?: number; cursor?: string } = {},
+  ): Promise<{ fundings: LighterPositionFunding[]; nextCursor: string | undefined }> {
+    const body = await this.call(
+      {
+        method: "GET",
+        path: "/api/v1/positionFunding",
+        query: { account_index: accountIndex, limit: options.limit ?? 100, market_id: options.marketId, cursor: options.cursor },
+        authToken,
+      },
+      positionFundingsSchema,
+    );
+    return { fundings: body.position_fundings.map(positionFundingFrom), nextCursor: body.next_cursor || undefined };
   }
 
   /** An account's collateral and open positions (positions of size 0 dropped). */

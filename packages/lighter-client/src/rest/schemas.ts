@@ -183,23 +183,56 @@ export const fundingRatesSchema = z.object({
   funding_rates: z.array(z.object({ market_id: int, exchange: z.string(), symbol: z.string(), rate: decimal })),
 });
 
-/** GET /api/v1/recentTrades. */
+/**
+ * One trade (openapi `Trade`): GET /api/v1/recentTrades, GET /api/v1/trades, the trade channels.
+ * `taker_fee` / `maker_fee` are integers in millionths of the notional (parts per million: 200 =
+ * 0.02%), left out when zero; `timestamp` is ms (older servers and the WebSocket examples: seconds).
+ */
+export const tradeSchema = z.object({
+  trade_id: int,
+  tx_hash: z.string(),
+  type: z.string().optional(),
+  market_id: int,
+  size: decimal,
+  price: decimal,
+  usd_amount: decimal.optional(),
+  ask_id: bigIntLike,
+  bid_id: bigIntLike,
+  ask_account_id: int,
+  bid_account_id: int,
+  is_maker_ask: z.boolean(),
+  timestamp: int,
+  taker_fee: int.optional(),
+  maker_fee: int.optional(),
+  /** Microseconds. */
+  transaction_time: int.optional(),
+});
+
+/** GET /api/v1/recentTrades and GET /api/v1/trades. */
 export const tradesSchema = z.object({
-  trades: z.array(
-    z.object({
-      trade_id: int,
-      tx_hash: z.string(),
-      market_id: int,
-      size: decimal,
-      price: decimal,
-      ask_id: bigIntLike,
-      bid_id: bigIntLike,
-      ask_account_id: int,
-      bid_account_id: int,
-      is_maker_ask: z.boolean(),
-      timestamp: int,
-    }),
-  ),
+  next_cursor: z.string().nullish(),
+  trades: z.array(tradeSchema).nullish().transform((t) => t ?? []),
+});
+
+/**
+ * One funding settlement of an account's position (openapi `PositionFunding`): `change` is the
+ * USDC the account's collateral moved by (positive = received), `rate` the market's rate in
+ * percent, `position_size` unsigned base units, `position_side` "long" or "short".
+ */
+export const positionFundingSchema = z.object({
+  timestamp: int,
+  market_id: int,
+  funding_id: int,
+  change: decimal,
+  rate: decimal,
+  position_size: decimal,
+  position_side: z.string(),
+});
+
+/** GET /api/v1/positionFunding (PositionFundings). */
+export const positionFundingsSchema = z.object({
+  position_fundings: z.array(positionFundingSchema).nullish().transform((f) => f ?? []),
+  next_cursor: z.string().nullish(),
 });
 
 // ---- typed values -------------------------------------------------------------
@@ -334,17 +367,96 @@ export interface LighterFundingRate {
   readonly rate: Decimal;
 }
 
-/** A public trade. */
+/** A trade (public, or of an account). */
 export interface LighterTrade {
   readonly tradeId: number;
   readonly txHash: string;
+  /** "trade", "liquidation", "deleverage", ... as sent; "trade" when left out. */
+  readonly type: string;
   readonly marketId: number;
   readonly price: Decimal;
   readonly size: Decimal;
+  /** The notional, USD (size x price when the venue left it out). */
+  readonly usdAmount: Decimal;
   readonly askOrderIndex: bigint;
   readonly bidOrderIndex: bigint;
+  readonly askAccountIndex: number;
+  readonly bidAccountIndex: number;
   readonly isMakerAsk: boolean;
+  /** Epoch ms (seconds from older servers are converted). */
   readonly timestamp: number;
+  /** The taker's fee as a fraction of the notional (the venue's parts per million / 10^6). */
+  readonly takerFeeRate: Decimal;
+  /** The maker's fee as a fraction of the notional (negative for a rebate). */
+  readonly makerFeeRate: Decimal;
+}
+
+/** A funding settlement of one of an account's positions. */
+export interface LighterPositionFunding {
+  readonly fundingId: number;
+  readonly marketId: number;
+  /** Epoch ms of the settlement (seconds from the venue are converted). */
+  readonly timeMs: number;
+  /** USDC the account received (negative: paid). */
+  readonly change: Decimal;
+  /** The market's funding rate, percent, as the venue writes it. */
+  readonly ratePercent: Decimal;
+  /** Unsigned size of the position funded. */
+  readonly positionSize: Decimal;
+  readonly positionSide: "LONG" | "SHORT";
+}
+
+/** Epoch ms from a venue time in seconds or ms (anything below 10^12 is seconds: before 2001 in ms). */
+export function epochMs(value: number): number {
+  return value < 1e12 ? value * 1000 : value;
+}
+
+const PPM = new Decimal(1_000_000);
+
+/** Converts a parsed trade. */
+export function tradeFrom(t: z.infer<typeof tradeSchema>): LighterTrade {
+  return {
+    tradeId: t.trade_id,
+    txHash: t.tx_hash,
+    type: t.type ?? "trade",
+    marketId: t.market_id,
+    price: t.price,
+    size: t.size,
+    usdAmount: t.usd_amount !== undefined && !t.usd_amount.isZero() ? t.usd_amount : t.size.mul(t.price),
+    askOrderIndex: t.ask_id,
+    bidOrderIndex: t.bid_id,
+    askAccountIndex: t.ask_account_id,
+    bidAccountIndex: t.bid_account_id,
+    isMakerAsk: t.is_maker_ask,
+    timestamp: epochMs(t.timestamp),
+    takerFeeRate: new Decimal(t.taker_fee ?? 0).div(PPM),
+    makerFeeRate: new Decimal(t.maker_fee ?? 0).div(PPM),
+  };
+}
+
+/**
+ * The fee the owner of `orderIndex` paid on a trade, USD (negative for a rebate): the notional
+ * times the rate of the order's role, maker when it rested on the side `is_maker_ask` names.
+ * Undefined when the order is on neither side of the trade.
+ */
+export function tradeFeeOf(trade: LighterTrade, orderIndex: bigint): Decimal | undefined {
+  const isAsk = trade.askOrderIndex === orderIndex;
+  if (!isAsk && trade.bidOrderIndex !== orderIndex) return undefined;
+  const maker = isAsk === trade.isMakerAsk;
+  return trade.usdAmount.mul(maker ? trade.makerFeeRate : trade.takerFeeRate);
+}
+
+/** Converts a parsed position-funding entry. */
+export function positionFundingFrom(f: z.infer<typeof positionFundingSchema>): LighterPositionFunding {
+  return {
+    fundingId: f.funding_id,
+    marketId: f.market_id,
+    timeMs: epochMs(f.timestamp),
+    change: f.change,
+    ratePercent: f.rate,
+    positionSize: f.position_size,
+    positionSide: f.position_side.toLowerCase() === "short" ? "SHORT" : "LONG",
+  };
 }
 
 /** Converts a parsed /account entry. */

@@ -48,7 +48,8 @@ export interface BrokerAccount {
  *  - `REFUSED`: refused before anything happened (unknown market, below one lot, no such
  *    position, rejected by the venue or the simulator, nothing filled): no fill, Orders unchanged;
  *  - `FILLED_NOT_RECORDED`: the venue filled, in whole or in part, and Orders do not record it
- *    (the write failed, or a close filled only in part): the dangerous case. The broker's next
+ *    (the write failed): the dangerous case. (A close that filled in part is EXECUTED: the part
+ *    is written as a CLOSED Order and the OPEN Order keeps the rest.) The broker's next
  *    `sync` repairs it (Lighter reconciles the position; the simulator writes the queued close,
  *    or rebuilds the account from Orders); until then Orders and the venue disagree;
  *  - `FAILED`: an error; nothing was done, or whether the venue acted is unknown (a send or a
@@ -155,7 +156,12 @@ export type ReconcileAction =
   | { kind: "closedMissingPosition"; modelId: string; orderId: string; symbol: string; exitPrice: string; detail: string }
   /** The venue holds a position the database did not know (a crash between fill and write); an Order was opened for it. */
   | { kind: "adoptedUnknownPosition"; modelId: string; orderId: string; symbol: string; side: Side; quantity: string; entryPrice: string }
-  /** The venue's size differs from the Order's; recorded, not changed. */
+  /**
+   * The venue holds less than the Order (a part closed without its write): the part was written as a CLOSED Order
+   * (`closedOrderId`) at the venue's trades that reduced the position, with their fees, and the OPEN Order shrunk.
+   */
+  | { kind: "closedPartOfPosition"; modelId: string; orderId: string; closedOrderId: string; symbol: string; quantity: string; exitPrice: string; fees: string; detail: string }
+  /** The venue holds more than the Order; recorded, not changed. */
   | { kind: "sizeMismatch"; modelId: string; orderId: string; symbol: string; databaseQuantity: string; venueQuantity: string }
   /** A leftover trigger order was cancelled (the other leg of a fired SL/TP, or one of no open Order). */
   | { kind: "cancelledOrphanTrigger"; modelId: string; symbol: string; orderIndex: string }

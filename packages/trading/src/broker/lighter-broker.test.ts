@@ -111,12 +111,27 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
     expect((await db.orders.byId(row.orderId))?.status).toBe("CLOSED");
   });
 
-  it("closes an Order the exchange no longer holds at the mark when no order explains it", async () => {
+  it("closes an Order closed by several reduce-only orders at their cumulative fills and the venue's fees, not at the mark", async () => {
     await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(null, null) });
     const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
-    // Half closed elsewhere, then the rest: no single order matches the Order's size.
-    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
-    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.005", reduceOnly: true, maxSlippage: "0.01" });
+    ctx.venue.server.exchange.setFeeRates(ACCOUNT_INDEX, { takerPpm: 200, makerPpm: 0 });
+    // Closed elsewhere in two steps at two prices: no single order matches the Order's size.
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.004", reduceOnly: true, maxSlippage: "0.01" });
+    ctx.venue.setLiquidity("BTC", 99_000);
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.006", reduceOnly: true, maxSlippage: "0.01" });
+    ctx.market.setMid("BTC", 100_500);
+    const report = await ctx.broker.sync([ctx.model]);
+    // 0.004 x 100000 + 0.006 x 99000 = 994 over 0.01 = 99400; fees 994 x 0.0002.
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "99400" })]);
+    const closed = await db.orders.byId(row.orderId);
+    expect(closed?.status === "CLOSED" && [closed.exitPrice.toString(), closed.fees.toString()]).toEqual(["99400", "0.1988"]);
+  });
+
+  it("closes an Order the exchange no longer holds at the mark when no order of the closing kind explains it", async () => {
+    await ctx.broker.openPosition(ctx.model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan(null, null) });
+    const row = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    // A plain (not reduce-only) sell of another client flattens it.
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.01", maxSlippage: "0.01" });
     ctx.market.setMid("BTC", 100_500);
     const report = await ctx.broker.sync([ctx.model]);
     expect(report.actions).toEqual([expect.objectContaining({ kind: "closedMissingPosition", orderId: row.orderId, exitPrice: "100500" })]);
@@ -159,6 +174,126 @@ describe("LighterBroker reconciliation against the mock exchange", () => {
     await ctx.broker.sync([ctx.model]);
     const trade = (await db.orders.closedTradesOfModel(ctx.model.id)).items[0];
     expect(trade?.closeTrigger).toBe("STOP");
+  });
+});
+
+describe("LighterBroker partial closes, protection while closing, fees and funding from the venue", () => {
+  const ctx = venueEachTest("exact");
+  const exchange = () => ctx.venue.server.exchange;
+  const BTC = 1;
+  const plan = { ...emptyExitPlan(), stop: toDecimal(95_000), target: toDecimal(110_000) };
+  const LONG = { symbol: "BTC", side: "LONG" as const, quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan };
+  const activeLegs = () => exchange().accountOrders(ACCOUNT_INDEX, true, BTC).filter((o) => o.status === "pending");
+  /** Leaves only `size` BTC bid at 100,000 (and the asks): a close of more fills in part. */
+  function thinBids(size: string): void {
+    const book = exchange().book(BTC);
+    for (const o of book.restingOrders()) if (o.side === "buy") book.cancel(o.id);
+    exchange().addLiquidity(BTC, "bid", [["100000.0", size]]);
+  }
+
+  it("records an entry's and a close's fees as the venue charged them on the order's trades", async () => {
+    exchange().setFeeRates(ACCOUNT_INDEX, { takerPpm: 200, makerPpm: 20 });
+    const opened = await ctx.broker.openPosition(ctx.model, { ...LONG, exitPlan: emptyExitPlan() });
+    // Bought 0.01 at the ask 100000.1: 1000.001 x 0.0002 (the market's published taker fee is 0).
+    expect(opened.ok && [opened.value.entryPrice.toString(), opened.value.fees.toString()]).toEqual(["100000.1", "0.2000002"]);
+    const closed = await ctx.broker.closePosition(ctx.model, "BTC", null);
+    // Sold at the bid 100000: fee 0.2; PnL -0.001 - 0.4000002 = -0.4010002 -> -0.40.
+    expect(closed.ok && [closed.value.exitPrice.toString(), closed.value.fees.toString(), closed.value.realizedPnl.toString()]).toEqual(["100000", "0.4000002", "-0.4"]);
+  });
+
+  it("records the funding the venue settled on the position, once per settlement, and closes with it", async () => {
+    await ctx.broker.openPosition(ctx.model, { ...LONG, exitPlan: emptyExitPlan() });
+    exchange().settleFunding(BTC, { ratePercent: "0.0100", markPrice: "100000.0", timeMs: T0 + 3_600_000 });
+    await ctx.broker.sync([ctx.model]);
+    expect((await db.orders.openPositionOf(ctx.model.id, "BTC"))!.funding.toString()).toBe("-0.1");
+    exchange().settleFunding(BTC, { ratePercent: "-0.0050", markPrice: "100000.0", timeMs: T0 + 7_200_000 });
+    await ctx.broker.sync([ctx.model]);
+    await ctx.broker.sync([ctx.model]);
+    expect((await db.orders.openPositionOf(ctx.model.id, "BTC"))!.funding.toString()).toBe("-0.05");
+    const closed = await ctx.broker.closePosition(ctx.model, "BTC", null);
+    // -0.001 price, fees 0, funding -0.05: -0.051 -> -0.05.
+    expect(closed.ok && [closed.value.funding.toString(), closed.value.realizedPnl.toString()]).toEqual(["-0.05", "-0.05"]);
+  });
+
+  it("keeps the stop and target armed when the close is refused, or its fill cannot be read", async () => {
+    await ctx.broker.openPosition(ctx.model, LONG);
+    const legs = activeLegs().map((o) => o.orderIndex);
+    expect(legs).toHaveLength(2);
+    exchange().rejectNext = { code: 21739, message: "not enough margin" };
+    const refusedClose = await ctx.broker.closePosition(ctx.model, "BTC", null);
+    expect(refusedClose).toMatchObject({ ok: false, code: "REFUSED" });
+    if (!refusedClose.ok) expect(refusedClose.reason).toMatch(/stop and target stay armed/);
+    expect(activeLegs().map((o) => o.orderIndex)).toEqual(legs);
+    // Nothing to fill against within the cap: refused, still armed.
+    thinBids("0.00000");
+    expect(await ctx.broker.closePosition(ctx.model, "BTC", null)).toMatchObject({ ok: false, code: "REFUSED" });
+    expect(activeLegs().map((o) => o.orderIndex)).toEqual(legs);
+    // Sent, but its fill unknown: FAILED, still armed (it did fill: the next sync records it).
+    ctx.venue.setLiquidity("BTC", 100_000);
+    ctx.venue.server.faults.failingPaths.add("/api/v1/tx");
+    try {
+      expect(await ctx.broker.closePosition(ctx.model, "BTC", null)).toMatchObject({ ok: false, code: "FAILED" });
+    } finally {
+      ctx.venue.server.faults.failingPaths.delete("/api/v1/tx");
+    }
+    expect(activeLegs().map((o) => o.orderIndex)).toEqual(legs);
+  });
+
+  it("records a close that filled in part: a CLOSED Order for the part with its own fill, fee and PnL, the OPEN rest with legs of its size", async () => {
+    exchange().setFeeRates(ACCOUNT_INDEX, { takerPpm: 100, makerPpm: 0 });
+    await ctx.broker.openPosition(ctx.model, LONG);
+    const open = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    thinBids("0.004");
+    const partial = await ctx.broker.closePosition(ctx.model, "BTC", null);
+    expect(partial).toMatchObject({ ok: true, code: "EXECUTED" });
+    if (!partial.ok) return;
+    expect(partial.message).toMatch(/closed 0.004 of 0.01 BTC .* 0.006 BTC stays open/);
+    const part = partial.value;
+    expect(part.orderId).not.toBe(open.orderId);
+    // Entry fee 1000.001 x 0.0001 = 0.1000001, 0.4 of it; exit 400 x 0.0001 = 0.04.
+    expect([part.quantity.toString(), part.exitPrice.toString(), part.fees.toString(), part.realizedPnl.toString()]).toEqual(["0.004", "100000", "0.08000004", "-0.08"]);
+    const rest = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    expect(rest.orderId).toBe(open.orderId);
+    expect([rest.quantity.toString(), rest.fees.toString()]).toEqual(["0.006", "0.06000006"]);
+    expect(exchange().positionsOf(ACCOUNT_INDEX)).toEqual([expect.objectContaining({ lots: 600 })]);
+    // The rest is protected by legs of its own size, the old ones gone.
+    expect(activeLegs().map((o) => [o.orderIndex, o.initialLots]).sort()).toEqual([[rest.slOrderIndex, 600], [rest.tpOrderIndex, 600]].sort());
+    expect([rest.slOrderIndex, rest.tpOrderIndex]).not.toContain(open.slOrderIndex);
+    // The next close takes the rest.
+    ctx.venue.setLiquidity("BTC", 100_000);
+    const final = await ctx.broker.closePosition(ctx.model, "BTC", null);
+    expect(final.ok && [final.value.orderId, final.value.quantity.toString(), final.value.fees.toString()]).toEqual([open.orderId, "0.006", "0.12000006"]);
+    expect(activeLegs()).toEqual([]);
+    expect((await db.orders.closedTradesOfModel(ctx.model.id)).items.map((o) => o.quantity.toString()).sort()).toEqual(["0.004", "0.006"]);
+  });
+
+  it("repairs a size mismatch from the venue's trades: the part closed elsewhere becomes a CLOSED Order at its fill and fee", async () => {
+    exchange().setFeeRates(ACCOUNT_INDEX, { takerPpm: 200, makerPpm: 0 });
+    await ctx.broker.openPosition(ctx.model, { ...LONG, exitPlan: emptyExitPlan() });
+    const open = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    ctx.venue.setLiquidity("BTC", 101_000);
+    await ctx.venue.outsider().placeMarketOrder({ symbol: "BTC", side: "sell", size: "0.003", reduceOnly: true, maxSlippage: "0.01" });
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedPartOfPosition", orderId: open.orderId, quantity: "0.003", exitPrice: "101000" })]);
+    expect(report.closes).toHaveLength(1);
+    const part = report.closes[0]!.order;
+    // Its share of the entry fee (0.3 x 0.2000002) and the venue's 303 x 0.0002; 0.003 x 999.9 gross.
+    expect([part.quantity.toString(), part.fees.toString(), part.realizedPnl.toString()]).toEqual(["0.003", "0.12060006", "2.88"]);
+    expect((await db.orders.openPositionOf(ctx.model.id, "BTC"))!.quantity.toString()).toBe("0.007");
+    // In line now: nothing more to repair.
+    expect((await ctx.broker.sync([ctx.model])).actions).toEqual([]);
+  });
+
+  it("records a part the venue liquidated between two syncs as a LIQUIDATION part at the liquidation's fill and fee", async () => {
+    await ctx.broker.openPosition(ctx.model, { ...LONG, exitPlan: emptyExitPlan() });
+    const open = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
+    exchange().liquidate(ACCOUNT_INDEX, BTC, "90000.0", { size: "0.004", takerFee: "0.0500", timeMs: T0 + 60_000 });
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.actions).toEqual([expect.objectContaining({ kind: "closedPartOfPosition", orderId: open.orderId, quantity: "0.004", exitPrice: "90000" })]);
+    const part = report.closes[0]!;
+    // 360 x 0.0005 = 0.18.
+    expect([part.closeTrigger, part.order.closeTrigger, part.order.fees.toString()]).toEqual(["LIQUIDATION", "LIQUIDATION", "0.18"]);
+    expect((await db.orders.openPositionOf(ctx.model.id, "BTC"))!.quantity.toString()).toBe("0.006");
   });
 });
 

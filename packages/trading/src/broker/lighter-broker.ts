@@ -2,7 +2,12 @@
  * LighterBroker: one Lighter account (one live model) through @autonome/lighter-client.
  *
  * Entries and exits are IOC market orders with a slippage cap, tracked until the
- * exchange reports their fills; the Order is written before a method returns ok.
+ * exchange reports their fills; the Order is written before a method returns ok, at the
+ * price and with the fee of the order's own trades on the venue (GET /api/v1/trades).
+ * A close keeps the SL/TP legs armed until it has filled: filled whole, the legs are
+ * cancelled; filled in part, the part is written as a CLOSED Order (its own fills, fee and
+ * PnL), the OPEN Order shrinks to the rest, and the rest gets legs of its size; refused or
+ * unknown, the legs stay as they were.
  * Stops and targets are reduce-only trigger orders on the exchange; their order
  * indices and trigger prices are stored on the Order (slOrderIndex/tpOrderIndex,
  * slTriggerPrice/tpTriggerPrice). Reconciliation (start and every tick) compares the
@@ -12,6 +17,12 @@
  *  - a position the exchange liquidated (or auto-deleveraged) is closed with closeTrigger
  *    LIQUIDATION at the liquidation's own fill, fee and time (see `liquidationClose`);
  *  - a position gone for another reason is closed at the best known price and logged;
+ *  - a position the exchange holds smaller than its Order (a part closed without its write)
+ *    has the part recorded as a CLOSED Order at the account's trades that reduced it, with
+ *    their fees, and the OPEN Order shrunk to the venue's size (`closePartOfPosition`);
+ *  - a position gone because reduce-only orders closed it is closed at their cumulative fills;
+ *  - funding the exchange settled on a position (GET /api/v1/positionFunding) is added to its
+ *    Order, each settlement once;
  *  - a position the database does not know (a crash between the fill and the write)
  *    is adopted as an OPEN Order with the exchange's size and entry;
  *  - a stop or target whose trigger order is gone unfilled (expired, cancelled by hand,
@@ -45,10 +56,13 @@ import {
   type LighterLiquidation,
   type LighterMarketDetails,
   type LighterOrder,
+  type LighterPositionFunding,
+  type LighterTrade,
   LighterRateLimitError,
   LighterRequestError,
   LighterRestClient,
   LighterTradingClient,
+  tradeFeeOf,
 } from "@autonome/lighter-client";
 import type { MarketSource } from "@autonome/market-data";
 import { SerialQueue, errorMessage, to8 } from "../internal/util.js";
@@ -115,8 +129,17 @@ export interface LighterBrokerParts {
 interface FilledOrder {
   quantity: Decimal;
   averagePrice: Decimal;
+  /** The venue's fee on the order's trades; estimated at the market's taker rate only when they cannot be read. */
   fee: Decimal;
   orderIndex: bigint | undefined;
+}
+
+/** An order's own trades summed: size, notional, the fee its owner paid and the newest trade's time. */
+interface OrderTrades {
+  quantity: Decimal;
+  quote: Decimal;
+  fee: Decimal;
+  at: number;
 }
 
 /** The live broker for one Lighter account. */
@@ -129,6 +152,8 @@ export class LighterBroker implements Broker {
   private loaded: Promise<void> | undefined;
   /** Venue closes found outside sync() (inside a tool call), handed out by the next sync(). */
   private unreported: VenueClose[] = [];
+  /** Per OPEN Order, the newest venue funding settlement recorded on it (ms): older ones are not written again. */
+  private readonly fundedUntil = new Map<string, number>();
 
   constructor(parts: LighterBrokerParts) {
     this.accountIndex = parts.accountIndex;
@@ -278,14 +303,22 @@ export class LighterBroker implements Broker {
         return refused(fired ? `the ${symbol} position was already closed by its ${fired.closeTrigger.toLowerCase()}` : `no open ${symbol} position`);
       }
       const detail = this.details.get(symbol)!;
-      await this.cancelLegs(open);
-      const filled = await this.marketOrder(detail, closingOrderSide(open.side), open.quantity, true, "close");
-      if ("ok" in filled) return filled;
-      if (filled.quantity.lte(0)) return refused("close not filled (no liquidity within the slippage cap); its stop and target are placed again at the next sync");
-      await this.p.hooks.afterCloseFill?.();
-      if (filled.quantity.lt(open.quantity)) {
-        return filledNotRecorded(`closed ${filled.quantity.toString()} of ${open.quantity.toString()} ${symbol}; reconciliation will resolve the rest`);
+      let current = open;
+      try {
+        current = await this.recordFunding(open, this.p.trading.authToken());
+      } catch (error) {
+        this.p.logger.warn("reading Lighter funding before a close failed; the Order keeps the funding recorded so far", { orderId: open.orderId, error: errorMessage(error) });
       }
+      // The stop and target stay armed until the close has filled: a close that is refused, or
+      // whose fill is unknown, leaves the position protected as it was.
+      const filled = await this.marketOrder(detail, closingOrderSide(open.side), open.quantity, true, "close");
+      if ("ok" in filled) return { ...filled, reason: `${filled.reason}; its stop and target stay armed` };
+      if (filled.quantity.lte(0)) return refused("close not filled (no liquidity within the slippage cap); its stop and target stay armed");
+      await this.p.hooks.afterCloseFill?.();
+      const closedAt = Math.max(this.p.clock.now(), open.openedAt);
+      if (filled.quantity.lt(open.quantity)) return this.recordPartialClose(model, current, filled, closeTrigger, closedAt, audit);
+      // Filled whole: the legs have nothing left to protect.
+      await this.cancelLegs(open);
       let closed: ClosedOrder;
       const message = (c: ClosedOrder) =>
         `closed ${c.side} ${c.quantity.toString()} ${symbol} at ${c.exitPrice.toString()} on Lighter, realized ${c.realizedPnl.toString()} USD net of fees`;
@@ -298,7 +331,7 @@ export class LighterBroker implements Broker {
               exitPrice: to8(filled.averagePrice),
               exitFee: filled.fee,
               closeTrigger,
-              closedAt: Math.max(this.p.clock.now(), open.openedAt),
+              closedAt,
             }),
           audit,
           message,
@@ -308,8 +341,61 @@ export class LighterBroker implements Broker {
         this.p.logger.error("close filled on Lighter but not recorded", { modelId: model.id, orderId: open.orderId, symbol, error: errorMessage(error) });
         return filledNotRecorded(`closed ${symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will close the Order at the fill`);
       }
+      this.fundedUntil.delete(open.orderId);
       return executed(closed, message(closed));
     });
+  }
+
+  /**
+   * A close that filled in part: the part is written as a CLOSED Order with its own fills, fees
+   * and PnL and the OPEN Order shrinks to the rest (one transaction); the rest keeps a stop and a
+   * target sized to it (new legs placed before the old ones are cancelled, so it is never unprotected).
+   */
+  private async recordPartialClose(
+    model: ModelRecord,
+    open: OpenOrder,
+    filled: FilledOrder,
+    closeTrigger: CloseTrigger | null,
+    closedAt: number,
+    audit: OrderAudit | undefined,
+  ): Promise<BrokerResult<ClosedOrder>> {
+    const symbol = open.symbol;
+    let part: { closed: ClosedOrder; open: OpenOrder } | undefined;
+    const message = (c: ClosedOrder) =>
+      `closed ${c.quantity.toString()} of ${open.quantity.toString()} ${symbol} at ${c.exitPrice.toString()} on Lighter (the rest found no liquidity within the slippage cap), realized ${c.realizedPnl.toString()} USD net of fees; ${open.quantity.minus(c.quantity).toString()} ${symbol} stays open with its stop and target`;
+    try {
+      await writeOrder(
+        this.p.db,
+        async (orders) => {
+          const written = await orders.closePartOfPosition({ orderId: open.orderId, quantity: filled.quantity, exitPrice: to8(filled.averagePrice), exitFee: filled.fee, closeTrigger, closedAt });
+          part = written;
+          return written.closed;
+        },
+        audit,
+        message,
+        this.p.hooks,
+      );
+    } catch (error) {
+      this.p.logger.error("partial close filled on Lighter but not recorded", { modelId: model.id, orderId: open.orderId, symbol, error: errorMessage(error) });
+      return filledNotRecorded(
+        `closed ${filled.quantity.toString()} of ${open.quantity.toString()} ${symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will record the part from the venue's trades`,
+      );
+    }
+    const written = part!;
+    const resized = await this.resizeLegs(written.open);
+    const note = resized.length > 0 ? `; resizing its trigger orders failed (the old ones stay): ${resized.join("; ")}` : "";
+    return executed(written.closed, `${message(written.closed)}${note}`);
+  }
+
+  /** Places the legs of an Order's plan for its current size, then cancels the legs they replace (only those replaced). */
+  private async resizeLegs(order: OpenOrder): Promise<string[]> {
+    const stop = order.exitPlan.stop !== null;
+    const target = order.exitPlan.target !== null;
+    if (!stop && !target) return [];
+    const placed = await this.placeTriggers(order, order.exitPlan, { stop, target });
+    if (order.slOrderIndex !== null && placed.order.slOrderIndex !== order.slOrderIndex) await this.cancelIndex(order.symbol, order.slOrderIndex);
+    if (order.tpOrderIndex !== null && placed.order.tpOrderIndex !== order.tpOrderIndex) await this.cancelIndex(order.symbol, order.tpOrderIndex);
+    return placed.errors;
   }
 
   /** @inheritdoc */
@@ -404,7 +490,59 @@ export class LighterBroker implements Broker {
       return failed(`the ${what} was sent to Lighter but its fill is unknown (${errorMessage(error)}); reconciliation will record what the exchange did`);
     }
     const averagePrice = fill.averagePrice ?? ZERO;
-    return { quantity: fill.filledSize, averagePrice, fee: fill.filledSize.mul(averagePrice).mul(detail.takerFeeRate), orderIndex: fill.orderIndex };
+    const estimated = { quantity: fill.filledSize, averagePrice, fee: fill.filledSize.mul(averagePrice).mul(detail.takerFeeRate), orderIndex: fill.orderIndex };
+    if (fill.orderIndex === undefined || fill.filledSize.lte(0)) return estimated;
+    // Price and fee from the venue's own trades of the order (the fee at the account's real rates).
+    try {
+      const trades = await this.orderTrades(fill.orderIndex);
+      if (trades && trades.quantity.eq(fill.filledSize)) return { quantity: trades.quantity, averagePrice: trades.quote.div(trades.quantity), fee: trades.fee, orderIndex: fill.orderIndex };
+      this.p.logger.warn("Lighter's trades of an order do not add up to its fill yet; its fee is estimated at the taker rate", {
+        orderIndex: fill.orderIndex.toString(),
+        filled: fill.filledSize.toString(),
+        traded: trades?.quantity.toString() ?? "0",
+      });
+    } catch (error) {
+      this.p.logger.warn("reading Lighter's trades of an order failed; its fee is estimated at the taker rate", { orderIndex: fill.orderIndex.toString(), error: errorMessage(error) });
+    }
+    return estimated;
+  }
+
+  /** The account's trades of one order (GET /api/v1/trades), summed with the fee it paid by its role; undefined when there are none. */
+  private async orderTrades(orderIndex: bigint): Promise<OrderTrades | undefined> {
+    const { trades } = await this.p.rest.trades({ accountIndex: this.accountIndex, orderIndex, limit: 100, authToken: this.p.trading.authToken() });
+    const own = trades.filter((t) => t.askOrderIndex === orderIndex || t.bidOrderIndex === orderIndex);
+    if (own.length === 0) return undefined;
+    return {
+      quantity: own.reduce((sum, t) => sum.plus(t.size), ZERO),
+      quote: own.reduce((sum, t) => sum.plus(t.size.mul(t.price)), ZERO),
+      fee: own.reduce((sum, t) => sum.plus(tradeFeeOf(t, orderIndex)!), ZERO),
+      at: Math.max(...own.map((t) => t.timestamp)),
+    };
+  }
+
+  /**
+   * Records on an OPEN Order the funding Lighter settled on its position since it opened
+   * (GET /api/v1/positionFunding: pages of 100, newest first, at most 5), each settlement once
+   * (addFunding with its time: a settlement not after the last recorded changes nothing).
+   */
+  private async recordFunding(order: OpenOrder, token: string): Promise<OpenOrder> {
+    const marketId = this.details.get(order.symbol)?.market.marketId;
+    if (marketId === undefined) return order;
+    const since = Math.max(order.openedAt, (this.fundedUntil.get(order.orderId) ?? -1) + 1);
+    const found: LighterPositionFunding[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const { fundings, nextCursor } = await this.p.rest.positionFunding(this.accountIndex, token, { marketId, limit: 100, ...(cursor ? { cursor } : {}) });
+      found.push(...fundings.filter((f) => f.marketId === marketId && f.timeMs >= since));
+      if (!nextCursor || fundings.length === 0 || fundings.some((f) => f.timeMs < since)) break;
+      cursor = nextCursor;
+    }
+    let current = order;
+    for (const f of found.sort((a, b) => a.timeMs - b.timeMs || a.fundingId - b.fundingId)) {
+      current = await this.p.db.orders.addFunding(order.orderId, f.change, f.timeMs);
+      this.fundedUntil.set(order.orderId, f.timeMs);
+    }
+    return current;
   }
 
   /** Places the stop and/or target legs of an Order's exit plan and stores their indices. */
@@ -452,17 +590,36 @@ export class LighterBroker implements Broker {
     if (order.tpOrderIndex !== null) await this.cancelIndex(order.symbol, order.tpOrderIndex);
   }
 
-  /** The average price and fee of an order's ACTUAL trades (recent trades of the market), else of its reported fills. */
+  /**
+   * The average price, size and fee of an order's ACTUAL trades (the account's trades of the order,
+   * with the fee the venue charged), else of its reported fills with the fee estimated at the taker rate.
+   */
   private async actualFill(detail: LighterMarketDetails, order: LighterOrder): Promise<{ price: Decimal; quantity: Decimal; fee: Decimal; at: number | null }> {
-    const trades = (await this.p.rest.recentTrades(detail.market.marketId, 100)).filter(
-      (t) => t.askOrderIndex === order.orderIndex || t.bidOrderIndex === order.orderIndex,
-    );
-    if (trades.length > 0) {
-      const quantity = trades.reduce((s, t) => s.plus(t.size), ZERO);
-      const quote = trades.reduce((s, t) => s.plus(t.size.mul(t.price)), ZERO);
-      return { price: quote.div(quantity), quantity, fee: quote.mul(detail.takerFeeRate), at: Math.max(...trades.map((t) => t.timestamp)) };
+    let trades: OrderTrades | undefined;
+    try {
+      trades = await this.orderTrades(order.orderIndex);
+    } catch (error) {
+      this.p.logger.warn("reading Lighter's trades of an order failed; its fills as the order reports them are used", { orderIndex: order.orderIndex.toString(), error: errorMessage(error) });
     }
+    if (trades) return { price: trades.quote.div(trades.quantity), quantity: trades.quantity, fee: trades.fee, at: trades.at };
     return { price: order.filledQuote.div(order.filledSize), quantity: order.filledSize, fee: order.filledQuote.mul(detail.takerFeeRate), at: order.timestampMs ?? null };
+  }
+
+  /**
+   * The account's trades in a market that reduced a position on `side` since `sinceMs` (a long
+   * is reduced by sells: this account on the ask), newest first, up to 5 pages of 100.
+   */
+  private async reducingTrades(marketId: number, side: Side, sinceMs: number): Promise<LighterTrade[]> {
+    const token = this.p.trading.authToken();
+    const found: LighterTrade[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const { trades, nextCursor } = await this.p.rest.trades({ accountIndex: this.accountIndex, marketId, limit: 100, authToken: token, ...(cursor ? { cursor } : {}) });
+      found.push(...trades.filter((t) => t.timestamp >= sinceMs && (side === "LONG" ? t.askAccountIndex : t.bidAccountIndex) === this.accountIndex));
+      if (!nextCursor || trades.length === 0 || trades.some((t) => t.timestamp < sinceMs)) break;
+      cursor = nextCursor;
+    }
+    return found.sort((a, b) => b.timestamp - a.timestamp || b.tradeId - a.tradeId);
   }
 
   /**
@@ -480,6 +637,83 @@ export class LighterBroker implements Broker {
       cursor = nextCursor;
     }
     return found;
+  }
+
+  /**
+   * Records a part of a position the venue closed without its write (the venue holds `missing`
+   * less than the OPEN Order): from the account's trades that reduced the position since it
+   * opened, newest first until they cover `missing` (the oldest used may count in part), a CLOSED
+   * Order for the part at their size-weighted price with the fees the venue charged, and the OPEN
+   * Order shrunk to what the venue holds (one transaction). Without such trades, at the mark,
+   * fee 0, said in the action's detail.
+   */
+  private async repairPartialClose(model: ModelRecord, order: OpenOrder, detail: LighterMarketDetails, missing: Decimal, report: ReconcileReport): Promise<OpenOrder> {
+    const { db, clock, logger } = this.p;
+    let covered = ZERO;
+    let quote = ZERO;
+    let fee = ZERO;
+    let newest: number | undefined;
+    let closeTrigger: CloseTrigger = "MANUAL";
+    try {
+      for (const t of await this.reducingTrades(detail.market.marketId, order.side, order.openedAt - 5_000)) {
+        if (covered.gte(missing)) break;
+        const take = Decimal.min(t.size, missing.minus(covered));
+        const ownOrder = order.side === "LONG" ? t.askOrderIndex : t.bidOrderIndex;
+        covered = covered.plus(take);
+        quote = quote.plus(take.mul(t.price));
+        fee = fee.plus(tradeFeeOf(t, ownOrder)!.mul(take).div(t.size));
+        newest ??= t.timestamp;
+        if (t.type === "liquidation" || t.type === "deleverage") closeTrigger = "LIQUIDATION";
+      }
+    } catch (error) {
+      report.errors.push({ modelId: model.id, message: `reading Lighter trades for ${order.symbol} failed (${errorMessage(error)}); the part closed is recorded at the mark` });
+    }
+    let liquidation: LiquidationClose | undefined;
+    if (covered.lt(missing)) {
+      // A partial liquidation the trades do not list: the account's liquidations that cover the part.
+      try {
+        const liquidations = await this.liquidationsSince(detail.market.marketId, order.openedAt, this.p.trading.authToken());
+        liquidation = liquidationClose(liquidations, { side: order.side, quantity: missing, openedAt: order.openedAt }, this.accountIndex).close;
+      } catch (error) {
+        report.errors.push({ modelId: model.id, message: `reading Lighter liquidations for ${order.symbol} failed (${errorMessage(error)})` });
+      }
+    }
+    let exitPrice: Decimal;
+    let detailText: string;
+    if (covered.gte(missing) && covered.gt(0)) {
+      exitPrice = to8(quote.div(covered));
+      detailText = `the venue holds ${order.quantity.minus(missing).toString()} of ${order.quantity.toString()}; the part closed is recorded at the account's trades that reduced it`;
+    } else if (liquidation) {
+      exitPrice = to8(liquidation.price);
+      fee = liquidation.fee;
+      newest = liquidation.at;
+      closeTrigger = "LIQUIDATION";
+      detailText = `the venue holds ${order.quantity.minus(missing).toString()} of ${order.quantity.toString()}; the part was liquidated (${liquidation.ids.join(", ")}) and is recorded at the liquidation's fill`;
+    } else {
+      try {
+        exitPrice = to8(this.p.market.markPrice(order.symbol));
+      } catch {
+        exitPrice = to8(detail.lastTradePrice ?? order.entryPrice);
+      }
+      fee = ZERO;
+      detailText = `the venue holds ${order.quantity.minus(missing).toString()} of ${order.quantity.toString()} and no trades of the account explain it; the part closed is recorded at the mark`;
+    }
+    const closedAt = Math.max(order.openedAt, Math.min(newest ?? clock.now(), clock.now()));
+    const { closed, open } = await db.orders.closePartOfPosition({ orderId: order.orderId, quantity: missing, exitPrice, exitFee: fee, closeTrigger, closedAt });
+    report.actions.push({
+      kind: "closedPartOfPosition",
+      modelId: model.id,
+      orderId: order.orderId,
+      closedOrderId: closed.orderId,
+      symbol: order.symbol,
+      quantity: missing.toString(),
+      exitPrice: exitPrice.toString(),
+      fees: closed.fees.toString(),
+      detail: detailText,
+    });
+    report.closes.push({ order: closed, closeTrigger, triggerPrice: null, markPrice: liquidation?.markPrice ?? null });
+    logger.warn("recorded a part of a position Lighter closed without its write", { modelId: model.id, orderId: order.orderId, symbol: order.symbol, quantity: missing.toString(), detail: detailText });
+    return open;
   }
 
   /**
@@ -525,22 +759,34 @@ export class LighterBroker implements Broker {
     }
     const known = new Set<bigint>();
 
-    for (const order of orders) {
+    for (const listed of orders) {
+      let order = listed;
       const detail = this.details.get(order.symbol);
       if (!detail) continue;
       for (const idx of [order.slOrderIndex, order.tpOrderIndex]) if (idx !== null) known.add(idx);
+      // Funding the venue settled on the position, recorded before anything closes it.
+      try {
+        order = await this.recordFunding(order, token);
+      } catch (error) {
+        report.errors.push({ modelId: model.id, message: `reading Lighter funding for ${order.symbol} failed (${errorMessage(error)}); recorded at a later sync` });
+      }
       const position = venue.positions.find((p) => p.symbol === order.symbol);
       const sameSide = position !== undefined && (position.size.gt(0) ? "LONG" : "SHORT") === order.side;
       const activeHere = active.get(order.symbol) ?? [];
       if (sameSide) {
-        if (!position.size.abs().eq(order.quantity)) {
+        const venueQuantity = position.size.abs();
+        if (venueQuantity.lt(order.quantity)) {
+          // Part of the position was closed without its write (a partial close whose write failed, another client):
+          // the part is recorded from the venue's trades.
+          order = await this.repairPartialClose(model, order, detail, order.quantity.minus(venueQuantity), report);
+        } else if (!venueQuantity.eq(order.quantity)) {
           report.actions.push({
             kind: "sizeMismatch",
             modelId: model.id,
             orderId: order.orderId,
             symbol: order.symbol,
             databaseQuantity: order.quantity.toString(),
-            venueQuantity: position.size.abs().toString(),
+            venueQuantity: venueQuantity.toString(),
           });
         }
         await this.rearmTriggers(model, order, activeHere, inactive.get(order.symbol) ?? [], report);
@@ -613,24 +859,37 @@ export class LighterBroker implements Broker {
         });
         continue;
       }
-      // A closing order of ours (a crash between the exchange close and the write) or of
-      // another client: the latest reduce-only, non-trigger order on the closing side that
-      // filled the whole size, placed after this position's own trigger legs (when it had any)
-      // and not before it was opened.
+      // Closing orders of ours (a crash between the exchange close and the write) or of another
+      // client: reduce-only, non-trigger orders on the closing side, placed after this position's
+      // own trigger legs (when it had any) and not before it was opened, whose cumulative fills,
+      // newest first, cover the size (the oldest one used may count in part).
       const after = [order.slOrderIndex, order.tpOrderIndex].filter((i): i is bigint => i !== null).reduce((m, i) => (i > m ? i : m), 0n);
-      const closer = position
-        ? undefined
+      const closers = position
+        ? []
         : done
-            .filter((o) => o.reduceOnly && o.triggerPrice.isZero() && o.isAsk === (order.side === "LONG") && o.filledSize.eq(order.quantity) && o.orderIndex > after && (o.timestampMs === undefined || o.timestampMs >= order.openedAt - 5_000))
-            .sort((a, b) => (a.orderIndex < b.orderIndex ? 1 : -1))[0];
+            .filter((o) => o.reduceOnly && o.triggerPrice.isZero() && o.isAsk === (order.side === "LONG") && o.filledSize.gt(0) && o.orderIndex > after && (o.timestampMs === undefined || o.timestampMs >= order.openedAt - 5_000))
+            .sort((a, b) => (a.orderIndex < b.orderIndex ? 1 : -1));
+      const used: Array<{ order: LighterOrder; quantity: Decimal }> = [];
+      let covered = ZERO;
+      for (const o of closers) {
+        if (covered.gte(order.quantity)) break;
+        const take = Decimal.min(o.filledSize, order.quantity.minus(covered));
+        used.push({ order: o, quantity: take });
+        covered = covered.plus(take);
+      }
       let exitPrice: Decimal;
       let exitFee = ZERO;
       let detailText: string;
-      if (closer) {
-        const fill = await this.actualFill(detail, closer);
-        exitPrice = to8(fill.price);
-        exitFee = fill.fee;
-        detailText = `closed on the exchange by reduce-only order ${closer.orderIndex.toString()}; recorded at its fills`;
+      if (used.length > 0 && covered.gte(order.quantity)) {
+        let quote = ZERO;
+        for (const u of used) {
+          const fill = await this.actualFill(detail, u.order);
+          quote = quote.plus(fill.price.mul(u.quantity));
+          exitFee = exitFee.plus(fill.fee.mul(u.quantity).div(fill.quantity));
+        }
+        exitPrice = to8(quote.div(covered));
+        const names = used.map((u) => u.order.orderIndex.toString()).join(", ");
+        detailText = `closed on the exchange by reduce-only order${used.length > 1 ? "s" : ""} ${names}; recorded at ${used.length > 1 ? "their cumulative" : "its"} fills`;
       } else {
         try {
           exitPrice = to8(this.p.market.markPrice(order.symbol));
