@@ -56,6 +56,24 @@ import {
   refused,
   writeOrder,
 } from "./broker.js";
+import { type PriceRange, bookMid, crossedLevels, levelsOf, rangeHolds, shiftBook } from "./trigger-path.js";
+
+/** Options of SimBroker.checkTriggers (see trigger-path.ts for the rules). */
+export interface SimTriggerCheckOptions {
+  /**
+   * How the price got here since the last check: "jump" (default; paper's updates, a
+   * minute's open) fires a crossed trigger against the book of this moment; "continuous"
+   * (inside a one-minute candle) fires each trigger the move crossed at its own price,
+   * against the book of this moment moved there.
+   */
+  move?: "jump" | "continuous";
+  /**
+   * The minute this check belongs to (its open time) and each symbol's range in it: a
+   * position whose stop and target both lie in the range has its target held back until
+   * the next minute (the stop is taken first).
+   */
+  minute?: { readonly at: number; readonly ranges: ReadonlyMap<string, PriceRange> };
+}
 
 /**
  * How a SimBroker reads the source's funding: `settlements` charges each FundingRate the
@@ -161,6 +179,10 @@ export class SimBroker implements Broker {
   private readonly settlementSymbols = new Set<string>();
   /** Funding the simulator settled and Orders have not recorded yet. */
   private fundingPaid: FundingPaidEvent[] = [];
+  /** Targets held back for one minute (stop first), by account and symbol: the Order id whose target it is. */
+  private heldTargets = new Map<string, string>();
+  /** The minute the held targets belong to. */
+  private heldMinute: number | null = null;
 
   constructor(options: SimBrokerOptions) {
     this.db = options.db;
@@ -238,6 +260,7 @@ export class SimBroker implements Broker {
     return this.queue.run(async () => {
       const report = emptyReconcileReport();
       await this.ensureAccounts(models);
+      this.releaseHeldTargets();
       this.feedBooks();
       this.settleDueFunding();
       await this.persistFunding(models, report);
@@ -268,6 +291,33 @@ export class SimBroker implements Broker {
       }
       return report;
     });
+  }
+
+  /**
+   * Checks stops, targets and liquidations between ticks: loads the source's books of the
+   * symbols with open positions (as `options.move` says), writes every close to Orders at
+   * once and hands them out (with those sync() had not reported yet). No funding and no drift
+   * check: those are the tick's (sync).
+   */
+  checkTriggers(models: readonly ModelRecord[], options: SimTriggerCheckOptions = {}): Promise<ReconcileReport> {
+    return this.queue.run(async () => {
+      const report = emptyReconcileReport();
+      await this.ensureAccounts(models);
+      if (options.minute === undefined || options.minute.at !== this.heldMinute) this.releaseHeldTargets();
+      if (options.minute !== undefined) this.holdTargets(options.minute.at, options.minute.ranges);
+      this.feedBooks(this.openSymbols(), options.move ?? "jump");
+      await this.flushCloses(report);
+      report.closes.push(...this.unreported);
+      this.unreported = [];
+      return report;
+    });
+  }
+
+  /** The symbols some model holds a position in (in the simulator). */
+  openSymbols(): string[] {
+    const symbols = new Set<string>();
+    for (const accountId of this.accountOfModel.values()) for (const p of this.simulator.positions(accountId)) symbols.add(p.symbol);
+    return [...symbols];
   }
 
   /** @inheritdoc */
@@ -392,6 +442,7 @@ export class SimBroker implements Broker {
       if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return refused(`no open ${symbol} position`);
       const order = await writeOrder(this.db, (orders) => orders.updateExitPlan(open.orderId, exitPlan), audit, () => `updated the ${symbol} exit plan`, this.hooks);
       this.remember(order);
+      this.heldTargets.delete(key(accountId, symbol));
       this.simulator.setExitPlan(accountId, symbol, exitPlan);
       const report = emptyReconcileReport();
       await this.flushCloses(report);
@@ -519,8 +570,13 @@ export class SimBroker implements Broker {
     this.logger.info("restored open orders into the simulator", { modelId, count: restorable.length });
   }
 
-  /** Loads the source's current books into the simulator (liquidity refreshes on its interval, the mark every time). */
-  private feedBooks(symbols: Iterable<string> = this.marketMap.keys()): void {
+  /**
+   * Loads the source's current books into the simulator (liquidity refreshes on its interval,
+   * the mark every time) and checks the triggers. A "continuous" move first visits each
+   * stop and target it crossed, in order: the book moved to that price, the mark at it, a
+   * trigger check (trigger-path.ts).
+   */
+  private feedBooks(symbols: Iterable<string> = this.marketMap.keys(), move: "jump" | "continuous" = "jump"): void {
     for (const symbol of symbols) {
       let book;
       try {
@@ -530,10 +586,64 @@ export class SimBroker implements Broker {
         continue;
       }
       if (book.bids.length === 0 && book.asks.length === 0) continue;
-      this.simulator.applyBook(symbol, {
-        bids: book.bids.map((l) => [l.price, l.size] as const),
-        asks: book.asks.map((l) => [l.price, l.size] as const),
-      });
+      const levels = levelsOf(book);
+      let visited = false;
+      const previous = move === "continuous" ? this.simulator.markPrice(symbol) : null;
+      const mid = previous === null ? null : bookMid(levels);
+      if (previous !== null && mid !== null) {
+        const market = this.marketMap.get(symbol)!;
+        for (const price of crossedLevels(this.triggerPrices(symbol), previous, mid)) {
+          this.simulator.loadBook(symbol, shiftBook(levels, mid, price, market));
+          this.simulator.setMark(symbol, price);
+          this.simulator.checkTriggers(symbol);
+          visited = true;
+        }
+      }
+      // After a visit the liquidity of this moment is loaded again whatever the refresh rule says.
+      this.simulator.applyBook(symbol, levels, visited ? { load: "always" } : {});
+    }
+  }
+
+  /** Every stop and target armed in the simulator on a symbol (held-back targets are not). */
+  private triggerPrices(symbol: string): Decimal[] {
+    const prices: Decimal[] = [];
+    for (const accountId of this.accountOfModel.values()) {
+      const p = this.simulator.positions(accountId).find((x) => x.symbol === symbol);
+      if (p?.exitPlan.stop) prices.push(p.exitPlan.stop);
+      if (p?.exitPlan.target) prices.push(p.exitPlan.target);
+    }
+    return prices;
+  }
+
+  /** Holds back, for this minute, the target of each position whose stop and target both lie in the minute's range. */
+  private holdTargets(at: number, ranges: ReadonlyMap<string, PriceRange>): void {
+    this.heldMinute = at;
+    for (const [modelId, accountId] of this.accountOfModel) {
+      for (const p of this.simulator.positions(accountId)) {
+        const range = ranges.get(p.symbol);
+        const { stop, target } = p.exitPlan;
+        if (range === undefined || stop === null || target === null || !rangeHolds(range, stop, target)) continue;
+        const order = this.openOrdersOf.get(modelId)?.get(p.symbol);
+        if (order === undefined) continue;
+        this.heldTargets.set(key(accountId, p.symbol), order.orderId);
+        this.simulator.setExitPlan(accountId, p.symbol, { ...order.exitPlan, target: null });
+      }
+    }
+  }
+
+  /** Arms again the targets held back (of the positions still open), from their Orders. */
+  private releaseHeldTargets(): void {
+    this.heldMinute = null;
+    if (this.heldTargets.size === 0) return;
+    const held = this.heldTargets;
+    this.heldTargets = new Map();
+    for (const [k, orderId] of held) {
+      const [accountId, symbol] = k.split("\u0000") as [string, string];
+      const modelId = this.modelOfAccount.get(accountId);
+      const order = modelId === undefined ? undefined : this.openOrdersOf.get(modelId)?.get(symbol);
+      if (this.retired.has(accountId) || order?.orderId !== orderId) continue;
+      if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) continue;
+      this.simulator.setExitPlan(accountId, symbol, order.exitPlan);
     }
   }
 
