@@ -12,7 +12,7 @@ import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigS
 import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
 import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
-import { MemoryTradingStore, type TradingRuntime, type WorkflowResult, createTradingRuntime, runTick } from "@autonome/trading";
+import { MemoryTradingStore, type PriceRange, SimBroker, type TradingRuntime, type WorkflowResult, checkTriggers, createTradingRuntime, runTick } from "@autonome/trading";
 import { PGlite } from "@electric-sql/pglite";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
@@ -164,6 +164,37 @@ async function openDatabase(options: BacktestOptions, clock: ManualClock): Promi
   };
 }
 
+/** Seconds into a minute of the points of its path: open, nearer extreme, other extreme, close (ReplayMarket intrabar "ohlc"). */
+const PATH_OFFSETS_MS = [0, 15_000, 30_000, 45_000] as const;
+const MINUTE_MS = 60_000;
+
+/**
+ * Stops, targets, liquidations and time exits between two ticks: every minute of
+ * [from, to) is walked along its path (the tick's own open, checked by the tick, is
+ * skipped). The move from one minute's close to the next one's open is a jump (a trigger
+ * it passes fills at the open); the moves inside a minute are continuous (a trigger fills
+ * at its price plus the book's slippage); a minute whose range holds a position's stop and
+ * target takes the stop. Nothing runs while no simulated position is open.
+ */
+async function walkTriggers(runtime: TradingRuntime, market: ReplayMarket, clock: ManualClock, models: readonly ModelRecord[], from: number, to: number): Promise<void> {
+  const brokers = runtime.brokers.all().filter((b): b is SimBroker => b instanceof SimBroker);
+  for (let minute = from - (from % MINUTE_MS); minute < to; minute += MINUTE_MS) {
+    for (const offset of PATH_OFFSETS_MS) {
+      const at = minute + offset;
+      if (at <= from || at >= to) continue;
+      const symbols = new Set(brokers.flatMap((b) => b.openSymbols()));
+      if (symbols.size === 0) return;
+      clock.advanceTo(at);
+      const ranges = new Map<string, PriceRange>();
+      for (const symbol of symbols) {
+        const bar = market.minuteBar(symbol, at);
+        if (bar) ranges.set(symbol, { low: toDecimal(bar.low), high: toDecimal(bar.high) });
+      }
+      await checkTriggers(runtime, { models, move: offset === 0 ? "jump" : "continuous", minute: { at: minute, ranges } });
+    }
+  }
+}
+
 async function allClosedTrades(db: Db, modelId: string): Promise<ClosedOrder[]> {
   const out: ClosedOrder[] = [];
   let cursor: string | undefined;
@@ -188,7 +219,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     await cache.close();
     throw new BacktestInputError(isAutonomeError(error) ? error.message : String(error), "--models-file");
   }
-  const market = new ReplayMarket({ clock, recording: prepared.recording });
+  // The minute's path (open, nearer extreme, other extreme, close at 0/15/30/45 s) is what triggers walk between ticks.
+  const market = new ReplayMarket({ clock, recording: prepared.recording, intrabar: "ohlc" });
   const store = await openDatabase(options, clock);
   const { db, database } = store;
   let runtime: TradingRuntime | undefined;
@@ -232,6 +264,7 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     const configIdOf = new Map(models.map((m, i) => [m.id, prepared.models[i]!.id]));
     for (let tick = 0; tick < ticks; tick++) {
       const at = fromMs + tick * options.tickIntervalMs;
+      if (tick > 0) await walkTriggers(runtime, market, clock, models, at - options.tickIntervalMs, at);
       clock.advanceTo(at);
       tickEquity = new Map();
       // The market moves to `at`: fresh books, and the SimBroker charges each recorded funding
