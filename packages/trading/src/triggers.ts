@@ -61,8 +61,6 @@ export interface WatchTriggersOptions {
 
 /** A running trigger watch. */
 export interface TriggerWatch {
-  /** Runs `work` with no check running or starting meanwhile (a tick). */
-  exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** Checks now (after the running check); resolves when done. */
   check(): Promise<void>;
   /** Stops watching; resolves when the running check is done. */
@@ -102,14 +100,6 @@ export function watchTriggers(runtime: TradingRuntime, options: WatchTriggersOpt
   const timer = intervalMs > 0 ? setInterval(() => void run(), intervalMs) : undefined;
   timer?.unref();
   return {
-    exclusive<T>(work: () => Promise<T>): Promise<T> {
-      const result = chain.then(work);
-      chain = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      return result;
-    },
     check: run,
     async stop() {
       stopped = true;
