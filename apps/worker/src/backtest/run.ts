@@ -181,7 +181,7 @@ async function walkTriggers(runtime: TradingRuntime, market: ReplayMarket, clock
   for (let minute = from - (from % MINUTE_MS); minute < to; minute += MINUTE_MS) {
     for (const offset of PATH_OFFSETS_MS) {
       const at = minute + offset;
-      if (at <= from || at >= to) continue;
+      if (at <= from || at >= to || at <= clock.now()) continue;
       const symbols = new Set(brokers.flatMap((b) => b.openSymbols()));
       if (symbols.size === 0) return;
       clock.advanceTo(at);
@@ -256,6 +256,10 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       clock,
       simulationEnabled: true,
       simulator,
+      // With simulator latency an order reaches the book `delay` ms after it was sent (seeded): the run's clock moves there.
+      orderArrival: async (at: number) => {
+        if (at > clock.now()) clock.advanceTo(at);
+      },
       options: { symbols: prepared.symbols, initialCapitalUsd: initialCapital, retryBackoffMs: 0 },
     });
     const times: number[] = [];
@@ -265,7 +269,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     for (let tick = 0; tick < ticks; tick++) {
       const at = fromMs + tick * options.tickIntervalMs;
       if (tick > 0) await walkTriggers(runtime, market, clock, models, at - options.tickIntervalMs, at);
-      clock.advanceTo(at);
+      // (Order latency may have moved the clock past the tick; a tick never goes back.)
+      if (at > clock.now()) clock.advanceTo(at);
       tickEquity = new Map();
       // The market moves to `at`: fresh books, and the SimBroker charges each recorded funding
       // settlement that came due, at those marks. Then one model after another, in

@@ -29,6 +29,7 @@ import {
   type ExitPlan,
   type Market,
   StateConflictError,
+  type TimerClock,
   ValidationError,
   ZERO,
   roundToStep,
@@ -36,12 +37,13 @@ import {
 } from "@autonome/core";
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { MarketSource } from "@autonome/market-data";
-import { ExchangeSimulator, type FundingPaidEvent, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
+import { ExchangeSimulator, type FundingPaidEvent, LatencyModel, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
 import { SerialQueue, compareIds, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
   type Broker,
   type BrokerAccount,
+  type BrokerFailure,
   type BrokerResult,
   type BrokerWriteHooks,
   type OpenPositionRequest,
@@ -94,9 +96,16 @@ export interface SimBrokerOptions {
   /**
    * ExchangeSimulator options (DEFAULT_SIMULATOR_OPTIONS); `initialCapital` is each new
    * account's cash, `fundingIntervalMs` the interval an interval rate is charged on (default
-   * one hour; 0: never).
+   * one hour; 0: never). With `latency`, each order the broker sends (an entry, a model's or
+   * an operator's close) reaches the book after a delay drawn from that range by a generator
+   * seeded with `seed`, in submission order, and fills against the book as it is then.
    */
   simulator?: Partial<SimulatorOptions>;
+  /**
+   * Waits until an order sent now reaches the book at `at` (epoch ms of the clock). Default:
+   * the clock's sleep (a TimerClock). A backtest moves its ManualClock there.
+   */
+  arrival?: (at: number) => Promise<void>;
   /** How the source's funding is charged. Default "auto". */
   funding?: SimFundingMode;
   /** Levels per side loaded from the source each time. Default 20. */
@@ -179,6 +188,9 @@ export class SimBroker implements Broker {
   private readonly settlementSymbols = new Set<string>();
   /** Funding the simulator settled and Orders have not recorded yet. */
   private fundingPaid: FundingPaidEvent[] = [];
+  /** The seeded delay of each order sent (null: orders reach the book at once). */
+  private readonly latency: LatencyModel | null;
+  private readonly arrival: (at: number) => Promise<void>;
   /** Targets held back for one minute (stop first), by account and symbol: the Order id whose target it is. */
   private heldTargets = new Map<string, string>();
   /** The minute the held targets belong to. */
@@ -201,7 +213,15 @@ export class SimBroker implements Broker {
       throw new ValidationError("invalid simulator options", [{ path: "fundingIntervalMs", message: "must be a non-negative integer of ms" }]);
     }
     this.fundingFromMs = this.clock.now();
+    const latency = options.simulator?.latency ?? null;
+    this.latency = latency === null ? null : new LatencyModel(latency, options.simulator?.seed ?? 0);
+    const clock = this.clock;
+    if (this.latency !== null && options.arrival === undefined && typeof (clock as Partial<TimerClock>).sleep !== "function") {
+      throw new ValidationError("invalid simulator options", [{ path: "latency", message: "latency needs a clock that can sleep (a TimerClock) or an arrival option" }]);
+    }
+    this.arrival = options.arrival ?? ((at) => (clock as TimerClock).sleep(Math.max(0, at - clock.now())));
     // The simulator's own funding timer stays off: it would charge again what sync() settles.
+    // Its latency too: the broker sends each order after its delay, against the book of that moment.
     this.simulator = new ExchangeSimulator({ markets, clock: this.clock, options: { ...options.simulator, latency: null, fundingIntervalMs: 0 } });
     this.simulator.on("fundingPaid", (event) => {
       if (!this.retired.has(event.accountId)) this.fundingPaid.push(event);
@@ -326,7 +346,9 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
-  openPosition(model: ModelRecord, request: OpenPositionRequest, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
+  async openPosition(model: ModelRecord, request: OpenPositionRequest, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
+    const late = await this.inFlight(`opening ${request.symbol}`);
+    if (late) return late;
     return this.run(`opening ${request.symbol}`, async () => {
       await this.ensureAccounts([model]);
       const market = this.marketMap.get(request.symbol);
@@ -343,7 +365,7 @@ export class SimBroker implements Broker {
         exitPlan: request.exitPlan,
       });
       if (result.status === "rejected") return refused(`order rejected: ${result.reason}${result.detail ? ` (${result.detail})` : ""}`);
-      if (result.status === "pending") return failed("order pending: simulated latency is not supported by the broker");
+      if (result.status === "pending") return failed("order pending in the simulator: unexpected, the broker keeps the simulator's own latency off");
       if (result.filledSize.lte(0) || result.averagePrice === null) return refused("order not filled: no liquidity");
       const fee = result.fills.reduce((sum, f) => sum.plus(f.fee), ZERO);
       const partial = result.status === "partially_filled" ? ` (partial: ${result.filledSize.toString()} of ${quantity.toString()})` : "";
@@ -389,7 +411,9 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
-  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null, audit?: OrderAudit): Promise<BrokerResult<ClosedOrder>> {
+  async closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null, audit?: OrderAudit): Promise<BrokerResult<ClosedOrder>> {
+    const late = await this.inFlight(`closing ${symbol}`);
+    if (late) return late;
     return this.run(`closing ${symbol}`, async () => {
       await this.ensureAccounts([model]);
       const open = this.openOrdersOf.get(model.id)?.get(symbol);
@@ -423,7 +447,7 @@ export class SimBroker implements Broker {
       if (writeError !== undefined) {
         return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError}); the next sync writes it`);
       }
-      if (result.status === "pending") return failed("close pending: simulated latency is not supported by the broker");
+      if (result.status === "pending") return failed("close pending in the simulator: unexpected, the broker keeps the simulator's own latency off");
       if (result.filledSize.lte(0)) return refused(`close of ${symbol} not filled: no liquidity`);
       if (this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
         const repair = this.exclusive ? "" : "; the next sync rebuilds the account from Orders";
@@ -490,6 +514,21 @@ export class SimBroker implements Broker {
   }
 
   // ------------------------------------------------------------ internals
+
+  /**
+   * An order on its way: draws its delay (at once, so the draws follow the submission order)
+   * and waits until it reaches the book. Nothing without latency.
+   */
+  private async inFlight(what: string): Promise<BrokerFailure | undefined> {
+    if (this.latency === null) return undefined;
+    const at = this.clock.now() + this.latency.nextDelayMs();
+    try {
+      await this.arrival(at);
+      return undefined;
+    } catch (error) {
+      return failed(`${what} failed: the order never reached the book (${errorMessage(error)})`);
+    }
+  }
 
   /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
   private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
