@@ -48,7 +48,7 @@ export type {
   SimulatorSnapshot,
 } from "./simulator/types.js";
 export type { OrderStatus } from "./simulator/order-lifecycle.js";
-export { type LatencyRange, LatencyModel } from "./simulator/latency.js";
+export type { LatencyRange } from "./simulator/latency.js";
 export type { DecimalInput, ExitPlanInput } from "./decimal-input.js";
 // Events, typed, and the optional event log.
 export {

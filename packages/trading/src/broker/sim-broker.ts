@@ -37,7 +37,9 @@ import {
 } from "@autonome/core";
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { MarketSource } from "@autonome/market-data";
-import { ExchangeSimulator, type FundingPaidEvent, LatencyModel, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
+import { ExchangeSimulator, type FundingPaidEvent, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
+// The simulator's own seeded delay model (the same draws as its `latency` option).
+import { LatencyModel } from "@autonome/matching-engine/internals";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
 import { SerialQueue, compareIds, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
