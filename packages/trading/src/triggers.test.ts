@@ -2,7 +2,7 @@ import { createModelRegistry } from "@autonome/agent";
 import { ArenaEventBus, type ExitPlan, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimBroker } from "./broker/sim-broker.js";
+import type { SimBroker } from "./broker/sim-broker.js";
 import { createTradingRuntime } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { ControlledMarket, T0, openTestDb } from "./testing/support.js";
@@ -66,7 +66,7 @@ describe("triggers between ticks (paper)", () => {
     const a = await arena("wick");
     const orderId = await openLong(a, { stop: toDecimal(99_000), target: toDecimal(102_000) });
     const watch = watchTriggers(a.runtime, { intervalMs: 0, models: () => [a.model] });
-    let wickAt = 0;
+    let wickAt: number | undefined;
     try {
       later(5_000);
       a.market.setMid("BTC", 99_500); // an update: checked, nothing crossed
