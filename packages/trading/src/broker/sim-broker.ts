@@ -335,6 +335,24 @@ export class SimBroker implements Broker {
     });
   }
 
+  /**
+   * What a walk between ticks must watch, per open position: its symbol, the symbol's mark in
+   * the simulator, the prices that close it when crossed (its armed stop and target, its
+   * invalidation price) and its liquidation price estimate, and its time exit. A walk may
+   * skip a minute in which none of them can be reached.
+   */
+  watchList(): Array<{ symbol: string; mark: Decimal | null; prices: Decimal[]; liquidationPrice: Decimal | null; timeExit: number | null }> {
+    const out: Array<{ symbol: string; mark: Decimal | null; prices: Decimal[]; liquidationPrice: Decimal | null; timeExit: number | null }> = [];
+    for (const [modelId, accountId] of this.accountOfModel) {
+      for (const p of this.simulator.positions(accountId)) {
+        const plan = this.openOrdersOf.get(modelId)?.get(p.symbol)?.exitPlan ?? p.exitPlan;
+        const prices = [p.exitPlan.stop, p.exitPlan.target, plan.invalidationPrice].filter((x): x is Decimal => x !== null);
+        out.push({ symbol: p.symbol, mark: this.simulator.markPrice(p.symbol), prices, liquidationPrice: p.liquidationPrice, timeExit: plan.timeExit });
+      }
+    }
+    return out;
+  }
+
   /** The symbols some model holds a position in (in the simulator). */
   openSymbols(): string[] {
     const symbols = new Set<string>();
