@@ -8,7 +8,7 @@ import { createApiServer } from "@autonome/api";
 import { type ArenaEvent, ArenaEventBus, type Clock, ConfigError, SystemClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb, createEventChannel } from "@autonome/db";
 import { LighterMarket, type MarketSource, ReplayMarket, SyntheticMarket } from "@autonome/market-data";
-import { LiveTradingStore, type TradingRuntime, createTradingRuntime, flattenModel, runTick } from "@autonome/trading";
+import { LiveTradingStore, type TradingRuntime, createTradingRuntime, flattenModel, runTick, watchTriggers } from "@autonome/trading";
 import { readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -204,6 +204,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
     if (runtime.startReport.actions.length > 0 || runtime.startReport.closes.length > 0) {
       logger.info("restored", { actions: runtime.startReport.actions.length, closes: runtime.startReport.closes.length });
     }
+    // Paper stops, targets, liquidations and time exits between ticks: on each update of the
+    // market source and at least every refreshIntervalMs, for the models of the last tick
+    // (the ones this worker holds); a close is written and published at once.
+    let tickModels: readonly ModelRecord[] = [];
+    const refreshMs = config.simulator.refreshIntervalMs ?? 5_000;
+    const triggerWatch = watchTriggers(runtime, { intervalMs: refreshMs > 0 ? refreshMs : 1_000, models: () => tickModels });
+    closers.push(() => triggerWatch.stop());
     const openAtStart = await db.orders.allOpenOrders();
     logger.info("open positions restored", { positions: openAtStart.length });
 
@@ -242,6 +249,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger, options:
         // The tick of @autonome/trading (market to now, reconcile, every model's workflow, snapshots),
         // each model's workflow under the scheduler's deadline, all at once.
         async runBatch(models, runModel, { acquired }) {
+          tickModels = models;
           await runTick(runtime, {
             models,
             acquired,

@@ -16,7 +16,9 @@ export {
   emptyReconcileReport,
   mergeReports,
 } from "./broker/broker.js";
-export { type SimBrokerOptions, type SimFundingMode, SimBroker } from "./broker/sim-broker.js";
+export { type SimBrokerOptions, type SimFundingMode, type SimTriggerCheckOptions, SimBroker } from "./broker/sim-broker.js";
+export { type PriceRange } from "./broker/trigger-path.js";
+export { type CheckTriggersOptions, type WatchTriggersOptions, type TriggerWatch, checkTriggers, watchTriggers } from "./triggers.js";
 export { type LighterBrokerOptions, type LighterBrokerParts, type LighterBrokerHooks, LighterBroker } from "./broker/lighter-broker.js";
 export {
   type TradingLogger,

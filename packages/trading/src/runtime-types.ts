@@ -76,6 +76,8 @@ export interface TradingRuntimeConfig {
   simulationEnabled?: boolean;
   /** DEFAULT_SIMULATOR_OPTIONS for the ExchangeSimulator. */
   simulator?: Partial<SimulatorOptions>;
+  /** How a paper order waits for its seeded latency (SimBrokerOptions.arrival); default the clock's sleep. A backtest moves its clock. */
+  orderArrival?: (at: number) => Promise<void>;
   /** Needed only when some model trades live. */
   lighter?: LighterConfig;
   options?: Partial<TradingOptions>;

@@ -93,7 +93,16 @@ export async function createTradingRuntime(config: TradingRuntimeConfig): Promis
   const simulator = { initialCapital: toDecimal(options.initialCapitalUsd), ...config.simulator };
   const brokers = new DefaultBrokerRegistry(
     defaultMode,
-    () => new SimBroker({ db: config.db, market: config.market, clock, simulator, logger, exclusive: config.exclusiveDatabase ?? false }),
+    () =>
+      new SimBroker({
+        db: config.db,
+        market: config.market,
+        clock,
+        simulator,
+        logger,
+        exclusive: config.exclusiveDatabase ?? false,
+        ...(config.orderArrival ? { arrival: config.orderArrival } : {}),
+      }),
     (accountIndex) => {
       const lighter = config.lighter;
       if (!lighter) throw new ConfigError("a model trades live but Lighter is not configured (BASE_URL, API key and account)", "lighter");

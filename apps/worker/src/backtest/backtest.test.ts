@@ -128,6 +128,39 @@ describe("backtest run", () => {
   });
 });
 
+describe("triggers inside ticks", () => {
+  it("fires stops and targets between ticks, near their trigger prices, and the report says how", { timeout: 180_000 }, async () => {
+    const from = "2025-06-22T13:00:00Z";
+    const options = parseBacktestArgs(["--from", from, "--to", "2025-06-22T15:00:00Z", "--out", join(work, "triggers"), "--llm-cache", join(work, "llm-cache"), "--no-html"], {});
+    const result = await runBacktest(prepareBacktest(options));
+    const closes = result.models.flatMap((m) => m.trades).filter((t) => t.closeTrigger === "STOP" || t.closeTrigger === "TARGET");
+    expect(closes.length).toBeGreaterThanOrEqual(5);
+    for (const t of closes) {
+      // Off the 5-minute grid: inside a tick, at a point of a minute's path.
+      expect((t.closedAt - Date.parse(from)) % TICK_MS).not.toBe(0);
+      const trigger = t.closeTrigger === "STOP" ? t.exitPlan.stop! : t.exitPlan.target!;
+      expect(t.exitPrice.minus(trigger).abs().div(trigger).toNumber()).toBeLessThan(0.0005);
+    }
+    const report = buildReport(result);
+    expect(report.triggers.betweenTicks).toBe(closes.length);
+    expect(report.triggers.closes.STOP + report.triggers.closes.TARGET).toBe(closes.length);
+    expect(report.triggers.rule).toMatch(/nearer of high and low/);
+    expect(reportHtml(report)).toContain("the stop is taken");
+  });
+
+  it("with latency an order meets the book later, and the same seed gives the same report", { timeout: 180_000 }, async () => {
+    const latency = ["--simulator", JSON.stringify({ latency: { minMs: 20_000, maxMs: 40_000 } })];
+    const a = await runToDir(["--from", FROM, "--to", TO, "--seed", "7", ...latency], join(work, "latency-a"));
+    const b = await runToDir(["--from", FROM, "--to", TO, "--seed", "7", ...latency], join(work, "latency-b"));
+    expect(b).toBe(a);
+    const plain = await runToDir(["--from", FROM, "--to", TO, "--seed", "7"], join(work, "latency-none"));
+    const fees = (text: string) => (JSON.parse(text) as ReturnType<typeof buildReport>).rows[0]!.feesUsd;
+    // buy-and-hold's entry filled 20-40 s after its tick, at another price than the tick's open.
+    expect(JSON.parse(a).rows[0].finalEquity).not.toBe(JSON.parse(plain).rows[0].finalEquity);
+    expect(fees(a)).not.toBe("0.00");
+  });
+});
+
 const pgUrl = process.env.TEST_DATABASE_URL;
 async function reachable(url: string | undefined): Promise<boolean> {
   if (!url) return false;

@@ -47,12 +47,26 @@ export interface BacktestReport {
   seed: number;
   simulator: Record<string, unknown>;
   initialCapitalUsd: string;
+  /**
+   * How stops, targets, liquidations and time exits are evaluated (`rule`, in words), and the
+   * venue closes of the run: how many of each trigger, and how many fell between ticks.
+   */
+  triggers: { rule: string; closes: { STOP: number; TARGET: number; LIQUIDATION: number }; betweenTicks: number };
   rows: ReportRow[];
   /** Tokens and cost of every invocation (as if paid), and what this run really spent (requests not answered from the cache). */
   llm: { inputTokens: number; outputTokens: number; costUsd: string; cachedResponses: number; requestedResponses: number; spentInputTokens: number; spentOutputTokens: number; spentCostUsd: string };
   /** Equity curves: `times` (epoch ms) and one equity series (USD numbers, 2 dp) per row name. */
   equity: { times: number[]; series: Record<string, number[]> };
 }
+
+/** How the backtest evaluates triggers (report.json `triggers.rule` and the HTML report say it). */
+export const TRIGGER_RULE =
+  "Stops, targets, liquidations and time exits are checked at each tick and, between ticks, along every one-minute candle's path: " +
+  "open, then the nearer of high and low, then the other, then close (at 0/15/30/45 s). " +
+  "Inside a minute the price moves continuously: a stop or target fires at its own price plus the slippage of the book of that moment; " +
+  "when the price gaps through it between one minute's close and the next minute's open (or at a tick), it fills at the open. " +
+  "When one minute's range holds both the stop and the target of a position, the stop is taken. " +
+  "Liquidations are checked at each of those points.";
 
 const round = (x: number | null, dp = 6): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(dp)));
 
@@ -123,6 +137,15 @@ export function buildReport(result: BacktestResult): BacktestReport {
     series["baseline: buy and hold BTC"] = curve.map((e) => Number(e.toFixed(2)));
   }
   const sim: Record<string, unknown> = { seed: options.seed, ...options.simulator };
+  const closes = { STOP: 0, TARGET: 0, LIQUIDATION: 0 };
+  let betweenTicks = 0;
+  for (const m of result.models) {
+    for (const t of m.trades) {
+      if (t.closeTrigger !== "STOP" && t.closeTrigger !== "TARGET" && t.closeTrigger !== "LIQUIDATION") continue;
+      closes[t.closeTrigger]++;
+      if ((t.closedAt - result.fromMs) % options.tickIntervalMs !== 0) betweenTicks++;
+    }
+  }
   return {
     version: 1,
     data: { klines: options.klines.map((f) => basename(f)), funding: options.funding.map((f) => basename(f)) },
@@ -134,6 +157,7 @@ export function buildReport(result: BacktestResult): BacktestReport {
     seed: options.seed,
     simulator: Object.fromEntries(Object.keys(sim).sort().map((k) => [k, sim[k]])),
     initialCapitalUsd: capital.toFixed(2),
+    triggers: { rule: TRIGGER_RULE, closes, betweenTicks },
     rows,
     llm: {
       inputTokens: tokensIn,
@@ -233,6 +257,7 @@ tr.baseline td{color:#4b5563;font-style:italic}.up{color:#15803d}.down{color:#b9
 </style></head><body>
 <h1>Backtest: ${esc(report.symbols.join(", "))}</h1>
 <p class="meta">${esc(report.from)} to ${esc(report.to)} · ${report.ticks} ticks of ${report.tickIntervalMs / 60_000} min · seed ${report.seed} · capital $${report.initialCapitalUsd} · data ${esc(report.data.klines.join(", "))} · LLM tokens ${report.llm.inputTokens}/${report.llm.outputTokens}, cost $${report.llm.costUsd} (spent this run: $${report.llm.spentCostUsd}, ${report.llm.cachedResponses} responses from the cache)</p>
+<p class="meta">Triggers: ${esc(report.triggers.rule)} This run: ${report.triggers.closes.STOP} stops, ${report.triggers.closes.TARGET} targets, ${report.triggers.closes.LIQUIDATION} liquidations, ${report.triggers.betweenTicks} of them between ticks.</p>
 <table><thead><tr>${header.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
 ${body}
 </tbody></table>

@@ -12,7 +12,7 @@ import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigS
 import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
 import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
-import { MemoryTradingStore, type TradingRuntime, type WorkflowResult, createTradingRuntime, runTick } from "@autonome/trading";
+import { MemoryTradingStore, type PriceRange, SimBroker, type TradingRuntime, type WorkflowResult, checkTriggers, createTradingRuntime, runTick } from "@autonome/trading";
 import { PGlite } from "@electric-sql/pglite";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
@@ -164,6 +164,56 @@ async function openDatabase(options: BacktestOptions, clock: ManualClock): Promi
   };
 }
 
+/** Seconds into a minute of the points of its path: open, nearer extreme, other extreme, close (ReplayMarket intrabar "ohlc"). */
+const PATH_OFFSETS_MS = [0, 15_000, 30_000, 45_000] as const;
+const MINUTE_MS = 60_000;
+
+/** A liquidation price estimate holds the other marks fixed: a minute coming this close to it (a fraction) is walked. */
+const LIQUIDATION_MARGIN = 0.02;
+
+/**
+ * Stops, targets, liquidations and time exits between two ticks: every minute of
+ * [from, to) is walked along its path (the tick's own open, checked by the tick, is
+ * skipped). The move from one minute's close to the next one's open is a jump (a trigger
+ * it passes fills at the open); the moves inside a minute are continuous (a trigger fills
+ * at its own price plus the book's slippage); a minute whose range holds a position's stop
+ * and target takes the stop. A minute in which nothing can fire (no stop, target,
+ * invalidation price or near liquidation price between the last checked price and the
+ * minute's range, no time exit due) is skipped: the outcome is the same, only faster.
+ */
+async function walkTriggers(runtime: TradingRuntime, market: ReplayMarket, clock: ManualClock, models: readonly ModelRecord[], from: number, to: number): Promise<void> {
+  const brokers = runtime.brokers.all().filter((b): b is SimBroker => b instanceof SimBroker);
+  for (let minute = from - (from % MINUTE_MS); minute < to; minute += MINUTE_MS) {
+    let walked: boolean | undefined;
+    for (const offset of PATH_OFFSETS_MS) {
+      const at = minute + offset;
+      if (at <= from || at >= to || at <= clock.now()) continue;
+      const watch = brokers.flatMap((b) => b.watchList());
+      if (watch.length === 0) return;
+      clock.advanceTo(at);
+      const ranges = new Map<string, PriceRange>();
+      for (const symbol of new Set(watch.map((w) => w.symbol))) {
+        const bar = market.minuteBar(symbol, at);
+        if (bar) ranges.set(symbol, { low: toDecimal(bar.low), high: toDecimal(bar.high) });
+      }
+      walked ??= watch.some((w) => reachable(w, ranges.get(w.symbol), minute + MINUTE_MS));
+      if (!walked) break;
+      await checkTriggers(runtime, { models, move: offset === 0 ? "jump" : "continuous", minute: { at: minute, ranges } });
+    }
+  }
+}
+
+/** Whether a position may close in this minute: a price of its between its symbol's last checked mark and the minute's range, or its time exit due. */
+function reachable(w: ReturnType<SimBroker["watchList"]>[number], range: PriceRange | undefined, minuteEnd: number): boolean {
+  if (w.timeExit !== null && w.timeExit < minuteEnd) return true;
+  if (range === undefined) return false;
+  const low = w.mark !== null && w.mark.lt(range.low) ? w.mark : range.low;
+  const high = w.mark !== null && w.mark.gt(range.high) ? w.mark : range.high;
+  if (w.prices.some((p) => p.gte(low) && p.lte(high))) return true;
+  const liq = w.liquidationPrice;
+  return liq !== null && liq.gte(low.mul(1 - LIQUIDATION_MARGIN)) && liq.lte(high.mul(1 + LIQUIDATION_MARGIN));
+}
+
 async function allClosedTrades(db: Db, modelId: string): Promise<ClosedOrder[]> {
   const out: ClosedOrder[] = [];
   let cursor: string | undefined;
@@ -188,7 +238,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     await cache.close();
     throw new BacktestInputError(isAutonomeError(error) ? error.message : String(error), "--models-file");
   }
-  const market = new ReplayMarket({ clock, recording: prepared.recording });
+  // The minute's path (open, nearer extreme, other extreme, close at 0/15/30/45 s) is what triggers walk between ticks.
+  const market = new ReplayMarket({ clock, recording: prepared.recording, intrabar: "ohlc" });
   const store = await openDatabase(options, clock);
   const { db, database } = store;
   let runtime: TradingRuntime | undefined;
@@ -224,6 +275,10 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       clock,
       simulationEnabled: true,
       simulator,
+      // With simulator latency an order reaches the book `delay` ms after it was sent (seeded): the run's clock moves there.
+      orderArrival: async (at: number) => {
+        if (at > clock.now()) clock.advanceTo(at);
+      },
       options: { symbols: prepared.symbols, initialCapitalUsd: initialCapital, retryBackoffMs: 0 },
     });
     const times: number[] = [];
@@ -232,7 +287,9 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
     const configIdOf = new Map(models.map((m, i) => [m.id, prepared.models[i]!.id]));
     for (let tick = 0; tick < ticks; tick++) {
       const at = fromMs + tick * options.tickIntervalMs;
-      clock.advanceTo(at);
+      if (tick > 0) await walkTriggers(runtime, market, clock, models, at - options.tickIntervalMs, at);
+      // (Order latency may have moved the clock past the tick; a tick never goes back.)
+      if (at > clock.now()) clock.advanceTo(at);
       tickEquity = new Map();
       // The market moves to `at`: fresh books, and the SimBroker charges each recorded funding
       // settlement that came due, at those marks. Then one model after another, in

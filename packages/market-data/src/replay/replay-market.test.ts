@@ -117,9 +117,9 @@ describe("ReplayMarket over one-minute klines", () => {
     expect(updates.filter((u) => u.type === "bookChanged")).toHaveLength(1);
   });
 
-  it("walks the open, low, high, close path inside a minute with intrabar ohlc", () => {
+  it("walks the open, nearer extreme, other extreme, close path inside a minute with intrabar ohlc", () => {
     const { clock, source } = replayHarness({ klines: [BTC], intrabar: "ohlc" });
-    // First bar: open 107187.4, high 107194.2, low 107165.0, close 107194.2 (bullish: low first).
+    // First bar: open 107187.4, high 107194.2 (6.8 away), low 107165.0 (22.4 away), close 107194.2: high first.
     const t0 = clock.now();
     const seen: Array<string | undefined> = [];
     for (const offset of [0, 15_000, 30_000, 45_000]) {
@@ -127,7 +127,9 @@ describe("ReplayMarket over one-minute klines", () => {
       seen.push(source.recordedPrice("BTC"));
       expect(source.nextEventTime()).toBe(t0 + offset + 15_000);
     }
-    expect(seen).toEqual(["107187.4", "107165", "107194.2", "107194.2"]);
+    expect(seen).toEqual(["107187.4", "107194.2", "107165", "107194.2"]);
+    expect(source.minuteBar("BTC", t0 + 45_000)).toEqual({ openTime: t0, open: "107187.4", high: "107194.2", low: "107165", close: "107194.2" });
+    expect(source.minuteBar("BTC", t0 + 60_000)).toBeUndefined(); // later than the clock
   });
 
   it("lets several markets replay one recording independently", () => {

@@ -6,8 +6,9 @@
  * realized volatility.
  * Invariants: the state at time t uses only records stamped <= t; a kline is a
  * candle only once its minute has ended; the price inside a minute is the bar's
- * open (or, with intrabar "ohlc", the open/low/high/close path at 0/15/30/45 s,
- * which reveals the bar's extremes early inside their minute); replay is a pure
+ * open (or, with intrabar "ohlc", the path open, the nearer of high and low, the other,
+ * close at 0/15/30/45 s, which reveals the bar's extremes early inside their minute;
+ * equally near: low first in a rising bar, high first in a falling one); replay is a pure
  * function of the files and the advance times.
  */
 import { type Clock, type Decimal, DEFAULT_MARKETS, type Market, MarketRegistry, toDecimal } from "@autonome/core";
@@ -332,9 +333,12 @@ export class ReplayMarket extends BaseMarketSource {
     if (offset >= MINUTE_MS) return store.close[i]!;
     if (this.intrabar === "open" || offset < INTRABAR_STEP_MS) return store.open[i]!;
     if (offset >= 3 * INTRABAR_STEP_MS) return store.close[i]!;
-    const bullish = store.close[i]! >= store.open[i]!;
-    const lowFirst = offset < 2 * INTRABAR_STEP_MS === bullish;
-    return lowFirst ? store.low[i]! : store.high[i]!;
+    const open = store.open[i]!;
+    const toHigh = store.high[i]! - open;
+    const toLow = open - store.low[i]!;
+    const lowNearer = toLow < toHigh || (toLow === toHigh && store.close[i]! >= open);
+    const lowNow = offset < 2 * INTRABAR_STEP_MS === lowNearer;
+    return lowNow ? store.low[i]! : store.high[i]!;
   }
 
   private tape(symbol: string): SymbolTape {
@@ -405,6 +409,21 @@ export class ReplayMarket extends BaseMarketSource {
   protected openInterestAt(symbol: string): Decimal | undefined {
     const oi = this.tape(symbol).feed?.openInterest;
     return oi === undefined ? undefined : toDecimal(oi);
+  }
+
+  /**
+   * The recorded one-minute bar of the minute holding `ts` (at most the clock's minute), prices
+   * as exact text: a simulator walking the minute's path reads its range (its high and low
+   * may lie later in the minute than the clock). Undefined without klines for that minute.
+   */
+  minuteBar(symbol: string, ts: number): { openTime: number; open: string; high: string; low: string; close: string } | undefined {
+    const tape = this.tape(symbol);
+    const store = tape.klines?.store;
+    if (!store || ts > this.clock.now()) return undefined;
+    const i = store.indexAtOrBefore(ts);
+    if (i < 0 || ts >= store.openTime[i]! + MINUTE_MS) return undefined;
+    const text = (n: number) => numberToText(n, tape.market.priceDecimals);
+    return { openTime: store.openTime[i]!, open: text(store.open[i]!), high: text(store.high[i]!), low: text(store.low[i]!), close: text(store.close[i]!) };
   }
 
   /** The recorded price (kline path or last trade) as text, for diagnostics and tests. */

@@ -29,6 +29,7 @@ import {
   type ExitPlan,
   type Market,
   StateConflictError,
+  type TimerClock,
   ValidationError,
   ZERO,
   roundToStep,
@@ -37,11 +38,14 @@ import {
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { MarketSource } from "@autonome/market-data";
 import { ExchangeSimulator, type FundingPaidEvent, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
+// The simulator's own seeded delay model (the same draws as its `latency` option).
+import { LatencyModel } from "@autonome/matching-engine/internals";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
 import { SerialQueue, compareIds, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
   type Broker,
   type BrokerAccount,
+  type BrokerFailure,
   type BrokerResult,
   type BrokerWriteHooks,
   type OpenPositionRequest,
@@ -56,6 +60,24 @@ import {
   refused,
   writeOrder,
 } from "./broker.js";
+import { type PriceRange, bookMid, crossedLevels, levelsOf, rangeHolds, shiftBook } from "./trigger-path.js";
+
+/** Options of SimBroker.checkTriggers (see trigger-path.ts for the rules). */
+export interface SimTriggerCheckOptions {
+  /**
+   * How the price got here since the last check: "jump" (default; paper's updates, a
+   * minute's open) fires a crossed trigger against the book of this moment; "continuous"
+   * (inside a one-minute candle) fires each trigger the move crossed at its own price,
+   * against the book of this moment moved there.
+   */
+  move?: "jump" | "continuous";
+  /**
+   * The minute this check belongs to (its open time) and each symbol's range in it: a
+   * position whose stop and target both lie in the range has its target held back until
+   * the next minute (the stop is taken first).
+   */
+  minute?: { readonly at: number; readonly ranges: ReadonlyMap<string, PriceRange> };
+}
 
 /**
  * How a SimBroker reads the source's funding: `settlements` charges each FundingRate the
@@ -76,9 +98,16 @@ export interface SimBrokerOptions {
   /**
    * ExchangeSimulator options (DEFAULT_SIMULATOR_OPTIONS); `initialCapital` is each new
    * account's cash, `fundingIntervalMs` the interval an interval rate is charged on (default
-   * one hour; 0: never).
+   * one hour; 0: never). With `latency`, each order the broker sends (an entry, a model's or
+   * an operator's close) reaches the book after a delay drawn from that range by a generator
+   * seeded with `seed`, in submission order, and fills against the book as it is then.
    */
   simulator?: Partial<SimulatorOptions>;
+  /**
+   * Waits until an order sent now reaches the book at `at` (epoch ms of the clock). Default:
+   * the clock's sleep (a TimerClock). A backtest moves its ManualClock there.
+   */
+  arrival?: (at: number) => Promise<void>;
   /** How the source's funding is charged. Default "auto". */
   funding?: SimFundingMode;
   /** Levels per side loaded from the source each time. Default 20. */
@@ -161,6 +190,13 @@ export class SimBroker implements Broker {
   private readonly settlementSymbols = new Set<string>();
   /** Funding the simulator settled and Orders have not recorded yet. */
   private fundingPaid: FundingPaidEvent[] = [];
+  /** The seeded delay of each order sent (null: orders reach the book at once). */
+  private readonly latency: LatencyModel | null;
+  private readonly arrival: (at: number) => Promise<void>;
+  /** Targets held back for one minute (stop first), by account and symbol: the Order id whose target it is. */
+  private heldTargets = new Map<string, string>();
+  /** The minute the held targets belong to. */
+  private heldMinute: number | null = null;
 
   constructor(options: SimBrokerOptions) {
     this.db = options.db;
@@ -179,7 +215,15 @@ export class SimBroker implements Broker {
       throw new ValidationError("invalid simulator options", [{ path: "fundingIntervalMs", message: "must be a non-negative integer of ms" }]);
     }
     this.fundingFromMs = this.clock.now();
+    const latency = options.simulator?.latency ?? null;
+    this.latency = latency === null ? null : new LatencyModel(latency, options.simulator?.seed ?? 0);
+    const clock = this.clock;
+    if (this.latency !== null && options.arrival === undefined && typeof (clock as Partial<TimerClock>).sleep !== "function") {
+      throw new ValidationError("invalid simulator options", [{ path: "latency", message: "latency needs a clock that can sleep (a TimerClock) or an arrival option" }]);
+    }
+    this.arrival = options.arrival ?? ((at) => (clock as TimerClock).sleep(Math.max(0, at - clock.now())));
     // The simulator's own funding timer stays off: it would charge again what sync() settles.
+    // Its latency too: the broker sends each order after its delay, against the book of that moment.
     this.simulator = new ExchangeSimulator({ markets, clock: this.clock, options: { ...options.simulator, latency: null, fundingIntervalMs: 0 } });
     this.simulator.on("fundingPaid", (event) => {
       if (!this.retired.has(event.accountId)) this.fundingPaid.push(event);
@@ -238,6 +282,7 @@ export class SimBroker implements Broker {
     return this.queue.run(async () => {
       const report = emptyReconcileReport();
       await this.ensureAccounts(models);
+      this.releaseHeldTargets();
       this.feedBooks();
       this.settleDueFunding();
       await this.persistFunding(models, report);
@@ -270,13 +315,60 @@ export class SimBroker implements Broker {
     });
   }
 
+  /**
+   * Checks stops, targets and liquidations between ticks: loads the source's books of the
+   * symbols with open positions (as `options.move` says), writes every close to Orders at
+   * once and hands them out (with those sync() had not reported yet). No funding and no drift
+   * check: those are the tick's (sync).
+   */
+  checkTriggers(models: readonly ModelRecord[], options: SimTriggerCheckOptions = {}): Promise<ReconcileReport> {
+    return this.queue.run(async () => {
+      const report = emptyReconcileReport();
+      await this.ensureAccounts(models);
+      if (options.minute === undefined || options.minute.at !== this.heldMinute) this.releaseHeldTargets();
+      if (options.minute !== undefined) this.holdTargets(options.minute.at, options.minute.ranges);
+      this.feedBooks(this.openSymbols(), options.move ?? "jump");
+      await this.flushCloses(report);
+      report.closes.push(...this.unreported);
+      this.unreported = [];
+      return report;
+    });
+  }
+
+  /**
+   * What a walk between ticks must watch, per open position: its symbol, the symbol's mark in
+   * the simulator, the prices that close it when crossed (its armed stop and target, its
+   * invalidation price) and its liquidation price estimate, and its time exit. A walk may
+   * skip a minute in which none of them can be reached.
+   */
+  watchList(): Array<{ symbol: string; mark: Decimal | null; prices: Decimal[]; liquidationPrice: Decimal | null; timeExit: number | null }> {
+    const out: Array<{ symbol: string; mark: Decimal | null; prices: Decimal[]; liquidationPrice: Decimal | null; timeExit: number | null }> = [];
+    for (const [modelId, accountId] of this.accountOfModel) {
+      for (const p of this.simulator.positions(accountId)) {
+        const plan = this.openOrdersOf.get(modelId)?.get(p.symbol)?.exitPlan ?? p.exitPlan;
+        const prices = [p.exitPlan.stop, p.exitPlan.target, plan.invalidationPrice].filter((x): x is Decimal => x !== null);
+        out.push({ symbol: p.symbol, mark: this.simulator.markPrice(p.symbol), prices, liquidationPrice: p.liquidationPrice, timeExit: plan.timeExit });
+      }
+    }
+    return out;
+  }
+
+  /** The symbols some model holds a position in (in the simulator). */
+  openSymbols(): string[] {
+    const symbols = new Set<string>();
+    for (const accountId of this.accountOfModel.values()) for (const p of this.simulator.positions(accountId)) symbols.add(p.symbol);
+    return [...symbols];
+  }
+
   /** @inheritdoc */
   invalidate(modelIds: readonly string[]): void {
     for (const id of modelIds) if (this.accountOfModel.has(id)) this.recheck.add(id);
   }
 
   /** @inheritdoc */
-  openPosition(model: ModelRecord, request: OpenPositionRequest, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
+  async openPosition(model: ModelRecord, request: OpenPositionRequest, audit?: OrderAudit): Promise<BrokerResult<OpenOrder>> {
+    const late = await this.inFlight(`opening ${request.symbol}`);
+    if (late) return late;
     return this.run(`opening ${request.symbol}`, async () => {
       await this.ensureAccounts([model]);
       const market = this.marketMap.get(request.symbol);
@@ -293,7 +385,7 @@ export class SimBroker implements Broker {
         exitPlan: request.exitPlan,
       });
       if (result.status === "rejected") return refused(`order rejected: ${result.reason}${result.detail ? ` (${result.detail})` : ""}`);
-      if (result.status === "pending") return failed("order pending: simulated latency is not supported by the broker");
+      if (result.status === "pending") return failed("order pending in the simulator: unexpected, the broker keeps the simulator's own latency off");
       if (result.filledSize.lte(0) || result.averagePrice === null) return refused("order not filled: no liquidity");
       const fee = result.fills.reduce((sum, f) => sum.plus(f.fee), ZERO);
       const partial = result.status === "partially_filled" ? ` (partial: ${result.filledSize.toString()} of ${quantity.toString()})` : "";
@@ -339,7 +431,9 @@ export class SimBroker implements Broker {
   }
 
   /** @inheritdoc */
-  closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null, audit?: OrderAudit): Promise<BrokerResult<ClosedOrder>> {
+  async closePosition(model: ModelRecord, symbol: string, closeTrigger: CloseTrigger | null, audit?: OrderAudit): Promise<BrokerResult<ClosedOrder>> {
+    const late = await this.inFlight(`closing ${symbol}`);
+    if (late) return late;
     return this.run(`closing ${symbol}`, async () => {
       await this.ensureAccounts([model]);
       const open = this.openOrdersOf.get(model.id)?.get(symbol);
@@ -373,7 +467,7 @@ export class SimBroker implements Broker {
       if (writeError !== undefined) {
         return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError}); the next sync writes it`);
       }
-      if (result.status === "pending") return failed("close pending: simulated latency is not supported by the broker");
+      if (result.status === "pending") return failed("close pending in the simulator: unexpected, the broker keeps the simulator's own latency off");
       if (result.filledSize.lte(0)) return refused(`close of ${symbol} not filled: no liquidity`);
       if (this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
         const repair = this.exclusive ? "" : "; the next sync rebuilds the account from Orders";
@@ -392,6 +486,7 @@ export class SimBroker implements Broker {
       if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return refused(`no open ${symbol} position`);
       const order = await writeOrder(this.db, (orders) => orders.updateExitPlan(open.orderId, exitPlan), audit, () => `updated the ${symbol} exit plan`, this.hooks);
       this.remember(order);
+      this.heldTargets.delete(key(accountId, symbol));
       this.simulator.setExitPlan(accountId, symbol, exitPlan);
       const report = emptyReconcileReport();
       await this.flushCloses(report);
@@ -439,6 +534,21 @@ export class SimBroker implements Broker {
   }
 
   // ------------------------------------------------------------ internals
+
+  /**
+   * An order on its way: draws its delay (at once, so the draws follow the submission order)
+   * and waits until it reaches the book. Nothing without latency.
+   */
+  private async inFlight(what: string): Promise<BrokerFailure | undefined> {
+    if (this.latency === null) return undefined;
+    const at = this.clock.now() + this.latency.nextDelayMs();
+    try {
+      await this.arrival(at);
+      return undefined;
+    } catch (error) {
+      return failed(`${what} failed: the order never reached the book (${errorMessage(error)})`);
+    }
+  }
 
   /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
   private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
@@ -519,8 +629,13 @@ export class SimBroker implements Broker {
     this.logger.info("restored open orders into the simulator", { modelId, count: restorable.length });
   }
 
-  /** Loads the source's current books into the simulator (liquidity refreshes on its interval, the mark every time). */
-  private feedBooks(symbols: Iterable<string> = this.marketMap.keys()): void {
+  /**
+   * Loads the source's current books into the simulator (liquidity refreshes on its interval,
+   * the mark every time) and checks the triggers. A "continuous" move first visits each
+   * stop and target it crossed, in order: the book moved to that price, the mark at it, a
+   * trigger check (trigger-path.ts).
+   */
+  private feedBooks(symbols: Iterable<string> = this.marketMap.keys(), move: "jump" | "continuous" = "jump"): void {
     for (const symbol of symbols) {
       let book;
       try {
@@ -530,10 +645,64 @@ export class SimBroker implements Broker {
         continue;
       }
       if (book.bids.length === 0 && book.asks.length === 0) continue;
-      this.simulator.applyBook(symbol, {
-        bids: book.bids.map((l) => [l.price, l.size] as const),
-        asks: book.asks.map((l) => [l.price, l.size] as const),
-      });
+      const levels = levelsOf(book);
+      let visited = false;
+      const previous = move === "continuous" ? this.simulator.markPrice(symbol) : null;
+      const mid = previous === null ? null : bookMid(levels);
+      if (previous !== null && mid !== null) {
+        const market = this.marketMap.get(symbol)!;
+        for (const price of crossedLevels(this.triggerPrices(symbol), previous, mid)) {
+          this.simulator.loadBook(symbol, shiftBook(levels, mid, price, market));
+          this.simulator.setMark(symbol, price);
+          this.simulator.checkTriggers(symbol);
+          visited = true;
+        }
+      }
+      // After a visit the liquidity of this moment is loaded again whatever the refresh rule says.
+      this.simulator.applyBook(symbol, levels, visited ? { load: "always" } : {});
+    }
+  }
+
+  /** Every stop and target armed in the simulator on a symbol (held-back targets are not). */
+  private triggerPrices(symbol: string): Decimal[] {
+    const prices: Decimal[] = [];
+    for (const accountId of this.accountOfModel.values()) {
+      const p = this.simulator.positions(accountId).find((x) => x.symbol === symbol);
+      if (p?.exitPlan.stop) prices.push(p.exitPlan.stop);
+      if (p?.exitPlan.target) prices.push(p.exitPlan.target);
+    }
+    return prices;
+  }
+
+  /** Holds back, for this minute, the target of each position whose stop and target both lie in the minute's range. */
+  private holdTargets(at: number, ranges: ReadonlyMap<string, PriceRange>): void {
+    this.heldMinute = at;
+    for (const [modelId, accountId] of this.accountOfModel) {
+      for (const p of this.simulator.positions(accountId)) {
+        const range = ranges.get(p.symbol);
+        const { stop, target } = p.exitPlan;
+        if (range === undefined || stop === null || target === null || !rangeHolds(range, stop, target)) continue;
+        const order = this.openOrdersOf.get(modelId)?.get(p.symbol);
+        if (order === undefined) continue;
+        this.heldTargets.set(key(accountId, p.symbol), order.orderId);
+        this.simulator.setExitPlan(accountId, p.symbol, { ...order.exitPlan, target: null });
+      }
+    }
+  }
+
+  /** Arms again the targets held back (of the positions still open), from their Orders. */
+  private releaseHeldTargets(): void {
+    this.heldMinute = null;
+    if (this.heldTargets.size === 0) return;
+    const held = this.heldTargets;
+    this.heldTargets = new Map();
+    for (const [k, orderId] of held) {
+      const [accountId, symbol] = k.split("\u0000") as [string, string];
+      const modelId = this.modelOfAccount.get(accountId);
+      const order = modelId === undefined ? undefined : this.openOrdersOf.get(modelId)?.get(symbol);
+      if (this.retired.has(accountId) || order?.orderId !== orderId) continue;
+      if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) continue;
+      this.simulator.setExitPlan(accountId, symbol, order.exitPlan);
     }
   }
 

@@ -22,6 +22,7 @@ export class ControlledMarket implements MarketSource {
   private readonly mids = new Map<string, Decimal>();
   private readonly fundings = new Map<string, FundingRate>();
   private readonly list: readonly Market[];
+  private readonly listeners = new Set<MarketListener>();
 
   constructor(
     readonly clock: Clock,
@@ -33,9 +34,10 @@ export class ControlledMarket implements MarketSource {
     for (const [symbol, mid] of Object.entries(mids)) this.mids.set(symbol, toDecimal(mid));
   }
 
-  /** Moves a symbol's mid price. */
+  /** Moves a symbol's mid price; subscribers hear bookChanged. */
   setMid(symbol: string, mid: string | number): void {
     this.mids.set(symbol, toDecimal(mid));
+    for (const listener of this.listeners) listener({ type: "bookChanged", symbol, ts: this.clock.now() });
   }
 
   markets(): readonly Market[] {
@@ -80,8 +82,9 @@ export class ControlledMarket implements MarketSource {
     return undefined;
   }
 
-  subscribe(_listener: MarketListener): () => void {
-    return () => undefined;
+  subscribe(listener: MarketListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   advanceTo(_ts: number): void {}

@@ -1,0 +1,111 @@
+/**
+ * Trigger checks between ticks, for the simulated models: stops, targets and liquidations
+ * (SimBroker.checkTriggers, rules in broker/trigger-path.ts), then time exits and
+ * invalidation prices (enforceExitPlans), every close written to Orders at once and
+ * published (exitTriggered / positionLiquidated, positionClosed) like a tick's.
+ *
+ * Paper: `watchTriggers` runs a check on each update of the market source (book, trade,
+ * candle) and at least every `intervalMs` (the simulator's refreshIntervalMs, 5 s by
+ * default), one at a time. A backtest calls `checkTriggers` along each minute's path.
+ */
+import type { ModelRecord } from "@autonome/db";
+import { type ReconcileReport, emptyReconcileReport, mergeReports } from "./broker/broker.js";
+import { SimBroker, type SimTriggerCheckOptions } from "./broker/sim-broker.js";
+import { errorMessage } from "./internal/util.js";
+import { enforceExitPlans, publishCloses } from "./runtime.js";
+import type { TradingRuntime } from "./runtime-types.js";
+
+/** Options of {@link checkTriggers}. */
+export interface CheckTriggersOptions extends SimTriggerCheckOptions {
+  /** The models to check (default every model); live ones are skipped (their venue watches them). */
+  models?: readonly ModelRecord[];
+}
+
+/** One check of the simulated models' triggers and exit plans now; closes are recorded and published. */
+export async function checkTriggers(runtime: TradingRuntime, options: CheckTriggersOptions = {}): Promise<ReconcileReport> {
+  const list = options.models ?? (await runtime.db.models.list());
+  const groups = new Map<SimBroker, ModelRecord[]>();
+  for (const model of list) {
+    if (runtime.brokers.modeOf(model) !== "SIM") continue;
+    const broker = runtime.brokers.brokerFor(model);
+    if (!(broker instanceof SimBroker)) continue;
+    groups.set(broker, [...(groups.get(broker) ?? []), model]);
+  }
+  const reports: ReconcileReport[] = [];
+  const { models: _models, ...check } = options;
+  for (const [broker, group] of groups) {
+    if (broker.openSymbols().length === 0) continue;
+    try {
+      reports.push(await broker.checkTriggers(group, check));
+      reports.push(await enforceExitPlans(runtime, group));
+    } catch (error) {
+      reports.push({ ...emptyReconcileReport(), errors: [{ modelId: null, message: `trigger check failed: ${errorMessage(error)}` }] });
+    }
+  }
+  const report = mergeReports(...reports);
+  for (const error of report.errors) runtime.logger.error("trigger check error", error);
+  for (const c of report.closes) {
+    runtime.logger.info("position closed between ticks", { modelId: c.order.modelId, symbol: c.order.symbol, closeTrigger: c.closeTrigger, exitPrice: c.order.exitPrice.toString() });
+  }
+  publishCloses(runtime, report.closes);
+  return report;
+}
+
+/** Options of {@link watchTriggers}. */
+export interface WatchTriggersOptions {
+  /** Longest time between two checks, ms (the simulator's refreshIntervalMs; default 5000). */
+  intervalMs?: number;
+  /** The models to check each time (default every model). */
+  models?: () => readonly ModelRecord[];
+}
+
+/** A running trigger watch. */
+export interface TriggerWatch {
+  /** Checks now (after the running check); resolves when done. */
+  check(): Promise<void>;
+  /** Stops watching; resolves when the running check is done. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Paper: checks the simulated models' triggers on each update of the runtime's market
+ * source and at least every `intervalMs`. Updates that arrive while a check runs are
+ * folded into one more check after it.
+ */
+export function watchTriggers(runtime: TradingRuntime, options: WatchTriggersOptions = {}): TriggerWatch {
+  const intervalMs = options.intervalMs ?? 5000;
+  let chain: Promise<void> = Promise.resolve();
+  let queued = false;
+  let stopped = false;
+  /** Clock time the last check started: updates up to it are what that check read (its own reads advance the source). */
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  const run = (): Promise<void> => {
+    if (queued || stopped) return chain;
+    queued = true;
+    chain = chain.then(async () => {
+      queued = false;
+      if (stopped) return;
+      checkedAt = runtime.clock.now();
+      try {
+        await checkTriggers(runtime, options.models ? { models: options.models() } : {});
+      } catch (error) {
+        runtime.logger.error("trigger check failed", { error: errorMessage(error) });
+      }
+    });
+    return chain;
+  };
+  const unsubscribe = runtime.market.subscribe((update) => {
+    if (update.type !== "fundingSettled" && update.ts > checkedAt) void run();
+  });
+  const timer = intervalMs > 0 ? setInterval(() => void run(), intervalMs) : undefined;
+  timer?.unref();
+  return {
+    check: run,
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      if (timer !== undefined) clearInterval(timer);
+      await chain;
+    },
+  };
+}
