@@ -1,30 +1,34 @@
 /**
  * The book's order-id index (internal, not exported): caller's string id -> order handle,
- * an open-addressing hash table in typed arrays instead of a `Map<string, number>`.
+ * an open-addressing (linear probing) hash table in one typed array instead of a
+ * `Map<string, number>`.
  *
  * Why: a `Map` costs two hash lookups for a resting order (duplicate check, then insert),
  * two for a cancel (get, then delete) and one for every maker a fill removes, and its
  * backing store is reallocated as deleted entries pile up. Here:
- * - `find` probes once and remembers where the id would go, so the insert after a
- *   successful match (`insertFound`) does not probe again;
+ * - `find` probes once and keeps the id's hash, so the insert after a match
+ *   (`insertFound`) re-walks only the few slots `find` just brought into cache;
  * - each live handle records its slot (`store.slot`), so removing a known handle is O(1)
  *   with no hashing at all (cancel = one probe, a filled maker = none);
- * - rebuilding (growth, or too many tombstones) reuses or swaps typed arrays, so the hot
- *   path allocates nothing.
+ * - a slot holds [handle, hash] side by side (one cache line per probe), and the hash is
+ *   compared before the id string is touched;
+ * - a removal at the end of a probe run empties its slot (and the tombstones before it)
+ *   instead of leaving a tombstone, so rebuilds are rare; a rebuild reuses a spare array
+ *   of the same size, so the hot path allocates nothing.
  *
  * Invariants:
- * - `slots[s]` is EMPTY, TOMBSTONE, or a live handle h with `store.slot[h] === s` and
- *   `hashes[s] === hash(ids[h])`; every live id is reachable from its home slot by linear
- *   probing without crossing an EMPTY slot.
- * - `used` (live + tombstones) stays at most 1/2 of the capacity, so probes are short.
- * - Between `find` and `insertFound` only `remove` may run (it turns live slots into
- *   tombstones, so the remembered free slot stays free and the probe chain stays intact).
+ * - `table[2s]` is EMPTY, TOMBSTONE, or a live handle h with `store.slot[h] === s`, and
+ *   then `table[2s + 1] === hashId(store.ids[h])`; every live id is reachable from its
+ *   home slot (hash & mask) by linear probing without crossing an EMPTY slot.
+ * - `used` (live + tombstones) stays at most half the slots, so probes are short.
+ * - `insertFound` indexes under the hash of the last `find`, which must have missed;
+ *   only `remove` may run in between (the id is still absent then).
  */
 import type { OrderStore } from "./book-side.js";
 
-/** No such slot or handle. */
+/** A never-used slot: probing stops here. */
 const EMPTY = -1;
-/** A slot whose handle was removed (probing continues past it). */
+/** A slot whose handle was removed: probing continues past it. */
 const TOMBSTONE = -2;
 const NOT_FOUND = -1;
 
@@ -38,52 +42,46 @@ export function hashId(id: string): number {
   return h;
 }
 
+/** A string -> handle hash table over an OrderStore's ids. */
 export class IdIndex {
-  private slots: Int32Array;
-  private hashes: Int32Array;
+  /** [handle, hash] per slot. */
+  private table: Int32Array;
+  /** Slots - 1 (slots is a power of two). */
   private mask: number;
   /** Live entries. */
   size = 0;
   /** Live entries plus tombstones. */
   private used = 0;
-  /** Where the last `find` that missed would insert, and the id's hash. */
-  private pendingSlot = EMPTY;
+  /** Hash of the id the last `find` missed, valid while `pending`. */
   private pendingHash = 0;
-  /** Same-capacity arrays a rebuild writes into, swapped with the live ones (no allocation). */
-  private spareSlots: Int32Array | null = null;
-  private spareHashes: Int32Array | null = null;
+  private pending = false;
+  /** A same-size array a rebuild writes into and swaps with the live one. */
+  private spare: Int32Array | null = null;
 
-  /** Reads the store's `ids` and keeps each live handle's slot in its `slot` array. */
+  /** Reads the store's `ids` and keeps each live handle's slot in the store's `slot` array. */
   constructor(
     private readonly store: OrderStore,
-    capacity = 1024,
+    slots = 1024,
   ) {
-    this.slots = new Int32Array(capacity).fill(EMPTY);
-    this.hashes = new Int32Array(capacity);
-    this.mask = capacity - 1;
+    this.table = new Int32Array(2 * slots).fill(EMPTY);
+    this.mask = slots - 1;
   }
 
-  /** The handle of `id`, or -1. On a miss, remembers the slot for `insertFound`. */
+  /** The handle of `id`, or -1. A miss prepares `insertFound` for this id. */
   find(id: string): number {
     const hash = hashId(id);
-    const slots = this.slots;
-    const hashes = this.hashes;
+    const table = this.table;
     const ids = this.store.ids;
     const mask = this.mask;
     let s = hash & mask;
-    let free = EMPTY;
     for (;;) {
-      const h = slots[s] as number;
+      const h = table[2 * s] as number;
       if (h === EMPTY) break;
-      if (h === TOMBSTONE) {
-        if (free === EMPTY) free = s;
-      } else if (hashes[s] === hash && ids[h] === id) {
-        return h;
-      }
+      if (h >= 0 && table[2 * s + 1] === hash && ids[h] === id) return h;
       s = (s + 1) & mask;
     }
-    this.pendingSlot = free === EMPTY ? s : free;
     this.pendingHash = hash;
+    this.pending = true;
     return NOT_FOUND;
   }
 
@@ -94,15 +92,23 @@ export class IdIndex {
 
   /** Indexes handle `h` under the id the last (missed) `find` was given. */
   insertFound(h: number): void {
-    const s = this.pendingSlot;
-    if (s === EMPTY) throw new Error("IdIndex.insertFound without a missed find");
-    if (this.slots[s] === EMPTY) this.used++;
-    this.slots[s] = h;
-    this.hashes[s] = this.pendingHash;
+    if (!this.pending) throw new Error("IdIndex.insertFound without a missed find");
+    this.pending = false;
+    const hash = this.pendingHash;
+    const table = this.table;
+    const mask = this.mask;
+    let s = hash & mask;
+    let at = table[2 * s] as number;
+    while (at >= 0) {
+      s = (s + 1) & mask;
+      at = table[2 * s] as number;
+    }
+    if (at === EMPTY) this.used++;
+    table[2 * s] = h;
+    table[2 * s + 1] = hash;
     this.store.slot[h] = s;
     this.size++;
-    this.pendingSlot = EMPTY;
-    if (this.used * 2 > this.slots.length) this.rebuild();
+    if (2 * this.used > mask + 1) this.rebuild();
   }
 
   /** Indexes handle `h` under `id`, which must not be indexed yet. */
@@ -113,43 +119,56 @@ export class IdIndex {
 
   /** Removes a live handle (its slot is known: no hashing). */
   remove(h: number): void {
-    this.slots[this.store.slot[h] as number] = TOMBSTONE;
+    const table = this.table;
+    const mask = this.mask;
+    let s = this.store.slot[h] as number;
     this.size--;
+    if (table[2 * ((s + 1) & mask)] !== EMPTY) {
+      table[2 * s] = TOMBSTONE; // a live id may probe past this slot
+      return;
+    }
+    // End of a probe run: nothing probes past here, so this slot and the tombstones
+    // right before it can become EMPTY again.
+    table[2 * s] = EMPTY;
+    this.used--;
+    s = (s - 1) & mask;
+    while (table[2 * s] === TOMBSTONE) {
+      table[2 * s] = EMPTY;
+      this.used--;
+      s = (s - 1) & mask;
+    }
   }
 
   /** Every live handle, in slot order. */
   handles(): number[] {
     const out: number[] = [];
-    for (const h of this.slots) if (h >= 0) out.push(h);
+    const table = this.table;
+    for (let i = 0; i < table.length; i += 2) if ((table[i] as number) >= 0) out.push(table[i] as number);
     return out;
   }
 
   /** Re-inserts every live entry into a table sized for them (drops tombstones, grows when over 1/4 full). */
   private rebuild(): void {
-    const oldSlots = this.slots;
-    const oldHashes = this.hashes;
-    let capacity = oldSlots.length;
-    while (this.size * 4 > capacity) capacity *= 2;
-    const same = capacity === oldSlots.length && this.spareSlots !== null;
-    const slots = same ? (this.spareSlots as Int32Array) : new Int32Array(capacity);
-    const hashes = same ? (this.spareHashes as Int32Array) : new Int32Array(capacity);
-    slots.fill(EMPTY);
-    const mask = capacity - 1;
+    const old = this.table;
+    const oldSlots = old.length / 2;
+    let slots = oldSlots;
+    while (this.size * 4 > slots) slots *= 2;
+    const table = slots === oldSlots && this.spare !== null ? this.spare : new Int32Array(2 * slots);
+    table.fill(EMPTY);
+    const mask = slots - 1;
     const slotOf = this.store.slot;
-    for (let i = 0; i < oldSlots.length; i++) {
-      const h = oldSlots[i] as number;
+    for (let i = 0; i < old.length; i += 2) {
+      const h = old[i] as number;
       if (h < 0) continue;
-      const hash = oldHashes[i] as number;
+      const hash = old[i + 1] as number;
       let s = hash & mask;
-      while (slots[s] !== EMPTY) s = (s + 1) & mask;
-      slots[s] = h;
-      hashes[s] = hash;
+      while (table[2 * s] !== EMPTY) s = (s + 1) & mask;
+      table[2 * s] = h;
+      table[2 * s + 1] = hash;
       slotOf[h] = s;
     }
-    this.spareSlots = capacity === oldSlots.length ? oldSlots : null;
-    this.spareHashes = capacity === oldSlots.length ? oldHashes : null;
-    this.slots = slots;
-    this.hashes = hashes;
+    this.spare = slots === oldSlots ? old : null;
+    this.table = table;
     this.mask = mask;
     this.used = this.size;
   }
