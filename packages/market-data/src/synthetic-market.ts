@@ -14,11 +14,10 @@ import {
   type Market,
   type Random,
   createRandom,
-  toDecimal,
 } from "@autonome/core";
 import { BaseMarketSource } from "./internal/base-source.js";
 import { BarBuilder, CandleStore, MINUTE_MS } from "./internal/candle-store.js";
-import { numberToText, roundTo } from "./internal/decimal-text.js";
+import { numberToDecimal, numberToText, roundTo } from "./internal/decimal-text.js";
 import { type DepthProfile, depthProfile, synthesizeBook } from "./internal/depth.js";
 import type { Candle, CandleInterval, FundingRate, L2Book } from "./types.js";
 
@@ -312,7 +311,7 @@ export class SyntheticMarket extends BaseMarketSource {
   indexPrice(symbol: string): Decimal {
     this.sync();
     const state = this.state(symbol);
-    return toDecimal(numberToText(state.price / (1 + state.premium), state.market.priceDecimals + 2));
+    return numberToDecimal(state.price / (1 + state.premium), state.market.priceDecimals + 2);
   }
 
   /** The current premium of the perp over its index, as a fraction. */
@@ -330,7 +329,7 @@ export class SyntheticMarket extends BaseMarketSource {
     if (!state.funding) return undefined;
     return {
       symbol,
-      rate: toDecimal(numberToText(state.funding.rate, 8)),
+      rate: numberToDecimal(state.funding.rate, 8),
       intervalMs: this.fundingIntervalMs,
       ts: state.funding.ts,
       nextFundingTime: this.nextFundingTs,
@@ -339,6 +338,6 @@ export class SyntheticMarket extends BaseMarketSource {
 
   protected openInterestAt(symbol: string): Decimal | undefined {
     const state = this.state(symbol);
-    return toDecimal(numberToText(Math.exp(state.logOpenInterest), state.market.sizeDecimals));
+    return numberToDecimal(Math.exp(state.logOpenInterest), state.market.sizeDecimals);
   }
 }

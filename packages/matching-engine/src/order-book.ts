@@ -23,6 +23,7 @@
  */
 import { type OrderSide, type RejectReason, ValidationError } from "@autonome/core";
 import { BookSide, NIL, OrderStore, packFlags, selfTradeOf } from "./internal/book-side.js";
+import { IdIndex } from "./internal/id-index.js";
 import { checkPriceTicks, checkSizeLots, triggerFires, validateOrderInput, validateTriggerInput } from "./matching.js";
 import type {
   BookCancelResult,
@@ -79,7 +80,7 @@ export class OrderBook {
   private readonly bids = new BookSide(true, this.store);
   private readonly asks = new BookSide(false, this.store);
   /** Order id -> handle in `store`, for every resting order. */
-  private readonly index = new Map<string, number>();
+  private readonly index = new IdIndex(this.store);
   private readonly triggers = new Map<string, StoredTrigger>();
   private fillSeq = 0;
   private queueSeq = 0;
@@ -115,7 +116,8 @@ export class OrderBook {
   submit(order: BookOrderInput): SubmitResult {
     const reason = validateOrderInput(order, this.maxPriceTicks);
     if (reason !== undefined) return rejected(order.id, reason);
-    if (this.index.has(order.id)) return rejected(order.id, "DUPLICATE_ORDER_ID");
+    // One probe: a miss leaves the slot where `rest` will index the order.
+    if (this.index.find(order.id) !== NIL) return rejected(order.id, "DUPLICATE_ORDER_ID");
     const isMarket = order.kind === "market";
     const tif: TimeInForce = isMarket ? (order.timeInForce === "FOK" ? "FOK" : "IOC") : (order.timeInForce ?? "GTC");
     return this.execute(
@@ -133,8 +135,8 @@ export class OrderBook {
 
   /** Removes a resting order; O(1). An id that rests nowhere is rejected UNKNOWN_ORDER. */
   cancel(orderId: string): BookCancelResult {
-    const h = this.index.get(orderId);
-    if (h === undefined) return { status: "rejected", orderId, reason: "UNKNOWN_ORDER" };
+    const h = this.index.find(orderId);
+    if (h === NIL) return { status: "rejected", orderId, reason: "UNKNOWN_ORDER" };
     const remainingLots = this.store.size[h] as number;
     this.removeResting(h);
     return { status: "cancelled", orderId, remainingLots };
@@ -148,8 +150,8 @@ export class OrderBook {
    * was). Unknown id -> rejected UNKNOWN_ORDER. A rejected modify changes nothing.
    */
   modify(orderId: string, change: { priceTicks?: number; sizeLots?: number }): SubmitResult {
-    const h = this.index.get(orderId);
-    if (h === undefined) return rejected(orderId, "UNKNOWN_ORDER");
+    const h = this.index.find(orderId);
+    if (h === NIL) return rejected(orderId, "UNKNOWN_ORDER");
     const store = this.store;
     const oldPrice = store.price[h] as number;
     const oldSize = store.size[h] as number;
@@ -190,6 +192,7 @@ export class OrderBook {
     const accountId = store.accountIds[h] as string;
     const selfTrade = selfTradeOf(flags);
     this.removeResting(h);
+    this.index.find(orderId); // misses now: leaves the slot where `rest` re-indexes the order
     return this.execute(orderId, accountId, isBuy ? "buy" : "sell", false, newPrice, newSize, "GTC", postOnly, selfTrade);
   }
 
@@ -220,8 +223,8 @@ export class OrderBook {
 
   /** A resting order, or undefined when the id is not on the book. */
   order(orderId: string): RestingOrderView | undefined {
-    const h = this.index.get(orderId);
-    return h === undefined ? undefined : this.orderView(h);
+    const h = this.index.find(orderId);
+    return h === NIL ? undefined : this.orderView(h);
   }
 
   /** Every resting order in priority order: bids best first, then asks best first. */
@@ -278,7 +281,7 @@ export class OrderBook {
     }
 
     const stale: number[] = [];
-    for (const h of this.index.values()) if (this.store.accountIds[h] === externalAccountId) stale.push(h);
+    for (const h of this.index.handles()) if (this.store.accountIds[h] === externalAccountId) stale.push(h);
     for (const h of stale) this.removeResting(h);
 
     const generation = ++this.snapshotGeneration;
@@ -297,7 +300,7 @@ export class OrderBook {
         const h = this.store.alloc(id, externalAccountId, priceTicks, remaining, packFlags(isBuy, false, "allow"));
         this.store.seq[h] = this.externalSeq++;
         own.pushFront(own.levelAt(priceTicks), h);
-        this.index.set(id, h);
+        this.index.insert(id, h);
       }
     };
     place(bids, "buy");
@@ -440,7 +443,7 @@ export class OrderBook {
     const h = this.store.alloc(id, accountId, priceTicks, sizeLots, packFlags(isBuy, postOnly, selfTrade));
     this.store.seq[h] = ++this.queueSeq;
     own.pushBack(ownLevel === NIL ? own.levelAt(priceTicks) : ownLevel, h);
-    this.index.set(id, h);
+    this.index.insertFound(h); // the slot the caller's (missed) `index.find(id)` left
   }
 
   /**
@@ -481,7 +484,7 @@ export class OrderBook {
           }
           cancelledMakerIds.push(makerId);
           opposite.unlink(maker);
-          this.index.delete(makerId);
+          this.index.remove(maker);
           store.free(maker);
           if (selfTrade === "cancel_both") {
             stopped = true;
@@ -507,7 +510,7 @@ export class OrderBook {
         });
         if (makerRemainingLots === 0) {
           opposite.unlink(maker);
-          this.index.delete(makerId);
+          this.index.remove(maker);
           store.free(maker);
         } else {
           store.size[maker] = makerRemainingLots;
@@ -560,7 +563,7 @@ export class OrderBook {
     const level = store.level[h] as number;
     side.unlink(h);
     if (side.levelCount[level] === 0) side.removeLevel(level);
-    this.index.delete(store.ids[h] as string);
+    this.index.remove(h);
     store.free(h);
   }
 

@@ -3,6 +3,7 @@
  * prints without any float rounding; a float prints with toFixed at the grid's
  * decimals, which is exact for values that came from such text.
  */
+import { Decimal, toDecimal } from "@autonome/core";
 
 const ZEROS = Array.from({ length: 17 }, (_, i) => "0".repeat(i));
 
@@ -36,4 +37,22 @@ const POWERS = Array.from({ length: 16 }, (_, i) => 10 ** i);
 export function roundTo(value: number, decimals: number): number {
   const scale = POWERS[decimals] ?? 10 ** decimals;
   return Math.round(value * scale) / scale;
+}
+
+/** 10^-i as Decimals, i = 0..15. */
+const STEPS = POWERS.map((_, i) => new Decimal(10).pow(-i));
+
+/**
+ * `toDecimal(numberToText(value, decimals))` without printing and parsing text: a value
+ * that sits exactly on the grid (the double nearest to k / 10^decimals) becomes the
+ * integer k times 10^-decimals, which is exact and gives the same Decimal; any other
+ * value (off the grid, zero, out of range) takes the text path.
+ */
+export function numberToDecimal(value: number, decimals: number): Decimal {
+  const scale = POWERS[decimals];
+  if (scale !== undefined && value !== 0) {
+    const units = Math.round(value * scale);
+    if (units / scale === value && Number.isSafeInteger(units)) return new Decimal(units).times(STEPS[decimals] as Decimal);
+  }
+  return toDecimal(numberToText(value, decimals));
 }

@@ -15,7 +15,7 @@ import { type Clock, type Decimal, DEFAULT_MARKETS, type Market, MarketRegistry,
 import { NoMarketDataError } from "../errors.js";
 import { BaseMarketSource } from "../internal/base-source.js";
 import { BarBuilder, CandleStore, MINUTE_MS } from "../internal/candle-store.js";
-import { numberToText } from "../internal/decimal-text.js";
+import { numberToDecimal, numberToText } from "../internal/decimal-text.js";
 import { type DepthProfile, depthProfile, synthesizeBook } from "../internal/depth.js";
 import type { Candle, CandleInterval, FundingRate, L2Book } from "../types.js";
 import { type BinanceFeedOptions, readBinanceFeed } from "./binance-feed.js";
@@ -242,7 +242,10 @@ export class ReplayMarket extends BaseMarketSource {
         let cursor = klines.cursor;
         while (cursor + 1 < store.length && store.openTime[cursor + 1]! <= ts) cursor++;
         klines.cursor = cursor;
-        const closed = store.closedCount(ts);
+        // State time only moves forward, so the closed count does too: step it instead of searching.
+        const lastOpen = ts - MINUTE_MS;
+        let closed = klines.closed;
+        while (closed < store.length && store.openTime[closed]! <= lastOpen) closed++;
         if (listening) {
           for (let i = klines.closed; i < closed; i++) {
             const candle = store.bar(i);
@@ -371,7 +374,7 @@ export class ReplayMarket extends BaseMarketSource {
     this.sync();
     if (!tape.feed?.book.ready && tape.klines) {
       const price = this.klinePrice(tape.klines);
-      if (price !== undefined) return toDecimal(numberToText(price, tape.market.priceDecimals));
+      if (price !== undefined) return numberToDecimal(price, tape.market.priceDecimals);
     }
     return super.midPrice(symbol);
   }

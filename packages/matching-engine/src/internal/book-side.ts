@@ -63,6 +63,8 @@ export class OrderStore {
   prev: Int32Array;
   next: Int32Array;
   level: Int32Array;
+  /** The handle's slot in the book's IdIndex (kept by the index). */
+  slot: Int32Array;
   flags: Uint8Array;
   private freeList: Int32Array;
   private freeCount = 0;
@@ -77,6 +79,7 @@ export class OrderStore {
     this.prev = new Int32Array(capacity);
     this.next = new Int32Array(capacity);
     this.level = new Int32Array(capacity);
+    this.slot = new Int32Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.freeList = new Int32Array(capacity);
   }
@@ -120,6 +123,7 @@ export class OrderStore {
     this.prev = grownInt32(this.prev, capacity);
     this.next = grownInt32(this.next, capacity);
     this.level = grownInt32(this.level, capacity);
+    this.slot = grownInt32(this.slot, capacity);
     const flags = new Uint8Array(capacity);
     flags.set(this.flags);
     this.flags = flags;

@@ -1,0 +1,175 @@
+/**
+ * The book's order-id index (internal, not exported): caller's string id -> order handle,
+ * an open-addressing (linear probing) hash table in one typed array instead of a
+ * `Map<string, number>`.
+ *
+ * Why: a `Map` costs two hash lookups for a resting order (duplicate check, then insert),
+ * two for a cancel (get, then delete) and one for every maker a fill removes, and its
+ * backing store is reallocated as deleted entries pile up. Here:
+ * - `find` probes once and keeps the id's hash, so the insert after a match
+ *   (`insertFound`) re-walks only the few slots `find` just brought into cache;
+ * - each live handle records its slot (`store.slot`), so removing a known handle is O(1)
+ *   with no hashing at all (cancel = one probe, a filled maker = none);
+ * - a slot holds [handle, hash] side by side (one cache line per probe), and the hash is
+ *   compared before the id string is touched;
+ * - a removal at the end of a probe run empties its slot (and the tombstones before it)
+ *   instead of leaving a tombstone, so rebuilds are rare; a rebuild reuses a spare array
+ *   of the same size, so the hot path allocates nothing.
+ *
+ * Invariants:
+ * - `table[2s]` is EMPTY, TOMBSTONE, or a live handle h with `store.slot[h] === s`, and
+ *   then `table[2s + 1] === hashId(store.ids[h])`; every live id is reachable from its
+ *   home slot (hash & mask) by linear probing without crossing an EMPTY slot.
+ * - `used` (live + tombstones) stays at most half the slots, so probes are short.
+ * - `insertFound` indexes under the hash of the last `find`, which must have missed;
+ *   only `remove` may run in between (the id is still absent then).
+ */
+import type { OrderStore } from "./book-side.js";
+
+/** A never-used slot: probing stops here. */
+const EMPTY = -1;
+/** A slot whose handle was removed: probing continues past it. */
+const TOMBSTONE = -2;
+const NOT_FOUND = -1;
+
+/** 32-bit FNV-1a over the UTF-16 code units, with a final avalanche so the low bits mix. */
+export function hashId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
+
+/** A string -> handle hash table over an OrderStore's ids. */
+export class IdIndex {
+  /** [handle, hash] per slot. */
+  private table: Int32Array;
+  /** Slots - 1 (slots is a power of two). */
+  private mask: number;
+  /** Live entries. */
+  size = 0;
+  /** Live entries plus tombstones. */
+  private used = 0;
+  /** Hash of the id the last `find` missed, valid while `pending`. */
+  private pendingHash = 0;
+  private pending = false;
+  /** A same-size array a rebuild writes into and swaps with the live one. */
+  private spare: Int32Array | null = null;
+
+  /** Reads the store's `ids` and keeps each live handle's slot in the store's `slot` array. */
+  constructor(
+    private readonly store: OrderStore,
+    slots = 1024,
+  ) {
+    this.table = new Int32Array(2 * slots).fill(EMPTY);
+    this.mask = slots - 1;
+  }
+
+  /** The handle of `id`, or -1. A miss prepares `insertFound` for this id. */
+  find(id: string): number {
+    const hash = hashId(id);
+    const table = this.table;
+    const ids = this.store.ids;
+    const mask = this.mask;
+    let s = hash & mask;
+    for (;;) {
+      const h = table[2 * s] as number;
+      if (h === EMPTY) break;
+      if (h >= 0 && table[2 * s + 1] === hash && ids[h] === id) return h;
+      s = (s + 1) & mask;
+    }
+    this.pendingHash = hash;
+    this.pending = true;
+    return NOT_FOUND;
+  }
+
+  /** Whether `id` is indexed (same as find(id) !== -1). */
+  has(id: string): boolean {
+    return this.find(id) !== NOT_FOUND;
+  }
+
+  /** Indexes handle `h` under the id the last (missed) `find` was given. */
+  insertFound(h: number): void {
+    if (!this.pending) throw new Error("IdIndex.insertFound without a missed find");
+    this.pending = false;
+    const hash = this.pendingHash;
+    const table = this.table;
+    const mask = this.mask;
+    let s = hash & mask;
+    let at = table[2 * s] as number;
+    while (at >= 0) {
+      s = (s + 1) & mask;
+      at = table[2 * s] as number;
+    }
+    if (at === EMPTY) this.used++;
+    table[2 * s] = h;
+    table[2 * s + 1] = hash;
+    this.store.slot[h] = s;
+    this.size++;
+    if (2 * this.used > mask + 1) this.rebuild();
+  }
+
+  /** Indexes handle `h` under `id`, which must not be indexed yet. */
+  insert(id: string, h: number): void {
+    this.find(id);
+    this.insertFound(h);
+  }
+
+  /** Removes a live handle (its slot is known: no hashing). */
+  remove(h: number): void {
+    const table = this.table;
+    const mask = this.mask;
+    let s = this.store.slot[h] as number;
+    this.size--;
+    if (table[2 * ((s + 1) & mask)] !== EMPTY) {
+      table[2 * s] = TOMBSTONE; // a live id may probe past this slot
+      return;
+    }
+    // End of a probe run: nothing probes past here, so this slot and the tombstones
+    // right before it can become EMPTY again.
+    table[2 * s] = EMPTY;
+    this.used--;
+    s = (s - 1) & mask;
+    while (table[2 * s] === TOMBSTONE) {
+      table[2 * s] = EMPTY;
+      this.used--;
+      s = (s - 1) & mask;
+    }
+  }
+
+  /** Every live handle, in slot order. */
+  handles(): number[] {
+    const out: number[] = [];
+    const table = this.table;
+    for (let i = 0; i < table.length; i += 2) if ((table[i] as number) >= 0) out.push(table[i] as number);
+    return out;
+  }
+
+  /** Re-inserts every live entry into a table sized for them (drops tombstones, grows when over 1/4 full). */
+  private rebuild(): void {
+    const old = this.table;
+    const oldSlots = old.length / 2;
+    let slots = oldSlots;
+    while (this.size * 4 > slots) slots *= 2;
+    const table = slots === oldSlots && this.spare !== null ? this.spare : new Int32Array(2 * slots);
+    table.fill(EMPTY);
+    const mask = slots - 1;
+    const slotOf = this.store.slot;
+    for (let i = 0; i < old.length; i += 2) {
+      const h = old[i] as number;
+      if (h < 0) continue;
+      const hash = old[i + 1] as number;
+      let s = hash & mask;
+      while (table[2 * s] !== EMPTY) s = (s + 1) & mask;
+      table[2 * s] = h;
+      table[2 * s + 1] = hash;
+      slotOf[h] = s;
+    }
+    this.spare = slots === oldSlots ? old : null;
+    this.table = table;
+    this.mask = mask;
+    this.used = this.size;
+  }
+}
