@@ -251,6 +251,67 @@ describe("SimBroker result codes", () => {
     await broker.close();
   });
 
+  it("each REFUSED reason names its own cause: no position, below one lot, no liquidity to open, no liquidity to close", async () => {
+    const { model, broker, book, market } = await setup("code-refused-reasons");
+    const reasonOf = (r: { ok: boolean; reason?: string }) => (r.ok ? "executed" : r.reason);
+    expect(reasonOf(await broker.closePosition(model, "BTC", null))).toBe("no open BTC position");
+    expect(reasonOf(await broker.openPosition(model, { ...LONG, quantity: toDecimal("0.000001") }))).toMatch(/below one lot/);
+    book.asks = false;
+    expect(reasonOf(await broker.openPosition(model, LONG))).toBe("order not filled: no liquidity");
+    book.asks = true;
+    const opened = await broker.openPosition(model, LONG);
+    if (!opened.ok) throw new Error(opened.reason);
+    // No bids: the close takes nothing, and says so; Orders and the simulator keep the position.
+    const fullBook = market.book.bind(market);
+    market.book = (symbol, depth) => ({ ...fullBook(symbol, depth), bids: [] });
+    const closed = await broker.closePosition(model, "BTC", null);
+    expect(closed).toMatchObject({ ok: false, code: "REFUSED", reason: "close of BTC not filled: no liquidity" });
+    expect((await db.orders.byId(opened.value.orderId))?.status).toBe("OPEN");
+    await broker.close();
+  });
+
+  it("FILLED_NOT_RECORDED: a close asked for after the stop fired, whose write failed, says the stop closed it and why the write failed (not a refusal)", async () => {
+    const { model, broker, market } = await setup("code-stop-unrecorded");
+    const opened = await broker.openPosition(model, { ...LONG, exitPlan: { ...emptyExitPlan(), stop: toDecimal(99_000) } });
+    if (!opened.ok) throw new Error(opened.reason);
+    market.setMid("BTC", 98_000); // the close's fresh book fires the stop first
+    const write = vi.spyOn(db.orders, "closePosition").mockRejectedValueOnce(new Error("connection reset by peer"));
+    let closed;
+    try {
+      closed = await broker.closePosition(model, "BTC", null);
+    } finally {
+      write.mockRestore();
+    }
+    expect(closed).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED" });
+    if (!closed.ok) {
+      expect(closed.reason).toContain("by its stop-loss");
+      expect(closed.reason).toContain("connection reset by peer");
+      expect(closed.reason).not.toMatch(/liquidity|holds no/);
+    }
+    // The next sync writes the stop's close, as a STOP.
+    const report = await broker.sync([model]);
+    expect(report.closes.map((c) => [c.order.orderId, c.closeTrigger])).toEqual([[opened.value.orderId, "STOP"]]);
+    await broker.close();
+  });
+
+  it("EXECUTED exit-plan update whose new stop closed the position and whose close write failed says so, not just 'updated'", async () => {
+    const { model, broker } = await setup("code-update-unrecorded");
+    const opened = await broker.openPosition(model, LONG);
+    if (!opened.ok) throw new Error(opened.reason);
+    const write = vi.spyOn(db.orders, "closePosition").mockRejectedValueOnce(new Error("disk full"));
+    let updated;
+    try {
+      // A stop above the mark of a long: crossed at once.
+      updated = await broker.updateExitPlan(model, "BTC", { ...emptyExitPlan(), stop: toDecimal(100_500) });
+    } finally {
+      write.mockRestore();
+    }
+    expect(updated).toMatchObject({ ok: true, code: "EXECUTED" });
+    if (updated.ok) expect(updated.message).toMatch(/closed by its stop-loss in the simulator, but writing that close to Orders failed \(disk full\)/);
+    expect((await broker.sync([model])).closes.map((c) => c.closeTrigger)).toEqual(["STOP"]);
+    await broker.close();
+  });
+
   it("FILLED_NOT_RECORDED: a close that filled only in part leaves Orders holding the whole position", async () => {
     const { model, broker, book } = await setup("code-close-partial");
     const opened = await broker.openPosition(model, LONG);

@@ -38,7 +38,7 @@ import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { MarketSource } from "@autonome/market-data";
 import { ExchangeSimulator, type FundingPaidEvent, type PositionClosedEvent, type SimulatorOptions } from "@autonome/matching-engine";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
-import { SerialQueue, compareIds, errorMessage, netPnl, to8 } from "../internal/util.js";
+import { SerialQueue, compareIds, describeTrigger, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
   type Broker,
   type BrokerAccount,
@@ -100,6 +100,12 @@ interface QueuedClose {
   markPrice: Decimal | null;
   /** The close trigger resolved at the first, failed, write: a retry records what the close was, not who asks later. */
   trigger?: CloseTrigger | null;
+}
+
+/** A simulator close whose Orders write failed (it stays queued): the write's error and the close's trigger. */
+interface UnwrittenClose {
+  error: string;
+  trigger: CloseTrigger | null;
 }
 
 const key = (accountId: string, symbol: string) => `${accountId}\u0000${symbol}`;
@@ -347,9 +353,16 @@ export class SimBroker implements Broker {
       this.feedBooks([symbol]);
       const report = emptyReconcileReport();
       // A stop that fired on the fresh book closed it already: persist that close.
-      await this.flushCloses(report);
+      const earlier = await this.flushCloses(report);
       const already = this.findClose(report, open.orderId);
       if (already) return refused(`the ${symbol} position was already closed${already.closeTrigger === "MANUAL" ? "" : ` by its ${already.closeTrigger.toLowerCase()}`}`);
+      const unwritten = earlier.get(open.orderId);
+      if (unwritten !== undefined) {
+        // The simulator closed it (a stop, target or liquidation, now or before) and Orders do not say so yet: not a refusal.
+        return filledNotRecorded(
+          `the ${symbol} position was already closed ${describeClose(unwritten.trigger)} in the simulator, but writing that close to Orders failed (${unwritten.error}); the next sync writes it`,
+        );
+      }
       const accountId = this.acct(model.id);
       if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
         return refused(`the simulator holds no ${symbol} position for this model; the next sync repairs it`);
@@ -371,7 +384,7 @@ export class SimBroker implements Broker {
       if (closed) return executed(closed.order, closeMessage(closed.order));
       const writeError = writeFailures.get(open.orderId);
       if (writeError !== undefined) {
-        return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError}); the next sync writes it`);
+        return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError.error}); the next sync writes it`);
       }
       if (result.status === "pending") return failed("close pending: simulated latency is not supported by the broker");
       if (result.filledSize.lte(0)) return refused(`close of ${symbol} not filled: no liquidity`);
@@ -394,9 +407,13 @@ export class SimBroker implements Broker {
       this.remember(order);
       this.simulator.setExitPlan(accountId, symbol, exitPlan);
       const report = emptyReconcileReport();
-      await this.flushCloses(report);
+      const unwritten = (await this.flushCloses(report)).get(open.orderId);
       const fired = this.findClose(report, open.orderId);
-      const note = fired ? `; the new ${fired.closeTrigger.toLowerCase()} was already crossed and closed the position at ${fired.order.exitPrice.toString()}` : "";
+      let note = "";
+      if (fired) note = `; the new ${fired.closeTrigger.toLowerCase()} was already crossed and closed the position at ${fired.order.exitPrice.toString()}`;
+      else if (unwritten !== undefined) {
+        note = `; the position then closed ${describeClose(unwritten.trigger)} in the simulator, but writing that close to Orders failed (${unwritten.error}); the next sync writes it`;
+      }
       return executed(order, `updated the ${symbol} exit plan${note}`);
     });
   }
@@ -618,10 +635,10 @@ export class SimBroker implements Broker {
 
   /**
    * Writes every queued simulator close to Orders; a failed write stays queued for the next
-   * flush. Returns the error of each failed write, by Order id.
+   * flush. Returns each failed write, by Order id: its error and the close's trigger.
    */
-  private async flushCloses(report: ReconcileReport): Promise<Map<string, string>> {
-    const failures = new Map<string, string>();
+  private async flushCloses(report: ReconcileReport): Promise<Map<string, UnwrittenClose>> {
+    const failures = new Map<string, UnwrittenClose>();
     const queued = this.closes;
     this.closes = [];
     const retry: QueuedClose[] = [];
@@ -684,7 +701,7 @@ export class SimBroker implements Broker {
         report.errors.push({ modelId, message: `persisting the ${trade.symbol} close failed: ${errorMessage(error)}` });
         if (orderId !== undefined) {
           this.orderIdOf.set(k, orderId);
-          failures.set(orderId, errorMessage(error));
+          failures.set(orderId, { error: errorMessage(error), trigger });
         }
         retry.push({ ...item, trigger });
       }
@@ -736,6 +753,11 @@ export class SimBroker implements Broker {
 /** What a close reports (and its record keeps). */
 function closeMessage(order: ClosedOrder): string {
   return `closed ${order.side} ${order.quantity.toString()} ${order.symbol} at ${order.exitPrice.toString()}, realized ${order.realizedPnl.toString()} USD net of fees`;
+}
+
+/** How a close came about, in words for the model: "by its stop-loss", "by the model's close". */
+function describeClose(trigger: CloseTrigger | null): string {
+  return `by ${trigger === null ? "the model's close" : trigger === "MANUAL" ? "an operator close" : `its ${describeTrigger(trigger)}`}`;
 }
 
 function safe<T>(f: () => T): T | undefined {
