@@ -277,8 +277,8 @@ describe("LighterBroker liquidations against the mock exchange", () => {
     expect(closed.closedAt).toBe(liquidatedAt);
     // Entry fee 0 on the mock; exit fee 0.01 * 80500 * 0.0005.
     expect(closed.fees.toString()).toBe("0.4025");
-    // Stored to the cent.
-    expect(closed.realizedPnl.toNumber()).toBeCloseTo(toDecimal(80_500).minus(row.entryPrice).mul("0.01").minus("0.4025").toNumber(), 2);
+    // Stored exactly.
+    expect(closed.realizedPnl.toString()).toBe(toDecimal(80_500).minus(row.entryPrice).mul("0.01").minus("0.4025").toString());
     // Both legs are gone from the exchange, cancelled with the position, never filled.
     expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
     const legs = ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, false).filter((o) => o.orderIndex === row.slOrderIndex || o.orderIndex === row.tpOrderIndex);

@@ -64,9 +64,68 @@ describe("SimBroker", () => {
     const second = new SimBroker({ db, market, simulator: simOptions() });
     await second.start([model]);
     const cashAfter = second.simulator.account(model.id).cash;
-    expect(cashAfter.toFixed(2)).toBe(cashBefore.toFixed(2));
+    expect(cashAfter.toString()).toBe(cashBefore.toString());
     expect(cashAfter.gt(10_000)).toBe(true);
     await second.close();
+  });
+
+  it("rebuilds exactly the cash of a run without restarts, to the last digit, after trades whose fees, PnL and funding have many decimals", async () => {
+    // Thin levels (0.01 BTC each): every order walks several price levels, so fills, fees
+    // (0.1% of a notional with 6 decimals) and PnL carry 9 and more decimals.
+    const market = new ControlledMarket(clock, { BTC: "100000.3" }, "0.01");
+    const steady = await freshModel("exact-steady");
+    const restarted = await freshModel("exact-restarted");
+    const continuous = new SimBroker({ db, market, simulator: simOptions() });
+    await continuous.start([steady]);
+    let broker = new SimBroker({ db, market, simulator: simOptions() });
+    await broker.start([restarted]);
+    const restart = async () => {
+      await broker.close();
+      broker = new SimBroker({ db, market, simulator: simOptions() });
+      await broker.start([restarted]);
+    };
+    // Sizes whose average entry price terminates within the 8 places of entry_price (see the README).
+    const steps = [
+      { side: "LONG" as const, quantity: "0.025", entry: "100000.3", exit: "100123.7" },
+      { side: "SHORT" as const, quantity: "0.0125", entry: "100123.7", exit: "99876.9" },
+      { side: "LONG" as const, quantity: "0.04", entry: "99876.9", exit: "99801.1" },
+      { side: "SHORT" as const, quantity: "0.03125", entry: "99801.1", exit: "99955.5" },
+    ];
+    for (const [i, step] of steps.entries()) {
+      clock.advanceBy(60_000);
+      market.setMid("BTC", step.entry);
+      const request = { symbol: "BTC", side: step.side, quantity: toDecimal(step.quantity), leverage: toDecimal(3), exitPlan: emptyExitPlan() };
+      for (const [b, model] of [[continuous, steady], [broker, restarted]] as const) {
+        const opened = await b.openPosition(model, request);
+        if (!opened.ok) throw new Error(opened.reason);
+      }
+      if (i === 1) {
+        // A funding settlement with a long rate, charged to both while they hold the short.
+        clock.advanceBy(1000);
+        market.setFunding("BTC", { rate: toDecimal("0.0000123457"), intervalMs: 3_600_000, ts: clock.now(), nextFundingTime: clock.now() + 3_600_000 });
+        await continuous.sync([steady]);
+        await broker.sync([restarted]);
+      }
+      await restart(); // with the position open
+      clock.advanceBy(60_000);
+      market.setMid("BTC", step.exit);
+      for (const [b, model] of [[continuous, steady], [broker, restarted]] as const) {
+        const closed = await b.closePosition(model, "BTC", null);
+        if (!closed.ok) throw new Error(closed.reason);
+      }
+      await restart(); // flat
+    }
+    const expected = continuous.simulator.account(steady.id).cash;
+    // The trades really carry more than cents and more than 8 places.
+    const realized = await db.orders.realizedPnlByModel([steady.id, restarted.id]);
+    expect(realized.get(steady.id)!.decimalPlaces()).toBeGreaterThan(8);
+    const funded = (await db.orders.closedTradesOfModel(restarted.id)).items.map((t) => t.funding).filter((f) => !f.isZero());
+    expect(funded.map((f) => f.decimalPlaces() > 8)).toEqual([true]);
+    expect(broker.simulator.account(restarted.id).cash.toString()).toBe(expected.toString());
+    expect(toDecimal(10_000).plus(realized.get(restarted.id)!).toString()).toBe(expected.toString());
+    expect(toDecimal(10_000).plus(realized.get(steady.id)!).toString()).toBe(expected.toString());
+    await continuous.close();
+    await broker.close();
   });
 
   it("records a liquidation with closeTrigger LIQUIDATION", async () => {
@@ -395,12 +454,12 @@ function fundingSuite(getDb: () => Db) {
       expect(await fundingOf(on, la.value.orderId)).toBe("0");
       expect(await fundingOf(on, lo.value.orderId)).toBe(amount.neg().toString());
 
-      // The close counts it: realized = gross - fees + funding, to the cent; the Order keeps the funding.
+      // The close counts it: realized = gross - fees + funding, exactly; the Order keeps the funding.
       const closed = await broker.closePosition(long, "BTC", null);
       if (!closed.ok) throw new Error(closed.reason);
       const gross = closed.value.exitPrice.minus(closed.value.entryPrice).mul("0.1");
       expect(closed.value.funding.toString()).toBe(amount.neg().toString());
-      expect(closed.value.realizedPnl.toString()).toBe(gross.minus(closed.value.fees).minus(amount).toDecimalPlaces(2, 6).toString());
+      expect(closed.value.realizedPnl.toString()).toBe(gross.minus(closed.value.fees).minus(amount).toString());
       await broker.close();
     });
 

@@ -671,9 +671,11 @@ export class SimBroker implements Broker {
               exitPrice,
               closeTrigger: trigger,
               exitFee: item.exitFee,
-              realizedPnl: netPnl(open.side, open.quantity, open.entryPrice, exitPrice, fees, trade.funding),
-              // The simulator's whole-life funding (restored funding included) is exact; the increments were rounded.
-              funding: to8(trade.funding),
+              // What the simulator booked, exactly (its cost basis, not the rounded average prices): a
+              // restart rebuilds the cash from these sums and must land on the same digit.
+              realizedPnl: trade.grossPnl.minus(fees).plus(trade.funding),
+              // The simulator's whole-life funding (restored funding included).
+              funding: trade.funding,
               closedAt: Math.max(trade.closedAt, open.openedAt),
             }),
           audit,
