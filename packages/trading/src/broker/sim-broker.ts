@@ -334,7 +334,10 @@ export class SimBroker implements Broker {
         this.simulator.closePosition(accountId, request.symbol);
         this.dropDiscarded();
         if (this.simulator.positions(accountId).some((p) => p.symbol === request.symbol)) {
-          return filledNotRecorded(`filled, but writing the Order failed (${errorMessage(error)}) and the simulator could not unwind the position; the next sync rebuilds the account from Orders`);
+          return filledNotRecorded(
+            `filled, but writing the Order failed (${errorMessage(error)}) and the simulator could not unwind the position; the next sync rebuilds the account from Orders`,
+            this.protectionOf(accountId, request.symbol),
+          );
         }
         return failed(`fill not recorded, position unwound: ${errorMessage(error)}`);
       }
@@ -361,6 +364,7 @@ export class SimBroker implements Broker {
         // The simulator closed it (a stop, target or liquidation, now or before) and Orders do not say so yet: not a refusal.
         return filledNotRecorded(
           `the ${symbol} position was already closed ${describeClose(unwritten.trigger)} in the simulator, but writing that close to Orders failed (${unwritten.error}); the next sync writes it`,
+          "none needed: the simulator closed the position",
         );
       }
       const accountId = this.acct(model.id);
@@ -384,13 +388,19 @@ export class SimBroker implements Broker {
       if (closed) return executed(closed.order, closeMessage(closed.order));
       const writeError = writeFailures.get(open.orderId);
       if (writeError !== undefined) {
-        return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError.error}); the next sync writes it`);
+        return filledNotRecorded(
+          `the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError.error}); the next sync writes it`,
+          "none needed: the simulator closed the position",
+        );
       }
       if (result.status === "pending") return failed("close pending: simulated latency is not supported by the broker");
       if (result.filledSize.lte(0)) return refused(`close of ${symbol} not filled: no liquidity`);
       if (this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
         const repair = this.exclusive ? "" : "; the next sync rebuilds the account from Orders";
-        return filledNotRecorded(`closed only ${result.filledSize.toString()} of ${open.quantity.toString()} ${symbol} (not enough liquidity); Orders still hold the whole position${repair}`);
+        return filledNotRecorded(
+          `closed only ${result.filledSize.toString()} of ${open.quantity.toString()} ${symbol} (not enough liquidity); Orders still hold the whole position${repair}`,
+          this.protectionOf(accountId, symbol),
+        );
       }
       return failed(`the ${symbol} Order was closed by another process meanwhile; the next sync rebuilds this account from Orders`);
     });
@@ -460,6 +470,14 @@ export class SimBroker implements Broker {
   /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
   private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
     return this.queue.run(() => failedOnThrow(what, method));
+  }
+
+  /** What guards a position the simulator holds and Orders may not record: its stop, armed in the simulator, or nothing. */
+  private protectionOf(accountId: string, symbol: string): string {
+    const position = this.simulator.positions(accountId).find((p) => p.symbol === symbol);
+    if (position === undefined) return "the simulator holds no position on it any more";
+    const stop = position.exitPlan.stop;
+    return stop === null ? "no stop: its exit plan has none" : `stop-loss at ${stop.toString()} armed in the simulator`;
   }
 
   /** The simulator account of a model (ensureAccounts ran before). */
