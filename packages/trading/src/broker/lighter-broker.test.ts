@@ -201,6 +201,27 @@ describe("LighterBroker result codes against the mock exchange", () => {
     expect(report.actions).toEqual([expect.objectContaining({ kind: "adoptedUnknownPosition", symbol: "BTC", quantity: "0.01" })]);
   });
 
+  it("FILLED_NOT_RECORDED: an entry with a stop whose write failed gets its stop on Lighter at once, and reconciliation adopts the position with that stop", async () => {
+    const write = vi.spyOn(db.orders, "openPosition").mockRejectedValueOnce(new Error("connection reset by peer"));
+    let opened;
+    try {
+      opened = await ctx.broker.openPosition(ctx.model, { ...LONG, exitPlan: { ...emptyExitPlan(), stop: toDecimal("95000.04") } });
+    } finally {
+      write.mockRestore();
+    }
+    expect(opened).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED", protection: "stop-loss at 95000 placed on Lighter" });
+    const resting = ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true);
+    // BTC ticks are 0.1: 95000.04 rounds to 950000 ticks.
+    expect(resting.map((o) => [o.reduceOnly, o.triggerTicks])).toEqual([[true, 950_000]]);
+    // Reconciliation adopts the position and keeps the stop that guards it (not an orphan to cancel).
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.actions.map((a) => a.kind)).toEqual(["adoptedUnknownPosition"]);
+    const row = await db.orders.openPositionOf(ctx.model.id, "BTC");
+    expect(row?.exitPlan.stop?.toString()).toBe("95000");
+    expect(row?.slOrderIndex).toBe(resting[0]!.orderIndex);
+    expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true).map((o) => o.orderIndex)).toEqual([resting[0]!.orderIndex]);
+  });
+
   it("FILLED_NOT_RECORDED: a close filled but its write failed; reconciliation closes the Order at the fill", async () => {
     await ctx.broker.openPosition(ctx.model, LONG);
     const open = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
