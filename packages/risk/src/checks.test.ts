@@ -75,7 +75,7 @@ describe("checkDecision", () => {
     const fine = marketFromDecimals({ symbol: "PEPE", marketId: 99, priceDecimals: 10, sizeDecimals: 10, minSize: "0.0000000001", minNotional: "0", initialMarginFraction: "0.1", minInitialMarginFraction: "0.1", maintenanceMarginFraction: "0.03", closeoutMarginFraction: "0.02" });
     const ctx = context({ markets: new Map([...MARKETS, ["PEPE", fine]]), marks: new Map([["PEPE", d("0.5")]]) });
     const pepe = (quantity: string) =>
-      checkDecision({ ...longBtc(), symbol: "PEPE", quantity: d(quantity), leverage: d(2), exitPlan: plan({ stop: d("0.4") }) }, ctx, { ...DEFAULT_RISK_LIMITS, maxPositionNotionalUsd: d("1e12"), maxTotalNotionalUsd: d("1e12") });
+      checkDecision(longBtc({ symbol: "PEPE", quantity: d(quantity), leverage: d(2), exitPlan: plan({ stop: d("0.4") }) }), ctx, { ...DEFAULT_RISK_LIMITS, maxPositionNotionalUsd: d("1e12"), maxTotalNotionalUsd: d("1e12") });
     const small = pepe("1.0123456789");
     expect(small.ok && small.decision.type === "CREATE_POSITION" && small.decision.quantity?.toString()).toBe("1.01234567");
     expect(small.ok && small.notes).toContain("quantity 1.0123456789 rounded down to 1.01234567 (sizes have 8 decimal places)");

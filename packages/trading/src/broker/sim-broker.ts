@@ -375,7 +375,7 @@ export class SimBroker implements Broker {
       this.requested.set(k, closeTrigger);
       if (audit) this.requestedAudit.set(k, audit);
       let result;
-      let writeFailures: Map<string, string>;
+      let writeFailures: Map<string, UnwrittenClose>;
       try {
         result = this.simulator.closePosition(accountId, symbol);
         if (result.status === "rejected") return refused(`close rejected: ${result.reason}`);
