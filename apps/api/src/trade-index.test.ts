@@ -22,6 +22,23 @@ describe("TradeIndex", () => {
     expect(fromScaled(5n, 8)).toBe("0.00000005");
     expect(fromScaled(0n, 2)).toBe("0");
     expect(() => toScaled("1.005", 2)).toThrow(RangeError);
+    expect(toScaled("1e-30", 30)).toBe(1n);
+  });
+
+  it("sums realized PnL and fees with all 30 places of the Orders columns, beyond 64 bits, and finds best and worst exactly", () => {
+    const index = new TradeIndex();
+    const trades = [
+      { realizedPnl: "123456.123456789012345678901234567891", fees: "0.000000000123" },
+      { realizedPnl: "-0.000000000000000000000000000001", fees: "0.1" },
+      { realizedPnl: "0.002", fees: "0" },
+    ].map((t, i) => ({ ...t, realizedPnl: t.realizedPnl.slice(0, t.realizedPnl.indexOf(".") + 31), openedAt: i, closedAt: 10 + i }));
+    for (const t of trades) index.add(t);
+    const stats = index.stats(null);
+    expect(stats.realizedPnl).toBe(trades.reduce((a, t) => a.plus(t.realizedPnl), toDecimal(0)).toFixed());
+    expect(stats.fees).toBe("0.100000000123");
+    expect(stats.best).toBe("123456.123456789012345678901234567891".slice(0, 37));
+    expect(stats.worst).toBe("-0.000000000000000000000000000001");
+    expect([stats.wins, stats.losses]).toEqual([2, 1]);
   });
 
   it("gives every window the statistics a direct count over the trades gives, for trades added in and out of order", () => {

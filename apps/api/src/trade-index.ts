@@ -6,12 +6,15 @@
  * Invariants: `closedAt` is sorted ascending; `cumRealized[i]`, `cumFees[i]`, `cumWins[i]`
  * and `cumLosses[i]` are the sums over trades [0, i); `blockMax[b]` / `blockMin[b]` are
  * the largest / smallest realized PnL of trades [b * BLOCK, (b + 1) * BLOCK). Money is
- * exact: realized PnL in cents (the column is numeric(18,2)) and fees in 1e-8 USD
- * (numeric(18,8)), as BigInt sums; per-trade cents also as float64, exact below 2^53.
+ * exact: realized PnL and fees as integers of 1e-30 USD (the Orders columns are
+ * numeric(65,30)), summed as BigInt.
  */
+import { toDecimal } from "@autonome/core";
 import type { LedgerTrade } from "@autonome/db";
 
 const BLOCK = 128;
+/** Decimal places of an Order's realized PnL and fees (numeric(65,30)). */
+const MONEY_PLACES = 30;
 
 /** Scales an exact decimal string to an integer of `places` decimals ("-1.5", 2 -> -150n). */
 export function toScaled(text: string, places: number): bigint {
@@ -26,7 +29,9 @@ export function toScaled(text: string, places: number): bigint {
 }
 
 function parseScaled(text: string, places: number): bigint {
-  const match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  // Exponent notation (Decimal's toString of amounts below 1e-30): its plain digits.
+  const plain = /e/i.test(text) ? toDecimal(text.trim()).toFixed() : text.trim();
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(plain);
   if (match === null) throw new RangeError(`not a decimal: ${text}`);
   const [, sign, whole = "", frac = ""] = match;
   if (frac.length > places && /[1-9]/.test(frac.slice(places))) throw new RangeError(`${text} has more than ${places} decimals`);
@@ -65,12 +70,6 @@ function growFloat(array: Float64Array, size: number): Float64Array<ArrayBuffer>
   return next;
 }
 
-function growBig(array: BigInt64Array, size: number): BigInt64Array<ArrayBuffer> {
-  const next = new BigInt64Array(size);
-  next.set(array);
-  return next;
-}
-
 function growInt(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const next = new Int32Array(size);
   next.set(array);
@@ -83,14 +82,15 @@ export class TradeIndex {
   /** Trades the arrays hold room for (the prefix arrays one more). */
   private capacity = 16;
   private closedAt = new Float64Array(16);
-  private cents = new Float64Array(16);
-  private feeUnits = new BigInt64Array(16);
-  private cumRealized = new BigInt64Array(17);
-  private cumFees = new BigInt64Array(17);
+  /** Each trade's realized PnL and fees, in 1e-30 USD (BigInt: they exceed 64 bits). */
+  private pnlUnits: bigint[] = [];
+  private feeUnits: bigint[] = [];
+  private cumRealized: bigint[] = [0n];
+  private cumFees: bigint[] = [0n];
   private cumWins = new Int32Array(17);
   private cumLosses = new Int32Array(17);
-  private blockMax: number[] = [];
-  private blockMin: number[] = [];
+  private blockMax: bigint[] = [];
+  private blockMin: bigint[] = [];
   /** The earliest open time of any trade (when the model started trading), or null. */
   firstOpenedAt: number | null = null;
 
@@ -101,18 +101,14 @@ export class TradeIndex {
 
   /** Adds a trade, in order (O(1)) or, when it closed before the newest, by insertion (O(n)). */
   add(trade: Pick<LedgerTrade, "openedAt" | "closedAt" | "realizedPnl" | "fees">): void {
-    const cents = toScaled(trade.realizedPnl, 2);
-    const fees = toScaled(trade.fees, 8);
+    const pnl = toScaled(trade.realizedPnl, MONEY_PLACES);
+    const fees = toScaled(trade.fees, MONEY_PLACES);
     this.firstOpenedAt = this.firstOpenedAt === null ? trade.openedAt : Math.min(this.firstOpenedAt, trade.openedAt);
     const size = this.n + 1;
     if (size > this.capacity) {
       // Doubling: appends cost O(1) amortized.
       const capacity = this.capacity * 2;
       this.closedAt = growFloat(this.closedAt, capacity);
-      this.cents = growFloat(this.cents, capacity);
-      this.feeUnits = growBig(this.feeUnits, capacity);
-      this.cumRealized = growBig(this.cumRealized, capacity + 1);
-      this.cumFees = growBig(this.cumFees, capacity + 1);
       this.cumWins = growInt(this.cumWins, capacity + 1);
       this.cumLosses = growInt(this.cumLosses, capacity + 1);
       this.capacity = capacity;
@@ -121,32 +117,30 @@ export class TradeIndex {
     if (this.n > 0 && trade.closedAt < this.closedAt[this.n - 1]!) {
       at = this.upperBound(trade.closedAt);
       this.closedAt.copyWithin(at + 1, at, this.n);
-      this.cents.copyWithin(at + 1, at, this.n);
-      this.feeUnits.copyWithin(at + 1, at, this.n);
     }
     this.closedAt[at] = trade.closedAt;
-    this.cents[at] = Number(cents);
-    this.feeUnits[at] = fees;
+    this.pnlUnits.splice(at, 0, pnl);
+    this.feeUnits.splice(at, 0, fees);
     this.n = size;
     this.rebuildFrom(at);
   }
 
   private rebuildFrom(start: number): void {
     for (let i = start; i < this.n; i++) {
-      const c = this.cents[i]!;
-      this.cumRealized[i + 1] = this.cumRealized[i]! + BigInt(c);
+      const c = this.pnlUnits[i]!;
+      this.cumRealized[i + 1] = this.cumRealized[i]! + c;
       this.cumFees[i + 1] = this.cumFees[i]! + this.feeUnits[i]!;
-      this.cumWins[i + 1] = this.cumWins[i]! + (c > 0 ? 1 : 0);
-      this.cumLosses[i + 1] = this.cumLosses[i]! + (c < 0 ? 1 : 0);
+      this.cumWins[i + 1] = this.cumWins[i]! + (c > 0n ? 1 : 0);
+      this.cumLosses[i + 1] = this.cumLosses[i]! + (c < 0n ? 1 : 0);
     }
     const firstBlock = Math.floor(start / BLOCK);
     const blocks = Math.ceil(this.n / BLOCK);
     if (start === this.n - 1) {
-      // Appended: its block's extremes take it in (O(1); a block starts at -Infinity / Infinity).
-      const c = this.cents[start]!;
+      // Appended: its block's extremes take it in (O(1)).
+      const c = this.pnlUnits[start]!;
       if (this.blockMax.length < blocks) {
-        this.blockMax.push(-Infinity);
-        this.blockMin.push(Infinity);
+        this.blockMax.push(c);
+        this.blockMin.push(c);
       }
       if (c > this.blockMax[firstBlock]!) this.blockMax[firstBlock] = c;
       if (c < this.blockMin[firstBlock]!) this.blockMin[firstBlock] = c;
@@ -155,10 +149,10 @@ export class TradeIndex {
     this.blockMax.length = blocks;
     this.blockMin.length = blocks;
     for (let b = firstBlock; b < blocks; b++) {
-      let max = -Infinity;
-      let min = Infinity;
+      let max = this.pnlUnits[b * BLOCK]!;
+      let min = max;
       for (let i = b * BLOCK; i < Math.min(this.n, (b + 1) * BLOCK); i++) {
-        const c = this.cents[i]!;
+        const c = this.pnlUnits[i]!;
         if (c > max) max = c;
         if (c < min) min = c;
       }
@@ -196,35 +190,28 @@ export class TradeIndex {
     const i = from === null ? 0 : this.lowerBound(from);
     const n = this.n;
     const count = n - i;
-    let best = -Infinity;
-    let worst = Infinity;
+    let best: bigint | null = null;
+    let worst: bigint | null = null;
     if (count > 0) {
       const firstFull = Math.ceil(i / BLOCK);
       const lastFull = Math.floor(n / BLOCK);
       const headEnd = Math.min(n, firstFull * BLOCK);
-      for (let k = i; k < headEnd; k++) {
-        const c = this.cents[k]!;
-        if (c > best) best = c;
-        if (c < worst) worst = c;
-      }
-      for (let b = firstFull; b < lastFull; b++) {
-        if (this.blockMax[b]! > best) best = this.blockMax[b]!;
-        if (this.blockMin[b]! < worst) worst = this.blockMin[b]!;
-      }
-      for (let k = Math.max(headEnd, lastFull * BLOCK); k < n; k++) {
-        const c = this.cents[k]!;
-        if (c > best) best = c;
-        if (c < worst) worst = c;
-      }
+      const take = (max: bigint, min: bigint) => {
+        if (best === null || max > best) best = max;
+        if (worst === null || min < worst) worst = min;
+      };
+      for (let k = i; k < headEnd; k++) take(this.pnlUnits[k]!, this.pnlUnits[k]!);
+      for (let b = firstFull; b < lastFull; b++) take(this.blockMax[b]!, this.blockMin[b]!);
+      for (let k = Math.max(headEnd, lastFull * BLOCK); k < n; k++) take(this.pnlUnits[k]!, this.pnlUnits[k]!);
     }
     return {
       count,
       wins: this.cumWins[n]! - this.cumWins[i]!,
       losses: this.cumLosses[n]! - this.cumLosses[i]!,
-      realizedPnl: fromScaled(this.cumRealized[n]! - this.cumRealized[i]!, 2),
-      fees: fromScaled(this.cumFees[n]! - this.cumFees[i]!, 8),
-      best: count > 0 ? fromScaled(BigInt(best), 2) : null,
-      worst: count > 0 ? fromScaled(BigInt(worst), 2) : null,
+      realizedPnl: fromScaled(this.cumRealized[n]! - this.cumRealized[i]!, MONEY_PLACES),
+      fees: fromScaled(this.cumFees[n]! - this.cumFees[i]!, MONEY_PLACES),
+      best: best === null ? null : fromScaled(best, MONEY_PLACES),
+      worst: worst === null ? null : fromScaled(worst, MONEY_PLACES),
     };
   }
 }

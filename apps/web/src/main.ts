@@ -92,6 +92,8 @@ function describeEvent(e: ArenaEvent): string {
       return `${nameOf(e.payload.modelId)} was stale and cleared`;
     case "exitPlanUpdated":
       return `${nameOf(e.payload.modelId)} updated the exit plan of ${e.payload.symbol}`;
+    case "fillNotRecorded":
+      return `${nameOf(e.payload.modelId)} ${e.payload.symbol} filled but not recorded${e.payload.paused ? "; model paused" : ""} (protection: ${e.payload.protection})`;
   }
 }
 

@@ -125,6 +125,24 @@ export interface ModelStale {
   runningForMs: number;
 }
 
+/**
+ * A broker call filled at the venue (or in the simulator) and Orders do not record it: the
+ * model was paused (halted until an operator resumes it) and the position's protection is
+ * stated. Health shows the pause with this reason.
+ */
+export interface FillNotRecorded {
+  modelId: string;
+  symbol: string;
+  /** The decision whose fill was not recorded. */
+  decision: DecisionType;
+  /** What happened, as the broker said it. */
+  reason: string;
+  /** Whether the model was paused (false when pausing it failed too). */
+  paused: boolean;
+  /** How the unrecorded position is protected, in words ("stop-loss at 95000 kept in the simulator", "no stop"). */
+  protection: string;
+}
+
 /** Payload type of each event name. */
 export interface ArenaEventPayloads {
   tickStarted: TickStarted;
@@ -138,6 +156,7 @@ export interface ArenaEventPayloads {
   invocationFinished: InvocationFinished;
   portfolioSnapshotted: PortfolioSnapshotted;
   modelStale: ModelStale;
+  fillNotRecorded: FillNotRecorded;
 }
 
 /** An event name. */
@@ -156,6 +175,7 @@ export const ARENA_EVENT_TYPES: readonly ArenaEventType[] = [
   "invocationFinished",
   "portfolioSnapshotted",
   "modelStale",
+  "fillNotRecorded",
 ];
 
 /** One event as it travels: its type, its metadata and its payload. */

@@ -95,6 +95,7 @@ export {
   type InvocationFinished,
   type PortfolioSnapshotted,
   type ModelStale,
+  type FillNotRecorded,
   type ArenaEventPayloads,
   type ArenaEventType,
   ARENA_EVENT_TYPES,

@@ -1,4 +1,4 @@
-import { RiskLimitError, type TradingDecision } from "@autonome/core";
+import { RiskLimitError, type TradingDecision, marketFromDecimals } from "@autonome/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type RiskCheckResult, type RiskContext, DEFAULT_RISK_LIMITS, checkDecision, toRiskLimitError } from "./checks.js";
@@ -54,6 +54,52 @@ describe("checkDecision", () => {
     expect(result.ok).toBe(true);
     if (result.ok && result.decision.type === "CREATE_POSITION") expect(result.decision.quantity?.toString()).toBe("0.035");
     expect(result.ok && result.notes[0]).toMatch(/sized 0.035 BTC from risk \$100/);
+  });
+
+  it("rounds a leverage with more places than Orders record (2) down, never up, and tells the model", () => {
+    const result = checkDecision(longBtc({ leverage: d("2.555") }), context());
+    if (!result.ok || result.decision.type !== "CREATE_POSITION") throw new Error("expected an approval");
+    expect(result.decision.leverage.toString()).toBe("2.55");
+    expect(result.notes).toContain("leverage 2.555x rounded down to 2.55x (leverage has 2 decimal places)");
+    // A leverage Orders can hold is used as it is, without a note.
+    const exact = checkDecision(longBtc({ leverage: d("2.5") }), context());
+    expect(exact.ok && exact.decision.type === "CREATE_POSITION" && exact.decision.leverage.toString()).toBe("2.5");
+    expect(exact.ok && exact.notes).toEqual([]);
+  });
+
+  it("rounds a size down to the lot and says so, rounds a lot finer than Orders record down to 8 places, and refuses 10^10 or more", () => {
+    const lot = checkDecision(longBtc({ quantity: d("0.0512345") }), context());
+    expect(lot.ok && lot.decision.type === "CREATE_POSITION" && lot.decision.quantity?.toString()).toBe("0.05123");
+    expect(lot.ok && lot.notes).toContain("quantity 0.0512345 rounded down to 0.05123 (the BTC lot is 0.00001)");
+    // A market with a lot of 1e-10 (Lighter allows up to 12 decimals).
+    const fine = marketFromDecimals({ symbol: "PEPE", marketId: 99, priceDecimals: 10, sizeDecimals: 10, minSize: "0.0000000001", minNotional: "0", initialMarginFraction: "0.1", minInitialMarginFraction: "0.1", maintenanceMarginFraction: "0.03", closeoutMarginFraction: "0.02" });
+    const ctx = context({ markets: new Map([...MARKETS, ["PEPE", fine]]), marks: new Map([["PEPE", d("0.5")]]) });
+    const pepe = (quantity: string) =>
+      checkDecision(longBtc({ symbol: "PEPE", quantity: d(quantity), leverage: d(2), exitPlan: plan({ stop: d("0.4") }) }), ctx, { ...DEFAULT_RISK_LIMITS, maxPositionNotionalUsd: d("1e12"), maxTotalNotionalUsd: d("1e12") });
+    const small = pepe("1.0123456789");
+    expect(small.ok && small.decision.type === "CREATE_POSITION" && small.decision.quantity?.toString()).toBe("1.01234567");
+    expect(small.ok && small.notes).toContain("quantity 1.0123456789 rounded down to 1.01234567 (sizes have 8 decimal places)");
+    expect(rejected(pepe("10000000000")).check).toBe("INVALID_SIZE");
+    expect(pepe("9999999999.99999999").ok).toBe(true);
+  });
+
+  it("approves only leverage and sizes Orders record exactly: at most 2 and 8 places, never above what was asked (property)", () => {
+    const places = (max: number) => fc.integer({ min: 0, max }).map((p) => p);
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 2_000_000 }), places(6), fc.integer({ min: 1, max: 10_000_000 }), places(10), (lev, levPlaces, qty, qtyPlaces) => {
+        const leverage = d(lev).div(d(10).pow(levPlaces)).plus(1);
+        const quantity = d(qty).div(d(10).pow(qtyPlaces));
+        const result = checkDecision(longBtc({ leverage, quantity, exitPlan: plan({ stop: d(99_500) }) }), context(), { ...DEFAULT_RISK_LIMITS, maxLeverage: 50, maxPositionNotionalUsd: d("1e15"), maxTotalNotionalUsd: d("1e15") });
+        if (!result.ok || result.decision.type !== "CREATE_POSITION") return;
+        expect(result.decision.leverage.decimalPlaces()).toBeLessThanOrEqual(2);
+        expect(result.decision.leverage.lte(leverage)).toBe(true);
+        expect(leverage.minus(result.decision.leverage).lt("0.01")).toBe(true);
+        const q = result.decision.quantity!;
+        expect(q.decimalPlaces()).toBeLessThanOrEqual(8);
+        expect(q.lte(quantity) && q.lt("1e10")).toBe(true);
+      }),
+      { seed: 15, numRuns: 500 },
+    );
   });
 
   it("refuses leverage above the market's maximum from its margin fraction, then above the model's", () => {

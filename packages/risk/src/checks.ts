@@ -3,10 +3,18 @@
  * before it reaches a broker. A failed check is a value `{ ok: false, check,
  * reason }` whose reason is shown to the model; nothing here throws for a bad
  * decision. A passing CREATE_POSITION comes back with its final quantity (sized
- * from risk_usd when asked, scaled by the circuit breaker, rounded to the lot).
+ * from risk_usd when asked, scaled by the circuit breaker, rounded to the lot) and
+ * leverage.
+ *
+ * Invariant: what passes can be recorded. Orders store leverage with 2 decimal places
+ * and sizes with 8, below 10^10 (@autonome/db's numeric(10,2) and numeric(18,8), written
+ * exactly): a leverage with more places is rounded down to 2 (less leverage, never more;
+ * the market's and the model's maximum still hold), a size is rounded down to the lot and
+ * to 8 places, and a size of 10^10 or more is refused. Each rounding is told to the model
+ * in a note.
  */
 import {
-  type Decimal,
+  Decimal,
   type ExitPlan,
   type Market,
   ONE,
@@ -149,6 +157,13 @@ function reject(check: RiskCheckName, reason: string): RiskRejection {
   return { ok: false, check, reason };
 }
 
+/** Decimal places of a recorded leverage (the Orders column is numeric(10,2)). */
+export const RECORDED_LEVERAGE_DECIMALS = 2;
+/** Decimal places of a recorded size (the Orders column is numeric(18,8)). */
+export const RECORDED_SIZE_DECIMALS = 8;
+/** A recorded size is below this many base units (numeric(18,8) holds 10 integer digits). */
+export const RECORDED_SIZE_LIMIT: Decimal = toDecimal(10).pow(18 - RECORDED_SIZE_DECIMALS);
+
 const usd = (d: Decimal): string => `$${d.toDecimalPlaces(2).toString()}`;
 const pct = (fraction: Decimal | number): string => `${toDecimal(fraction).mul(100).toDecimalPlaces(2).toString()}%`;
 
@@ -253,8 +268,14 @@ function checkCreate(decision: Extract<TradingDecision, { type: "CREATE_POSITION
     return reject("NO_FLIP", `a ${flip.side} ${symbol} position was just closed; no ${side} entry for ${minutes} more minute(s)`);
   }
 
-  const leverage = decision.leverage;
-  if (!leverage.isFinite() || leverage.lt(1)) return reject("MODEL_MAX_LEVERAGE", `leverage must be at least 1, got ${leverage.toString()}`);
+  const notes: string[] = [];
+  if (!decision.leverage.isFinite() || decision.leverage.lt(1)) {
+    return reject("MODEL_MAX_LEVERAGE", `leverage must be at least 1, got ${decision.leverage.toString()}`);
+  }
+  const leverage = decision.leverage.toDecimalPlaces(RECORDED_LEVERAGE_DECIMALS, Decimal.ROUND_DOWN);
+  if (!leverage.eq(decision.leverage)) {
+    notes.push(`leverage ${decision.leverage.toString()}x rounded down to ${leverage.toString()}x (leverage has ${RECORDED_LEVERAGE_DECIMALS} decimal places)`);
+  }
   if (leverage.gt(market.maxLeverage)) {
     return reject("MARKET_MAX_LEVERAGE", `${symbol} allows at most ${market.maxLeverage.toDecimalPlaces(2).toString()}x leverage, asked ${leverage.toString()}x`);
   }
@@ -287,7 +308,6 @@ function checkCreate(decision: Extract<TradingDecision, { type: "CREATE_POSITION
     }
   }
 
-  const notes: string[] = [];
   const multiplier = breaker?.sizeMultiplier ?? ONE;
   let quantity: Decimal;
   if (decision.quantity !== null) {
@@ -295,6 +315,9 @@ function checkCreate(decision: Extract<TradingDecision, { type: "CREATE_POSITION
       return reject("INVALID_SIZE", `quantity must be positive, got ${decision.quantity.toString()}`);
     }
     quantity = roundToStep(decision.quantity.mul(multiplier), market.lotSize, "down");
+    if (multiplier.eq(ONE) && !quantity.eq(decision.quantity) && quantity.gt(0)) {
+      notes.push(`quantity ${decision.quantity.toString()} rounded down to ${quantity.toString()} (the ${symbol} lot is ${market.lotSize.toString()})`);
+    }
   } else if (decision.riskUsd !== null) {
     if (exitPlan.stop === null) return reject("STOP_REQUIRED", `sizing from risk_usd needs a stop`);
     const sized = sizePosition({
@@ -313,6 +336,15 @@ function checkCreate(decision: Extract<TradingDecision, { type: "CREATE_POSITION
     return reject("INVALID_SIZE", "give either quantity or risk_usd");
   }
   if (!multiplier.eq(ONE) && breaker) notes.push(breaker.reason);
+  if (quantity.decimalPlaces() > RECORDED_SIZE_DECIMALS) {
+    // A market whose lot is finer than Orders record: the size is rounded down to what they hold.
+    const recorded = quantity.toDecimalPlaces(RECORDED_SIZE_DECIMALS, Decimal.ROUND_DOWN);
+    notes.push(`quantity ${quantity.toString()} rounded down to ${recorded.toString()} (sizes have ${RECORDED_SIZE_DECIMALS} decimal places)`);
+    quantity = recorded;
+  }
+  if (quantity.gte(RECORDED_SIZE_LIMIT)) {
+    return reject("INVALID_SIZE", `quantity ${quantity.toString()} is too large; a size must be below ${RECORDED_SIZE_LIMIT.toString()}`);
+  }
 
   const positionNotional = notional(quantity, entry);
   if (quantity.lt(market.minSize) || positionNotional.lt(market.minNotional)) {
@@ -330,6 +362,6 @@ function checkCreate(decision: Extract<TradingDecision, { type: "CREATE_POSITION
     return reject("MAX_TOTAL_NOTIONAL", `total notional would be ${usd(gross)}, above the limit ${usd(limits.maxTotalNotionalUsd)}`);
   }
 
-  return { ok: true, decision: { ...decision, quantity, riskUsd: decision.riskUsd }, notes };
+  return { ok: true, decision: { ...decision, quantity, leverage, riskUsd: decision.riskUsd }, notes };
 }
 

@@ -21,6 +21,9 @@ export {
   type RiskCheckResult,
   checkDecision,
   toRiskLimitError,
+  RECORDED_LEVERAGE_DECIMALS,
+  RECORDED_SIZE_DECIMALS,
+  RECORDED_SIZE_LIMIT,
 } from "./checks.js";
 export {
   YEAR_MS,

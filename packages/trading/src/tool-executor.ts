@@ -9,7 +9,9 @@
  * proven held just before it (a lost lease is reported once, and the call is not sent);
  * with an invocation and a store that writes at once, an executed call's ToolCall is
  * written in the transaction of the Order it caused (`recordedWithOrder` tells the
- * workflow not to write it again).
+ * workflow not to write it again). A fill Orders do not record (FILLED_NOT_RECORDED) halts the
+ * model: it is paused with the reason (health shows it), `fillNotRecorded` is published with
+ * what protects the position, and no further call of the run is sent.
  */
 import type { RiskState, ToolCallContext, ToolExecutor, ToolResult } from "@autonome/agent";
 import { type ArenaEventBus, type Clock, type DecisionType, type TradingDecision, exitPlanToJson, formatUsd } from "@autonome/core";
@@ -50,6 +52,8 @@ export class BrokerToolExecutor implements ToolExecutor {
   /** Results whose ToolCall was written in their Order's transaction. */
   private readonly withOrder = new WeakSet<ToolResult>();
   private leaseLost: LeaseLostError | null = null;
+  /** Why this run's model was halted (a fill Orders do not record), or null. */
+  private haltedBy: string | null = null;
 
   constructor(options: BrokerToolExecutorOptions) {
     this.o = options;
@@ -87,8 +91,16 @@ export class BrokerToolExecutor implements ToolExecutor {
     return this.leaseLost;
   }
 
+  /** Why the model was halted in this run (a fill Orders do not record), or null. */
+  get halted(): string | null {
+    return this.haltedBy;
+  }
+
   /** @inheritdoc */
   async execute(decision: TradingDecision, call?: ToolCallContext): Promise<ToolResult> {
+    if (this.haltedBy !== null && decision.type !== "HOLDING") {
+      return { ok: false, message: `not sent: the model is halted (${this.haltedBy})` };
+    }
     try {
       const audit = this.auditOf(decision.type, call);
       const result = await this.executeNow(decision, audit?.write);
@@ -155,7 +167,7 @@ export class BrokerToolExecutor implements ToolExecutor {
             audit,
           ),
         );
-        if (!result.ok) return failure(result);
+        if (!result.ok) return this.failure(decision, result);
         const order = result.value;
         this.openedOrderIds.push(order.orderId);
         this.o.store?.positionOpened(order);
@@ -179,7 +191,7 @@ export class BrokerToolExecutor implements ToolExecutor {
       }
       case "CLOSE_POSITION": {
         const result = await this.send(() => broker.closePosition(model, decision.symbol, null, audit));
-        if (!result.ok) return failure(result);
+        if (!result.ok) return this.failure(decision, result);
         const order = result.value;
         this.closedOrderIds.push(order.orderId);
         // The model's own close: positionClosed (and the store told), the way every close is published.
@@ -188,7 +200,7 @@ export class BrokerToolExecutor implements ToolExecutor {
       }
       case "UPDATE_EXIT_PLAN": {
         const result = await this.send(() => broker.updateExitPlan(model, decision.symbol, decision.exitPlan, audit));
-        if (!result.ok) return failure(result);
+        if (!result.ok) return this.failure(decision, result);
         const order = result.value;
         events.publish(
           "exitPlanUpdated",
@@ -198,6 +210,34 @@ export class BrokerToolExecutor implements ToolExecutor {
         return { ok: true, message: result.message, orderId: order.orderId };
       }
     }
+  }
+
+  /** What the model is told of a broker call that did not execute; a fill Orders do not record halts the model first. */
+  private async failure(decision: Exclude<TradingDecision, { type: "HOLDING" }>, result: BrokerFailure): Promise<ToolResult> {
+    if (result.code !== "FILLED_NOT_RECORDED") return failure(result);
+    const halt = await this.halt(decision, result);
+    return { ...failure(result), message: `${result.reason}; ${halt}` };
+  }
+
+  /**
+   * Halts the model after a fill Orders do not record: pauses it with the reason (health shows
+   * paused models and why; an operator resumes it after checking the venue), publishes
+   * `fillNotRecorded` with the position's protection, and refuses the run's further calls.
+   */
+  private async halt(decision: Exclude<TradingDecision, { type: "HOLDING" }>, result: BrokerFailure): Promise<string> {
+    const { db, model, events, clock, store } = this.o;
+    const protection = result.protection ?? "unknown: the next sync reconciles the position";
+    const reason = `${decision.type} ${decision.symbol} filled but not recorded: ${result.reason}; protection: ${protection}`.slice(0, 1000);
+    this.haltedBy = reason;
+    let paused = true;
+    try {
+      if (store) await store.pauseModel(model.id, reason);
+      else await db.models.setEnabled(model.id, false, reason);
+    } catch {
+      paused = false;
+    }
+    events.publish("fillNotRecorded", { modelId: model.id, symbol: decision.symbol, decision: decision.type, reason: result.reason, paused, protection }, clock.now());
+    return `protection: ${protection}; ${paused ? "the model is paused until an operator resumes it" : "pausing the model failed"}, and no further order is sent in this run`;
   }
 
   /** @inheritdoc */

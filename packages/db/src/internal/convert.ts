@@ -2,7 +2,8 @@
  * Conversions at the database boundary. Invariant: money never passes through a JS
  * number. Prisma's Decimal becomes core's Decimal through its string form; exact
  * inputs (prices, sizes) with more places than the column holds are refused, derived
- * amounts (PnL, fees, balances) are rounded half-even to the column's scale.
+ * amounts (PnL, fees, balances) are rounded half-even to the column's scale (an Order's
+ * realized PnL, fees and funding have 30 places: what the matching engine books is kept exactly).
  */
 import { Decimal, NotFoundError, ValidationError, isDecimal, toDecimal } from "@autonome/core";
 
@@ -14,8 +15,8 @@ export interface NumericColumn {
 
 /** numeric(18, 8): prices, sizes, fees, balances. */
 export const NUMERIC_18_8: NumericColumn = { precision: 18, scale: 8 };
-/** numeric(18, 2): realized PnL in USD. */
-export const NUMERIC_18_2: NumericColumn = { precision: 18, scale: 2 };
+/** numeric(65, 30): an Order's realized PnL, fees and funding, exact as the matching engine books them. */
+export const NUMERIC_65_30: NumericColumn = { precision: 65, scale: 30 };
 /** numeric(10, 2): leverage. */
 export const NUMERIC_10_2: NumericColumn = { precision: 10, scale: 2 };
 

@@ -112,7 +112,7 @@ export class LeaderboardRepository {
       SELECT string_agg(
                id::text || ' ' || model_id::text || ' ' ||
                (extract(epoch FROM opened_at) * 1000)::bigint::text || ' ' || (extract(epoch FROM closed_at) * 1000)::bigint::text || ' ' ||
-               coalesce(realized_pnl::text, '0') || ' ' || fees::text,
+               coalesce(trim_scale(realized_pnl)::text, '0') || ' ' || trim_scale(fees)::text,
                E'\n' ORDER BY closed_at, id) AS lines
       FROM (SELECT id, model_id, opened_at, closed_at, realized_pnl, fees FROM orders WHERE ${where} ORDER BY closed_at, id LIMIT ${limit}) AS page`;
     const text = packed?.lines ?? null;

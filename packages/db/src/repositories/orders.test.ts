@@ -72,7 +72,7 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect(await t.db.orders.openPositionOf(a.id, "SOL")).toBeNull();
   });
 
-  it("closes a position in one step with exit price, trigger, time and PnL net of fees rounded to cents", async () => {
+  it("closes a position in one step with exit price, trigger, time and PnL net of fees, exact (not rounded to cents)", async () => {
     const m = await model();
     const opened = await t.db.orders.openPosition({
       modelId: m.id,
@@ -86,9 +86,9 @@ describeEachDatabase("OrdersRepository", (t) => {
     });
     t.clock.advanceBy(60_000);
     const closed = await t.db.orders.closePosition({ orderId: opened.orderId, exitPrice: "99000", closeTrigger: "TARGET", exitFee: "2.475" });
-    // SHORT: (100000 - 99000) * 0.5 = 500 gross; fees 2.5 + 2.475 = 4.975; 495.025 -> 495.02 (half-even)
+    // SHORT: (100000 - 99000) * 0.5 = 500 gross; fees 2.5 + 2.475 = 4.975; 495.025, kept exactly
     expect(closed.status).toBe("CLOSED");
-    expect(closed.realizedPnl.toString()).toBe("495.02");
+    expect(closed.realizedPnl.toString()).toBe("495.025");
     expect(closed.fees.toString()).toBe("4.975");
     expect(closed.exitPrice.toString()).toBe("99000");
     expect(closed.closeTrigger).toBe("TARGET");
@@ -100,7 +100,7 @@ describeEachDatabase("OrdersRepository", (t) => {
     const m = await model();
     const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "LONG", quantity: "1", leverage: "1", entryPrice: "3000", exitPlan: PLAN });
     const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "2900", closeTrigger: "LIQUIDATION", realizedPnl: "-117.345" });
-    expect(closed.realizedPnl.toString()).toBe("-117.34");
+    expect(closed.realizedPnl.toString()).toBe("-117.345");
     expect(closed.closeTrigger).toBe("LIQUIDATION");
   });
 
@@ -112,8 +112,23 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect(o.entryPrice.toString()).toBe("100.15714286");
     const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: toDecimal("200").div(3), closeTrigger: null });
     expect(closed.exitPrice.toString()).toBe("66.66666667");
-    // (66.66666667 - 100.15714286) * 0.7 = -23.443333333 -> -23.44
-    expect(closed.realizedPnl.toString()).toBe("-23.44");
+    // (66.66666667 - 100.15714286) * 0.7 = -23.443333333, kept exactly
+    expect(closed.realizedPnl.toString()).toBe("-23.443333333");
+  });
+
+  it("keeps realized PnL, fees and funding to 30 places, rounding half-even only beyond them", async () => {
+    const m = await model();
+    const o = await t.db.orders.openPosition({
+      modelId: m.id, symbol: "BTC", side: "LONG", quantity: "0.00001", leverage: "1", entryPrice: "100000.1", exitPlan: PLAN,
+      entryFee: "0.000001000000100000000000000000000000005",
+    });
+    expect(o.fees.toString()).toBe("0.0000010000001");
+    const funded = await t.db.orders.addFunding(o.orderId, "0.000000000000000000000000000123");
+    expect(funded.funding.toString()).toBe("0.000000000000000000000000000123");
+    const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "100000.3", closeTrigger: null, exitFee: "0.0000010000003" });
+    // 0.2 * 0.00001 = 0.000002 gross - fees 0.0000020000004 + funding 1.23e-28
+    expect(closed.realizedPnl.toString()).toBe(toDecimal("-0.0000000000004").plus("1.23e-28").toString());
+    expect(closed.fees.toString()).toBe("0.0000020000004");
   });
 
   it("refuses to close a CLOSED order and leaves it unchanged", async () => {
@@ -146,19 +161,19 @@ describeEachDatabase("OrdersRepository", (t) => {
     const m = await model();
     const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "BTC", side: "LONG", quantity: "0.5", leverage: "5", entryPrice: "100000", exitPlan: PLAN, entryFee: "2.5" });
     expect(o.funding.toString()).toBe("0");
-    const after = await t.db.orders.addFunding(o.orderId, "-5.000000004"); // rounded half-even to 8 dp
+    const after = await t.db.orders.addFunding(o.orderId, "-5.000000004"); // kept exactly (30 places)
     expect(isDecimal(after.funding)).toBe(true);
-    expect(after.funding.toString()).toBe("-5");
+    expect(after.funding.toString()).toBe("-5.000000004");
     // Concurrent settlements (two workers, two symbols' timers) all count: one increment each.
     await Promise.all(Array.from({ length: 8 }, () => t.db.orders.addFunding(o.orderId, "-0.125")));
     await t.db.orders.addFunding(o.orderId, "0.25");
-    expect((await t.db.orders.openPositionOf(m.id, "BTC"))?.funding.toString()).toBe("-5.75");
-    expect((await t.db.orders.allOpenOrders()).find((x) => x.orderId === o.orderId)?.funding.toString()).toBe("-5.75");
+    expect((await t.db.orders.openPositionOf(m.id, "BTC"))?.funding.toString()).toBe("-5.750000004");
+    expect((await t.db.orders.allOpenOrders()).find((x) => x.orderId === o.orderId)?.funding.toString()).toBe("-5.750000004");
     const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "101000", closeTrigger: null, exitFee: "2.525" });
-    // LONG: 500 gross - fees 5.025 - funding paid 5.75 = 489.225 -> 489.22 (half-even)
-    expect(closed.realizedPnl.toString()).toBe("489.22");
-    expect(closed.funding.toString()).toBe("-5.75");
-    expect((await t.db.orders.byId(o.orderId))?.funding.toString()).toBe("-5.75");
+    // LONG: 500 gross - fees 5.025 - funding paid 5.750000004 = 489.224999996, exact
+    expect(closed.realizedPnl.toString()).toBe("489.224999996");
+    expect(closed.funding.toString()).toBe("-5.750000004");
+    expect((await t.db.orders.byId(o.orderId))?.funding.toString()).toBe("-5.750000004");
   });
 
   it("closes part of a position in one transaction: a CLOSED order for the part with its share of fees, funding and its PnL, the OPEN rest smaller", async () => {
@@ -215,7 +230,7 @@ describeEachDatabase("OrdersRepository", (t) => {
     // The venue's exact whole-life funding replaces the accrued one.
     const closed = await t.db.orders.closePosition({ orderId: o.orderId, exitPrice: "3000", closeTrigger: "MANUAL", funding: "1.50000001" });
     expect(closed.funding.toString()).toBe("1.50000001");
-    expect(closed.realizedPnl.toString()).toBe("1.5");
+    expect(closed.realizedPnl.toString()).toBe("1.50000001");
     await expect(t.db.orders.addFunding(o.orderId, "-1")).rejects.toBeInstanceOf(StateConflictError);
     await expect(t.db.orders.addFunding(globalThis.crypto.randomUUID(), "-1")).rejects.toBeInstanceOf(NotFoundError);
     await expect(t.db.orders.addFunding(o.orderId, "not money")).rejects.toBeInstanceOf(ValidationError);

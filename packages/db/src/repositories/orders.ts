@@ -5,8 +5,10 @@
  * OPEN order per symbol (opens lock the model's row, so concurrent opens serialize);
  * a CLOSED order never changes again; a close is one conditional UPDATE
  * (`WHERE status = 'OPEN'`), so two concurrent closes of one order close it once and
- * the loser gets StateConflictError. realizedPnl is net of all fees and rounded
- * half-even to cents (numeric(18,2)); unrealized PnL and notionals are never stored.
+ * the loser gets StateConflictError. realizedPnl is net of all fees; it, the fees and
+ * the funding are kept to 30 places (numeric(65,30)), so what the matching engine books is
+ * stored exactly and a simulated account rebuilt from their sums has the cash it had;
+ * unrealized PnL and notionals are never stored.
  * Funding settled while a position is open is added to its order's `funding` with one
  * atomic increment per settlement, so a restart restores it; it is part of the order's
  * realized PnL when it closes.
@@ -33,8 +35,8 @@ import { Prisma } from "../../generated/prisma/client.js";
 import type { Order as OrderRow } from "../../generated/prisma/client.js";
 import {
   NUMERIC_10_2,
-  NUMERIC_18_2,
   NUMERIC_18_8,
+  NUMERIC_65_30,
   checkId,
   checkOrderIndex,
   checkText,
@@ -91,7 +93,7 @@ export interface OpenPositionInput {
   /** Average fill price, > 0; rounded half-even to 8 decimals (a VWAP may have more). */
   entryPrice: DecimalLike;
   exitPlan: ExitPlan;
-  /** Fee paid on entry, USD (negative for a rebate); rounded to 8 decimals. Default 0. */
+  /** Fee paid on entry, USD (negative for a rebate); kept to 30 decimals (rounded half-even beyond). Default 0. */
   entryFee?: DecimalLike;
   /** Epoch ms; defaults to the clock's now. */
   openedAt?: number;
@@ -123,7 +125,7 @@ export interface ClosePositionInput {
   realizedPnl?: DecimalLike;
   /**
    * The position's net funding over its whole life (positive = received), USD, when the
-   * venue knows it exactly; rounded to 8 decimals and stored in place of what
+   * venue knows it exactly; kept to 30 decimals and stored in place of what
    * addFunding accrued. Default: the accrued value is kept.
    */
   funding?: DecimalLike;
@@ -312,7 +314,7 @@ export class OrdersRepository {
     const leverage = toColumnDecimal("leverage", input.leverage, { column: NUMERIC_10_2, sign: "positive", places: "exact" });
     // Average fill prices can carry more places than the column (a VWAP); they are rounded, sizes never are.
     const entryPrice = toColumnDecimal("entryPrice", input.entryPrice, { column: NUMERIC_18_8, sign: "positive", places: "round" });
-    const fees = toColumnDecimal("entryFee", input.entryFee ?? 0, { column: NUMERIC_18_8, places: "round" });
+    const fees = toColumnDecimal("entryFee", input.entryFee ?? 0, { column: NUMERIC_65_30, places: "round" });
     const exitPlan = checkExitPlan(input.exitPlan);
     const openedAt = toDbTime("openedAt", input.openedAt ?? this.clock.now());
     const triggers = checkTriggerInput(input.triggers ?? {});
@@ -351,13 +353,13 @@ export class OrdersRepository {
   async closePosition(input: ClosePositionInput): Promise<ClosedOrder> {
     const orderId = checkId("order", input.orderId);
     const exitPrice = toColumnDecimal("exitPrice", input.exitPrice, { column: NUMERIC_18_8, sign: "positive", places: "round" });
-    const exitFee = toColumnDecimal("exitFee", input.exitFee ?? 0, { column: NUMERIC_18_8, places: "round" });
+    const exitFee = toColumnDecimal("exitFee", input.exitFee ?? 0, { column: NUMERIC_65_30, places: "round" });
     if (input.closeTrigger !== null && !CLOSE_TRIGGERS.includes(input.closeTrigger)) {
       throw new ValidationError("invalid close trigger", [{ path: "closeTrigger", message: `must be one of ${CLOSE_TRIGGERS.join(", ")} or null` }]);
     }
     const givenPnl =
-      input.realizedPnl === undefined ? null : toColumnDecimal("realizedPnl", input.realizedPnl, { column: NUMERIC_18_2, places: "round" });
-    const givenFunding = input.funding === undefined ? null : toColumnDecimal("funding", input.funding, { column: NUMERIC_18_8, places: "round" });
+      input.realizedPnl === undefined ? null : toColumnDecimal("realizedPnl", input.realizedPnl, { column: NUMERIC_65_30, places: "round" });
+    const givenFunding = input.funding === undefined ? null : toColumnDecimal("funding", input.funding, { column: NUMERIC_65_30, places: "round" });
     const closedAt = toDbTime("closedAt", input.closedAt ?? this.clock.now());
 
     if (givenPnl !== null) {
@@ -382,14 +384,14 @@ export class OrdersRepository {
       if (closedAt.getTime() < order.openedAt.getTime()) {
         throw new ValidationError("invalid close time", [{ path: "closedAt", message: "must not be before the position was opened" }]);
       }
-      const fees = toColumnDecimal("fees", fromDbDecimal(order.fees).plus(exitFee), { column: NUMERIC_18_8, places: "round" });
+      const fees = toColumnDecimal("fees", fromDbDecimal(order.fees).plus(exitFee), { column: NUMERIC_65_30, places: "round" });
       const funding = givenFunding ?? fromDbDecimal(order.funding);
       const pnl =
         givenPnl ??
         toColumnDecimal(
           "realizedPnl",
           grossRealizedPnl(order.side, fromDbDecimal(order.quantity), fromDbDecimal(order.entryPrice), exitPrice).minus(fees).plus(funding),
-          { column: NUMERIC_18_2, places: "round" },
+          { column: NUMERIC_65_30, places: "round" },
         );
       // The status condition makes the close atomic: of two concurrent closes, the
       // second re-checks it after the first commits and updates nothing.
@@ -492,8 +494,8 @@ export class OrdersRepository {
   }
 
   /**
-   * Adds one funding settlement (positive = received, USD, rounded half-even to 8
-   * decimals) to an OPEN order's funding in a single atomic increment, so concurrent
+   * Adds one funding settlement (positive = received, USD, kept to 30 decimals, rounded
+   * half-even beyond) to an OPEN order's funding in a single atomic increment, so concurrent
    * settlements and restarts never lose one. With `settledAt` (epoch ms the settlement
    * came due) it is recorded at most once per order: a settlement not after the last one
    * recorded (another worker's simulator, or a restarted one, charged it already) leaves
@@ -502,7 +504,7 @@ export class OrdersRepository {
    */
   async addFunding(orderId: string, amount: DecimalLike, settledAt?: number): Promise<OpenOrder> {
     const id = checkId("order", orderId);
-    const delta = toColumnDecimal("amount", amount, { column: NUMERIC_18_8, places: "round" });
+    const delta = toColumnDecimal("amount", amount, { column: NUMERIC_65_30, places: "round" });
     if (settledAt === undefined) return this.updateOpen(id, { funding: { increment: delta.toString() } });
     const at = toDbTime("settledAt", settledAt);
     const row = await inTransaction(this.prisma, async (tx) => {

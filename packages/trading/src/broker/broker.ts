@@ -65,6 +65,12 @@ export interface BrokerFailure {
   code: Exclude<BrokerResultCode, "EXECUTED">;
   /** For people and the model, not for branching: branch on `code`. */
   reason: string;
+  /**
+   * FILLED_NOT_RECORDED only: how the position Orders do not record is protected, in words
+   * ("stop-loss at 95000 armed in the simulator", "stop-loss at 95000 placed on Lighter",
+   * "no stop: ..."), when the broker knows.
+   */
+  protection?: string;
 }
 
 /** The result of an order sent by a broker method: `EXECUTED` with the value, or a failure with its code and reason. */
@@ -80,9 +86,9 @@ export function refused(reason: string): BrokerFailure {
   return { ok: false, code: "REFUSED", reason };
 }
 
-/** The venue filled and Orders do not record it (the next sync repairs it). */
-export function filledNotRecorded(reason: string): BrokerFailure {
-  return { ok: false, code: "FILLED_NOT_RECORDED", reason };
+/** The venue filled and Orders do not record it (the next sync repairs it); `protection` says what guards the position meanwhile. */
+export function filledNotRecorded(reason: string, protection?: string): BrokerFailure {
+  return { ok: false, code: "FILLED_NOT_RECORDED", reason, ...(protection === undefined ? {} : { protection }) };
 }
 
 /** An error: nothing done, or the venue's outcome unknown. */

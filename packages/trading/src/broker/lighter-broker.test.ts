@@ -336,6 +336,27 @@ describe("LighterBroker result codes against the mock exchange", () => {
     expect(report.actions).toEqual([expect.objectContaining({ kind: "adoptedUnknownPosition", symbol: "BTC", quantity: "0.01" })]);
   });
 
+  it("FILLED_NOT_RECORDED: an entry with a stop whose write failed gets its stop on Lighter at once, and reconciliation adopts the position with that stop", async () => {
+    const write = vi.spyOn(db.orders, "openPosition").mockRejectedValueOnce(new Error("connection reset by peer"));
+    let opened;
+    try {
+      opened = await ctx.broker.openPosition(ctx.model, { ...LONG, exitPlan: { ...emptyExitPlan(), stop: toDecimal("95000.04") } });
+    } finally {
+      write.mockRestore();
+    }
+    expect(opened).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED", protection: "stop-loss at 95000 placed on Lighter" });
+    const resting = ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true);
+    // BTC ticks are 0.1: 95000.04 rounds to 950000 ticks.
+    expect(resting.map((o) => [o.reduceOnly, o.triggerTicks])).toEqual([[true, 950_000]]);
+    // Reconciliation adopts the position and keeps the stop that guards it (not an orphan to cancel).
+    const report = await ctx.broker.sync([ctx.model]);
+    expect(report.actions.map((a) => a.kind)).toEqual(["adoptedUnknownPosition"]);
+    const row = await db.orders.openPositionOf(ctx.model.id, "BTC");
+    expect(row?.exitPlan.stop?.toString()).toBe("95000");
+    expect(row?.slOrderIndex).toBe(resting[0]!.orderIndex);
+    expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true).map((o) => o.orderIndex)).toEqual([resting[0]!.orderIndex]);
+  });
+
   it("FILLED_NOT_RECORDED: a close filled but its write failed; reconciliation closes the Order at the fill", async () => {
     await ctx.broker.openPosition(ctx.model, LONG);
     const open = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
@@ -412,8 +433,8 @@ describe("LighterBroker liquidations against the mock exchange", () => {
     expect(closed.closedAt).toBe(liquidatedAt);
     // Entry fee 0 on the mock; exit fee 0.01 * 80500 * 0.0005.
     expect(closed.fees.toString()).toBe("0.4025");
-    // Stored to the cent.
-    expect(closed.realizedPnl.toNumber()).toBeCloseTo(toDecimal(80_500).minus(row.entryPrice).mul("0.01").minus("0.4025").toNumber(), 2);
+    // Stored exactly.
+    expect(closed.realizedPnl.toString()).toBe(toDecimal(80_500).minus(row.entryPrice).mul("0.01").minus("0.4025").toString());
     // Both legs are gone from the exchange, cancelled with the position, never filled.
     expect(ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, true)).toEqual([]);
     const legs = ctx.venue.server.exchange.accountOrders(ACCOUNT_INDEX, false).filter((o) => o.orderIndex === row.slOrderIndex || o.orderIndex === row.tpOrderIndex);

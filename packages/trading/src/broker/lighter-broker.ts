@@ -281,7 +281,13 @@ export class LighterBroker implements Broker {
         );
       } catch (error) {
         this.p.logger.error("filled on Lighter but not recorded", { modelId: model.id, symbol: request.symbol, quantity: filled.quantity.toString(), error: errorMessage(error) });
-        return filledNotRecorded(`filled ${filled.quantity.toString()} ${request.symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will adopt the position`);
+        // The position must not wait for reconciliation unprotected: its stop goes to the venue now,
+        // and reconciliation adopts it with the position.
+        const protection = await this.protectUnrecorded(detail, request.side, filled.quantity, request.exitPlan.stop);
+        return filledNotRecorded(
+          `filled ${filled.quantity.toString()} ${request.symbol} on Lighter but not recorded (${errorMessage(error)}); reconciliation will adopt the position`,
+          protection,
+        );
       }
       const placed = await this.placeTriggers(order, request.exitPlan, { stop: true, target: true });
       const note = placed.errors.length > 0 ? `; trigger orders failed: ${placed.errors.join("; ")}` : "";
@@ -573,6 +579,19 @@ export class LighterBroker implements Broker {
       }
     }
     return { order: current, errors };
+  }
+
+  /** Places the stop-loss of a fill Orders do not record (no Order to attach it to); says what guards the position. */
+  private async protectUnrecorded(detail: LighterMarketDetails, side: Side, quantity: Decimal, stop: Decimal | null): Promise<string> {
+    if (stop === null) return "no stop: the exit plan has none";
+    try {
+      const trigger = roundToStep(stop, detail.market.tickSize, "nearest");
+      await this.p.trading.placeStopLoss({ symbol: detail.market.symbol, side: closingOrderSide(side), triggerPrice: trigger, size: quantity });
+      return `stop-loss at ${trigger.toString()} placed on Lighter`;
+    } catch (error) {
+      this.p.logger.error("placing the stop of an unrecorded fill failed", { symbol: detail.market.symbol, error: errorMessage(error) });
+      return `no stop: placing it on Lighter failed (${errorMessage(error)})`;
+    }
   }
 
   private async cancelIndex(symbol: string, index: bigint): Promise<boolean> {
@@ -915,6 +934,15 @@ export class LighterBroker implements Broker {
       const side: Side = position.size.gt(0) ? "LONG" : "SHORT";
       const quantity = position.size.abs();
       const leverage = toDecimal(1).div(detail.market.initialMarginFraction).toDecimalPlaces(2, 1);
+      // A stop-loss already guarding it (placed when its fill could not be recorded) is adopted with it, not cancelled as an orphan.
+      const guard = (active.get(position.symbol) ?? []).find(
+        (o) =>
+          o.reduceOnly &&
+          o.status === "pending" &&
+          o.triggerPrice.gt(0) &&
+          o.isAsk === (side === "LONG") &&
+          (side === "LONG" ? o.triggerPrice.lt(position.avgEntryPrice) : o.triggerPrice.gt(position.avgEntryPrice)),
+      );
       const order = await db.orders.openPosition({
         modelId: model.id,
         symbol: position.symbol,
@@ -923,8 +951,16 @@ export class LighterBroker implements Broker {
         leverage,
         entryPrice: to8(position.avgEntryPrice),
         entryFee: quantity.mul(position.avgEntryPrice).mul(detail.takerFeeRate),
-        exitPlan: { ...emptyExitPlan(), invalidation: "adopted from the exchange after a crash: no exit plan was recorded" },
+        exitPlan: {
+          ...emptyExitPlan(),
+          stop: guard?.triggerPrice ?? null,
+          invalidation:
+            guard === undefined
+              ? "adopted from the exchange after a crash: no exit plan was recorded"
+              : "adopted from the exchange (its fill was not recorded): only its stop-loss was kept",
+        },
         openedAt: clock.now(),
+        ...(guard === undefined ? {} : { triggers: { slOrderIndex: guard.orderIndex, slTriggerPrice: guard.triggerPrice } }),
       });
       report.actions.push({
         kind: "adoptedUnknownPosition",

@@ -64,9 +64,68 @@ describe("SimBroker", () => {
     const second = new SimBroker({ db, market, simulator: simOptions() });
     await second.start([model]);
     const cashAfter = second.simulator.account(model.id).cash;
-    expect(cashAfter.toFixed(2)).toBe(cashBefore.toFixed(2));
+    expect(cashAfter.toString()).toBe(cashBefore.toString());
     expect(cashAfter.gt(10_000)).toBe(true);
     await second.close();
+  });
+
+  it("rebuilds exactly the cash of a run without restarts, to the last digit, after trades whose fees, PnL and funding have many decimals", async () => {
+    // Thin levels (0.01 BTC each): every order walks several price levels, so fills, fees
+    // (0.1% of a notional with 6 decimals) and PnL carry 9 and more decimals.
+    const market = new ControlledMarket(clock, { BTC: "100000.3" }, "0.01");
+    const steady = await freshModel("exact-steady");
+    const restarted = await freshModel("exact-restarted");
+    const continuous = new SimBroker({ db, market, simulator: simOptions() });
+    await continuous.start([steady]);
+    let broker = new SimBroker({ db, market, simulator: simOptions() });
+    await broker.start([restarted]);
+    const restart = async () => {
+      await broker.close();
+      broker = new SimBroker({ db, market, simulator: simOptions() });
+      await broker.start([restarted]);
+    };
+    // Sizes whose average entry price terminates within the 8 places of entry_price (see the README).
+    const steps = [
+      { side: "LONG" as const, quantity: "0.025", entry: "100000.3", exit: "100123.7" },
+      { side: "SHORT" as const, quantity: "0.0125", entry: "100123.7", exit: "99876.9" },
+      { side: "LONG" as const, quantity: "0.04", entry: "99876.9", exit: "99801.1" },
+      { side: "SHORT" as const, quantity: "0.03125", entry: "99801.1", exit: "99955.5" },
+    ];
+    for (const [i, step] of steps.entries()) {
+      clock.advanceBy(60_000);
+      market.setMid("BTC", step.entry);
+      const request = { symbol: "BTC", side: step.side, quantity: toDecimal(step.quantity), leverage: toDecimal(3), exitPlan: emptyExitPlan() };
+      for (const [b, model] of [[continuous, steady], [broker, restarted]] as const) {
+        const opened = await b.openPosition(model, request);
+        if (!opened.ok) throw new Error(opened.reason);
+      }
+      if (i === 1) {
+        // A funding settlement with a long rate, charged to both while they hold the short.
+        clock.advanceBy(1000);
+        market.setFunding("BTC", { rate: toDecimal("0.0000123457"), intervalMs: 3_600_000, ts: clock.now(), nextFundingTime: clock.now() + 3_600_000 });
+        await continuous.sync([steady]);
+        await broker.sync([restarted]);
+      }
+      await restart(); // with the position open
+      clock.advanceBy(60_000);
+      market.setMid("BTC", step.exit);
+      for (const [b, model] of [[continuous, steady], [broker, restarted]] as const) {
+        const closed = await b.closePosition(model, "BTC", null);
+        if (!closed.ok) throw new Error(closed.reason);
+      }
+      await restart(); // flat
+    }
+    const expected = continuous.simulator.account(steady.id).cash;
+    // The trades really carry more than cents and more than 8 places.
+    const realized = await db.orders.realizedPnlByModel([steady.id, restarted.id]);
+    expect(realized.get(steady.id)!.decimalPlaces()).toBeGreaterThan(8);
+    const funded = (await db.orders.closedTradesOfModel(restarted.id)).items.map((t) => t.funding).filter((f) => !f.isZero());
+    expect(funded.map((f) => f.decimalPlaces() > 8)).toEqual([true]);
+    expect(broker.simulator.account(restarted.id).cash.toString()).toBe(expected.toString());
+    expect(toDecimal(10_000).plus(realized.get(restarted.id)!).toString()).toBe(expected.toString());
+    expect(toDecimal(10_000).plus(realized.get(steady.id)!).toString()).toBe(expected.toString());
+    await continuous.close();
+    await broker.close();
   });
 
   it("records a liquidation with closeTrigger LIQUIDATION", async () => {
@@ -251,6 +310,67 @@ describe("SimBroker result codes", () => {
     await broker.close();
   });
 
+  it("each REFUSED reason names its own cause: no position, below one lot, no liquidity to open, no liquidity to close", async () => {
+    const { model, broker, book, market } = await setup("code-refused-reasons");
+    const reasonOf = (r: { ok: boolean; reason?: string }) => (r.ok ? "executed" : r.reason);
+    expect(reasonOf(await broker.closePosition(model, "BTC", null))).toBe("no open BTC position");
+    expect(reasonOf(await broker.openPosition(model, { ...LONG, quantity: toDecimal("0.000001") }))).toMatch(/below one lot/);
+    book.asks = false;
+    expect(reasonOf(await broker.openPosition(model, LONG))).toBe("order not filled: no liquidity");
+    book.asks = true;
+    const opened = await broker.openPosition(model, LONG);
+    if (!opened.ok) throw new Error(opened.reason);
+    // No bids: the close takes nothing, and says so; Orders and the simulator keep the position.
+    const fullBook = market.book.bind(market);
+    market.book = (symbol, depth) => ({ ...fullBook(symbol, depth), bids: [] });
+    const closed = await broker.closePosition(model, "BTC", null);
+    expect(closed).toMatchObject({ ok: false, code: "REFUSED", reason: "close of BTC not filled: no liquidity" });
+    expect((await db.orders.byId(opened.value.orderId))?.status).toBe("OPEN");
+    await broker.close();
+  });
+
+  it("FILLED_NOT_RECORDED: a close asked for after the stop fired, whose write failed, says the stop closed it and why the write failed (not a refusal)", async () => {
+    const { model, broker, market } = await setup("code-stop-unrecorded");
+    const opened = await broker.openPosition(model, { ...LONG, exitPlan: { ...emptyExitPlan(), stop: toDecimal(99_000) } });
+    if (!opened.ok) throw new Error(opened.reason);
+    market.setMid("BTC", 98_000); // the close's fresh book fires the stop first
+    const write = vi.spyOn(db.orders, "closePosition").mockRejectedValueOnce(new Error("connection reset by peer"));
+    let closed;
+    try {
+      closed = await broker.closePosition(model, "BTC", null);
+    } finally {
+      write.mockRestore();
+    }
+    expect(closed).toMatchObject({ ok: false, code: "FILLED_NOT_RECORDED" });
+    if (!closed.ok) {
+      expect(closed.reason).toContain("by its stop-loss");
+      expect(closed.reason).toContain("connection reset by peer");
+      expect(closed.reason).not.toMatch(/liquidity|holds no/);
+    }
+    // The next sync writes the stop's close, as a STOP.
+    const report = await broker.sync([model]);
+    expect(report.closes.map((c) => [c.order.orderId, c.closeTrigger])).toEqual([[opened.value.orderId, "STOP"]]);
+    await broker.close();
+  });
+
+  it("EXECUTED exit-plan update whose new stop closed the position and whose close write failed says so, not just 'updated'", async () => {
+    const { model, broker } = await setup("code-update-unrecorded");
+    const opened = await broker.openPosition(model, LONG);
+    if (!opened.ok) throw new Error(opened.reason);
+    const write = vi.spyOn(db.orders, "closePosition").mockRejectedValueOnce(new Error("disk full"));
+    let updated;
+    try {
+      // A stop above the mark of a long: crossed at once.
+      updated = await broker.updateExitPlan(model, "BTC", { ...emptyExitPlan(), stop: toDecimal(100_500) });
+    } finally {
+      write.mockRestore();
+    }
+    expect(updated).toMatchObject({ ok: true, code: "EXECUTED" });
+    if (updated.ok) expect(updated.message).toMatch(/closed by its stop-loss in the simulator, but writing that close to Orders failed \(disk full\)/);
+    expect((await broker.sync([model])).closes.map((c) => c.closeTrigger)).toEqual(["STOP"]);
+    await broker.close();
+  });
+
   it("FILLED_NOT_RECORDED: a close that filled only in part leaves Orders holding the whole position", async () => {
     const { model, broker, book } = await setup("code-close-partial");
     const opened = await broker.openPosition(model, LONG);
@@ -334,12 +454,12 @@ function fundingSuite(getDb: () => Db) {
       expect(await fundingOf(on, la.value.orderId)).toBe("0");
       expect(await fundingOf(on, lo.value.orderId)).toBe(amount.neg().toString());
 
-      // The close counts it: realized = gross - fees + funding, to the cent; the Order keeps the funding.
+      // The close counts it: realized = gross - fees + funding, exactly; the Order keeps the funding.
       const closed = await broker.closePosition(long, "BTC", null);
       if (!closed.ok) throw new Error(closed.reason);
       const gross = closed.value.exitPrice.minus(closed.value.entryPrice).mul("0.1");
       expect(closed.value.funding.toString()).toBe(amount.neg().toString());
-      expect(closed.value.realizedPnl.toString()).toBe(gross.minus(closed.value.fees).minus(amount).toDecimalPlaces(2, 6).toString());
+      expect(closed.value.realizedPnl.toString()).toBe(gross.minus(closed.value.fees).minus(amount).toString());
       await broker.close();
     });
 

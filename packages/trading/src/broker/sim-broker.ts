@@ -41,7 +41,7 @@ import { ExchangeSimulator, type FundingPaidEvent, type PositionClosedEvent, typ
 // The simulator's own seeded delay model (the same draws as its `latency` option).
 import { LatencyModel } from "@autonome/matching-engine/internals";
 import { SILENT_LOGGER, type TradingLogger } from "../runtime-types.js";
-import { SerialQueue, compareIds, errorMessage, netPnl, to8 } from "../internal/util.js";
+import { SerialQueue, compareIds, describeTrigger, errorMessage, netPnl, to8 } from "../internal/util.js";
 import {
   type Broker,
   type BrokerAccount,
@@ -129,6 +129,12 @@ interface QueuedClose {
   markPrice: Decimal | null;
   /** The close trigger resolved at the first, failed, write: a retry records what the close was, not who asks later. */
   trigger?: CloseTrigger | null;
+}
+
+/** A simulator close whose Orders write failed (it stays queued): the write's error and the close's trigger. */
+interface UnwrittenClose {
+  error: string;
+  trigger: CloseTrigger | null;
 }
 
 const key = (accountId: string, symbol: string) => `${accountId}\u0000${symbol}`;
@@ -420,7 +426,10 @@ export class SimBroker implements Broker {
         this.simulator.closePosition(accountId, request.symbol);
         this.dropDiscarded();
         if (this.simulator.positions(accountId).some((p) => p.symbol === request.symbol)) {
-          return filledNotRecorded(`filled, but writing the Order failed (${errorMessage(error)}) and the simulator could not unwind the position; the next sync rebuilds the account from Orders`);
+          return filledNotRecorded(
+            `filled, but writing the Order failed (${errorMessage(error)}) and the simulator could not unwind the position; the next sync rebuilds the account from Orders`,
+            this.protectionOf(accountId, request.symbol),
+          );
         }
         return failed(`fill not recorded, position unwound: ${errorMessage(error)}`);
       }
@@ -441,9 +450,17 @@ export class SimBroker implements Broker {
       this.feedBooks([symbol]);
       const report = emptyReconcileReport();
       // A stop that fired on the fresh book closed it already: persist that close.
-      await this.flushCloses(report);
+      const earlier = await this.flushCloses(report);
       const already = this.findClose(report, open.orderId);
       if (already) return refused(`the ${symbol} position was already closed${already.closeTrigger === "MANUAL" ? "" : ` by its ${already.closeTrigger.toLowerCase()}`}`);
+      const unwritten = earlier.get(open.orderId);
+      if (unwritten !== undefined) {
+        // The simulator closed it (a stop, target or liquidation, now or before) and Orders do not say so yet: not a refusal.
+        return filledNotRecorded(
+          `the ${symbol} position was already closed ${describeClose(unwritten.trigger)} in the simulator, but writing that close to Orders failed (${unwritten.error}); the next sync writes it`,
+          "none needed: the simulator closed the position",
+        );
+      }
       const accountId = this.acct(model.id);
       if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
         return refused(`the simulator holds no ${symbol} position for this model; the next sync repairs it`);
@@ -452,7 +469,7 @@ export class SimBroker implements Broker {
       this.requested.set(k, closeTrigger);
       if (audit) this.requestedAudit.set(k, audit);
       let result;
-      let writeFailures: Map<string, string>;
+      let writeFailures: Map<string, UnwrittenClose>;
       try {
         result = this.simulator.closePosition(accountId, symbol);
         if (result.status === "rejected") return refused(`close rejected: ${result.reason}`);
@@ -465,13 +482,19 @@ export class SimBroker implements Broker {
       if (closed) return executed(closed.order, closeMessage(closed.order));
       const writeError = writeFailures.get(open.orderId);
       if (writeError !== undefined) {
-        return filledNotRecorded(`the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError}); the next sync writes it`);
+        return filledNotRecorded(
+          `the ${symbol} close filled in the simulator, but writing it to Orders failed (${writeError.error}); the next sync writes it`,
+          "none needed: the simulator closed the position",
+        );
       }
       if (result.status === "pending") return failed("close pending in the simulator: unexpected, the broker keeps the simulator's own latency off");
       if (result.filledSize.lte(0)) return refused(`close of ${symbol} not filled: no liquidity`);
       if (this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
         const repair = this.exclusive ? "" : "; the next sync rebuilds the account from Orders";
-        return filledNotRecorded(`closed only ${result.filledSize.toString()} of ${open.quantity.toString()} ${symbol} (not enough liquidity); Orders still hold the whole position${repair}`);
+        return filledNotRecorded(
+          `closed only ${result.filledSize.toString()} of ${open.quantity.toString()} ${symbol} (not enough liquidity); Orders still hold the whole position${repair}`,
+          this.protectionOf(accountId, symbol),
+        );
       }
       return failed(`the ${symbol} Order was closed by another process meanwhile; the next sync rebuilds this account from Orders`);
     });
@@ -489,9 +512,13 @@ export class SimBroker implements Broker {
       this.heldTargets.delete(key(accountId, symbol));
       this.simulator.setExitPlan(accountId, symbol, exitPlan);
       const report = emptyReconcileReport();
-      await this.flushCloses(report);
+      const unwritten = (await this.flushCloses(report)).get(open.orderId);
       const fired = this.findClose(report, open.orderId);
-      const note = fired ? `; the new ${fired.closeTrigger.toLowerCase()} was already crossed and closed the position at ${fired.order.exitPrice.toString()}` : "";
+      let note = "";
+      if (fired) note = `; the new ${fired.closeTrigger.toLowerCase()} was already crossed and closed the position at ${fired.order.exitPrice.toString()}`;
+      else if (unwritten !== undefined) {
+        note = `; the position then closed ${describeClose(unwritten.trigger)} in the simulator, but writing that close to Orders failed (${unwritten.error}); the next sync writes it`;
+      }
       return executed(order, `updated the ${symbol} exit plan${note}`);
     });
   }
@@ -553,6 +580,14 @@ export class SimBroker implements Broker {
   /** Runs a broker method in the queue; an error it did not expect is a FAILED result, never a throw. */
   private run<T>(what: string, method: () => Promise<BrokerResult<T>>): Promise<BrokerResult<T>> {
     return this.queue.run(() => failedOnThrow(what, method));
+  }
+
+  /** What guards a position the simulator holds and Orders may not record: its stop, armed in the simulator, or nothing. */
+  private protectionOf(accountId: string, symbol: string): string {
+    const position = this.simulator.positions(accountId).find((p) => p.symbol === symbol);
+    if (position === undefined) return "the simulator holds no position on it any more";
+    const stop = position.exitPlan.stop;
+    return stop === null ? "no stop: its exit plan has none" : `stop-loss at ${stop.toString()} armed in the simulator`;
   }
 
   /** The simulator account of a model (ensureAccounts ran before). */
@@ -787,10 +822,10 @@ export class SimBroker implements Broker {
 
   /**
    * Writes every queued simulator close to Orders; a failed write stays queued for the next
-   * flush. Returns the error of each failed write, by Order id.
+   * flush. Returns each failed write, by Order id: its error and the close's trigger.
    */
-  private async flushCloses(report: ReconcileReport): Promise<Map<string, string>> {
-    const failures = new Map<string, string>();
+  private async flushCloses(report: ReconcileReport): Promise<Map<string, UnwrittenClose>> {
+    const failures = new Map<string, UnwrittenClose>();
     const queued = this.closes;
     this.closes = [];
     const retry: QueuedClose[] = [];
@@ -823,9 +858,11 @@ export class SimBroker implements Broker {
               exitPrice,
               closeTrigger: trigger,
               exitFee: item.exitFee,
-              realizedPnl: netPnl(open.side, open.quantity, open.entryPrice, exitPrice, fees, trade.funding),
-              // The simulator's whole-life funding (restored funding included) is exact; the increments were rounded.
-              funding: to8(trade.funding),
+              // What the simulator booked, exactly (its cost basis, not the rounded average prices): a
+              // restart rebuilds the cash from these sums and must land on the same digit.
+              realizedPnl: trade.grossPnl.minus(fees).plus(trade.funding),
+              // The simulator's whole-life funding (restored funding included).
+              funding: trade.funding,
               closedAt: Math.max(trade.closedAt, open.openedAt),
             }),
           audit,
@@ -853,7 +890,7 @@ export class SimBroker implements Broker {
         report.errors.push({ modelId, message: `persisting the ${trade.symbol} close failed: ${errorMessage(error)}` });
         if (orderId !== undefined) {
           this.orderIdOf.set(k, orderId);
-          failures.set(orderId, errorMessage(error));
+          failures.set(orderId, { error: errorMessage(error), trigger });
         }
         retry.push({ ...item, trigger });
       }
@@ -905,6 +942,11 @@ export class SimBroker implements Broker {
 /** What a close reports (and its record keeps). */
 function closeMessage(order: ClosedOrder): string {
   return `closed ${order.side} ${order.quantity.toString()} ${order.symbol} at ${order.exitPrice.toString()}, realized ${order.realizedPnl.toString()} USD net of fees`;
+}
+
+/** How a close came about, in words for the model: "by its stop-loss", "by the model's close". */
+function describeClose(trigger: CloseTrigger | null): string {
+  return `by ${trigger === null ? "the model's close" : trigger === "MANUAL" ? "an operator close" : `its ${describeTrigger(trigger)}`}`;
 }
 
 function safe<T>(f: () => T): T | undefined {
