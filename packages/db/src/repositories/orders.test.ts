@@ -195,6 +195,20 @@ describeEachDatabase("OrdersRepository", (t) => {
     expect((await t.db.orders.closedTrades({ modelId: m.id })).items).toHaveLength(2);
   });
 
+  it("keeps a partial close's shares and PnL to 30 places: the parts add up to the whole, to the last digit", async () => {
+    const m = await model();
+    const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "LONG", quantity: "0.3", leverage: "2", entryPrice: "3000", exitPlan: PLAN, entryFee: "1" });
+    await t.db.orders.addFunding(o.orderId, "-0.000000001");
+    const { closed, open } = await t.db.orders.closePartOfPosition({ orderId: o.orderId, quantity: "0.1", exitPrice: "3000.01", exitFee: "0.000123456789", closeTrigger: null });
+    // A third of the entry fee and of the funding, beyond 8 places (cents or 8 places would lose it).
+    expect(closed.fees.toString()).toBe("0.333456790122333333333333333333");
+    expect(open.fees.toString()).toBe("0.666666666666666666666666666667");
+    expect(closed.fees.plus(open.fees).toString()).toBe("1.000123456789");
+    expect(closed.funding.plus(open.funding).toFixed()).toBe("-0.000000001");
+    // LONG 0.1 x 0.01 = 0.001 gross, minus its fees, plus its funding share.
+    expect(closed.realizedPnl.toString()).toBe(closed.funding.plus("0.001").minus(closed.fees).toString());
+  });
+
   it("refuses a partial close of the whole size or more, of a CLOSED order, or before the open, and writes nothing", async () => {
     const m = await model();
     const o = await t.db.orders.openPosition({ modelId: m.id, symbol: "ETH", side: "LONG", quantity: "1", leverage: "2", entryPrice: "3000", exitPlan: PLAN });

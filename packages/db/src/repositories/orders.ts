@@ -420,7 +420,7 @@ export class OrdersRepository {
    * share of the entry fee plus `exitFee`, its share of the funding settled so far (or `funding`,
    * the venue's figure for the part), and its realized PnL computed as closePosition does. The
    * OPEN order keeps the rest of its fees and funding, its trigger orders and its id. Shares are
-   * pro rata to quantity, rounded half-even to 8 decimals; the two orders' fees and funding add up
+   * pro rata to quantity, kept to 30 decimals like every money column; the two orders' fees and funding add up
    * to the original's plus the exit fee, exactly. ValidationError when `quantity` is not below the
    * order's (close the whole position with closePosition) or the close time is before the open;
    * StateConflictError when the order is CLOSED; NotFoundError when there is none. Nothing is
@@ -430,11 +430,11 @@ export class OrdersRepository {
     const orderId = checkId("order", input.orderId);
     const quantity = toColumnDecimal("quantity", input.quantity, { column: NUMERIC_18_8, sign: "positive", places: "exact" });
     const exitPrice = toColumnDecimal("exitPrice", input.exitPrice, { column: NUMERIC_18_8, sign: "positive", places: "round" });
-    const exitFee = toColumnDecimal("exitFee", input.exitFee ?? 0, { column: NUMERIC_18_8, places: "round" });
+    const exitFee = toColumnDecimal("exitFee", input.exitFee ?? 0, { column: NUMERIC_65_30, places: "round" });
     if (input.closeTrigger !== null && !CLOSE_TRIGGERS.includes(input.closeTrigger)) {
       throw new ValidationError("invalid close trigger", [{ path: "closeTrigger", message: `must be one of ${CLOSE_TRIGGERS.join(", ")} or null` }]);
     }
-    const givenFunding = input.funding === undefined ? null : toColumnDecimal("funding", input.funding, { column: NUMERIC_18_8, places: "round" });
+    const givenFunding = input.funding === undefined ? null : toColumnDecimal("funding", input.funding, { column: NUMERIC_65_30, places: "round" });
     const closedAt = toDbTime("closedAt", input.closedAt ?? this.clock.now());
     const rows = await inTransaction(this.prisma, async (tx) => {
       // Locks the order: a concurrent close or partial close waits, then sees what this one left.
@@ -449,16 +449,16 @@ export class OrdersRepository {
       if (closedAt.getTime() < order.openedAt.getTime()) {
         throw new ValidationError("invalid close time", [{ path: "closedAt", message: "must not be before the position was opened" }]);
       }
-      const share = (value: Decimal) => toColumnDecimal("share", value.mul(quantity).div(total), { column: NUMERIC_18_8, places: "round" });
+      const share = (value: Decimal) => toColumnDecimal("share", value.mul(quantity).div(total), { column: NUMERIC_65_30, places: "round" });
       const fees = fromDbDecimal(order.fees);
       const funding = fromDbDecimal(order.funding);
       const entryFeeShare = share(fees);
       const fundingShare = givenFunding ?? share(funding);
-      const closedFees = toColumnDecimal("fees", entryFeeShare.plus(exitFee), { column: NUMERIC_18_8, places: "round" });
+      const closedFees = toColumnDecimal("fees", entryFeeShare.plus(exitFee), { column: NUMERIC_65_30, places: "round" });
       const pnl = toColumnDecimal(
         "realizedPnl",
         grossRealizedPnl(order.side, quantity, fromDbDecimal(order.entryPrice), exitPrice).minus(closedFees).plus(fundingShare),
-        { column: NUMERIC_18_2, places: "round" },
+        { column: NUMERIC_65_30, places: "round" },
       );
       const closedId = globalThis.crypto.randomUUID();
       const now = new Date();
