@@ -197,8 +197,8 @@ describe("LighterBroker partial closes, protection while closing, fees and fundi
     // Bought 0.01 at the ask 100000.1: 1000.001 x 0.0002 (the market's published taker fee is 0).
     expect(opened.ok && [opened.value.entryPrice.toString(), opened.value.fees.toString()]).toEqual(["100000.1", "0.2000002"]);
     const closed = await ctx.broker.closePosition(ctx.model, "BTC", null);
-    // Sold at the bid 100000: fee 0.2; PnL -0.001 - 0.4000002 = -0.4010002 -> -0.40.
-    expect(closed.ok && [closed.value.exitPrice.toString(), closed.value.fees.toString(), closed.value.realizedPnl.toString()]).toEqual(["100000", "0.4000002", "-0.4"]);
+    // Sold at the bid 100000: fee 0.2; PnL -0.001 - 0.4000002 = -0.4010002, exact (not rounded to cents).
+    expect(closed.ok && [closed.value.exitPrice.toString(), closed.value.fees.toString(), closed.value.realizedPnl.toString()]).toEqual(["100000", "0.4000002", "-0.4010002"]);
   });
 
   it("records the funding the venue settled on the position, once per settlement, and closes with it", async () => {
@@ -211,8 +211,8 @@ describe("LighterBroker partial closes, protection while closing, fees and fundi
     await ctx.broker.sync([ctx.model]);
     expect((await db.orders.openPositionOf(ctx.model.id, "BTC"))!.funding.toString()).toBe("-0.05");
     const closed = await ctx.broker.closePosition(ctx.model, "BTC", null);
-    // -0.001 price, fees 0, funding -0.05: -0.051 -> -0.05.
-    expect(closed.ok && [closed.value.funding.toString(), closed.value.realizedPnl.toString()]).toEqual(["-0.05", "-0.05"]);
+    // -0.001 price, fees 0, funding -0.05: -0.051, exact.
+    expect(closed.ok && [closed.value.funding.toString(), closed.value.realizedPnl.toString()]).toEqual(["-0.05", "-0.051"]);
   });
 
   it("keeps the stop and target armed when the close is refused, or its fill cannot be read", async () => {
@@ -250,8 +250,8 @@ describe("LighterBroker partial closes, protection while closing, fees and fundi
     expect(partial.message).toMatch(/closed 0.004 of 0.01 BTC .* 0.006 BTC stays open/);
     const part = partial.value;
     expect(part.orderId).not.toBe(open.orderId);
-    // Entry fee 1000.001 x 0.0001 = 0.1000001, 0.4 of it; exit 400 x 0.0001 = 0.04.
-    expect([part.quantity.toString(), part.exitPrice.toString(), part.fees.toString(), part.realizedPnl.toString()]).toEqual(["0.004", "100000", "0.08000004", "-0.08"]);
+    // Entry fee 1000.001 x 0.0001 = 0.1000001, 0.4 of it; exit 400 x 0.0001 = 0.04; gross 0.004 x -0.1 = -0.0004.
+    expect([part.quantity.toString(), part.exitPrice.toString(), part.fees.toString(), part.realizedPnl.toString()]).toEqual(["0.004", "100000", "0.08000004", "-0.08040004"]);
     const rest = (await db.orders.openPositionOf(ctx.model.id, "BTC"))!;
     expect(rest.orderId).toBe(open.orderId);
     expect([rest.quantity.toString(), rest.fees.toString()]).toEqual(["0.006", "0.06000006"]);
@@ -277,8 +277,8 @@ describe("LighterBroker partial closes, protection while closing, fees and fundi
     expect(report.actions).toEqual([expect.objectContaining({ kind: "closedPartOfPosition", orderId: open.orderId, quantity: "0.003", exitPrice: "101000" })]);
     expect(report.closes).toHaveLength(1);
     const part = report.closes[0]!.order;
-    // Its share of the entry fee (0.3 x 0.2000002) and the venue's 303 x 0.0002; 0.003 x 999.9 gross.
-    expect([part.quantity.toString(), part.fees.toString(), part.realizedPnl.toString()]).toEqual(["0.003", "0.12060006", "2.88"]);
+    // Its share of the entry fee (0.3 x 0.2000002) and the venue's 303 x 0.0002; 0.003 x 999.9 = 2.9997 gross, minus fees: 2.87909994.
+    expect([part.quantity.toString(), part.fees.toString(), part.realizedPnl.toString()]).toEqual(["0.003", "0.12060006", "2.87909994"]);
     expect((await db.orders.openPositionOf(ctx.model.id, "BTC"))!.quantity.toString()).toBe("0.007");
     // In line now: nothing more to repair.
     expect((await ctx.broker.sync([ctx.model])).actions).toEqual([]);
