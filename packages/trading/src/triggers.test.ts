@@ -1,7 +1,7 @@
 import { createModelRegistry } from "@autonome/agent";
 import { ArenaEventBus, type ExitPlan, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SimBroker } from "./broker/sim-broker.js";
 import { createTradingRuntime } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
@@ -90,6 +90,34 @@ describe("triggers between ticks (paper)", () => {
     expect(order.exitPrice.toString()).toBe("98950");
     expect(order.closedAt).toBe(wickAt);
     expect(a.exits).toEqual([{ trigger: "STOP", triggerPrice: "99000", exitPrice: "98950" }]);
+    await a.runtime.close();
+  });
+
+  it("folds a burst of updates into one check a second, and a check's own reads do not start the next", async () => {
+    const a = await arena("burst");
+    await openLong(a, { stop: toDecimal(90_000) });
+    const checks = vi.spyOn(a.broker, "checkTriggers");
+    const watch = watchTriggers(a.runtime, { intervalMs: 0, models: () => [a.model] });
+    try {
+      later(5_000);
+      a.market.setMid("BTC", 100_010); // the first update: checked at once
+      await watch.check();
+      expect(checks).toHaveBeenCalledTimes(1);
+      for (let i = 0; i < 50; i++) {
+        later(10); // 50 updates in half a second of the clock (a tick's reads, a chatty feed), each after the last check ended
+        a.market.setMid("BTC", 100_010 + i);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await watch.check(); // asked for explicitly: not held back
+      expect(checks).toHaveBeenCalledTimes(2);
+      // Nothing changes for a while: no check keeps another one going.
+      await new Promise((r) => setTimeout(r, 1_200));
+      await watch.check();
+      expect(checks.mock.calls.length).toBeLessThanOrEqual(4);
+    } finally {
+      await watch.stop();
+      checks.mockRestore();
+    }
     await a.runtime.close();
   });
 

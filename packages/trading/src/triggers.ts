@@ -57,6 +57,13 @@ export interface WatchTriggersOptions {
   intervalMs?: number;
   /** The models to check each time (default every model). */
   models?: () => readonly ModelRecord[];
+  /**
+   * Shortest time between two checks started by market updates, ms of the runtime's clock
+   * (default 1000). A tick's own reads and a chatty live feed report many updates a second;
+   * each check walks every simulated account, so updates inside the gap are folded into one
+   * check at its end. `check()` and the `intervalMs` timer are not held back.
+   */
+  minGapMs?: number;
 }
 
 /** A running trigger watch. */
@@ -69,12 +76,15 @@ export interface TriggerWatch {
 
 /**
  * Paper: checks the simulated models' triggers on each update of the runtime's market
- * source and at least every `intervalMs`. Updates that arrive while a check runs are
- * folded into one more check after it.
+ * source (at most one check every `minGapMs`) and at least every `intervalMs`. Updates that
+ * arrive while a check runs, or inside the gap, are folded into one more check after it.
  */
 export function watchTriggers(runtime: TradingRuntime, options: WatchTriggersOptions = {}): TriggerWatch {
   const intervalMs = options.intervalMs ?? 5000;
+  const minGapMs = options.minGapMs ?? 1000;
   let chain: Promise<void> = Promise.resolve();
+  let startedAt = Number.NEGATIVE_INFINITY;
+  let deferred: ReturnType<typeof setTimeout> | undefined;
   let queued = false;
   let stopped = false;
   /** Clock time the last check started: updates up to it are what that check read (its own reads advance the source). */
@@ -86,16 +96,33 @@ export function watchTriggers(runtime: TradingRuntime, options: WatchTriggersOpt
       queued = false;
       if (stopped) return;
       checkedAt = runtime.clock.now();
+      startedAt = checkedAt;
       try {
         await checkTriggers(runtime, options.models ? { models: options.models() } : {});
       } catch (error) {
         runtime.logger.error("trigger check failed", { error: errorMessage(error) });
       }
+      // The check's own reads advance a pull-driven source (synthetic, replay), which reports
+      // updates stamped while the check ran: they are what it read, not news. Without this,
+      // each check would queue the next one, back to back, for as long as a position is open.
+      checkedAt = Math.max(checkedAt, runtime.clock.now());
     });
     return chain;
   };
+  const onUpdate = () => {
+    const wait = startedAt + minGapMs - runtime.clock.now();
+    if (wait <= 0) {
+      void run();
+    } else if (deferred === undefined) {
+      deferred = setTimeout(() => {
+        deferred = undefined;
+        void run();
+      }, Math.min(wait, minGapMs));
+      deferred.unref();
+    }
+  };
   const unsubscribe = runtime.market.subscribe((update) => {
-    if (update.type !== "fundingSettled" && update.ts > checkedAt) void run();
+    if (update.type !== "fundingSettled" && update.ts > checkedAt) onUpdate();
   });
   const timer = intervalMs > 0 ? setInterval(() => void run(), intervalMs) : undefined;
   timer?.unref();
@@ -104,6 +131,7 @@ export function watchTriggers(runtime: TradingRuntime, options: WatchTriggersOpt
     async stop() {
       stopped = true;
       unsubscribe();
+      if (deferred !== undefined) clearTimeout(deferred);
       if (timer !== undefined) clearInterval(timer);
       await chain;
     },
