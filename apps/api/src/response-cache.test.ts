@@ -90,17 +90,75 @@ describe("ResponseCache.refresh", () => {
       return seen;
     };
     expect(decode(await cache.get("k", build))).toBe(1);
-    const first = cache.refresh();
-    const second = cache.refresh();
+    // Past 80% of the bound a request starts a rebuild ahead (build 2) and is served build 1.
+    clock.advanceBy(48_000);
+    expect(decode(await cache.get("k", build))).toBe(1);
+    // An event's refresh starts build 3 while build 2 is still running.
+    const refreshed = cache.refresh();
+    while (releases.length < 2) await new Promise((resolve) => setImmediate(resolve));
     releases[1]!();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await refreshed;
     releases[0]!();
-    await Promise.all([first, second]);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(decode(await cache.get("k", build))).toBe(3);
     clock.advanceBy(2_000);
     await cache.refresh();
     let rebuilt = false;
     expect(decode(await cache.get("k", async () => ((rebuilt = true), "fresh")))).toBe("fresh");
     expect(rebuilt).toBe(true);
+  });
+
+  it("rebuilds one answer at a time, letting other work run between two builds, and coalesces calls", async () => {
+    const cache = new ResponseCache(60_000, () => 0);
+    let running = 0;
+    let most = 0;
+    const order: string[] = [];
+    const build = (key: string) => async () => {
+      running++;
+      most = Math.max(most, running);
+      order.push(`build ${key}`);
+      // A request arriving while this build runs.
+      setImmediate(() => order.push(`request during ${key}`));
+      await Promise.resolve();
+      running--;
+      return key;
+    };
+    for (const key of ["a", "b", "c"]) await cache.get(key, build(key));
+    await new Promise((resolve) => setImmediate(resolve));
+    order.length = 0;
+    const first = cache.refresh();
+    const second = cache.refresh();
+    const third = cache.refresh();
+    await Promise.all([first, second, third]);
+    expect(most).toBe(1);
+    // A request that arrives during a build is served before the next build starts.
+    expect(order.slice(0, 6)).toEqual(["build a", "request during a", "build b", "request during b", "build c", "request during c"]);
+    // The three calls made two rounds (the running one and one more), not three.
+    expect(order.filter((o) => o.startsWith("build")).length).toBe(6);
+  });
+
+  it("rebuilds an answer in use ahead of its bound, so no request waits for it", async () => {
+    const clock = new ManualClock(0);
+    const cache = new ResponseCache(500, () => clock.now());
+    let builds = 0;
+    let release: () => void = () => undefined;
+    const build = async () => {
+      const n = ++builds;
+      if (n > 1) await new Promise<void>((resolve) => (release = resolve));
+      return n;
+    };
+    expect(decode(await cache.get("k", build))).toBe(1);
+    clock.advanceBy(399);
+    expect(decode(await cache.get("k", build))).toBe(1);
+    expect(builds).toBe(1);
+    clock.advanceBy(1);
+    // At 80% of the bound: served at once, and one rebuild starts behind it.
+    expect(decode(await cache.get("k", build))).toBe(1);
+    expect(decode(await cache.get("k", build))).toBe(1);
+    expect(builds).toBe(2);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(decode(await cache.get("k", build))).toBe(2);
+    expect(builds).toBe(2);
   });
 });

@@ -7,6 +7,12 @@
  * at live prices is at most that stale. `invalidate()` (a trading event) drops every
  * answer at once; a build that was running then is handed to the requests already waiting
  * for it but not kept. Failed builds are not kept either.
+ *
+ * No request waits for a build once a key has been built and stays in use: an answer past
+ * `refreshAheadFraction` of its bound is rebuilt in the background while its bytes are still
+ * served, and `refresh()` (the state behind the answers changed) rebuilds them one at a time,
+ * with a turn of the event loop between two, so requests are served between builds instead
+ * of waiting behind all of them.
  */
 
 /** UTF-8 JSON bytes of a value of type T (the brand keeps the route's typed answer). */
@@ -27,11 +33,19 @@ interface Entry {
 
 const encoder = new TextEncoder();
 
+/** Lets pending I/O (requests) run before the next build. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Keyed cache of serialized JSON answers with a strict time bound and single-flight builds. */
 export class ResponseCache {
   private entries = new Map<string, Entry>();
   private seq = 0;
-  private refreshing: Promise<unknown> = Promise.resolve();
+  private refreshing: Promise<void> = Promise.resolve();
+  /** A refresh() asked for while one runs: the running one goes round once more. */
+  private refreshAgain = false;
+  private refreshRunning = false;
+  /** Age (ms) from which a served answer is rebuilt in the background. */
+  private readonly refreshAheadMs: number;
 
   constructor(
     /** How long an answer is reused (ms); 0 disables the cache. */
@@ -40,7 +54,11 @@ export class ResponseCache {
     private readonly maxEntries = 500,
     /** Answers not asked for in this long are dropped by refresh() instead of rebuilt. */
     private readonly idleMs = 10_000,
-  ) {}
+    /** Part of `ttlMs` after which an answer in use is rebuilt ahead of its bound (1: never ahead). */
+    refreshAheadFraction = 0.8,
+  ) {
+    this.refreshAheadMs = ttlMs * Math.min(1, Math.max(0, refreshAheadFraction));
+  }
 
   /** The answer of `key` as UTF-8 JSON: the cached bytes, or `build()`'s value serialized. */
   get<T>(key: string, build: () => Promise<T>): Promise<SerializedJson<T>> {
@@ -49,7 +67,12 @@ export class ResponseCache {
     const entry = this.entries.get(key);
     if (entry !== undefined) {
       entry.usedAt = now;
-      if (now - entry.startedAt < this.ttlMs) return entry.body as Promise<SerializedJson<T>>;
+      const age = now - entry.startedAt;
+      if (age < this.ttlMs) {
+        // Rebuilt ahead of the bound, in the background: the request is served the bytes it has.
+        if (age >= this.refreshAheadMs && entry.next === undefined && this.entries.get(key) === entry) entry.next = this.start(this.entries, key, entry.build, now, false);
+        return entry.body as Promise<SerializedJson<T>>;
+      }
       if (entry.next !== undefined && now - entry.next.startedAt < this.ttlMs) return entry.next.body as Promise<SerializedJson<T>>;
     }
     const entries = this.entries;
@@ -78,31 +101,55 @@ export class ResponseCache {
   }
 
   /**
-   * Rebuilds every answer in use in the background (the state behind them changed); each
-   * is swapped in when built. Resolves once these rebuilds are done.
+   * Rebuilds every answer in use in the background (the state behind them changed), one at
+   * a time with a turn of the event loop between two; each is swapped in when built. Called
+   * again while it runs, it goes round once more when done (calls in between coalesce).
+   * Resolves once the answers in use now have been rebuilt.
    */
   refresh(): Promise<void> {
     if (this.ttlMs <= 0) return Promise.resolve();
-    const now = this.now();
-    const entries = this.entries;
-    const builds: Promise<unknown>[] = [];
-    for (const [key, entry] of entries) {
-      if (now - entry.usedAt > this.idleMs) {
-        entries.delete(key);
-        continue;
-      }
-      const next = this.start(entries, key, entry.build, now, false);
-      entry.next = next;
-      builds.push(next.body.catch(() => undefined));
+    if (this.refreshRunning) {
+      this.refreshAgain = true;
+      return this.refreshing;
     }
-    const done = Promise.all([this.refreshing, ...builds]).then(() => undefined);
+    this.refreshRunning = true;
+    const done = (async () => {
+      try {
+        do {
+          this.refreshAgain = false;
+          await this.rebuildAll();
+        } while (this.refreshAgain);
+      } finally {
+        this.refreshRunning = false;
+      }
+    })();
     this.refreshing = done;
     return done;
   }
 
+  private async rebuildAll(): Promise<void> {
+    const entries = this.entries;
+    const now = this.now();
+    const keys: string[] = [];
+    for (const [key, entry] of entries) {
+      if (now - entry.usedAt > this.idleMs) entries.delete(key);
+      else keys.push(key);
+    }
+    for (const key of keys) {
+      await nextTurn();
+      // Invalidated meanwhile, or dropped: nothing to rebuild.
+      if (entries !== this.entries) return;
+      const entry = entries.get(key);
+      if (entry === undefined) continue;
+      const next = this.start(entries, key, entry.build, this.now(), false);
+      entry.next = next;
+      await next.body.catch(() => undefined);
+    }
+  }
+
   /** Resolves once the rebuilds started so far are done. */
   settled(): Promise<void> {
-    return this.refreshing.then(() => undefined);
+    return this.refreshing;
   }
 
   /** Forgets every answer (trading state changed). */
