@@ -150,7 +150,9 @@ try {
 
   /** Starts bench/serve.ts with extra environment; resolves once it listens. */
   const serve = async (env: Record<string, string>) => {
-    const server = spawn(process.execPath, ["--import", "tsx", "serve.ts"], {
+    // BENCH_API_NODE_ARGS: extra node flags for the api process (e.g. --cpu-prof).
+    const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+    const server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "serve.ts"], {
       cwd: BENCH_DIR,
       env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_SCHEMA: SCHEMA, ...env },
       stdio: ["ignore", "pipe", "inherit"],

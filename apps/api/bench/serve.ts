@@ -10,6 +10,7 @@
  * BENCH_RESPONSE_CACHE_MS sets the answer cache (0: every request builds its answer).
  */
 import { spawn } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { createDb, createEventChannel } from "@autonome/db";
 import { createApiServer } from "../src/server.js";
@@ -30,7 +31,13 @@ const writer =
     ? spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("writer.ts", import.meta.url))], { env: process.env, stdio: ["ignore", "ignore", "inherit"] })
     : undefined;
 console.log(`listening ${base}`);
+// The api's event-loop delay over its life (what every request behind a long task waits), printed at exit.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 const stop = async () => {
+  loopDelay.disable();
+  const ms = (ns: number) => (ns / 1e6).toFixed(1);
+  console.error(`api event-loop delay: p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, p99.9 ${ms(loopDelay.percentile(99.9))} ms, max ${ms(loopDelay.max)} ms`);
   if (writer !== undefined && writer.exitCode === null) {
     const exited = new Promise((resolve) => writer.once("exit", resolve));
     writer.kill("SIGTERM");
