@@ -23,6 +23,9 @@ const responseCacheMs = process.env.BENCH_RESPONSE_CACHE_MS === undefined ? unde
 const api = createApiServer({ db, eventChannel: createEventChannel(db), staticDir: null, ...(responseCacheMs === undefined ? {} : { responseCacheMs }) });
 const built = Date.now();
 await api.ledger.ready();
+(globalThis as { gc?: () => void }).gc?.();
+const heap = process.memoryUsage();
+console.error(`api read model built: heap ${Math.round(heap.heapUsed / 2 ** 20)} MB, RSS ${Math.round(heap.rss / 2 ** 20)} MB`);
 console.log(`ready ${Date.now() - built}`);
 const { url: base } = await api.listen({ port: 0, host: "127.0.0.1" });
 const intervalMs = Number(process.env.BENCH_EVENT_INTERVAL_MS ?? 0);

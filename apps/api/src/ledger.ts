@@ -6,8 +6,8 @@
  *
  * How it stays current: each event is applied in arrival order on one queue. A closed
  * position (positionClosed, exitTriggered, positionLiquidated) reads that one order by
- * id; a snapshot reads the model's snapshots after the newest one held; positions
- * re-read the open orders (an index lookup of a few rows). A tick, a truncated event
+ * id; a snapshot reads the model's snapshots after the newest one held; an event that
+ * names a model re-reads that model's open orders (an index lookup of a few rows). A tick, a truncated event
  * (no payload) or a stream gap catches up through the (status, closed_at) index from a
  * little before the newest close held, deduplicated by order id (a tick: trades and open
  * orders only), and a timer does all of it, curves and models too, every `syncIntervalMs`
@@ -180,10 +180,22 @@ export class ArenaLedger {
 
   private async refreshOpen(): Promise<void> {
     const open = await this.db.orders.allOpenOrders();
-    const signature = (list: readonly OpenOrder[]) =>
-      list.map((o) => `${o.orderId}:${o.quantity.toString()}:${o.fees.toString()}:${o.slTriggerPrice?.toString()}:${o.tpTriggerPrice?.toString()}:${JSON.stringify(o.exitPlan)}`).join(",");
-    if (signature(open) !== signature(this.open)) this.dirty = true;
+    if (openSignature(open) !== openSignature(this.open)) this.dirty = true;
     this.open = open;
+  }
+
+  /**
+   * Re-reads one model's open orders (an event named it): a few rows instead of every
+   * model's, merged into the list in its order (oldest first, then by id).
+   */
+  private async refreshOpenOf(modelId: string | null): Promise<void> {
+    if (modelId === null) return this.refreshOpen();
+    const mine = await this.db.orders.openOrdersOfModel(modelId);
+    const before = this.open.filter((o) => o.modelId === modelId);
+    if (openSignature(mine) !== openSignature(before)) this.dirty = true;
+    const merged = this.open.filter((o) => o.modelId !== modelId).concat(mine);
+    merged.sort((a, b) => a.openedAt - b.openedAt || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
+    this.open = merged;
   }
 
   private async loadRuns(modelId: string): Promise<void> {
@@ -303,14 +315,15 @@ export class ArenaLedger {
               fees: order.fees.toString(),
             });
           }
-          await this.refreshOpen();
+          // A partial close leaves the rest of the position open, smaller: the model's open orders are re-read.
+          await this.refreshOpenOf(modelId ?? order?.modelId ?? null);
         });
       }
       case "positionOpened":
       case "exitPlanUpdated":
         return this.enqueue(async () => {
           if (modelId !== null && !this.modelsById.has(modelId)) await this.refreshModels();
-          await this.refreshOpen();
+          await this.refreshOpenOf(modelId);
         });
       case "portfolioSnapshotted":
         return this.enqueue(async () => {
@@ -429,6 +442,11 @@ export class ArenaLedger {
     if (i < 0) return capital === null ? null : { value: capital, at: start, kind: "startingCapital" };
     return { value: toDecimal(curve.total[i]!), at: curve.ts[i]!, kind: "windowStart" };
   }
+}
+
+/** What the answers show of open orders: a change in it is a change of the read model. */
+function openSignature(list: readonly OpenOrder[]): string {
+  return list.map((o) => `${o.orderId}:${o.quantity.toString()}:${o.fees.toString()}:${o.slTriggerPrice?.toString()}:${o.tpTriggerPrice?.toString()}:${JSON.stringify(o.exitPlan)}`).join(",");
 }
 
 /** The first index of a sorted array whose value is > `t`. */

@@ -187,6 +187,46 @@ describe("the incremental read model", () => {
     expect([row.trades, row.biggestLoss, row.losses]).toEqual([2, "-10", 1]);
   });
 
+  it("applies a model's opened, updated and partly closed positions by re-reading that model's open orders only", async () => {
+    const [a, b] = [models[0]!, models[1]!];
+    let allReads = 0;
+    const allOpenOrders = db.orders.allOpenOrders.bind(db.orders);
+    db.orders.allOpenOrders = () => {
+      allReads++;
+      return allOpenOrders();
+    };
+    try {
+      const ids = async () => ((await getJson(base, "/api/positions?limit=500")).json.items as any[]).map((p) => `${p.orderId}:${p.quantity}`);
+      const before = await ids();
+      clock.advanceBy(1_000);
+      const opened = await db.orders.openPosition({ modelId: a.id, symbol: "XRP", side: "LONG", quantity: "100", leverage: "3", entryPrice: "0.5", exitPlan: emptyExitPlan() });
+      // Model B changed too, with no event: an event of model A does not pick that up (the next tick does).
+      clock.advanceBy(1_000);
+      const unannounced = await db.orders.openPosition({ modelId: b.id, symbol: "XRP", side: "SHORT", quantity: "10", leverage: "2", entryPrice: "0.5", exitPlan: emptyExitPlan() });
+      bus.publish("positionOpened", { modelId: a.id, orderId: opened.orderId, symbol: "XRP", side: "LONG", quantity: "100", entryPrice: "0.5", leverage: "3", fee: "0", exitPlan: { stop: null, target: null, invalidation: null, invalidationPrice: null, confidence: null, timeExit: null, cooldownUntil: null } as any }, clock.now());
+      await api.settled();
+      expect(await ids()).toEqual([...before, `${opened.orderId}:100`]);
+      // A partial close: a CLOSED part, the rest OPEN and smaller under the same id.
+      clock.advanceBy(1_000);
+      const { closed } = await db.orders.closePartOfPosition({ orderId: opened.orderId, quantity: "40", exitPrice: "0.6", exitFee: "0", closeTrigger: null });
+      bus.publish("positionClosed", { modelId: a.id, orderId: closed.orderId, symbol: "XRP", side: "LONG", quantity: "40", entryPrice: "0.5", exitPrice: "0.6", realizedPnl: closed.realizedPnl.toString(), closeTrigger: null }, clock.now());
+      await api.settled();
+      expect(await ids()).toEqual([...before, `${opened.orderId}:60`]);
+      expect(allReads).toBe(0);
+      bus.publish("tickFinished", { tick: 14, durationMs: 10, succeeded: [a.id], failed: [], timedOut: [] }, clock.now());
+      await api.settled();
+      expect(allReads).toBe(1);
+      expect(await ids()).toEqual([...before, `${opened.orderId}:60`, `${unannounced.orderId}:10`]);
+      await db.orders.closePosition({ orderId: opened.orderId, exitPrice: "0.6", closeTrigger: null });
+      await db.orders.closePosition({ orderId: unannounced.orderId, exitPrice: "0.5", closeTrigger: null });
+      bus.publish("tickFinished", { tick: 15, durationMs: 10, succeeded: [a.id], failed: [], timedOut: [] }, clock.now());
+      await api.settled();
+      expect(await ids()).toEqual(before);
+    } finally {
+      db.orders.allOpenOrders = allOpenOrders;
+    }
+  });
+
   it("ranks a model failing every run last with its reason, and health is degraded naming it", async () => {
     const model = models[0]!;
     expect((await rowOf(model.id)).rank).toBe(1);

@@ -48,7 +48,9 @@ describe("TradeIndex", () => {
     for (let i = 0; i < 1500; i++) {
       // Mostly in order, one in ten closed before the newest already held.
       const closedAt = i % 10 === 9 ? Math.floor(next() * i * 1000) : i * 1000;
-      const pnl = ((Math.floor(next() * 20001) - 10000) / 100).toFixed(2);
+      // Mostly cents; one in seven with all 30 places (too wide for an int64 mantissa), some in exponent form.
+      const cents = ((Math.floor(next() * 20001) - 10000) / 100).toFixed(2);
+      const pnl = i % 7 === 3 ? `${cents}${String(Math.floor(next() * 1e12)).padStart(12, "0")}${"123456789012345678".slice(0, 16)}` : i % 11 === 5 ? "1e-29" : cents;
       const fee = (Math.floor(next() * 1e6) / 1e8).toFixed(8);
       trades.push({ closedAt, pnl, fee });
       index.add({ openedAt: closedAt - 500, closedAt, realizedPnl: pnl, fees: fee });
@@ -66,5 +68,17 @@ describe("TradeIndex", () => {
       expect(stats.worst === null ? null : toDecimal(stats.worst).toNumber()).toBe(pnls.length === 0 ? null : Math.min(...pnls.map((p) => p.toNumber())));
     }
     expect(index.firstOpenedAt).toBe(Math.min(...trades.map((t) => t.closedAt)) - 500);
+  });
+
+  it("refuses an amount that is not a decimal and changes nothing", () => {
+    const index = new TradeIndex();
+    index.add({ openedAt: 0, closedAt: 10, realizedPnl: "1.5", fees: "0.1" });
+    index.add({ openedAt: 0, closedAt: 30, realizedPnl: "-2", fees: "0.2" });
+    const before = index.stats(null);
+    expect(() => index.add({ openedAt: 0, closedAt: 20, realizedPnl: "abc", fees: "0" })).toThrow(RangeError);
+    expect(() => index.add({ openedAt: 0, closedAt: 40, realizedPnl: "1", fees: "1.0000000000000000000000000000001" })).toThrow(RangeError);
+    expect(index.size).toBe(2);
+    expect(index.stats(null)).toEqual(before);
+    expect(index.stats(15)).toEqual({ count: 1, wins: 0, losses: 1, realizedPnl: "-2", fees: "0.2", best: "-2", worst: "-2" });
   });
 });
