@@ -152,7 +152,7 @@ try {
   const serve = async (env: Record<string, string>) => {
     // BENCH_API_NODE_ARGS: extra node flags for the api process (e.g. --cpu-prof).
     const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-    const server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "serve.ts"], {
+    const server = spawn(process.execPath, ["--expose-gc", ...nodeArgs, "--import", "tsx", "serve.ts"], {
       cwd: BENCH_DIR,
       env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_SCHEMA: SCHEMA, ...env },
       stdio: ["ignore", "pipe", "inherit"],
