@@ -42,7 +42,7 @@ interface Summary {
   askLots: number;
 }
 
-function runOurs(book: OrderBook, w: Workload, ids: string[], from: number, to: number, samples: Float64Array | null, onlyMarket: boolean): number {
+function runOurs(book: OrderBook, w: Workload, from: number, to: number, samples: Float64Array | null, onlyMarket: boolean): number {
   const { ops, buy, priceTicks, sizeLots, orderIndex } = w;
   let filled = 0;
   let s = 0;
@@ -51,26 +51,11 @@ function runOurs(book: OrderBook, w: Workload, ids: string[], from: number, to: 
     const timed = samples !== null && (!onlyMarket || op === MARKET);
     const t0 = timed ? process.hrtime.bigint() : 0n;
     if (op === LIMIT) {
-      filled += book.submit({
-        id: ids[orderIndex[i] as number] as string,
-        accountId: "bench",
-        side: buy[i] === 1 ? "buy" : "sell",
-        kind: "limit",
-        priceTicks: priceTicks[i],
-        sizeLots: sizeLots[i] as number,
-        selfTrade: "allow",
-      }).filledLots;
+      filled += book.limit(orderIndex[i] as number, buy[i] === 1 ? "buy" : "sell", priceTicks[i] as number, sizeLots[i] as number, "bench", "allow").filledLots;
     } else if (op === CANCEL) {
-      book.cancel(ids[orderIndex[i] as number] as string);
+      book.remove(orderIndex[i] as number);
     } else {
-      filled += book.submit({
-        id: ids[orderIndex[i] as number] as string,
-        accountId: "bench",
-        side: buy[i] === 1 ? "buy" : "sell",
-        kind: "market",
-        sizeLots: sizeLots[i] as number,
-        selfTrade: "allow",
-      }).filledLots;
+      filled += book.market(orderIndex[i] as number, buy[i] === 1 ? "buy" : "sell", sizeLots[i] as number, "bench", "allow").filledLots;
     }
     if (timed) samples[s++] = Number(process.hrtime.bigint() - t0);
   }
@@ -121,7 +106,7 @@ const w = decodeWorkload(readFileSync(file));
 const ids = Array.from({ length: w.orderCount }, (_, i) => `o${i}`);
 const newBook = (): OrderBook | PeerBook => (engine === "ours" ? new OrderBook() : new PeerOrderBook());
 const run = (book: OrderBook | PeerBook, from: number, to: number, samples: Float64Array | null, onlyMarket: boolean): number =>
-  engine === "ours" ? runOurs(book as OrderBook, w, ids, from, to, samples, onlyMarket) : runPeer(book as PeerBook, w, ids, from, to, samples, onlyMarket);
+  engine === "ours" ? runOurs(book as OrderBook, w, from, to, samples, onlyMarket) : runPeer(book as PeerBook, w, ids, from, to, samples, onlyMarket);
 (globalThis as { gc?: () => void }).gc?.();
 const baseRss = process.memoryUsage.rss();
 

@@ -20,6 +20,7 @@
  *   every safe integer exactly; no fractional value is ever written.
  */
 import type { SelfTradePrevention } from "../types.js";
+import type { OrderKey } from "./id-index.js";
 
 /** "No handle". */
 export const NIL = -1;
@@ -55,7 +56,8 @@ function grownInt32(a: Int32Array, capacity: number, fill?: number): Int32Array 
 
 /** All resting orders of a book, as parallel arrays indexed by handle. */
 export class OrderStore {
-  ids: string[] = [];
+  /** The caller's ids, as given (a numeric id stays a number: no string is made for it). */
+  ids: OrderKey[] = [];
   accountIds: string[] = [];
   price: Float64Array;
   size: Float64Array;
@@ -85,7 +87,7 @@ export class OrderStore {
   }
 
   /** A fresh handle (reused from the free list when possible). */
-  alloc(id: string, accountId: string, priceTicks: number, sizeLots: number, flags: number): number {
+  alloc(id: OrderKey, accountId: string, priceTicks: number, sizeLots: number, flags: number): number {
     let h: number;
     if (this.freeCount > 0) h = this.freeList[--this.freeCount] as number;
     else {

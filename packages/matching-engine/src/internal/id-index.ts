@@ -1,5 +1,5 @@
 /**
- * The book's order-id index (internal, not exported): caller's string id -> order handle,
+ * The book's order-id index (internal, not exported): caller's id (string or number) -> order handle,
  * an open-addressing (linear probing) hash table in one typed array instead of a
  * `Map<string, number>`.
  *
@@ -24,6 +24,7 @@
  * - `insertFound` indexes under the hash of the last `find`, which must have missed;
  *   only `remove` may run in between (the id is still absent then).
  */
+import type { OrderId } from "../types.js";
 import type { OrderStore } from "./book-side.js";
 
 /** A never-used slot: probing stops here. */
@@ -32,17 +33,66 @@ const EMPTY = -1;
 const TOMBSTONE = -2;
 const NOT_FOUND = -1;
 
-/** 32-bit FNV-1a over the UTF-16 code units, with a final avalanche so the low bits mix. */
-export function hashId(id: string): number {
+/** An order id as the book takes it (the public `OrderId`: a string, or a safe integer naming the same order as its decimal string). */
+export type OrderKey = OrderId;
+
+/** murmur3's 32-bit finalizer over a safe integer's two halves. */
+function hashInteger(v: number): number {
+  let h = (v >>> 0) ^ Math.imul((v / 4294967296) | 0, 0x9e3779b1);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+/**
+ * 32-bit FNV-1a over the UTF-16 code units, with a final avalanche so the low bits mix. A
+ * string that is the canonical decimal form of a safe integer (digits only, no leading zero)
+ * hashes as that integer, so `"5"` and `5` land on the same slot.
+ */
+export function hashId(id: OrderKey): number {
+  if (typeof id === "number") return hashInteger(id);
+  const n = id.length;
   let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  let numeric = n > 0 && n <= 16 && (n === 1 || id.charCodeAt(0) !== 48);
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i);
+    h = Math.imul(h ^ c, 0x01000193);
+    if (numeric) {
+      const d = c - 48;
+      if (d < 0 || d > 9) numeric = false;
+      else v = v * 10 + d;
+    }
+  }
+  // Past 2^53 the running value rounds, but never back to a safe integer.
+  if (numeric && v <= Number.MAX_SAFE_INTEGER) return hashInteger(v);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   return h;
 }
 
-/** A string -> handle hash table over an OrderStore's ids. */
+/** Whether two ids with the same hash name the same order (`5` and `"5"` do). */
+export function sameId(a: OrderKey, b: OrderKey): boolean {
+  if (a === b) return true;
+  if (typeof a === typeof b) return false;
+  return String(a) === String(b);
+}
+
+/** Whether `id` is a well-formed order id (see OrderKey). */
+export function isOrderKey(id: unknown): id is OrderKey {
+  return typeof id === "string" ? id.length > 0 : Number.isSafeInteger(id) && (id as number) >= 0;
+}
+
+/** The id as the book's results and views report it: the decimal string of a numeric id. */
+export function idText(id: OrderKey): string {
+  return typeof id === "string" ? id : String(id);
+}
+
+/** An id -> handle hash table over an OrderStore's ids. */
 export class IdIndex {
   /** [handle, hash] per slot. */
   private table: Int32Array;
@@ -68,7 +118,7 @@ export class IdIndex {
   }
 
   /** The handle of `id`, or -1. A miss prepares `insertFound` for this id. */
-  find(id: string): number {
+  find(id: OrderKey): number {
     const hash = hashId(id);
     const table = this.table;
     const ids = this.store.ids;
@@ -77,7 +127,10 @@ export class IdIndex {
     for (;;) {
       const h = table[2 * s] as number;
       if (h === EMPTY) break;
-      if (h >= 0 && table[2 * s + 1] === hash && ids[h] === id) return h;
+      if (h >= 0 && table[2 * s + 1] === hash) {
+        const stored = ids[h] as OrderKey;
+        if (stored === id || (typeof stored !== typeof id && sameId(stored, id))) return h;
+      }
       s = (s + 1) & mask;
     }
     this.pendingHash = hash;
@@ -86,7 +139,7 @@ export class IdIndex {
   }
 
   /** Whether `id` is indexed (same as find(id) !== -1). */
-  has(id: string): boolean {
+  has(id: OrderKey): boolean {
     return this.find(id) !== NOT_FOUND;
   }
 
@@ -112,7 +165,7 @@ export class IdIndex {
   }
 
   /** Indexes handle `h` under `id`, which must not be indexed yet. */
-  insert(id: string, h: number): void {
+  insert(id: OrderKey, h: number): void {
     this.find(id);
     this.insertFound(h);
   }
