@@ -65,12 +65,13 @@ export class OrderStore {
   prev: Int32Array;
   next: Int32Array;
   level: Int32Array;
-  /** The handle's slot in the book's IdIndex (kept by the index). */
+  /** Where the book's IdIndex holds the handle (kept by the index; -1 = not indexed). */
   slot: Int32Array;
   flags: Uint8Array;
   private freeList: Int32Array;
   private freeCount = 0;
-  private top = 0;
+  /** Handles ever handed out: every handle is below this. */
+  top = 0;
   private capacity: number;
 
   constructor(capacity = 1024) {
@@ -107,6 +108,7 @@ export class OrderStore {
     this.prev[h] = NIL;
     this.next[h] = NIL;
     this.level[h] = NIL;
+    this.slot[h] = NIL;
     return h;
   }
 
