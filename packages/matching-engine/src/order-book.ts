@@ -130,7 +130,7 @@ export class OrderBook {
     const tif: TimeInForce = isMarket ? (order.timeInForce === "FOK" ? "FOK" : "IOC") : (order.timeInForce ?? "GTC");
     const isBuy = order.side === "buy";
     const limit = order.priceTicks ?? (isBuy ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
-    const step = this.execute(order.id, order.accountId, isBuy, isMarket, limit, order.sizeLots, tif, order.postOnly === true, order.selfTrade ?? "cancel_taker");
+    const step = this.execute(order.id, this.store.accountNo(order.accountId), isBuy, isMarket, limit, order.sizeLots, tif, order.postOnly === true, order.selfTrade ?? "cancel_taker");
     return this.resultOf(order.id, order.accountId, order.side, step);
   }
 
@@ -149,7 +149,7 @@ export class OrderBook {
       return this.reject(checkPriceTicks(priceTicks, this.maxPriceTicks) ?? "INVALID_PRICE_TICK");
     }
     if (this.index.find(id) !== NIL) return this.reject("DUPLICATE_ORDER_ID");
-    return this.execute(id, accountId, side === "buy", false, priceTicks, sizeLots, "GTC", false, selfTrade);
+    return this.execute(id, this.store.accountNo(accountId), side === "buy", false, priceTicks, sizeLots, "GTC", false, selfTrade);
   }
 
   /**
@@ -169,7 +169,7 @@ export class OrderBook {
       limit = worstPriceTicks;
     }
     if (this.index.find(id) !== NIL) return this.reject("DUPLICATE_ORDER_ID");
-    return this.execute(id, accountId, isBuy, true, limit, sizeLots, "IOC", false, selfTrade);
+    return this.execute(id, this.store.accountNo(accountId), isBuy, true, limit, sizeLots, "IOC", false, selfTrade);
   }
 
   /**
@@ -249,12 +249,13 @@ export class OrderBook {
       const others = ownLevel === store.level[h] ? total - oldSize : total;
       if (others + newSize > MAX_LOTS) return rejected(orderId, "SIZE_OUT_OF_RANGE");
     }
-    const accountId = store.accountIds[h] as string;
+    const accountNo = store.account[h] as number;
+    const accountId = store.accountIdOf(h);
     const selfTrade = selfTradeOf(flags);
     const storedId = store.ids[h] as OrderId; // re-queued under the id as first given
     this.removeResting(h);
     this.index.find(storedId); // misses now: leaves the slot where `rest` re-indexes the order
-    const step = this.execute(storedId, accountId, isBuy, false, newPrice, newSize, "GTC", postOnly, selfTrade);
+    const step = this.execute(storedId, accountNo, isBuy, false, newPrice, newSize, "GTC", postOnly, selfTrade);
     return this.resultOf(orderId, accountId, isBuy ? "buy" : "sell", step);
   }
 
@@ -343,7 +344,8 @@ export class OrderBook {
     }
 
     const stale: number[] = [];
-    for (const h of this.index.handles()) if (this.store.accountIds[h] === externalAccountId) stale.push(h);
+    const externalNo = this.store.accountNo(externalAccountId);
+    for (const h of this.index.handles()) if (this.store.account[h] === externalNo) stale.push(h);
     for (const h of stale) this.removeResting(h);
 
     const generation = ++this.snapshotGeneration;
@@ -356,12 +358,12 @@ export class OrderBook {
         while (this.index.has(id)) id += "'";
         this.fills.count = 0;
         this.fills.cancelledCount = 0;
-        const remaining = this.match(externalAccountId, isBuy, priceTicks, sizeLots, "allow");
+        const remaining = this.match(externalNo, isBuy, priceTicks, sizeLots, "allow");
         this.copyFills(fills, id, externalAccountId, side);
         if (remaining === 0) continue;
         const existing = own.get(priceTicks);
         if (existing !== NIL && (own.levelTotal[existing] as number) + remaining > MAX_LOTS) continue; // not representable
-        const h = this.store.alloc(id, externalAccountId, priceTicks, remaining, packFlags(isBuy, false, "allow"));
+        const h = this.store.alloc(id, externalNo, priceTicks, remaining, packFlags(isBuy, false, "allow"));
         this.store.seq[h] = this.externalSeq++;
         own.pushFront(own.levelAt(priceTicks), h);
         this.index.insert(id, h);
@@ -476,7 +478,7 @@ export class OrderBook {
    */
   private execute(
     id: OrderId,
-    accountId: string,
+    accountNo: number,
     isBuy: boolean,
     isMarket: boolean,
     limit: number,
@@ -507,7 +509,7 @@ export class OrderBook {
       const best = opposite.best();
       if (best === NIL || (isBuy ? (opposite.levelPrice[best] as number) > limit : (opposite.levelPrice[best] as number) < limit)) {
         // Fast path: nothing to match, the whole order rests.
-        this.rest(own, ownLevel, id, accountId, isBuy, limit, sizeLots, postOnly, selfTrade);
+        this.rest(own, ownLevel, id, accountNo, isBuy, limit, sizeLots, postOnly, selfTrade);
         step.status = "resting";
         step.reason = undefined;
         step.filledLots = 0;
@@ -515,11 +517,11 @@ export class OrderBook {
         step.cancelledLots = 0;
         return step;
       }
-    } else if (tif === "FOK" && !this.canFillCompletely(opposite, isBuy, limit, sizeLots, accountId, selfTrade)) {
+    } else if (tif === "FOK" && !this.canFillCompletely(opposite, isBuy, limit, sizeLots, accountNo, selfTrade)) {
       return this.reject("FOK_NOT_FILLABLE");
     }
 
-    const remaining = this.match(accountId, isBuy, limit, sizeLots, selfTrade);
+    const remaining = this.match(accountNo, isBuy, limit, sizeLots, selfTrade);
     const filledLots = sizeLots - remaining;
     step.reason = undefined;
     step.filledLots = filledLots;
@@ -533,7 +535,7 @@ export class OrderBook {
       step.cancelledLots = remaining;
     } else {
       // Matching only touched the opposite side, so `ownLevel` is still the level at `limit` (or NIL).
-      this.rest(own, ownLevel, id, accountId, isBuy, limit, remaining, postOnly, selfTrade);
+      this.rest(own, ownLevel, id, accountNo, isBuy, limit, remaining, postOnly, selfTrade);
       step.status = filledLots > 0 ? "partially_filled" : "resting";
       step.restingLots = remaining;
       step.cancelledLots = 0;
@@ -546,14 +548,14 @@ export class OrderBook {
     own: BookSide,
     ownLevel: number,
     id: OrderId,
-    accountId: string,
+    accountNo: number,
     isBuy: boolean,
     priceTicks: number,
     sizeLots: number,
     postOnly: boolean,
     selfTrade: SelfTradePrevention,
   ): void {
-    const h = this.store.alloc(id, accountId, priceTicks, sizeLots, packFlags(isBuy, postOnly, selfTrade));
+    const h = this.store.alloc(id, accountNo, priceTicks, sizeLots, packFlags(isBuy, postOnly, selfTrade));
     this.store.seq[h] = ++this.queueSeq;
     own.pushBack(ownLevel === NIL ? own.levelAt(priceTicks) : ownLevel, h);
     this.index.insertFound(h); // the slot the caller's (missed) `index.find(id)` left
@@ -565,7 +567,7 @@ export class OrderBook {
    * prevention); returns the unfilled size. Sets `takerStopped` when self-trade prevention
    * ended the taker.
    */
-  private match(accountId: string, isBuy: boolean, limit: number, sizeLots: number, selfTrade: SelfTradePrevention): number {
+  private match(accountNo: number, isBuy: boolean, limit: number, sizeLots: number, selfTrade: SelfTradePrevention): number {
     const opposite = isBuy ? this.asks : this.bids;
     const store = this.store;
     const buffer = this.fills;
@@ -580,8 +582,7 @@ export class OrderBook {
       let maker = opposite.levelHead[level] as number;
       while (maker !== NIL && remaining > 0) {
         const next = store.next[maker] as number;
-        const makerAccountId = store.accountIds[maker] as string;
-        if (checkSelf && makerAccountId === accountId) {
+        if (checkSelf && store.account[maker] === accountNo) {
           if (selfTrade === "cancel_taker") {
             stopped = true;
             break;
@@ -608,7 +609,7 @@ export class OrderBook {
         buffer.sizeLots[f] = lots;
         buffer.makerRemainingLots[f] = makerRemainingLots;
         buffer.makerOrderIds[f] = store.ids[maker] as OrderId;
-        buffer.makerAccountIds[f] = makerAccountId;
+        buffer.makerAccountIds[f] = store.accountIdOf(maker);
         buffer.count = f + 1;
         if (makerRemainingLots === 0) {
           opposite.unlink(maker);
@@ -633,7 +634,7 @@ export class OrderBook {
     isBuy: boolean,
     limit: number,
     sizeLots: number,
-    accountId: string,
+    accountNo: number,
     selfTrade: SelfTradePrevention,
   ): boolean {
     const store = this.store;
@@ -648,7 +649,7 @@ export class OrderBook {
         continue;
       }
       for (let h = opposite.levelHead[level] as number; h !== NIL; h = store.next[h] as number) {
-        if (store.accountIds[h] === accountId) {
+        if (store.account[h] === accountNo) {
           if (selfTrade === "cancel_maker") continue; // removed, not traded
           return false; // cancel_taker / cancel_both end the taker here
         }
@@ -673,7 +674,7 @@ export class OrderBook {
     const store = this.store;
     return {
       id: idText(store.ids[h] as OrderId),
-      accountId: store.accountIds[h] as string,
+      accountId: store.accountIdOf(h),
       side: ((store.flags[h] as number) & FLAG_BUY) !== 0 ? "buy" : "sell",
       priceTicks: store.price[h] as number,
       sizeLots: store.size[h] as number,

@@ -58,7 +58,13 @@ function grownInt32(a: Int32Array, capacity: number, fill?: number): Int32Array 
 export class OrderStore {
   /** The caller's ids, as given (a numeric id stays a number: no string is made for it). */
   ids: OrderKey[] = [];
-  accountIds: string[] = [];
+  /** Each order's account as a small number (see `accountNo`): a typed-array write, and self-trade checks compare integers. */
+  account: Int32Array;
+  /** Account number -> account id (every account ever seen by the book; never shrinks). */
+  readonly accountNames: string[] = [];
+  private readonly accountNumbers = new Map<string, number>();
+  private lastAccountId: string | null = null;
+  private lastAccountNo = 0;
   price: Float64Array;
   size: Float64Array;
   seq: Float64Array;
@@ -84,24 +90,40 @@ export class OrderStore {
     this.level = new Int32Array(capacity);
     this.slot = new Int32Array(capacity);
     this.flags = new Uint8Array(capacity);
+    this.account = new Int32Array(capacity);
     this.freeList = new Int32Array(capacity);
   }
 
+  /** The number of an account id (assigned on first sight; the last one is cached, so a run of one account's orders does no lookup). */
+  accountNo(accountId: string): number {
+    if (accountId === this.lastAccountId) return this.lastAccountNo;
+    let no = this.accountNumbers.get(accountId);
+    if (no === undefined) {
+      no = this.accountNames.length;
+      this.accountNames.push(accountId);
+      this.accountNumbers.set(accountId, no);
+    }
+    this.lastAccountId = accountId;
+    this.lastAccountNo = no;
+    return no;
+  }
+
+  /** The account id of a live handle. */
+  accountIdOf(h: number): string {
+    return this.accountNames[this.account[h] as number] as string;
+  }
+
   /** A fresh handle (reused from the free list when possible). */
-  alloc(id: OrderKey, accountId: string, priceTicks: number, sizeLots: number, flags: number): number {
+  alloc(id: OrderKey, accountNo: number, priceTicks: number, sizeLots: number, flags: number): number {
     let h: number;
     if (this.freeCount > 0) h = this.freeList[--this.freeCount] as number;
     else {
       if (this.top === this.capacity) this.grow();
       h = this.top++;
     }
-    if (h === this.ids.length) {
-      this.ids.push(id);
-      this.accountIds.push(accountId);
-    } else {
-      this.ids[h] = id;
-      this.accountIds[h] = accountId;
-    }
+    if (h === this.ids.length) this.ids.push(id);
+    else this.ids[h] = id;
+    this.account[h] = accountNo;
     this.price[h] = priceTicks;
     this.size[h] = sizeLots;
     this.flags[h] = flags;
@@ -112,10 +134,8 @@ export class OrderStore {
     return h;
   }
 
-  /** Returns a handle to the free list. */
+  /** Returns a handle to the free list (its stale id is overwritten when the handle is reused). */
   free(h: number): void {
-    this.ids[h] = "";
-    this.accountIds[h] = "";
     this.freeList[this.freeCount++] = h;
   }
 
@@ -131,6 +151,7 @@ export class OrderStore {
     const flags = new Uint8Array(capacity);
     flags.set(this.flags);
     this.flags = flags;
+    this.account = grownInt32(this.account, capacity);
     this.freeList = grownInt32(this.freeList, capacity);
     this.capacity = capacity;
   }
@@ -217,7 +238,11 @@ export class BookSide {
       keys[n] = key; // new best: the common case when quoting inside the spread
       this.handles[n] = level;
     } else {
-      const at = this.search(key);
+      // Near the top (where most new levels appear) a short backward scan beats a binary search.
+      let at = n - 1;
+      const stop = n > 16 ? n - 16 : 0;
+      while (at > stop && (keys[at - 1] as number) > key) at--;
+      if (at === stop && stop > 0 && (keys[at - 1] as number) > key) at = this.search(key);
       keys.copyWithin(at + 1, at, n);
       this.handles.copyWithin(at + 1, at, n);
       keys[at] = key;

@@ -21,7 +21,7 @@
  *
  * Invariants:
  * - `store.slot[h]` is -1 for a handle not indexed, `-2 - id` for one in the direct array
- *   (`direct[id] === h`), and its table slot otherwise.
+ *   (`direct[id] === h + 1`; 0 there means none), and its table slot otherwise.
  * - `table[2s]` is EMPTY, TOMBSTONE, or a live handle h with `store.slot[h] === s`, and
  *   then `table[2s + 1] === hashId(store.ids[h])`; every live id is reachable from its
  *   home slot (hash & mask) by linear probing without crossing an EMPTY slot.
@@ -130,7 +130,7 @@ export class IdIndex {
   /** The direct key (numeric id) the last `find` missed, or -1 when it missed in the table. */
   private pendingDirect = -1;
   private pending = false;
-  /** Numeric id -> handle (NIL when none), for ids below DIRECT_LIMIT; grows on demand. */
+  /** Numeric id -> handle + 1 (0 when none, so a fresh array needs no fill), for ids below DIRECT_LIMIT; grows on demand. */
   private direct = new Int32Array(0);
   /** A same-size array a rebuild writes into and swaps with the live one. */
   private spare: Int32Array | null = null;
@@ -177,8 +177,8 @@ export class IdIndex {
   private findDirect(key: number): number {
     const direct = this.direct;
     if (key < direct.length) {
-      const h = direct[key] as number;
-      if (h !== NOT_FOUND) return h;
+      const entry = direct[key] as number;
+      if (entry !== 0) return entry - 1;
     }
     this.pendingDirect = key;
     this.pending = true;
@@ -197,7 +197,7 @@ export class IdIndex {
     const key = this.pendingDirect;
     if (key >= 0) {
       if (key >= this.direct.length) this.growDirect(key);
-      this.direct[key] = h;
+      this.direct[key] = h + 1;
       this.store.slot[h] = -2 - key;
       this.size++;
       return;
@@ -232,7 +232,7 @@ export class IdIndex {
     slotOf[h] = NOT_FOUND;
     this.size--;
     if (s < 0) {
-      this.direct[-2 - s] = NOT_FOUND;
+      this.direct[-2 - s] = 0;
       return;
     }
     const table = this.table;
@@ -261,11 +261,11 @@ export class IdIndex {
     return out;
   }
 
-  /** Grows the direct array (doubling) to hold `key`, below DIRECT_LIMIT. */
+  /** Grows the direct array (x4 at a time: fewer copies of a large array) to hold `key`, below DIRECT_LIMIT. */
   private growDirect(key: number): void {
     let length = Math.max(1024, this.direct.length);
-    while (length <= key) length *= 2;
-    const grown = new Int32Array(Math.min(length, DIRECT_LIMIT)).fill(NOT_FOUND);
+    while (length <= key) length *= 4;
+    const grown = new Int32Array(Math.min(length, DIRECT_LIMIT));
     grown.set(this.direct);
     this.direct = grown;
   }
