@@ -3,6 +3,14 @@
  * Usage (spawned by run.ts): engine-process.ts <ours|peer> <workload file>
  * Prints one JSON line with the measurements.
  *
+ * What each engine is given: the same ops in the same order. Ours is driven through its
+ * allocation-free calls with numeric order ids (`book.limit(orderIndex, side, priceTicks,
+ * sizeLots, "bench", "allow")`, `book.market(orderIndex, side, sizeLots, "bench", "allow")`,
+ * `book.remove(orderIndex)`); nodejs-order-book through its own API with string ids
+ * (`limit({ id: "o<index>", side, size, price })`, `market({ side, size })`, `cancel("o<index>")`),
+ * the string type its API declares (given numbers instead it measured no faster). Both read
+ * only the filled size from what a call returns.
+ *
  * Method, identical for both engines:
  * - random workload: a warm-up replay of the first 200,000 ops on a throw-away book; then
  *   three throughput replays of all ops, each on a fresh book and timed as a whole (no
