@@ -38,18 +38,22 @@ export class FillBuffer {
   /** What is left of the maker after the fill (0 = gone from the book). */
   makerRemainingLots: Float64Array;
   /** The makers' ids as they were given (a numeric id stays a number). */
-  readonly makerOrderIds: OrderId[] = [];
-  readonly makerAccountIds: string[] = [];
+  readonly makerOrderIds: OrderId[];
+  readonly makerAccountIds: string[];
   /** Number of resting orders self-trade prevention removed in the last call. */
   cancelledCount = 0;
   /** Their ids, as they were given. */
-  readonly cancelledMakerIds: OrderId[] = [];
+  readonly cancelledMakerIds: OrderId[] = [""];
 
   constructor(capacity = 64) {
     this.seq = new Float64Array(capacity);
     this.priceTicks = new Float64Array(capacity);
     this.sizeLots = new Float64Array(capacity);
     this.makerRemainingLots = new Float64Array(capacity);
+    // Filled up front with strings: one elements kind from the start, so the optimised
+    // matching code of one book fits the next.
+    this.makerOrderIds = new Array<OrderId>(capacity).fill("");
+    this.makerAccountIds = new Array<string>(capacity).fill("");
   }
 
   /** Doubles the typed arrays (keeping their contents); called by the book when `count` reaches their length. */
@@ -64,5 +68,9 @@ export class FillBuffer {
     this.priceTicks = grown(this.priceTicks);
     this.sizeLots = grown(this.sizeLots);
     this.makerRemainingLots = grown(this.makerRemainingLots);
+    for (let i = this.makerOrderIds.length; i < capacity; i++) {
+      this.makerOrderIds.push("");
+      this.makerAccountIds.push("");
+    }
   }
 }

@@ -57,13 +57,13 @@ function grownInt32(a: Int32Array, capacity: number, fill?: number): Int32Array 
 /** All resting orders of a book, as parallel arrays indexed by handle. */
 export class OrderStore {
   /** The caller's ids, as given (a numeric id stays a number: no string is made for it). */
-  ids: OrderKey[] = [];
+  ids: OrderKey[];
   /** Each order's account as a small number (see `accountNo`): a typed-array write, and self-trade checks compare integers. */
   account: Int32Array;
   /** Account number -> account id (every account ever seen by the book; never shrinks). */
   readonly accountNames: string[] = [];
   private readonly accountNumbers = new Map<string, number>();
-  private lastAccountId: string | null = null;
+  private lastAccountId = "";
   private lastAccountNo = 0;
   price: Float64Array;
   size: Float64Array;
@@ -92,6 +92,13 @@ export class OrderStore {
     this.flags = new Uint8Array(capacity);
     this.account = new Int32Array(capacity);
     this.freeList = new Int32Array(capacity);
+    // Filled up front with strings: one elements kind whatever ids come (numbers or strings),
+    // so the optimised code of one book fits the next.
+    this.ids = new Array<OrderKey>(capacity).fill("");
+    // Account "" is number 0 from the start: the cache always holds a string and the names
+    // array holds strings before the first real account (no type change in optimised code).
+    this.accountNames.push("");
+    this.accountNumbers.set("", 0);
   }
 
   /** The number of an account id (assigned on first sight; the last one is cached, so a run of one account's orders does no lookup). */
@@ -121,8 +128,7 @@ export class OrderStore {
       if (this.top === this.capacity) this.grow();
       h = this.top++;
     }
-    if (h === this.ids.length) this.ids.push(id);
-    else this.ids[h] = id;
+    this.ids[h] = id;
     this.account[h] = accountNo;
     this.price[h] = priceTicks;
     this.size[h] = sizeLots;
@@ -152,6 +158,8 @@ export class OrderStore {
     flags.set(this.flags);
     this.flags = flags;
     this.account = grownInt32(this.account, capacity);
+    const ids = this.ids;
+    for (let h = this.capacity; h < capacity; h++) ids.push("");
     this.freeList = grownInt32(this.freeList, capacity);
     this.capacity = capacity;
   }
