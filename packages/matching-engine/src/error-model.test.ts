@@ -203,7 +203,7 @@ describe("the error model of OrderBook", () => {
     ],
     limit: [
       { input: "a zero size", refused: (b) => b.limit("x", "buy", 100, 0, "t"), reason: "NON_POSITIVE_SIZE" },
-      { input: "a price above the book's range", refused: (b) => new OrderBook({ maxPriceTicks: 200 }).limit("x", "buy", 201, 1, "t"), reason: "PRICE_OUT_OF_RANGE" },
+      { input: "a price above the book's range", refused: (b) => b.limit("x", "buy", 2 ** 53, 1, "t"), reason: "PRICE_OUT_OF_RANGE" },
       { input: "a used id", refused: (b) => b.limit("a1", "buy", 100, 1, "t"), reason: "DUPLICATE_ORDER_ID" },
       { input: "an unknown side", throws: (b) => b.limit("x", "up" as never, 100, 1, "t"), ...malformed },
       { input: "a negative numeric id", throws: (b) => b.limit(-1, "buy", 100, 1, "t"), ...malformed },
