@@ -158,8 +158,8 @@ export class OrderStore {
     flags.set(this.flags);
     this.flags = flags;
     this.account = grownInt32(this.account, capacity);
-    const ids = this.ids;
-    for (let h = this.capacity; h < capacity; h++) ids.push("");
+    this.ids.length = capacity; // holey from the start (new Array(n)), so no elements-kind change
+    this.ids.fill("", this.capacity);
     this.freeList = grownInt32(this.freeList, capacity);
     this.capacity = capacity;
   }
