@@ -25,6 +25,9 @@ import type { OrderKey } from "./id-index.js";
 /** "No handle". */
 export const NIL = -1;
 
+/** How many levels from the top a new level's insertion shifts one by one before a binary search. */
+const NEAR_TOP = 32;
+
 /** Ticks covered by the dense level index of a side. */
 export const DENSE_WINDOW = 32_768;
 
@@ -242,20 +245,24 @@ export class BookSide {
     }
     const key = this.isBid ? priceTicks : -priceTicks;
     const keys = this.keys;
-    if (n === 0 || key > (keys[n - 1] as number)) {
-      keys[n] = key; // new best: the common case when quoting inside the spread
-      this.handles[n] = level;
-    } else {
-      // Near the top (where most new levels appear) a short backward scan beats a binary search.
-      let at = n - 1;
-      const stop = n > 16 ? n - 16 : 0;
-      while (at > stop && (keys[at - 1] as number) > key) at--;
-      if (at === stop && stop > 0 && (keys[at - 1] as number) > key) at = this.search(key);
-      keys.copyWithin(at + 1, at, n);
-      this.handles.copyWithin(at + 1, at, n);
-      keys[at] = key;
-      this.handles[at] = level;
+    const handles = this.handles;
+    // Insertion step from the top (where most new levels appear): shift the entries above
+    // `key` up one at a time, which for a few entries is much cheaper than a binary search
+    // and two copyWithin calls; past NEAR_TOP entries, binary search the rest and move it in bulk.
+    let at = n;
+    const stop = n > NEAR_TOP ? n - NEAR_TOP : 0;
+    while (at > stop && (keys[at - 1] as number) > key) {
+      keys[at] = keys[at - 1] as number;
+      handles[at] = handles[at - 1] as number;
+      at--;
     }
+    if (at === stop && stop > 0 && (keys[stop - 1] as number) > key) {
+      at = this.search(key, stop);
+      keys.copyWithin(at + 1, at, stop);
+      handles.copyWithin(at + 1, at, stop);
+    }
+    keys[at] = key;
+    handles[at] = level;
     this.size = n + 1;
 
     if (n === 0) {
@@ -274,7 +281,7 @@ export class BookSide {
     const priceTicks = this.levelPrice[level] as number;
     const n = this.size;
     if (this.handles[n - 1] !== level) {
-      const at = this.search(this.isBid ? priceTicks : -priceTicks);
+      const at = this.search(this.isBid ? priceTicks : -priceTicks, n);
       this.keys.copyWithin(at, at + 1, n);
       this.handles.copyWithin(at, at + 1, n);
     }
@@ -328,11 +335,11 @@ export class BookSide {
     this.levelCount[level] = (this.levelCount[level] as number) - 1;
   }
 
-  /** Index of the first key >= `key`. */
-  private search(key: number): number {
+  /** Index of the first key >= `key` among the first `end` keys. */
+  private search(key: number, end: number): number {
     const keys = this.keys;
     let lo = 0;
-    let hi = this.size;
+    let hi = end;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if ((keys[mid] as number) < key) lo = mid + 1;
