@@ -3,6 +3,14 @@
  * Usage (spawned by run.ts): engine-process.ts <ours|peer> <workload file>
  * Prints one JSON line with the measurements.
  *
+ * What each engine is given: the same ops in the same order. Ours is driven through its
+ * allocation-free calls with numeric order ids (`book.limit(orderIndex, side, priceTicks,
+ * sizeLots, "bench", "allow")`, `book.market(orderIndex, side, sizeLots, "bench", "allow")`,
+ * `book.remove(orderIndex)`); nodejs-order-book through its own API with string ids
+ * (`limit({ id: "o<index>", side, size, price })`, `market({ side, size })`, `cancel("o<index>")`),
+ * the string type its API declares (given numbers instead it measured no faster). Both read
+ * only the filled size from what a call returns.
+ *
  * Method, identical for both engines:
  * - random workload: a warm-up replay of the first 200,000 ops on a throw-away book; then
  *   three throughput replays of all ops, each on a fresh book and timed as a whole (no
@@ -42,7 +50,7 @@ interface Summary {
   askLots: number;
 }
 
-function runOurs(book: OrderBook, w: Workload, ids: string[], from: number, to: number, samples: Float64Array | null, onlyMarket: boolean): number {
+function runOurs(book: OrderBook, w: Workload, from: number, to: number, samples: Float64Array | null, onlyMarket: boolean): number {
   const { ops, buy, priceTicks, sizeLots, orderIndex } = w;
   let filled = 0;
   let s = 0;
@@ -51,26 +59,11 @@ function runOurs(book: OrderBook, w: Workload, ids: string[], from: number, to: 
     const timed = samples !== null && (!onlyMarket || op === MARKET);
     const t0 = timed ? process.hrtime.bigint() : 0n;
     if (op === LIMIT) {
-      filled += book.submit({
-        id: ids[orderIndex[i] as number] as string,
-        accountId: "bench",
-        side: buy[i] === 1 ? "buy" : "sell",
-        kind: "limit",
-        priceTicks: priceTicks[i],
-        sizeLots: sizeLots[i] as number,
-        selfTrade: "allow",
-      }).filledLots;
+      filled += book.limit(orderIndex[i] as number, buy[i] === 1 ? "buy" : "sell", priceTicks[i] as number, sizeLots[i] as number, "bench", "allow").filledLots;
     } else if (op === CANCEL) {
-      book.cancel(ids[orderIndex[i] as number] as string);
+      book.remove(orderIndex[i] as number);
     } else {
-      filled += book.submit({
-        id: ids[orderIndex[i] as number] as string,
-        accountId: "bench",
-        side: buy[i] === 1 ? "buy" : "sell",
-        kind: "market",
-        sizeLots: sizeLots[i] as number,
-        selfTrade: "allow",
-      }).filledLots;
+      filled += book.market(orderIndex[i] as number, buy[i] === 1 ? "buy" : "sell", sizeLots[i] as number, "bench", "allow").filledLots;
     }
     if (timed) samples[s++] = Number(process.hrtime.bigint() - t0);
   }
@@ -121,7 +114,7 @@ const w = decodeWorkload(readFileSync(file));
 const ids = Array.from({ length: w.orderCount }, (_, i) => `o${i}`);
 const newBook = (): OrderBook | PeerBook => (engine === "ours" ? new OrderBook() : new PeerOrderBook());
 const run = (book: OrderBook | PeerBook, from: number, to: number, samples: Float64Array | null, onlyMarket: boolean): number =>
-  engine === "ours" ? runOurs(book as OrderBook, w, ids, from, to, samples, onlyMarket) : runPeer(book as PeerBook, w, ids, from, to, samples, onlyMarket);
+  engine === "ours" ? runOurs(book as OrderBook, w, from, to, samples, onlyMarket) : runPeer(book as PeerBook, w, ids, from, to, samples, onlyMarket);
 (globalThis as { gc?: () => void }).gc?.();
 const baseRss = process.memoryUsage.rss();
 

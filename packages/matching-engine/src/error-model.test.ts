@@ -201,6 +201,23 @@ describe("the error model of OrderBook", () => {
       { input: "a used id", refused: (b) => b.submit({ ...limit, id: "a1" }), reason: "DUPLICATE_ORDER_ID" },
       { input: "an unknown side", throws: (b) => b.submit({ ...limit, side: "up" as never }), ...malformed },
     ],
+    limit: [
+      { input: "a zero size", refused: (b) => b.limit("x", "buy", 100, 0, "t"), reason: "NON_POSITIVE_SIZE" },
+      { input: "a price above the book's range", refused: (b) => b.limit("x", "buy", 2 ** 53, 1, "t"), reason: "PRICE_OUT_OF_RANGE" },
+      { input: "a used id", refused: (b) => b.limit("a1", "buy", 100, 1, "t"), reason: "DUPLICATE_ORDER_ID" },
+      { input: "an unknown side", throws: (b) => b.limit("x", "up" as never, 100, 1, "t"), ...malformed },
+      { input: "a negative numeric id", throws: (b) => b.limit(-1, "buy", 100, 1, "t"), ...malformed },
+    ],
+    market: [
+      { input: "a fractional size", refused: (b) => b.market("x", "buy", 1.5, "t"), reason: "INVALID_SIZE_LOT" },
+      { input: "a zero worst price", refused: (b) => b.market("x", "buy", 1, "t", "allow", 0), reason: "NON_POSITIVE_PRICE" },
+      { input: "a used id", refused: (b) => b.market("b1", "sell", 1, "t"), reason: "DUPLICATE_ORDER_ID" },
+      { input: "an unknown self-trade mode", throws: (b) => b.market("x", "buy", 1, "t", "never" as never), ...malformed },
+    ],
+    remove: [
+      { input: "an id that rests nowhere", refused: (b) => b.remove("nope"), reason: "UNKNOWN_ORDER" },
+      { input: "a numeric id that rests nowhere", refused: (b) => b.remove(7), reason: "UNKNOWN_ORDER" },
+    ],
     cancel: [{ input: "an id that rests nowhere", refused: (b) => b.cancel("nope"), reason: "UNKNOWN_ORDER" }],
     modify: [
       { input: "an id that rests nowhere", refused: (b) => b.modify("nope", { sizeLots: 1 }), reason: "UNKNOWN_ORDER" },

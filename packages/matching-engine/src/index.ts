@@ -1,6 +1,8 @@
 // The order book: integer ticks and lots, price-time priority.
 export { OrderBook, type OrderBookOptions, EXTERNAL_ACCOUNT_ID } from "./order-book.js";
+export { FillBuffer, type BookStep } from "./fill-buffer.js";
 export type {
+  OrderId,
   TimeInForce,
   SelfTradePrevention,
   BookOrderInput,

@@ -71,6 +71,26 @@ export function validateOrderInput(order: BookOrderInput, maxPriceTicks: number)
   return undefined;
 }
 
+/**
+ * The shape checks of the book's positional calls (`limit`, `market`): throws the
+ * `ValidationError` that names what is malformed. An id is a non-empty string or a
+ * non-negative safe integer.
+ */
+export function assertStepShape(id: unknown, side: unknown, accountId: unknown, selfTrade: unknown): void {
+  if (
+    (typeof id === "string" ? id.length > 0 : Number.isSafeInteger(id) && (id as number) >= 0) &&
+    (side === "buy" || side === "sell") &&
+    typeof accountId === "string" &&
+    (selfTrade === "allow" || selfTrade === "cancel_taker" || selfTrade === "cancel_maker" || selfTrade === "cancel_both")
+  ) {
+    return;
+  }
+  assertShape(typeof id === "string" ? id.length > 0 : Number.isSafeInteger(id) && (id as number) >= 0, "id", "must be a non-empty string or a non-negative safe integer");
+  assertShape(side === "buy" || side === "sell", "side", "must be buy or sell");
+  assertShape(typeof accountId === "string", "accountId", "must be a string");
+  assertShape(false, "selfTrade", "unknown self-trade prevention mode");
+}
+
 /** Throws the ValidationError that names what is malformed in an order. */
 function assertOrderShape(order: BookOrderInput): void {
   assertShape(typeof order?.id === "string" && order.id.length > 0, "id", "must be a non-empty string");

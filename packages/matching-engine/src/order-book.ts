@@ -18,13 +18,16 @@
  * Layout (internal/book-side.ts): orders and levels are integer handles into typed
  * arrays; each side keeps its levels sorted by tick with the best last, plus a dense
  * tick-indexed array around the first price (a Map beyond it); each level is an intrusive
- * doubly-linked FIFO; `index` maps an order id to its handle for O(1) cancel. The hot path
- * allocates only the result it returns (and its fills).
+ * doubly-linked FIFO; `index` maps an order id to its handle for O(1) cancel. Matching
+ * writes into one reused `FillBuffer` and `BookStep`: `limit`, `market` and `remove` return
+ * those and allocate nothing; `submit`, `modify` and `cancel` build their result objects
+ * from them.
  */
 import { type OrderSide, type RejectReason, ValidationError } from "@autonome/core";
 import { BookSide, NIL, OrderStore, packFlags, selfTradeOf } from "./internal/book-side.js";
-import { IdIndex } from "./internal/id-index.js";
-import { checkPriceTicks, checkSizeLots, triggerFires, validateOrderInput, validateTriggerInput } from "./matching.js";
+import { type BookStep, FillBuffer } from "./fill-buffer.js";
+import { IdIndex, idText, isOrderKey } from "./internal/id-index.js";
+import { assertStepShape, checkPriceTicks, checkSizeLots, triggerFires, validateOrderInput, validateTriggerInput } from "./matching.js";
 import type {
   BookCancelResult,
   BookFill,
@@ -32,6 +35,7 @@ import type {
   DepthView,
   L2SnapshotTicks,
   LevelView,
+  OrderId,
   RestingOrderView,
   SelfTradePrevention,
   SubmitResult,
@@ -90,9 +94,13 @@ export class OrderBook {
   private triggerInsertion = 0;
   /** Set by `match` when self-trade prevention stopped the taker. */
   private takerStopped = false;
-  /** Reused buffers `match` writes into; copied out only when non-empty. */
-  private readonly scratchFills: BookFill[] = [];
-  private readonly scratchIds: string[] = [];
+  /**
+   * The fills of the last `limit`, `market` or `submit` (and the makers self-trade
+   * prevention removed), in reused arrays: valid until the next call on this book.
+   */
+  readonly fills = new FillBuffer();
+  /** The reused result of `limit`, `market` and `remove`. */
+  private readonly step: BookStep = { status: "rejected", reason: undefined, filledLots: 0, restingLots: 0, cancelledLots: 0 };
 
   constructor(options: OrderBookOptions = {}) {
     this.symbol = options.symbol ?? "";
@@ -120,26 +128,77 @@ export class OrderBook {
     if (this.index.find(order.id) !== NIL) return rejected(order.id, "DUPLICATE_ORDER_ID");
     const isMarket = order.kind === "market";
     const tif: TimeInForce = isMarket ? (order.timeInForce === "FOK" ? "FOK" : "IOC") : (order.timeInForce ?? "GTC");
-    return this.execute(
-      order.id,
-      order.accountId,
-      order.side,
-      isMarket,
-      order.priceTicks,
-      order.sizeLots,
-      tif,
-      order.postOnly === true,
-      order.selfTrade ?? "cancel_taker",
-    );
+    const isBuy = order.side === "buy";
+    const limit = order.priceTicks ?? (isBuy ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
+    const step = this.execute(order.id, this.store.accountNo(order.accountId), isBuy, isMarket, limit, order.sizeLots, tif, order.postOnly === true, order.selfTrade ?? "cancel_taker");
+    return this.resultOf(order.id, order.accountId, order.side, step);
+  }
+
+  /**
+   * The allocation-free form of a GTC limit order (`submit` with kind "limit", no post-only):
+   * the same validation, matching and resting, in positional arguments. Returns the book's
+   * reused `BookStep` and leaves the fills in `book.fills`, both valid until the next call
+   * on this book. `id` may be a string or a non-negative safe integer (see `OrderId`).
+   * A refusal is a value (`status: "rejected"`, `reason`) and changes nothing; a value the
+   * types forbid (an empty id, an unknown side) throws `ValidationError`.
+   */
+  limit(id: OrderId, side: OrderSide, priceTicks: number, sizeLots: number, accountId: string, selfTrade: SelfTradePrevention = "cancel_taker"): BookStep {
+    assertStepShape(id, side, accountId, selfTrade);
+    if (!(Number.isSafeInteger(sizeLots) && sizeLots > 0)) return this.reject(checkSizeLots(sizeLots) ?? "INVALID_SIZE_LOT");
+    if (!(Number.isSafeInteger(priceTicks) && priceTicks > 0 && priceTicks <= this.maxPriceTicks)) {
+      return this.reject(checkPriceTicks(priceTicks, this.maxPriceTicks) ?? "INVALID_PRICE_TICK");
+    }
+    if (this.index.find(id) !== NIL) return this.reject("DUPLICATE_ORDER_ID");
+    return this.execute(id, this.store.accountNo(accountId), side === "buy", false, priceTicks, sizeLots, "GTC", false, selfTrade);
+  }
+
+  /**
+   * The allocation-free form of a market order (`submit` with kind "market", IOC): takes up
+   * to `sizeLots` at any price, or none worse than `worstPriceTicks` when given; never rests.
+   * Results as for `limit`.
+   */
+  market(id: OrderId, side: OrderSide, sizeLots: number, accountId: string, selfTrade: SelfTradePrevention = "cancel_taker", worstPriceTicks?: number): BookStep {
+    assertStepShape(id, side, accountId, selfTrade);
+    if (!(Number.isSafeInteger(sizeLots) && sizeLots > 0)) return this.reject(checkSizeLots(sizeLots) ?? "INVALID_SIZE_LOT");
+    const isBuy = side === "buy";
+    let limit = isBuy ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    if (worstPriceTicks !== undefined) {
+      if (!(Number.isSafeInteger(worstPriceTicks) && worstPriceTicks > 0 && worstPriceTicks <= this.maxPriceTicks)) {
+        return this.reject(checkPriceTicks(worstPriceTicks, this.maxPriceTicks) ?? "INVALID_PRICE_TICK");
+      }
+      limit = worstPriceTicks;
+    }
+    if (this.index.find(id) !== NIL) return this.reject("DUPLICATE_ORDER_ID");
+    return this.execute(id, this.store.accountNo(accountId), isBuy, true, limit, sizeLots, "IOC", false, selfTrade);
+  }
+
+  /**
+   * The allocation-free form of `cancel`: removes a resting order in O(1). Returns the
+   * reused `BookStep` with status "cancelled" and the lots it took off in `cancelledLots`,
+   * or status "rejected", reason UNKNOWN_ORDER, when the id rests nowhere.
+   */
+  remove(id: OrderId): BookStep {
+    const h = isOrderKey(id) ? this.index.find(id) : NIL;
+    if (h === NIL) return this.reject("UNKNOWN_ORDER");
+    const step = this.step;
+    step.status = "cancelled";
+    step.reason = undefined;
+    step.filledLots = 0;
+    step.restingLots = 0;
+    step.cancelledLots = this.store.size[h] as number;
+    this.fills.count = 0;
+    this.fills.cancelledCount = 0;
+    this.removeResting(h);
+    return step;
   }
 
   /** Removes a resting order; O(1). An id that rests nowhere is rejected UNKNOWN_ORDER. */
-  cancel(orderId: string): BookCancelResult {
-    const h = this.index.find(orderId);
-    if (h === NIL) return { status: "rejected", orderId, reason: "UNKNOWN_ORDER" };
+  cancel(orderId: OrderId): BookCancelResult {
+    const h = isOrderKey(orderId) ? this.index.find(orderId) : NIL;
+    if (h === NIL) return { status: "rejected", orderId: idText(orderId), reason: "UNKNOWN_ORDER" };
     const remainingLots = this.store.size[h] as number;
     this.removeResting(h);
-    return { status: "cancelled", orderId, remainingLots };
+    return { status: "cancelled", orderId: idText(orderId), remainingLots };
   }
 
   /**
@@ -149,8 +208,9 @@ export class OrderBook {
    * self-trade mode; a post-only order that would then cross is rejected and kept as it
    * was). Unknown id -> rejected UNKNOWN_ORDER. A rejected modify changes nothing.
    */
-  modify(orderId: string, change: { priceTicks?: number; sizeLots?: number }): SubmitResult {
-    const h = this.index.find(orderId);
+  modify(id: OrderId, change: { priceTicks?: number; sizeLots?: number }): SubmitResult {
+    const orderId = idText(id);
+    const h = isOrderKey(id) ? this.index.find(id) : NIL;
     if (h === NIL) return rejected(orderId, "UNKNOWN_ORDER");
     const store = this.store;
     const oldPrice = store.price[h] as number;
@@ -189,11 +249,14 @@ export class OrderBook {
       const others = ownLevel === store.level[h] ? total - oldSize : total;
       if (others + newSize > MAX_LOTS) return rejected(orderId, "SIZE_OUT_OF_RANGE");
     }
-    const accountId = store.accountIds[h] as string;
+    const accountNo = store.account[h] as number;
+    const accountId = store.accountIdOf(h);
     const selfTrade = selfTradeOf(flags);
+    const storedId = store.ids[h] as OrderId; // re-queued under the id as first given
     this.removeResting(h);
-    this.index.find(orderId); // misses now: leaves the slot where `rest` re-indexes the order
-    return this.execute(orderId, accountId, isBuy ? "buy" : "sell", false, newPrice, newSize, "GTC", postOnly, selfTrade);
+    this.index.find(storedId); // misses now: leaves the slot where `rest` re-indexes the order
+    const step = this.execute(storedId, accountNo, isBuy, false, newPrice, newSize, "GTC", postOnly, selfTrade);
+    return this.resultOf(orderId, accountId, isBuy ? "buy" : "sell", step);
   }
 
   /** Best bid in ticks, undefined when there is no bid. */
@@ -222,8 +285,8 @@ export class OrderBook {
   }
 
   /** A resting order, or undefined when the id is not on the book. */
-  order(orderId: string): RestingOrderView | undefined {
-    const h = this.index.find(orderId);
+  order(orderId: OrderId): RestingOrderView | undefined {
+    const h = isOrderKey(orderId) ? this.index.find(orderId) : NIL;
     return h === NIL ? undefined : this.orderView(h);
   }
 
@@ -281,23 +344,26 @@ export class OrderBook {
     }
 
     const stale: number[] = [];
-    for (const h of this.index.handles()) if (this.store.accountIds[h] === externalAccountId) stale.push(h);
+    const externalNo = this.store.accountNo(externalAccountId);
+    for (const h of this.index.handles()) if (this.store.account[h] === externalNo) stale.push(h);
     for (const h of stale) this.removeResting(h);
 
     const generation = ++this.snapshotGeneration;
     const fills: BookFill[] = [];
-    const cancelled: string[] = [];
     const place = (levels: Array<[number, number]>, side: OrderSide): void => {
       const isBuy = side === "buy";
       const own = isBuy ? this.bids : this.asks;
       for (const [priceTicks, sizeLots] of levels) {
         let id = `${externalAccountId}#${generation}:${isBuy ? "b" : "a"}:${priceTicks}`;
         while (this.index.has(id)) id += "'";
-        const remaining = this.match(id, externalAccountId, side, isBuy, priceTicks, sizeLots, "allow", fills, cancelled);
+        this.fills.count = 0;
+        this.fills.cancelledCount = 0;
+        const remaining = this.match(externalNo, isBuy, priceTicks, sizeLots, "allow");
+        this.copyFills(fills, id, externalAccountId, side);
         if (remaining === 0) continue;
         const existing = own.get(priceTicks);
         if (existing !== NIL && (own.levelTotal[existing] as number) + remaining > MAX_LOTS) continue; // not representable
-        const h = this.store.alloc(id, externalAccountId, priceTicks, remaining, packFlags(isBuy, false, "allow"));
+        const h = this.store.alloc(id, externalNo, priceTicks, remaining, packFlags(isBuy, false, "allow"));
         this.store.seq[h] = this.externalSeq++;
         own.pushFront(own.levelAt(priceTicks), h);
         this.index.insert(id, h);
@@ -357,90 +423,139 @@ export class OrderBook {
 
   // ---------------------------------------------------------------- internals
 
-  /** Runs a validated order: rejection checks first, then match, then rest or drop. */
+  /** The reused step, set to a rejection (nothing changed). */
+  private reject(reason: RejectReason): BookStep {
+    const step = this.step;
+    step.status = "rejected";
+    step.reason = reason;
+    step.filledLots = 0;
+    step.restingLots = 0;
+    step.cancelledLots = 0;
+    this.fills.count = 0;
+    this.fills.cancelledCount = 0;
+    return step;
+  }
+
+  /** `submit`'s and `modify`'s result object, built from the step and the fill buffer. */
+  private resultOf(orderId: string, accountId: string, side: OrderSide, step: BookStep): SubmitResult {
+    if (step.status === "rejected") return rejected(orderId, step.reason as RejectReason);
+    const buffer = this.fills;
+    let fills = NO_FILLS;
+    if (buffer.count > 0) {
+      fills = [];
+      this.copyFills(fills, orderId, accountId, side);
+    }
+    let cancelledMakerIds = NO_IDS;
+    if (buffer.cancelledCount > 0) {
+      cancelledMakerIds = [];
+      for (let i = 0; i < buffer.cancelledCount; i++) cancelledMakerIds.push(idText(buffer.cancelledMakerIds[i] as OrderId));
+    }
+    return { orderId, status: step.status, filledLots: step.filledLots, restingLots: step.restingLots, fills, cancelledMakerIds };
+  }
+
+  /** Appends the fill buffer's fills to `out` as `BookFill` objects. */
+  private copyFills(out: BookFill[], takerOrderId: string, takerAccountId: string, takerSide: OrderSide): void {
+    const b = this.fills;
+    for (let i = 0; i < b.count; i++) {
+      out.push({
+        seq: b.seq[i] as number,
+        makerOrderId: idText(b.makerOrderIds[i] as OrderId),
+        makerAccountId: b.makerAccountIds[i] as string,
+        takerOrderId,
+        takerAccountId,
+        takerSide,
+        priceTicks: b.priceTicks[i] as number,
+        sizeLots: b.sizeLots[i] as number,
+        makerRemainingLots: b.makerRemainingLots[i] as number,
+      });
+    }
+  }
+
+  /**
+   * Runs a validated order whose id the last `index.find` missed: rejection checks first,
+   * then match, then rest or drop. `limit` is the limit price (or +/-Infinity for a market
+   * order without protection). Fills go to `this.fills`; returns the reused step.
+   */
   private execute(
-    id: string,
-    accountId: string,
-    side: OrderSide,
+    id: OrderId,
+    accountNo: number,
+    isBuy: boolean,
     isMarket: boolean,
-    priceTicks: number | undefined,
+    limit: number,
     sizeLots: number,
     tif: TimeInForce,
     postOnly: boolean,
     selfTrade: SelfTradePrevention,
-  ): SubmitResult {
-    const isBuy = side === "buy";
-    const limit = priceTicks ?? (isBuy ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
+  ): BookStep {
     const opposite = isBuy ? this.asks : this.bids;
     const own = isBuy ? this.bids : this.asks;
+    const step = this.step;
+    const buffer = this.fills;
+    buffer.count = 0;
+    buffer.cancelledCount = 0;
 
     if (postOnly) {
-      if (isMarket) return rejected(id, "POST_ONLY_WOULD_CROSS");
+      if (isMarket) return this.reject("POST_ONLY_WOULD_CROSS");
       const best = opposite.best();
       if (best !== NIL) {
         const bestPrice = opposite.levelPrice[best] as number;
-        if (isBuy ? bestPrice <= limit : bestPrice >= limit) return rejected(id, "POST_ONLY_WOULD_CROSS");
+        if (isBuy ? bestPrice <= limit : bestPrice >= limit) return this.reject("POST_ONLY_WOULD_CROSS");
       }
     }
     let ownLevel = NIL;
     if (tif === "GTC") {
       ownLevel = own.get(limit);
-      if (ownLevel !== NIL && (own.levelTotal[ownLevel] as number) + sizeLots > MAX_LOTS) return rejected(id, "SIZE_OUT_OF_RANGE");
+      if (ownLevel !== NIL && (own.levelTotal[ownLevel] as number) + sizeLots > MAX_LOTS) return this.reject("SIZE_OUT_OF_RANGE");
       const best = opposite.best();
       if (best === NIL || (isBuy ? (opposite.levelPrice[best] as number) > limit : (opposite.levelPrice[best] as number) < limit)) {
         // Fast path: nothing to match, the whole order rests.
-        this.rest(own, ownLevel, id, accountId, isBuy, limit, sizeLots, postOnly, selfTrade);
-        return { orderId: id, status: "resting", filledLots: 0, restingLots: sizeLots, fills: NO_FILLS, cancelledMakerIds: NO_IDS };
+        this.rest(own, ownLevel, id, accountNo, isBuy, limit, sizeLots, postOnly, selfTrade);
+        step.status = "resting";
+        step.reason = undefined;
+        step.filledLots = 0;
+        step.restingLots = sizeLots;
+        step.cancelledLots = 0;
+        return step;
       }
-    } else if (tif === "FOK" && !this.canFillCompletely(opposite, isBuy, limit, sizeLots, accountId, selfTrade)) {
-      return rejected(id, "FOK_NOT_FILLABLE");
+    } else if (tif === "FOK" && !this.canFillCompletely(opposite, isBuy, limit, sizeLots, accountNo, selfTrade)) {
+      return this.reject("FOK_NOT_FILLABLE");
     }
 
-    const scratchFills = this.scratchFills;
-    const scratchIds = this.scratchIds;
-    const remaining = this.match(id, accountId, side, isBuy, limit, sizeLots, selfTrade, scratchFills, scratchIds);
+    const remaining = this.match(accountNo, isBuy, limit, sizeLots, selfTrade);
     const filledLots = sizeLots - remaining;
-    let fills = NO_FILLS;
-    if (scratchFills.length > 0) {
-      fills = scratchFills.slice();
-      scratchFills.length = 0;
-    }
-    let cancelledMakerIds = NO_IDS;
-    if (scratchIds.length > 0) {
-      cancelledMakerIds = scratchIds.slice();
-      scratchIds.length = 0;
-    }
+    step.reason = undefined;
+    step.filledLots = filledLots;
     if (remaining === 0) {
-      return { orderId: id, status: "filled", filledLots, restingLots: 0, fills, cancelledMakerIds };
+      step.status = "filled";
+      step.restingLots = 0;
+      step.cancelledLots = 0;
+    } else if (this.takerStopped || tif !== "GTC") {
+      step.status = "cancelled";
+      step.restingLots = 0;
+      step.cancelledLots = remaining;
+    } else {
+      // Matching only touched the opposite side, so `ownLevel` is still the level at `limit` (or NIL).
+      this.rest(own, ownLevel, id, accountNo, isBuy, limit, remaining, postOnly, selfTrade);
+      step.status = filledLots > 0 ? "partially_filled" : "resting";
+      step.restingLots = remaining;
+      step.cancelledLots = 0;
     }
-    if (this.takerStopped || tif !== "GTC") {
-      return { orderId: id, status: "cancelled", filledLots, restingLots: 0, fills, cancelledMakerIds };
-    }
-    // Matching only touched the opposite side, so `ownLevel` is still the level at `limit` (or NIL).
-    this.rest(own, ownLevel, id, accountId, isBuy, limit, remaining, postOnly, selfTrade);
-    return {
-      orderId: id,
-      status: filledLots > 0 ? "partially_filled" : "resting",
-      filledLots,
-      restingLots: remaining,
-      fills,
-      cancelledMakerIds,
-    };
+    return step;
   }
 
   /** Puts a (remaining) GTC order at the back of its level's queue. */
   private rest(
     own: BookSide,
     ownLevel: number,
-    id: string,
-    accountId: string,
+    id: OrderId,
+    accountNo: number,
     isBuy: boolean,
     priceTicks: number,
     sizeLots: number,
     postOnly: boolean,
     selfTrade: SelfTradePrevention,
   ): void {
-    const h = this.store.alloc(id, accountId, priceTicks, sizeLots, packFlags(isBuy, postOnly, selfTrade));
+    const h = this.store.alloc(id, accountNo, priceTicks, sizeLots, packFlags(isBuy, postOnly, selfTrade));
     this.store.seq[h] = ++this.queueSeq;
     own.pushBack(ownLevel === NIL ? own.levelAt(priceTicks) : ownLevel, h);
     this.index.insertFound(h); // the slot the caller's (missed) `index.find(id)` left
@@ -448,22 +563,14 @@ export class OrderBook {
 
   /**
    * The matching step: trades the taker against the opposite side in price-time order
-   * up to `limit`, appending fills; returns the unfilled size. Sets `takerStopped` when
-   * self-trade prevention ended the taker.
+   * up to `limit`, appending to `this.fills` (fills, and makers removed by self-trade
+   * prevention); returns the unfilled size. Sets `takerStopped` when self-trade prevention
+   * ended the taker.
    */
-  private match(
-    takerId: string,
-    accountId: string,
-    side: OrderSide,
-    isBuy: boolean,
-    limit: number,
-    sizeLots: number,
-    selfTrade: SelfTradePrevention,
-    fills: BookFill[],
-    cancelledMakerIds: string[],
-  ): number {
+  private match(accountNo: number, isBuy: boolean, limit: number, sizeLots: number, selfTrade: SelfTradePrevention): number {
     const opposite = isBuy ? this.asks : this.bids;
     const store = this.store;
+    const buffer = this.fills;
     const checkSelf = selfTrade !== "allow";
     let remaining = sizeLots;
     let stopped = false;
@@ -475,14 +582,12 @@ export class OrderBook {
       let maker = opposite.levelHead[level] as number;
       while (maker !== NIL && remaining > 0) {
         const next = store.next[maker] as number;
-        const makerId = store.ids[maker] as string;
-        const makerAccountId = store.accountIds[maker] as string;
-        if (checkSelf && makerAccountId === accountId) {
+        if (checkSelf && store.account[maker] === accountNo) {
           if (selfTrade === "cancel_taker") {
             stopped = true;
             break;
           }
-          cancelledMakerIds.push(makerId);
+          buffer.cancelledMakerIds[buffer.cancelledCount++] = store.ids[maker] as OrderId;
           opposite.unlink(maker);
           this.index.remove(maker);
           store.free(maker);
@@ -497,17 +602,15 @@ export class OrderBook {
         const lots = remaining < makerLots ? remaining : makerLots;
         remaining -= lots;
         const makerRemainingLots = makerLots - lots;
-        fills.push({
-          seq: ++this.fillSeq,
-          makerOrderId: makerId,
-          makerAccountId,
-          takerOrderId: takerId,
-          takerAccountId: accountId,
-          takerSide: side,
-          priceTicks,
-          sizeLots: lots,
-          makerRemainingLots,
-        });
+        const f = buffer.count;
+        if (f === buffer.seq.length) buffer.grow();
+        buffer.seq[f] = ++this.fillSeq;
+        buffer.priceTicks[f] = priceTicks;
+        buffer.sizeLots[f] = lots;
+        buffer.makerRemainingLots[f] = makerRemainingLots;
+        buffer.makerOrderIds[f] = store.ids[maker] as OrderId;
+        buffer.makerAccountIds[f] = store.accountIdOf(maker);
+        buffer.count = f + 1;
         if (makerRemainingLots === 0) {
           opposite.unlink(maker);
           this.index.remove(maker);
@@ -531,7 +634,7 @@ export class OrderBook {
     isBuy: boolean,
     limit: number,
     sizeLots: number,
-    accountId: string,
+    accountNo: number,
     selfTrade: SelfTradePrevention,
   ): boolean {
     const store = this.store;
@@ -546,7 +649,7 @@ export class OrderBook {
         continue;
       }
       for (let h = opposite.levelHead[level] as number; h !== NIL; h = store.next[h] as number) {
-        if (store.accountIds[h] === accountId) {
+        if (store.account[h] === accountNo) {
           if (selfTrade === "cancel_maker") continue; // removed, not traded
           return false; // cancel_taker / cancel_both end the taker here
         }
@@ -570,8 +673,8 @@ export class OrderBook {
   private orderView(h: number): RestingOrderView {
     const store = this.store;
     return {
-      id: store.ids[h] as string,
-      accountId: store.accountIds[h] as string,
+      id: idText(store.ids[h] as OrderId),
+      accountId: store.accountIdOf(h),
       side: ((store.flags[h] as number) & FLAG_BUY) !== 0 ? "buy" : "sell",
       priceTicks: store.price[h] as number,
       sizeLots: store.size[h] as number,

@@ -78,7 +78,7 @@ describe("the packed package in a fresh npm project", () => {
   });
 
   it("finds the README's runnable examples and every program of examples/", () => {
-    expect(examples.map((e) => e.name)).toEqual(["quickstart", "book"]);
+    expect(examples.map((e) => e.name)).toEqual(["quickstart", "book", "fast"]);
     const files = readdirSync(join(packageDir, "examples")).filter((f) => f.endsWith(".mjs"));
     expect(programs.map((p) => p.file).sort()).toEqual(files.sort());
     expect(files).toEqual(expect.arrayContaining(["market-maker.mjs", "binance-depth-backtest.mjs", "liquidation.mjs"]));

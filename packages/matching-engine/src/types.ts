@@ -5,6 +5,14 @@
  */
 import type { Decimal, OrderSide, RejectReason } from "@autonome/core";
 
+/**
+ * An order id: a non-empty string, or a non-negative safe integer, which names the same
+ * order as its decimal string (`5` and `"5"` are one id, `"05"` another). Results and views
+ * report ids as strings; a numeric id costs no string and no string hashing on the
+ * allocation-free calls (`OrderBook.limit`, `market`, `remove`).
+ */
+export type OrderId = string | number;
+
 /** A market limit an order broke, named with its value. */
 export interface BrokenLimit {
   name: "minSize" | "minNotional" | "maxLeverage";

@@ -20,9 +20,13 @@
  *   every safe integer exactly; no fractional value is ever written.
  */
 import type { SelfTradePrevention } from "../types.js";
+import type { OrderKey } from "./id-index.js";
 
 /** "No handle". */
 export const NIL = -1;
+
+/** How many levels from the top a new level's insertion shifts one by one before a binary search. */
+const NEAR_TOP = 32;
 
 /** Ticks covered by the dense level index of a side. */
 export const DENSE_WINDOW = 32_768;
@@ -55,20 +59,28 @@ function grownInt32(a: Int32Array, capacity: number, fill?: number): Int32Array 
 
 /** All resting orders of a book, as parallel arrays indexed by handle. */
 export class OrderStore {
-  ids: string[] = [];
-  accountIds: string[] = [];
+  /** The caller's ids, as given (a numeric id stays a number: no string is made for it). */
+  ids: OrderKey[];
+  /** Each order's account as a small number (see `accountNo`): a typed-array write, and self-trade checks compare integers. */
+  account: Int32Array;
+  /** Account number -> account id (every account ever seen by the book; never shrinks). */
+  readonly accountNames: string[] = [];
+  private readonly accountNumbers = new Map<string, number>();
+  private lastAccountId = "";
+  private lastAccountNo = 0;
   price: Float64Array;
   size: Float64Array;
   seq: Float64Array;
   prev: Int32Array;
   next: Int32Array;
   level: Int32Array;
-  /** The handle's slot in the book's IdIndex (kept by the index). */
+  /** Where the book's IdIndex holds the handle (kept by the index; -1 = not indexed). */
   slot: Int32Array;
   flags: Uint8Array;
   private freeList: Int32Array;
   private freeCount = 0;
-  private top = 0;
+  /** Handles ever handed out: every handle is below this. */
+  top = 0;
   private capacity: number;
 
   constructor(capacity = 1024) {
@@ -81,37 +93,58 @@ export class OrderStore {
     this.level = new Int32Array(capacity);
     this.slot = new Int32Array(capacity);
     this.flags = new Uint8Array(capacity);
+    this.account = new Int32Array(capacity);
     this.freeList = new Int32Array(capacity);
+    // Filled up front with strings: one elements kind whatever ids come (numbers or strings),
+    // so the optimised code of one book fits the next.
+    this.ids = new Array<OrderKey>(capacity).fill("");
+    // Account "" is number 0 from the start: the cache always holds a string and the names
+    // array holds strings before the first real account (no type change in optimised code).
+    this.accountNames.push("");
+    this.accountNumbers.set("", 0);
+  }
+
+  /** The number of an account id (assigned on first sight; the last one is cached, so a run of one account's orders does no lookup). */
+  accountNo(accountId: string): number {
+    if (accountId === this.lastAccountId) return this.lastAccountNo;
+    let no = this.accountNumbers.get(accountId);
+    if (no === undefined) {
+      no = this.accountNames.length;
+      this.accountNames.push(accountId);
+      this.accountNumbers.set(accountId, no);
+    }
+    this.lastAccountId = accountId;
+    this.lastAccountNo = no;
+    return no;
+  }
+
+  /** The account id of a live handle. */
+  accountIdOf(h: number): string {
+    return this.accountNames[this.account[h] as number] as string;
   }
 
   /** A fresh handle (reused from the free list when possible). */
-  alloc(id: string, accountId: string, priceTicks: number, sizeLots: number, flags: number): number {
+  alloc(id: OrderKey, accountNo: number, priceTicks: number, sizeLots: number, flags: number): number {
     let h: number;
     if (this.freeCount > 0) h = this.freeList[--this.freeCount] as number;
     else {
       if (this.top === this.capacity) this.grow();
       h = this.top++;
     }
-    if (h === this.ids.length) {
-      this.ids.push(id);
-      this.accountIds.push(accountId);
-    } else {
-      this.ids[h] = id;
-      this.accountIds[h] = accountId;
-    }
+    this.ids[h] = id;
+    this.account[h] = accountNo;
     this.price[h] = priceTicks;
     this.size[h] = sizeLots;
     this.flags[h] = flags;
     this.prev[h] = NIL;
     this.next[h] = NIL;
     this.level[h] = NIL;
+    this.slot[h] = NIL;
     return h;
   }
 
-  /** Returns a handle to the free list. */
+  /** Returns a handle to the free list (its stale id is overwritten when the handle is reused). */
   free(h: number): void {
-    this.ids[h] = "";
-    this.accountIds[h] = "";
     this.freeList[this.freeCount++] = h;
   }
 
@@ -127,6 +160,9 @@ export class OrderStore {
     const flags = new Uint8Array(capacity);
     flags.set(this.flags);
     this.flags = flags;
+    this.account = grownInt32(this.account, capacity);
+    this.ids.length = capacity; // holey from the start (new Array(n)), so no elements-kind change
+    this.ids.fill("", this.capacity);
     this.freeList = grownInt32(this.freeList, capacity);
     this.capacity = capacity;
   }
@@ -209,16 +245,24 @@ export class BookSide {
     }
     const key = this.isBid ? priceTicks : -priceTicks;
     const keys = this.keys;
-    if (n === 0 || key > (keys[n - 1] as number)) {
-      keys[n] = key; // new best: the common case when quoting inside the spread
-      this.handles[n] = level;
-    } else {
-      const at = this.search(key);
-      keys.copyWithin(at + 1, at, n);
-      this.handles.copyWithin(at + 1, at, n);
-      keys[at] = key;
-      this.handles[at] = level;
+    const handles = this.handles;
+    // Insertion step from the top (where most new levels appear): shift the entries above
+    // `key` up one at a time, which for a few entries is much cheaper than a binary search
+    // and two copyWithin calls; past NEAR_TOP entries, binary search the rest and move it in bulk.
+    let at = n;
+    const stop = n > NEAR_TOP ? n - NEAR_TOP : 0;
+    while (at > stop && (keys[at - 1] as number) > key) {
+      keys[at] = keys[at - 1] as number;
+      handles[at] = handles[at - 1] as number;
+      at--;
     }
+    if (at === stop && stop > 0 && (keys[stop - 1] as number) > key) {
+      at = this.search(key, stop);
+      keys.copyWithin(at + 1, at, stop);
+      handles.copyWithin(at + 1, at, stop);
+    }
+    keys[at] = key;
+    handles[at] = level;
     this.size = n + 1;
 
     if (n === 0) {
@@ -237,7 +281,7 @@ export class BookSide {
     const priceTicks = this.levelPrice[level] as number;
     const n = this.size;
     if (this.handles[n - 1] !== level) {
-      const at = this.search(this.isBid ? priceTicks : -priceTicks);
+      const at = this.search(this.isBid ? priceTicks : -priceTicks, n);
       this.keys.copyWithin(at, at + 1, n);
       this.handles.copyWithin(at, at + 1, n);
     }
@@ -291,11 +335,11 @@ export class BookSide {
     this.levelCount[level] = (this.levelCount[level] as number) - 1;
   }
 
-  /** Index of the first key >= `key`. */
-  private search(key: number): number {
+  /** Index of the first key >= `key` among the first `end` keys. */
+  private search(key: number, end: number): number {
     const keys = this.keys;
     let lo = 0;
-    let hi = this.size;
+    let hi = end;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if ((keys[mid] as number) < key) lo = mid + 1;

@@ -13,7 +13,7 @@ function model(ops: Array<{ insert: boolean; key: number }>, idOf: (k: number) =
     const found = index.find(id);
     expect(found).toBe(expected.get(id) ?? -1);
     if (op.insert && found === -1) {
-      const h = store.alloc(id, "a", 1, 1, 0);
+      const h = store.alloc(id, 0, 1, 1, 0);
       index.insertFound(h);
       expected.set(id, h);
     } else if (!op.insert && found !== -1) {
@@ -53,7 +53,7 @@ describe("IdIndex", () => {
     const store = new OrderStore();
     const index = new IdIndex(store);
     const a = ["ab", "c"].join("");
-    const h = store.alloc(a, "x", 1, 1, 0);
+    const h = store.alloc(a, 0, 1, 1, 0);
     index.insert(a, h);
     expect(index.find(`a${"bc"}`)).toBe(h);
     expect(index.find("bac")).toBe(-1);
@@ -63,6 +63,6 @@ describe("IdIndex", () => {
   it("refuses an insert that no missed find prepared", () => {
     const store = new OrderStore();
     const index = new IdIndex(store);
-    expect(() => index.insertFound(store.alloc("a", "x", 1, 1, 0))).toThrow(/without a missed find/);
+    expect(() => index.insertFound(store.alloc("a", 0, 1, 1, 0))).toThrow(/without a missed find/);
   });
 });
