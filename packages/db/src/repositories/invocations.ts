@@ -300,6 +300,9 @@ function jsonText(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
+/** Rows a batch statement takes at most (chunks' default). */
+const STATEMENT_ROWS = 1000;
+
 const WITH_TOOL_CALLS = { toolCalls: { orderBy: [{ createdAt: "asc" as const }, { id: "asc" as const }] } };
 
 /** Reads and writes Invocations and ToolCalls. */
@@ -338,9 +341,11 @@ export class InvocationsRepository {
       const modelId = checkId("model", input.modelId);
       return { id: globalThis.crypto.randomUUID(), modelId, prompt: checkPrompt(input.prompt), startedAt: toDbTime("startedAt", input.startedAt ?? now) };
     });
+    // One chunk is one statement, atomic without a transaction of its own (a round trip each for BEGIN and COMMIT saved).
+    const write = rows.length <= STATEMENT_ROWS ? (fn: (client: DbClient) => Promise<void>) => fn(this.prisma) : (fn: (client: DbClient) => Promise<void>) => inTransaction(this.prisma, fn);
     try {
-      await inTransaction(this.prisma, async (tx) => {
-        for (const chunk of chunks(rows)) {
+      await write(async (tx) => {
+        for (const chunk of chunks(rows, STATEMENT_ROWS)) {
           await tx.$executeRaw`WITH input AS (
               SELECT * FROM (VALUES ${Prisma.join(chunk.map((r) => Prisma.sql`(${r.id}::uuid, ${r.modelId}::uuid, ${r.prompt}::text, ${r.startedAt}::timestamptz)`))}) AS v(id, model_id, prompt, started_at)
             ),
