@@ -47,6 +47,8 @@ export {
   type ToolCallRecord,
   type StartInvocationInput,
   type FinishInvocationInput,
+  type FinishManyResult,
+  type InvocationFinish,
   type RecordToolCallInput,
   type CompletedInvocationInput,
   type InvocationsQuery,

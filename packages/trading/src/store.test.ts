@@ -133,6 +133,9 @@ describe("LiveTradingStore", () => {
       const id = await store.startInvocation(model.id, "p", T0 + 3 * TICK);
       await store.recordToolCall({ invocationId: id, type: "CLOSE_POSITION", arguments: { symbol: "BTC" }, accepted: true });
       await store.finishInvocation(id, { response: "ok" });
+      // The tick's records are written at its end (and the finish read back into the state then).
+      expect((await db.invocations.byId(id))!.finishedAt).toBeNull();
+      await store.endTick();
       const kept = await store.modelHistory(model, T0 + 4 * TICK, toDecimal(10_290));
       // What the database store reads from the same rows.
       const fromDb = await new DbTradingStore(db, () => clock.now()).modelHistory(model, T0 + 4 * TICK, toDecimal(10_290));
@@ -192,8 +195,8 @@ describe("MemoryTradingStore", () => {
 });
 
 const pgSkip = await postgresSkipReason();
-describe.skipIf(pgSkip !== null)("a run failed by a database outage", () => {
-  it("is recorded once the database is back: its invocation finished with the error and the failure counted, once", async () => {
+describe.skipIf(pgSkip !== null)("runs during a database outage", () => {
+  it("are recorded once the database is back: a run's kept records in the next batch, a failed run's failure counted, once", async () => {
     const clock = new ManualClock(T0);
     const relay = TcpRelay.toUrl(postgresUrl!);
     await relay.open();
@@ -220,19 +223,29 @@ describe.skipIf(pgSkip !== null)("a run failed by a database outage", () => {
       });
       const run = runTradeWorkflow(runtime, model);
       while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
-      // The database goes away while the model thinks: the fill cannot be written, nor the invocation finished.
+      // The database goes away while the model thinks: the fill cannot be written; the run's
+      // records (its refused call, its finish) are kept for the tick's batch.
       await relay.cut();
       const result = await run;
-      expect(result.ok).toBe(false);
+      expect(result.ok).toBe(true);
+      expect(result.toolCalls.map((c) => [c.status, c.accepted])).toEqual([["failed", false]]);
       expect(result.invocationId).not.toBeNull();
+      // A run that cannot even start its invocation fails, and its failure is kept too.
+      const second = await runTradeWorkflow(runtime, model);
+      expect(second).toMatchObject({ ok: false, errorCode: "WORKFLOW", invocationId: null });
+      await expect(runtime.store.endTick()).rejects.toThrow();
       await expect(runtime.store.retryPending()).rejects.toThrow();
       await relay.open();
+      await runtime.store.endTick();
       expect(await runtime.store.retryPending()).toBe(1);
       expect(await runtime.store.retryPending()).toBe(0);
+      await runtime.store.endTick();
       const invocation = (await db.invocations.byId(result.invocationId!))!;
       expect(invocation.finishedAt).not.toBeNull();
-      expect(invocation.error).toMatch(/^WORKFLOW: /);
-      expect((await db.models.require(model.id)).failedWorkflowCount).toBe(1);
+      expect(invocation.error).toBeNull();
+      expect(invocation.toolCalls.map((c) => [c.type, c.accepted, c.rejectionReason?.startsWith("failed: fill not recorded")])).toEqual([["CREATE_POSITION", false, true]]);
+      const counters = await db.models.require(model.id);
+      expect([counters.invocationCount, counters.failedToolCallCount, counters.failedWorkflowCount]).toEqual([1, 1, 1]);
       expect(await db.orders.openOrdersOfModel(model.id)).toEqual([]);
     } finally {
       await runtime.close();

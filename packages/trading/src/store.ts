@@ -19,7 +19,18 @@
  * is kept and written by `retryPending` once it can.
  */
 import { type Decimal, NotFoundError, StateConflictError, ValidationError } from "@autonome/core";
-import type { ClosedOrder, CompletedInvocationInput, Db, DbTransaction, ModelRecord, OpenOrder, RecordSnapshotInput, RecordToolCallInput } from "@autonome/db";
+import type {
+  ClosedOrder,
+  CompletedInvocationInput,
+  Db,
+  DbTransaction,
+  InvocationRecord,
+  ModelRecord,
+  OpenOrder,
+  RecordSnapshotInput,
+  RecordToolCallInput,
+  StartInvocationInput,
+} from "@autonome/db";
 import type { CompetitorStanding } from "@autonome/prompts";
 import { computePerformanceMetrics } from "@autonome/risk";
 import { type ModelHistory, ModelStates, RECENT_CLOSES, RECENT_INVOCATIONS, type RiskHistory, TRADE_LIMIT, acceptedActions, countActions } from "./model-state.js";
@@ -88,6 +99,12 @@ export interface TradingStore {
   forget(modelIds: readonly string[]): void;
   /** Writes what is buffered (nothing for the stores that write at once). */
   flush(): Promise<void>;
+  /**
+   * The tick's runs have ended (and a run that outlived its tick has ended): a store that
+   * batches a tick's records writes them now (LiveTradingStore); the others do nothing (a
+   * backtest's driver flushes its MemoryTradingStore when it chooses).
+   */
+  endTick(): Promise<void>;
 }
 
 /** What finishing an invocation records. */
@@ -265,6 +282,9 @@ export class DbTradingStore implements TradingStore {
 
   /** @inheritdoc */
   async flush(): Promise<void> {}
+
+  /** @inheritdoc */
+  async endTick(): Promise<void> {}
 }
 
 /** Whether a failed write may succeed later (not bad input or a missing row, which never will). */
@@ -282,13 +302,29 @@ export interface LiveTradingStoreOptions {
 }
 
 /**
- * The worker's store: every record written at once (as DbTradingStore), each model's history
- * read from ModelStates (loaded once, the last 30 days of its curve, kept up to date from
- * these writes). Tool calls written in an Order's transaction reach the state when their
- * invocation finishes (read back with it), so a rolled-back one never counts.
+ * The worker's store. Each model's history is read from ModelStates (loaded once, the last
+ * 30 days of its curve, kept up to date from these writes). Writes:
+ *  - an invocation's start, before the run goes on (a crash mid-run leaves it unfinished,
+ *    and the next start or stale clear closes it as ABANDONED); the starts of a tick's runs
+ *    that ask in one turn of the event loop share one statement;
+ *  - an executed tool call, at once in the transaction of the Order it caused (`tx`);
+ *  - the rest of a tick's records (the other tool calls, the finishes, the snapshots) in
+ *    one transaction at the tick's end (`endTick`, which runTick calls): a few multi-row
+ *    statements instead of a dozen statements a model. A crash before it leaves those runs'
+ *    invocations unfinished (closed as ABANDONED on restart) and their Orders, written at
+ *    once, intact. A batch the database cannot take now is kept for the next one.
+ * Tool calls reach the state when their invocation's finish is written (read back with it),
+ * so one whose Order's transaction rolled back never counts.
  */
 export class LiveTradingStore extends DbTradingStore {
   private readonly states: ModelStates;
+  private calls: RecordToolCallInput[] = [];
+  private finishes: Array<{ invocationId: string; finish: FinishInput }> = [];
+  private snapshots: RecordSnapshotInput[] = [];
+  /** Starts asked for in this turn of the event loop, written together. */
+  private starting: Array<{ input: StartInvocationInput; resolve: (id: string) => void; reject: (error: unknown) => void }> = [];
+  /** The running write of a batch: one at a time, in order. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(options: LiveTradingStoreOptions) {
     super(options.db, options.now);
@@ -297,29 +333,70 @@ export class LiveTradingStore extends DbTradingStore {
 
   /** @inheritdoc */
   override async modelHistory(model: ModelRecord, now: number, equity: Decimal): Promise<ModelHistory> {
-    return (await this.states.of(model, now)).history(now, equity);
+    return (await this.stateOf(model, now)).history(now, equity);
   }
 
   /** @inheritdoc */
   override async riskHistory(modelId: string, now: number, windowMs: number): Promise<RiskHistory> {
-    return (await this.states.of({ id: modelId, name: modelId }, now)).riskHistory(now, windowMs);
+    return (await this.stateOf({ id: modelId, name: modelId }, now)).riskHistory(now, windowMs);
   }
 
-  /** @inheritdoc */
+  /** The model's state; one loaded from the database now first sees the kept records there (the batch is written before). */
+  private async stateOf(model: Pick<ModelRecord, "id" | "name">, now: number) {
+    if (this.states.peek(model.id) === undefined && this.pendingRecords > 0) await this.flush().catch(() => undefined);
+    return this.states.of(model, now);
+  }
+
+  /**
+   * @inheritdoc Written before it resolves; the starts asked for in one turn of the event loop
+   * (a tick's runs reach theirs together) are written in one statement.
+   */
   override async startInvocation(modelId: string, prompt: string, startedAt: number): Promise<string> {
-    const id = await super.startInvocation(modelId, prompt, startedAt);
+    const id = await new Promise<string>((resolve, reject) => {
+      this.starting.push({ input: { modelId, prompt, startedAt }, resolve, reject });
+      if (this.starting.length === 1) setImmediate(() => void this.writeStarts());
+    });
     this.states.peek(modelId)?.invocationStarted();
     return id;
   }
 
-  /** @inheritdoc */
+  /** Writes the starts asked for so far; when the database refuses one (an unknown model), each is written alone so only that run fails. */
+  private async writeStarts(): Promise<void> {
+    const batch = this.starting;
+    this.starting = [];
+    try {
+      const ids = await this.db.invocations.startMany(batch.map((b) => b.input));
+      batch.forEach((b, i) => b.resolve(ids[i]!));
+    } catch (error) {
+      if (batch.length === 1 || retryable(error)) {
+        for (const b of batch) b.reject(error);
+        return;
+      }
+      for (const b of batch) {
+        try {
+          b.resolve((await this.db.invocations.start(b.input)).id);
+        } catch (alone) {
+          b.reject(alone);
+        }
+      }
+    }
+  }
+
+  /** @inheritdoc With `tx`, written in it (the Order's); otherwise kept for the tick's batch. */
+  override async recordToolCall(input: RecordToolCallInput, tx?: DbTransaction): Promise<void> {
+    if (tx !== undefined) return super.recordToolCall(input, tx);
+    this.calls.push(input);
+  }
+
+  /** @inheritdoc Kept for the tick's batch; an invocation closed as ABANDONED meanwhile is left as it is then. */
   override async finishInvocation(invocationId: string, input: FinishInput): Promise<void> {
-    const finished = await this.db.invocations.finish(invocationId, input);
-    this.states.peek(finished.modelId)?.invocationFinished(acceptedActions(finished.toolCalls));
+    this.finishes.push({ invocationId, finish: input });
   }
 
   /** @inheritdoc A failed run's accepted calls count among the recent actions too, as they do when read from the database. */
   override async recordFailedRun(run: FailedRun): Promise<FailedRunOutcome> {
+    // Its tool calls first (a batch that fails now is kept: the failed run is then kept as well).
+    await this.flush().catch(() => undefined);
     const outcome = await super.recordFailedRun(run);
     const state = this.states.peek(run.modelId);
     if (outcome !== "pending" && run.invocationId !== null && state !== undefined) {
@@ -329,9 +406,16 @@ export class LiveTradingStore extends DbTradingStore {
     return outcome;
   }
 
-  /** @inheritdoc */
+  /** @inheritdoc Of the written invocations: the batch is written first. */
+  override async recentErrors(modelId: string, count: number): Promise<Array<string | null>> {
+    await this.flush();
+    return super.recentErrors(modelId, count);
+  }
+
+  /** @inheritdoc Kept for the tick's batch; the model's curve has it at once. */
   override async recordSnapshot(input: SnapshotInput): Promise<void> {
-    await super.recordSnapshot(input);
+    const { openPositions: _, ...snapshot } = input;
+    this.snapshots.push(snapshot);
     this.states.snapshotRecorded(input.modelId, { ts: input.at, equity: input.total });
   }
 
@@ -348,6 +432,77 @@ export class LiveTradingStore extends DbTradingStore {
   /** @inheritdoc */
   override forget(modelIds: readonly string[]): void {
     this.states.forget(modelIds);
+  }
+
+  /** Records kept for the next batch. */
+  get pendingRecords(): number {
+    return this.calls.length + this.finishes.length + this.snapshots.length;
+  }
+
+  /** @inheritdoc */
+  override endTick(): Promise<void> {
+    return this.flush();
+  }
+
+  /**
+   * @inheritdoc One transaction: the kept tool calls, then the finishes (read back with every
+   * tool call of their invocations, for the models' states), then the snapshots. When it
+   * fails for the database (unreachable) everything is kept for the next batch and it rejects;
+   * a record the database refuses for itself (bad input, a row gone) is written alone, so it
+   * cannot hold the others back, and dropped.
+   */
+  override flush(): Promise<void> {
+    const write = this.writing.then(() => this.writeBatch());
+    this.writing = write.catch(() => undefined);
+    return write;
+  }
+
+  private async writeBatch(): Promise<void> {
+    const calls = this.calls;
+    const finishes = this.finishes;
+    const snapshots = this.snapshots;
+    if (calls.length === 0 && finishes.length === 0 && snapshots.length === 0) return;
+    this.calls = [];
+    this.finishes = [];
+    this.snapshots = [];
+    let finished: InvocationRecord[];
+    try {
+      finished = await this.db.transaction(async (tx) => {
+        await tx.invocations.recordToolCalls(calls);
+        const result = await tx.invocations.finishMany(finishes);
+        await tx.portfolio.recordMany(snapshots);
+        return result.finished;
+      });
+    } catch (error) {
+      if (retryable(error)) {
+        this.calls = [...calls, ...this.calls];
+        this.finishes = [...finishes, ...this.finishes];
+        this.snapshots = [...snapshots, ...this.snapshots];
+        throw error;
+      }
+      finished = await this.writeOneByOne(calls, finishes, snapshots);
+    }
+    for (const inv of finished) this.states.peek(inv.modelId)?.invocationFinished(acceptedActions(inv.toolCalls));
+  }
+
+  /** The batch again, one record at a time: a refused record is dropped, the others written. */
+  private async writeOneByOne(calls: readonly RecordToolCallInput[], finishes: ReadonlyArray<{ invocationId: string; finish: FinishInput }>, snapshots: readonly RecordSnapshotInput[]): Promise<InvocationRecord[]> {
+    const finished: InvocationRecord[] = [];
+    const refusedOnly = async <T>(write: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await write();
+      } catch (error) {
+        if (retryable(error) && !(error instanceof StateConflictError)) throw error;
+        return undefined;
+      }
+    };
+    for (const call of calls) await refusedOnly(() => this.db.invocations.recordToolCall(call));
+    for (const f of finishes) {
+      const inv = await refusedOnly(() => this.db.invocations.finish(f.invocationId, f.finish));
+      if (inv !== undefined) finished.push(inv);
+    }
+    for (const snapshot of snapshots) await refusedOnly(() => this.db.portfolio.record(snapshot));
+    return finished;
   }
 }
 
@@ -489,6 +644,9 @@ export class MemoryTradingStore implements TradingStore {
   forget(modelIds: readonly string[]): void {
     this.states.forget(modelIds);
   }
+
+  /** @inheritdoc Nothing: the driver flushes (a backtest every few ticks). */
+  async endTick(): Promise<void> {}
 
   /** @inheritdoc One transaction: the finished invocations, the snapshots and the failure counters. */
   async flush(): Promise<void> {

@@ -11,10 +11,12 @@
  * 3. Each model's runTradeWorkflow: all at once (default) or one after another.
  * 4. The shared market intelligence is invalidated (the next tick computes afresh).
  * 5. snapshotPortfolios(runtime, models): one PortfolioSnapshot per model.
+ * 6. The store's endTick: a store that batches the tick's records (the worker's
+ *    LiveTradingStore) writes them in one transaction.
  *
- * Steps 4 and 5 run whatever happened before them. When step 1 or 2 fails no workflow
+ * Steps 4 to 6 run whatever happened before them. When step 1 or 2 fails no workflow
  * runs (no model trades on books that were not refreshed); when a workflow throws the
- * others still run. Either way the tick ends with 4 and 5, then runTick rethrows the
+ * others still run. Either way the tick ends with 4 to 6, then runTick rethrows the
  * first error (the others go to the runtime's logger).
  */
 import type { ModelRecord } from "@autonome/db";
@@ -101,6 +103,8 @@ export async function runTick(runtime: TradingRuntime, options: RunTickOptions =
       const workflow: TickWorkflow = async (signal, fence) => {
         const result = await runTradeWorkflow(runtime, model, signal, fence ? { fence } : {});
         if (!ended) results[index] = result;
+        // A run that outlived its tick writes its records itself (the tick's batch went without them).
+        else await endTick(runtime);
         options.onWorkflow?.(model, result);
         return result;
       };
@@ -121,6 +125,7 @@ export async function runTick(runtime: TradingRuntime, options: RunTickOptions =
 
   runtime.intelligence.invalidate();
   await snapshotPortfolios(runtime, models);
+  await endTick(runtime);
 
   const [first, ...rest] = errors;
   if (first !== undefined) {
@@ -128,4 +133,9 @@ export async function runTick(runtime: TradingRuntime, options: RunTickOptions =
     throw first.error;
   }
   return { models, reconcile: report!, results: [...results] };
+}
+
+/** The store's end of a tick (its batch of records written); a batch the database cannot take now is kept for the next one. */
+async function endTick(runtime: TradingRuntime): Promise<void> {
+  await runtime.store.endTick().catch((error: unknown) => runtime.logger.warn("tick records not written yet", { error: errorMessage(error) }));
 }

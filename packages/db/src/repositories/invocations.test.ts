@@ -297,4 +297,88 @@ describeEachDatabase("InvocationsRepository", (t) => {
     expect(await t.db.invocations.abandonUnfinished({ startedBefore: t.clock.now(), modelIds: [], reason: "x" })).toEqual([]);
     await expect(t.db.invocations.abandonUnfinished({ startedBefore: t.clock.now(), reason: " " })).rejects.toBeInstanceOf(ValidationError);
   });
+  it("records a tick's tool calls and finishes in batches exactly as recordToolCall and finish would, and leaves an ABANDONED one as it is", async () => {
+    const a = await model("a");
+    const b = await model("b");
+    const ia = await t.db.invocations.start({ modelId: a.id, prompt: "p" });
+    const ib = await t.db.invocations.start({ modelId: b.id, prompt: "q" });
+    const ic = await t.db.invocations.start({ modelId: b.id, prompt: "r" });
+    t.clock.advanceBy(500);
+    expect(
+      await t.db.invocations.recordToolCalls([
+        { invocationId: ia.id, type: "HOLDING", arguments: {}, accepted: true },
+        { invocationId: ib.id, type: "CREATE_POSITION", arguments: { symbol: "BTC" }, accepted: false, rejectionReason: "no margin" },
+        { invocationId: ib.id, type: null, tool: "nope", arguments: {}, accepted: false, rejectionReason: "unknown tool" },
+      ]),
+    ).toBe(3);
+    expect((await t.db.models.require(a.id)).failedToolCallCount).toBe(0);
+    expect((await t.db.models.require(b.id)).failedToolCallCount).toBe(2);
+    await t.db.invocations.abandonUnfinished({ startedBefore: t.clock.now(), modelIds: [b.id], reason: "stale" });
+    // ib and ic are ABANDONED now; their late finishes change nothing.
+    const result = await t.db.invocations.finishMany([
+      { invocationId: ia.id, finish: { response: "held", inputTokens: 10, outputTokens: 2, cost: "0.000000015", steps: [{ kind: "rule" }] } },
+      { invocationId: ib.id, finish: { response: "late" } },
+      { invocationId: ic.id, finish: { error: "late" } },
+    ]);
+    expect(result.alreadyFinished).toEqual([ib.id, ic.id]);
+    expect(result.finished.map((i) => i.id)).toEqual([ia.id]);
+    const done = result.finished[0]!;
+    expect(done).toMatchObject({ response: "held", inputTokens: 10, outputTokens: 2, latencyMs: 500, error: null, finishedAt: t.clock.now(), steps: [{ kind: "rule" }] });
+    expect(done.cost?.toString()).toBe("0.00000002");
+    expect(done.responsePayload).toBeNull();
+    expect(done.toolCalls.map((c) => c.type)).toEqual(["HOLDING"]);
+    expect((await t.db.invocations.byId(ib.id))!.error).toMatch(/^ABANDONED: /);
+    // The single-row finish agrees on what it would have written.
+    const single = await t.db.invocations.start({ modelId: a.id, prompt: "p" });
+    t.clock.advanceBy(500);
+    const one = await t.db.invocations.finish(single.id, { response: "held", inputTokens: 10, outputTokens: 2, cost: "0.000000015", steps: [{ kind: "rule" }] });
+    expect({ ...one, id: done.id, startedAt: done.startedAt, finishedAt: done.finishedAt, toolCalls: [] }).toEqual({ ...done, toolCalls: [] });
+  });
+
+  it("starts many invocations in one statement as start would, counting each on its model; an unknown model or a bad prompt changes nothing", async () => {
+    const a = await model("a");
+    const b = await model("b");
+    const ids = await t.db.invocations.startMany([
+      { modelId: a.id, prompt: "pa" },
+      { modelId: b.id, prompt: "pb", startedAt: t.clock.now() - 5 },
+      { modelId: a.id, prompt: "pa2" },
+    ]);
+    expect(ids).toHaveLength(3);
+    const read = await Promise.all(ids.map((id) => t.db.invocations.byId(id)));
+    expect(read.map((i) => [i!.modelId, i!.prompt, i!.startedAt, i!.finishedAt, i!.inputTokens])).toEqual([
+      [a.id, "pa", t.clock.now(), null, 0],
+      [b.id, "pb", t.clock.now() - 5, null, 0],
+      [a.id, "pa2", t.clock.now(), null, 0],
+    ]);
+    expect((await t.db.models.require(a.id)).invocationCount).toBe(2);
+    expect((await t.db.models.require(b.id)).invocationCount).toBe(1);
+    await expect(t.db.invocations.startMany([{ modelId: a.id, prompt: "p" }, { modelId: "00000000-0000-4000-8000-000000000000", prompt: "p" }])).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.db.invocations.startMany([{ modelId: a.id, prompt: "p" }, { modelId: a.id, prompt: 7 as unknown as string }])).rejects.toBeInstanceOf(ValidationError);
+    expect((await t.db.models.require(a.id)).invocationCount).toBe(2);
+    expect(await t.db.invocations.count({ modelId: a.id })).toBe(2);
+  });
+
+  it("refuses a bad batch of tool calls or finishes whole: unknown invocation, bad input, a finish before its start, one named twice", async () => {
+    const m = await model();
+    const inv = await t.db.invocations.start({ modelId: m.id, prompt: "p" });
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    await expect(
+      t.db.invocations.recordToolCalls([
+        { invocationId: inv.id, type: "HOLDING", arguments: {}, accepted: true },
+        { invocationId: unknown, type: "HOLDING", arguments: {}, accepted: true },
+      ]),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      t.db.invocations.recordToolCalls([
+        { invocationId: inv.id, type: "HOLDING", arguments: {}, accepted: true },
+        { invocationId: inv.id, type: "HOLDING", arguments: {}, accepted: false },
+      ]),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect((await t.db.invocations.byId(inv.id))!.toolCalls).toEqual([]);
+    await expect(t.db.invocations.finishMany([{ invocationId: inv.id, finish: {} }, { invocationId: unknown, finish: {} }])).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.db.invocations.finishMany([{ invocationId: inv.id, finish: { finishedAt: inv.startedAt - 1 } }])).rejects.toBeInstanceOf(ValidationError);
+    await expect(t.db.invocations.finishMany([{ invocationId: inv.id, finish: {} }, { invocationId: inv.id, finish: {} }])).rejects.toBeInstanceOf(ValidationError);
+    expect((await t.db.invocations.byId(inv.id))!.finishedAt).toBeNull();
+    expect((await t.db.models.require(m.id)).failedToolCallCount).toBe(0);
+  });
 });

@@ -125,6 +125,19 @@ export interface CompletedInvocationInput extends StartInvocationInput, FinishIn
   toolCalls?: ReadonlyArray<Omit<RecordToolCallInput, "invocationId">>;
 }
 
+/** One finish of InvocationsRepository.finishMany. */
+export interface InvocationFinish {
+  invocationId: string;
+  finish: FinishInvocationInput;
+}
+
+/** What finishMany did: the invocations it finished (read back with their tool calls), and those it found finished already. */
+export interface FinishManyResult {
+  finished: InvocationRecord[];
+  /** Closed before (as ABANDONED, say): left as they were. */
+  alreadyFinished: string[];
+}
+
 /** Which invocations to list. */
 export interface InvocationsQuery {
   modelId?: string;
@@ -287,6 +300,9 @@ function jsonText(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
+/** Rows a batch statement takes at most (chunks' default). */
+const STATEMENT_ROWS = 1000;
+
 const WITH_TOOL_CALLS = { toolCalls: { orderBy: [{ createdAt: "asc" as const }, { id: "asc" as const }] } };
 
 /** Reads and writes Invocations and ToolCalls. */
@@ -310,6 +326,43 @@ export class InvocationsRepository {
       });
     });
     return toInvocation(row);
+  }
+
+  /**
+   * Records the starts of many invocations (of any models) and counts them on their models, as
+   * start does one by one, in one statement per thousand (so concurrent runs of a tick start
+   * together). Every input is validated first; NotFoundError for an unknown model (nothing
+   * written). Returns the ids, in the order of the inputs.
+   */
+  async startMany(inputs: readonly StartInvocationInput[]): Promise<string[]> {
+    if (inputs.length === 0) return [];
+    const now = this.clock.now();
+    const rows = inputs.map((input) => {
+      const modelId = checkId("model", input.modelId);
+      return { id: globalThis.crypto.randomUUID(), modelId, prompt: checkPrompt(input.prompt), startedAt: toDbTime("startedAt", input.startedAt ?? now) };
+    });
+    // One chunk is one statement, atomic without a transaction of its own (a round trip each for BEGIN and COMMIT saved).
+    const write = rows.length <= STATEMENT_ROWS ? (fn: (client: DbClient) => Promise<void>) => fn(this.prisma) : (fn: (client: DbClient) => Promise<void>) => inTransaction(this.prisma, fn);
+    try {
+      await write(async (tx) => {
+        for (const chunk of chunks(rows, STATEMENT_ROWS)) {
+          await tx.$executeRaw`WITH input AS (
+              SELECT * FROM (VALUES ${Prisma.join(chunk.map((r) => Prisma.sql`(${r.id}::uuid, ${r.modelId}::uuid, ${r.prompt}::text, ${r.startedAt}::timestamptz)`))}) AS v(id, model_id, prompt, started_at)
+            ),
+            counted AS (
+              UPDATE models SET invocation_count = models.invocation_count + c.n, updated_at = ${new Date(now)}::timestamptz
+              FROM (SELECT model_id, count(*)::int AS n FROM input GROUP BY model_id) AS c WHERE models.id = c.model_id
+              RETURNING models.id
+            )
+            INSERT INTO invocations (id, model_id, prompt, input_tokens, output_tokens, started_at)
+            SELECT id, model_id, prompt, 0, 0, started_at FROM input`;
+        }
+      });
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new NotFoundError("model", [...new Set(rows.map((r) => r.modelId))].join(", "));
+      throw error;
+    }
+    return rows.map((r) => r.id);
   }
 
   /** Records how an invocation ended; StateConflictError when it was finished already. */
@@ -346,6 +399,109 @@ export class InvocationsRepository {
       return tx.toolCall.create({ data: { ...data, invocationId } });
     });
     return toToolCall(row);
+  }
+
+  /**
+   * Records tool calls of started invocations (any number, any invocations) in one statement
+   * per thousand rows, and counts the rejected ones on their models, as recordToolCall does one
+   * by one: for a writer that batches a tick's records. Every row is validated before anything
+   * is written; NotFoundError for an unknown invocation (nothing written). Returns how many.
+   */
+  async recordToolCalls(inputs: readonly RecordToolCallInput[]): Promise<number> {
+    if (inputs.length === 0) return 0;
+    const now = this.clock.now();
+    const rows = inputs.map((input) => ({ ...toolCallData(input, now), invocationId: checkId("invocation", input.invocationId) }));
+    try {
+      await inTransaction(this.prisma, async (tx) => {
+        for (const chunk of chunks(rows)) {
+          await tx.$executeRaw`WITH inserted AS (
+              INSERT INTO tool_calls (id, invocation_id, type, tool, arguments, result, accepted, rejection_reason, created_at)
+              VALUES ${Prisma.join(
+                chunk.map(
+                  (r) =>
+                    Prisma.sql`(${r.id}::uuid, ${r.invocationId}::uuid, ${r.type ?? null}::"ToolCallType", ${r.tool}, ${jsonText(r.arguments)}::jsonb, ${jsonText(r.result)}::jsonb, ${r.accepted}, ${r.rejectionReason ?? null}, ${r.createdAt}::timestamptz)`,
+                ),
+              )}
+              RETURNING invocation_id, accepted
+            ),
+            rejected AS (
+              SELECT i.model_id, count(*)::int AS n FROM inserted JOIN invocations i ON i.id = inserted.invocation_id WHERE NOT inserted.accepted GROUP BY i.model_id
+            )
+            UPDATE models SET failed_tool_call_count = models.failed_tool_call_count + rejected.n, updated_at = ${new Date(now)}::timestamptz
+            FROM rejected WHERE models.id = rejected.model_id`;
+        }
+      });
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new NotFoundError("invocation", [...new Set(rows.map((r) => r.invocationId))].join(", "));
+      throw error;
+    }
+    return rows.length;
+  }
+
+  /**
+   * Finishes many invocations in one transaction (a read, one UPDATE per thousand and the
+   * read-back), each as finish would: for a writer that batches a tick's records. Invocations
+   * finished already (closed as ABANDONED meanwhile) are left as they are and listed.
+   * NotFoundError for an unknown invocation, ValidationError for a finish before its start or
+   * an invocation named twice: nothing is written then.
+   */
+  async finishMany(finishes: readonly InvocationFinish[]): Promise<FinishManyResult> {
+    if (finishes.length === 0) return { finished: [], alreadyFinished: [] };
+    const now = this.clock.now();
+    const rows = finishes.map((f) => {
+      const id = checkId("invocation", f.invocationId);
+      const finishedAt = toDbTime("finishedAt", f.finish.finishedAt ?? now);
+      return { id, finishedAt, input: f.finish, data: finishData(f.finish, finishedAt) };
+    });
+    const ids = rows.map((r) => r.id);
+    if (new Set(ids).size !== ids.length) throw new ValidationError("invalid finishes", [{ path: "invocationId", message: "each invocation at most once a batch" }]);
+    return inTransaction(this.prisma, async (tx) => {
+      const current = new Map((await tx.invocation.findMany({ where: { id: { in: ids } }, select: { id: true, startedAt: true, finishedAt: true } })).map((c) => [c.id, c]));
+      const open: typeof rows = [];
+      const alreadyFinished: string[] = [];
+      for (const row of rows) {
+        const c = current.get(row.id);
+        if (c === undefined) throw new NotFoundError("invocation", row.id);
+        if (row.finishedAt.getTime() < c.startedAt.getTime()) {
+          throw new ValidationError("invalid finish time", [{ path: "finishedAt", message: `must not be before startedAt (invocation ${row.id})` }]);
+        }
+        if (c.finishedAt !== null) alreadyFinished.push(row.id);
+        else {
+          row.data.latencyMs ??= Math.min(row.finishedAt.getTime() - c.startedAt.getTime(), 2_147_483_647);
+          open.push(row);
+        }
+      }
+      const done: string[] = [];
+      for (const chunk of chunks(open)) {
+        // A column a finish does not give keeps its value (finish's meaning): each has its "given" flag.
+        const updated = await tx.$queryRaw<Array<{ id: string }>>`UPDATE invocations AS i SET
+            finished_at = v.finished_at, input_tokens = v.input_tokens, output_tokens = v.output_tokens,
+            response = CASE WHEN v.has_response THEN v.response ELSE i.response END,
+            response_payload = CASE WHEN v.has_payload THEN v.payload ELSE i.response_payload END,
+            steps = CASE WHEN v.has_steps THEN v.steps ELSE i.steps END,
+            cost = CASE WHEN v.has_cost THEN v.cost ELSE i.cost END,
+            error = v.error, latency_ms = v.latency_ms
+          FROM (VALUES ${Prisma.join(
+            chunk.map(({ id, input, data }) => {
+              const d = data as { response?: string | null; responsePayload?: unknown; steps?: unknown; cost?: string | null; error?: string | null; latencyMs?: number };
+              return Prisma.sql`(${id}::uuid, ${data.finishedAt}::timestamptz, ${data.inputTokens}::int, ${data.outputTokens}::int,
+                ${input.response !== undefined}::boolean, ${d.response ?? null}::text, ${d.responsePayload !== undefined}::boolean, ${jsonText(d.responsePayload)}::jsonb,
+                ${d.steps !== undefined}::boolean, ${jsonText(d.steps)}::jsonb, ${input.cost !== undefined}::boolean, ${d.cost ?? null}::numeric,
+                ${d.error ?? null}::text, ${d.latencyMs ?? null}::int)`;
+            }),
+          )}) AS v(id, finished_at, input_tokens, output_tokens, has_response, response, has_payload, payload, has_steps, steps, has_cost, cost, error, latency_ms)
+          WHERE i.id = v.id AND i.finished_at IS NULL
+          RETURNING i.id::text AS id`;
+        done.push(...updated.map((u) => u.id));
+      }
+      // Closed meanwhile by another writer (between the read and the update): left as it is.
+      const doneSet = new Set(done);
+      for (const row of open) if (!doneSet.has(row.id)) alreadyFinished.push(row.id);
+      const finished = done.length === 0 ? [] : await tx.invocation.findMany({ where: { id: { in: done } }, include: WITH_TOOL_CALLS });
+      const order = new Map(ids.map((id, i) => [id, i]));
+      finished.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      return { finished: finished.map(toInvocation), alreadyFinished };
+    });
   }
 
   /**
