@@ -5,7 +5,7 @@
  * migrator, so the default run needs no database server. The Prisma client stays
  * inside this package: callers get repositories, never the client.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Clock, ConfigError, SystemClock } from "@autonome/core";
 import { PGlite } from "@electric-sql/pglite";
@@ -19,6 +19,7 @@ import { TRANSACTION_LIMITS, markTransaction } from "./internal/client.js";
 import { attachInternals } from "./internal/db-internals.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { pgClientSession, pgliteSession } from "./internal/sessions.js";
+import { openMemoryPglite, pgliteTemplateTar, unpackTar } from "./pglite-template.js";
 import { asError } from "./internal/thrown.js";
 import { type Migration, type MigrationResult, runMigrations } from "./migrator.js";
 import { ControlRequestsRepository } from "./repositories/control-requests.js";
@@ -242,7 +243,8 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
     } else {
       const dataDir = config.dataDir ?? DEFAULT_DATA_DIR;
       if (dataDir.startsWith("memory://")) {
-        pglite = new PGlite(dataDir);
+        // Migrated databases start from the migrated template (initdb and the migrations once a process, or once a machine).
+        pglite = (config.migrate ?? true) ? (await openMemoryPglite({ migrations })).pglite : new PGlite(dataDir);
       } else {
         const path = resolve(dataDir);
         // The lock first: never open a directory another process has open.
@@ -251,6 +253,19 @@ export async function createDb(config: DbConfig = dbTargetFromEnv()): Promise<Db
         unlock = () => lock.release();
         try {
           mkdirSync(path, { recursive: true });
+          // A new directory starts as a copy of the migrated template: no initdb, no migrations to run.
+          if ((config.migrate ?? true) && readdirSync(path).length === 0) {
+            const tar = await pgliteTemplateTar({ migrations });
+            if (tar !== null) {
+              // Unpacked beside, then renamed into place: a crash half-way leaves the directory empty, never half a cluster.
+              const staging = `${path}.template-${process.pid}`;
+              rmSync(staging, { recursive: true, force: true });
+              mkdirSync(staging, { recursive: true, mode: 0o700 });
+              unpackTar(tar, staging);
+              rmdirSync(path);
+              renameSync(staging, path);
+            }
+          }
           pglite = new PGlite(path);
         } catch (error) {
           unlock();

@@ -8,6 +8,7 @@ export {
   readMigrationsDir,
   runMigrations,
 } from "./migrator.js";
+export { type MemoryPglite, type MemoryPgliteOptions, type PgliteTemplateSource, openMemoryPglite, pgliteCacheDir, pgliteTemplateKey, saveMemoryPglite } from "./pglite-template.js";
 export { type MigrationFailure, MigrationError, type LeaseHolder, LeaseLostError } from "./errors.js";
 export {
   type DataDirLock,

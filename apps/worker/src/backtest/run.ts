@@ -6,14 +6,13 @@
  * its own database: PGlite under the output directory, or a fresh PostgreSQL schema.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigSchema } from "@autonome/agent";
 import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
-import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
+import { type ClosedOrder, type Db, type ModelRecord, createDb, openMemoryPglite, saveMemoryPglite } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
 import { MemoryTradingStore, type PriceRange, SimBroker, type TradingRuntime, type WorkflowResult, checkTriggers, createTradingRuntime, runTick } from "@autonome/trading";
-import { PGlite } from "@electric-sql/pglite";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
 import { type LlmCacheStats, startLlmCache } from "./llm-cache.js";
@@ -146,20 +145,26 @@ async function openDatabase(options: BacktestOptions, clock: ManualClock): Promi
   }
   // The run works on an in-memory PGlite (a file-backed one spends most of a tick in
   // emulated file I/O) and writes the whole data directory under --out when it ends.
+  // It starts from the migrated template (see @autonome/db's openMemoryPglite), and its dump is unpacked into DIR/db at the end.
   const dataDir = join(options.outDir, "db");
-  const pglite = new PGlite("memory://");
-  const db = await createDb({ kind: "pglite-instance", pglite, clock });
+  const { pglite } = await openMemoryPglite();
+  let db: Db;
+  try {
+    db = await createDb({ kind: "pglite-instance", pglite, clock });
+  } catch (error) {
+    await pglite.close();
+    throw error;
+  }
   return {
     db,
     database: { kind: "pglite", dataDir },
     async finish() {
       await db.close();
-      const dump = await pglite.dumpDataDir("none");
-      await pglite.close();
-      rmSync(dataDir, { recursive: true, force: true }); // a rerun into the same directory starts fresh
-      mkdirSync(dataDir, { recursive: true });
-      const disk = await PGlite.create(dataDir, { loadDataDir: dump });
-      await disk.close();
+      try {
+        await saveMemoryPglite(pglite, dataDir); // a rerun into the same directory starts fresh
+      } finally {
+        await pglite.close();
+      }
     },
   };
 }
