@@ -385,6 +385,15 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
     return accounts.flatMap((a) => [...a.positions.values()].map((p) => positionViewOf(a, p, this.markets)));
   }
 
+  /**
+   * The symbols an account holds a position in, in opening order: what `positions(id)` lists,
+   * without building the views (no marks, PnL or liquidation estimates), for callers that only
+   * need to know what is held. Throws NotFoundError for an unknown account.
+   */
+  positionSymbols(accountId: string): string[] {
+    return [...this.requireAccount(accountId).positions.keys()];
+  }
+
   /** Closed positions, in closing order, of one account or all. Throws NotFoundError for an unknown account. */
   trades(accountId?: string): SimulatedTrade[] {
     if (accountId !== undefined) this.requireAccount(accountId);
