@@ -72,11 +72,11 @@ import {
   applyAccountFill,
   creditFunding,
   exitTriggerOf,
-  marginOf,
   marginShortfall,
   newAccount,
   positionViewOf,
   restoredPosition,
+  standingOf,
 } from "./ledger.js";
 import { type EngineFill, MarketEngine, type RestingOrder } from "./market-engine.js";
 import { type ExchangeSimulatorConfig, isTimerClock, resolveConfig } from "./options.js";
@@ -929,7 +929,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private evaluateLiquidations(): void {
     for (const account of this.data.accounts.values()) {
       if (account.positions.size === 0) continue;
-      const margin = marginOf(account, this.markets);
+      const margin = standingOf(account, this.markets);
       if (!isBelowMaintenance(margin)) continue;
       for (const open of [...account.openOrders.values()]) this.cancelResting(account, open, "LIQUIDATION");
       const badDebtBefore = account.badDebt;
