@@ -14,6 +14,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { createDb, createEventChannel } from "@autonome/db";
 import { createApiServer } from "../src/server.js";
+import { onStopSignals } from "./stop-signals.js";
 
 const url = process.env.BENCH_DATABASE_URL;
 const schema = process.env.BENCH_SCHEMA;
@@ -37,7 +38,7 @@ console.log(`listening ${base}`);
 // The api's event-loop delay over its life (what every request behind a long task waits), printed at exit.
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
-const stop = async () => {
+onStopSignals(async () => {
   loopDelay.disable();
   const ms = (ns: number) => (ns / 1e6).toFixed(1);
   console.error(`api event-loop delay: p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, p99.9 ${ms(loopDelay.percentile(99.9))} ms, max ${ms(loopDelay.max)} ms`);
@@ -48,13 +49,4 @@ const stop = async () => {
   }
   await api.close();
   await db.close();
-  process.exit(0);
-};
-const onSignal = () => {
-  stop().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-};
-process.on("SIGTERM", onSignal);
-process.on("SIGINT", onSignal);
+});

@@ -9,6 +9,7 @@
  */
 import { ArenaEventBus, emptyExitPlan } from "@autonome/core";
 import { createDb, createEventChannel } from "@autonome/db";
+import { onStopSignals } from "./stop-signals.js";
 
 const url = process.env.BENCH_DATABASE_URL;
 const schema = process.env.BENCH_SCHEMA;
@@ -59,17 +60,8 @@ const ticker = setInterval(() => {
     });
 }, intervalMs);
 console.log("writing");
-const stop = async () => {
+onStopSignals(async () => {
   clearInterval(ticker);
   await channel.close();
   await db.close();
-  process.exit(0);
-};
-const onSignal = () => {
-  stop().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-};
-process.on("SIGTERM", onSignal);
-process.on("SIGINT", onSignal);
+});

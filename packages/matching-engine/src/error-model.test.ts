@@ -152,6 +152,10 @@ describe("the error model of ExchangeSimulator", () => {
       { input: "an unknown account", throws: (s) => s.positions("bob"), ...noAccount },
       { input: "an account without positions", absent: (s) => s.positions("alice") },
     ],
+    positionSymbols: [
+      { input: "an unknown account", throws: (s) => s.positionSymbols("bob"), ...noAccount },
+      { input: "an account without positions", absent: (s) => s.positionSymbols("alice") },
+    ],
     trades: [{ input: "an unknown account", throws: (s) => s.trades("bob"), ...noAccount }],
     order: [{ input: "an unknown order id", absent: (s) => s.order("never-placed") }],
     orders: [{ input: "an unknown account", throws: (s) => s.orders("bob"), ...noAccount }],

@@ -10,27 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { BookStep } from "./fill-buffer.js";
 import { DIRECT_LIMIT } from "./internal/id-index.js";
 import { OrderBook } from "./order-book.js";
-import type { BookFill, OrderId, SelfTradePrevention, SubmitResult } from "./types.js";
-
-/** The fills of the last fast call, as `submit` would report them. */
-function bufferedFills(book: OrderBook, takerOrderId: string, takerAccountId: string, takerSide: "buy" | "sell"): BookFill[] {
-  const b = book.fills;
-  const out: BookFill[] = [];
-  for (let i = 0; i < b.count; i++) {
-    out.push({
-      seq: b.seq[i] as number,
-      makerOrderId: String(b.makerOrderIds[i]),
-      makerAccountId: b.makerAccountIds[i] as string,
-      takerOrderId,
-      takerAccountId,
-      takerSide,
-      priceTicks: b.priceTicks[i] as number,
-      sizeLots: b.sizeLots[i] as number,
-      makerRemainingLots: b.makerRemainingLots[i] as number,
-    });
-  }
-  return out;
-}
+import type { OrderId, SelfTradePrevention, SubmitResult } from "./types.js";
 
 const picture = (book: OrderBook) => JSON.stringify({ snapshot: book.snapshot(), orders: book.restingOrders(), count: book.orderCount });
 
@@ -44,10 +24,14 @@ describe("OrderBook.limit / market / remove", () => {
     expect(taker).toBe(first); // the same object, overwritten
     expect(taker).toEqual({ status: "partially_filled", reason: undefined, filledLots: 8, restingLots: 2, cancelledLots: 0 });
     expect(book.fills.count).toBe(2);
-    expect(bufferedFills(book, "t1", "taker", "buy").map((f) => [f.makerOrderId, f.priceTicks, f.sizeLots, f.makerRemainingLots])).toEqual([
-      ["1", 101, 3, 0],
-      ["2", 102, 5, 0],
+    // As submit reports them, counted by hand: makers 1 (3 @ 101) then 2 (5 @ 102), both gone; ids as strings.
+    expect(book.fills.toFills("t1", "taker", "buy")).toEqual([
+      { seq: 1, makerOrderId: "1", makerAccountId: "maker", takerOrderId: "t1", takerAccountId: "taker", takerSide: "buy", priceTicks: 101, sizeLots: 3, makerRemainingLots: 0 },
+      { seq: 2, makerOrderId: "2", makerAccountId: "maker", takerOrderId: "t1", takerAccountId: "taker", takerSide: "buy", priceTicks: 102, sizeLots: 5, makerRemainingLots: 0 },
     ]);
+    const earlier = [book.fills.toFills("t1", "taker", "buy")[0]!];
+    expect(book.fills.toFills("t1", "taker", "buy", earlier)).toBe(earlier); // appends to the array given
+    expect(earlier.map((f) => f.seq)).toEqual([1, 1, 2]);
     expect(book.fills.makerOrderIds.slice(0, 2)).toEqual([1, 2]); // as given: numbers stay numbers
     expect(book.snapshot()).toEqual({ bids: [[102, 2]], asks: [] });
 
@@ -222,7 +206,7 @@ function stepAsResult(book: OrderBook, step: BookStep, orderId: string, accountI
     status: step.status,
     filledLots: step.filledLots,
     restingLots: step.restingLots,
-    fills: bufferedFills(book, orderId, accountId, side),
+    fills: b.toFills(orderId, accountId, side),
     cancelledMakerIds: Array.from({ length: b.cancelledCount }, (_, i) => String(b.cancelledMakerIds[i])),
   };
   if (step.status === "rejected") return { orderId, status: "rejected", reason: step.reason, filledLots: 0, restingLots: 0, fills: [], cancelledMakerIds: [] };

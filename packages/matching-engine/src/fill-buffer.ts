@@ -8,8 +8,9 @@
  * removed); entries past `count` are stale. The typed arrays are replaced when they grow,
  * so read them through the buffer after each call rather than keeping a reference.
  */
-import type { RejectReason } from "@autonome/core";
-import type { OrderId, SubmitStatus } from "./types.js";
+import type { OrderSide, RejectReason } from "@autonome/core";
+import { idText } from "./internal/id-index.js";
+import type { BookFill, OrderId, SubmitStatus } from "./types.js";
 
 /** What one allocation-free call did. The book reuses this object: it is valid until the next call on the same book. */
 export interface BookStep {
@@ -54,6 +55,29 @@ export class FillBuffer {
     // matching code of one book fits the next.
     this.makerOrderIds = new Array<OrderId>(capacity).fill("");
     this.makerAccountIds = new Array<string>(capacity).fill("");
+  }
+
+  /**
+   * The last call's fills as the `BookFill` objects `submit` reports, in execution order,
+   * for the taker named here (the buffer keeps only the makers): maker ids as strings (`5`
+   * becomes `"5"`). Appends to `out` (a new array by default) and returns it. This allocates;
+   * it is how `submit`, `modify` and `loadSnapshot` build their fills.
+   */
+  toFills(takerOrderId: string, takerAccountId: string, takerSide: OrderSide, out: BookFill[] = []): BookFill[] {
+    for (let i = 0; i < this.count; i++) {
+      out.push({
+        seq: this.seq[i] as number,
+        makerOrderId: idText(this.makerOrderIds[i] as OrderId),
+        makerAccountId: this.makerAccountIds[i] as string,
+        takerOrderId,
+        takerAccountId,
+        takerSide,
+        priceTicks: this.priceTicks[i] as number,
+        sizeLots: this.sizeLots[i] as number,
+        makerRemainingLots: this.makerRemainingLots[i] as number,
+      });
+    }
+    return out;
   }
 
   /** Doubles the typed arrays (keeping their contents); called by the book when `count` reaches their length. */

@@ -14,6 +14,7 @@ export {
   type PositionFillOutcome,
   type AccountMargin,
   type MarginPosition,
+  type MaintenanceStanding,
   applyFillToPosition,
   entryPriceOf,
   unrealizedPnlOf,
@@ -25,6 +26,7 @@ export {
   feeOf,
   fundingCashFlow,
   accountMargin,
+  maintenanceStanding,
   isBelowMaintenance,
   liquidationPriceEstimate,
 } from "./simulator/account.js";

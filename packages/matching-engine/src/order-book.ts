@@ -359,7 +359,7 @@ export class OrderBook {
         this.fills.count = 0;
         this.fills.cancelledCount = 0;
         const remaining = this.match(externalNo, isBuy, priceTicks, sizeLots, "allow");
-        this.copyFills(fills, id, externalAccountId, side);
+        this.fills.toFills(id, externalAccountId, side, fills);
         if (remaining === 0) continue;
         const existing = own.get(priceTicks);
         if (existing !== NIL && (own.levelTotal[existing] as number) + remaining > MAX_LOTS) continue; // not representable
@@ -440,35 +440,13 @@ export class OrderBook {
   private resultOf(orderId: string, accountId: string, side: OrderSide, step: BookStep): SubmitResult {
     if (step.status === "rejected") return rejected(orderId, step.reason as RejectReason);
     const buffer = this.fills;
-    let fills = NO_FILLS;
-    if (buffer.count > 0) {
-      fills = [];
-      this.copyFills(fills, orderId, accountId, side);
-    }
+    const fills = buffer.count > 0 ? buffer.toFills(orderId, accountId, side) : NO_FILLS;
     let cancelledMakerIds = NO_IDS;
     if (buffer.cancelledCount > 0) {
       cancelledMakerIds = [];
       for (let i = 0; i < buffer.cancelledCount; i++) cancelledMakerIds.push(idText(buffer.cancelledMakerIds[i] as OrderId));
     }
     return { orderId, status: step.status, filledLots: step.filledLots, restingLots: step.restingLots, fills, cancelledMakerIds };
-  }
-
-  /** Appends the fill buffer's fills to `out` as `BookFill` objects. */
-  private copyFills(out: BookFill[], takerOrderId: string, takerAccountId: string, takerSide: OrderSide): void {
-    const b = this.fills;
-    for (let i = 0; i < b.count; i++) {
-      out.push({
-        seq: b.seq[i] as number,
-        makerOrderId: idText(b.makerOrderIds[i] as OrderId),
-        makerAccountId: b.makerAccountIds[i] as string,
-        takerOrderId,
-        takerAccountId,
-        takerSide,
-        priceTicks: b.priceTicks[i] as number,
-        sizeLots: b.sizeLots[i] as number,
-        makerRemainingLots: b.makerRemainingLots[i] as number,
-      });
-    }
   }
 
   /**

@@ -1,14 +1,15 @@
-import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "@autonome/agent";
+import { createModelRegistry } from "@autonome/agent";
 import { startOpenAiTestServer } from "@autonome/agent/testing";
-import { ArenaEventBus, DEFAULT_MARKETS, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
+import { ArenaEventBus, type Clock, DEFAULT_MARKETS, ManualClock, emptyExitPlan, toDecimal } from "@autonome/core";
 import { createDb } from "@autonome/db";
 import { TcpRelay, testSql } from "@autonome/db/testing";
-import type { ClosedOrder, Db, ModelRecord, OrderRecord, Page } from "@autonome/db";
+import type { ClosedOrder, Db, OrderRecord, Page } from "@autonome/db";
 import { SyntheticMarket } from "@autonome/market-data";
 import { describe, expect, it } from "vitest";
 import { T0, openTestDb, postgresSkipReason, postgresUrl } from "./testing/support.js";
 import { createTradingRuntime, flattenModel, reconcile, snapshotPortfolios } from "./runtime.js";
-import { DbTradingStore, LiveTradingStore, MemoryTradingStore } from "./store.js";
+import { DbTradingStore, LiveTradingStore, MemoryTradingStore, type TradingStore } from "./store.js";
+import { openRuleRuntime } from "./testing/rule-runtime.js";
 import { runTradeWorkflow } from "./workflow.js";
 
 const TICK = 5 * 60_000;
@@ -31,33 +32,15 @@ async function allOrders(db: Db): Promise<OrderRecord[]> {
 
 /** Runs the three rule models for `ticks` ticks with one store or the other; returns every row, ids replaced by names. */
 async function arena(kind: "db" | "memory" | "live", ticks: number) {
-  const clock = new ManualClock(T0);
-  const db: Db = await openTestDb(clock);
-  const market = new SyntheticMarket({
-    clock,
-    seed: 11,
-    markets: DEFAULT_MARKETS.filter((m) => ["BTC", "ETH", "SOL"].includes(m.symbol)),
-    historyMinutes: 2 * 24 * 60,
-  });
   const events = new ArenaEventBus();
-  const store =
+  const store: ((db: Db, clock: Clock) => TradingStore) | undefined =
     kind === "memory"
-      ? new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK })
+      ? (db, clock) => new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK })
       : kind === "live"
-        ? new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK })
+        ? (db, clock) => new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK })
         : undefined;
-  const models: ModelRecord[] = [];
-  for (const c of DEFAULT_MODEL_CONFIGS) models.push(await db.models.create({ name: c.id, provider: "rule", modelName: c.id }));
-  const runtime = await createTradingRuntime({
-    db,
-    market,
-    agents: createModelRegistry(DEFAULT_MODEL_CONFIGS, { clock }),
-    events,
-    clock,
-    ...(store ? { store } : {}),
-    simulator: { seed: 3, refreshIntervalMs: 0 },
-    options: { retryBackoffMs: 0 },
-  });
+  const arena = await openRuleRuntime({ marketSeed: 11, events, ...(store ? { store } : {}) });
+  const { clock, db, runtime, models } = arena;
   try {
     for (let t = 0; t < ticks; t++) {
       clock.advanceTo(T0 + (t + 1) * TICK);
@@ -87,9 +70,7 @@ async function arena(kind: "db" | "memory" | "live", ticks: number) {
       counters: counters.map((m) => [m.name, m.invocationCount, m.failedToolCallCount, m.failedWorkflowCount]),
     };
   } finally {
-    await runtime.close();
-    await market.close();
-    await db.close();
+    await arena.close();
   }
 }
 

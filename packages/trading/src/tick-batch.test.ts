@@ -1,13 +1,11 @@
-import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "@autonome/agent";
-import { DEFAULT_MARKETS, ManualClock } from "@autonome/core";
+import { DEFAULT_MODEL_CONFIGS } from "@autonome/agent";
+import type { ManualClock } from "@autonome/core";
 import { type Db, type ModelRecord, createDb } from "@autonome/db";
-import { SyntheticMarket } from "@autonome/market-data";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTradingRuntime } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
 import { LiveTradingStore } from "./store.js";
-import { T0 } from "./testing/support.js";
+import { type RuleRuntime, openRuleRuntime } from "./testing/rule-runtime.js";
 import { runTick } from "./tick.js";
 
 const TICK = 5 * 60_000;
@@ -15,14 +13,13 @@ const TICK = 5 * 60_000;
 /** What the database was sent: statements parsed and transactions begun (PGlite's wire messages, counted on the instance). */
 const sent = { statements: 0, transactions: 0 };
 let pglite: PGlite;
+let arena: RuleRuntime;
 let db: Db;
 let clock: ManualClock;
-let market: SyntheticMarket;
 let runtime: TradingRuntime;
 let models: ModelRecord[];
 
 beforeAll(async () => {
-  clock = new ManualClock(T0);
   pglite = new PGlite("memory://");
   const raw = pglite.execProtocolRaw.bind(pglite);
   pglite.execProtocolRaw = (message: Uint8Array, ...rest: unknown[]) => {
@@ -31,27 +28,18 @@ beforeAll(async () => {
     if (kind === "Q" && /^BEGIN/i.test(Buffer.from(message.subarray(5)).toString("utf8"))) sent.transactions++;
     return (raw as (m: Uint8Array, ...r: unknown[]) => ReturnType<PGlite["execProtocolRaw"]>)(message, ...rest);
   };
-  db = await createDb({ kind: "pglite-instance", pglite, clock });
-  market = new SyntheticMarket({ clock, seed: 5, markets: DEFAULT_MARKETS.filter((m) => ["BTC", "ETH", "SOL"].includes(m.symbol)), historyMinutes: 2 * 24 * 60 });
-  models = [];
   // Twelve buy-and-hold models: they open their position on the first tick and hold from then on.
   const rule = DEFAULT_MODEL_CONFIGS.find((c) => c.kind === "rule" && c.rule === "buy-and-hold-btc")!;
-  for (let i = 0; i < 12; i++) models.push(await db.models.create({ name: `hold-${i}`, provider: "rule", modelName: rule.id }));
-  runtime = await createTradingRuntime({
-    db,
-    market,
-    agents: createModelRegistry(DEFAULT_MODEL_CONFIGS, { clock }),
-    clock,
-    simulator: { seed: 3, refreshIntervalMs: 0 },
-    options: { retryBackoffMs: 0 },
-    store: new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK }),
+  arena = await openRuleRuntime({
+    models: Array.from({ length: 12 }, (_, i) => ({ name: `hold-${i}`, rule: rule.id })),
+    openDb: (clock) => createDb({ kind: "pglite-instance", pglite, clock }),
+    store: (db, clock) => new LiveTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK }),
   });
+  ({ db, clock, runtime, models } = arena);
 }, 60_000);
 
 afterAll(async () => {
-  await runtime.close();
-  await market.close();
-  await db.close();
+  await arena.close();
   await pglite.close();
 });
 

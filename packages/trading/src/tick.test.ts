@@ -1,16 +1,15 @@
-import { DEFAULT_MODEL_CONFIGS, createModelRegistry } from "@autonome/agent";
-import { DEFAULT_MARKETS, ManualClock } from "@autonome/core";
+import type { ManualClock } from "@autonome/core";
 import type { Db, ModelRecord } from "@autonome/db";
-import { SyntheticMarket } from "@autonome/market-data";
+import type { SyntheticMarket } from "@autonome/market-data";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTradingRuntime } from "./runtime.js";
 import type { TradingRuntime } from "./runtime-types.js";
-import { T0, openTestDb } from "./testing/support.js";
+import { RULE_MODELS, type RuleRuntime, openRuleRuntime } from "./testing/rule-runtime.js";
 import { runTick } from "./tick.js";
 import type { WorkflowResult } from "./workflow-types.js";
 
 const TICK = 5 * 60_000;
 
+let arena: RuleRuntime;
 let db: Db;
 let clock: ManualClock;
 let market: SyntheticMarket;
@@ -24,9 +23,10 @@ const advanced: number[] = [];
 let failNextAdvance: Error | undefined;
 
 beforeAll(async () => {
-  clock = new ManualClock(T0);
-  db = await openTestDb(clock);
-  market = new SyntheticMarket({ clock, seed: 5, markets: DEFAULT_MARKETS.filter((m) => ["BTC", "ETH", "SOL"].includes(m.symbol)), historyMinutes: 2 * 24 * 60 });
+  arena = await openRuleRuntime({ models: [...RULE_MODELS, { name: "paused", rule: RULE_MODELS[0]!.rule, enabled: false }] });
+  ({ db, clock, market, runtime } = arena);
+  models = arena.models.slice(0, -1);
+  paused = arena.models.at(-1)!;
   const advanceTo = market.advanceTo.bind(market);
   market.advanceTo = (ts: number) => {
     const failure = failNextAdvance;
@@ -35,24 +35,10 @@ beforeAll(async () => {
     advanced.push(ts);
     advanceTo(ts);
   };
-  models = [];
-  for (const c of DEFAULT_MODEL_CONFIGS) models.push(await db.models.create({ name: c.id, provider: "rule", modelName: c.id }));
-  paused = await db.models.create({ name: "paused", provider: "rule", modelName: DEFAULT_MODEL_CONFIGS[0]!.id });
-  await db.models.setEnabled(paused.id, false);
-  runtime = await createTradingRuntime({
-    db,
-    market,
-    agents: createModelRegistry(DEFAULT_MODEL_CONFIGS, { clock }),
-    clock,
-    simulator: { seed: 3, refreshIntervalMs: 0 },
-    options: { retryBackoffMs: 0 },
-  });
 }, 60_000);
 
 afterAll(async () => {
-  await runtime.close();
-  await market.close();
-  await db.close();
+  await arena.close();
 });
 
 beforeEach(() => {

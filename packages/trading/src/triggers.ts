@@ -29,11 +29,14 @@ export async function checkTriggers(runtime: TradingRuntime, options: CheckTrigg
     if (runtime.brokers.modeOf(model) !== "SIM") continue;
     const broker = runtime.brokers.brokerFor(model);
     if (!(broker instanceof SimBroker)) continue;
-    groups.set(broker, [...(groups.get(broker) ?? []), model]);
+    const group = groups.get(broker);
+    if (group === undefined) groups.set(broker, [model]);
+    else group.push(model);
   }
   const reports: ReconcileReport[] = [];
   const { models: _models, ...check } = options;
   for (const [broker, group] of groups) {
+    // Nothing held, nothing to watch: openSymbols asks the simulator what is held, without building position views.
     if (broker.openSymbols().length === 0) continue;
     try {
       reports.push(await broker.checkTriggers(group, check));

@@ -1,4 +1,5 @@
 import { DEFAULT_MARKETS, Decimal, type Market } from "@autonome/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   accountMargin,
@@ -11,6 +12,7 @@ import {
   isLeverageAllowed,
   liquidationPriceEstimate,
   maintenanceMargin,
+  maintenanceStanding,
   type PositionAmount,
   unrealizedPnlOf,
 } from "./account.js";
@@ -131,6 +133,31 @@ describe("margin arithmetic", () => {
     const m = accountMargin(d(1000), [{ market: BTC, amount: long("1", "100000"), leverage: d(50), markPrice: d(99000) }]);
     expect(m.equity.toString()).toBe("0");
     expect(isBelowMaintenance(m)).toBe(true);
+  });
+
+  it("gives a liquidation check accountMargin's equity and maintenance margin, for any positions, marks and resting-order reserve", () => {
+    const ETH = DEFAULT_MARKETS.find((m) => m.symbol === "ETH") as Market;
+    const positionArb = fc.record({
+      market: fc.constantFrom(BTC, ETH),
+      side: fc.constantFrom("LONG" as const, "SHORT" as const),
+      lots: fc.integer({ min: 1, max: 100_000 }),
+      entry: fc.integer({ min: 1, max: 200_000 }),
+      mark: fc.option(fc.integer({ min: 1, max: 200_000 })),
+      leverage: fc.integer({ min: 1, max: 50 }),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: -5_000, max: 100_000 }), fc.array(positionArb, { maxLength: 4 }), fc.integer({ min: 0, max: 1_000 }), (cash, specs, reserve) => {
+        const positions = specs.map((p) => {
+          const quantity = p.market.lotSize.mul(p.lots);
+          return { market: p.market, amount: { side: p.side, quantity, costBasis: quantity.mul(p.entry) }, leverage: d(p.leverage), markPrice: p.mark === null ? null : d(p.mark) };
+        });
+        const full = accountMargin(d(cash), positions, d(reserve));
+        const standing = maintenanceStanding(d(cash), positions);
+        expect({ equity: standing.equity.toString(), maintenance: standing.maintenanceMargin.toString() }).toEqual({ equity: full.equity.toString(), maintenance: full.maintenanceMargin.toString() });
+        expect(isBelowMaintenance(standing)).toBe(isBelowMaintenance(full));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("uses the entry price when a market has no mark", () => {

@@ -183,8 +183,27 @@ export function accountMargin(cash: Decimal, positions: readonly MarginPosition[
   return { cash, unrealizedPnl: unrealized, equity, initialMarginUsed: initial, maintenanceMargin: maintenance, available: equity.minus(initial) };
 }
 
+/** The two numbers a liquidation check compares. */
+export type MaintenanceStanding = Pick<AccountMargin, "equity" | "maintenanceMargin">;
+
+/**
+ * Equity and maintenance margin of an account: `accountMargin`'s two numbers a liquidation
+ * check needs (the same sums), without the initial margin (a division per position) and the
+ * resting orders' reserve, which a liquidation does not look at.
+ */
+export function maintenanceStanding(cash: Decimal, positions: readonly MarginPosition[]): MaintenanceStanding {
+  let unrealized = ZERO;
+  let maintenance = ZERO;
+  for (const p of positions) {
+    const mark = p.markPrice ?? entryPriceOf(p.amount);
+    unrealized = unrealized.plus(unrealizedPnlOf(p.amount, mark));
+    maintenance = maintenance.plus(maintenanceMargin(p.market, notionalAt(p.amount, mark)));
+  }
+  return { equity: cash.plus(unrealized), maintenanceMargin: maintenance };
+}
+
 /** Whether an account is liquidatable: it holds positions and equity < maintenance margin. */
-export function isBelowMaintenance(margin: AccountMargin): boolean {
+export function isBelowMaintenance(margin: MaintenanceStanding): boolean {
   return margin.maintenanceMargin.gt(0) && margin.equity.lt(margin.maintenanceMargin);
 }
 

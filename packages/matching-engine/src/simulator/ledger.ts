@@ -27,6 +27,7 @@ import {
 } from "@autonome/core";
 import {
   type AccountMargin,
+  type MaintenanceStanding,
   type MarginPosition,
   type PositionAmount,
   accountMargin,
@@ -35,6 +36,7 @@ import {
   initialMargin,
   liquidationPriceEstimate,
   maintenanceMargin,
+  maintenanceStanding,
   notionalAt,
   unrealizedPnlOf,
 } from "./account.js";
@@ -308,11 +310,7 @@ export function absorbBadDebt(account: AccountState): Decimal {
 
 /** Equity and margin at the current marks; resting orders that can grow a position reserve initial margin at their price. */
 export function marginOf(account: AccountState, markets: MarketLookup): AccountMargin {
-  const positions: MarginPosition[] = [];
-  for (const position of account.positions.values()) {
-    const quote = markets(position.symbol);
-    positions.push({ market: quote.market, amount: position.amount, leverage: position.leverage, markPrice: quote.mark });
-  }
+  const positions = marginPositionsOf(account, markets);
   let openOrderMargin = ZERO;
   for (const open of account.openOrders.values()) {
     if (open.reduceOnly) continue;
@@ -323,6 +321,21 @@ export function marginOf(account: AccountState, markets: MarketLookup): AccountM
     openOrderMargin = openOrderMargin.plus(initialMargin(notional, open.leverage));
   }
   return accountMargin(account.cash, positions, openOrderMargin);
+}
+
+/** Equity and maintenance margin at the current marks: what a liquidation check compares (marginOf's two numbers, cheaper). */
+export function standingOf(account: AccountState, markets: MarketLookup): MaintenanceStanding {
+  return maintenanceStanding(account.cash, marginPositionsOf(account, markets));
+}
+
+/** The account's positions as the margin arithmetic sees them, at the current marks. */
+function marginPositionsOf(account: AccountState, markets: MarketLookup): MarginPosition[] {
+  const positions: MarginPosition[] = [];
+  for (const position of account.positions.values()) {
+    const quote = markets(position.symbol);
+    positions.push({ market: quote.market, amount: position.amount, leverage: position.leverage, markPrice: quote.mark });
+  }
+  return positions;
 }
 
 /**

@@ -185,6 +185,8 @@ describe("ExchangeSimulator invariants (property-based)", () => {
         for (const [id] of ACCOUNTS) {
           const net = fillsOf(run, id).reduce((sum, f) => (f.side === "buy" ? sum.plus(f.quantity) : sum.minus(f.quantity)), ZERO);
           const position = run.sim.positions(id)[0];
+          // The cheap query agrees with the views after any stream (fills, flips, stops, liquidations, rejections).
+          expect(run.sim.positionSymbols(id)).toEqual(run.sim.positions(id).map((p) => p.symbol));
           const signed = position === undefined ? ZERO : position.side === "LONG" ? position.quantity : position.quantity.neg();
           expect(net.toString()).toBe(signed.toString());
         }

@@ -299,6 +299,40 @@ describe("ExchangeSimulator rejections", () => {
 });
 
 describe("ExchangeSimulator positions", () => {
+  it("lists the symbols an account holds, in opening order, through opens, a partial close, a close and a rejected order", () => {
+    const { sim } = setup({}, [["alice"], ["bob"]]);
+    sim.applyBook("ETH", { bids: [["2999", "10"]], asks: [["3000", "10"]] });
+    const held = (id: string) => ({ symbols: sim.positionSymbols(id), views: sim.positions(id).map((p) => p.symbol) });
+    expect(held("alice")).toEqual({ symbols: [], views: [] });
+
+    expect(sim.openPosition({ accountId: "alice", symbol: "ETH", side: "SHORT", quantity: "1" }).status).toBe("filled");
+    expect(sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "0.1" }).status).toBe("filled");
+    expect(held("alice")).toEqual({ symbols: ["ETH", "BTC"], views: ["ETH", "BTC"] });
+    expect(held("bob")).toEqual({ symbols: [], views: [] });
+
+    // A partial close keeps the symbol: 0.04 of 0.1 sold, 0.06 still long.
+    const partial = sim.placeOrder({ accountId: "alice", symbol: "BTC", side: "sell", type: "market", size: "0.04", reduceOnly: true });
+    expect(partial.status).toBe("filled");
+    expect(sim.positions("alice").find((p) => p.symbol === "BTC")?.quantity.toString()).toBe("0.06");
+    expect(held("alice")).toEqual({ symbols: ["ETH", "BTC"], views: ["ETH", "BTC"] });
+
+    // A rejected order changes nothing: not on bob (no position to reduce), not on alice (too large for her margin).
+    const journal = sim.journal().length;
+    expect(sim.placeOrder({ accountId: "bob", symbol: "BTC", side: "sell", type: "market", size: "0.01", reduceOnly: true })).toMatchObject({ status: "rejected", reason: "REDUCE_ONLY_NO_POSITION" });
+    expect(sim.openPosition({ accountId: "alice", symbol: "BTC", side: "LONG", quantity: "1", leverage: 1 })).toMatchObject({ status: "rejected", reason: "INSUFFICIENT_MARGIN" });
+    expect(sim.closePosition("bob", "ETH")).toMatchObject({ status: "rejected", reason: "NO_POSITION" });
+    expect(sim.journal().length).toBe(journal + 3);
+    expect(held("alice")).toEqual({ symbols: ["ETH", "BTC"], views: ["ETH", "BTC"] });
+    expect(held("bob")).toEqual({ symbols: [], views: [] });
+
+    // A full close drops the symbol; the other position stays.
+    expect(sim.closePosition("alice", "ETH").status).toBe("filled");
+    expect(held("alice")).toEqual({ symbols: ["BTC"], views: ["BTC"] });
+    expect(sim.closePosition("alice", "BTC").status).toBe("filled");
+    expect(held("alice")).toEqual({ symbols: [], views: [] });
+    expect(() => sim.positionSymbols("carol")).toThrow(NotFoundError);
+  });
+
   it("averages entries, realizes on reductions and flips through zero with closed then opened events", () => {
     const { sim, events } = setup({ takerFeeRate: 0, makerFeeRate: 0 });
     const order = (side: "buy" | "sell", size: string) => sim.placeOrder({ accountId: "alice", symbol: "BTC", side, type: "market", size, leverage: 10 });

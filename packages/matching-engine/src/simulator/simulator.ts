@@ -72,11 +72,11 @@ import {
   applyAccountFill,
   creditFunding,
   exitTriggerOf,
-  marginOf,
   marginShortfall,
   newAccount,
   positionViewOf,
   restoredPosition,
+  standingOf,
 } from "./ledger.js";
 import { type EngineFill, MarketEngine, type RestingOrder } from "./market-engine.js";
 import { type ExchangeSimulatorConfig, isTimerClock, resolveConfig } from "./options.js";
@@ -383,6 +383,15 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   positions(accountId?: string): PositionView[] {
     const accounts = accountId === undefined ? [...this.data.accounts.values()] : [this.requireAccount(accountId)];
     return accounts.flatMap((a) => [...a.positions.values()].map((p) => positionViewOf(a, p, this.markets)));
+  }
+
+  /**
+   * The symbols an account holds a position in, in opening order: what `positions(id)` lists,
+   * without building the views (no marks, PnL or liquidation estimates), for callers that only
+   * need to know what is held. Throws NotFoundError for an unknown account.
+   */
+  positionSymbols(accountId: string): string[] {
+    return [...this.requireAccount(accountId).positions.keys()];
   }
 
   /** Closed positions, in closing order, of one account or all. Throws NotFoundError for an unknown account. */
@@ -920,7 +929,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private evaluateLiquidations(): void {
     for (const account of this.data.accounts.values()) {
       if (account.positions.size === 0) continue;
-      const margin = marginOf(account, this.markets);
+      const margin = standingOf(account, this.markets);
       if (!isBelowMaintenance(margin)) continue;
       for (const open of [...account.openOrders.values()]) this.cancelResting(account, open, "LIQUIDATION");
       const badDebtBefore = account.badDebt;

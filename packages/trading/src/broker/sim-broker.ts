@@ -303,15 +303,23 @@ export class SimBroker implements Broker {
       // have traded since (invalidate): while this broker's worker holds a model's lease nobody
       // else closes its trades.
       const open = await this.db.orders.allOpenOrders();
-      const ordersOf = (modelId: string) => open.filter((o) => o.modelId === modelId);
-      const rechecked = models.filter((m) => this.recheck.has(m.id) || !this.samePositions(m.id, ordersOf(m.id))).map((m) => m.id);
-      const realized = await this.db.orders.realizedPnlByModel(rechecked);
+      const byModel = new Map<string, OpenOrder[]>();
+      for (const o of open) {
+        const list = byModel.get(o.modelId);
+        if (list === undefined) byModel.set(o.modelId, [o]);
+        else list.push(o);
+      }
+      const ordersOf = (modelId: string): readonly OpenOrder[] => byModel.get(modelId) ?? [];
+      // Compared once per model: repairDrift reuses the answer.
+      const same = new Map(models.map((m) => [m.id, this.samePositions(m.id, ordersOf(m.id))]));
+      const rechecked = new Set(models.filter((m) => this.recheck.has(m.id) || !same.get(m.id)).map((m) => m.id));
+      const realized = await this.db.orders.realizedPnlByModel([...rechecked]);
       for (const id of rechecked) this.recheck.delete(id);
       for (const model of models) {
         const orders = ordersOf(model.id);
         try {
-          const checked = rechecked.includes(model.id) ? (realized.get(model.id) ?? ZERO) : null;
-          this.repairDrift(model, checked, orders, report);
+          const checked = rechecked.has(model.id) ? (realized.get(model.id) ?? ZERO) : null;
+          this.repairDrift(model, checked, orders, same.get(model.id) ?? false, report);
         } catch (error) {
           report.errors.push({ modelId: model.id, message: errorMessage(error) });
         }
@@ -359,10 +367,10 @@ export class SimBroker implements Broker {
     return out;
   }
 
-  /** The symbols some model holds a position in (in the simulator). */
+  /** The symbols some model holds a position in (in the simulator); asks the simulator what is held, builds no position views. */
   openSymbols(): string[] {
     const symbols = new Set<string>();
-    for (const accountId of this.accountOfModel.values()) for (const p of this.simulator.positions(accountId)) symbols.add(p.symbol);
+    for (const accountId of this.accountOfModel.values()) for (const symbol of this.simulator.positionSymbols(accountId)) symbols.add(symbol);
     return [...symbols];
   }
 
@@ -425,7 +433,7 @@ export class SimBroker implements Broker {
         this.discard.add(key(accountId, request.symbol));
         this.simulator.closePosition(accountId, request.symbol);
         this.dropDiscarded();
-        if (this.simulator.positions(accountId).some((p) => p.symbol === request.symbol)) {
+        if (this.holds(accountId, request.symbol)) {
           return filledNotRecorded(
             `filled, but writing the Order failed (${errorMessage(error)}) and the simulator could not unwind the position; the next sync rebuilds the account from Orders`,
             this.protectionOf(accountId, request.symbol),
@@ -462,7 +470,7 @@ export class SimBroker implements Broker {
         );
       }
       const accountId = this.acct(model.id);
-      if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
+      if (!this.holds(accountId, symbol)) {
         return refused(`the simulator holds no ${symbol} position for this model; the next sync repairs it`);
       }
       const k = key(accountId, symbol);
@@ -489,7 +497,7 @@ export class SimBroker implements Broker {
       }
       if (result.status === "pending") return failed("close pending in the simulator: unexpected, the broker keeps the simulator's own latency off");
       if (result.filledSize.lte(0)) return refused(`close of ${symbol} not filled: no liquidity`);
-      if (this.simulator.positions(accountId).some((p) => p.symbol === symbol)) {
+      if (this.holds(accountId, symbol)) {
         const repair = this.exclusive ? "" : "; the next sync rebuilds the account from Orders";
         return filledNotRecorded(
           `closed only ${result.filledSize.toString()} of ${open.quantity.toString()} ${symbol} (not enough liquidity); Orders still hold the whole position${repair}`,
@@ -506,7 +514,7 @@ export class SimBroker implements Broker {
       await this.ensureAccounts([model]);
       const open = this.openOrdersOf.get(model.id)?.get(symbol);
       const accountId = this.acct(model.id);
-      if (!open || !this.simulator.positions(accountId).some((p) => p.symbol === symbol)) return refused(`no open ${symbol} position`);
+      if (!open || !this.holds(accountId, symbol)) return refused(`no open ${symbol} position`);
       const order = await writeOrder(this.db, (orders) => orders.updateExitPlan(open.orderId, exitPlan), audit, () => `updated the ${symbol} exit plan`, this.hooks);
       this.remember(order);
       this.heldTargets.delete(key(accountId, symbol));
@@ -588,6 +596,11 @@ export class SimBroker implements Broker {
     if (position === undefined) return "the simulator holds no position on it any more";
     const stop = position.exitPlan.stop;
     return stop === null ? "no stop: its exit plan has none" : `stop-loss at ${stop.toString()} armed in the simulator`;
+  }
+
+  /** Whether the simulator account holds a position in the symbol (no position view built). */
+  private holds(accountId: string, symbol: string): boolean {
+    return this.simulator.positionSymbols(accountId).includes(symbol);
   }
 
   /** The simulator account of a model (ensureAccounts ran before). */
@@ -702,6 +715,7 @@ export class SimBroker implements Broker {
   private triggerPrices(symbol: string): Decimal[] {
     const prices: Decimal[] = [];
     for (const accountId of this.accountOfModel.values()) {
+      if (!this.holds(accountId, symbol)) continue;
       const p = this.simulator.positions(accountId).find((x) => x.symbol === symbol);
       if (p?.exitPlan.stop) prices.push(p.exitPlan.stop);
       if (p?.exitPlan.target) prices.push(p.exitPlan.target);
@@ -736,7 +750,7 @@ export class SimBroker implements Broker {
       const modelId = this.modelOfAccount.get(accountId);
       const order = modelId === undefined ? undefined : this.openOrdersOf.get(modelId)?.get(symbol);
       if (this.retired.has(accountId) || order?.orderId !== orderId) continue;
-      if (!this.simulator.positions(accountId).some((p) => p.symbol === symbol)) continue;
+      if (!this.holds(accountId, symbol)) continue;
       this.simulator.setExitPlan(accountId, symbol, order.exitPlan);
     }
   }
@@ -913,27 +927,27 @@ export class SimBroker implements Broker {
   }
 
   /**
-   * Orders are the truth: when the model's OPEN Orders or its realized PnL differ from
+   * Orders are the truth: when the model's OPEN Orders (`samePositions`: whether the simulator
+   * holds exactly them, as sync compared) or its realized PnL differ from
    * what this simulator holds (another worker traded the model, or the CLI flattened it
    * from another process), the model's account is rebuilt from Orders.
    */
-  private repairDrift(model: ModelRecord, checked: Decimal | null, modelOrders: readonly OpenOrder[], report: ReconcileReport): void {
+  private repairDrift(model: ModelRecord, checked: Decimal | null, modelOrders: readonly OpenOrder[], samePositions: boolean, report: ReconcileReport): void {
     const orders = modelOrders.filter((o) => this.marketMap.has(o.symbol));
     const old = this.acct(model.id);
-    const positions = this.simulator.positions(old);
-    const samePositions = this.samePositions(model.id, modelOrders);
     const known = this.realizedKnown.get(model.id) ?? ZERO;
     // Realized PnL not read this sync (same positions, and the model never left this worker): this broker's own sum is the record's.
     const realized = checked ?? known;
     if (samePositions && realized.minus(known).abs().lt("0.005")) return;
     // Retire the old account first so its closes are not taken for the model's.
     this.retired.add(old);
-    for (const p of positions) {
-      this.simulator.closePosition(old, p.symbol);
-      this.orderIdOf.delete(key(old, p.symbol));
+    const held = this.simulator.positionSymbols(old);
+    for (const symbol of held) {
+      this.simulator.closePosition(old, symbol);
+      this.orderIdOf.delete(key(old, symbol));
     }
     this.openAccount(model.id, realized, orders);
-    const detail = `Orders hold ${orders.length} open position(s) and ${realized.toString()} USD realized; the simulator held ${positions.length} and ${known.toString()}`;
+    const detail = `Orders hold ${orders.length} open position(s) and ${realized.toString()} USD realized; the simulator held ${held.length} and ${known.toString()}`;
     report.actions.push({ kind: "resyncedSimulatorAccount", modelId: model.id, detail });
     this.logger.warn("rebuilt a simulator account from Orders", { modelId: model.id, detail });
   }
