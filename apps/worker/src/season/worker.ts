@@ -33,6 +33,11 @@ export interface SeasonWorker {
 
 const POLL_MS = 500;
 
+/** A worker's default name in the runs table: host:pid. */
+export function workerIdOf(pid: number): string {
+  return `${hostname()}:${pid}`;
+}
+
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Whether a season's spend has reached its budget. */
@@ -45,7 +50,7 @@ export function budgetSpent(budget: SeasonBudget, spent: { tokens: number; usd: 
 /** Starts a worker on the season database `options.databaseUrl`. */
 export async function startSeasonWorker(options: SeasonWorkerOptions): Promise<SeasonWorker> {
   const log = options.log ?? (() => undefined);
-  const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+  const workerId = options.workerId ?? workerIdOf(process.pid);
   const store = await SeasonStore.open(options.databaseUrl);
   let boss: PgBoss;
   try {
