@@ -58,8 +58,8 @@ async function queueOneRun(seasonId: string, window = "30m"): Promise<string> {
   return jobId;
 }
 
-async function worker(workerId: string): Promise<SeasonWorker> {
-  const started = await startSeasonWorker({ databaseUrl: db!.url, llmCacheDir: join(work, "llm-cache"), runTimeoutMs: RUN_TIMEOUT_MS, workerId });
+async function worker(workerId: string, log?: (line: string) => void): Promise<SeasonWorker> {
+  const started = await startSeasonWorker({ databaseUrl: db!.url, llmCacheDir: join(work, "llm-cache"), runTimeoutMs: RUN_TIMEOUT_MS, workerId, ...(log ? { log } : {}) });
   cleanups.push(() => started.stop(0));
   return started;
 }
@@ -111,14 +111,19 @@ describe.skipIf(skip)("season worker stop", () => {
 
   it("fails a run still in progress after the grace back to the queue: the next worker runs it again", async () => {
     const jobId = await queueOneRun("mid-run", "6h");
-    const first = await worker("first");
+    const lines: string[] = [];
+    const first = await worker("first", (line) => lines.push(line));
     await until("the run started", async () => (await store.runs("mid-run")).find((r) => r.status === "running"), 30_000);
     await first.stop(200);
     expect(await jobState(jobId)).toBe("retry");
+    expect(lines).toContain("run mid-run#0: back to the queue: its worker stopped before the run finished");
 
     await worker("second");
     const done = await until("the run done by the next worker", async () => (await store.runs("mid-run")).find((r) => r.status === "done"), 90_000);
     expect(done).toMatchObject({ worker: "second", attempts: 2 });
     expect(await jobState(jobId)).toBe("completed");
-  }, 120_000);
+    // The abandoned attempt (still running in this process) ends without storing anything: its worker's store is closed.
+    await until("the abandoned attempt over", async () => lines.some((l) => /^run mid-run#0: (done|failed)/.test(l)), 60_000);
+    expect(lines.find((l) => /^run mid-run#0: (done|failed)/.test(l))).toMatch(/^run mid-run#0: failed: /);
+  }, 180_000);
 });

@@ -89,8 +89,8 @@ export async function startSeasonWorker(options: SeasonWorkerOptions): Promise<S
       log(`run ${seasonId}#${runIndex}: done in ${(outcome.wallMs / 1000).toFixed(1)} s${stored ? "" : " (another attempt finished it first)"}`);
     } catch (error) {
       const message = errorText(error);
-      await store.failRun(seasonId, runIndex, message, job.retryCount >= job.retryLimit);
       log(`run ${seasonId}#${runIndex}: failed: ${message}`);
+      await store.failRun(seasonId, runIndex, message, job.retryCount >= job.retryLimit);
       throw error;
     }
   };
