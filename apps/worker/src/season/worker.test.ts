@@ -85,18 +85,32 @@ describe.skipIf(skip)("season worker stop", () => {
     const locker = new pg.Client({ connectionString: db!.url });
     await locker.connect();
     cleanups.push(() => locker.end());
+    // Watched from another session: inside the locker's transaction pg_stat_activity is a
+    // snapshot taken at its first read, which would never show the fetch arriving later.
+    const watcher = new pg.Client({ connectionString: db!.url });
+    await watcher.connect();
+    cleanups.push(() => watcher.end());
     await locker.query("BEGIN");
-    await locker.query(`LOCK TABLE ${SEASON_QUEUE_SCHEMA}.job IN EXCLUSIVE MODE`);
-    const first = await worker("first");
-    await until(
-      "the worker's fetch waiting on the lock",
-      async () => (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query ILIKE '%FOR UPDATE SKIP LOCKED%'`)).rowCount,
-      10_000,
-    );
-    const stopped = first.stop(1_000);
-    await new Promise((r) => setTimeout(r, 300)); // the stop under way, the fetch still waiting
-    await locker.query("COMMIT");
-    await stopped;
+    let locked = true;
+    const unlock = async () => {
+      if (locked) await locker.query("COMMIT");
+      locked = false;
+    };
+    try {
+      await locker.query(`LOCK TABLE ${SEASON_QUEUE_SCHEMA}.job IN EXCLUSIVE MODE`);
+      const first = await worker("first");
+      await until(
+        "the worker's fetch waiting on the lock",
+        async () => (await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%FOR UPDATE SKIP LOCKED%'`)).rowCount,
+        60_000,
+      );
+      const stopped = first.stop(1_000);
+      await new Promise((r) => setTimeout(r, 300)); // the stop under way, the fetch still waiting
+      await unlock();
+      await stopped;
+    } finally {
+      await unlock(); // never leave the table locked: a worker's stop waits for its fetch
+    }
 
     // Back in the queue, not active until its expiry; the stopped worker did not start it.
     expect(await jobState(jobId)).not.toBe("active");
