@@ -120,7 +120,7 @@ describe.skipIf(skip)("season worker stop", () => {
     await worker("second");
     const done = await until("the run done by the next worker", async () => (await store.runs("fetch-race")).find((r) => r.status === "done"), 60_000);
     expect(done).toMatchObject({ worker: "second", attempts: 1 });
-    expect(await jobState(jobId)).toBe("completed");
+    await until("its job completed (right after the run is stored)", async () => (await jobState(jobId)) === "completed", 10_000);
   }, 120_000);
 
   it("fails a run still in progress after the grace back to the queue: the next worker runs it again", async () => {
@@ -135,7 +135,7 @@ describe.skipIf(skip)("season worker stop", () => {
     await worker("second");
     const done = await until("the run done by the next worker", async () => (await store.runs("mid-run")).find((r) => r.status === "done"), 90_000);
     expect(done).toMatchObject({ worker: "second", attempts: 2 });
-    expect(await jobState(jobId)).toBe("completed");
+    await until("its job completed (right after the run is stored)", async () => (await jobState(jobId)) === "completed", 10_000);
     // The abandoned attempt (still running in this process) ends without storing anything: its worker's store is closed.
     await until("the abandoned attempt over", async () => lines.some((l) => /^run mid-run#0: (done|failed)/.test(l)), 60_000);
     expect(lines.find((l) => /^run mid-run#0: (done|failed)/.test(l))).toMatch(/^run mid-run#0: failed: /);
