@@ -16,11 +16,11 @@ import { reportHtml, reportJson } from "../backtest/report.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
 import { SEASON_USAGE, type SeasonOptions, parseSeasonArgs, parseSeasonWorkerArgs } from "./options.js";
 import { type WorkerProcesses, startWorkerProcesses } from "./processes.js";
-import { jobPending, sendRunJob, startQueue } from "./queue.js";
+import { SEASON_QUEUE, jobPending, sendRunJob, startQueue } from "./queue.js";
 import { buildSeasonReport, runDirName, seasonHtml, seasonJson } from "./report.js";
 import { buildSeasonSpec, seasonIdOf } from "./spec.js";
 import { type SeasonProgress, SeasonStore } from "./store.js";
-import { budgetSpent, startSeasonWorker } from "./worker.js";
+import { budgetSpent, startSeasonWorker, workerIdOf } from "./worker.js";
 
 /** Where the command writes: stdout for results, stderr for progress. */
 export interface SeasonIo {
@@ -75,6 +75,29 @@ async function settleDeadJobs(store: SeasonStore, boss: PgBoss, id: string): Pro
   }
 }
 
+/**
+ * Gives back to the queue the jobs of runs that a local worker process was running when it
+ * exited without settling them (killed, crashed, or stopped past its grace): failed, so the
+ * queue retries them at once instead of when they expire (the run timeout, 30 min by
+ * default), which a resumed season would otherwise wait for. Remote workers' runs are
+ * never touched (their processes are not ours to judge).
+ */
+async function releaseRunsOfExitedWorkers(store: SeasonStore, boss: PgBoss, id: string, pids: number[]): Promise<number> {
+  if (pids.length === 0) return 0;
+  const gone = new Set(pids.map(workerIdOf));
+  let released = 0;
+  for (const run of await store.runs(id)) {
+    if (run.status !== "running" || run.jobId === null || run.worker === null || !gone.has(run.worker)) continue;
+    const job = await boss.getJobById(SEASON_QUEUE, run.jobId);
+    if (job?.state !== "active") continue;
+    const reason = `its worker ${run.worker} exited during the run`;
+    await boss.fail(SEASON_QUEUE, run.jobId, { message: reason });
+    await store.failRun(id, run.index, reason, false); // queued: retried now, or sent again on resume if its retries are spent
+    released++;
+  }
+  return released;
+}
+
 /** Runs `autonome season`; returns the exit code. */
 export async function seasonMain(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env, io: SeasonIo = defaultIo()): Promise<number> {
   if (argv[0] === "worker") return seasonWorkerMain(argv.slice(1), env, io);
@@ -106,6 +129,20 @@ export async function seasonMain(argv: string[], env: Readonly<Record<string, st
   let boss: PgBoss | undefined;
   let workers: WorkerProcesses | undefined;
   let closing = false;
+  /** Stops the local workers, then releases any run one of them left active (e.g. killed past its grace). */
+  const stopWorkers = async () => {
+    const stopping = workers;
+    workers = undefined;
+    if (!stopping) return;
+    await stopping.stop();
+    if (store && boss) {
+      const released = await releaseRunsOfExitedWorkers(store, boss, id, stopping.exited()).catch((error: unknown) => {
+        io.err(`season ${id}: could not release the runs of stopped workers: ${error instanceof Error ? error.message : String(error)}\n`);
+        return 0;
+      });
+      if (released > 0) io.err(`season ${id}: ${released} runs of stopped local workers given back to the queue\n`);
+    }
+  };
   try {
     store = await SeasonStore.open(url);
     boss = await startQueue(url, { runTimeoutMs: options.runTimeoutMs, supervise: true, onError: (error) => closing || io.err(`queue error: ${error.message}\n`) });
@@ -145,13 +182,13 @@ export async function seasonMain(argv: string[], env: Readonly<Record<string, st
       if (workers && workers.alive() === 0) throw new Error(`every local worker process exited; see ${join(options.outDir, "workers.log")}`);
       if (performance.now() - lastSettle > 5_000) {
         lastSettle = performance.now();
+        if (workers) await releaseRunsOfExitedWorkers(store, boss, id, workers.exited());
         await settleDeadJobs(store, boss, id);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
     if (io.tty) io.err("\n");
-    await workers?.stop();
-    workers = undefined;
+    await stopWorkers();
     const seconds = (performance.now() - started) / 1000;
     if (stopped) {
       io.out(`season ${id} stopped: ${progress.byStatus.done}/${progress.total} runs done; run the same command again to resume`);
@@ -190,7 +227,7 @@ export async function seasonMain(argv: string[], env: Readonly<Record<string, st
     return progress.byStatus.failed > 0 ? 1 : 0;
   } finally {
     closing = true;
-    await workers?.stop();
+    await stopWorkers();
     await boss?.stop({ graceful: false, wait: true }).catch(() => undefined);
     await store?.close().catch(() => undefined);
     await embedded?.stop();

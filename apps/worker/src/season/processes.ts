@@ -23,6 +23,8 @@ export interface WorkerProcesses {
   readonly children: ChildProcess[];
   /** Children still running. */
   alive(): number;
+  /** Process ids of the children that have exited (by themselves, killed, or stopped). */
+  exited(): number[];
   /** SIGTERM to each (a run in progress goes back to the queue), then waits for them to exit (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -46,6 +48,7 @@ export function startWorkerProcesses(count: number, options: { args: string[]; d
   return {
     children,
     alive: () => children.length - exited.size,
+    exited: () => [...exited].flatMap((child) => (child.pid === undefined ? [] : [child.pid])),
     async stop(timeoutMs = 15_000) {
       const waits = children.map((child) =>
         exited.has(child)

@@ -187,6 +187,37 @@ describe.skipIf(skip)("autonome season on PostgreSQL", () => {
     }
   }, 300_000);
 
+  it("gives a killed local worker's run back to the queue at once, not when its job expires", async () => {
+    const out = join(work, "local-kill");
+    const models = modelsFile("local-kill.json", [
+      { id: "buy-and-hold-btc", kind: "rule", rule: "buy-and-hold-btc" },
+      { id: "mean-reverter", kind: "rule", rule: "mean-reverter" },
+    ]);
+    // The default run timeout (30 min): waiting for the killed run's job to expire would time this test out.
+    const args = ["--windows", "3", "--window", "2h", "--models-file", models, "--processes", "2", "--out", out, "--season", "local-kill"];
+    const io = captureIo();
+    const store = await SeasonStore.open(url);
+    try {
+      const season = seasonMain(args, { DATABASE_URL: url }, io);
+      let killed: { index: number; worker: string } | undefined;
+      for (let i = 0; i < 2400 && killed === undefined; i++) {
+        const running = (await store.runs("local-kill").catch(() => [])).find((r) => r.status === "running" && r.worker !== null);
+        if (running) {
+          process.kill(Number(running.worker!.split(":").at(-1)), "SIGKILL");
+          killed = { index: running.index, worker: running.worker! };
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(killed, "no local worker ever took a run").toBeDefined();
+      expect(await season, io.errText()).toBe(0);
+      const run = (await store.runs("local-kill")).find((r) => r.index === killed!.index)!;
+      expect(run).toMatchObject({ status: "done", attempts: 2 });
+      expect(run.worker).not.toBe(killed!.worker);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+
   it("stops starting runs once the budget is spent, and answers a rerun from the shared cache for free", async () => {
     const server = await startOpenAiTestServer({ defaultUsage: { promptTokens: 1000, completionTokens: 50 } });
     try {
