@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ModelConfig, DEFAULT_MODEL_CONFIGS, modelConfigSchema } from "@autonome/agent";
-import { ConfigError } from "@autonome/core";
+import { ConfigError, readBooleanEnv } from "@autonome/core";
 import { redactUrl } from "@autonome/db";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -117,14 +117,6 @@ function fail(variable: string, message: string): never {
 
 function issuesText(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
-}
-
-function readBoolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === "") return fallback;
-  if (["true", "1", "yes", "on"].includes(raw)) return true;
-  if (["false", "0", "no", "off"].includes(raw)) return false;
-  return fail(name, `must be true or false, got "${env[name]}"`);
 }
 
 function readInt(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -242,7 +234,7 @@ export function checkLiveMarket(
 
 /** Reads and validates the configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): WorkerConfig {
-  const simulationEnabled = readBoolean(env, "IS_SIMULATION_ENABLED", true);
+  const simulationEnabled = readBooleanEnv(env, "IS_SIMULATION_ENABLED", true);
 
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl !== null) {

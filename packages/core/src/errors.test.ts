@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AutonomeError, OrderRejectedError, StateConflictError, ValidationError, isAutonomeError } from "./errors.js";
+import { AutonomeError, ConfigError, OrderRejectedError, StateConflictError, ValidationError, isAutonomeError, readBooleanEnv } from "./errors.js";
 
 describe("errors", () => {
   it("carry a stable code, the facts as fields and a readable message", () => {
@@ -24,5 +24,23 @@ describe("errors", () => {
     const error = new ValidationError("bad order", [{ path: "size", message: "must be positive" }]);
     expect(error.message).toBe("bad order: size: must be positive");
     expect(new StateConflictError("order o-1 is CLOSED", "order", "o-1").code).toBe("STATE_CONFLICT");
+  });
+
+  it("read a boolean variable in its usual spellings, the fallback when unset, and refuse anything else naming it", () => {
+    for (const v of ["true", "1", "YES", " on "]) expect(readBooleanEnv({ FLAG: v }, "FLAG", false)).toBe(true);
+    for (const v of ["false", "0", "No", "OFF"]) expect(readBooleanEnv({ FLAG: v }, "FLAG", true)).toBe(false);
+    expect(readBooleanEnv({}, "FLAG", true)).toBe(true);
+    expect(readBooleanEnv({ FLAG: "  " }, "FLAG", false)).toBe(false);
+    const refused = (() => {
+      try {
+        readBooleanEnv({ FLAG: "of" }, "FLAG", true);
+      } catch (error) {
+        return error;
+      }
+      return null;
+    })();
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).variable).toBe("FLAG");
+    expect((refused as ConfigError).message).toBe('FLAG must be true or false, got "of"');
   });
 });

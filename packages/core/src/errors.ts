@@ -47,6 +47,18 @@ export class ConfigError extends AutonomeError {
   }
 }
 
+/**
+ * A boolean environment variable: true/1/yes/on or false/0/no/off (any case, trimmed);
+ * `fallback` when unset or empty; anything else is a ConfigError naming the variable.
+ */
+export function readBooleanEnv(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1" || raw === "yes" || raw === "on") return true;
+  if (raw === "false" || raw === "0" || raw === "no" || raw === "off") return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`, name);
+}
+
 /** A symbol or market id that no loaded market has. */
 export class UnknownMarketError extends AutonomeError {
   readonly code = "UNKNOWN_MARKET";

@@ -73,6 +73,7 @@ export {
   type ValidationIssue,
   ValidationError,
   ConfigError,
+  readBooleanEnv,
   UnknownMarketError,
   type RejectReason,
   OrderRejectedError,
