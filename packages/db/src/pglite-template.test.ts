@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConfigError } from "@autonome/core";
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundledMigrations } from "../generated/migrations.js";
@@ -71,6 +72,7 @@ describe("openMemoryPglite", () => {
     expect((await applied(opened.pglite)).length).toBe(bundledMigrations.length);
     await opened.pglite.close();
     expect(existsSync(join(work, "off"))).toBe(false);
+    await expect(openMemoryPglite({ env: { AUTONOME_PGLITE_TEMPLATE: "of" } })).rejects.toThrow(ConfigError);
   }, 120_000);
 
   it("gives createDb's in-memory databases their migrations", async () => {

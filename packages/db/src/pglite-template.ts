@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { gunzipSync, gzip } from "node:zlib";
+import { readBooleanEnv } from "@autonome/core";
 import { PGlite } from "@electric-sql/pglite";
 import { bundledMigrations } from "../generated/migrations.js";
 import { pgliteSession } from "./internal/sessions.js";
@@ -88,9 +89,18 @@ export function pgliteCacheDir(env: Readonly<Record<string, string | undefined>>
   }
 }
 
-function templateEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
-  const v = (env.AUTONOME_PGLITE_TEMPLATE ?? "").trim().toLowerCase();
-  return !(v === "off" || v === "0" || v === "false" || v === "no");
+/** Where one migration set's template is kept: its key, and its file in the disk cache (null: no disk cache). */
+interface TemplateSlot {
+  key: string;
+  file: string | null;
+}
+
+/** The slot of `migrations`, or null when AUTONOME_PGLITE_TEMPLATE turns templates off (a ConfigError for a value that is not a boolean). */
+function templateSlot(migrations: readonly Migration[], env: Readonly<Record<string, string | undefined>>): TemplateSlot | null {
+  if (!readBooleanEnv(env, "AUTONOME_PGLITE_TEMPLATE", true)) return null;
+  const key = pgliteTemplateKey(migrations);
+  const cacheDir = pgliteVersion() === null ? null : pgliteCacheDir(env);
+  return { key, file: cacheDir === null ? null : join(cacheDir, `pglite-template-${key}.tar.gz`) };
 }
 
 function readDiskTemplate(file: string): Blob | null {
@@ -126,22 +136,22 @@ function writeDiskTemplate(file: string, tar: Uint8Array): void {
  */
 export async function openMemoryPglite(options: MemoryPgliteOptions = {}): Promise<MemoryPglite> {
   const migrations = options.migrations ?? bundledMigrations;
-  const env = options.env ?? process.env;
-  if (!templateEnabled(env)) {
+  const slot = templateSlot(migrations, options.env ?? process.env);
+  if (slot === null) {
     const pglite = new PGlite("memory://");
     await pglite.waitReady;
     await runMigrations(pgliteSession(pglite), migrations);
     return { pglite, source: "initdb" };
   }
-  const kept = await keptTemplate(migrations, env);
+  const kept = await keptTemplate(slot);
   if (kept !== null) {
     try {
       return { pglite: await loadTemplate(kept.template), source: kept.source };
     } catch {
-      forgetTemplate(migrations, env);
+      forgetTemplate(slot);
     }
   }
-  return buildTemplate(migrations, env);
+  return buildTemplate(slot, migrations);
 }
 
 /**
@@ -151,46 +161,37 @@ export async function openMemoryPglite(options: MemoryPgliteOptions = {}): Promi
  */
 export async function pgliteTemplateTar(options: MemoryPgliteOptions = {}): Promise<Uint8Array | null> {
   const migrations = options.migrations ?? bundledMigrations;
-  const env = options.env ?? process.env;
-  if (!templateEnabled(env)) return null;
-  const kept = (await keptTemplate(migrations, env)) ?? (await buildTemplate(migrations, env).then(async ({ pglite }) => {
-    await pglite.close();
-    return keptTemplate(migrations, env);
-  }));
+  const slot = templateSlot(migrations, options.env ?? process.env);
+  if (slot === null) return null;
+  let kept = await keptTemplate(slot);
+  if (kept === null) {
+    await (await buildTemplate(slot, migrations)).pglite.close();
+    kept = await keptTemplate(slot);
+  }
   return kept === null ? null : new Uint8Array(await kept.template.arrayBuffer());
 }
 
-function diskFile(migrations: readonly Migration[], env: Readonly<Record<string, string | undefined>>): string | null {
-  const cacheDir = pgliteVersion() === null ? null : pgliteCacheDir(env);
-  return cacheDir === null ? null : join(cacheDir, `pglite-template-${pgliteTemplateKey(migrations)}.tar.gz`);
-}
-
 /** The template this process keeps, else the one on disk (then kept); null when there is none yet. */
-async function keptTemplate(migrations: readonly Migration[], env: Readonly<Record<string, string | undefined>>): Promise<{ template: Blob; source: "memory" | "disk" } | null> {
-  const key = pgliteTemplateKey(migrations);
-  const memo = templates.get(key);
+async function keptTemplate(slot: TemplateSlot): Promise<{ template: Blob; source: "memory" | "disk" } | null> {
+  const memo = templates.get(slot.key);
   if (memo !== undefined) {
     const template = await memo.catch(() => null);
     if (template !== null) return { template, source: "memory" };
   }
-  const file = diskFile(migrations, env);
-  const onDisk = file === null ? null : readDiskTemplate(file);
+  const onDisk = slot.file === null ? null : readDiskTemplate(slot.file);
   if (onDisk === null) return null;
-  templates.set(key, Promise.resolve(onDisk));
+  templates.set(slot.key, Promise.resolve(onDisk));
   return { template: onDisk, source: "disk" };
 }
 
 /** A template that would not load: forgotten here and on disk. */
-function forgetTemplate(migrations: readonly Migration[], env: Readonly<Record<string, string | undefined>>): void {
-  templates.delete(pgliteTemplateKey(migrations));
-  const file = diskFile(migrations, env);
-  if (file !== null) rmSync(file, { force: true });
+function forgetTemplate(slot: TemplateSlot): void {
+  templates.delete(slot.key);
+  if (slot.file !== null) rmSync(slot.file, { force: true });
 }
 
 /** initdb and the migrations in memory: this instance is returned, and its dump (taken before anything else is written) kept as the template. */
-async function buildTemplate(migrations: readonly Migration[], env: Readonly<Record<string, string | undefined>>): Promise<MemoryPglite> {
-  const key = pgliteTemplateKey(migrations);
-  const file = diskFile(migrations, env);
+async function buildTemplate(slot: TemplateSlot, migrations: readonly Migration[]): Promise<MemoryPglite> {
   const pglite = new PGlite("memory://");
   let resolveTemplate!: (blob: Blob) => void;
   let rejectTemplate!: (error: unknown) => void;
@@ -199,7 +200,7 @@ async function buildTemplate(migrations: readonly Migration[], env: Readonly<Rec
     rejectTemplate = rej;
   });
   built.catch(() => undefined);
-  templates.set(key, built);
+  templates.set(slot.key, built);
   try {
     await pglite.waitReady;
     await runMigrations(pgliteSession(pglite), migrations);
@@ -207,9 +208,9 @@ async function buildTemplate(migrations: readonly Migration[], env: Readonly<Rec
     const dump = await pglite.dumpDataDir("none");
     const tar = new Uint8Array(await dump.arrayBuffer());
     resolveTemplate(new Blob([tar]));
-    if (file !== null) writeDiskTemplate(file, tar);
+    if (slot.file !== null) writeDiskTemplate(slot.file, tar);
   } catch (error) {
-    templates.delete(key);
+    templates.delete(slot.key);
     rejectTemplate(error);
     await pglite.close().catch(() => undefined);
     throw error;
