@@ -7,45 +7,28 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startOpenAiTestServer } from "@autonome/agent/testing";
-import { testDatabaseUrl, testPostgresSkipReason } from "@autonome/db/testing";
-import pg from "pg";
+import { testPostgresSkipReason } from "@autonome/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SeasonIo, seasonMain } from "./command.js";
 import { startWorkerProcesses } from "./processes.js";
 import type { SeasonReport } from "./report.js";
 import { SeasonStore } from "./store.js";
+import { type SeasonTestDatabase, createSeasonTestDatabase } from "./testing.js";
 
 const skip = await testPostgresSkipReason("the season tests");
 const work = mkdtempSync(join(tmpdir(), "autonome-season-"));
 let url = "";
-let database = "";
+let database: SeasonTestDatabase | undefined;
 
 beforeAll(async () => {
   if (skip) return;
-  // A database of this file's own, so its queue and seasons meet no other test's.
-  database = `autonome_season_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${database}`);
-  } finally {
-    await admin.end();
-  }
-  const parsed = new URL(testDatabaseUrl()!);
-  parsed.pathname = `/${database}`;
-  url = parsed.toString();
+  database = await createSeasonTestDatabase("season");
+  url = database.url;
 });
 
 afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
-  if (skip || !database) return;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await database?.drop();
 });
 
 /** An io that keeps what the command prints; `stop()` plays the user's Ctrl-C. */
