@@ -86,6 +86,26 @@ describe("computePerformanceMetrics", () => {
     expect(mixed.winRate).toBeCloseTo(2 / 3, 12);
     expect(mixed.longestWinStreak).toBe(1);
   });
+
+  it("gives the same streaks whatever order trades closed at the same instant come in", () => {
+    // A win, then three stops firing together (one opened earlier), then a win: the simultaneous
+    // closes count by opening time, then P&L. The input order (in the arena: by random order id) changes nothing.
+    const at = 1e9;
+    const together = [trade("SHORT", -5, 0, 1, null, 30, at + 2), trade("LONG", 3, 0, 1, null, 30, at + 2), trade("LONG", -7, 0, 1, null, 90, at + 2)];
+    const orders = [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 0, 2],
+    ];
+    const results = orders.map((order) =>
+      computeTradeMetrics([trade("LONG", 1, 0, 1, null, 1, at + 1), ...order.map((i) => together[i]!), trade("LONG", 1, 0, 1, null, 1, at + 3)]),
+    );
+    // Counted order: +1, -7 (opened first), -5, +3, +1: losses 2 in a row, wins 2 in a row.
+    for (const m of results) {
+      expect(m.longestLossStreak).toBe(2);
+      expect(m.longestWinStreak).toBe(2);
+    }
+  });
 });
 
 describe("drawdownStats", () => {

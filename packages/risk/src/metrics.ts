@@ -332,9 +332,18 @@ export class EquityCurveTracker {
   }
 }
 
+/**
+ * The order trades count in for the streaks: closing time, then (trades closed at the same
+ * instant, several stops firing together) opening time, then P&L. The metrics are a function
+ * of the trades alone, never of the order they come in or of their (random) ids.
+ */
+function streakOrder(a: MetricsTrade, b: MetricsTrade): number {
+  return a.closedAt - b.closedAt || a.openedAt - b.openedAt || a.realizedPnl.comparedTo(b.realizedPnl);
+}
+
 /** The metrics of closed trades (any order). */
 export function computeTradeMetrics(input: readonly MetricsTrade[]): TradeMetrics {
-  const trades = [...input].sort((a, b) => a.closedAt - b.closedAt);
+  const trades = [...input].sort(streakOrder);
   const n = trades.length;
   const wins = trades.filter((t) => t.realizedPnl.gt(0));
   const losses = trades.filter((t) => t.realizedPnl.lt(0));
