@@ -9,13 +9,16 @@
  * It runs the issue's whole workload (8,640 ticks, under two minutes here);
  * BACKTEST_BENCH_TICKS=N runs the first N ticks instead; with DATABASE_URL set the run
  * writes into a fresh PostgreSQL schema instead (dropped after).
+ * It prints report.json's sha256 (the same data and seed give the same report, however fast).
  * Last line: `backtest: N ticks/s (3 models, 6 symbols)`.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReplayRecording } from "@autonome/market-data";
 import { parseBacktestArgs } from "../src/backtest/options.js";
+import { buildReport, reportJson } from "../src/backtest/report.js";
 import { prepareBacktest, runBacktest } from "../src/backtest/run.js";
 import { benchHistoryDir } from "./history.js";
 
@@ -63,6 +66,8 @@ try {
     await client.end();
   }
   console.log(`database: ${result.database.kind}`);
+  // report.json has no wall-clock time and no random id: equal digests mean an identical report (a change that speeds the run must not move it).
+  console.log(`report.json sha256: ${createHash("sha256").update(reportJson(buildReport(result))).digest("hex")}`);
   console.log(`backtest: ${(result.times.length / seconds).toFixed(1)} ticks/s (${result.models.length} models, ${prepared.symbols.length} symbols)`);
 } finally {
   rmSync(out, { recursive: true, force: true });
