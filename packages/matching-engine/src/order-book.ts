@@ -366,7 +366,8 @@ export class OrderBook {
         const h = this.store.alloc(id, externalNo, priceTicks, remaining, packFlags(isBuy, false, "allow"));
         this.store.seq[h] = this.externalSeq++;
         own.pushFront(own.levelAt(priceTicks), h);
-        this.index.insert(id, h);
+        // The slot the missed `has(id)` above left: `match` only removed makers since.
+        this.index.insertFound(h);
       }
     };
     place(bids, "buy");
