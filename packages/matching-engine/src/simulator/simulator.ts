@@ -69,6 +69,7 @@ import {
   type Touch,
   absorbBadDebt,
   accountViewOf,
+  accountViewWith,
   applyAccountFill,
   creditFunding,
   exitTriggerOf,
@@ -525,7 +526,7 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   private accountViewOf(account: AccountState): AccountView {
     if (account.openOrders.size > 0) return accountViewOf(account, this.markets);
     const entry = this.viewsOf(account);
-    entry.account ??= accountViewOf(account, this.markets);
+    entry.account ??= accountViewWith(account, this.markets, this.positionViewsOf(account));
     return entry.account;
   }
 
