@@ -280,7 +280,9 @@ describe("OrderBook.loadSnapshot level order", () => {
     ] as Array<Array<[number, number]>>) {
       expect(() => new OrderBook().loadSnapshot({ bids, asks: [] })).toThrow(expect.objectContaining({ issues: [{ path: "bids.2", message: "price and size must be positive safe integers" }] }));
     }
-    const holey = [[30, 1], , [10, 1]] as Array<[number, number]>;
+    const holey = new Array<[number, number]>(3);
+    holey[0] = [30, 1];
+    holey[2] = [10, 1];
     expect(() => new OrderBook().loadSnapshot({ bids: [[30, 1], [20, 1]], asks: [] })).not.toThrow();
     expect(new OrderBook().loadSnapshot({ bids: holey, asks: [] })).toEqual([]);
   });

@@ -35,7 +35,7 @@ export function plainUnits(text: string, decimals: number): number | undefined {
   if (i === 0) return undefined; // no integer digit
   let fractionLength = 0;
   if (i < n) {
-    const start = ++i;
+    const start = i + 1;
     if (start === n) return undefined; // "1."
     // The fraction without its trailing zeros: its last non-zero digit ends it.
     let end = start;
