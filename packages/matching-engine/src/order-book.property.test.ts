@@ -239,3 +239,51 @@ describe("OrderBook properties over random order streams", () => {
     );
   }, 60_000);
 });
+
+describe("OrderBook.loadSnapshot level order", () => {
+  const levelsArb = fc.array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 50 })), { maxLength: 25 });
+  /** What a feed sends: prices merged and best first. */
+  const canonical = (levels: ReadonlyArray<readonly [number, number]>, descending: boolean): Array<[number, number]> => {
+    const merged = new Map<number, number>();
+    for (const [p, s] of levels) merged.set(p, (merged.get(p) ?? 0) + s);
+    return [...merged].sort((a, b) => (descending ? b[0] - a[0] : a[0] - b[0]));
+  };
+  const resting = fc.array(fc.record({ side, priceTicks: fc.integer({ min: 1, max: 100 }), sizeLots: fc.integer({ min: 1, max: 30 }) }), { maxLength: 6 });
+
+  it("gives the same fills and book for levels in any order, with or without duplicate prices, as for the same levels merged best first", () => {
+    fc.assert(
+      fc.property(levelsArb, levelsArb, resting, fc.boolean(), (rawBids, rawAsks, mine, sortedInput) => {
+        // Bids below 50, asks above: never crossed.
+        const bidsIn = rawBids.map(([p, s]) => [p, s] as [number, number]);
+        const asksIn = rawAsks.map(([p, s]) => [p + 50, s] as [number, number]);
+        const given = sortedInput ? { bids: canonical(bidsIn, true), asks: canonical(asksIn, false) } : { bids: bidsIn, asks: asksIn };
+        const books = [new OrderBook(), new OrderBook()];
+        for (const book of books) {
+          mine.forEach((o, i) => book.submit({ id: `m${i}`, accountId: "me", side: o.side, kind: "limit", priceTicks: o.priceTicks, sizeLots: o.sizeLots }));
+          book.loadSnapshot({ bids: [[10, 1]], asks: [[90, 1]] });
+        }
+        const a = books[0]!.loadSnapshot(given);
+        const b = books[1]!.loadSnapshot({ bids: canonical(bidsIn, true), asks: canonical(asksIn, false) });
+        expect(a).toEqual(b);
+        expect(books[0]!.restingOrders()).toEqual(books[1]!.restingOrders());
+        expect(books[0]!.snapshot()).toEqual(books[1]!.snapshot());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("names the first bad level whether or not the levels before it are in order", () => {
+    for (const bids of [
+      [[30, 1], [20, 1], [10, 0]],
+      [[10, 1], [20, 1], [30, -1]],
+      [[30, 1], [30, 2], [25, 1.5]],
+    ] as Array<Array<[number, number]>>) {
+      expect(() => new OrderBook().loadSnapshot({ bids, asks: [] })).toThrow(expect.objectContaining({ issues: [{ path: "bids.2", message: "price and size must be positive safe integers" }] }));
+    }
+    const holey = new Array<[number, number]>(3);
+    holey[0] = [30, 1];
+    holey[2] = [10, 1];
+    expect(() => new OrderBook().loadSnapshot({ bids: [[30, 1], [20, 1]], asks: [] })).not.toThrow();
+    expect(new OrderBook().loadSnapshot({ bids: holey, asks: [] })).toEqual([]);
+  });
+});

@@ -335,10 +335,8 @@ export class OrderBook {
    * `ValidationError` for a malformed or self-crossed snapshot, before changing anything.
    */
   loadSnapshot(snapshot: L2SnapshotTicks, externalAccountId: string = EXTERNAL_ACCOUNT_ID): BookFill[] {
-    const bids = aggregateLevels(snapshot?.bids, "bids", this.maxPriceTicks);
-    const asks = aggregateLevels(snapshot?.asks, "asks", this.maxPriceTicks);
-    bids.sort((a, b) => b[0] - a[0]);
-    asks.sort((a, b) => a[0] - b[0]);
+    const bids = sortedLevels(snapshot?.bids, "bids", this.maxPriceTicks, true);
+    const asks = sortedLevels(snapshot?.asks, "asks", this.maxPriceTicks, false);
     if (bids.length > 0 && asks.length > 0 && (bids[0] as [number, number])[0] >= (asks[0] as [number, number])[0]) {
       throw new ValidationError("crossed snapshot", [{ path: "bids", message: "best bid must be below best ask" }]);
     }
@@ -353,8 +351,9 @@ export class OrderBook {
     const place = (levels: Array<[number, number]>, side: OrderSide): void => {
       const isBuy = side === "buy";
       const own = isBuy ? this.bids : this.asks;
+      const prefix = `${externalAccountId}#${generation}:${isBuy ? "b" : "a"}:`;
       for (const [priceTicks, sizeLots] of levels) {
-        let id = `${externalAccountId}#${generation}:${isBuy ? "b" : "a"}:${priceTicks}`;
+        let id = prefix + priceTicks;
         while (this.index.has(id)) id += "'";
         this.fills.count = 0;
         this.fills.cancelledCount = 0;
@@ -366,7 +365,8 @@ export class OrderBook {
         const h = this.store.alloc(id, externalNo, priceTicks, remaining, packFlags(isBuy, false, "allow"));
         this.store.seq[h] = this.externalSeq++;
         own.pushFront(own.levelAt(priceTicks), h);
-        this.index.insert(id, h);
+        // The slot the missed `has(id)` above left: `match` only removed makers since.
+        this.index.insertFound(h);
       }
     };
     place(bids, "buy");
@@ -679,6 +679,34 @@ function levelViews(side: BookSide, n: number): LevelView[] {
     });
   }
   return out;
+}
+
+/**
+ * Validated snapshot levels of one side, duplicate prices merged, best first (bids by
+ * descending price, asks ascending); throws ValidationError. Levels that come best first
+ * with distinct prices (what a feed sends) are taken as they are; anything else goes
+ * through `aggregateLevels` and a sort, which gives the same result.
+ */
+function sortedLevels(levels: L2SnapshotTicks["bids"] | undefined, path: string, maxPriceTicks: number, descending: boolean): Array<[number, number]> {
+  if (Array.isArray(levels)) {
+    const out: Array<[number, number]> = [];
+    let previous = descending ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < levels.length; i++) {
+      if (!(i in levels)) break; // a hole: the general path decides
+      const level = levels[i];
+      // Checked on the next line: anything that is not a positive safe integer breaks off.
+      const priceTicks = level?.[0] as number;
+      const sizeLots = level?.[1] as number;
+      if (checkPriceTicks(priceTicks, maxPriceTicks) !== undefined || checkSizeLots(sizeLots) !== undefined) break;
+      if (descending ? !(priceTicks < previous) : !(priceTicks > previous)) break;
+      previous = priceTicks;
+      out.push([priceTicks, sizeLots]);
+    }
+    if (out.length === levels.length) return out;
+  }
+  const merged = aggregateLevels(levels, path, maxPriceTicks);
+  merged.sort(descending ? (a, b) => b[0] - a[0] : (a, b) => a[0] - b[0]);
+  return merged;
 }
 
 /** Validates snapshot levels and merges duplicate prices; throws ValidationError. */

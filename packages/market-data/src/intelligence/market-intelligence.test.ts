@@ -1,11 +1,12 @@
 import { ManualClock } from "@autonome/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ReplayMarket, ReplayRecording } from "../replay/replay-market.js";
 import { SyntheticMarket } from "../synthetic-market.js";
 import { FIXTURES } from "../testing/fixtures.js";
 import type { Candle } from "../types.js";
 import { atr, ema, macd, rsi } from "./indicators.js";
-import { MarketIntelligence, aggregateCandles, computeMarketSnapshot } from "./market-intelligence.js";
+import { MarketIntelligence, aggregateCandles, aggregatedCloses, computeMarketSnapshot } from "./market-intelligence.js";
 
 const DEMO = FIXTURES.demoKlines();
 const FUNDING = FIXTURES.demoFunding();
@@ -95,5 +96,25 @@ describe("MarketIntelligence", () => {
     expect(later.intraday.times.at(-1)).toBe(first.intraday.times.at(-1)! + 5 * 60_000);
     expect(intelligence.snapshots().map((s) => s.symbol).sort()).toEqual(["BNB", "BTC", "DOGE", "ETH", "SOL", "XRP"]);
     expect(intelligence.computedCount).toBe(3 + 5);
+  });
+});
+
+describe("aggregatedCloses", () => {
+  it("gives the closes and close times of aggregateCandles, for one-minute candles with gaps and any start", () => {
+    const MIN = 60_000;
+    const bars = fc.array(fc.record({ skip: fc.integer({ min: 0, max: 3 }), close: fc.integer({ min: 1, max: 1000 }) }), { maxLength: 80 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), bars, fc.constantFrom(3, 5, 15), (startMinute, spec, width) => {
+        let minute = startMinute;
+        const candles: Candle[] = spec.map(({ skip, close }) => {
+          minute += skip === 3 ? 1 : 0; // some gaps
+          const openTime = minute++ * MIN;
+          return { openTime, closeTime: openTime + MIN, open: close, high: close + 1, low: close - 1, close, volume: 1 };
+        });
+        const expected = aggregateCandles(candles, width * MIN);
+        expect(aggregatedCloses(candles, width * MIN)).toEqual({ closes: expected.map((c) => c.close), times: expected.map((c) => c.closeTime) });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

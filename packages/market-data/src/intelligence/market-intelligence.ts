@@ -83,8 +83,8 @@ export function computeMarketSnapshot(source: MarketSource, symbol: string, opti
   const seriesLength = options.seriesLength ?? 10;
   const intradayBars = options.intradayBars ?? 120;
   const longTermBars = options.longTermBars ?? 100;
-  const intraday = intradayCandles(source, symbol, interval, intradayBars);
-  const closes = intraday.map((c) => c.close);
+  const intraday = intradayCloses(source, symbol, interval, intradayBars);
+  const closes = intraday.closes;
   const ema20 = ema(closes, 20);
   const macdSeries = macd(closes).macd;
   const rsi7 = rsi(closes, 7);
@@ -113,7 +113,7 @@ export function computeMarketSnapshot(source: MarketSource, symbol: string, opti
     openInterest: source.openInterest(symbol),
     intraday: {
       interval,
-      times: tail(intraday.map((c) => c.closeTime)),
+      times: tail(intraday.times),
       mid: tail(closes),
       ema20: tail(ema20),
       macd: tail(macdSeries),
@@ -133,9 +133,36 @@ export function computeMarketSnapshot(source: MarketSource, symbol: string, opti
   };
 }
 
-function intradayCandles(source: MarketSource, symbol: string, interval: IntradayInterval, bars: number): Candle[] {
-  if (interval === "1m" || interval === "5m") return source.candles(symbol, interval, bars);
-  return aggregateCandles(source.candles(symbol, "1m", bars * 3 + 3), 3 * MINUTE_MS);
+/**
+ * The close and close time of each intraday candle: what `source.candles` gives for "1m" and
+ * "5m", and for "3m" what `aggregateCandles` of the one-minute candles gives, without building
+ * the aggregated candles (only their closes are read).
+ */
+function intradayCloses(source: MarketSource, symbol: string, interval: IntradayInterval, bars: number): { closes: number[]; times: number[] } {
+  if (interval === "1m" || interval === "5m") {
+    const candles = source.candles(symbol, interval, bars);
+    return { closes: candles.map((c) => c.close), times: candles.map((c) => c.closeTime) };
+  }
+  return aggregatedCloses(source.candles(symbol, "1m", bars * 3 + 3), 3 * MINUTE_MS);
+}
+
+/** `aggregateCandles(candles, widthMs)`'s closes and close times (the same windows, kept by the same rule). */
+export function aggregatedCloses(candles: readonly Candle[], widthMs: number): { closes: number[]; times: number[] } {
+  const closes: number[] = [];
+  const times: number[] = [];
+  let i = 0;
+  while (i < candles.length) {
+    const first = candles[i]!;
+    const start = Math.floor(first.openTime / widthMs) * widthMs;
+    const end = start + widthMs;
+    let lastCandle = first;
+    while (i < candles.length && candles[i]!.openTime < end) lastCandle = candles[i++]!;
+    if (first.openTime === start && lastCandle.closeTime === end) {
+      closes.push(lastCandle.close);
+      times.push(end);
+    }
+  }
+  return { closes, times };
 }
 
 /**

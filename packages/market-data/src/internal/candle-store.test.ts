@@ -83,3 +83,35 @@ describe("CandleStore window cache", () => {
     );
   });
 });
+
+describe("CandleStore one-minute candles built once", () => {
+  it("hands out, for any queries while bars are appended, the candles bar() builds, the same object for the same bar", () => {
+    const query = fc.record({ append: fc.integer({ min: 0, max: 40 }), limit: fc.integer({ min: 0, max: 60 }), back: fc.integer({ min: -2, max: 50 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3000 }), fc.array(query, { maxLength: 25 }), (start, queries) => {
+        const store = new CandleStore(4);
+        let n = 0;
+        const append = (count: number) => {
+          for (let k = 0; k < count; k++, n++) store.push(T0 + n * MINUTE_MS, 100 + (n % 7), 102 + (n % 5), 98 - (n % 3), 101 + (n % 11), 1 + n);
+        };
+        append(start);
+        const seen = new Map<number, object>();
+        for (const q of queries) {
+          append(q.append);
+          const now = T0 + (n - q.back) * MINUTE_MS;
+          const got = store.candles("1m", q.limit, now);
+          const closed = store.closedCount(now);
+          const from = Math.max(0, closed - q.limit);
+          expect(got).toEqual(Array.from({ length: closed - from }, (_, k) => store.bar(from + k)));
+          for (const [k, candle] of got.entries()) {
+            const before = seen.get(from + k);
+            if (before !== undefined) expect(candle).toBe(before);
+            seen.set(from + k, candle);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+

@@ -17,6 +17,8 @@ export class CandleStore {
   private size = 0;
   /** Per width, the aggregated windows that can no longer change (a later bar exists), with their first bar's index. */
   private readonly finalWindows = new Map<number, Map<number, { candle: Candle; first: number }>>();
+  /** The one-minute candle of each bar handed out so far, by index: a stored bar never changes, so it is built once. */
+  private readonly minuteCandles: Array<Candle | undefined> = [];
   openTime: Float64Array;
   open: Float64Array;
   high: Float64Array;
@@ -110,7 +112,11 @@ export class CandleStore {
     };
   }
 
-  /** The last `limit` closed candles of `interval` at `now`, oldest first. */
+  /**
+   * The last `limit` closed candles of `interval` at `now`, oldest first. Candles are
+   * read-only values (their fields are `readonly`): a closed candle is built once and the
+   * same object is handed to every caller.
+   */
   candles(interval: CandleInterval, limit: number, now: number): Candle[] {
     return this.candlesOfWidth(CANDLE_INTERVAL_MS[interval], limit, now);
   }
@@ -126,7 +132,10 @@ export class CandleStore {
     const closed = this.closedCount(now);
     if (widthMs === MINUTE_MS) {
       const out: Candle[] = [];
-      for (let i = Math.max(0, closed - Math.floor(limit)); i < closed; i++) out.push(this.bar(i));
+      const built = this.minuteCandles;
+      // In-bounds writes only (a far index on a short array would make it a slow sparse one).
+      while (built.length < closed) built.push(undefined);
+      for (let i = Math.max(0, closed - Math.floor(limit)); i < closed; i++) out.push((built[i] ??= this.bar(i)));
       return out;
     }
     // Windows ending after `now` are not closed, even when all their minutes so far are.

@@ -96,6 +96,23 @@ describe("ReplayMarket over one-minute klines", () => {
     expect(funding.rate.eq(toDecimal(row.split(",")[2]!))).toBe(true);
   });
 
+  it("gives every settlement's recorded rate, parsed once: the same Decimal however often it is asked", () => {
+    const { clock, source } = replayHarness({ recording: ReplayRecording.load({ klines: [BTC], funding: [FUNDING] }) });
+    const csv = gunzipSync(readFileSync(FUNDING)).toString("utf8").split("\n").filter((l) => l.startsWith("BTCUSDT,"));
+    const rateOf = new Map(csv.map((l) => [Number(l.split(",")[1]), l.split(",")[2]!]));
+    let checked = 0;
+    for (let t = source.startTime; t < source.endTime; t += 3 * 3_600_000) {
+      clock.set(t);
+      const first = source.fundingRate("BTC");
+      if (first === undefined) continue;
+      const again = source.fundingRate("BTC")!;
+      expect(again.rate).toBe(first.rate);
+      expect(first.rate.toString()).toBe(toDecimal(rateOf.get(first.ts)!).toString());
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2);
+  });
+
   it("synthesizes depth around the recorded price with the spread widening after a volatile hour", () => {
     const { source } = btc;
     const book = source.book("BTC", 20);

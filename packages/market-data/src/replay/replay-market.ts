@@ -78,6 +78,8 @@ interface FundingTape {
   /** Number of settlements at or before the state time. */
   settled: number;
   intervalMs: number;
+  /** Each settlement's rate as a Decimal, parsed the first time it is read (a Decimal is immutable). */
+  rates: Array<Decimal | undefined>;
 }
 
 interface SymbolTape {
@@ -191,7 +193,7 @@ export class ReplayMarket extends BaseMarketSource {
           ),
         };
       }
-      if (data.funding) tape.funding = { series: data.funding.series, settled: 0, intervalMs: data.funding.intervalMs };
+      if (data.funding) tape.funding = { series: data.funding.series, settled: 0, intervalMs: data.funding.intervalMs, rates: [] };
       tapes.set(symbol, tape);
     }
     this.intrabar = options.intrabar ?? "open";
@@ -398,7 +400,7 @@ export class ReplayMarket extends BaseMarketSource {
       const next = funding.series.times[i + 1];
       return {
         symbol,
-        rate: toDecimal(funding.series.rates[i]!),
+        rate: rateAt(funding, i),
         intervalMs: funding.intervalMs,
         ts: funding.series.times[i]!,
         ...(next !== undefined ? { nextFundingTime: next } : {}),
@@ -436,6 +438,14 @@ export class ReplayMarket extends BaseMarketSource {
     const price = tape.klines ? this.klinePrice(tape.klines) : tape.feed?.lastTrade !== undefined ? Number(tape.feed.lastTrade) : undefined;
     return price === undefined ? undefined : numberToText(price, tape.market.priceDecimals);
   }
+}
+
+/** Settlement `i`'s rate as a Decimal, parsed once. */
+function rateAt(funding: FundingTape, i: number): Decimal {
+  const rates = funding.rates;
+  // In-bounds writes only (a far index on a short array would make it a slow sparse one).
+  while (rates.length <= i) rates.push(undefined);
+  return (rates[i] ??= toDecimal(funding.series.rates[i]!));
 }
 
 /** Per bar, sqrt(fast EWMA / slow EWMA) of squared one-minute log returns: volatility now versus normal. */

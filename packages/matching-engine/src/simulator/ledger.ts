@@ -310,7 +310,11 @@ export function absorbBadDebt(account: AccountState): Decimal {
 
 /** Equity and margin at the current marks; resting orders that can grow a position reserve initial margin at their price. */
 export function marginOf(account: AccountState, markets: MarketLookup): AccountMargin {
-  const positions = marginPositionsOf(account, markets);
+  return accountMargin(account.cash, marginPositionsOf(account, markets), openOrderMarginOf(account, markets));
+}
+
+/** Initial margin the resting orders that can grow a position reserve, at their price. */
+function openOrderMarginOf(account: AccountState, markets: MarketLookup): Decimal {
   let openOrderMargin = ZERO;
   for (const open of account.openOrders.values()) {
     if (open.reduceOnly) continue;
@@ -320,7 +324,7 @@ export function marginOf(account: AccountState, markets: MarketLookup): AccountM
     const notional = lotsToSize(quote.market, lots).mul(ticksToPrice(quote.market, open.priceTicks));
     openOrderMargin = openOrderMargin.plus(initialMargin(notional, open.leverage));
   }
-  return accountMargin(account.cash, positions, openOrderMargin);
+  return openOrderMargin;
 }
 
 /** Equity and maintenance margin at the current marks: what a liquidation check compares (marginOf's two numbers, cheaper). */
@@ -415,7 +419,25 @@ export function positionViewOf(account: AccountState, position: PositionState, m
 
 /** An account's money, margin, positions and resting orders at the current marks. */
 export function accountViewOf(account: AccountState, markets: MarketLookup): AccountView {
-  const margin = marginOf(account, markets);
+  return accountViewWith(account, markets, [...account.positions.values()].map((p) => positionViewOf(account, p, markets)));
+}
+
+/**
+ * `accountViewOf` given the account's position views at the current marks (in opening
+ * order): its margin sums what they hold, in the same order, so every value is what
+ * `marginOf` gives (each view's unrealized PnL, initial and maintenance margin are those
+ * `accountMargin` adds up). The views become the view's `positions`.
+ */
+export function accountViewWith(account: AccountState, markets: MarketLookup, positions: readonly PositionView[]): AccountView {
+  let unrealized = ZERO;
+  let initial = openOrderMarginOf(account, markets);
+  let maintenance = ZERO;
+  for (const view of positions) {
+    unrealized = unrealized.plus(view.unrealizedPnl);
+    initial = initial.plus(view.initialMargin);
+    maintenance = maintenance.plus(view.maintenanceMargin);
+  }
+  const equity = account.cash.plus(unrealized);
   const openOrders: OpenOrderView[] = [];
   for (const open of account.openOrders.values()) {
     const quote = markets(open.symbol);
@@ -433,17 +455,17 @@ export function accountViewOf(account: AccountState, markets: MarketLookup): Acc
   return {
     accountId: account.id,
     cash: account.cash,
-    equity: margin.equity,
-    unrealizedPnl: margin.unrealizedPnl,
-    initialMarginUsed: margin.initialMarginUsed,
-    maintenanceMargin: margin.maintenanceMargin,
-    available: margin.available,
+    equity,
+    unrealizedPnl: unrealized,
+    initialMarginUsed: initial,
+    maintenanceMargin: maintenance,
+    available: equity.minus(initial),
     initialCapital: account.initialCapital,
     realizedPnl: account.realizedPnl,
     fees: account.fees,
     funding: account.funding,
     badDebt: account.badDebt,
-    positions: [...account.positions.values()].map((p) => positionViewOf(account, p, markets)),
+    positions: [...positions],
     openOrders,
   };
 }

@@ -76,7 +76,7 @@ interface Run {
 }
 
 /** Runs a command stream; per order, checks that accepted size = filled + resting + cancelled. */
-function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>, snapshotAfter = -1): Run {
+function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>, snapshotAfter = -1, afterOp?: (sim: ExchangeSimulator, clock: ManualClock) => void): Run {
   const clock = new ManualClock(0);
   const sim = new ExchangeSimulator({ markets: [BTC, ETH], clock, options: { fundingIntervalMs: 3_600_000, ...options } });
   const events = recordEvents(sim);
@@ -151,6 +151,7 @@ function runOps(ops: readonly Op[], options: Partial<SimulatorOptions>, snapshot
         break;
       }
     }
+    afterOp?.(sim, clock);
   }
   return { sim, clock, events, problems, snapshot };
 }
@@ -335,6 +336,44 @@ describe("ExchangeSimulator invariants (property-based)", () => {
         },
       ),
       { numRuns: 80 },
+    );
+  });
+
+  it("hands out the same views with its view cache as a fresh simulator at the same state, and copies callers may change", () => {
+    const views = (sim: ExchangeSimulator) => plain({ accounts: sim.accounts(), positions: sim.positions(), each: ACCOUNTS.map(([id]) => [sim.account(id), sim.positions(id)]) });
+    fc.assert(
+      fc.property(opsArb, fc.boolean(), (ops, latency) => {
+        const options: Partial<SimulatorOptions> = latency ? { latency: { minMs: 0, maxMs: 3000 }, seed: 7 } : {};
+        runOps(ops, options, -1, (sim, clock) => {
+          const first = views(sim);
+          // Scribble on what was handed out: the next read must not see it.
+          for (const [id] of ACCOUNTS) {
+            const account = sim.account(id);
+            account.cash = new Decimal(-1);
+            account.positions.length = 0;
+            for (const p of sim.positions(id)) p.quantity = new Decimal(-1);
+          }
+          const again = views(sim);
+          expect(again).toEqual(first);
+          const fresh = ExchangeSimulator.fromSnapshot(
+            { markets: [BTC, ETH], clock: new ManualClock(clock.now()), options: { fundingIntervalMs: 3_600_000, ...options } },
+            JSON.parse(JSON.stringify(sim.snapshot())) as SimulatorSnapshot,
+          );
+          expect(views(fresh)).toEqual(first);
+          fresh.dispose();
+          // Time passing (order arrivals, funding timers) changes the state the views show.
+          clock.advanceBy(1000);
+          expect(views(sim)).toEqual(
+            views(
+              ExchangeSimulator.fromSnapshot(
+                { markets: [BTC, ETH], clock: new ManualClock(clock.now()), options: { fundingIntervalMs: 3_600_000, ...options } },
+                JSON.parse(JSON.stringify(sim.snapshot())) as SimulatorSnapshot,
+              ),
+            ),
+          );
+        });
+      }),
+      { numRuns: 25 },
     );
   });
 });

@@ -69,6 +69,7 @@ import {
   type Touch,
   absorbBadDebt,
   accountViewOf,
+  accountViewWith,
   applyAccountFill,
   creditFunding,
   exitTriggerOf,
@@ -113,6 +114,11 @@ export { DEFAULT_SIMULATOR_OPTIONS, type ExchangeSimulatorConfig } from "./optio
 /** Who books one side of a fill, and on what terms. */
 type FillParty = FillTerms & { accountId: string };
 
+/** A copy of a view (its own arrays and records; the Decimals and exit plans are immutable values shared as before). */
+function copyAccountView(view: AccountView): AccountView {
+  return { ...view, positions: view.positions.map((p) => ({ ...p })), openOrders: view.openOrders.map((o) => ({ ...o })) };
+}
+
 /** The snapshot `fromSnapshot` hands to the constructor it calls (a constructor cannot be overloaded privately). */
 let restoringFrom: SimulatorSnapshot | null = null;
 
@@ -141,6 +147,14 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   });
   /** What the trigger checks of the running command did (collected by closeAtMarket and evaluateLiquidations). */
   private triggerReport: TriggerCheckResult | null = null;
+  /**
+   * Moves on at the start and at the end of every state change (each command, order arrival and
+   * funding settlement runs in `atomically`): a view built at one version is the view of every
+   * moment with that version.
+   */
+  private stateVersion = 0;
+  /** The views last built per account, with the version they were built at (see `viewsOf`). */
+  private readonly viewCache = new Map<string, { version: number; positions: PositionView[] | null; account: AccountView | null }>();
 
   constructor(config: ExchangeSimulatorConfig) {
     super();
@@ -371,18 +385,18 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   /** An account's money, margin, positions and resting orders. Throws NotFoundError. */
   account(accountId: string): AccountView {
-    return accountViewOf(this.requireAccount(accountId), this.markets);
+    return copyAccountView(this.accountViewOf(this.requireAccount(accountId)));
   }
 
   /** Every account, in creation order. */
   accounts(): AccountView[] {
-    return [...this.data.accounts.values()].map((a) => accountViewOf(a, this.markets));
+    return [...this.data.accounts.values()].map((a) => copyAccountView(this.accountViewOf(a)));
   }
 
   /** Open positions of one account, or of all accounts. */
   positions(accountId?: string): PositionView[] {
     const accounts = accountId === undefined ? [...this.data.accounts.values()] : [this.requireAccount(accountId)];
-    return accounts.flatMap((a) => [...a.positions.values()].map((p) => positionViewOf(a, p, this.markets)));
+    return accounts.flatMap((a) => this.positionViewsOf(a).map((view) => ({ ...view })));
   }
 
   /**
@@ -487,6 +501,35 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
 
   // ---------------------------------------------------------------- command handlers
 
+  /**
+   * The cache entry of an account's views at the current state version. Views are pure
+   * functions of the state (marks, positions, cash, and for resting orders the books): while
+   * the version stands, a view built before is the view now. Callers get copies.
+   */
+  private viewsOf(account: AccountState): { version: number; positions: PositionView[] | null; account: AccountView | null } {
+    let entry = this.viewCache.get(account.id);
+    if (entry === undefined || entry.version !== this.stateVersion) {
+      entry = { version: this.stateVersion, positions: null, account: null };
+      this.viewCache.set(account.id, entry);
+    }
+    return entry;
+  }
+
+  /** An account's position views (shared: copy before handing out). */
+  private positionViewsOf(account: AccountState): PositionView[] {
+    const entry = this.viewsOf(account);
+    entry.positions ??= [...account.positions.values()].map((p) => positionViewOf(account, p, this.markets));
+    return entry.positions;
+  }
+
+  /** An account's view (shared: copy before handing out). Resting orders read the books, which a caller may reach (`book()`): not cached then. */
+  private accountViewOf(account: AccountState): AccountView {
+    if (account.openOrders.size > 0) return accountViewOf(account, this.markets);
+    const entry = this.viewsOf(account);
+    entry.account ??= accountViewWith(account, this.markets, this.positionViewsOf(account));
+    return entry.account;
+  }
+
   private record<T>(command: SimulatorCommand, handler: (seq: number) => T): T {
     if (this.events.changing) {
       // Only reachable from inside the simulator itself: listeners run after a command completes.
@@ -506,9 +549,14 @@ export class ExchangeSimulator extends EventEmitter<SimulatorEventMap> {
   /** Runs a state change with its events held back until it has finished (see EventGate); one that throws (before changing anything) drops its events. */
   private atomically<T>(change: () => T): T {
     const eventSeq = this.data.eventSeq;
-    return this.events.run(change, () => {
-      this.data.eventSeq = eventSeq;
-    });
+    this.stateVersion++;
+    try {
+      return this.events.run(change, () => {
+        this.data.eventSeq = eventSeq;
+      });
+    } finally {
+      this.stateVersion++;
+    }
   }
 
   private doCreateAccount(command: Extract<SimulatorCommand, { type: "createAccount" }>): AccountView {

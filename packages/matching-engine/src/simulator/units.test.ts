@@ -33,3 +33,36 @@ describe("plainUnits", () => {
     );
   });
 });
+
+/** The regular-expression conversion plainUnits replaced: the one-pass version must answer exactly as it did. */
+function referencePlainUnits(text: string, decimals: number): number | undefined {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(text);
+  if (match === null) return undefined;
+  const fraction = (match[2] ?? "").replace(/0+$/, "");
+  if (fraction.length > decimals) return undefined;
+  const digits = `${match[1]}${fraction.padEnd(decimals, "0")}`.replace(/^0+/, "");
+  if (digits.length === 0 || digits.length > 15) return undefined;
+  return Number(digits);
+}
+
+describe("plainUnits (one pass)", () => {
+  it("answers as the regular-expression conversion did, for any text", () => {
+    const digits = (max: number) => fc.stringMatching(new RegExp(`^[0-9]{0,${max}}$`));
+    const plainish = fc
+      .tuple(fc.constantFrom("", "0", "00"), digits(17), fc.constantFrom("", ".", ".."), digits(17), fc.constantFrom("", "0", "000"))
+      .map(([zeros, int, point, frac, trailing]) => `${zeros}${int}${point}${frac}${point === "" ? "" : trailing}`);
+    const noisy = fc.oneof(plainish, fc.string({ maxLength: 12 }), fc.stringMatching(/^[-+0-9.eE ]{0,12}$/));
+    fc.assert(
+      fc.property(noisy, fc.integer({ min: 0, max: 18 }), (text, decimals) => {
+        expect(plainUnits(text, decimals)).toBe(referencePlainUnits(text, decimals));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("answers as the regular-expression conversion did at the digit limit", () => {
+    for (const text of ["999999999999999", "9999999999999999", "0000999999999999999", "99999999999999.9", "9999999999999.99", "1.000000000000000000", "0.000000000000001", "12345.678900"]) {
+      for (let decimals = 0; decimals <= 18; decimals++) expect(plainUnits(text, decimals)).toBe(referencePlainUnits(text, decimals));
+    }
+  });
+});
