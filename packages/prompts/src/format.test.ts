@@ -55,6 +55,16 @@ describe("toFixedHalfUp", () => {
     );
   });
 
+  it("equals Decimal's at and next to every half of the last place", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: -4, max: 4 }), (k, places, ulps) => {
+        const value = ((2 * k + 1) / (2 * 10 ** places)) * (1 + ulps * Number.EPSILON);
+        expect(toFixedHalfUp(value, places)).toBe(new Decimal(value).toFixed(places, Decimal.ROUND_HALF_UP));
+      }),
+      { numRuns: 20_000, seed: 12 },
+    );
+  });
+
   it("carries through nines and rounds half away from zero", () => {
     expect(toFixedHalfUp(9.995, 2)).toBe(new Decimal(9.995).toFixed(2, Decimal.ROUND_HALF_UP));
     expect(toFixedHalfUp(99.95, 1)).toBe("100.0");

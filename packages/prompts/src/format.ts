@@ -33,17 +33,30 @@ const HALF_UP = Decimal.ROUND_HALF_UP;
  */
 export function toFixedHalfUp(value: number, places: number): string {
   if (!Number.isFinite(value)) return new Decimal(value).toFixed(places, HALF_UP);
-  // Below 1e6 a double's ulp is under 1e-9, so its shortest form and its exact binary value
-  // round alike unless the shortest form ends exactly on the halfway digit: the engine's
-  // toFixed (exact value, ties up) is right except for that tie.
-  if (Math.abs(value) < 1e6 && places <= 8) {
-    const text = String(value);
-    const dot = text.indexOf(".");
-    const tie = dot >= 0 && text.length - dot - 1 === places + 1 && text.charCodeAt(text.length - 1) === 53; /* "5" */
-    if (!tie && !text.includes("e")) return value.toFixed(places);
+  const abs = value < 0 ? -value : value;
+  if (places <= 8) {
+    // Scaled to an integer below 1e9, the double is within 3e-7 of the scaled shortest form
+    // (half an ulp of each, 2^-51 relative at most, plus the product's rounding): away from a
+    // half, both round to the same integer.
+    const scaled = abs * POWERS_OF_TEN[places]!;
+    if (scaled < 1e9) {
+      const whole = Math.floor(scaled);
+      const fraction = scaled - whole;
+      if (fraction < 0.499999 || fraction > 0.500001) {
+        let digits = String(fraction > 0.5 ? whole + 1 : whole);
+        if (places > 0) {
+          if (digits.length <= places) digits = "0".repeat(places + 1 - digits.length) + digits;
+          digits = `${digits.slice(0, digits.length - places)}.${digits.slice(digits.length - places)}`;
+        }
+        // Decimal keeps the sign of a negative value that rounds to zero ("-0.00").
+        return value < 0 ? `-${digits}` : digits;
+      }
+    }
   }
   return fixedHalfUpText(value, places);
 }
+
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 
 /** Decimal places for a price of at least 1 (BTC 1, ETH 2, SOL 3, XRP 4). */
 function priceDecimals(abs: Decimal): number {
