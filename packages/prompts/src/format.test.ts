@@ -1,7 +1,7 @@
 import { Decimal, toDecimal } from "@autonome/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatDuration, formatIndicator, formatPercent, formatPrice, formatSignedPercent, isCompleteSeries, isPresent, toFixedHalfUp } from "./format.js";
+import { formatAmount, formatDuration, formatTime, formatIndicator, formatPercent, formatPrice, formatSignedPercent, isCompleteSeries, isPresent, toFixedHalfUp } from "./format.js";
 
 describe("format", () => {
   it("gives prices a precision that follows their magnitude", () => {
@@ -36,6 +36,16 @@ describe("format", () => {
     expect(isCompleteSeries([1, 2, 3])).toBe(true);
     expect(isCompleteSeries([1, Number.NaN])).toBe(false);
     expect(isCompleteSeries([])).toBe(false);
+  });
+});
+
+describe("formatTime", () => {
+  it("prints ISO 8601 to the second, the same again for the same time, and refuses an invalid time", () => {
+    for (const ms of [0, 1_767_571_200_999, 1_767_571_200_999, 1_767_571_201_000, -1, 1_767_571_200_999]) {
+      expect(formatTime(ms)).toBe(`${new Date(ms).toISOString().slice(0, 19)}Z`);
+    }
+    expect(() => formatTime(Number.NaN)).toThrow(RangeError);
+    expect(() => formatTime(Number.NaN)).toThrow(RangeError);
   });
 });
 

@@ -157,5 +157,11 @@ export function formatDuration(ms: number): string {
 
 /** An epoch-ms time as ISO 8601 in UTC, to the second. */
 export function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  // The models of a tick are prompted at the same time: the last answer is kept.
+  if (ms === lastTime.ms) return lastTime.text;
+  const text = `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  lastTime = { ms, text };
+  return text;
 }
+
+let lastTime = { ms: Number.NaN, text: "" };
