@@ -1,3 +1,5 @@
+import DecimalJs from "decimal.js";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Decimal, formatUsd, fromScaledInteger, isOnStep, roundToStep, sumDecimals, toDecimal, toScaledInteger } from "./money.js";
 
@@ -39,5 +41,42 @@ describe("money", () => {
     expect(() => toDecimal(Number.NaN)).toThrow(RangeError);
     expect(() => toDecimal(Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(toDecimal(12n).toString()).toBe("12");
+  });
+
+  it("formats dollars as the Decimal rounding, sign and separator steps did, for any amount", () => {
+    // The implementation formatUsd had: rounded Decimal, its sign, its absolute value's text, a regex for the separators.
+    const reference = (value: Decimal | number | string, places = 2): string => {
+      const decimal = toDecimal(value).toDecimalPlaces(places, DecimalJs.ROUND_HALF_EVEN);
+      const negative = decimal.isNegative() && !decimal.isZero();
+      const [whole = "0", fraction] = decimal.abs().toFixed(places).split(".");
+      const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+      return `${negative ? "-" : ""}$${grouped}${fraction ? `.${fraction}` : ""}`;
+    };
+    const amounts = fc.oneof(
+      fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).chain((n) => fc.integer({ min: 0, max: 34 }).map((scale) => new Decimal(n.toString()).div(new Decimal(10).pow(scale)))),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => toDecimal(n)),
+      fc.integer({ min: -100_000, max: 100_000 }).map((n) => new Decimal(n).div(1000)),
+      fc.constantFrom("0", "-0", "-0.004", "-0.005", "0.005", "0.015", "-999.995", "1000", "-1234567.891", "NaN", "Infinity", "-Infinity").map((s) => new Decimal(s)),
+    );
+    fc.assert(
+      fc.property(amounts, fc.integer({ min: 0, max: 8 }), (amount, places) => {
+        expect(formatUsd(amount, places)).toBe(reference(amount, places));
+        expect(formatUsd(amount)).toBe(reference(amount));
+        // Another decimal.js clone's value, a string, and a number format alike.
+        expect(formatUsd(new DecimalJs(amount))).toBe(reference(amount));
+        if (amount.isFinite()) expect(formatUsd(amount.toString())).toBe(reference(amount.toString()));
+      }),
+      { numRuns: 5_000, seed: 3 },
+    );
+    expect(formatUsd(-0.004)).toBe("$0.00");
+    expect(formatUsd(-1234567.891)).toBe("-$1,234,567.89");
+  });
+
+  it("sums Decimals, numbers, strings and bigints as one Decimal addition after another", () => {
+    const values = [new Decimal("0.1"), 0.2, "0.3", 4n, new DecimalJs("1e-35"), new Decimal("123456789012345678901234567890.123456789")];
+    let expected = new Decimal(0);
+    for (const v of values) expected = expected.plus(toDecimal(v));
+    expect(sumDecimals(values).toString()).toBe(expected.toString());
+    expect(() => sumDecimals([1, Number.NaN])).toThrow(RangeError);
   });
 });

@@ -42,7 +42,8 @@ export function isDecimal(value: unknown): value is Decimal {
 /** Exact sum of decimals. */
 export function sumDecimals(values: Iterable<DecimalLike>): Decimal {
   let total: Decimal = ZERO;
-  for (const value of values) total = total.plus(toDecimal(value));
+  // plus copies its argument itself: a Decimal goes in as it is (one copy, not two).
+  for (const value of values) total = total.plus(DecimalJs.isDecimal(value) ? value : toDecimal(value));
   return total;
 }
 
@@ -87,13 +88,38 @@ export function fromScaledInteger(value: bigint | number, decimals: number): Dec
   return new Decimal(value.toString()).div(new Decimal(10).pow(decimals));
 }
 
-/** Formats a dollar amount the way a trader reads it: 2 places, thousands separators, sign first. */
+/**
+ * Formats a dollar amount the way a trader reads it: 2 places, thousands separators, sign first.
+ * Rounds half-even; a negative amount that rounds to zero prints without its sign ("$0.00").
+ */
 export function formatUsd(value: DecimalLike, places = 2): string {
-  const decimal = toDecimal(value).toDecimalPlaces(places, DecimalJs.ROUND_HALF_EVEN);
-  const negative = decimal.isNegative() && !decimal.isZero();
-  const [whole = "0", fraction] = decimal.abs().toFixed(places).split(".");
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${negative ? "-" : ""}$${grouped}${fraction ? `.${fraction}` : ""}`;
+  // One rounding to text (a Decimal of this clone as it is, without a copy), then the sign and the separators.
+  const decimal = isDecimal(value) && value.constructor === Decimal ? value : toDecimal(value);
+  let text = decimal.toFixed(places, DecimalJs.ROUND_HALF_EVEN);
+  let negative = false;
+  if (text.charCodeAt(0) === 45 /* "-" */) {
+    text = text.slice(1);
+    // Decimal keeps the sign of a value that rounds to zero ("-0.00"); the amount shown is zero.
+    for (let i = 0; i < text.length && !negative; i++) negative = text.charCodeAt(i) !== 48 /* "0" */ && text.charCodeAt(i) !== 46 /* "." */;
+  }
+  const dot = text.indexOf(".");
+  const wholeLength = dot >= 0 ? dot : text.length;
+  let grouped = text;
+  if (wholeLength > 3 && isDigits(text, wholeLength)) {
+    const head = wholeLength % 3 || 3;
+    grouped = text.slice(0, head);
+    for (let i = head; i < wholeLength; i += 3) grouped += `,${text.slice(i, i + 3)}`;
+    if (dot >= 0) grouped += text.slice(dot);
+  }
+  return `${negative ? "-" : ""}$${grouped}`;
+}
+
+function isDigits(text: string, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** The larger of two decimals. */

@@ -1,7 +1,7 @@
 import { Decimal, toDecimal } from "@autonome/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatDuration, formatIndicator, formatPercent, formatPrice, formatSignedPercent, isCompleteSeries, isPresent, toFixedHalfUp } from "./format.js";
+import { formatAmount, formatDuration, formatTime, formatIndicator, formatPercent, formatPrice, formatSignedPercent, isCompleteSeries, isPresent, toFixedHalfUp } from "./format.js";
 
 describe("format", () => {
   it("gives prices a precision that follows their magnitude", () => {
@@ -39,6 +39,16 @@ describe("format", () => {
   });
 });
 
+describe("formatTime", () => {
+  it("prints ISO 8601 to the second, the same again for the same time, and refuses an invalid time", () => {
+    for (const ms of [0, 1_767_571_200_999, 1_767_571_200_999, 1_767_571_201_000, -1, 1_767_571_200_999]) {
+      expect(formatTime(ms)).toBe(`${new Date(ms).toISOString().slice(0, 19)}Z`);
+    }
+    expect(() => formatTime(Number.NaN)).toThrow(RangeError);
+    expect(() => formatTime(Number.NaN)).toThrow(RangeError);
+  });
+});
+
 describe("toFixedHalfUp", () => {
   it("equals Decimal's half-up toFixed of the number for any finite double and places", () => {
     fc.assert(
@@ -52,6 +62,16 @@ describe("toFixedHalfUp", () => {
         expect(toFixedHalfUp(value, places)).toBe(new Decimal(value).toFixed(places, Decimal.ROUND_HALF_UP));
       }),
       { numRuns: 20_000, seed: 11 },
+    );
+  });
+
+  it("equals Decimal's at and next to every half of the last place", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: -4, max: 4 }), (k, places, ulps) => {
+        const value = ((2 * k + 1) / (2 * 10 ** places)) * (1 + ulps * Number.EPSILON);
+        expect(toFixedHalfUp(value, places)).toBe(new Decimal(value).toFixed(places, Decimal.ROUND_HALF_UP));
+      }),
+      { numRuns: 20_000, seed: 12 },
     );
   });
 

@@ -6,6 +6,7 @@
  */
 import { Decimal, formatUsd, isDecimal, toDecimal } from "@autonome/core";
 import type { Numeric } from "./context.js";
+import { digitsOf, fixedHalfUpText, fixedText, groupThousands, roundHalfUp, shifted, significantHalfUpText } from "./decimal-text.js";
 
 /** Whether a value is present and finite (undefined, null, NaN and Infinity are missing). */
 export function isPresent(value: Numeric | null | undefined): value is Numeric {
@@ -26,36 +27,36 @@ function dec(value: Numeric): Decimal {
 const HALF_UP = Decimal.ROUND_HALF_UP;
 
 /**
- * `new Decimal(value).toFixed(places, ROUND_HALF_UP)` for a finite number, without a
- * Decimal: the rounding is done on the number's shortest decimal form, which is what
- * Decimal reads; forms with an exponent go through Decimal. (A prompt formats hundreds of
- * series points per tick, and this is most of its cost.)
+ * `new Decimal(value).toFixed(places, ROUND_HALF_UP)` for a number, without a Decimal:
+ * the rounding is done on the number's shortest decimal form, which is what Decimal
+ * reads. (A prompt formats hundreds of series points per tick, and this is most of its cost.)
  */
 export function toFixedHalfUp(value: number, places: number): string {
-  const text = String(value);
-  if (text.includes("e") || !Number.isFinite(value)) return new Decimal(value).toFixed(places, HALF_UP);
-  // Below 1e6 a double's ulp is under 1e-9, so its shortest form and its exact binary value
-  // round alike unless the shortest form ends exactly on the halfway digit: the engine's
-  // toFixed (exact value, ties up) is right except for that tie.
-  const dot = text.indexOf(".");
-  const tie = dot >= 0 && text.length - dot - 1 === places + 1 && text.charCodeAt(text.length - 1) === 53; /* "5" */
-  if (!tie && Math.abs(value) < 1e6 && places <= 8) return value.toFixed(places);
-  const negative = text.startsWith("-");
-  const [whole = "0", fraction = ""] = (negative ? text.slice(1) : text).split(".");
-  let digits = whole + fraction.slice(0, places).padEnd(places, "0");
-  if (fraction.length > places && fraction.charCodeAt(places) >= 53 /* "5" */) {
-    // Add one unit in the last place, carrying.
-    const out = digits.split("");
-    let i = out.length - 1;
-    while (i >= 0 && out[i] === "9") out[i--] = "0";
-    if (i >= 0) out[i] = String.fromCharCode(out[i]!.charCodeAt(0) + 1);
-    else out.unshift("1");
-    digits = out.join("");
+  if (!Number.isFinite(value)) return new Decimal(value).toFixed(places, HALF_UP);
+  const abs = value < 0 ? -value : value;
+  if (places <= 8) {
+    // Scaled to an integer below 1e9, the double is within 3e-7 of the scaled shortest form
+    // (half an ulp of each, 2^-51 relative at most, plus the product's rounding): away from a
+    // half, both round to the same integer.
+    const scaled = abs * POWERS_OF_TEN[places]!;
+    if (scaled < 1e9) {
+      const whole = Math.floor(scaled);
+      const fraction = scaled - whole;
+      if (fraction < 0.499999 || fraction > 0.500001) {
+        let digits = String(fraction > 0.5 ? whole + 1 : whole);
+        if (places > 0) {
+          if (digits.length <= places) digits = "0".repeat(places + 1 - digits.length) + digits;
+          digits = `${digits.slice(0, digits.length - places)}.${digits.slice(digits.length - places)}`;
+        }
+        // Decimal keeps the sign of a negative value that rounds to zero ("-0.00").
+        return value < 0 ? `-${digits}` : digits;
+      }
+    }
   }
-  const intPart = digits.slice(0, digits.length - places).replace(/^0+(?=\d)/, "") || "0";
-  const body = places > 0 ? `${intPart}.${digits.slice(digits.length - places)}` : intPart;
-  return negative ? `-${body}` : body;
+  return fixedHalfUpText(value, places);
 }
+
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 
 /** Decimal places for a price of at least 1 (BTC 1, ETH 2, SOL 3, XRP 4). */
 function priceDecimals(abs: Decimal): number {
@@ -71,6 +72,10 @@ export function formatPrice(value: Numeric): string {
     const abs = Math.abs(value);
     return toFixedHalfUp(value, abs >= 10000 ? 1 : abs >= 1000 ? 2 : abs >= 10 ? 3 : 4);
   }
+  if (typeof value === "number" && Number.isFinite(value)) {
+    const text = significantHalfUpText(value, 5);
+    if (text !== null) return text;
+  }
   const d = dec(value);
   if (d.abs().lt(1)) return d.toSignificantDigits(5, HALF_UP).toString();
   return d.toFixed(priceDecimals(d.abs()), HALF_UP);
@@ -79,6 +84,10 @@ export function formatPrice(value: Numeric): string {
 /** An oscillator (RSI, MACD): two places, or four significant digits when small. */
 export function formatIndicator(value: Numeric): string {
   if (typeof value === "number" && Math.abs(value) >= 1) return toFixedHalfUp(value, 2);
+  if (typeof value === "number" && Number.isFinite(value)) {
+    const text = value === 0 ? "0" : significantHalfUpText(value, 4);
+    if (text !== null) return text;
+  }
   const d = dec(value);
   if (d.isZero()) return "0";
   if (d.abs().gte(1)) return d.toFixed(2, HALF_UP);
@@ -87,6 +96,10 @@ export function formatIndicator(value: Numeric): string {
 
 /** A large count (open interest, volume): whole units with thousands separators, two places below 100. */
 export function formatAmount(value: Numeric): string {
+  if (typeof value === "number" && Number.isFinite(value)) {
+    const abs = Math.abs(value);
+    return `${value < 0 ? "-" : ""}${groupThousands(toFixedHalfUp(abs, abs < 100 ? 2 : 0))}`;
+  }
   const d = dec(value);
   const places = d.abs().lt(100) ? 2 : 0;
   const [whole = "0", fraction] = d.abs().toFixed(places, HALF_UP).split(".");
@@ -96,12 +109,19 @@ export function formatAmount(value: Numeric): string {
 
 /** A fraction as a signed percent ("+5.25%", "-0.40%"). */
 export function formatSignedPercent(fraction: Numeric, places = 2): string {
+  if (typeof fraction === "number" && Number.isFinite(fraction)) {
+    const d = shifted(digitsOf(fraction), 2);
+    const rounded = roundHalfUp(d, d.point + places);
+    const text = fixedText(rounded, places);
+    return `${rounded.digits === "" ? "" : rounded.negative ? "-" : "+"}${text}%`;
+  }
   const pct = dec(fraction).mul(100).toDecimalPlaces(places, HALF_UP);
   return `${pct.gt(0) ? "+" : ""}${pct.toFixed(places, HALF_UP)}%`;
 }
 
 /** A fraction as a percent without sign prefix ("12.50%"). */
 export function formatPercent(fraction: Numeric, places = 2): string {
+  if (typeof fraction === "number" && Number.isFinite(fraction)) return `${fixedHalfUpText(fraction, places, 2)}%`;
   return `${dec(fraction).mul(100).toFixed(places, HALF_UP)}%`;
 }
 
@@ -117,6 +137,7 @@ export function formatQuantity(value: Numeric): string {
 
 /** A ratio such as Sharpe or leverage, to two places. */
 export function formatRatio(value: Numeric): string {
+  if (typeof value === "number" && Number.isFinite(value)) return toFixedHalfUp(value, 2);
   return dec(value).toFixed(2, HALF_UP);
 }
 
@@ -136,5 +157,11 @@ export function formatDuration(ms: number): string {
 
 /** An epoch-ms time as ISO 8601 in UTC, to the second. */
 export function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  // The models of a tick are prompted at the same time: the last answer is kept.
+  if (ms === lastTime.ms) return lastTime.text;
+  const text = `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  lastTime = { ms, text };
+  return text;
 }
+
+let lastTime = { ms: Number.NaN, text: "" };

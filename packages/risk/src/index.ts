@@ -43,5 +43,7 @@ export {
   computeEquityMetrics,
   computeTradeMetrics,
   EquityCurveTracker,
+  TradeMetricsTracker,
+  type TradeMetricsTrackerOptions,
   computePerformanceMetrics,
 } from "./metrics.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { DEFAULT_METRIC_MINIMUMS, EquityCurveTracker, type MetricsTrade, YEAR_MS, computeEquityMetrics, computePerformanceMetrics, computeTradeMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
+import { DEFAULT_METRIC_MINIMUMS, EquityCurveTracker, type MetricsTrade, TradeMetricsTracker, type TradeMetrics, YEAR_MS, computeEquityMetrics, computePerformanceMetrics, computeTradeMetrics, drawdownStats, pearsonCorrelation } from "./metrics.js";
 import { d } from "./testing/fixtures.js";
 
 const Q = YEAR_MS / 4; // quarterly sampling: 4 periods a year
@@ -207,5 +207,78 @@ describe("computePerformanceMetrics with minimums", () => {
     expect(m.annualizedReturn).not.toBeNull();
     expect(m.calmar).not.toBeNull();
     expect(m.unavailable).toEqual({});
+  });
+});
+
+describe("TradeMetricsTracker", () => {
+  type IdTrade = MetricsTrade & { id: number };
+  /** Amounts with few and many decimals, zeros, ties, and a few too large to sum exactly in 40 digits. */
+  const amount = fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: -5_000_000, max: 5_000_000 }).map((n) => d(n).div(1000)) },
+    { weight: 4, arbitrary: fc.constantFrom("0", "-0", "12.5", "-12.5", "0.00000001").map((v) => d(v)) },
+    // Up to 39 digits at any scale: sums of these and of amounts with decimals go past 40 digits, which Decimal rounds.
+    {
+      weight: 3,
+      arbitrary: fc.tuple(fc.bigInt({ min: -(10n ** 39n), max: 10n ** 39n }), fc.integer({ min: 0, max: 20 })).map(([n, scale]) => d(n.toString()).div(d(10).pow(scale))),
+    },
+  );
+  const tradeArb = fc.record({
+    side: fc.constantFrom("LONG" as const, "SHORT" as const),
+    realizedPnl: amount,
+    fees: fc.oneof(amount, fc.integer({ min: 0, max: 10_000 }).map((n) => d(n).div(10_000))),
+    leverage: fc.integer({ min: 100, max: 2_000 }).map((n) => d(n).div(100)),
+    // Few distinct times, so trades tie on closing and opening time.
+    closedAt: fc.integer({ min: 10, max: 13 }),
+    hold: fc.integer({ min: 0, max: 1 }),
+    confidence: fc.option(fc.constantFrom(0.1, 0.35, 0.5, 0.65, 0.9, 1 / 3), { nil: null }),
+  });
+  /** What computeTradeMetrics gives for the held trades listed in id order (the tracker's tie-break). */
+  const reference = (held: readonly IdTrade[]): TradeMetrics => computeTradeMetrics([...held].sort((a, b) => a.id - b.id));
+  /** The streak order with ties by id. */
+  const streakOrdered = (held: readonly IdTrade[]): IdTrade[] =>
+    [...held].sort((a, b) => a.closedAt - b.closedAt || a.openedAt - b.openedAt || a.realizedPnl.comparedTo(b.realizedPnl) || a.id - b.id);
+
+  it("equals computeTradeMetrics of the trades held through any adds and removes", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof({ weight: 3, arbitrary: tradeArb.map((t) => ({ add: t })) }, { weight: 1, arbitrary: fc.nat().map((i) => ({ remove: i })) }), { maxLength: 60, size: "medium" }),
+        fc.boolean(),
+        (ops, byId) => {
+          const tracker = new TradeMetricsTracker<IdTrade>(byId ? { tieBreak: (a, b) => a.id - b.id } : {});
+          const held: IdTrade[] = [];
+          let next = 0;
+          for (const op of ops) {
+            if ("add" in op) {
+              const { hold, closedAt, confidence, ...rest } = op.add;
+              // Without a tie-break, ties keep the order added: ids rising with each add give it.
+              const t: IdTrade = { ...rest, closedAt, openedAt: closedAt - hold, exitPlan: { confidence }, id: byId ? (next * 7919) % 1009 : next };
+              next++;
+              held.push(t);
+              tracker.add(t);
+            } else if (held.length > 0) {
+              const [t] = held.splice(op.remove % held.length, 1);
+              expect(tracker.remove(t!)).toBe(true);
+              expect(tracker.remove(t!)).toBe(false);
+            }
+            expect(tracker.size).toBe(held.length);
+            expect(tracker.metrics()).toEqual(reference(held));
+            expect(tracker.trades()).toEqual(streakOrdered(held));
+          }
+        },
+      ),
+      { numRuns: 400, seed: 21 },
+    );
+  });
+
+  it("returns the same object until the trades change", () => {
+    const tracker = new TradeMetricsTracker();
+    for (const t of trades) tracker.add(t);
+    const first = tracker.metrics();
+    expect(tracker.metrics()).toBe(first);
+    expect(first).toEqual(computeTradeMetrics(trades));
+    tracker.remove(trades[0]!);
+    expect(tracker.metrics()).not.toBe(first);
+    expect(tracker.metrics()).toEqual(computeTradeMetrics(trades.slice(1)));
+    expect(tracker.trades()).toEqual(trades.slice(1));
   });
 });

@@ -388,6 +388,194 @@ export function computeTradeMetrics(input: readonly MetricsTrade[]): TradeMetric
   };
 }
 
+/** A trade the tracker holds, with what its metrics read of it worked out once. */
+interface TrackedTrade<T extends MetricsTrade> {
+  trade: T;
+  /** Sign of the realized PnL: 1 win, -1 loss, 0 break-even. */
+  sign: number;
+  /** The realized PnL as a number (the decision-quality correlation and the biggest-win scan). */
+  pnl: number;
+  hold: number;
+}
+
+/** Options of {@link TradeMetricsTracker}. */
+export interface TradeMetricsTrackerOptions<T extends MetricsTrade> {
+  /**
+   * The order of trades that tie in the streak order (closed, opened and P&L alike), as the
+   * list given to {@link computeTradeMetrics} would have them; default the order they were added.
+   */
+  tieBreak?: (a: T, b: T) => number;
+}
+
+/**
+ * The metrics of a changing set of closed trades (a model's newest trades, one added at each
+ * close, the oldest dropped past a limit): `metrics()` equals {@link computeTradeMetrics} of
+ * the trades held (with ties in the streak order in `tieBreak` order), but costs O(n) float
+ * steps and a handful of Decimal operations instead of sorting, filtering and summing Decimals
+ * again, and nothing until the set changes. The money sums are kept as running Decimal sums,
+ * which are exact (equal to a sum from scratch) while every partial sum fits the Decimal's 40
+ * digits at the finest scale seen; beyond that bound it computes from scratch.
+ */
+export class TradeMetricsTracker<T extends MetricsTrade = MetricsTrade> {
+  /** In the streak order, ties in tieBreak order. */
+  private readonly entries: TrackedTrade<T>[] = [];
+  private cached: TradeMetrics | null = null;
+  private grossWin: Decimal = ZERO;
+  /** Sum of the losses (negative). */
+  private grossLoss: Decimal = ZERO;
+  private realized: Decimal = ZERO;
+  private fees: Decimal = ZERO;
+  private leverage: Decimal = ZERO;
+  /** Most decimal places of any amount added, and a bound on the sum of every amount's magnitude. */
+  private places = 0;
+  private magnitude = 0;
+  private exact = true;
+
+  constructor(private readonly options: TradeMetricsTrackerOptions<T> = {}) {}
+
+  /** Trades held. */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The trades held, in the streak order. */
+  trades(): T[] {
+    return this.entries.map((e) => e.trade);
+  }
+
+  /** Adds a closed trade. */
+  add(trade: T): void {
+    const pnl = trade.realizedPnl;
+    const entry: TrackedTrade<T> = { trade, sign: pnl.gt(0) ? 1 : pnl.lt(0) ? -1 : 0, pnl: pnl.toNumber(), hold: trade.closedAt - trade.openedAt };
+    // After every trade it ties with or follows.
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compare(this.entries[mid]!.trade, trade) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.entries.splice(lo, 0, entry);
+    for (const amount of [pnl, trade.fees, trade.leverage]) this.bound(amount);
+    if (this.exact) this.sum(entry, 1);
+    this.cached = null;
+  }
+
+  /** Removes a trade (the same object that was added); false when it is not held. */
+  remove(trade: T): boolean {
+    const at = this.entries.findIndex((e) => e.trade === trade);
+    if (at < 0) return false;
+    const [entry] = this.entries.splice(at, 1);
+    if (this.exact) this.sum(entry!, -1);
+    if (this.entries.length === 0) this.reset();
+    this.cached = null;
+    return true;
+  }
+
+  /** `computeTradeMetrics` of the trades held (cached until they change). */
+  metrics(): TradeMetrics {
+    this.cached ??= this.exact ? this.compute() : computeTradeMetrics(this.trades());
+    return this.cached;
+  }
+
+  private compare(a: T, b: T): number {
+    return streakOrder(a, b) || (this.options.tieBreak?.(a, b) ?? 0);
+  }
+
+  private bound(amount: Decimal): void {
+    const places = amount.decimalPlaces();
+    const magnitude = Math.abs(amount.toNumber());
+    if (!Number.isFinite(places) || !Number.isFinite(magnitude)) {
+      this.exact = false;
+      return;
+    }
+    this.places = Math.max(this.places, places);
+    this.magnitude += magnitude;
+    // Every partial sum is below the magnitude bound (doubled against float rounding), so at
+    // `places` decimals it has fewer than 40 digits: Decimal adds and subtracts it exactly.
+    if (this.magnitude * 2 + 1 >= 10 ** (DECIMAL_DIGITS - this.places)) this.exact = false;
+  }
+
+  private sum(entry: TrackedTrade<T>, direction: 1 | -1): void {
+    const { realizedPnl, fees, leverage } = entry.trade;
+    const add = (total: Decimal, amount: Decimal) => (direction === 1 ? total.plus(amount) : total.minus(amount));
+    if (entry.sign > 0) this.grossWin = add(this.grossWin, realizedPnl);
+    if (entry.sign < 0) this.grossLoss = add(this.grossLoss, realizedPnl);
+    this.realized = add(this.realized, realizedPnl);
+    this.fees = add(this.fees, fees);
+    this.leverage = add(this.leverage, leverage);
+  }
+
+  private reset(): void {
+    this.grossWin = this.grossLoss = this.realized = this.fees = this.leverage = ZERO;
+    this.places = 0;
+    this.magnitude = 0;
+    this.exact = true;
+  }
+
+  /** computeTradeMetrics, step for step, from the entries and the running sums. */
+  private compute(): TradeMetrics {
+    const entries = this.entries;
+    const n = entries.length;
+    let wins = 0;
+    let longs = 0;
+    let winStreak = 0;
+    let lossStreak = 0;
+    let longestWinStreak = 0;
+    let longestLossStreak = 0;
+    let biggestWin: TrackedTrade<T> | null = null;
+    let biggestLoss: TrackedTrade<T> | null = null;
+    let holdSum = 0;
+    const holds: number[] = new Array<number>(n);
+    const confidences: number[] = [];
+    const confidentPnl: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = entries[i]!;
+      const t = e.trade;
+      if (e.sign > 0) {
+        wins++;
+        // The first of the largest, as a reduce with a strict comparison keeps it (numbers order as their Decimals, ties asked of the Decimals).
+        if (biggestWin === null || e.pnl > biggestWin.pnl || (e.pnl === biggestWin.pnl && t.realizedPnl.gt(biggestWin.trade.realizedPnl))) biggestWin = e;
+      } else if (e.sign < 0) {
+        if (biggestLoss === null || e.pnl < biggestLoss.pnl || (e.pnl === biggestLoss.pnl && t.realizedPnl.lt(biggestLoss.trade.realizedPnl))) biggestLoss = e;
+      }
+      winStreak = e.sign > 0 ? winStreak + 1 : 0;
+      lossStreak = e.sign < 0 ? lossStreak + 1 : 0;
+      longestWinStreak = Math.max(longestWinStreak, winStreak);
+      longestLossStreak = Math.max(longestLossStreak, lossStreak);
+      holds[i] = e.hold;
+      holdSum += e.hold;
+      if (t.side === "LONG") longs++;
+      if (t.exitPlan.confidence !== null) {
+        confidences.push(t.exitPlan.confidence);
+        confidentPnl.push(e.pnl);
+      }
+    }
+    const grossLoss = this.grossLoss.abs();
+    return {
+      tradeCount: n,
+      winRate: n > 0 ? wins / n : null,
+      profitFactor: grossLoss.gt(0) ? this.grossWin.div(grossLoss).toNumber() : null,
+      expectancy: n > 0 ? this.realized.div(n) : null,
+      biggestWin: biggestWin === null ? null : biggestWin.trade.realizedPnl,
+      biggestLoss: biggestLoss === null ? null : biggestLoss.trade.realizedPnl,
+      longestWinStreak,
+      longestLossStreak,
+      averageHoldMs: n > 0 ? holdSum / n : null,
+      medianHoldMs: n > 0 ? median(holds) : null,
+      longShare: n > 0 ? longs / n : null,
+      averageLeverage: n > 0 ? this.leverage.div(n).toNumber() : null,
+      averageConfidence: confidences.length > 0 ? mean(confidences) : null,
+      feesPaid: this.fees,
+      realizedPnl: this.realized,
+      decisionQuality: pearsonCorrelation(confidences, confidentPnl),
+    };
+  }
+}
+
+/** Significant digits of core's Decimal. */
+const DECIMAL_DIGITS = 40;
+
 /** Computes every performance metric; pure and deterministic. With `minimums`, also why each null one is null. */
 export function computePerformanceMetrics(input: MetricsInput): PerformanceMetrics {
   const { unavailable, ...curve } = computeCurveMetrics(input.snapshots.map(toPoint), input.intervalMs, input.minimums);

@@ -19,7 +19,7 @@
 import type { Decimal, DecisionType } from "@autonome/core";
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { ActionCounts } from "@autonome/prompts";
-import { type EquitySnapshot, EquityCurveTracker, type PerformanceMetrics, type TradeMetrics, computeTradeMetrics } from "@autonome/risk";
+import { type EquitySnapshot, EquityCurveTracker, type PerformanceMetrics, TradeMetricsTracker } from "@autonome/risk";
 import { compareIds } from "./internal/util.js";
 
 /** Closed trades kept per model (the newest), for the prompt's metrics and the cool-down checks. */
@@ -87,9 +87,12 @@ export class ModelState {
   private readonly peaks: EquitySnapshot[] = [];
   /** Newest first, at most TRADE_LIMIT. */
   private readonly trades: ClosedOrder[];
-  private tradeMetrics: TradeMetrics | null = null;
+  /** The metrics of `trades`, kept as they change (ties in the streak order by id, newest first, as `trades` lists them). */
+  private readonly tradeMetrics = new TradeMetricsTracker<ClosedOrder>({ tieBreak: (a, b) => compareIds(b.orderId, a.orderId) });
   /** Oldest first, at most RECENT_INVOCATIONS. */
   private readonly recentCalls: ActionRecord[][];
+  /** countActions of recentCalls, until they change. */
+  private actionCounts: ActionCounts | null = null;
   private riskWindowMs = DEFAULT_RISK_WINDOW_MS;
   /** Invocations recorded so far. */
   invocationCount: number;
@@ -116,17 +119,22 @@ export class ModelState {
     this.curve = new EquityCurveTracker(loaded.snapshotIntervalMs);
     for (const s of loaded.snapshots) this.pushEquity(s);
     this.trades = loaded.trades.slice(0, TRADE_LIMIT);
+    for (const t of this.trades) this.tradeMetrics.add(t);
     this.recentCalls = [...loaded.recentInvocations].slice(0, RECENT_INVOCATIONS).reverse().map((calls) => [...calls]);
     this.invocationCount = loaded.invocationCount;
     this.openPositions = loaded.openPositions;
   }
 
-  /** The model's history as of `now`, with `equity` as the curve's current point. */
+  /**
+   * The model's history as of `now`, with `equity` as the curve's current point. The trade
+   * metrics and the action counts are kept until a trade closes or an invocation finishes:
+   * calls in between share those objects (data to read, never to change).
+   */
   history(now: number, equity: Decimal): ModelHistory {
-    this.tradeMetrics ??= computeTradeMetrics(this.trades);
+    this.actionCounts ??= countActions([...this.recentCalls].reverse());
     return {
-      performance: { ...this.curve.metrics({ ts: now, equity }), ...this.tradeMetrics },
-      actionCounts: countActions([...this.recentCalls].reverse()),
+      performance: { ...this.curve.metrics({ ts: now, equity }), ...this.tradeMetrics.metrics() },
+      actionCounts: this.actionCounts,
       invocationCount: this.invocationCount,
     };
   }
@@ -154,6 +162,7 @@ export class ModelState {
   invocationFinished(actions: ReadonlyArray<ActionRecord>): void {
     this.recentCalls.push([...actions]);
     if (this.recentCalls.length > RECENT_INVOCATIONS) this.recentCalls.shift();
+    this.actionCounts = null;
   }
 
   /** A position was opened (its Order written). */
@@ -169,8 +178,10 @@ export class ModelState {
     let at = 0;
     while (at < this.trades.length && (this.trades[at]!.closedAt > order.closedAt || (this.trades[at]!.closedAt === order.closedAt && compareIds(this.trades[at]!.orderId, order.orderId) > 0))) at++;
     this.trades.splice(at, 0, order);
-    if (this.trades.length > TRADE_LIMIT) this.trades.length = TRADE_LIMIT;
-    this.tradeMetrics = null;
+    this.tradeMetrics.add(order);
+    if (this.trades.length > TRADE_LIMIT) {
+      for (const dropped of this.trades.splice(TRADE_LIMIT)) this.tradeMetrics.remove(dropped);
+    }
   }
 
   private pushEquity(point: EquitySnapshot): void {

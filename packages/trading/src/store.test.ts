@@ -94,6 +94,40 @@ describe("MemoryTradingStore and LiveTradingStore", () => {
   }, 180_000);
 });
 
+describe("standings", () => {
+  it("rank the same rows for every model of a tick (ranked once per read), each marked as itself, and rank afresh for another initial capital", async () => {
+    const clock = new ManualClock(T0);
+    const db = await openTestDb(clock);
+    try {
+      const store = new MemoryTradingStore({ db, now: () => clock.now(), snapshotIntervalMs: TICK });
+      const totals = ["10150.5", "9876.125", "10150.5"];
+      const models = [];
+      for (const [i, total] of totals.entries()) {
+        const model = await db.models.create({ name: `m${i}`, provider: "rule", modelName: "x" });
+        models.push(model);
+        await store.modelHistory(model, T0, toDecimal(10_000));
+        await store.recordSnapshot({ modelId: model.id, total: toDecimal(total), available: toDecimal(total), unrealizedPnl: toDecimal(0), at: T0, openPositions: i });
+      }
+      const initial = toDecimal(10_000);
+      const expected = (self: number, capital = initial) =>
+        [0, 2, 1].map((i, rank) => ({
+          modelName: `m${i}`,
+          rank: rank + 1,
+          accountValue: toDecimal(totals[i]!),
+          totalReturn: toDecimal(totals[i]!).div(capital).minus(1).toNumber(),
+          // The kept state's count of open positions (none were opened here), not the snapshot's.
+          openPositions: 0,
+          isSelf: i === self,
+        }));
+      for (const [self, model] of models.entries()) expect(await store.standings(model, initial)).toEqual(expected(self));
+      expect(await store.standings(models[1]!, toDecimal(5_000))).toEqual(expected(1, toDecimal(5_000)));
+      expect(await store.standings(models[1]!, initial)).toEqual(expected(1));
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe("LiveTradingStore", () => {
   it("reads a model's history once and keeps it from its own writes: rows removed behind its back change nothing until forget", async () => {
     const clock = new ManualClock(T0);

@@ -117,17 +117,34 @@ const MAX_PENDING_FAILURES = 10_000;
 
 type StandingRow = { modelId: string; modelName: string; value: Decimal; openPositions: number };
 
+/** The ranked rows of one standings read (one per initial capital), shared by every model that reads them. */
+const rankedRows = new WeakMap<readonly StandingRow[], { initial: Decimal; ranked: Array<Omit<CompetitorStanding, "isSelf"> & { modelId: string }> }>();
+
 function rankStandings(rows: readonly StandingRow[], self: ModelRecord, initial: Decimal): CompetitorStanding[] | null {
-  const standings = [...rows]
-    .sort((a, b) => b.value.comparedTo(a.value) || a.modelName.localeCompare(b.modelName) || a.modelId.localeCompare(b.modelId))
-    .map((r, i) => ({
-      modelName: r.modelName,
-      rank: i + 1,
-      accountValue: r.value,
-      totalReturn: initial.gt(0) ? r.value.div(initial).minus(1).toNumber() : 0,
-      openPositions: r.openPositions,
-      isSelf: r.modelId === self.id,
-    }));
+  // Sorted and their returns divided out once per read: the models of a tick see the same rows.
+  let entry = rankedRows.get(rows);
+  if (!entry || !entry.initial.eq(initial)) {
+    const ranked = [...rows]
+      .sort((a, b) => b.value.comparedTo(a.value) || a.modelName.localeCompare(b.modelName) || a.modelId.localeCompare(b.modelId))
+      .map((r, i) => ({
+        modelId: r.modelId,
+        modelName: r.modelName,
+        rank: i + 1,
+        accountValue: r.value,
+        totalReturn: initial.gt(0) ? r.value.div(initial).minus(1).toNumber() : 0,
+        openPositions: r.openPositions,
+      }));
+    entry = { initial, ranked };
+    rankedRows.set(rows, entry);
+  }
+  const standings = entry.ranked.map((r) => ({
+    modelName: r.modelName,
+    rank: r.rank,
+    accountValue: r.accountValue,
+    totalReturn: r.totalReturn,
+    openPositions: r.openPositions,
+    isSelf: r.modelId === self.id,
+  }));
   return standings.length > 1 ? standings : null;
 }
 
