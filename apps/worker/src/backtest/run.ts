@@ -10,12 +10,11 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ModelConfig, type ModelRegistry, createModelRegistry, modelConfigSchema } from "@autonome/agent";
 import { ArenaEventBus, type Decimal, ManualClock, ZERO, isAutonomeError, toDecimal } from "@autonome/core";
-import { type ClosedOrder, type Db, type ModelRecord, createDb } from "@autonome/db";
+import { type ClosedOrder, type Db, type ModelRecord, createDb, openMemoryPglite, saveMemoryPglite } from "@autonome/db";
 import { MarketDataFormatError, ReplayMarket, ReplayRecording } from "@autonome/market-data";
 import { MemoryTradingStore, type PriceRange, SimBroker, type TradingRuntime, type WorkflowResult, checkTriggers, createTradingRuntime, runTick } from "@autonome/trading";
 import { z } from "zod";
 import { modelRowOf } from "../app.js";
-import { startDatabaseThread } from "./db-thread.js";
 import { type LlmCacheStats, startLlmCache } from "./llm-cache.js";
 import { BacktestInputError, type BacktestOptions } from "./options.js";
 
@@ -86,8 +85,8 @@ export interface BacktestHooks {
   recording?: ReplayRecording;
 }
 
-/** Ticks between writes of the buffered invocations and snapshots: one transaction per simulated hour of 5-minute ticks. */
-const FLUSH_EVERY_TICKS = 12;
+/** Ticks between writes of the buffered invocations and snapshots: one transaction per simulated half-day of 5-minute ticks. */
+const FLUSH_EVERY_TICKS = 144;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -145,25 +144,26 @@ async function openDatabase(options: BacktestOptions, clock: ManualClock): Promi
     return { db, database: { kind: "postgres", schema }, finish: () => db.close() };
   }
   // The run works on an in-memory PGlite (a file-backed one spends most of a tick in
-  // emulated file I/O) in a thread of its own (see db-thread.ts), started from the migrated
-  // template, and the thread writes the whole data directory under --out when it ends.
+  // emulated file I/O) and writes the whole data directory under --out when it ends.
+  // It starts from the migrated template (see @autonome/db's openMemoryPglite), and its dump is unpacked into DIR/db at the end.
   const dataDir = join(options.outDir, "db");
-  const thread = await startDatabaseThread();
+  const { pglite } = await openMemoryPglite();
   let db: Db;
   try {
-    db = await createDb({ kind: "postgres", url: thread.url, clock, maxConnections: 4 });
+    db = await createDb({ kind: "pglite-instance", pglite, clock });
   } catch (error) {
-    await thread.close();
+    await pglite.close();
     throw error;
   }
   return {
     db,
     database: { kind: "pglite", dataDir },
     async finish() {
+      await db.close();
       try {
-        await db.close();
+        await saveMemoryPglite(pglite, dataDir); // a rerun into the same directory starts fresh
       } finally {
-        await thread.save(dataDir); // a rerun into the same directory starts fresh
+        await pglite.close();
       }
     },
   };
@@ -248,8 +248,6 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
   const store = await openDatabase(options, clock);
   const { db, database } = store;
   let runtime: TradingRuntime | undefined;
-  /** The batch of records being written (see the tick loop). */
-  let flushing: Promise<void> | undefined;
   try {
     const models: ModelRecord[] = [];
     for (const config of prepared.models) models.push(await db.models.upsert(modelRowOf(config)));
@@ -307,15 +305,8 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
         concurrency: "sequential",
         ...(hooks.onWorkflow ? { onWorkflow: (model: ModelRecord, result: WorkflowResult) => hooks.onWorkflow!(at, configIdOf.get(model.id)!, result) } : {}),
       });
-      // Invocations and snapshots are written in batches (fills never wait: brokers write them
-      // at once). A batch is written by the database thread while the next ticks run; the
-      // previous one must have landed before the next starts, and the last one before the end.
-      if ((tick + 1) % FLUSH_EVERY_TICKS === 0 || tick === ticks - 1) {
-        await flushing;
-        flushing = tradingStore.flush();
-        flushing.catch(() => undefined); // its failure surfaces at the next batch or the end
-        if (tick === ticks - 1) await flushing;
-      }
+      // Invocations and snapshots are written in batches (fills never wait: brokers write them at once).
+      if ((tick + 1) % FLUSH_EVERY_TICKS === 0 || tick === ticks - 1) await tradingStore.flush();
       for (const m of models) equity.get(m.id)!.push(toDecimal(tickEquity.get(m.id) ?? equity.get(m.id)!.at(-1) ?? initialCapital).toFixed(8));
       times.push(at);
       btcMid.push(hasBtc ? Number(market.midPrice("BTC")?.toString() ?? Number.NaN) : Number.NaN);
@@ -357,7 +348,6 @@ export async function runBacktest(prepared: PreparedBacktest, hooks: BacktestHoo
       database,
     };
   } finally {
-    await flushing?.catch(() => undefined); // a failed run still lets its last batch finish before closing
     await runtime?.close();
     await market.close();
     await store.finish();
