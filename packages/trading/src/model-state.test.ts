@@ -20,9 +20,11 @@ const trade = (id: number, closedAt: number, pnl: string, confidence: number | n
     exitPlan: { ...emptyExitPlan(), confidence },
   }) as unknown as ClosedOrder;
 
-/** The newest TRADE_LIMIT trades as the database lists them: closed, then id, newest first. */
+/** The newest TRADE_LIMIT trades: closed, then opened, then symbol, then id, newest first. */
 const newest = (trades: readonly ClosedOrder[]): ClosedOrder[] =>
-  [...trades].sort((a, b) => b.closedAt - a.closedAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0)).slice(0, TRADE_LIMIT);
+  [...trades]
+    .sort((a, b) => b.closedAt - a.closedAt || b.openedAt - a.openedAt || (a.symbol < b.symbol ? 1 : a.symbol > b.symbol ? -1 : 0) || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0))
+    .slice(0, TRADE_LIMIT);
 
 const tradeFields = (m: object) => {
   const { totalReturn, annualizedReturn, sharpe, sortino, calmar, maxDrawdown, maxDrawdownDurationMs, ...rest } = m as Record<string, unknown>;
@@ -56,6 +58,31 @@ describe("ModelState", () => {
       ),
       { numRuns: 6, seed: 5 },
     );
+  });
+
+  it("keeps the same newest trades whatever their order ids, when closes at the limit tie on time", () => {
+    // TRADE_LIMIT - 2 trades, and three stops firing at the same instant on three symbols (one opened earlier):
+    // one of the three must go. Which one depends on opening time and symbol, never on the random ids.
+    const base = Array.from({ length: TRADE_LIMIT - 2 }, (_, i) => trade(i + 10, 2_000_000 + i * 60_000, i % 2 ? "1.5" : "-1", 0.5));
+    const at = 1_000_000; // older than every other trade: the tie sits at the end of the kept window
+    const same = { side: "LONG", fees: toDecimal("0.01"), leverage: toDecimal(2) };
+    const tied = (ids: [number, number, number]) => [
+      { ...trade(ids[0], at, "4", 0.5), ...same, symbol: "ETH", openedAt: at - 60_000 },
+      { ...trade(ids[1], at, "-2", 0.5), ...same, symbol: "SOL", openedAt: at - 60_000 },
+      { ...trade(ids[2], at, "-9", 0.5), ...same, symbol: "BTC", openedAt: at - 120_000 },
+    ];
+    const metricsOf = (ids: [number, number, number]) => {
+      const state = new ModelState("m", "model", { snapshotIntervalMs: 60_000, snapshots: [], trades: [], recentInvocations: [], invocationCount: 0, openPositions: 0 });
+      for (const t of [...tied(ids), ...base]) state.positionClosed(t as ClosedOrder);
+      return tradeFields(state.history(3_000_000_000, toDecimal(10_000)).performance);
+    };
+    const first = metricsOf([1, 2, 3]);
+    expect(metricsOf([3, 1, 2])).toEqual(first);
+    expect(metricsOf([2, 3, 1])).toEqual(first);
+    // Kept: the two opened last (SOL, then ETH, newest first); the BTC one, opened earlier, dropped.
+    expect(first.tradeCount).toBe(TRADE_LIMIT);
+    expect(first.biggestWin?.toString()).toBe("4");
+    expect(first.biggestLoss?.toString()).toBe("-2");
   });
 
   it("counts the recent invocations' actions, kept until an invocation finishes", () => {

@@ -20,7 +20,7 @@ import type { Decimal, DecisionType } from "@autonome/core";
 import type { ClosedOrder, Db, ModelRecord, OpenOrder } from "@autonome/db";
 import type { ActionCounts } from "@autonome/prompts";
 import { type EquitySnapshot, EquityCurveTracker, type PerformanceMetrics, TradeMetricsTracker } from "@autonome/risk";
-import { compareIds } from "./internal/util.js";
+import { newestTradeFirst } from "./internal/util.js";
 
 /** Closed trades kept per model (the newest), for the prompt's metrics and the cool-down checks. */
 export const TRADE_LIMIT = 500;
@@ -87,8 +87,8 @@ export class ModelState {
   private readonly peaks: EquitySnapshot[] = [];
   /** Newest first, at most TRADE_LIMIT. */
   private readonly trades: ClosedOrder[];
-  /** The metrics of `trades`, kept as they change (ties in the streak order by id, newest first, as `trades` lists them). */
-  private readonly tradeMetrics = new TradeMetricsTracker<ClosedOrder>({ tieBreak: (a, b) => compareIds(b.orderId, a.orderId) });
+  /** The metrics of `trades`, kept as they change (ties in the streak order as `trades` lists them). */
+  private readonly tradeMetrics = new TradeMetricsTracker<ClosedOrder>({ tieBreak: newestTradeFirst });
   /** Oldest first, at most RECENT_INVOCATIONS. */
   private readonly recentCalls: ActionRecord[][];
   /** countActions of recentCalls, until they change. */
@@ -118,7 +118,7 @@ export class ModelState {
   ) {
     this.curve = new EquityCurveTracker(loaded.snapshotIntervalMs);
     for (const s of loaded.snapshots) this.pushEquity(s);
-    this.trades = loaded.trades.slice(0, TRADE_LIMIT);
+    this.trades = [...loaded.trades].sort(newestTradeFirst).slice(0, TRADE_LIMIT);
     for (const t of this.trades) this.tradeMetrics.add(t);
     this.recentCalls = [...loaded.recentInvocations].slice(0, RECENT_INVOCATIONS).reverse().map((calls) => [...calls]);
     this.invocationCount = loaded.invocationCount;
@@ -174,9 +174,9 @@ export class ModelState {
   positionClosed(order: ClosedOrder): void {
     if (this.trades.some((t) => t.orderId === order.orderId)) return;
     this.openPositions = Math.max(0, this.openPositions - 1);
-    // In the database's order: closed, then id, newest first.
+    // Newest first, in the one order the kept trades follow (never by random ids alone).
     let at = 0;
-    while (at < this.trades.length && (this.trades[at]!.closedAt > order.closedAt || (this.trades[at]!.closedAt === order.closedAt && compareIds(this.trades[at]!.orderId, order.orderId) > 0))) at++;
+    while (at < this.trades.length && newestTradeFirst(this.trades[at]!, order) < 0) at++;
     this.trades.splice(at, 0, order);
     this.tradeMetrics.add(order);
     if (this.trades.length > TRADE_LIMIT) {

@@ -1,6 +1,6 @@
 /** Small helpers shared by the brokers and the workflow (not exported). */
 import { type CloseTrigger, type Decimal, type DecimalLike, type Position, type Side, realizedPnl, toDecimal } from "@autonome/core";
-import type { OpenOrder } from "@autonome/db";
+import type { ClosedOrder, OpenOrder } from "@autonome/db";
 
 /** Rounds a price or amount to the 8 decimals of the Orders columns (half-even). */
 export function to8(value: DecimalLike): Decimal {
@@ -29,6 +29,16 @@ export function toPosition(order: OpenOrder): Position {
     exitPlan: order.exitPlan,
     openedAt: order.openedAt,
   };
+}
+
+/**
+ * The order a model's closed trades are kept in, newest first: closing time, then opening
+ * time, then symbol (a model holds one position a symbol, so these three tell its trades
+ * apart), the order id last. Which trades are the newest N never depends on random order ids,
+ * so a backtest of one seed keeps the same trades and writes the same prompts.
+ */
+export function newestTradeFirst(a: Pick<ClosedOrder, "closedAt" | "openedAt" | "symbol" | "orderId">, b: Pick<ClosedOrder, "closedAt" | "openedAt" | "symbol" | "orderId">): number {
+  return b.closedAt - a.closedAt || b.openedAt - a.openedAt || (a.symbol < b.symbol ? 1 : a.symbol > b.symbol ? -1 : 0) || compareIds(b.orderId, a.orderId);
 }
 
 /** Orders ids (UUIDs) the way PostgreSQL orders them: as lowercase text. */
