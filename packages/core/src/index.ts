@@ -12,6 +12,7 @@ export {
   toScaledInteger,
   fromScaledInteger,
   formatUsd,
+  groupThousands,
   maxDecimal,
   minDecimal,
 } from "./money.js";

@@ -1,7 +1,7 @@
 import DecimalJs from "decimal.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Decimal, formatUsd, fromScaledInteger, isOnStep, roundToStep, sumDecimals, toDecimal, toScaledInteger } from "./money.js";
+import { Decimal, formatUsd, fromScaledInteger, groupThousands, isOnStep, roundToStep, sumDecimals, toDecimal, toScaledInteger } from "./money.js";
 
 describe("money", () => {
   it("sums exactly where floats drift", () => {
@@ -78,5 +78,23 @@ describe("money", () => {
     for (const v of values) expected = expected.plus(toDecimal(v));
     expect(sumDecimals(values).toString()).toBe(expected.toString());
     expect(() => sumDecimals([1, Number.NaN])).toThrow(RangeError);
+  });
+});
+
+describe("groupThousands", () => {
+  it("groups thousands as the regex does", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.option(fc.integer({ min: 0, max: 99 }), { nil: undefined }), (whole, fraction) => {
+        const plain = `${whole}${fraction === undefined ? "" : `.${fraction}`}`;
+        const [w = "", f] = plain.split(".");
+        expect(groupThousands(plain)).toBe(`${w.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${f === undefined ? "" : `.${f}`}`);
+      }),
+      { numRuns: 5_000, seed: 9 },
+    );
+  });
+
+  it("leaves a whole part that is not all digits as it is (callers take the sign off first)", () => {
+    for (const text of ["Infinity", "NaN", "-1234.5", "12a4567"]) expect(groupThousands(text)).toBe(text);
+    expect(groupThousands("1234567")).toBe("1,234,567");
   });
 });

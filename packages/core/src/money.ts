@@ -102,16 +102,21 @@ export function formatUsd(value: DecimalLike, places = 2): string {
     // Decimal keeps the sign of a value that rounds to zero ("-0.00"); the amount shown is zero.
     for (let i = 0; i < text.length && !negative; i++) negative = text.charCodeAt(i) !== 48 /* "0" */ && text.charCodeAt(i) !== 46 /* "." */;
   }
-  const dot = text.indexOf(".");
-  const wholeLength = dot >= 0 ? dot : text.length;
-  let grouped = text;
-  if (wholeLength > 3 && isDigits(text, wholeLength)) {
-    const head = wholeLength % 3 || 3;
-    grouped = text.slice(0, head);
-    for (let i = head; i < wholeLength; i += 3) grouped += `,${text.slice(i, i + 3)}`;
-    if (dot >= 0) grouped += text.slice(dot);
-  }
-  return `${negative ? "-" : ""}$${grouped}`;
+  return `${negative ? "-" : ""}$${groupThousands(text)}`;
+}
+
+/**
+ * Thousands separators in the whole part of a plain decimal ("12345.67" -> "12,345.67"), as
+ * `/\B(?=(\d{3})+(?!\d))/g` puts them; a whole part that is not all digits comes back as it is.
+ */
+export function groupThousands(plain: string): string {
+  const dot = plain.indexOf(".");
+  const wholeLength = dot >= 0 ? dot : plain.length;
+  if (wholeLength <= 3 || !isDigits(plain, wholeLength)) return plain;
+  const head = wholeLength % 3 || 3;
+  let out = plain.slice(0, head);
+  for (let i = head; i < wholeLength; i += 3) out += `,${plain.slice(i, i + 3)}`;
+  return dot >= 0 ? out + plain.slice(dot) : out;
 }
 
 function isDigits(text: string, length: number): boolean {

@@ -1,7 +1,7 @@
 import { Decimal, formatUsd, toDecimal } from "@autonome/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { digitsOf, fixedHalfUpText, groupThousands, significantHalfUpText } from "./decimal-text.js";
+import { digitsOf, fixedHalfUpText, significantHalfUpText } from "./decimal-text.js";
 import { formatAmount, formatIndicator, formatMoney, formatPercent, formatPrice, formatRatio, formatSignedPercent } from "./format.js";
 
 const HALF_UP = Decimal.ROUND_HALF_UP;
@@ -88,17 +88,6 @@ describe("decimal text", () => {
     );
     expect(significantHalfUpText(1.23e-35, 4)).toBeNull();
     expect(significantHalfUpText(0.99995, 4)).toBe("1");
-  });
-
-  it("groups thousands as the regex does", () => {
-    fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.option(fc.integer({ min: 0, max: 99 }), { nil: undefined }), (whole, fraction) => {
-        const plain = `${whole}${fraction === undefined ? "" : `.${fraction}`}`;
-        const [w = "", f] = plain.split(".");
-        expect(groupThousands(plain)).toBe(`${w.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${f === undefined ? "" : `.${f}`}`);
-      }),
-      { numRuns: 5_000, seed: 9 },
-    );
   });
 });
 

@@ -115,14 +115,3 @@ export function significantHalfUpText(value: number, sd: number): string | null 
   else text = `${digits.slice(0, point)}.${digits.slice(point)}`;
   return r.negative ? `-${text}` : text;
 }
-
-/** Thousands separators in the whole part of plain digits ("12345.67" -> "12,345.67"), as `/\B(?=(\d{3})+(?!\d))/g` puts them. */
-export function groupThousands(plain: string): string {
-  const dot = plain.indexOf(".");
-  const wholeLength = dot >= 0 ? dot : plain.length;
-  if (wholeLength <= 3) return plain;
-  const head = wholeLength % 3 || 3;
-  let out = plain.slice(0, head);
-  for (let i = head; i < wholeLength; i += 3) out += `,${plain.slice(i, i + 3)}`;
-  return dot >= 0 ? out + plain.slice(dot) : out;
-}

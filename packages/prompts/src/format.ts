@@ -4,9 +4,9 @@
  * Never float noise such as 0.30000000000000004. Display rounding is half-up
  * (what a reader expects), unlike the half-even of money arithmetic in core.
  */
-import { Decimal, formatUsd, isDecimal, toDecimal } from "@autonome/core";
+import { Decimal, formatUsd, groupThousands, isDecimal, toDecimal } from "@autonome/core";
 import type { Numeric } from "./context.js";
-import { digitsOf, fixedHalfUpText, fixedText, groupThousands, roundHalfUp, shifted, significantHalfUpText } from "./decimal-text.js";
+import { digitsOf, fixedHalfUpText, fixedText, roundHalfUp, shifted, significantHalfUpText } from "./decimal-text.js";
 
 /** Whether a value is present and finite (undefined, null, NaN and Infinity are missing). */
 export function isPresent(value: Numeric | null | undefined): value is Numeric {
@@ -102,9 +102,7 @@ export function formatAmount(value: Numeric): string {
   }
   const d = dec(value);
   const places = d.abs().lt(100) ? 2 : 0;
-  const [whole = "0", fraction] = d.abs().toFixed(places, HALF_UP).split(".");
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${d.isNegative() && !d.isZero() ? "-" : ""}${grouped}${fraction ? `.${fraction}` : ""}`;
+  return `${d.isNegative() && !d.isZero() ? "-" : ""}${groupThousands(d.abs().toFixed(places, HALF_UP))}`;
 }
 
 /** A fraction as a signed percent ("+5.25%", "-0.40%"). */
