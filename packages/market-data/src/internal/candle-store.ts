@@ -7,6 +7,7 @@
  */
 import { CANDLE_INTERVAL_MS, type Candle, type CandleInterval } from "../types.js";
 import { roundTo } from "./decimal-text.js";
+import { memoAt } from "./memo.js";
 
 /** Milliseconds in the base bar. */
 export const MINUTE_MS = 60_000;
@@ -132,10 +133,8 @@ export class CandleStore {
     const closed = this.closedCount(now);
     if (widthMs === MINUTE_MS) {
       const out: Candle[] = [];
-      const built = this.minuteCandles;
-      // In-bounds writes only (a far index on a short array would make it a slow sparse one).
-      while (built.length < closed) built.push(undefined);
-      for (let i = Math.max(0, closed - Math.floor(limit)); i < closed; i++) out.push((built[i] ??= this.bar(i)));
+      const build = (i: number) => this.bar(i);
+      for (let i = Math.max(0, closed - Math.floor(limit)); i < closed; i++) out.push(memoAt(this.minuteCandles, i, build));
       return out;
     }
     // Windows ending after `now` are not closed, even when all their minutes so far are.

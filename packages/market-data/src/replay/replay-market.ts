@@ -17,6 +17,7 @@ import { BaseMarketSource } from "../internal/base-source.js";
 import { BarBuilder, CandleStore, MINUTE_MS } from "../internal/candle-store.js";
 import { numberToDecimal, numberToText } from "../internal/decimal-text.js";
 import { type DepthProfile, depthProfile, synthesizeBook } from "../internal/depth.js";
+import { memoAt } from "../internal/memo.js";
 import type { Candle, CandleInterval, FundingRate, L2Book } from "../types.js";
 import { type BinanceFeedOptions, readBinanceFeed } from "./binance-feed.js";
 import { type FeedEvent, type FeedEventsBySymbol, LocalBook } from "./feed-events.js";
@@ -442,10 +443,7 @@ export class ReplayMarket extends BaseMarketSource {
 
 /** Settlement `i`'s rate as a Decimal, parsed once. */
 function rateAt(funding: FundingTape, i: number): Decimal {
-  const rates = funding.rates;
-  // In-bounds writes only (a far index on a short array would make it a slow sparse one).
-  while (rates.length <= i) rates.push(undefined);
-  return (rates[i] ??= toDecimal(funding.series.rates[i]!));
+  return memoAt(funding.rates, i, (k) => toDecimal(funding.series.rates[k]!));
 }
 
 /** Per bar, sqrt(fast EWMA / slow EWMA) of squared one-minute log returns: volatility now versus normal. */
