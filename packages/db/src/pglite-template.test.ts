@@ -15,8 +15,10 @@ const tables = async (pglite: PGlite) =>
   (await pglite.query<{ n: string }>("select table_name as n from information_schema.tables where table_schema = 'public' order by 1")).rows.map((r) => r.n);
 const applied = async (pglite: PGlite) => (await pglite.query<{ migration_name: string }>('select migration_name from "_prisma_migrations" order by 1')).rows.map((r) => r.migration_name);
 
+/** The template is gzipped and written in the background: on a loaded CI machine that can take seconds. */
 async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  const deadline = Date.now() + 60_000;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
 }
 
 describe("openMemoryPglite", () => {

@@ -5,6 +5,9 @@ import { describeEachDatabase } from "../testing/databases.js";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ids = (grants: ReadonlyArray<{ modelId: string }>) => grants.map((g) => g.modelId).sort();
 
+// Expiry is judged by the database's clock, so these tests wait in real time. Every
+// window that must still be open when the next statement runs is at least 900 ms wide:
+// CI runs every package's tests at once on two cores, and a statement can wait that long.
 describeEachDatabase("LeasesRepository", (t) => {
   async function twoModels() {
     const a = await t.db.models.create({ name: "a", provider: "rule", modelName: "a" });
@@ -14,11 +17,11 @@ describeEachDatabase("LeasesRepository", (t) => {
 
   it("gives each model to one worker and refuses another worker until the lease expires", async () => {
     const [a, b] = await twoModels();
-    expect(ids(await t.db.leases.claim([a, b], "w1", 400))).toEqual([a, b].sort());
+    expect(ids(await t.db.leases.claim([a, b], "w1", 1500))).toEqual([a, b].sort());
     expect(await t.db.leases.claim([a, b], "w2", 60_000)).toEqual([]);
     // Its own lease it claims again.
-    expect(ids(await t.db.leases.claim([a], "w1", 400))).toEqual([a]);
-    await sleep(500);
+    expect(ids(await t.db.leases.claim([a], "w1", 1500))).toEqual([a]);
+    await sleep(1700);
     expect(ids(await t.db.leases.claim([a, b], "w2", 60_000))).toEqual([a, b].sort());
     const leases = await t.db.leases.list();
     expect(leases.map((l) => [l.workerId, l.expired])).toEqual([
@@ -42,9 +45,9 @@ describeEachDatabase("LeasesRepository", (t) => {
 
   it("takes a new fencing token at every claim and says whether the claim continued the claimer's own live lease", async () => {
     const [a, b] = await twoModels();
-    const first = await t.db.leases.claim([a], "w1", 300);
+    const first = await t.db.leases.claim([a], "w1", 1500);
     expect(first).toEqual([expect.objectContaining({ modelId: a, workerId: "w1", continued: false })]);
-    const again = await t.db.leases.claim([a, b], "w1", 300);
+    const again = await t.db.leases.claim([a, b], "w1", 1500);
     const byModel = new Map(again.map((g) => [g.modelId, g]));
     expect(byModel.get(a)!.token).toBeGreaterThan(first[0]!.token);
     expect(byModel.get(a)!.continued).toBe(true);
@@ -52,7 +55,7 @@ describeEachDatabase("LeasesRepository", (t) => {
     // The earlier run of a is fenced off by the new claim, the new one holds.
     expect(await t.db.leases.check(first[0]!)).toBe(false);
     expect(await t.db.leases.check(byModel.get(a)!)).toBe(true);
-    await sleep(400);
+    await sleep(1700);
     // Lapsed: claimed again by its own worker, but not a continuation (anyone may have had it).
     const lapsed = await t.db.leases.claim([a], "w1", 300);
     expect(lapsed[0]!.continued).toBe(false);
@@ -63,26 +66,26 @@ describeEachDatabase("LeasesRepository", (t) => {
 
   it("renews a live worker's unexpired leases with their tokens and never revives an expired one", async () => {
     const [a, b] = await twoModels();
-    const [ga] = await t.db.leases.claim([a], "w1", 600);
-    await t.db.leases.claim([b], "w2", 600);
-    await sleep(300);
-    const renewed = await t.db.leases.renew("w1", 600);
+    const [ga] = await t.db.leases.claim([a], "w1", 2000);
+    await t.db.leases.claim([b], "w2", 2000);
+    await sleep(1000);
+    const renewed = await t.db.leases.renew("w1", 2000);
     expect(renewed.map((g) => [g.modelId, g.token])).toEqual([[a, ga!.token]]);
-    await sleep(450);
+    await sleep(1100);
     // w1 renewed in time and keeps a; w2 did not, and its b is free.
-    expect(ids(await t.db.leases.claim([a, b], "w3", 600))).toEqual([b]);
+    expect(ids(await t.db.leases.claim([a, b], "w3", 2000))).toEqual([b]);
     expect(await t.db.leases.check(ga!)).toBe(true);
-    await sleep(700);
-    expect(await t.db.leases.renew("w1", 600)).toEqual([]);
+    await sleep(1000);
+    expect(await t.db.leases.renew("w1", 2000)).toEqual([]);
     expect(await t.db.leases.check(ga!)).toBe(false);
-    expect(ids(await t.db.leases.claim([a], "w3", 600))).toEqual([a]);
+    expect(ids(await t.db.leases.claim([a], "w3", 2000))).toEqual([a]);
   });
 
   it("tells a run whose lease is gone who holds the model now, with a typed error", async () => {
     const [a] = await twoModels();
-    const [mine] = await t.db.leases.claim([a], "w1", 200);
+    const [mine] = await t.db.leases.claim([a], "w1", 1500);
     await expect(t.db.leases.assertHeld(mine!)).resolves.toBeUndefined();
-    await sleep(300);
+    await sleep(1600);
     const expired = await t.db.leases.assertHeld(mine!).catch((e: unknown) => e);
     expect(expired).toBeInstanceOf(LeaseLostError);
     expect((expired as LeaseLostError).code).toBe("LEASE_LOST");
