@@ -85,6 +85,7 @@ const summary = summarizeReports(root, reportDirs);
 const { passed } = summary;
 let { failed } = summary;
 console.log(`\n${summary.packages.join("\n")}`);
+if (summary.failures.length > 0) console.log(`failed tests:\n${summary.failures.join("\n")}`);
 if (summary.skippedFiles.length > 0) console.log(`skipped tests (their reasons are printed above):\n${summary.skippedFiles.join("\n")}`);
 const ok = status === 0 && failed === 0 && passed > 0;
 if (status !== 0 && failed === 0) failed += 1; // turbo failed outside a test (build, crash): count it
