@@ -13,8 +13,10 @@ export {
   type BrokerRegistry,
   type OrderAudit,
   type BrokerWriteHooks,
+  armedExitPlan,
   emptyReconcileReport,
   mergeReports,
+  triggerOnTick,
 } from "./broker/broker.js";
 export { type SimBrokerOptions, type SimFundingMode, type SimTriggerCheckOptions, SimBroker } from "./broker/sim-broker.js";
 export { type PriceRange } from "./broker/trigger-path.js";

@@ -6,7 +6,7 @@
  * written with its closeTrigger and the real exit fill; after `sync()` the OPEN
  * Orders of a model and the venue's positions agree, and every repair is reported.
  */
-import type { CloseTrigger, Decimal, ExitPlan, Market, Side } from "@autonome/core";
+import { type CloseTrigger, Decimal, type ExitPlan, type Market, type Side, roundToStep } from "@autonome/core";
 import type { ClosedOrder, Db, DbTransaction, ModelRecord, OpenOrder, OrderRecord, OrdersRepository, TradingMode } from "@autonome/db";
 import { errorMessage } from "../internal/util.js";
 
@@ -187,6 +187,23 @@ export interface ReconcileReport {
 }
 
 /** An empty report. */
+/**
+ * A stop or target price as the venue arms it: on the market's tick, nearest (Lighter takes
+ * trigger prices in whole ticks), and never below one tick. Both brokers arm their triggers
+ * at this price, so a simulated stop fires, and is reported, where the live one would.
+ */
+export function triggerOnTick(price: Decimal, market: Market): Decimal {
+  return Decimal.max(roundToStep(price, market.tickSize, "nearest"), market.tickSize);
+}
+
+/** An exit plan with its stop and target as the venue arms them ({@link triggerOnTick}); the plan itself when both are on the tick already. */
+export function armedExitPlan(plan: ExitPlan, market: Market): ExitPlan {
+  const stop = plan.stop === null ? null : triggerOnTick(plan.stop, market);
+  const target = plan.target === null ? null : triggerOnTick(plan.target, market);
+  if ((stop === null || stop.eq(plan.stop!)) && (target === null || target.eq(plan.target!))) return plan;
+  return { ...plan, stop, target };
+}
+
 export function emptyReconcileReport(): ReconcileReport {
   return { actions: [], closes: [], errors: [] };
 }

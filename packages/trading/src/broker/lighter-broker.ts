@@ -83,6 +83,7 @@ import {
   failedOnThrow,
   filledNotRecorded,
   refused,
+  triggerOnTick,
   writeOrder,
 } from "./broker.js";
 
@@ -564,7 +565,7 @@ export class LighterBroker implements Broker {
     for (const { leg, price } of legs) {
       if (price === null) continue;
       try {
-        const trigger = roundToStep(price, detail.market.tickSize, "nearest");
+        const trigger = triggerOnTick(price, detail.market);
         const request = { symbol: order.symbol, side, triggerPrice: trigger, size: order.quantity };
         const placed = leg === "STOP" ? await this.p.trading.placeStopLoss(request) : await this.p.trading.placeTakeProfit(request);
         const found = await this.p.trading.findOrder(placed.marketId, placed.clientOrderIndex);
@@ -585,7 +586,7 @@ export class LighterBroker implements Broker {
   private async protectUnrecorded(detail: LighterMarketDetails, side: Side, quantity: Decimal, stop: Decimal | null): Promise<string> {
     if (stop === null) return "no stop: the exit plan has none";
     try {
-      const trigger = roundToStep(stop, detail.market.tickSize, "nearest");
+      const trigger = triggerOnTick(stop, detail.market);
       await this.p.trading.placeStopLoss({ symbol: detail.market.symbol, side: closingOrderSide(side), triggerPrice: trigger, size: quantity });
       return `stop-loss at ${trigger.toString()} placed on Lighter`;
     } catch (error) {

@@ -128,6 +128,35 @@ describe("SimBroker", () => {
     await broker.close();
   });
 
+  it("arms stops and targets on the tick, as Lighter takes them: a stop between ticks fires and is reported at the nearest tick, after an update and a restart too", async () => {
+    // BTC's tick is 0.1. The model's prices stay in Orders as it wrote them.
+    const market = new ControlledMarket(clock, { BTC: 100_000 });
+    const model = await freshModel("on-tick");
+    let broker = new SimBroker({ db, market, simulator: simOptions() });
+    await broker.start([model]);
+    const plan = { ...emptyExitPlan(), stop: toDecimal("98000.06"), target: toDecimal("103000.04") };
+    const opened = await broker.openPosition(model, { symbol: "BTC", side: "LONG", quantity: toDecimal("0.01"), leverage: toDecimal(5), exitPlan: plan });
+    if (!opened.ok) throw new Error(opened.reason);
+    const armed = () => broker.simulator.positions(model.id).map((p) => [p.exitPlan.stop?.toString() ?? null, p.exitPlan.target?.toString() ?? null]);
+    expect(armed()).toEqual([["98000.1", "103000"]]);
+    expect((await db.orders.byId(opened.value.orderId))?.exitPlan.stop?.toString()).toBe("98000.06");
+    // An update arms the new prices on the tick; so does a restart from Orders.
+    const updated = await broker.updateExitPlan(model, "BTC", { ...plan, stop: toDecimal("97999.94") });
+    if (!updated.ok) throw new Error(updated.reason);
+    expect(armed()).toEqual([["97999.9", "103000"]]);
+    await broker.close();
+    broker = new SimBroker({ db, market, simulator: simOptions() });
+    await broker.start([model]);
+    expect(armed()).toEqual([["97999.9", "103000"]]);
+    // A move down through the stop visits it at the armed price: the close reports that price and fills there.
+    market.setMid("BTC", 97_000);
+    const report = await broker.checkTriggers([model], { move: "continuous" });
+    expect(report.closes.map((c) => [c.closeTrigger, c.triggerPrice?.toString()])).toEqual([["STOP", "97999.9"]]);
+    const exit = report.closes[0]!.order.exitPrice;
+    expect(exit.minus("97999.9").abs().lte("0.1")).toBe(true);
+    await broker.close();
+  });
+
   it("records a liquidation with closeTrigger LIQUIDATION", async () => {
     const market = new ControlledMarket(clock, { BTC: 100_000 });
     const model = await freshModel("liq");

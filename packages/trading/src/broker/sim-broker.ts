@@ -52,6 +52,7 @@ import {
   type OrderAudit,
   type ReconcileReport,
   type VenueClose,
+  armedExitPlan,
   emptyReconcileReport,
   executed,
   failed,
@@ -396,7 +397,7 @@ export class SimBroker implements Broker {
         side: request.side,
         quantity,
         leverage: request.leverage,
-        exitPlan: request.exitPlan,
+        exitPlan: armedExitPlan(request.exitPlan, market),
       });
       if (result.status === "rejected") return refused(`order rejected: ${result.reason}${result.detail ? ` (${result.detail})` : ""}`);
       if (result.status === "pending") return failed("order pending in the simulator: unexpected, the broker keeps the simulator's own latency off");
@@ -518,7 +519,7 @@ export class SimBroker implements Broker {
       const order = await writeOrder(this.db, (orders) => orders.updateExitPlan(open.orderId, exitPlan), audit, () => `updated the ${symbol} exit plan`, this.hooks);
       this.remember(order);
       this.heldTargets.delete(key(accountId, symbol));
-      this.simulator.setExitPlan(accountId, symbol, exitPlan);
+      this.simulator.setExitPlan(accountId, symbol, this.armed(symbol, exitPlan));
       const report = emptyReconcileReport();
       const unwritten = (await this.flushCloses(report)).get(open.orderId);
       const fired = this.findClose(report, open.orderId);
@@ -598,6 +599,12 @@ export class SimBroker implements Broker {
     return stop === null ? "no stop: its exit plan has none" : `stop-loss at ${stop.toString()} armed in the simulator`;
   }
 
+  /** An exit plan as the simulator arms it: stop and target on the market's tick, as LighterBroker places them (see armedExitPlan). */
+  private armed(symbol: string, plan: ExitPlan): ExitPlan {
+    const market = this.marketMap.get(symbol);
+    return market === undefined ? plan : armedExitPlan(plan, market);
+  }
+
   /** Whether the simulator account holds a position in the symbol (no position view built). */
   private holds(accountId: string, symbol: string): boolean {
     return this.simulator.positionSymbols(accountId).includes(symbol);
@@ -669,7 +676,7 @@ export class SimBroker implements Broker {
         quantity: o.quantity,
         entryPrice: o.entryPrice,
         leverage: o.leverage,
-        exitPlan: o.exitPlan,
+        exitPlan: this.armed(o.symbol, o.exitPlan),
         openedAt: o.openedAt,
         funding: o.funding,
       })),
@@ -734,7 +741,7 @@ export class SimBroker implements Broker {
         const order = this.openOrdersOf.get(modelId)?.get(p.symbol);
         if (order === undefined) continue;
         this.heldTargets.set(key(accountId, p.symbol), order.orderId);
-        this.simulator.setExitPlan(accountId, p.symbol, { ...order.exitPlan, target: null });
+        this.simulator.setExitPlan(accountId, p.symbol, this.armed(p.symbol, { ...order.exitPlan, target: null }));
       }
     }
   }
@@ -751,7 +758,7 @@ export class SimBroker implements Broker {
       const order = modelId === undefined ? undefined : this.openOrdersOf.get(modelId)?.get(symbol);
       if (this.retired.has(accountId) || order?.orderId !== orderId) continue;
       if (!this.holds(accountId, symbol)) continue;
-      this.simulator.setExitPlan(accountId, symbol, order.exitPlan);
+      this.simulator.setExitPlan(accountId, symbol, this.armed(symbol, order.exitPlan));
     }
   }
 
@@ -885,10 +892,11 @@ export class SimBroker implements Broker {
         );
         this.openOrdersOf.get(modelId)?.delete(trade.symbol);
         this.realizedKnown.set(modelId, (this.realizedKnown.get(modelId) ?? ZERO).plus(order.realizedPnl));
+        const armed = this.armed(trade.symbol, open.exitPlan);
         const close: VenueClose = {
           order,
           closeTrigger: trigger ?? "MANUAL",
-          triggerPrice: trigger === "STOP" ? open.exitPlan.stop : trigger === "TARGET" ? open.exitPlan.target : null,
+          triggerPrice: trigger === "STOP" ? armed.stop : trigger === "TARGET" ? armed.target : null,
           markPrice: item.markPrice,
         };
         // Closes we asked for are the caller's to report; the venue's own (and retried writes) wait for sync().
