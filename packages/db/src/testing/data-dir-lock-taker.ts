@@ -15,12 +15,15 @@ process.stdin.once("data", (chunk: Buffer) => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, startAt - Date.now()));
   try {
     const lock = lockDataDir(dataDir, { holder: "taker" });
-    process.stdout.write(`won ${lock.owner.nonce}\n`);
-    setInterval(() => undefined, 1 << 30);
+    // The handler first: stdout is a pipe, written synchronously, so the test may read "won"
+    // and send SIGTERM before the next statement runs (a loaded CI machine did, and the
+    // default SIGTERM left the lock behind).
     process.on("SIGTERM", () => {
       lock.release();
       process.exit(0);
     });
+    setInterval(() => undefined, 1 << 30);
+    process.stdout.write(`won ${lock.owner.nonce}\n`);
   } catch (error) {
     process.stdout.write(`lost ${error instanceof DataDirInUseError ? "in-use" : "error"} ${(error as Error).message}\n`);
     process.exit(0);
