@@ -1,13 +1,14 @@
 /**
  * The standalone api as a process: it never opens an embedded data directory that a
- * worker holds, and a start that fails is one line naming the setting, exit code 2.
+ * worker holds, a start that fails is one line naming the setting, exit code 2, and a
+ * SIGTERM while it starts stops it cleanly once started.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lockDataDir } from "@autonome/db";
+import { dataDirLockPath, lockDataDir } from "@autonome/db";
 import { afterAll, describe, expect, it } from "vitest";
 
 const main = join(import.meta.dirname, "main.ts");
@@ -38,6 +39,30 @@ describe("the standalone api process", () => {
     } finally {
       lock.release();
     }
+  }, 120_000);
+
+  it("stops cleanly on a SIGTERM that comes while it opens the database: exit 0, the directory's lock released", async () => {
+    const dataDir = join(dir, "starting");
+    const child = spawn(process.execPath, ["--import", "tsx", main], {
+      env: { ...process.env, DATABASE_URL: "", AUTONOME_DB_DIR: dataDir, API_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stderr.resume();
+    const closed = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    // Printed before the database opens (a fresh embedded one: a second or more).
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString("utf8");
+        if (stdout.includes("autonome api starting")) resolve();
+      }),
+    );
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    expect(await closed).toBe(0);
+    clearTimeout(timer);
+    expect(stdout).toContain(`autonome api starting: embedded database in ${dataDir}`);
+    expect(existsSync(dataDirLockPath(dataDir))).toBe(false);
   }, 120_000);
 
   it("a bad API_PORT and a closed DATABASE_URL are one line each, exit 2", async () => {

@@ -28,7 +28,20 @@ const port = Number(portText);
 if (!/^\d+$/.test(portText) || port > 65_535) fail(`API_PORT must be a whole number from 0 to 65535, got "${portText}"`);
 const host = process.env.API_HOST?.trim() || "127.0.0.1";
 
+// The handlers first: a SIGTERM or Ctrl-C while the database opens (seconds, for the
+// embedded one) is kept and honoured once the api has started, with the same clean stop,
+// instead of killing it with the data directory's lock and the database left open.
+let stopRequested = false;
+let stopNow: (() => void) | null = null;
+const onSignal = () => {
+  if (stopNow !== null) stopNow();
+  else stopRequested = true;
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
 const target = dbTargetFromEnv();
+console.log(`autonome api starting: ${target.kind === "postgres" ? `PostgreSQL ${redactUrl(target.url)}` : `embedded database in ${resolve(target.kind === "pglite" ? (target.dataDir ?? ".") : ".")}`}`);
 let db: Db;
 try {
   db = await createDb(target.kind === "pglite" ? { ...target, holder: "api" } : target);
@@ -57,11 +70,10 @@ const stop = async () => {
   await db.close();
   process.exit(0);
 };
-const onSignal = () => {
+stopNow = () => {
   stop().catch((error: unknown) => {
     console.error("autonome api: could not close cleanly", error);
     process.exit(1);
   });
 };
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+if (stopRequested) stopNow();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The worker process: reads the configuration, starts the worker, stops gracefully
- * on SIGTERM or SIGINT (finish or abort the tick, persist, exit 0). A start that fails
+ * on SIGTERM or SIGINT (finish or abort the tick, persist, exit 0), one that came while
+ * it was starting as soon as it has started. A start that fails
  * prints one line naming the setting and the cause and exits 2 (1 for anything that is
  * not a setting's fault); LOG_LEVEL=debug adds the stack.
  */
@@ -31,6 +32,20 @@ async function main(): Promise<void> {
     fail(error, process.env.LOG_LEVEL?.trim().toLowerCase() === "debug");
   }
   const logger = createLogger(config.logLevel);
+  // The handlers first: a SIGTERM or Ctrl-C while the worker starts (the database, the lock,
+  // the markets: seconds) is kept and honoured once it has started, with the same graceful
+  // stop, instead of killing it half-started with its lock and database left open.
+  let stopping = false;
+  let requested: string | null = null;
+  let stopWorker: ((signal: string) => void) | null = null;
+  const onSignal = (signal: string) => {
+    if (stopWorker !== null) return stopWorker(signal);
+    if (requested !== null) return;
+    requested = signal;
+    logger.info("stop requested while starting; stopping once started", { signal });
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
   logger.info("configuration", describeConfig(config));
   let worker;
   try {
@@ -38,13 +53,13 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(error, config.logLevel === "debug");
   }
-  let stopping = false;
-  const shutdown = (signal: string) => {
+  const started = worker;
+  stopWorker = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
     const graceMs = Math.min(config.modelRunTimeoutMs, 20_000);
-    worker.stop(graceMs).then(
+    started.stop(graceMs).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error("shutdown failed", { error });
@@ -52,8 +67,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  if (requested !== null) stopWorker(requested);
 }
 
 main().catch((error: unknown) => fail(error, process.env.LOG_LEVEL?.trim().toLowerCase() === "debug"));

@@ -122,4 +122,20 @@ describe("the worker process with the embedded database", () => {
     next.child.kill("SIGTERM");
     expect(await next.exited).toBe(0);
   }, 200_000);
+
+  it("stops gracefully on a SIGTERM that comes while it is still starting: exit 0, lock released, the directory opens again", async () => {
+    const startEnv = { ...env, AUTONOME_DB_DIR: "db-starting" };
+    const starting = startWorker(startEnv);
+    workers.push(starting);
+    // Printed just before the start (a fresh directory: seconds of database set-up follow).
+    await waitFor(starting, (lines) => lines.some((l) => l.includes("configuration")));
+    starting.child.kill("SIGTERM");
+    expect(await starting.exited).toBe(0);
+    expect(starting.lines.some((l) => l.includes("stop requested while starting; stopping once started"))).toBe(true);
+    expect(starting.lines.some((l) => l.includes("worker stopped"))).toBe(true);
+    expect(existsSync(lockPathOf(join(dir, "db-starting")))).toBe(false);
+    const out: string[] = [];
+    expect(await runCli(["models", "list"], startEnv, (line) => out.push(line))).toBe(0);
+    expect(out.join("\n")).toMatch(/buy-and-hold-btc/);
+  }, 120_000);
 });
