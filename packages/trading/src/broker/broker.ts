@@ -186,7 +186,6 @@ export interface ReconcileReport {
   errors: Array<{ modelId: string | null; message: string }>;
 }
 
-/** An empty report. */
 /**
  * A stop or target price as the venue arms it: on the market's tick, nearest (Lighter takes
  * trigger prices in whole ticks), and never below one tick. Both brokers arm their triggers
@@ -204,6 +203,7 @@ export function armedExitPlan(plan: ExitPlan, market: Market): ExitPlan {
   return { ...plan, stop, target };
 }
 
+/** An empty report. */
 export function emptyReconcileReport(): ReconcileReport {
   return { actions: [], closes: [], errors: [] };
 }
