@@ -41,7 +41,8 @@ process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 
 const target = dbTargetFromEnv();
-console.log(`autonome api starting: ${target.kind === "postgres" ? `PostgreSQL ${redactUrl(target.url)}` : `embedded database in ${resolve(target.kind === "pglite" ? (target.dataDir ?? ".") : ".")}`}`);
+const dataDir = resolve(target.kind === "pglite" ? (target.dataDir ?? ".") : ".");
+console.log(`autonome api starting: ${target.kind === "postgres" ? `PostgreSQL ${redactUrl(target.url)}` : `embedded database in ${dataDir}`}`);
 let db: Db;
 try {
   db = await createDb(target.kind === "pglite" ? { ...target, holder: "api" } : target);
@@ -51,7 +52,7 @@ try {
     const who = owner === null ? "another process" : `${owner.holder ? `${owner.holder} ` : ""}process ${owner.pid} on ${owner.host}`;
     fail(`AUTONOME_DB_DIR ${error.dataDir} is in use by ${who}; with the embedded database, let the worker serve the api (its API_PORT), or use PostgreSQL (DATABASE_URL) to run the api apart`);
   }
-  fail(target.kind === "postgres" ? `DATABASE_URL ${redactUrl(target.url)}: ${describe(error)}` : `AUTONOME_DB_DIR ${resolve(target.kind === "pglite" ? (target.dataDir ?? ".") : ".")}: ${describe(error)}`);
+  fail(target.kind === "postgres" ? `DATABASE_URL ${redactUrl(target.url)}: ${describe(error)}` : `AUTONOME_DB_DIR ${dataDir}: ${describe(error)}`);
 }
 let api: Awaited<ReturnType<typeof startApi>>;
 try {

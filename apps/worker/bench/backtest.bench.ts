@@ -16,28 +16,16 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ReplayRecording } from "@autonome/market-data";
-import { parseBacktestArgs } from "../src/backtest/options.js";
 import { buildReport, reportJson } from "../src/backtest/report.js";
-import { prepareBacktest, runBacktest } from "../src/backtest/run.js";
-import { benchHistoryDir } from "./history.js";
+import { runBacktest } from "../src/backtest/run.js";
+import { benchBacktest } from "./history.js";
 
 const out = mkdtempSync(join(tmpdir(), "autonome-backtest-bench-"));
 try {
-  const dataDir = await benchHistoryDir(out);
-  // A directory means its kline CSVs and its *funding* CSVs, as `pnpm backtest --data DIR` reads it.
-  const options = parseBacktestArgs(["--data", dataDir, "--interval", "5m", "--out", join(out, "run")], { DATABASE_URL: process.env.DATABASE_URL });
-  const loadStarted = performance.now();
-  const recording = ReplayRecording.load({ klines: options.klines, funding: options.funding });
-  const TICK_MS = 5 * 60_000;
-  const wanted = Number(process.env.BACKTEST_BENCH_TICKS ?? 8640);
-  // The first tick is the first 5-minute boundary of the data (the whole 30 days are ticked); the end is bounded by the data.
-  const probe = prepareBacktest({ ...options, fromMs: null, toMs: null }, recording);
-  const days = (probe.toMs - probe.fromMs) / 86_400_000 + 1;
-  console.log(`loaded ${probe.symbols.length} symbols of ${days.toFixed(0)}-day 1m klines in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
-  const fromMs = Math.ceil((probe.fromMs - 86_400_000) / TICK_MS) * TICK_MS;
-  const toMs = Math.min(fromMs + wanted * TICK_MS, Math.floor(probe.toMs / TICK_MS) * TICK_MS);
-  const prepared = prepareBacktest({ ...options, fromMs, toMs }, recording);
+  const { prepared, fromMs, toMs, symbols, days, loadSeconds } = await benchBacktest(out, Number(process.env.BACKTEST_BENCH_TICKS ?? 8640), {
+    DATABASE_URL: process.env.DATABASE_URL,
+  });
+  console.log(`loaded ${symbols} symbols of ${days.toFixed(0)}-day 1m klines in ${loadSeconds.toFixed(1)} s`);
   let lastLog = performance.now();
   let lastTickAt = 0;
   const started = performance.now();

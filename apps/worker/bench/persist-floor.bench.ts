@@ -18,25 +18,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openMemoryPglite } from "@autonome/db";
 import { PGlite } from "@electric-sql/pglite";
-import { ReplayRecording } from "@autonome/market-data";
-import { parseBacktestArgs } from "../src/backtest/options.js";
-import { prepareBacktest, runBacktest } from "../src/backtest/run.js";
-import { benchHistoryDir } from "./history.js";
+import { runBacktest } from "../src/backtest/run.js";
+import { benchBacktest } from "./history.js";
 
-const TICK_MS = 5 * 60_000;
 const DAYS_30_TICKS = 8640;
 const BUDGET_S = 15;
 
 const out = mkdtempSync(join(tmpdir(), "autonome-persist-floor-"));
 try {
-  const dataDir = await benchHistoryDir(out);
-  const options = parseBacktestArgs(["--data", dataDir, "--interval", "5m", "--out", join(out, "run")], {});
-  const recording = ReplayRecording.load({ klines: options.klines, funding: options.funding });
-  const wanted = Number(process.env.BACKTEST_BENCH_TICKS ?? 1000);
-  const probe = prepareBacktest({ ...options, fromMs: null, toMs: null }, recording);
-  const fromMs = Math.ceil((probe.fromMs - 86_400_000) / TICK_MS) * TICK_MS;
-  const toMs = Math.min(fromMs + wanted * TICK_MS, Math.floor(probe.toMs / TICK_MS) * TICK_MS);
-  const result = await runBacktest(prepareBacktest({ ...options, fromMs, toMs }, recording));
+  const { prepared } = await benchBacktest(out, Number(process.env.BACKTEST_BENCH_TICKS ?? 1000));
+  const result = await runBacktest(prepared);
   if (result.database.kind !== "pglite") throw new Error("run it without DATABASE_URL: it measures PGlite");
   const ticks = result.times.length;
 
